@@ -1,0 +1,116 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { InfraError, UserError } from "../core/errors.js";
+import { exists, writeFileAtomic } from "../core/files.js";
+import { sha256 } from "../core/hash.js";
+import { cacheRoot } from "../core/paths.js";
+import type { Progress } from "../core/progress.js";
+import type { AppliedSeries, SourceTree } from "../source/source.js";
+import { describeProblems, parseKconfig, requirementsFromFragment, verifyKconfig, type ConfigRequirement } from "./kconfig.js";
+
+export interface ConfigInputs {
+  /** Make target for the base config, e.g. tinyconfig. */
+  base: string;
+  /** Fragment paths: absolute, or `tree:<path>` inside the source tree. */
+  fragments: string[];
+  /** Options that must be =y, and who asks for them. */
+  required: { option: string; from: string }[];
+}
+
+export interface KernelConfig {
+  text: string;
+  sha256: string;
+  /** Out-of-tree build directory, shared by every variant with this config. */
+  buildDir: string;
+  fromCache: boolean;
+}
+
+export const ARCH = "x86_64";
+
+/** The toolchain identity that goes into cache keys: a new gcc or binutils means a new image. */
+export async function toolchainVersion(): Promise<string> {
+  const first = async (cmd: string, args: string[]) => {
+    try {
+      return (await execa(cmd, args)).stdout.split("\n")[0]!;
+    } catch (err) {
+      throw new InfraError(`cannot run ${cmd}: ${(err as Error).message}`, "run `kharness doctor` and install what it lists");
+    }
+  };
+  return [await first("gcc", ["--version"]), await first("ld", ["--version"])].join("; ");
+}
+
+async function fragmentText(tree: SourceTree, frag: string): Promise<{ name: string; file: string; text: string }> {
+  const file = frag.startsWith("tree:") ? path.join(tree.dir, frag.slice(5)) : frag;
+  try {
+    return { name: frag.startsWith("tree:") ? frag : path.basename(frag), file, text: await fs.readFile(file, "utf8") };
+  } catch {
+    throw new UserError(`config fragment ${frag} cannot be read (${file})`, "fix the fragment path in the kernel recipe or scenario");
+  }
+}
+
+/**
+ * tinyconfig (or another base) + fragments via the kernel's merge_config.sh + olddefconfig,
+ * then a check that nothing the scenario or our fragments ask for was dropped. The result
+ * is cached by its inputs, so a warm run reads .config without running make at all.
+ */
+export async function configureKernel(
+  tree: SourceTree,
+  series: AppliedSeries,
+  inputs: ConfigInputs,
+  toolchain: string,
+  progress: Progress,
+): Promise<KernelConfig> {
+  const frags = await Promise.all(inputs.fragments.map((f) => fragmentText(tree, f)));
+  const key = sha256(tree.id, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...series.patches.map((p) => p.sha256));
+  const cached = path.join(cacheRoot(), "configs", `${key}.config`);
+
+  let text: string;
+  let fromCache = true;
+  if (await exists(cached)) {
+    text = await fs.readFile(cached, "utf8");
+  } else {
+    fromCache = false;
+    progress.stage(`config ${inputs.base} + ${frags.length} fragments`);
+    const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
+    await fs.rm(scratch, { recursive: true, force: true });
+    await fs.mkdir(scratch, { recursive: true });
+    const make = (args: string[]) => execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${ARCH}`, ...args], { all: true, reject: false });
+    const base = await make([inputs.base]);
+    if (base.exitCode !== 0) throw new UserError(`make ${inputs.base} failed in ${tree.dir}:\n${base.all}`, "use a config target this kernel knows");
+    const merge = await execa(
+      path.join(tree.dir, "scripts/kconfig/merge_config.sh"),
+      ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)],
+      { cwd: scratch, all: true, reject: false },
+    );
+    if (merge.exitCode !== 0) throw new InfraError(`merge_config.sh failed:\n${merge.all}`);
+    const olddef = await make(["olddefconfig"]);
+    if (olddef.exitCode !== 0) throw new InfraError(`make olddefconfig failed:\n${olddef.all}`);
+    text = await fs.readFile(path.join(scratch, ".config"), "utf8");
+    await fs.rm(scratch, { recursive: true, force: true });
+    progress.done("config ready");
+  }
+
+  // Only our own fragments and the scenario's list are checked: in-tree fragments are
+  // best effort by design (kvm_guest.config names options tinyconfig cannot reach).
+  const reqs: ConfigRequirement[] = [
+    ...frags.filter((f) => !f.name.startsWith("tree:")).flatMap((f) => requirementsFromFragment(f.text, f.file)),
+    ...inputs.required.map((r) => ({ option: r.option, value: "y", from: r.from })),
+  ];
+  const problems = verifyKconfig(parseKconfig(text), reqs);
+  if (problems.length > 0) {
+    throw new UserError(
+      `the final kernel config for ${tree.id} dropped ${problems.length} required option(s):\n${describeProblems(problems)}`,
+      "add the options they depend on to the fragment (see `make menuconfig` -> search for the option's Depends on)",
+    );
+  }
+  if (!fromCache) await writeFileAtomic(cached, text);
+
+  const configSha = sha256(text);
+  const buildDir = path.join(cacheRoot(), "build", `${tree.id}-${configSha.slice(0, 12)}`);
+  await fs.mkdir(buildDir, { recursive: true });
+  const current = await fs.readFile(path.join(buildDir, ".config"), "utf8").catch(() => "");
+  // Rewriting an identical .config would bump its mtime and make kbuild re-sync the config.
+  if (current !== text) await fs.writeFile(path.join(buildDir, ".config"), text);
+  return { text, sha256: configSha, buildDir, fromCache };
+}

@@ -1,0 +1,26 @@
+/**
+ * Two roots of failure, as in tuxmake: the user's input is wrong (a scenario, a
+ * patch, a flag) or the host/infrastructure failed (a tool missing, a crash).
+ * Both carry a hint that says how to fix it.
+ */
+export class UserError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+    this.name = "UserError";
+  }
+}
+
+export class InfraError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+    this.name = "InfraError";
+  }
+}
+
+export function formatError(err: unknown): string {
+  if (err instanceof UserError || err instanceof InfraError) {
+    const kind = err instanceof UserError ? "input error" : "host error";
+    return `kharness: ${kind}: ${err.message}${err.hint ? `\n  fix: ${err.hint}` : ""}`;
+  }
+  return `kharness: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+}

@@ -1,0 +1,28 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+
+/** Write via a temp file and rename, so a reader or a crash never sees half a file. */
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  await fs.writeFile(tmp, data);
+  await fs.rename(tmp, file);
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
+  if (!(await exists(file))) return undefined;
+  return JSON.parse(await fs.readFile(file, "utf8")) as T;
+}

@@ -1,0 +1,58 @@
+import path from "node:path";
+import type { Progress } from "../core/progress.js";
+import { configureKernel, toolchainVersion, type KernelConfig } from "../config/config.js";
+import { buildKernel, type KernelImage } from "../build/build.js";
+import type { LoadedScenario } from "../scenario/load.js";
+import { applySeries, prepareSource, readPatches, type AppliedSeries, type SourceTree } from "../source/source.js";
+
+export interface VariantKernel {
+  variant: string;
+  tree: SourceTree;
+  series: AppliedSeries;
+  config: KernelConfig;
+  image: KernelImage;
+  toolchain: string;
+  timings: { sourceMs: number; configMs: number; buildMs: number };
+}
+
+/** source -> patches -> config -> build for one variant of a scenario. */
+export async function prepareVariantKernel(
+  loaded: LoadedScenario,
+  variant: string,
+  buildLog: string,
+  progress: Progress,
+): Promise<VariantKernel> {
+  const { scenario, kernel, dir, kernelsDir } = loaded;
+  const t0 = Date.now();
+  const tree = await prepareSource(kernel, progress);
+  const patches = await readPatches(scenario.variants[variant]!.patches.map((p) => path.join(dir, p)));
+  const series = await applySeries(tree, patches);
+  for (const w of series.warnings) progress.info(`warning: ${w}`);
+  const t1 = Date.now();
+  const toolchain = await toolchainVersion();
+  const config = await configureKernel(
+    tree,
+    series,
+    {
+      base: kernel.base,
+      fragments: [
+        ...kernel.fragments.map((f) => (f.startsWith("tree:") ? f : path.join(kernelsDir, f))),
+        ...scenario.fragments.map((f) => path.join(dir, f)),
+      ],
+      required: scenario.requireConfig.map((option) => ({ option, from: `scenario ${scenario.name}` })),
+    },
+    toolchain,
+    progress,
+  );
+  const t2 = Date.now();
+  const image = await buildKernel(tree, series, config, toolchain, buildLog, progress);
+  return {
+    variant,
+    tree,
+    series,
+    config,
+    image,
+    toolchain,
+    timings: { sourceMs: t1 - t0, configMs: t2 - t1, buildMs: Date.now() - t2 },
+  };
+}

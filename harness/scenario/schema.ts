@@ -1,0 +1,78 @@
+import { z } from "zod";
+
+/** A kernel recipe (kernels/<name>.yaml): where the source comes from and how to configure it. */
+export const KernelRecipeSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+  source: z.strictObject({
+    kind: z.literal("tarball"),
+    path: z.string(),
+    /** The Debian package that provides the tarball, for `doctor` and error hints. */
+    package: z.string().optional(),
+  }),
+  /** The make target that gives the base config, e.g. tinyconfig. */
+  base: z.string().default("tinyconfig"),
+  /** Fragments merged in order: paths relative to kernels/, or `tree:<path>` inside the source tree. */
+  fragments: z.array(z.string()).default([]),
+});
+export type KernelRecipe = z.infer<typeof KernelRecipeSchema>;
+
+export const VariantSchema = z.strictObject({
+  description: z.string().optional(),
+  /** Patch files relative to the scenario directory, applied in order on the pristine source. */
+  patches: z.array(z.string()),
+});
+
+export const WorkloadSchema = z.strictObject({
+  kind: z.literal("memcg-writeback-hotplug"),
+  /** memory.max of the test cgroup, as the kernel accepts it (e.g. 64M). */
+  memoryMax: z.string().regex(/^\d+[KMG]?$/),
+  files: z.number().int().min(1),
+  fileMiB: z.number().int().min(1),
+  /** Rounds of offlining and onlining every CPU but cpu0; 0 disables the hotplug stress. */
+  hotplugRounds: z.number().int().min(0),
+  timeoutSec: z.number().int().min(10),
+});
+export type Workload = z.infer<typeof WorkloadSchema>;
+
+export const VmSchema = z.strictObject({
+  cpus: z.number().int().min(1).max(64).default(4),
+  memoryMiB: z.number().int().min(128).default(1024),
+  diskMiB: z.number().int().min(16).default(1024),
+  bootTimeoutSec: z.number().int().min(10).default(240),
+});
+export type VmShape = z.infer<typeof VmSchema>;
+
+export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN"]);
+
+export const ScenarioSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+    description: z.string(),
+    kernel: z.string(),
+    /** Config options (without CONFIG_) that must be =y in the final .config. */
+    requireConfig: z.array(z.string().regex(/^[A-Z0-9_]+$/)),
+    /** Scenario-specific fragments, relative to the scenario directory. */
+    fragments: z.array(z.string()).default([]),
+    baseline: z.string(),
+    variants: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/), VariantSchema),
+    vm: VmSchema.prefault({}),
+    workload: WorkloadSchema,
+    iterations: z.number().int().min(1).default(3),
+    /** What each fix is expected to get; a mismatch is reported, and the exit code says so. */
+    expect: z.record(z.string(), VerdictNameSchema).default({}),
+  })
+  .superRefine((s, ctx) => {
+    if (!(s.baseline in s.variants)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["baseline"],
+        message: `baseline "${s.baseline}" is not one of the variants (${Object.keys(s.variants).join(", ")})`,
+      });
+    }
+    for (const v of Object.keys(s.expect)) {
+      if (!(v in s.variants) || v === s.baseline) {
+        ctx.addIssue({ code: "custom", path: ["expect", v], message: `"${v}" is not a fix variant of this scenario` });
+      }
+    }
+  });
+export type Scenario = z.infer<typeof ScenarioSchema>;
