@@ -1,26 +1,94 @@
-import { Command } from "commander";
-import { formatError } from "./core/errors.js";
-import { createProgress } from "./core/progress.js";
-import { loadScenario } from "./scenario/load.js";
-import { prepareVariantKernel } from "./run/kernel.js";
+import { promises as fs } from "node:fs";
 import path from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { formatError, UserError } from "./core/errors.js";
 import { resultsRoot } from "./core/paths.js";
+import { createProgress } from "./core/progress.js";
+import { aptInstallLine, installMissing, runDoctor } from "./doctor.js";
+import { parseConsole } from "./parse/parseConsole.js";
+import { prepareVariantKernel } from "./run/kernel.js";
+import { runScenario } from "./run/runScenario.js";
+import { loadScenario } from "./scenario/load.js";
+import type { Accel } from "./vm/qemu.js";
 
-const program = new Command("kharness").description("Prove or disprove kernel locking bugs and their fixes in QEMU");
+const program = new Command("kharness").description("Prove or disprove kernel locking bugs and their fixes in QEMU").showHelpAfterError();
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer");
+  return n;
+};
+
+program
+  .command("run")
+  .description("build every variant of a scenario, run each N times in QEMU, and judge the fixes against the baseline")
+  .argument("<scenario>", "scenario name (scenarios/<name>) or path")
+  .option("-n, --iterations <n>", "fresh boots per variant (default: the scenario's)", positiveInt)
+  .option("--variant <name...>", "only these variants (the baseline always runs)")
+  .addOption(new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]))
+  .action(async (name: string, opts: { iterations?: number; variant?: string[]; accel?: Accel }) => {
+    const { exitCode } = await runScenario(
+      { scenario: name, ...(opts.iterations && { iterations: opts.iterations }), ...(opts.variant && { variants: opts.variant }), ...(opts.accel && { accel: opts.accel }) },
+      createProgress(),
+    );
+    process.exitCode = exitCode;
+  });
 
 program
   .command("build")
-  .description("build one variant's kernel (through the cache) and print the image path")
+  .description("build one variant's kernel through the cache and print the image path")
   .argument("<scenario>", "scenario name or path")
   .option("--variant <name>", "variant to build (default: the baseline)")
   .action(async (name: string, opts: { variant?: string }) => {
     const loaded = await loadScenario(name);
     const variant = opts.variant ?? loaded.scenario.baseline;
+    if (!(variant in loaded.scenario.variants)) {
+      throw new UserError(`scenario ${name} has no variant "${variant}"`, `use one of: ${Object.keys(loaded.scenario.variants).join(", ")}`);
+    }
     const k = await prepareVariantKernel(loaded, variant, path.join(resultsRoot(), "builds", `${variant}.log`), createProgress());
     console.log(k.image.bzImage);
   });
 
+program
+  .command("parse")
+  .description("list the kernel reports (splats) in console or dmesg files")
+  .argument("<file...>", "log files")
+  .option("--json", "one JSON object per file")
+  .action(async (files: string[], opts: { json?: boolean }) => {
+    let found = 0;
+    for (const f of files) {
+      let text: string;
+      try {
+        text = await fs.readFile(f, "utf8");
+      } catch (err) {
+        throw new UserError(`cannot read ${f}: ${(err as Error).message}`);
+      }
+      const splats = parseConsole(text);
+      found += splats.length;
+      if (opts.json) console.log(JSON.stringify({ file: f, splats: splats.map(({ lines: _lines, ...s }) => s) }));
+      else for (const s of splats) console.log(`${f}:${s.startLine}: [${s.kind}] ${s.title}${s.corrupted ? " (corrupted)" : ""}\n    ${s.callPath.join(" <- ")}`);
+    }
+    process.exitCode = found > 0 ? 1 : 0;
+  });
+
+program
+  .command("doctor")
+  .description("check every host requirement; with --install, apt-get install what is missing")
+  .option("--install", "install missing Debian packages (root)")
+  .action(async (opts: { install?: boolean }) => {
+    let report = await runDoctor();
+    for (const l of report.lines) console.log(l);
+    if (report.missingPackages.length > 0 && opts.install) {
+      await installMissing(report.missingPackages);
+      report = await runDoctor();
+    }
+    if (report.missingPackages.length > 0) {
+      console.log(`\nto install what is missing, as root:\n  apt-get update && ${aptInstallLine(report.missingPackages)}`);
+      process.exitCode = 1;
+    } else console.log("\nall requirements met");
+  });
+
 program.parseAsync().catch((err: unknown) => {
   console.error(formatError(err));
-  process.exitCode = process.exitCode || 2;
+  process.exitCode = 2;
 });

@@ -2,6 +2,7 @@ import { createWriteStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { track } from "../core/children.js";
 import { UserError } from "../core/errors.js";
 import { exists, readJsonIfExists, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
@@ -9,6 +10,9 @@ import { cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { ARCH, type KernelConfig } from "../config/config.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
+
+/** The kernel did not compile: the variant is broken, the run goes on (tuxmake's FAIL, not a crash). */
+export class BuildFailure extends UserError {}
 
 export interface KernelImage {
   /** Content hash of (source, patches, final .config, toolchain): the cache key. */
@@ -68,7 +72,7 @@ export async function buildKernel(
   const log = createWriteStream(logFile);
   log.write(`# command: ${command}\n`);
   const compiled: string[] = [];
-  const proc = execa("make", args, { env, all: true, reject: false, buffer: false });
+  const proc = track(execa("make", args, { env, all: true, reject: false, buffer: false }));
   proc.all!.setEncoding("utf8");
   let pending = "";
   proc.all!.on("data", (chunk: string) => {
@@ -87,7 +91,7 @@ export async function buildKernel(
   const durationMs = Date.now() - started;
   if (result.exitCode !== 0) {
     const tail = (await fs.readFile(logFile, "utf8")).split("\n").slice(-30).join("\n");
-    throw new UserError(
+    throw new BuildFailure(
       `kernel build failed (exit ${result.exitCode}) for ${tree.id} with ${series.patches.map((p) => p.name).join(", ") || "no patches"}; last lines:\n${tail}`,
       `see ${logFile}; reproduce with: ${command}`,
     );

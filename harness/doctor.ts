@@ -1,0 +1,95 @@
+import { promises as fs, statfsSync } from "node:fs";
+import { execa } from "execa";
+import { InfraError } from "./core/errors.js";
+import { cacheRoot } from "./core/paths.js";
+
+/** A host requirement, as data: what to check, and which Debian package provides it. */
+export interface Requirement {
+  name: string;
+  package?: string;
+  check: () => Promise<string | true>;
+}
+
+const onPath = (cmd: string) => async () =>
+  (await execa("sh", ["-c", `command -v ${cmd}`], { reject: false })).exitCode === 0 || `${cmd} not on PATH`;
+const file = (p: string) => async () => (await fs.access(p).then(() => true, () => false)) || `${p} missing`;
+
+const MIN_FREE_GIB = 15;
+
+export const REQUIREMENTS: Requirement[] = [
+  { name: "qemu-system-x86_64", package: "qemu-system-x86", check: onPath("qemu-system-x86_64") },
+  { name: "gcc", package: "gcc", check: onPath("gcc") },
+  { name: "make", package: "make", check: onPath("make") },
+  { name: "flex", package: "flex", check: onPath("flex") },
+  { name: "bison", package: "bison", check: onPath("bison") },
+  { name: "bc", package: "bc", check: onPath("bc") },
+  { name: "libelf headers (objtool)", package: "libelf-dev", check: file("/usr/include/gelf.h") },
+  { name: "openssl headers", package: "libssl-dev", check: file("/usr/include/openssl/ssl.h") },
+  { name: "ccache", package: "ccache", check: onPath("ccache") },
+  { name: "cpio", package: "cpio", check: onPath("cpio") },
+  { name: "patch", package: "patch", check: onPath("patch") },
+  { name: "xz", package: "xz-utils", check: onPath("xz") },
+  {
+    name: "static busybox",
+    package: "busybox-static",
+    check: async () => {
+      const r = await execa("ldd", ["/bin/busybox"], { reject: false });
+      if (r.exitCode === 127 || /No such file/.test(r.stderr)) return "/bin/busybox missing";
+      return /not a dynamic executable|statically linked/.test(r.stdout + r.stderr) || "/bin/busybox is not static (the busybox package is installed instead of busybox-static)";
+    },
+  },
+  { name: "dropbear", package: "dropbear-bin", check: file("/usr/sbin/dropbear") },
+  { name: "linux 6.1 source tarball", package: "linux-source-6.1", check: file("/usr/src/linux-source-6.1.tar.xz") },
+  {
+    name: "KVM access",
+    check: async () =>
+      (await fs.access("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK).then(() => true, () => false)) ||
+      "no usable /dev/kvm: guests run under TCG (slower, still correct)",
+  },
+  {
+    name: `free disk in ${cacheRoot()} (>= ${MIN_FREE_GIB} GiB)`,
+    check: async () => {
+      await fs.mkdir(cacheRoot(), { recursive: true });
+      const s = statfsSync(cacheRoot());
+      const gib = (s.bavail * s.bsize) / 2 ** 30;
+      return gib >= MIN_FREE_GIB || `only ${gib.toFixed(1)} GiB free; set KHARNESS_CACHE to a larger disk`;
+    },
+  },
+];
+
+export interface DoctorReport {
+  lines: string[];
+  missingPackages: string[];
+  /** Problems no package fixes (disk space, KVM). */
+  warnings: string[];
+}
+
+export async function runDoctor(reqs = REQUIREMENTS): Promise<DoctorReport> {
+  const lines: string[] = [];
+  const missingPackages: string[] = [];
+  const warnings: string[] = [];
+  for (const r of reqs) {
+    const res = await r.check();
+    if (res === true) lines.push(`ok       ${r.name}`);
+    else {
+      lines.push(`MISSING  ${r.name}: ${res}${r.package ? ` (package ${r.package})` : ""}`);
+      if (r.package) missingPackages.push(r.package);
+      else warnings.push(`${r.name}: ${res}`);
+    }
+  }
+  return { lines, missingPackages: [...new Set(missingPackages)], warnings };
+}
+
+export function aptInstallLine(packages: string[]): string {
+  return `apt-get install -y --no-install-recommends ${packages.join(" ")}`;
+}
+
+/** Install what is missing with apt-get (as root, after apt-get update). */
+export async function installMissing(packages: string[]): Promise<void> {
+  if (packages.length === 0) return;
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  for (const args of [["update"], ["install", "-y", "--no-install-recommends", ...packages]]) {
+    const r = await execa("apt-get", args, { env, stdio: "inherit", reject: false });
+    if (r.exitCode !== 0) throw new InfraError(`apt-get ${args[0]} failed (exit ${r.exitCode})`, `run as root: ${aptInstallLine(packages)}`);
+  }
+}

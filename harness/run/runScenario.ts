@@ -1,0 +1,224 @@
+import { renameSync, writeFileSync, promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { BuildFailure } from "../build/build.js";
+import { killAllChildren } from "../core/children.js";
+import { UserError } from "../core/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../core/files.js";
+import { sha256 } from "../core/hash.js";
+import { resultsRoot } from "../core/paths.js";
+import type { Progress } from "../core/progress.js";
+import { DEFAULT_GUEST_BINARIES, writeInitramfs } from "../image/initramfs.js";
+import type { SplatGroup } from "../parse/runSplats.js";
+import type { IterationRecord, RunRecordFile, SignatureRecord } from "../report/runRecord.js";
+import { statsTable, summaryMarkdown, verdictLine } from "../report/summary.js";
+import { loadScenario } from "../scenario/load.js";
+import { HANG_SIGNATURE, judgeFix, variantStats, verdictsExitCode, type RunRecord } from "../verdict/verdict.js";
+import { chooseAccel } from "../vm/accel.js";
+import type { Accel } from "../vm/qemu.js";
+import { generateRunKey } from "../vm/ssh.js";
+import { QEMU } from "../vm/vm.js";
+import { runIteration } from "./iteration.js";
+import { prepareVariantKernel, type VariantKernel } from "./kernel.js";
+
+export interface RunOptions {
+  scenario: string;
+  iterations?: number;
+  /** Variants to run (default: all); the baseline is always included. */
+  variants?: string[];
+  accel?: Accel;
+  runId?: string;
+}
+
+export interface RunResult {
+  run: RunRecordFile;
+  dir: string;
+  exitCode: number;
+}
+
+function newRunId(scenario: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+  return `${scenario}-${stamp}`;
+}
+
+function toRunRecords(iterations: IterationRecord[], variant: string): RunRecord[] {
+  return iterations
+    .filter((i) => i.variant === variant)
+    .map((i) => ({ status: i.status, signatures: [...i.splats.map((s) => s.signature), ...(i.status === "hang" ? [HANG_SIGNATURE] : [])] }));
+}
+
+function signatureRecord(g: SplatGroup): SignatureRecord {
+  return {
+    signature: g.signature,
+    kind: g.first.kind,
+    title: g.first.title,
+    callPath: g.first.callPath,
+    frames: g.first.frames,
+    corrupted: g.first.corrupted,
+    excerpt: g.first.lines.slice(0, 60),
+  };
+}
+
+/** Stats and verdicts from the iterations so far: recomputed after each one, so a partial run.json is still a report. */
+function judge(run: RunRecordFile, variants: string[]): void {
+  const baseline = run.scenario.baseline;
+  run.stats = variants.map((v) => variantStats(v, toRunRecords(run.iterations, v)));
+  const baseStats = run.stats.find((s) => s.variant === baseline)!;
+  run.verdicts = run.stats
+    .filter((s) => s.variant !== baseline)
+    .map((s) => judgeFix(baseStats, toRunRecords(run.iterations, baseline), s, toRunRecords(run.iterations, s.variant)));
+}
+
+/** The whole pipeline for one scenario: build every variant, run each N times, judge, report. */
+export async function runScenario(opts: RunOptions, progress: Progress): Promise<RunResult> {
+  const loaded = await loadScenario(opts.scenario);
+  const { scenario } = loaded;
+  const all = Object.keys(scenario.variants);
+  for (const v of opts.variants ?? []) {
+    if (!all.includes(v)) throw new UserError(`scenario ${scenario.name} has no variant "${v}"`, `use one of: ${all.join(", ")}`);
+  }
+  const variants = opts.variants ? all.filter((v) => v === scenario.baseline || opts.variants!.includes(v)) : all;
+  const iterations = opts.iterations ?? scenario.iterations;
+  const id = opts.runId ?? newRunId(scenario.name);
+  const dir = path.join(resultsRoot(), id);
+  await fs.mkdir(dir, { recursive: true });
+  const scenarioFile = path.join(loaded.dir, "scenario.yaml");
+
+  const run: RunRecordFile = {
+    schema: "kharness.run/1",
+    id,
+    status: "running",
+    startedAt: new Date().toISOString(),
+    scenario: {
+      name: scenario.name,
+      file: path.relative(process.cwd(), scenarioFile),
+      sha256: sha256(await fs.readFile(scenarioFile)),
+      baseline: scenario.baseline,
+      iterations,
+      expect: scenario.expect,
+    },
+    host: {
+      hostname: os.hostname(),
+      cpus: os.cpus().length,
+      memoryMiB: Math.round(os.totalmem() / 2 ** 20),
+      node: process.version,
+      qemu: (await execa(QEMU, ["--version"], { reject: false })).stdout.split("\n")[0],
+    },
+    kernels: {},
+    iterations: [],
+    signatures: {},
+    stats: [],
+    verdicts: [],
+    timings: {},
+  };
+  const runJson = path.join(dir, "run.json");
+  const save = () => writeJsonAtomic(runJson, run);
+  const addTime = (stage: string, ms: number) => (run.timings[stage] = (run.timings[stage] ?? 0) + ms);
+
+  // Ctrl-C or SIGTERM: kill make and QEMU, and leave a run.json that says what happened.
+  const onSignal = (sig: NodeJS.Signals) => {
+    const killed = killAllChildren();
+    run.status = "interrupted";
+    run.error = `${sig} after ${run.iterations.length} iteration(s); ${killed} child process(es) killed`;
+    run.finishedAt = new Date().toISOString();
+    writeFileSync(`${runJson}.tmp`, JSON.stringify(run, null, 2));
+    renameSync(`${runJson}.tmp`, runJson);
+    progress.info(`\ninterrupted: ${run.error}; partial results in ${dir}`);
+    process.exit(130);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const started = Date.now();
+  try {
+    await save();
+    progress.info(`run ${id}: ${scenario.name}, variants ${variants.join(", ")}, ${iterations} iteration(s) each; results in ${dir}`);
+
+    // Build every variant first; a compile failure marks the variant broken, the run goes on.
+    const kernels = new Map<string, VariantKernel>();
+    const broken = new Map<string, string>();
+    for (const variant of variants) {
+      const buildLog = path.join(dir, "builds", `${variant}.log`);
+      try {
+        const k = await prepareVariantKernel(loaded, variant, buildLog, progress);
+        kernels.set(variant, k);
+        run.host.toolchain = k.toolchain;
+        run.kernels[variant] = {
+          variant,
+          sourceId: k.tree.id,
+          tarballSha256: k.tree.tarballSha256,
+          patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256 })),
+          patchWarnings: k.series.warnings,
+          configSha256: k.config.sha256,
+          imageKey: k.image.key,
+          cached: k.image.cached,
+          buildMs: k.image.durationMs,
+          compiledObjects: k.image.compiled.length,
+          buildLog: path.relative(dir, buildLog),
+          command: k.image.command,
+        };
+        addTime("source", k.timings.sourceMs);
+        addTime("config", k.timings.configMs);
+        addTime("build", k.timings.buildMs);
+        progress.info(`${variant}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
+      } catch (err) {
+        if (!(err instanceof BuildFailure)) throw err;
+        broken.set(variant, err.message.split("\n")[0]!);
+        progress.info(`${variant}: BUILD FAILED, its runs are recorded as errors (${path.relative(process.cwd(), buildLog)})`);
+      }
+      await save();
+    }
+
+    const key = generateRunKey();
+    const initrd = path.join(dir, "guest", "initramfs.cpio");
+    await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey });
+    const first = [...kernels.values()][0];
+    if (first) {
+      run.accel = await chooseAccel(first.image.bzImage, initrd, progress, opts.accel);
+      progress.info(`accelerator: ${run.accel.accel} (${run.accel.reason})`);
+    }
+
+    // Interleave variants so slow drift on the host spreads over all of them.
+    for (let it = 1; it <= iterations; it++) {
+      for (const variant of variants) {
+        const k = kernels.get(variant);
+        let record: IterationRecord;
+        if (!k || !run.accel) {
+          record = { variant, iteration: it, status: "error", reason: broken.get(variant) ?? "no kernel", bootMs: 0, workloadMs: 0, collectMs: 0, console: "", qemuCommand: "", splats: [] };
+        } else {
+          const out = await runIteration({ scenario, variant, iteration: it, bzImage: k.image.bzImage, initrd, accel: run.accel, key, runDir: dir }, progress);
+          record = out.record;
+          for (const g of out.groups) run.signatures[g.signature] ??= signatureRecord(g);
+          addTime("boot", record.bootMs);
+          addTime("workload", record.workloadMs);
+          addTime("collect", record.collectMs);
+        }
+        if (record.status === "hang") {
+          run.signatures[HANG_SIGNATURE] ??= { signature: HANG_SIGNATURE, kind: "hang", title: "workload hang (timeout)", callPath: [], frames: [], corrupted: false, excerpt: [] };
+        }
+        run.iterations.push(record);
+        judge(run, variants);
+        await save();
+      }
+    }
+    judge(run, variants);
+    run.status = "completed";
+  } catch (err) {
+    run.status = "failed";
+    run.error = err instanceof Error ? err.message : String(err);
+    throw err;
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+    addTime("total", Date.now() - started);
+    run.finishedAt = new Date().toISOString();
+    await save();
+    await writeFileAtomic(path.join(dir, "summary.md"), summaryMarkdown(run));
+  }
+  progress.info(`\n${statsTable(run)}\n`);
+  for (const v of run.verdicts) progress.info(verdictLine(v, run.signatures).join("\n"));
+  const mismatches = run.verdicts.filter((v) => v.verdict !== (scenario.expect[v.fix] ?? "FIXED"));
+  for (const v of mismatches) progress.info(`expected ${v.fix}: ${scenario.expect[v.fix] ?? "FIXED"}, got ${v.verdict}`);
+  progress.info(`\nresults: ${dir}`);
+  return { run, dir, exitCode: verdictsExitCode(run.verdicts, scenario.expect) };
+}

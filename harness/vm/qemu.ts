@@ -1,0 +1,61 @@
+/** The QEMU command line as data: one pure function, printable with --dry-run. */
+
+export type Accel = "kvm" | "tcg";
+
+export interface QemuSpec {
+  accel: Accel;
+  /** CPU model; undefined keeps QEMU's default for the accelerator. */
+  cpuModel?: string;
+  cpus: number;
+  memoryMiB: number;
+  kernel: string;
+  initrd: string;
+  /** Raw disk image for the workload, attached as virtio-blk (/dev/vda). */
+  disk?: string;
+  consoleLog: string;
+  qmpSocket: string;
+  /** Host port on 127.0.0.1 forwarded to the guest's sshd; no network at all when absent. */
+  sshPort?: number;
+  extraCmdline?: string[];
+}
+
+/** The kernel command line: serial console, no reboot loop on panic, hung tasks reported fast. */
+export function kernelCmdline(extra: string[] = []): string {
+  return ["console=ttyS0", "rdinit=/init", "panic=-1", "hung_task_timeout_secs=60", "printk.devkmsg=on", ...extra].join(" ");
+}
+
+export function qemuArgv(spec: QemuSpec): string[] {
+  const argv = [
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
+    "-no-reboot",
+    "-accel",
+    spec.accel === "tcg" ? "tcg,thread=multi" : "kvm",
+    ...(spec.cpuModel ? ["-cpu", spec.cpuModel] : []),
+    "-smp",
+    String(spec.cpus),
+    "-m",
+    `${spec.memoryMiB}M`,
+    "-kernel",
+    spec.kernel,
+    "-initrd",
+    spec.initrd,
+    "-append",
+    kernelCmdline(spec.extraCmdline),
+    // The console goes to a file from the first byte; nothing reads the serial port.
+    "-chardev",
+    `file,id=console,path=${spec.consoleLog}`,
+    "-serial",
+    "chardev:console",
+    "-qmp",
+    `unix:${spec.qmpSocket},server=on,wait=off`,
+  ];
+  if (spec.sshPort !== undefined) {
+    // restrict=on: the guest reaches no network; only the loopback forward gets in.
+    argv.push("-netdev", `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`, "-device", "virtio-net-pci,netdev=net0");
+  }
+  if (spec.disk) argv.push("-drive", `file=${spec.disk},format=raw,if=virtio,cache=unsafe`);
+  return argv;
+}

@@ -1,0 +1,80 @@
+import ssh2 from "ssh2";
+
+// ssh2 is CommonJS: its named exports are only reachable through the default import.
+const { Client, utils } = ssh2;
+type Client = ssh2.Client;
+
+export interface SshKeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
+/** A fresh key for one run: the guest trusts it and nothing else. */
+export function generateRunKey(): SshKeyPair {
+  const k = utils.generateKeyPairSync("ed25519", { comment: "kharness-run" });
+  return { privateKey: k.private, publicKey: k.public };
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export class GuestShell {
+  private constructor(private readonly client: Client) {}
+
+  /** Connect once; rejects when the guest does not answer within `timeoutMs`. */
+  static connect(port: number, key: SshKeyPair, timeoutMs: number): Promise<GuestShell> {
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      client
+        .on("ready", () => resolve(new GuestShell(client)))
+        .on("error", reject)
+        .connect({
+          host: "127.0.0.1",
+          port,
+          username: "root",
+          privateKey: key.privateKey,
+          readyTimeout: timeoutMs,
+          // The guest's host key is made at its boot; the forward only listens on loopback.
+          hostVerifier: () => true,
+          keepaliveInterval: 5000,
+          keepaliveCountMax: 6,
+        });
+    });
+  }
+
+  /** Run a shell command; on timeout the channel is closed and `timedOut` is set. */
+  exec(command: string, timeoutMs: number): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(err);
+        let stdout = "";
+        let stderr = "";
+        let done = false;
+        const finish = (code: number | null, timedOut: boolean) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr, timedOut });
+        };
+        const timer = setTimeout(() => {
+          channel.close();
+          finish(null, true);
+        }, timeoutMs);
+        channel.on("data", (d: Buffer) => (stdout += d.toString()));
+        channel.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        let code: number | null = null;
+        channel.on("exit", (c: number | null) => (code = c));
+        // "close" comes after the last data, so output is complete when we resolve.
+        channel.on("close", () => finish(code, false));
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}
