@@ -1,0 +1,60 @@
+/**
+ * Measures what the README publishes: cold build, a fix's incremental rebuild, a cache
+ * hit, boot-to-SSH, workload time, and total time to verdict cold and warm. It runs the
+ * scenario twice in a throwaway cache (KHARNESS_CACHE), so "cold" means an empty ccache
+ * and no unpacked source. Usage: npm run bench [-- scenario] (default memcg-hotplug-lockdep).
+ */
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createProgress } from "../harness/core/progress.js";
+import { projectRoot } from "../harness/core/paths.js";
+import { prepareVariantKernel } from "../harness/run/kernel.js";
+import { runScenario } from "../harness/run/runScenario.js";
+import { loadScenario } from "../harness/scenario/load.js";
+import type { RunRecordFile } from "../harness/report/runRecord.js";
+
+const scenarioName = process.argv[2] ?? "memcg-hotplug-lockdep";
+const cache = await fs.mkdtemp(path.join(os.homedir(), ".cache", "kharness-bench-"));
+process.env.KHARNESS_CACHE = cache;
+process.env.KHARNESS_RESULTS = path.join(projectRoot, "results", "bench");
+const progress = createProgress();
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const stats = (xs: number[]) => (xs.length ? `${s(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${s(Math.min(...xs))}, max ${s(Math.max(...xs))}, n=${xs.length})` : "n/a");
+
+try {
+  const t0 = Date.now();
+  const cold = await runScenario({ scenario: scenarioName }, progress);
+  const coldTotal = Date.now() - t0;
+  const t1 = Date.now();
+  const warm = await runScenario({ scenario: scenarioName }, progress);
+  const warmTotal = Date.now() - t1;
+
+  const loaded = await loadScenario(scenarioName);
+  const hitStart = Date.now();
+  const hit = await prepareVariantKernel(loaded, loaded.scenario.baseline, path.join(cache, "hit.log"), progress);
+  const hitMs = Date.now() - hitStart;
+
+  const base = cold.run.kernels[loaded.scenario.baseline]!;
+  const fixes = Object.values(cold.run.kernels).filter((k) => k.variant !== loaded.scenario.baseline);
+  const booted = (r: RunRecordFile) => r.iterations.filter((i) => i.status !== "boot-failure" && i.status !== "error");
+  const rows: [string, string][] = [
+    ["host", `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${cold.run.host.qemu}, ${cold.run.host.toolchain}`],
+    ["accelerator", `${cold.run.accel?.accel} (${cold.run.accel?.reason})`],
+    ["cold build (empty ccache, baseline)", s(base.buildMs)],
+    ...fixes.map((k): [string, string] => [`rebuild ${k.variant} after the baseline`, `${s(k.buildMs)} (${k.compiledObjects} objects compiled, ${((k.buildMs / base.buildMs) * 100).toFixed(1)}% of cold)`]),
+    ["cache hit (source + config + image, no make)", `${s(hitMs)} (cached: ${hit.image.cached})`],
+    [`boot to SSH (${cold.run.accel?.accel}, ${loaded.scenario.vm.cpus} vCPUs)`, stats([...booted(cold.run), ...booted(warm.run)].map((i) => i.bootMs))],
+    ["workload (writer + hotplug)", stats([...booted(cold.run), ...booted(warm.run)].map((i) => i.workloadMs))],
+    [`total to verdict, cold (${cold.run.iterations.length} runs)`, s(coldTotal)],
+    [`total to verdict, warm (${warm.run.iterations.length} runs)`, s(warmTotal)],
+    ["verdicts", cold.run.verdicts.map((v) => `${v.fix}: ${v.verdict}`).join(", ")],
+  ];
+  const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
+  console.log(`\n${table}`);
+  const out = path.join(process.env.KHARNESS_RESULTS, `bench-${new Date().toISOString().slice(0, 10)}.md`);
+  await fs.writeFile(out, `${table}\n`);
+  console.log(`\nwritten to ${out}`);
+} finally {
+  await fs.rm(cache, { recursive: true, force: true });
+}
