@@ -6,6 +6,7 @@ import { exists, writeFileAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
 import { cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
+import { patchTargets } from "../source/patches.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
 import { describeProblems, parseKconfig, requirementsFromFragment, verifyKconfig, type ConfigRequirement } from "./kconfig.js";
 
@@ -62,7 +63,10 @@ export async function configureKernel(
   progress: Progress,
 ): Promise<KernelConfig> {
   const frags = await Promise.all(inputs.fragments.map((f) => fragmentText(tree, f)));
-  const key = sha256(tree.id, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...series.patches.map((p) => p.sha256));
+  // Only patches that touch Kconfig files can change the config: variants that differ in
+  // C code share one cached config (and one build directory).
+  const kconfigPatches = series.patches.filter((p) => patchTargets(p.text).some((f) => /(^|\/)Kconfig[^/]*$/.test(f)));
+  const key = sha256(tree.id, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
   const cached = path.join(cacheRoot(), "configs", `${key}.config`);
 
   let text: string;

@@ -11,7 +11,7 @@ const PREFIX = /^(?:\[\s*\d+\.\d+\]\s?)?(?:\[\s*[TC]\d+\]\s?)?/;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]/g;
 // dmesg -x style "kern  :warn  : " facility/level prefixes.
-const DMESG_LEVEL = /^\w+\s*:\s*\w+\s*: /;
+const DMESG_LEVEL = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news)\s*:(?:emerg|alert|crit|err|warn|notice|info|debug)\s*: /;
 
 export function normalizeLine(raw: string): string {
   let s = raw.replace(ANSI, "");

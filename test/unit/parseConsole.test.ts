@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseConsole } from "../../harness/parse/parseConsole.js";
+import { normalizeLine } from "../../harness/parse/normalize.js";
+import { splatsOfRun } from "../../harness/parse/runSplats.js";
+import { cleanFrame } from "../../harness/parse/formats.js";
+
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, "..", "fixtures", "linux-6.1-memcg", name), "utf8");
+const unique = <T>(xs: T[]) => [...new Set(xs)];
+
+// Consoles captured by this harness from Debian's 6.1.192 with the shared PoC patches
+// (4 vCPUs, TCG). Expected titles were written after reading each log.
+describe("parseConsole on real 6.1 consoles", () => {
+  it("before: the RCU path through balance_dirty_pages, in the order printed", () => {
+    const splats = parseConsole(fixture("before-console.log"));
+    expect(splats.slice(0, 3).map((s) => s.title)).toEqual([
+      "WARNING: suspicious RCU usage in mem_cgroup_wb_stats",
+      "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats",
+      "BUG: scheduling while atomic in mem_cgroup_wb_stats",
+    ]);
+    const first = splats[0]!;
+    expect(first).toMatchObject({ kind: "rcu", frame: "mem_cgroup_wb_stats", corrupted: false, startLine: 236 });
+    expect(first.callPath).toEqual(["mem_cgroup_wb_stats", "balance_dirty_pages", "balance_dirty_pages_ratelimited_flags", "generic_perform_write"]);
+    expect(first.frames.slice(0, 4)).toEqual(["dump_stack_lvl", "lockdep_rcu_suspicious", "__might_resched", "cpus_read_lock"]);
+    // the report ends at </TASK>, user registers included
+    expect(first.lines.at(-1)?.trim()).toBe("</TASK>");
+  });
+
+  it("before: the writeback worker path and its aftermath are reported too", () => {
+    const splats = parseConsole(fixture("before-console.log"));
+    const worker = splats.find((s) => s.callPath.includes("wb_over_bg_thresh"))!;
+    expect(worker.title).toBe("BUG: scheduling while atomic in mem_cgroup_wb_stats");
+    expect(worker.callPath).toEqual(["mem_cgroup_wb_stats", "wb_over_bg_thresh", "wb_writeback", "wb_workfn"]);
+    const titles = unique(splats.map((s) => s.title));
+    expect(titles).toContain("BUG: workqueue leaked lock or atomic in wb_workfn");
+    expect(titles).toContain("BUG: scheduling while atomic in worker_thread");
+    expect(splats.every((s) => !s.title.includes("in corrupted"))).toBe(true);
+  });
+
+  it("repeats share a signature: one signature per title and call path", () => {
+    const splats = parseConsole(fixture("before-console.log"));
+    const bySig = new Map<string, Set<string>>();
+    for (const s of splats) bySig.set(s.signature, (bySig.get(s.signature) ?? new Set()).add(`${s.title}|${s.callPath.join(",")}`));
+    for (const keys of bySig.values()) expect(keys.size).toBe(1);
+    expect(bySig.size).toBeLessThan(splats.length / 3);
+  });
+
+  it("fix-reorder: only the worker path, which holds wb->list_lock", () => {
+    const splats = parseConsole(fixture("fix-reorder-console.log"));
+    expect(splats.slice(0, 4).map((s) => s.title)).toEqual([
+      "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats",
+      "BUG: scheduling while atomic in mem_cgroup_wb_stats",
+      "BUG: workqueue leaked lock or atomic in wb_workfn",
+      "BUG: scheduling while atomic in worker_thread",
+    ]);
+    expect(splats[0]!.callPath).toEqual(["mem_cgroup_wb_stats", "wb_over_bg_thresh", "wb_writeback", "wb_workfn"]);
+    expect(splats[0]!.lines.some((l) => l.includes("&wb->list_lock"))).toBe(true);
+    expect(splats.some((s) => s.callPath.includes("balance_dirty_pages"))).toBe(false);
+    expect(splats.some((s) => s.kind === "rcu")).toBe(false);
+  });
+
+  it("fix-drop-lock: a full boot and workload console with no report at all", () => {
+    expect(parseConsole(fixture("fix-drop-lock-console.log"))).toEqual([]);
+  });
+
+  it("dmesg read over SSH after the run gives the same signatures as the console", () => {
+    const fromDmesg = new Set(parseConsole(fixture("before-dmesg.txt")).filter((s) => !s.corrupted).map((s) => s.signature));
+    const fromConsole = new Set(parseConsole(fixture("before-console.log")).map((s) => s.signature));
+    for (const sig of fromDmesg) expect(fromConsole.has(sig)).toBe(true);
+  });
+
+  it("a run counts each signature once per source, as often as the richer source saw it", () => {
+    const groups = splatsOfRun(fixture("fix-reorder-console.log"), fixture("fix-reorder-console.log"));
+    const direct = parseConsole(fixture("fix-reorder-console.log"));
+    expect(groups.reduce((n, g) => n + g.count, 0)).toBe(direct.length);
+  });
+});
+
+describe("console noise", () => {
+  it("strips timestamps, caller ids, ANSI escapes and carriage returns", () => {
+    expect(normalizeLine("[   10.413289] WARNING: suspicious RCU usage")).toBe("WARNING: suspicious RCU usage");
+    expect(normalizeLine("[   10.413289][    T80] BUG: scheduling while atomic: dd/80/0x00000002")).toBe("BUG: scheduling while atomic: dd/80/0x00000002");
+    expect(normalizeLine("\x1b[0;31m[    1.0] BUG: x\x1b[0m\r")).toBe("BUG: x");
+    expect(normalizeLine("kern  :warn  : [    1.0] BUG: y")).toBe("BUG: y");
+    expect(normalizeLine("progress 50%\rWARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2")).toBe("WARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2");
+  });
+
+  it("removes compiler suffixes from frames", () => {
+    expect(cleanFrame("rcu_lock_acquire.constprop.0+0x7/0x25")).toBe("rcu_lock_acquire");
+    expect(cleanFrame("__might_resched.cold+0xf6/0x10b")).toBe("__might_resched");
+    expect(cleanFrame("foo.isra.3.part.1")).toBe("foo");
+  });
+
+  it("a report cut off by the end of the log is corrupted", () => {
+    const log = fixture("fix-reorder-console.log").split("\n").slice(0, 357).join("\n");
+    const last = parseConsole(log).at(-1)!;
+    expect(last.corrupted).toBe(true);
+    expect(last.title).toBe("BUG: sleeping function called from invalid context in mem_cgroup_wb_stats");
+    const noStack = parseConsole("[ 1.0] BUG: sleeping function called from invalid context at x.c:1\n[ 1.1] in_atomic(): 1\n");
+    expect(noStack[0]).toMatchObject({ corrupted: true, title: "BUG: sleeping function called from invalid context in corrupted" });
+  });
+
+  it("driver lines that merely mention BUG or WARNING are not reports", () => {
+    const log = ["[ 1.0] usb 1-1: WARNING: device descriptor read failed", "[ 1.1] foo: BUG flag set on queue", "[ 1.2] CPU: 0 PID: 1 Comm: swapper Not tainted 6.1.192", "[ 1.3] lockdep: fixed: 42 locks"].join("\n");
+    expect(parseConsole(log)).toEqual([]);
+  });
+
+  it("unreliable ? frames never become the guilty frame", () => {
+    const log = [
+      "[ 2.0] WARNING: CPU: 1 PID: 7 at mm/x.c:10 helper+0x1/0x2",
+      "[ 2.0] Call Trace:",
+      "[ 2.0]  <TASK>",
+      "[ 2.0]  ? bogus_frame+0x1/0x2",
+      "[ 2.0]  __warn+0x1/0x2",
+      "[ 2.0]  real_caller+0x5/0x9",
+      "[ 2.0]  </TASK>",
+    ].join("\n");
+    expect(parseConsole(log)[0]).toMatchObject({ title: "WARNING in real_caller", corrupted: false });
+  });
+});
