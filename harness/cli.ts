@@ -7,6 +7,7 @@ import { createProgress } from "./core/progress.js";
 import { aptInstallLine, installMissing, runDoctor } from "./doctor.js";
 import { parseConsole } from "./parse/parseConsole.js";
 import { prepareVariantKernel } from "./run/kernel.js";
+import { describeRun } from "./run/dryRun.js";
 import { runScenario } from "./run/runScenario.js";
 import { loadScenario } from "./scenario/load.js";
 import type { Accel } from "./vm/qemu.js";
@@ -26,7 +27,14 @@ program
   .option("-n, --iterations <n>", "fresh boots per variant (default: the scenario's)", positiveInt)
   .option("--variant <name...>", "only these variants (the baseline always runs)")
   .addOption(new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]))
-  .action(async (name: string, opts: { iterations?: number; variant?: string[]; accel?: Accel }) => {
+  .option("--dry-run", "print the patch series, make and QEMU commands, and stop")
+  .action(async (name: string, opts: { iterations?: number; variant?: string[]; accel?: Accel; dryRun?: boolean }) => {
+    if (opts.dryRun) {
+      const loaded = await loadScenario(name);
+      const all = Object.keys(loaded.scenario.variants);
+      console.log(describeRun(loaded, opts.variant ? all.filter((v) => v === loaded.scenario.baseline || opts.variant!.includes(v)) : all));
+      return;
+    }
     const { exitCode } = await runScenario(
       { scenario: name, ...(opts.iterations && { iterations: opts.iterations }), ...(opts.variant && { variants: opts.variant }), ...(opts.accel && { accel: opts.accel }) },
       createProgress(),

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { track } from "../core/children.js";
+import { shellQuote } from "../core/shell.js";
 import { UserError } from "../core/errors.js";
 import { exists, readJsonIfExists, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
@@ -31,8 +32,8 @@ export function imageKey(tree: SourceTree, series: AppliedSeries, config: Kernel
   return sha256("kernel-image-v1", tree.id, ...series.patches.map((p) => p.sha256), config.sha256, toolchain);
 }
 
-export function makeArgs(tree: SourceTree, config: KernelConfig, jobs: number): string[] {
-  return ["-C", tree.dir, `O=${config.buildDir}`, `ARCH=${ARCH}`, `-j${jobs}`, "CC=ccache gcc", "bzImage"];
+export function makeArgs(srcDir: string, buildDir: string, jobs: number): string[] {
+  return ["-C", srcDir, `O=${buildDir}`, `ARCH=${ARCH}`, `-j${jobs}`, "CC=ccache gcc", "bzImage"];
 }
 
 /**
@@ -50,7 +51,7 @@ export async function buildKernel(
   const key = imageKey(tree, series, config, toolchain);
   const dir = path.join(cacheRoot(), "images", key);
   const bzImage = path.join(dir, "bzImage");
-  const args = makeArgs(tree, config, os.cpus().length);
+  const args = makeArgs(tree.dir, config.buildDir, os.cpus().length);
   const env = {
     CCACHE_DIR: path.join(cacheRoot(), "ccache"),
     // Fixed build identity: the image depends on the inputs only, and ccache hits more.
@@ -58,7 +59,7 @@ export async function buildKernel(
     KBUILD_BUILD_USER: "kharness",
     KBUILD_BUILD_HOST: "kharness",
   };
-  const command = `${Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(" ")} make ${args.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ")}`;
+  const command = shellQuote([...Object.entries(env).map(([k, v]) => `${k}=${v}`), "make", ...args]);
   await fs.mkdir(path.dirname(logFile), { recursive: true });
 
   const meta = await readJsonIfExists<{ compiled: string[] }>(path.join(dir, "meta.json"));

@@ -4,6 +4,7 @@ import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { track } from "../core/children.js";
 import { InfraError } from "../core/errors.js";
+import { shellQuote } from "../core/shell.js";
 import { READY_MARKER } from "../image/guestInit.js";
 import { qemuArgv, type QemuSpec } from "./qemu.js";
 import { GuestShell, type SshKeyPair } from "./ssh.js";
@@ -100,7 +101,7 @@ export async function bootVm(spec: QemuSpec, key: SshKeyPair, timeoutMs: number)
 
 /** The full command line, for logs and --dry-run. */
 export function qemuCommand(spec: QemuSpec): string {
-  return [QEMU, ...qemuArgv(spec)].map((a) => (/[\s,]/.test(a) && !a.includes("=") ? `'${a}'` : a)).join(" ");
+  return shellQuote([QEMU, ...qemuArgv(spec)]);
 }
 
 export async function requireQemu(): Promise<void> {

@@ -1,0 +1,36 @@
+import os from "node:os";
+import path from "node:path";
+import { makeArgs } from "../build/build.js";
+import { shellQuote } from "../core/shell.js";
+import type { LoadedScenario } from "../scenario/load.js";
+import { qemuCommand } from "../vm/vm.js";
+
+/**
+ * What `run` would do, without doing it: each variant's patch series, the make command
+ * and the QEMU command line (with placeholders for paths only known at run time).
+ */
+export function describeRun(loaded: LoadedScenario, variants: string[]): string {
+  const { scenario, kernel } = loaded;
+  const lines = [`scenario ${scenario.name}: kernel ${kernel.name} from ${kernel.source.path}, base ${kernel.base}, fragments ${kernel.fragments.join(", ")}`];
+  for (const v of variants) {
+    lines.push(`\nvariant ${v}${v === scenario.baseline ? " (baseline)" : ""}: ${scenario.variants[v]!.patches.map((p) => path.basename(p)).join(" + ")}`);
+    lines.push(`  build: ${shellQuote(["make", ...makeArgs("<source tree>", "<build dir>", os.cpus().length)])}`);
+  }
+  const it = "results/<run-id>/iterations/<variant>-<n>";
+  lines.push(
+    `\nper iteration (${scenario.iterations} per variant):`,
+    `  ${qemuCommand({
+      accel: "tcg",
+      cpus: scenario.vm.cpus,
+      memoryMiB: scenario.vm.memoryMiB,
+      kernel: "<bzImage>",
+      initrd: "results/<run-id>/guest/initramfs.cpio",
+      disk: `${it}/disk.img`,
+      consoleLog: `${it}/console.log`,
+      qmpSocket: `${it}/qmp.sock`,
+      sshPort: 10022,
+    })}`,
+    "  (the accelerator is tcg or kvm after the KVM probe; the SSH port is a free one on 127.0.0.1)",
+  );
+  return lines.join("\n");
+}
