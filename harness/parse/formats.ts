@@ -91,6 +91,7 @@ export const SKIP_FRAMES: RegExp[] = [
   /^__schedule$/, /^schedule/, /^preempt_schedule/, /^__cond_resched/, /^io_schedule/, /^__wait_/, /^wait_for_completion/, /^bit_wait/,
   /^out_of_line_wait_on_bit/, /^__folio_lock/, /^folio_wait_bit/, /^__wait_on_bit/, /^rwbase_/, /^rt_mutex/, /^__rt_mutex/,
   /^nmi_cpu_backtrace/, /^nmi_trigger_cpumask_backtrace/, /^arch_trigger_cpumask_backtrace/, /^trigger_/, /^rcu_dump_cpu_stacks/,
+  /^asm_sysvec_/, /^sysvec_/, /^__sysvec_/, /^asm_common_interrupt/, /^common_interrupt/, /^irq_exit/, /^__irq_exit/,
   /^panic$/, /^__stack_chk_fail/, /^__ubsan_/, /^ubsan_/, /^trace_/, /^__trace_/, /^ftrace_/, /^__traceiter_/,
 ];
 

@@ -64,6 +64,21 @@ describe("parseConsole on real 6.1 consoles", () => {
     expect(parseConsole(fixture("fix-drop-lock-console.log"))).toEqual([]);
   });
 
+  it("before, a run that hung: spinlock recursion, RCU stalls and hung tasks", () => {
+    const splats = parseConsole(fixture("before-hang-console.log"));
+    const at = (line: number) => splats.find((s) => s.startLine === line)!;
+    expect(at(1353)).toMatchObject({ kind: "bug", title: "BUG: spinlock cpu recursion in locked_inode_to_wb_and_lock_list", corrupted: false });
+    expect(at(3336)).toMatchObject({ kind: "stall", title: "INFO: rcu detected stall in locked_inode_to_wb_and_lock_list" });
+    expect(at(3444)).toMatchObject({ kind: "hung-task", title: "INFO: task hung in cpuhp_kick_ap" });
+    // The stall seen from another CPU (NMI backtrace through the timer interrupt) is the same stall.
+    const detected = at(3623);
+    expect(detected.title).toBe("INFO: rcu detected stall in locked_inode_to_wb_and_lock_list");
+    expect(detected.signature).toBe(at(3336).signature);
+    const titles = new Set(splats.map((s) => s.title));
+    expect(titles).toContain("INFO: task hung in mem_cgroup_wb_stats");
+    expect([...titles].some((t) => /sysvec|in corrupted/.test(t))).toBe(false);
+  });
+
   it("dmesg read over SSH after the run gives the same signatures as the console", () => {
     const fromDmesg = new Set(parseConsole(fixture("before-dmesg.txt")).filter((s) => !s.corrupted).map((s) => s.signature));
     const fromConsole = new Set(parseConsole(fixture("before-console.log")).map((s) => s.signature));

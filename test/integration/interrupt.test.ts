@@ -1,0 +1,43 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../harness/core/paths.js";
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// SIGTERM in the middle of a boot: QEMU dies with the harness, run.json says so.
+describe("an interrupted run", () => {
+  it("kills its QEMU and marks run.json interrupted", { timeout: 45 * 60_000 }, async () => {
+    const results = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-interrupt-"));
+    const child = execa(path.join(projectRoot, "bin/kharness"), ["run", "memcg-hotplug-lockdep", "-n", "1", "--variant", "before"], {
+      env: { KHARNESS_RESULTS: results },
+      reject: false,
+      all: true,
+    });
+    const runDir = await waitFor("the run directory", async () => (await fs.readdir(results))[0], 60_000);
+    const consoleLog = path.join(results, runDir, "iterations", "before-1", "console.log");
+    // Cold, this includes the kernel build.
+    await waitFor("the guest to start printing", async () => ((await fs.stat(consoleLog).catch(() => undefined))?.size ? true : undefined), 40 * 60_000);
+    const qemuOf = async () => (await execa("pgrep", ["-f", consoleLog], { reject: false })).stdout.trim();
+    expect(await qemuOf()).not.toBe("");
+
+    child.kill("SIGTERM");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const run = JSON.parse(await fs.readFile(path.join(results, runDir, "run.json"), "utf8"));
+    expect(run.status).toBe("interrupted");
+    expect(run.error).toMatch(/SIGTERM/);
+    expect(await qemuOf()).toBe("");
+    await fs.rm(results, { recursive: true, force: true });
+  });
+});
