@@ -201,7 +201,6 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
         await save();
       }
     }
-    judge(run, variants);
     run.status = "completed";
   } catch (err) {
     run.status = "failed";
