@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { formatError, UserError } from "./core/errors.js";
@@ -60,14 +60,14 @@ program
 program
   .command("parse")
   .description("list the kernel reports (splats) in console or dmesg files")
-  .argument("<file...>", "log files")
+  .argument("<file...>", "log files (- for standard input)")
   .option("--json", "one JSON object per file")
   .action(async (files: string[], opts: { json?: boolean }) => {
     let found = 0;
     for (const f of files) {
       let text: string;
       try {
-        text = await fs.readFile(f, "utf8");
+        text = f === "-" ? readFileSync(0, "utf8") : await fs.readFile(f, "utf8");
       } catch (err) {
         throw new UserError(`cannot read ${f}: ${(err as Error).message}`);
       }
