@@ -27,7 +27,6 @@ export function describeRun(loaded: LoadedScenario, variants: string[]): string 
       initrd: "results/<run-id>/guest/initramfs.cpio",
       disk: `${it}/disk.img`,
       consoleLog: `${it}/console.log`,
-      qmpSocket: `${it}/qmp.sock`,
       sshPort: 10022,
     })}`,
     "  (the accelerator is tcg or kvm after the KVM probe; the SSH port is a free one on 127.0.0.1)",

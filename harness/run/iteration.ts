@@ -44,7 +44,6 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
     initrd: inp.initrd,
     disk,
     consoleLog: path.join(dir, "console.log"),
-    qmpSocket: path.join(dir, "qmp.sock"),
     sshPort: await freeLoopbackPort(),
   };
   const record: IterationRecord = {
@@ -89,7 +88,7 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
       const groups = splatsOfRun(console, evidence.dmesg);
       const notes = [...(work.status === "completed" ? [] : [work.reason]), ...evidence.notes];
       // A guest that died mid-workload crashed; its reports are on the console.
-      const status = work.status === "error" && diedDuringWorkload ? "crash" : work.status === "completed" ? "completed" : work.status;
+      const status = work.status === "error" && diedDuringWorkload ? "crash" : work.status;
       progress.done(`${status}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
       return finish({ ...record, status, ...(notes.length && { reason: notes.join("; ") }) }, groups);
     } finally {
@@ -97,7 +96,6 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
     }
   } finally {
     await fs.rm(disk, { force: true });
-    await fs.rm(spec.qmpSocket, { force: true });
   }
 }
 

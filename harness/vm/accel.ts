@@ -70,7 +70,6 @@ async function probeBoot(kernel: string, initrd: string, cpuModel: string | unde
     kernel,
     initrd,
     consoleLog,
-    qmpSocket: path.join(dir, "qmp.sock"),
   });
   const started = Date.now();
   const proc = track(execa(QEMU, argv, { reject: false, all: true, stdin: "ignore" }));

@@ -13,7 +13,6 @@ export interface QemuSpec {
   /** Raw disk image for the workload, attached as virtio-blk (/dev/vda). */
   disk?: string;
   consoleLog: string;
-  qmpSocket: string;
   /** Host port on 127.0.0.1 forwarded to the guest's sshd; no network at all when absent. */
   sshPort?: number;
   extraCmdline?: string[];
@@ -49,8 +48,6 @@ export function qemuArgv(spec: QemuSpec): string[] {
     `file,id=console,path=${spec.consoleLog}`,
     "-serial",
     "chardev:console",
-    "-qmp",
-    `unix:${spec.qmpSocket},server=on,wait=off`,
   ];
   if (spec.sshPort !== undefined) {
     // restrict=on: the guest reaches no network; only the loopback forward gets in.

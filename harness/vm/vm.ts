@@ -66,7 +66,6 @@ export async function readConsole(file: string): Promise<string> {
  */
 export async function bootVm(spec: QemuSpec, key: SshKeyPair, timeoutMs: number): Promise<BootOutcome> {
   await fs.mkdir(path.dirname(spec.consoleLog), { recursive: true });
-  await fs.rm(spec.qmpSocket, { force: true });
   const argv = qemuArgv(spec);
   const started = Date.now();
   const proc = track(execa(QEMU, argv, { reject: false, all: true, stdin: "ignore" }));

@@ -32,7 +32,6 @@ describe("boot a real kernel and run a command over SSH", () => {
         kernel: kernel.image.bzImage,
         initrd,
         consoleLog: path.join(dir, "console.log"),
-        qmpSocket: path.join(dir, "qmp.sock"),
         sshPort: await freeLoopbackPort(),
       },
       key,

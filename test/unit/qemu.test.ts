@@ -9,7 +9,6 @@ const spec = {
   initrd: "/r/initramfs.cpio",
   disk: "/r/disk.img",
   consoleLog: "/r/console.log",
-  qmpSocket: "/r/qmp.sock",
   sshPort: 40022,
 };
 
