@@ -5,6 +5,7 @@ import type { Progress } from "../core/progress.js";
 import { splatsOfRun, type SplatGroup } from "../parse/runSplats.js";
 import type { Scenario } from "../scenario/schema.js";
 import type { IterationRecord } from "../report/runRecord.js";
+import type { RunStatus } from "../verdict/verdict.js";
 import type { AccelChoice } from "../vm/accel.js";
 import { bootVm, freeLoopbackPort, qemuCommand, readConsole } from "../vm/vm.js";
 import type { QemuSpec } from "../vm/qemu.js";
@@ -74,10 +75,12 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
       const ticker = setInterval(() => progress.detail(`writer + hotplug running`), 5000);
       const work = await runMemcgHotplug(vm.shell, inp.scenario.workload).finally(() => clearInterval(ticker));
       record.workloadMs = work.durationMs;
-      const diedDuringWorkload = vm.exited;
+      // A dropped connection means the guest died (crash: its reports are on the
+      // console) or stopped answering while QEMU still runs (a wedged kernel: a hang).
+      const status: RunStatus = work.status === "lost" ? (vm.exited ? "crash" : "hang") : work.status;
       await fs.writeFile(path.join(dir, "workload.txt"), work.output);
       const t = Date.now();
-      const evidence = await collectEvidence(vm, work.status === "hang");
+      const evidence = await collectEvidence(vm, status === "hang");
       record.collectMs = Date.now() - t;
       if (evidence.dmesg !== undefined) {
         await fs.writeFile(path.join(dir, "dmesg.txt"), evidence.dmesg);
@@ -87,8 +90,6 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
       const console = await readConsole(spec.consoleLog);
       const groups = splatsOfRun(console, evidence.dmesg);
       const notes = [...(work.status === "completed" ? [] : [work.reason]), ...evidence.notes];
-      // A guest that died mid-workload crashed; its reports are on the console.
-      const status = work.status === "error" && diedDuringWorkload ? "crash" : work.status;
       progress.done(`${status}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
       return finish({ ...record, status, ...(notes.length && { reason: notes.join("; ") }) }, groups);
     } finally {

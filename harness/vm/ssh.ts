@@ -40,8 +40,9 @@ export class GuestShell {
           readyTimeout: timeoutMs,
           // The guest's host key is made at its boot; the forward only listens on loopback.
           hostVerifier: () => true,
+          // A busy TCG guest can be slow to answer; a minute of silence means it is wedged.
           keepaliveInterval: 5000,
-          keepaliveCountMax: 6,
+          keepaliveCountMax: 12,
         });
     });
   }

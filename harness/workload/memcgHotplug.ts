@@ -45,19 +45,23 @@ export function hotplugScript(w: Workload): string {
 
 export type WorkloadOutcome =
   | { status: "completed"; durationMs: number; output: string }
-  | { status: "hang"; durationMs: number; output: string; reason: string }
-  | { status: "error"; durationMs: number; output: string; reason: string };
+  | { status: "hang" | "lost" | "error"; durationMs: number; output: string; reason: string };
 
-/** Run writer and hotplug toggler at once; a timeout is a hang, a failing setup an error. */
-export async function runMemcgHotplug(shell: GuestShell, w: Workload): Promise<WorkloadOutcome> {
+const LOST = "the SSH connection to the guest dropped (it stopped answering, or died)";
+
+/**
+ * Run writer and hotplug toggler at once. A timeout is a hang; a dropped connection is
+ * "lost" (the caller tells a dead guest from a wedged one); a failing command an error.
+ */
+export async function runMemcgHotplug(shell: Pick<GuestShell, "exec">, w: Workload): Promise<WorkloadOutcome> {
   const started = Date.now();
   const setup = await shell.exec(setupScript(w), 60000);
   if (setup.code !== 0) {
     return {
-      status: setup.timedOut ? "hang" : "error",
+      status: setup.timedOut ? "hang" : setup.code === null ? "lost" : "error",
       durationMs: Date.now() - started,
       output: setup.stdout + setup.stderr,
-      reason: setup.timedOut ? "workload setup did not finish in 60 s" : `workload setup failed (exit ${setup.code}): ${setup.stderr.trim()}`,
+      reason: setup.timedOut ? "workload setup did not finish in 60 s" : setup.code === null ? LOST : `workload setup failed (exit ${setup.code}): ${setup.stderr.trim()}`,
     };
   }
   const timeoutMs = w.timeoutSec * 1000;
@@ -69,7 +73,8 @@ export async function runMemcgHotplug(shell: GuestShell, w: Workload): Promise<W
   if (results.some((r) => r.timedOut)) {
     return { status: "hang", durationMs, output, reason: `workload did not finish within ${w.timeoutSec} s` };
   }
+  if (results.some((r) => r.code === null)) return { status: "lost", durationMs, output, reason: LOST };
   const failed = results.find((r) => r.code !== 0);
-  if (failed) return { status: "error", durationMs, output, reason: `workload command exited ${failed.code}` };
+  if (failed) return { status: "error", durationMs, output, reason: `workload command exited ${failed.code}: ${failed.stderr.trim()}` };
   return { status: "completed", durationMs, output };
 }
