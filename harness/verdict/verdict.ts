@@ -80,7 +80,8 @@ export function variantStats(variant: string, runs: RunRecord[]): VariantStats {
 
 export function judgeFix(baseline: VariantStats, baseRuns: RunRecord[], fix: VariantStats, fixRuns: RunRecord[]): Verdict {
   const baseSigs = new Set(baseline.signatures.map((s) => s.signature));
-  const reproduced = baseRuns.filter((r) => r.signatures.some((s) => baseSigs.has(s))).length;
+  // Only runs that booted and ran the workload count, for the rate as for its denominator.
+  const reproduced = baseRuns.filter(booted).filter((r) => r.signatures.some((s) => baseSigs.has(s))).length;
   const baselineRate = baseline.booted > 0 ? reproduced / baseline.booted : 0;
   const remaining = fix.signatures.filter((s) => baseSigs.has(s.signature));
   const added = fix.signatures.filter((s) => !baseSigs.has(s.signature));

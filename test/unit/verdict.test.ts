@@ -13,6 +13,14 @@ describe("verdicts", () => {
     expect(v.silentChance).toBeCloseTo((1 / 3) ** 3);
   });
 
+  it("the reproduction rate counts booted runs only, so it never exceeds 1", () => {
+    const base: RunRecord[] = [run("a"), run("a"), { status: "error", signatures: ["a"] }, { status: "hang", signatures: ["a", "hang"] }];
+    const v = judge(base, [run()]);
+    expect(v.baselineRate).toBe(1);
+    expect(v.silentChance).toBe(0);
+    expect(judge([run("a"), run(), { status: "error", signatures: ["a"] }], [run()]).baselineRate).toBe(0.5);
+  });
+
   it("NOT FIXED names the baseline signatures that remain", () => {
     const v = judge([run("rcu", "sleep-worker"), run("rcu", "sleep-worker")], [run("sleep-worker"), run()]);
     expect(v.verdict).toBe("NOT FIXED");
