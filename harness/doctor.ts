@@ -1,13 +1,18 @@
 import { promises as fs, statfsSync } from "node:fs";
+import path from "node:path";
 import { execa } from "execa";
 import { InfraError } from "./core/errors.js";
+import { readJsonIfExists } from "./core/files.js";
 import { cacheRoot } from "./core/paths.js";
+import type { AccelChoice } from "./vm/accel.js";
 
 /** A host requirement, as data: what to check, and which Debian package provides it. */
 export interface Requirement {
   name: string;
   package?: string;
   check: () => Promise<string | true>;
+  /** Extra facts for the ok line. */
+  note?: () => Promise<string | undefined>;
 }
 
 const onPath = (cmd: string) => async () =>
@@ -41,10 +46,15 @@ export const REQUIREMENTS: Requirement[] = [
   { name: "dropbear", package: "dropbear-bin", check: file("/usr/sbin/dropbear") },
   { name: "linux 6.1 source tarball", package: "linux-source-6.1", check: file("/usr/src/linux-source-6.1.tar.xz") },
   {
-    name: "KVM access",
-    check: async () =>
-      (await fs.access("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK).then(() => true, () => false)) ||
-      "no usable /dev/kvm: guests run under TCG (slower, still correct)",
+    name: "/dev/kvm access (whether KVM boots a guest is decided by a probe boot at run time)",
+    check: async () => {
+      const usable = await fs.access("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK).then(() => true, () => false);
+      return usable || "no usable /dev/kvm: guests run under TCG (slower, still correct)";
+    },
+    note: async () => {
+      const probe = await readJsonIfExists<AccelChoice>(path.join(cacheRoot(), "accel.json"));
+      return probe && `last probe chose ${probe.accel}: ${probe.reason}`;
+    },
   },
   {
     name: `free disk in ${cacheRoot()} (>= ${MIN_FREE_GIB} GiB)`,
@@ -70,7 +80,10 @@ export async function runDoctor(reqs = REQUIREMENTS): Promise<DoctorReport> {
   const warnings: string[] = [];
   for (const r of reqs) {
     const res = await r.check();
-    if (res === true) lines.push(`ok       ${r.name}`);
+    if (res === true) {
+      const note = await r.note?.();
+      lines.push(`ok       ${r.name}${note ? `\n         ${note}` : ""}`);
+    }
     else {
       lines.push(`MISSING  ${r.name}: ${res}${r.package ? ` (package ${r.package})` : ""}`);
       if (r.package) missingPackages.push(r.package);
