@@ -194,7 +194,7 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
           addTime("collect", record.collectMs);
         }
         if (record.status === "hang") {
-          run.signatures[HANG_SIGNATURE] ??= { signature: HANG_SIGNATURE, kind: "hang", title: "workload hang (timeout)", callPath: [], frames: [], corrupted: false, excerpt: [] };
+          run.signatures[HANG_SIGNATURE] ??= { signature: HANG_SIGNATURE, kind: "hang", title: "workload hang (timed out, or the guest stopped answering)", callPath: [], frames: [], corrupted: false, excerpt: [] };
         }
         run.iterations.push(record);
         judge(run, variants);
