@@ -40,7 +40,6 @@ export const VmSchema = z.strictObject({
   diskMiB: z.number().int().min(16).default(1024),
   bootTimeoutSec: z.number().int().min(10).default(240),
 });
-export type VmShape = z.infer<typeof VmSchema>;
 
 export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN"]);
 

@@ -3,7 +3,6 @@ import net from "node:net";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { track } from "../core/children.js";
-import { InfraError } from "../core/errors.js";
 import { shellQuote } from "../core/shell.js";
 import { READY_MARKER } from "../image/guestInit.js";
 import { qemuArgv, type QemuSpec } from "./qemu.js";
@@ -101,12 +100,4 @@ export async function bootVm(spec: QemuSpec, key: SshKeyPair, timeoutMs: number)
 /** The full command line, for logs and --dry-run. */
 export function qemuCommand(spec: QemuSpec): string {
   return shellQuote([QEMU, ...qemuArgv(spec)]);
-}
-
-export async function requireQemu(): Promise<void> {
-  try {
-    await execa(QEMU, ["--version"]);
-  } catch {
-    throw new InfraError(`${QEMU} is not installed`, "apt-get install qemu-system-x86");
-  }
 }
