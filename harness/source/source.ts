@@ -41,6 +41,16 @@ interface TreeState {
 const STATE = ".kharness/state.json";
 const ORIG = ".kharness/orig";
 
+/** Hashing 140 MB costs about half a second: once per process and file version is enough. */
+const hashed = new Map<string, string>();
+async function tarballHash(file: string): Promise<string> {
+  const st = await fs.stat(file);
+  const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+  let h = hashed.get(key);
+  if (!h) hashed.set(key, (h = await sha256File(file)));
+  return h;
+}
+
 /** Unpack the recipe's tarball once into the cache; later calls return the same tree. */
 export async function prepareSource(recipe: KernelRecipe, progress: Progress): Promise<SourceTree> {
   const tarball = recipe.source.path;
@@ -50,7 +60,7 @@ export async function prepareSource(recipe: KernelRecipe, progress: Progress): P
       recipe.source.package ? `apt-get install ${recipe.source.package}` : `put the tarball at ${tarball}`,
     );
   }
-  const tarballSha256 = await sha256File(tarball);
+  const tarballSha256 = await tarballHash(tarball);
   const id = `${recipe.name}-${tarballSha256.slice(0, 12)}`;
   const dir = path.join(cacheRoot(), "src", id);
   if (await exists(path.join(dir, "Makefile"))) return { id, tarballSha256, dir };
