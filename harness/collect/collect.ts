@@ -1,3 +1,4 @@
+import type { ExecResult } from "../vm/ssh.js";
 import type { Vm } from "../vm/vm.js";
 
 export interface Evidence {
@@ -6,6 +7,13 @@ export interface Evidence {
   notes: string[];
 }
 
+/** A command on a guest that may have stopped answering: a lost connection is a result too. */
+function tryExec(vm: Vm, command: string, timeoutMs: number): Promise<ExecResult> {
+  return vm.shell.exec(command, timeoutMs).catch((e: Error) => ({ code: null, stdout: "", stderr: e.message, timedOut: false }));
+}
+
+const why = (r: ExecResult) => (r.timedOut ? " (timed out)" : `: ${r.stderr.trim()}`);
+
 /**
  * Read what the guest can still tell. After a hang, ask for blocked-task and all-CPU
  * backtraces first (sysrq w and l) so the console holds the stacks of the hang.
@@ -13,12 +21,12 @@ export interface Evidence {
 export async function collectEvidence(vm: Vm, hung: boolean): Promise<Evidence> {
   const notes: string[] = [];
   if (hung) {
-    const sysrq = await vm.shell.exec("echo w > /proc/sysrq-trigger; echo l > /proc/sysrq-trigger", 10000).catch((e: Error) => ({ timedOut: false, code: null, stderr: e.message }));
-    if (sysrq.code !== 0) notes.push(`sysrq over SSH failed${sysrq.timedOut ? " (timed out)" : `: ${sysrq.stderr}`}`);
+    const sysrq = await tryExec(vm, "echo w > /proc/sysrq-trigger; echo l > /proc/sysrq-trigger", 10000);
+    if (sysrq.code !== 0) notes.push(`sysrq over SSH failed${why(sysrq)}`);
     await new Promise((r) => setTimeout(r, 3000));
   }
-  const dmesg = await vm.shell.exec("dmesg", 30000).catch((e: Error) => ({ timedOut: false, code: null, stdout: "", stderr: e.message }));
+  const dmesg = await tryExec(vm, "dmesg", 30000);
   if (dmesg.code === 0) return { dmesg: dmesg.stdout, notes };
-  notes.push(`dmesg could not be read${dmesg.timedOut ? " (timed out)" : `: ${dmesg.stderr.trim()}`}; the console log is the only record`);
+  notes.push(`dmesg could not be read${why(dmesg)}; the console log is the only record`);
   return { notes };
 }
