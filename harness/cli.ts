@@ -1,16 +1,28 @@
-import { promises as fs, readFileSync } from "node:fs";
+import { createReadStream, promises as fs, type ReadStream } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { formatError, UserError } from "./core/errors.js";
 import { resultsRoot } from "./core/paths.js";
 import { createProgress } from "./core/progress.js";
 import { aptInstallLine, installMissing, runDoctor } from "./doctor.js";
-import { parseConsole } from "./parse/parseConsole.js";
+import { describeSplat } from "./parse/describe.js";
+import { parseConsoleStream } from "./parse/parseConsole.js";
 import { prepareVariantKernel } from "./run/kernel.js";
 import { describeRun } from "./run/dryRun.js";
 import { runScenario } from "./run/runScenario.js";
 import { loadScenario } from "./scenario/load.js";
 import type { Accel } from "./vm/qemu.js";
+
+/** A log file as a stream, after checking it can be read, so a bad name is an input error that names it. */
+async function openLog(file: string): Promise<ReadStream> {
+  try {
+    await fs.access(file, fs.constants.R_OK);
+    if ((await fs.stat(file)).isDirectory()) throw new Error("it is a directory");
+  } catch (err) {
+    throw new UserError(`cannot read ${file}: ${(err as Error).message}`, "give the path of a console or dmesg log, or - for standard input");
+  }
+  return createReadStream(file);
+}
 
 const program = new Command("kharness").description("Prove or disprove kernel locking bugs and their fixes in QEMU").showHelpAfterError();
 
@@ -59,22 +71,16 @@ program
 
 program
   .command("parse")
-  .description("list the kernel reports (splats) in console or dmesg files")
+  .description("list the kernel reports (splats) in console or dmesg files; exit 1 when there is any")
   .argument("<file...>", "log files (- for standard input)")
-  .option("--json", "one JSON object per file")
+  .option("--json", "one JSON object per file: {file, splats: [{title, kind, frame, signature, corrupted, startLine, endLine, frames, callPath}]}")
   .action(async (files: string[], opts: { json?: boolean }) => {
     let found = 0;
     for (const f of files) {
-      let text: string;
-      try {
-        text = f === "-" ? readFileSync(0, "utf8") : await fs.readFile(f, "utf8");
-      } catch (err) {
-        throw new UserError(`cannot read ${f}: ${(err as Error).message}`);
-      }
-      const splats = parseConsole(text);
+      const splats = await parseConsoleStream(f === "-" ? process.stdin : await openLog(f));
       found += splats.length;
       if (opts.json) console.log(JSON.stringify({ file: f, splats: splats.map(({ lines: _lines, ...s }) => s) }));
-      else for (const s of splats) console.log(`${f}:${s.startLine}: [${s.kind}] ${s.title}${s.corrupted ? " (corrupted)" : ""}\n    ${s.callPath.join(" <- ")}`);
+      else for (const s of splats) console.log(describeSplat(f, s));
     }
     process.exitCode = found > 0 ? 1 : 0;
   });

@@ -22,6 +22,8 @@ export interface ReportFormat {
   /** The title's head; a function receives the header match and the report's lines. */
   headline: string | ((m: RegExpExecArray, lines: string[]) => string);
   guilty: GuiltySource;
+  /** false for reports that print no call trace by design; they are not corrupted without one. */
+  trace?: false;
 }
 
 /** Replace run-dependent numbers in text taken from the log, as syzkaller does. */
@@ -39,18 +41,19 @@ export const FORMATS: ReportFormat[] = [
   { kind: "lockdep", header: /^WARNING: bad unlock balance detected!/, headline: "WARNING: bad unlock balance", guilty: { from: "stack" } },
   { kind: "lockdep", header: /^WARNING: held lock freed!/, headline: "BUG: held lock freed", guilty: { from: "stack" } },
   { kind: "lockdep", header: /^INFO: trying to register non-static key\./, headline: "INFO: trying to register non-static key", guilty: { from: "stack" } },
-  { kind: "lockdep", header: /^WARNING: lock held when returning to user space!/, headline: "WARNING: lock held when returning to user space", guilty: { from: "line", re: new RegExp(`at: ${FUNC}`) } },
+  { kind: "lockdep", header: /^WARNING: lock held when returning to user space!/, headline: "WARNING: lock held when returning to user space", guilty: { from: "line", re: new RegExp(`at: ${FUNC}`) }, trace: false },
+  { kind: "lockdep", header: /^\[ BUG: Invalid wait context \]/, headline: "BUG: Invalid wait context", guilty: { from: "line", re: new RegExp(`at: ${FUNC}`) } },
   // RCU
   { kind: "rcu", header: /^(WARNING|INFO): suspicious RCU usage/, headline: (m) => `${m[1]}: suspicious RCU usage`, guilty: { from: "stack" } },
-  { kind: "stall", header: /INFO: rcu_\w+ (?:self-)?detected stalls?/, headline: "INFO: rcu detected stall", guilty: { from: "stack", skipIrq: true } },
+  { kind: "stall", header: /INFO: rcu_\w+ (?:self-)?detected (?:expedited )?stalls?/, headline: "INFO: rcu detected stall", guilty: { from: "stack", skipIrq: true } },
   // atomic context
   { kind: "atomic-sleep", header: /^BUG: sleeping function called from invalid context/, headline: "BUG: sleeping function called from invalid context", guilty: { from: "stack" } },
   { kind: "atomic-sleep", header: /^BUG: scheduling while atomic/, headline: "BUG: scheduling while atomic", guilty: { from: "stack" } },
-  { kind: "atomic-sleep", header: /^BUG: using ([\w]+\(\)) in preemptible/, headline: (m) => `BUG: using ${m[1]} in preemptible [code] code`, guilty: { from: "stack" } },
+  { kind: "atomic-sleep", header: /^BUG: using ([\w]+\(\)) in preemptible/, headline: (m) => `BUG: using ${m[1]} in preemptible [code] code`, guilty: { from: "line", re: new RegExp(`^caller is ${FUNC}`) } },
   { kind: "bug", header: /^BUG: workqueue leaked lock or atomic/, headline: "BUG: workqueue leaked lock or atomic", guilty: { from: "line", re: /last function: ([A-Za-z_][\w.]*)/ } },
   { kind: "bug", header: /^BUG: spinlock ([a-z][a-z ]*?) on CPU#\d+/, headline: (m) => `BUG: spinlock ${m[1]}`, guilty: { from: "stack" } },
   // hangs and lockups
-  { kind: "hung-task", header: /^INFO: task \S+ blocked for more than \d+ seconds/, headline: "INFO: task hung", guilty: { from: "stack" } },
+  { kind: "hung-task", header: /^INFO: task .+:\d+ blocked for more than \d+ seconds/, headline: "INFO: task hung", guilty: { from: "stack" } },
   { kind: "lockup", header: /BUG: soft lockup - CPU#\d+ stuck/, headline: "BUG: soft lockup", guilty: { from: "stack", skipIrq: true } },
   { kind: "lockup", header: /^BUG: workqueue lockup - pool/, headline: "BUG: workqueue lockup", guilty: { from: "none" } },
   // faults
@@ -69,7 +72,8 @@ export const FORMATS: ReportFormat[] = [
     kind: "warning",
     header: new RegExp(`^WARNING: CPU: \\d+ PID: \\d+ at (\\S+) ${FUNC}`),
     headline: (m) => (/kernel\/locking\//.test(m[1]!) ? "WARNING: locking bug" : "WARNING"),
-    guilty: { from: "stack" },
+    // The function that warned (its RIP), unless it is a helper such as a lock primitive.
+    guilty: { from: "rip" },
   },
   { kind: "panic", header: /^Kernel panic - not syncing: (.*)/, headline: (m) => `kernel panic: ${scrubNumbers(m[1]!.trim())}`, guilty: { from: "none" } },
 ];
@@ -92,6 +96,10 @@ export const SKIP_FRAMES: RegExp[] = [
   /^out_of_line_wait_on_bit/, /^__folio_lock/, /^folio_wait_bit/, /^__wait_on_bit/, /^rwbase_/, /^rt_mutex/, /^__rt_mutex/,
   /^nmi_cpu_backtrace/, /^nmi_trigger_cpumask_backtrace/, /^arch_trigger_cpumask_backtrace/, /^trigger_/, /^rcu_dump_cpu_stacks/,
   /^asm_sysvec_/, /^sysvec_/, /^__sysvec_/, /^asm_common_interrupt/, /^common_interrupt/, /^irq_exit/, /^__irq_exit/,
+  /^free_pages/, /^__free_pages/, /^free_unref_page/, /^free_pcp/, /^free_the_page$/, /^vfree/, /^kvfree/, /^__vunmap$/,
+  /^register_lock_class$/, /^assign_lock_key$/, /^look_up_lock_class$/, /^check_preemption_disabled$/, /^__this_cpu_preempt_check$/,
+  /^msleep/, /^ssleep$/, /^usleep_range/, /^udelay$/, /^__udelay$/, /^__const_udelay$/, /^delay_tsc$/, /^delay_halt/, /^__delay$/, /^mdelay$/,
+  /^atomic(?:64)?_/, /^arch_atomic/, /^refcount_/, /^kref_/, /^(?:set|clear|test)_bit$/, /^mem(?:cpy|set|move|cmp)$/, /^str(?:cmp|len|cpy|scpy|ncpy)$/,
   /^panic$/, /^__stack_chk_fail/, /^__ubsan_/, /^ubsan_/, /^trace_/, /^__trace_/, /^ftrace_/, /^__traceiter_/,
 ];
 

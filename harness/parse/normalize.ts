@@ -1,11 +1,3 @@
-/** Console text clean-up before report matching: one entry per line, with its number. */
-export interface ConsoleLine {
-  /** 1-based line number in the input. */
-  no: number;
-  /** The message without timestamp, caller id, ANSI escapes or carriage returns. */
-  text: string;
-}
-
 // [   12.345678] and optional caller id [    T123] / [     C0], in either order of appearance.
 const PREFIX = /^(?:\[\s*\d+\.\d+\]\s?)?(?:\[\s*[TC]\d+\]\s?)?/;
 // eslint-disable-next-line no-control-regex
@@ -13,6 +5,7 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]/g;
 // dmesg -x style "kern  :warn  : " facility/level prefixes.
 const DMESG_LEVEL = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news)\s*:(?:emerg|alert|crit|err|warn|notice|info|debug)\s*: /;
 
+/** Console text clean-up before report matching: the message without timestamp, caller id, ANSI escapes or carriage returns. */
 export function normalizeLine(raw: string): string {
   let s = raw.replace(ANSI, "");
   // A carriage return mid-line means the terminal overwrote what came before it.
@@ -21,8 +14,4 @@ export function normalizeLine(raw: string): string {
   s = s.replace(/\r$/, "").replace(/^<\d>/, "");
   s = s.replace(DMESG_LEVEL, "");
   return s.replace(PREFIX, "").replace(/\s+$/, "");
-}
-
-export function normalizeConsole(text: string): ConsoleLine[] {
-  return text.split("\n").map((raw, i) => ({ no: i + 1, text: normalizeLine(raw) }));
 }

@@ -1,6 +1,7 @@
+import { StringDecoder } from "node:string_decoder";
 import { sha256 } from "../core/hash.js";
 import { cleanFrame, FORMATS, isSkippedFrame, type ReportFormat, type SplatKind } from "./formats.js";
-import { normalizeConsole, type ConsoleLine } from "./normalize.js";
+import { normalizeLine } from "./normalize.js";
 
 export interface Splat {
   kind: SplatKind;
@@ -71,6 +72,15 @@ function readTrace(lines: string[]): Trace | undefined {
   return { frames, complete: !taskMarker && frames.length > 0 };
 }
 
+/** The first function captured by `re` (group 1) on any of the report's lines. */
+function functionOnLine(lines: string[], re: RegExp): string | undefined {
+  for (const l of lines) {
+    const m = re.exec(l.trim());
+    if (m) return cleanFrame(m[1]!);
+  }
+  return undefined;
+}
+
 function guiltyFrame(format: ReportFormat, lines: string[], trace: Trace | undefined): string | undefined {
   const fromStack = () => {
     // Stall and lockup reports are printed from the timer interrupt: the interrupted
@@ -78,83 +88,139 @@ function guiltyFrame(format: ReportFormat, lines: string[], trace: Trace | undef
     const skipIrq = format.guilty.from === "stack" && format.guilty.skipIrq === true && trace?.frames.some((f) => !f.inIrq);
     return trace?.frames.find((f) => !f.unreliable && !(skipIrq && f.inIrq) && !isSkippedFrame(f.name))?.name;
   };
+  // A function named by the report itself, unless it is a helper: then the stack decides.
+  const namedOrStack = (name: string | undefined) => (name && !isSkippedFrame(name) ? name : fromStack());
   const g = format.guilty;
   switch (g.from) {
     case "none":
       return undefined;
     case "stack":
       return fromStack();
-    case "rip": {
-      const rip = lines.map((l) => /^RIP: \w+:([A-Za-z_][\w.$]*)\+0x/.exec(l.trim())).find(Boolean);
-      return rip ? cleanFrame(rip[1]!) : fromStack();
-    }
+    case "rip":
+      return namedOrStack(functionOnLine(lines, /^RIP: \w+:([A-Za-z_][\w.$]*)\+0x/));
     case "lock-at": {
       const i = lines.findIndex((l) => /is trying to acquire lock:/.test(l));
       const at = i >= 0 ? /at: ([A-Za-z_][\w.$]*)\+0x/.exec(lines[i + 1] ?? "") : null;
-      const name = at ? cleanFrame(at[1]!) : undefined;
-      return name && !isSkippedFrame(name) ? name : fromStack();
+      return namedOrStack(at ? cleanFrame(at[1]!) : undefined);
     }
-    case "line": {
-      for (const l of lines) {
-        const m = g.re.exec(l.trim());
-        if (m) return cleanFrame(m[1]!);
-      }
-      return fromStack();
-    }
+    case "line":
+      return namedOrStack(functionOnLine(lines, g.re));
   }
 }
 
-/** Where the report that starts at `start` ends (exclusive), and whether the log cut it short. */
-function reportEnd(all: ConsoleLine[], start: number): { end: number; cutShort: boolean } {
-  let sawTrace = false;
-  let inTask = false;
-  const limit = Math.min(all.length, start + MAX_REPORT_LINES);
-  for (let i = start + 1; i < limit; i++) {
-    const text = all[i]!.text;
-    const t = text.trim();
-    if (matchHeader(text)) return { end: i, cutShort: !sawTrace };
-    if (END_TRACE.test(t)) return { end: i + 1, cutShort: !sawTrace };
-    if (/^Call Trace:/.test(t)) sawTrace = true;
-    else if (sawTrace && t === "<TASK>") inTask = true;
-    else if (sawTrace && t === "</TASK>") return { end: i + 1, cutShort: false };
-    else if (sawTrace && !inTask && !FRAME.test(text) && !IRQ_MARKER.test(t) && FRAME.test(all[i - 1]!.text)) {
-      return { end: i, cutShort: false };
+/** Turn one report's lines into a Splat. */
+function toSplat(format: ReportFormat, m: RegExpExecArray, lines: string[], startLine: number, endLine: number, cutShort: boolean): Splat {
+  const trace = readTrace(lines);
+  const frame = guiltyFrame(format, lines, trace);
+  const headline = typeof format.headline === "string" ? format.headline : format.headline(m, lines);
+  const wantsFrame = format.guilty.from !== "none";
+  // Reports without a call trace by design (e.g. lock held on return to user space) are whole without one.
+  const needsTrace = wantsFrame && format.trace !== false;
+  const corrupted = cutShort || (needsTrace && !trace?.complete) || (wantsFrame && frame === undefined);
+  const title = wantsFrame ? `${headline} in ${frame ?? "corrupted"}` : headline;
+  const frames = (trace?.frames ?? []).filter((f) => !f.unreliable).map((f) => f.name);
+  const from = frame ? frames.indexOf(frame) : -1;
+  const callPath = from >= 0 ? frames.slice(from, from + CALL_PATH_DEPTH) : frame ? [frame] : [];
+  return {
+    kind: format.kind,
+    title,
+    ...(frame !== undefined && { frame }),
+    frames,
+    callPath,
+    signature: sha256(format.kind, title, ...callPath).slice(0, 16),
+    corrupted,
+    startLine,
+    endLine,
+    lines,
+  };
+}
+
+interface OpenReport {
+  format: ReportFormat;
+  m: RegExpExecArray;
+  startLine: number;
+  lines: string[];
+  sawTrace: boolean;
+  inTask: boolean;
+  lastWasFrame: boolean;
+}
+
+/**
+ * Reads a console in chunks of any size, one line at a time, and emits each report when it
+ * ends, so a log of any size is parsed holding only the report being read. A report ends
+ * at the next report's header, at "---[ end trace", at </TASK>, at the first non-frame
+ * line after a trace without task markers, or after MAX_REPORT_LINES lines.
+ */
+export class ConsoleScanner {
+  private lineNo = 0;
+  private pending = "";
+  private open?: OpenReport;
+
+  constructor(private readonly emit: (s: Splat) => void) {}
+
+  write(chunk: string): void {
+    const text = this.pending + chunk;
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      this.line(text.slice(start, nl));
+      start = nl + 1;
     }
+    this.pending = text.slice(start);
   }
-  return { end: limit, cutShort: limit === all.length };
+
+  /** The log ended: a last line without a newline still counts, and a report still open was cut short. */
+  end(): void {
+    if (this.pending.length > 0) this.line(this.pending);
+    this.pending = "";
+    if (this.open) this.close(this.lineNo, true);
+  }
+
+  private line(raw: string): void {
+    const no = ++this.lineNo;
+    const text = normalizeLine(raw);
+    const r = this.open;
+    const hit = matchHeader(text);
+    if (r) {
+      const t = text.trim();
+      if (hit) this.close(no - 1, !r.sawTrace);
+      else if (r.sawTrace && !r.inTask && r.lastWasFrame && !FRAME.test(text) && !IRQ_MARKER.test(t)) this.close(no - 1, false);
+      else {
+        r.lines.push(text);
+        r.lastWasFrame = FRAME.test(text);
+        if (END_TRACE.test(t)) this.close(no, !r.sawTrace);
+        else if (/^Call Trace:/.test(t)) r.sawTrace = true;
+        else if (r.sawTrace && t === "<TASK>") r.inTask = true;
+        else if (r.sawTrace && t === "</TASK>") this.close(no, false);
+        else if (r.lines.length >= MAX_REPORT_LINES) this.close(no, false);
+        return;
+      }
+    }
+    if (hit) this.open = { ...hit, startLine: no, lines: [text], sawTrace: false, inTask: false, lastWasFrame: false };
+  }
+
+  private close(endLine: number, cutShort: boolean): void {
+    const r = this.open!;
+    this.open = undefined;
+    this.emit(toSplat(r.format, r.m, r.lines, r.startLine, endLine, cutShort));
+  }
 }
 
 /** Every kernel report in a console or dmesg text, in order of appearance. */
 export function parseConsole(text: string): Splat[] {
-  const all = normalizeConsole(text);
   const splats: Splat[] = [];
-  for (let i = 0; i < all.length; i++) {
-    const hit = matchHeader(all[i]!.text);
-    if (!hit) continue;
-    const { end, cutShort } = reportEnd(all, i);
-    const lines = all.slice(i, end).map((l) => l.text);
-    const trace = readTrace(lines);
-    const frame = guiltyFrame(hit.format, lines, trace);
-    const headline = typeof hit.format.headline === "string" ? hit.format.headline : hit.format.headline(hit.m, lines);
-    const wantsFrame = hit.format.guilty.from !== "none";
-    const corrupted = wantsFrame && (cutShort || !trace?.complete || frame === undefined);
-    const title = wantsFrame ? `${headline} in ${frame ?? "corrupted"}` : headline;
-    const frames = (trace?.frames ?? []).filter((f) => !f.unreliable).map((f) => f.name);
-    const from = frame ? frames.indexOf(frame) : -1;
-    const callPath = from >= 0 ? frames.slice(from, from + CALL_PATH_DEPTH) : frame ? [frame] : [];
-    splats.push({
-      kind: hit.format.kind,
-      title,
-      ...(frame !== undefined && { frame }),
-      frames,
-      callPath,
-      signature: sha256(hit.format.kind, title, ...callPath).slice(0, 16),
-      corrupted,
-      startLine: all[i]!.no,
-      endLine: all[end - 1]!.no,
-      lines,
-    });
-    i = end - 1;
-  }
+  const scanner = new ConsoleScanner((s) => splats.push(s));
+  scanner.write(text);
+  scanner.end();
+  return splats;
+}
+
+/** Every report in a byte stream (a file, standard input), read chunk by chunk. */
+export async function parseConsoleStream(stream: AsyncIterable<Buffer>): Promise<Splat[]> {
+  const splats: Splat[] = [];
+  const scanner = new ConsoleScanner((s) => splats.push(s));
+  const decoder = new StringDecoder("utf8");
+  for await (const chunk of stream) scanner.write(decoder.write(chunk));
+  scanner.write(decoder.end());
+  scanner.end();
   return splats;
 }

@@ -28,6 +28,7 @@ export function describeRun(loaded: LoadedScenario, variants: string[]): string 
       disk: `${it}/disk.img`,
       consoleLog: `${it}/console.log`,
       sshPort: 10022,
+      extraCmdline: scenario.vm.cmdline,
     })}`,
     "  (the accelerator is tcg or kvm after the KVM probe; the SSH port is a free one on 127.0.0.1)",
   );

@@ -10,7 +10,7 @@ import type { AccelChoice } from "../vm/accel.js";
 import { bootVm, freeLoopbackPort, qemuCommand, readConsole } from "../vm/vm.js";
 import type { QemuSpec } from "../vm/qemu.js";
 import type { SshKeyPair } from "../vm/ssh.js";
-import { runMemcgHotplug } from "../workload/memcgHotplug.js";
+import { runWorkload } from "../workload/workload.js";
 
 export interface IterationInputs {
   scenario: Scenario;
@@ -46,6 +46,7 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
     disk,
     consoleLog: path.join(dir, "console.log"),
     sshPort: await freeLoopbackPort(),
+    extraCmdline: inp.scenario.vm.cmdline,
   };
   const record: IterationRecord = {
     variant: inp.variant,
@@ -72,8 +73,8 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
     const vm = boot.vm;
     try {
       progress.stage(`workload ${label}`);
-      const ticker = setInterval(() => progress.detail(`writer + hotplug running`), 5000);
-      const work = await runMemcgHotplug(vm.shell, inp.scenario.workload).finally(() => clearInterval(ticker));
+      const ticker = setInterval(() => progress.detail(`${inp.scenario.workload.kind} running`), 5000);
+      const work = await runWorkload(vm.shell, inp.scenario.workload).finally(() => clearInterval(ticker));
       record.workloadMs = work.durationMs;
       // A dropped connection means the guest died (crash: its reports are on the
       // console) or stopped answering while QEMU still runs (a wedged kernel: a hang).

@@ -22,7 +22,8 @@ export const VariantSchema = z.strictObject({
   patches: z.array(z.string()),
 });
 
-export const WorkloadSchema = z.strictObject({
+/** The pagetest-style stress: dirty writeback in a memory-limited cgroup while CPUs go offline and online. */
+export const MemcgHotplugWorkloadSchema = z.strictObject({
   kind: z.literal("memcg-writeback-hotplug"),
   /** memory.max of the test cgroup, as the kernel accepts it (e.g. 64M). */
   memoryMax: z.string().regex(/^\d+[KMG]?$/),
@@ -32,6 +33,17 @@ export const WorkloadSchema = z.strictObject({
   hotplugRounds: z.number().int().min(0),
   timeoutSec: z.number().int().min(10),
 });
+export type MemcgHotplugWorkload = z.infer<typeof MemcgHotplugWorkloadSchema>;
+
+/** A guest shell script run over SSH, for scenarios whose bug needs no special stress. */
+export const ScriptWorkloadSchema = z.strictObject({
+  kind: z.literal("script"),
+  script: z.string().min(1),
+  timeoutSec: z.number().int().min(10),
+});
+export type ScriptWorkload = z.infer<typeof ScriptWorkloadSchema>;
+
+export const WorkloadSchema = z.discriminatedUnion("kind", [MemcgHotplugWorkloadSchema, ScriptWorkloadSchema]);
 export type Workload = z.infer<typeof WorkloadSchema>;
 
 export const VmSchema = z.strictObject({
@@ -39,6 +51,8 @@ export const VmSchema = z.strictObject({
   memoryMiB: z.number().int().min(128).default(1024),
   diskMiB: z.number().int().min(16).default(1024),
   bootTimeoutSec: z.number().int().min(10).default(240),
+  /** Extra kernel parameters, e.g. shorter detector thresholds (sysctl.kernel.hung_task_timeout_secs=10). */
+  cmdline: z.array(z.string().regex(/^\S+$/, "one parameter per entry, without spaces")).default([]),
 });
 
 export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN"]);

@@ -91,6 +91,11 @@ export function judgeFix(baseline: VariantStats, baseRuns: RunRecord[], fix: Var
   if (fix.bootFailures + fix.errors > 0) {
     return { ...base, verdict: "BROKEN", reason: `${fix.bootFailures} boot failure(s) and ${fix.errors} workload error(s) in ${fix.runs} runs` };
   }
+  // New splats are a regression whether or not the baseline reproduced: with a clean
+  // baseline they are the only evidence the run has.
+  if (reproduced === 0 && added.length > 0) {
+    return { ...base, verdict: "REGRESSED", reason: `the baseline was clean, and the fix shows ${added.length} signature(s) of its own` };
+  }
   if (reproduced === 0) {
     return {
       ...base,

@@ -1,5 +1,6 @@
-import type { Workload } from "../scenario/schema.js";
+import type { MemcgHotplugWorkload as Workload } from "../scenario/schema.js";
 import type { GuestShell } from "../vm/ssh.js";
+import { LOST, outcomeOf, type WorkloadOutcome } from "./outcome.js";
 
 /** Guest shell scripts for the pagetest-style workload; pure, so tests can read them. */
 export const CGROUP = "/sys/fs/cgroup/pagetest";
@@ -43,12 +44,6 @@ export function hotplugScript(w: Workload): string {
   ].join("\n");
 }
 
-export type WorkloadOutcome =
-  | { status: "completed"; durationMs: number; output: string }
-  | { status: "hang" | "lost" | "error"; durationMs: number; output: string; reason: string };
-
-const LOST = "the SSH connection to the guest dropped (it stopped answering, or died)";
-
 /**
  * Run writer and hotplug toggler at once. A timeout is a hang; a dropped connection is
  * "lost" (the caller tells a dead guest from a wedged one); a failing command an error.
@@ -68,13 +63,5 @@ export async function runMemcgHotplug(shell: Pick<GuestShell, "exec">, w: Worklo
   const jobs = [shell.exec(writerScript(w), timeoutMs)];
   if (w.hotplugRounds > 0) jobs.push(shell.exec(hotplugScript(w), timeoutMs));
   const results = await Promise.all(jobs);
-  const output = [setup.stdout, ...results.map((r) => r.stdout + r.stderr)].join("");
-  const durationMs = Date.now() - started;
-  if (results.some((r) => r.timedOut)) {
-    return { status: "hang", durationMs, output, reason: `workload did not finish within ${w.timeoutSec} s` };
-  }
-  if (results.some((r) => r.code === null)) return { status: "lost", durationMs, output, reason: LOST };
-  const failed = results.find((r) => r.code !== 0);
-  if (failed) return { status: "error", durationMs, output, reason: `workload command exited ${failed.code}: ${failed.stderr.trim()}` };
-  return { status: "completed", durationMs, output };
+  return outcomeOf(results, started, setup.stdout, w.timeoutSec);
 }

@@ -28,8 +28,8 @@ describe("verdicts", () => {
     expect(v.cleanRuns).toBe(1);
   });
 
-  it("NOT REPRODUCED when the baseline is clean, whatever the fix shows", () => {
-    expect(judge([run(), run()], [run("x")]).verdict).toBe("NOT REPRODUCED");
+  it("NOT REPRODUCED when the baseline and the fix are both clean", () => {
+    expect(judge([run(), run()], [run(), run()]).verdict).toBe("NOT REPRODUCED");
     expect(judge([{ status: "boot-failure", signatures: [] }], [run()]).reason).toMatch(/never booted/);
   });
 
@@ -37,6 +37,12 @@ describe("verdicts", () => {
     const v = judge([run("a")], [run("b")]);
     expect(v.verdict).toBe("REGRESSED");
     expect(v.added).toEqual([{ signature: "b", runs: 1 }]);
+  });
+
+  it("REGRESSED when the baseline is clean and the fix is not: new splats are evidence on their own", () => {
+    const v = judge([run(), run()], [run("x")]);
+    expect(v.verdict).toBe("REGRESSED");
+    expect(v.reason).toMatch(/baseline was clean/);
   });
 
   it("a hang is evidence like a splat", () => {

@@ -1,0 +1,11 @@
+import type { Splat } from "./parseConsole.js";
+
+/** A report for a human: where it is, its title, kind and guilty frame, then its lines. */
+export function describeSplat(file: string, s: Splat): string {
+  const head = [
+    `${file}:${s.startLine}-${s.endLine}: ${s.title}${s.corrupted ? " (corrupted)" : ""}`,
+    `  kind ${s.kind}, guilty frame ${s.frame ?? "(none)"}, signature ${s.signature}`,
+    ...(s.callPath.length > 1 ? [`  call path ${s.callPath.join(" <- ")}`] : []),
+  ];
+  return [...head, ...s.lines.map((l) => `  | ${l}`), ""].join("\n");
+}
