@@ -29,7 +29,7 @@ export interface KernelImage {
 }
 
 export function imageKey(tree: SourceTree, series: AppliedSeries, config: KernelConfig, toolchain: string): string {
-  return sha256("kernel-image-v1", tree.id, ...series.patches.map((p) => p.sha256), config.sha256, toolchain);
+  return sha256("kernel-image-v1", tree.content, ...series.patches.map((p) => p.sha256), config.sha256, toolchain);
 }
 
 export function makeArgs(srcDir: string, buildDir: string, jobs: number): string[] {

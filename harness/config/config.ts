@@ -66,7 +66,7 @@ export async function configureKernel(
   // Only patches that touch Kconfig files can change the config: variants that differ in
   // C code share one cached config (and one build directory).
   const kconfigPatches = series.patches.filter((p) => patchTargets(p.text).some((f) => /(^|\/)Kconfig[^/]*$/.test(f)));
-  const key = sha256(tree.id, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
+  const key = sha256(tree.content, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
   const cached = path.join(cacheRoot(), "configs", `${key}.config`);
 
   let text: string;

@@ -9,3 +9,8 @@ export function describeSplat(file: string, s: Splat): string {
   ];
   return [...head, ...s.lines.map((l) => `  | ${l}`), ""].join("\n");
 }
+
+/** "title (via caller <- caller's caller ...)": how summaries name a signature. */
+export function signatureLabel(s: { title: string; callPath: string[] }): string {
+  return s.callPath.length > 1 ? `${s.title} (via ${s.callPath.slice(1).join(" <- ")})` : s.title;
+}

@@ -1,6 +1,7 @@
 import type { AccelChoice } from "../vm/accel.js";
 import type { SplatKind } from "../parse/formats.js";
-import type { RunStatus, VariantStats, Verdict, VerdictName } from "../verdict/verdict.js";
+import type { SplatGroup } from "../parse/runSplats.js";
+import { HANG_SIGNATURE, type RunStatus, type VariantStats, type Verdict, type VerdictName } from "../verdict/verdict.js";
 
 /** The shape of results/<run-id>/run.json. Paths inside are relative to the run directory. */
 export interface RunRecordFile {
@@ -25,7 +26,8 @@ export interface RunRecordFile {
 export interface KernelRecord {
   variant: string;
   sourceId: string;
-  tarballSha256: string;
+  /** The source tarball's sha256 (or the commit hash of a git source). */
+  sourceHash: string;
   patches: { name: string; sha256: string }[];
   patchWarnings: string[];
   configSha256: string;
@@ -62,3 +64,26 @@ export interface SignatureRecord {
   /** The first report's lines, as an excerpt. */
   excerpt: string[];
 }
+
+export function signatureRecord(g: SplatGroup): SignatureRecord {
+  return {
+    signature: g.signature,
+    kind: g.first.kind,
+    title: g.first.title,
+    callPath: g.first.callPath,
+    frames: g.first.frames,
+    corrupted: g.first.corrupted,
+    excerpt: g.first.lines.slice(0, 60),
+  };
+}
+
+/** A hang is a signature of its own: it has no report to name it. */
+export const HANG_RECORD: SignatureRecord = {
+  signature: HANG_SIGNATURE,
+  kind: "hang",
+  title: "workload hang (timed out, or the guest stopped answering)",
+  callPath: [],
+  frames: [],
+  corrupted: false,
+  excerpt: [],
+};

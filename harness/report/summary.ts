@@ -1,3 +1,4 @@
+import { signatureLabel } from "../parse/describe.js";
 import type { RunRecordFile, SignatureRecord } from "./runRecord.js";
 import type { Verdict } from "../verdict/verdict.js";
 
@@ -8,8 +9,7 @@ function pct(x: number): string {
 }
 
 function describeSig(sig: SignatureRecord | undefined, id: string): string {
-  if (!sig) return id;
-  return sig.callPath.length > 1 ? `${sig.title} (via ${sig.callPath.slice(1).join(" <- ")})` : sig.title;
+  return sig ? signatureLabel(sig) : id;
 }
 
 export function verdictLine(v: Verdict, sigs: Record<string, SignatureRecord>): string[] {

@@ -15,6 +15,8 @@ export interface VariantKernel {
   timings: { sourceMs: number; configMs: number; buildMs: number };
 }
 
+export const NO_PATCHES: AppliedSeries = { patches: [], reports: [], warnings: [] };
+
 /** source -> patches -> config -> build for one variant of a scenario. */
 export async function prepareVariantKernel(
   loaded: LoadedScenario,
@@ -22,12 +24,25 @@ export async function prepareVariantKernel(
   buildLog: string,
   progress: Progress,
 ): Promise<VariantKernel> {
-  const { scenario, kernel, dir, kernelsDir } = loaded;
   const t0 = Date.now();
-  const tree = await prepareSource(kernel, progress);
-  const patches = await readPatches(scenario.variants[variant]!.patches.map((p) => path.join(dir, p)));
+  const tree = await prepareSource(loaded.kernel, progress);
+  const patches = await readPatches(loaded.scenario.variants[variant]!.patches.map((p) => path.join(loaded.dir, p)));
   const series = await applySeries(tree, patches);
   for (const w of series.warnings) progress.info(`warning: ${w}`);
+  return buildTree(loaded, variant, tree, series, buildLog, progress, Date.now() - t0);
+}
+
+/** config -> build of a source tree that is already in place (a patched tarball, or a checked-out commit). */
+export async function buildTree(
+  loaded: LoadedScenario,
+  variant: string,
+  tree: SourceTree,
+  series: AppliedSeries,
+  buildLog: string,
+  progress: Progress,
+  sourceMs = 0,
+): Promise<VariantKernel> {
+  const { scenario, kernel, dir, kernelsDir } = loaded;
   const t1 = Date.now();
   const toolchain = await toolchainVersion();
   const config = await configureKernel(
@@ -46,13 +61,5 @@ export async function prepareVariantKernel(
   );
   const t2 = Date.now();
   const image = await buildKernel(tree, series, config, toolchain, buildLog, progress);
-  return {
-    variant,
-    tree,
-    series,
-    config,
-    image,
-    toolchain,
-    timings: { sourceMs: t1 - t0, configMs: t2 - t1, buildMs: Date.now() - t2 },
-  };
+  return { variant, tree, series, config, image, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
 }

@@ -9,16 +9,13 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
 import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
-import { DEFAULT_GUEST_BINARIES, writeInitramfs } from "../image/initramfs.js";
-import type { SplatGroup } from "../parse/runSplats.js";
-import type { IterationRecord, RunRecordFile, SignatureRecord } from "../report/runRecord.js";
+import { HANG_RECORD, signatureRecord, type IterationRecord, type RunRecordFile } from "../report/runRecord.js";
 import { statsTable, summaryMarkdown, verdictLine } from "../report/summary.js";
 import { loadScenario } from "../scenario/load.js";
 import { HANG_SIGNATURE, judgeFix, variantStats, verdictsExitCode, type RunRecord } from "../verdict/verdict.js";
-import { chooseAccel } from "../vm/accel.js";
 import type { Accel } from "../vm/qemu.js";
-import { generateRunKey } from "../vm/ssh.js";
 import { QEMU } from "../vm/vm.js";
+import { prepareGuest } from "./guest.js";
 import { runIteration } from "./iteration.js";
 import { prepareVariantKernel, type VariantKernel } from "./kernel.js";
 
@@ -46,18 +43,6 @@ function toRunRecords(iterations: IterationRecord[], variant: string): RunRecord
   return iterations
     .filter((i) => i.variant === variant)
     .map((i) => ({ status: i.status, signatures: [...i.splats.map((s) => s.signature), ...(i.status === "hang" ? [HANG_SIGNATURE] : [])] }));
-}
-
-function signatureRecord(g: SplatGroup): SignatureRecord {
-  return {
-    signature: g.signature,
-    kind: g.first.kind,
-    title: g.first.title,
-    callPath: g.first.callPath,
-    frames: g.first.frames,
-    corrupted: g.first.corrupted,
-    excerpt: g.first.lines.slice(0, 60),
-  };
 }
 
 /** Stats and verdicts from the iterations so far: recomputed after each one, so a partial run.json is still a report. */
@@ -146,7 +131,7 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
         run.kernels[variant] = {
           variant,
           sourceId: k.tree.id,
-          tarballSha256: k.tree.tarballSha256,
+          sourceHash: k.tree.sourceHash,
           patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256 })),
           patchWarnings: k.series.warnings,
           configSha256: k.config.sha256,
@@ -169,24 +154,19 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
       await save();
     }
 
-    const key = generateRunKey();
-    const initrd = path.join(dir, "guest", "initramfs.cpio");
-    await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey });
     const first = [...kernels.values()][0];
-    if (first) {
-      run.accel = await chooseAccel(first.image.bzImage, initrd, progress, opts.accel);
-      progress.info(`accelerator: ${run.accel.accel} (${run.accel.reason})`);
-    }
+    const guest = first && (await prepareGuest(dir, first.image.bzImage, progress, opts.accel));
+    if (guest) run.accel = guest.accel;
 
     // Interleave variants so slow drift on the host spreads over all of them.
     for (let it = 1; it <= iterations; it++) {
       for (const variant of variants) {
         const k = kernels.get(variant);
         let record: IterationRecord;
-        if (!k || !run.accel) {
+        if (!k || !guest) {
           record = { variant, iteration: it, status: "error", reason: broken.get(variant) ?? "no kernel", bootMs: 0, workloadMs: 0, collectMs: 0, console: "", qemuCommand: "", splats: [] };
         } else {
-          const out = await runIteration({ scenario, variant, iteration: it, bzImage: k.image.bzImage, initrd, accel: run.accel, key, runDir: dir }, progress);
+          const out = await runIteration({ scenario, variant, iteration: it, bzImage: k.image.bzImage, initrd: guest.initrd, accel: guest.accel, key: guest.key, runDir: dir }, progress);
           record = out.record;
           for (const g of out.groups) run.signatures[g.signature] ??= signatureRecord(g);
           addTime("boot", record.bootMs);
@@ -194,7 +174,7 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
           addTime("collect", record.collectMs);
         }
         if (record.status === "hang") {
-          run.signatures[HANG_SIGNATURE] ??= { signature: HANG_SIGNATURE, kind: "hang", title: "workload hang (timed out, or the guest stopped answering)", callPath: [], frames: [], corrupted: false, excerpt: [] };
+          run.signatures[HANG_SIGNATURE] ??= HANG_RECORD;
         }
         run.iterations.push(record);
         judge(run, variants);

@@ -10,10 +10,13 @@ import type { KernelRecipe } from "../scenario/schema.js";
 import { describeInexact, extractHunk, parsePatchOutput, patchTargets, type PatchApplyReport } from "./patches.js";
 
 export interface SourceTree {
-  /** Stable id of the pristine source: recipe name + tarball hash prefix. */
+  /** Stable id of the directory: recipe name + tarball hash prefix, or the bisection's tree. */
   id: string;
-  tarballSha256: string;
-  /** The unpacked tree that patches are applied to (one per source; variants take turns). */
+  /** What the pristine source holds, for cache keys: the id for a tarball, git:<tree object> for a commit. */
+  content: string;
+  /** The tarball's sha256, or the commit's hash. */
+  sourceHash: string;
+  /** The tree that patches are applied to (one per source; variants take turns). */
   dir: string;
 }
 
@@ -63,7 +66,7 @@ export async function prepareSource(recipe: KernelRecipe, progress: Progress): P
   const tarballSha256 = await tarballHash(tarball);
   const id = `${recipe.name}-${tarballSha256.slice(0, 12)}`;
   const dir = path.join(cacheRoot(), "src", id);
-  if (await exists(path.join(dir, "Makefile"))) return { id, tarballSha256, dir };
+  if (await exists(path.join(dir, "Makefile"))) return { id, content: id, sourceHash: tarballSha256, dir };
 
   progress.stage(`unpack ${path.basename(tarball)}`);
   const tmp = `${dir}.unpacking-${process.pid}`;
@@ -77,7 +80,7 @@ export async function prepareSource(recipe: KernelRecipe, progress: Progress): P
   await fs.rm(dir, { recursive: true, force: true });
   await fs.rename(tmp, dir);
   progress.done(`unpacked into ${dir}`);
-  return { id, tarballSha256, dir };
+  return { id, content: id, sourceHash: tarballSha256, dir };
 }
 
 export async function readPatches(paths: string[]): Promise<PatchFile[]> {

@@ -23,7 +23,7 @@ describe("applySeries with GNU patch", () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-series-"));
     await fs.mkdir(path.join(dir, "src/mm"), { recursive: true });
     await fs.writeFile(path.join(dir, "src/mm/memcontrol.c"), ORIGINAL);
-    tree = { id: "tiny", tarballSha256: "0", dir: path.join(dir, "src") };
+    tree = { id: "tiny", content: "tiny", sourceHash: "0", dir: path.join(dir, "src") };
   });
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 

@@ -1,0 +1,220 @@
+import { promises as fs } from "node:fs";
+import type { Progress } from "../core/progress.js";
+import { UserError } from "../core/errors.js";
+import type { SignatureRecord } from "../report/runRecord.js";
+import type { RunStatus } from "../verdict/verdict.js";
+import {
+  bisectTerms,
+  chooseTarget,
+  classifyStep,
+  culpritConfidence,
+  estimateRate,
+  hasTarget,
+  type BisectDirection,
+  type StepRun,
+  type StepState,
+} from "./decide.js";
+import type { BisectProgress, CommitInfo } from "./git.js";
+import type { BisectRepo } from "./repo.js";
+
+/** A kernel built for one commit, or why not (a skip, never good or bad). */
+export type StepBuild =
+  | { ok: true; imageHash: string; bzImage: string; cached: boolean; buildMs: number }
+  | { ok: false; reason: string; buildMs: number };
+
+export interface StepRunResult extends StepRun {
+  status: RunStatus;
+  bootMs: number;
+  workloadMs: number;
+  /** What each signature of this run stands for. */
+  found: SignatureRecord[];
+}
+
+/** What a bisection needs from the world: a kernel per commit, and fresh VM runs of it. Tests fake it. */
+export interface BisectEnv {
+  /** Build the commit checked out in the bisection's work tree. */
+  build(commit: CommitInfo, label: string): Promise<StepBuild>;
+  /** One fresh boot + workload + collect + parse of a built kernel. */
+  test(build: Extract<StepBuild, { ok: true }>, label: string, run: number): Promise<StepRunResult>;
+}
+
+export interface BisectSettings {
+  direction: BisectDirection;
+  /** Has the splat. */
+  bad: string;
+  /** Does not have it. */
+  good: string;
+  /** Narrow the target to this signature (hash, title, or "title (via ...)"). */
+  signature?: string;
+  confidence: number;
+  /** Runs of the bad revision to check it reproduces and measure the rate. */
+  checkRuns: number;
+  /** At most this many runs per commit. */
+  maxRuns: number;
+}
+
+export interface StepRecord {
+  /** 0 is the check of the bad revision; bisection steps count from 1. */
+  index: number;
+  commit: CommitInfo;
+  build: { ok: boolean; reason?: string; imageHash?: string; cached?: boolean; buildMs: number };
+  runs: { status: RunStatus; bootMs: number; workloadMs: number; signatures: string[] }[];
+  state?: StepState;
+  /** The step whose identical kernel image already decided this one (no VM runs). */
+  sameImageAs?: number;
+  /** What was told to git bisect. */
+  mark?: string;
+}
+
+export type BisectResult =
+  | { kind: "culprit"; commit: CommitInfo; confidence: number }
+  | { kind: "ambiguous"; candidates: CommitInfo[] };
+
+/** Everything a bisection knows; saved after each run so an interrupted one continues. */
+export interface BisectState {
+  settings: BisectSettings;
+  terms: ReturnType<typeof bisectTerms>;
+  target: string[];
+  /** Target hits and runs on commits known to have the bug: the reproduction rate's evidence. */
+  rateEvidence: { hits: number; runs: number };
+  signatures: Record<string, SignatureRecord>;
+  steps: StepRecord[];
+  bisectLog?: string;
+  result?: BisectResult;
+}
+
+export function newBisectState(settings: BisectSettings): BisectState {
+  return { settings, terms: bisectTerms(settings.direction), target: [], rateEvidence: { hits: 0, runs: 0 }, signatures: {}, steps: [] };
+}
+
+export const rateOf = (s: BisectState) => estimateRate(s.rateEvidence.hits, s.rateEvidence.runs);
+
+/** Builds that ran make (cache hits excluded) and VM runs, for the evidence and the benchmark. */
+export function bisectCost(s: BisectState): { builds: number; vmRuns: number; steps: number } {
+  return {
+    builds: s.steps.filter((x) => x.build.ok === false || x.build.cached === false).length,
+    vmRuns: s.steps.reduce((n, x) => n + x.runs.length, 0),
+    steps: s.steps.filter((x) => x.index > 0).length,
+  };
+}
+
+/**
+ * Run one commit until its state is decided: build, then fresh runs until the target
+ * shows (splat) or enough clean runs for the confidence at the current rate (clean). A
+ * failed build or runs that never boot are a skip. A kernel image already tested is not
+ * run again.
+ */
+async function decideCommit(state: BisectState, step: StepRecord, env: BisectEnv, save: () => Promise<void>, progress: Progress, label: string): Promise<StepState> {
+  const target = new Set(state.target);
+  const built = await env.build(step.commit, label);
+  step.build = built.ok ? { ok: true, imageHash: built.imageHash, cached: built.cached, buildMs: built.buildMs } : { ok: false, reason: built.reason, buildMs: built.buildMs };
+  if (!built.ok) return { state: "skip", reason: `build failed: ${built.reason}` };
+  const twin = state.steps.find((s) => s !== step && s.build.imageHash === built.imageHash && s.state && s.state.state !== "more" && s.index > 0);
+  if (twin) {
+    step.sameImageAs = twin.index;
+    progress.info(`${label}: same kernel image as step ${twin.index}, reusing its result (${twin.state!.state})`);
+    return twin.state!;
+  }
+  for (;;) {
+    const current = classifyStep(step.runs.map(toStepRun), target, rateOf(state), state.settings.confidence, state.settings.maxRuns);
+    if (current.state !== "more" && step.runs.length > 0) return current;
+    const r = await env.test(built, label, step.runs.length + 1);
+    step.runs.push({ status: r.status, bootMs: r.bootMs, workloadMs: r.workloadMs, signatures: r.signatures });
+    for (const f of r.found) state.signatures[f.signature] ??= f;
+    const hit = r.booted && hasTarget(r, target);
+    progress.info(`${label} run ${step.runs.length}: ${r.status}, ${hit ? "target splat seen" : "target splat not seen"}${r.signatures.filter((x) => !target.has(x)).length ? ` (+${r.signatures.filter((x) => !target.has(x)).length} other signature(s))` : ""}`);
+    await save();
+  }
+}
+
+const toStepRun = (r: StepRecord["runs"][number]): StepRun => ({ booted: r.status === "completed" || r.status === "crash" || r.status === "hang", signatures: r.signatures });
+
+/**
+ * Check that the bad revision reproduces (before any bisection step), measure the rate and
+ * choose the target signatures. Throws a UserError when it does not reproduce.
+ */
+export async function checkBadRevision(state: BisectState, repo: BisectRepo, env: BisectEnv, save: () => Promise<void>, progress: Progress): Promise<void> {
+  let step = state.steps.find((s) => s.index === 0);
+  if (!step) {
+    step = { index: 0, commit: await repo.info(state.settings.bad), build: { ok: false, buildMs: 0 }, runs: [] };
+    state.steps.push(step);
+  }
+  await repo.checkout(step.commit.hash);
+  const label = `check-${step.commit.hash.slice(0, 12)}`;
+  const built = await env.build(step.commit, label);
+  step.build = built.ok ? { ok: true, imageHash: built.imageHash, cached: built.cached, buildMs: built.buildMs } : { ok: false, reason: built.reason, buildMs: built.buildMs };
+  if (!built.ok) throw new UserError(`the bad revision ${step.commit.hash.slice(0, 12)} does not build: ${built.reason}`, "give a --bad revision that builds with the scenario's config");
+  while (step.runs.length < state.settings.checkRuns) {
+    const r = await env.test(built, label, step.runs.length + 1);
+    step.runs.push({ status: r.status, bootMs: r.bootMs, workloadMs: r.workloadMs, signatures: r.signatures });
+    for (const f of r.found) state.signatures[f.signature] ??= f;
+    progress.info(`${label} run ${step.runs.length}: ${r.status}, ${r.signatures.length} signature(s)`);
+    await save();
+  }
+  const booted = step.runs.map(toStepRun).filter((r) => r.booted);
+  const seen = [...new Set(booted.flatMap((r) => r.signatures))].map((sig) => state.signatures[sig]!).filter(Boolean);
+  const { target, unmatched } = chooseTarget(seen, state.settings.signature);
+  if (booted.length === 0) throw new UserError(`the bad revision ${step.commit.hash.slice(0, 12)} did not boot in ${step.runs.length} run(s)`, "check the scenario on that revision with kharness run first");
+  if (unmatched !== undefined) {
+    throw new UserError(
+      `--signature "${unmatched}" is not among the ${seen.length} signature(s) the bad revision showed`,
+      `use one of:\n${seen.map((s) => `  ${s.signature}  ${s.title}`).join("\n")}`,
+    );
+  }
+  if (target.size === 0) {
+    throw new UserError(
+      `the scenario does not reproduce on the bad revision ${step.commit.hash.slice(0, 12)} (${step.commit.subject}): no splat in ${booted.length} run(s)`,
+      "check --bad (it must show the splat), or raise the scenario's iterations",
+    );
+  }
+  state.target = [...target];
+  const hits = booted.filter((r) => hasTarget(r, target)).length;
+  state.rateEvidence = { hits, runs: booted.length };
+  step.state = { state: "splat", hits, runs: booted.length };
+  await save();
+}
+
+/**
+ * The bisection proper: real `git bisect` in the bisection's repository, one decided commit
+ * per step. Continues from `state` (a resumed run) and ends with the culprit or the range.
+ */
+export async function runBisection(state: BisectState, repo: BisectRepo, env: BisectEnv, save: () => Promise<void>, progress: Progress, logFile: string): Promise<BisectResult> {
+  const { terms, settings } = state;
+  const [newRev, oldRev] = settings.direction === "cause" ? [settings.bad, settings.good] : [settings.good, settings.bad];
+  let at: BisectProgress;
+  if (state.bisectLog) {
+    await fs.writeFile(logFile, state.bisectLog);
+    at = await repo.replay(logFile);
+  } else at = await repo.start(terms, newRev, oldRev);
+
+  while (at.kind === "next") {
+    const next = at.commit;
+    let step = state.steps.find((s) => s.index > 0 && s.commit.hash === next && s.mark === undefined);
+    if (!step) {
+      step = { index: state.steps.length, commit: await repo.info(next), build: { ok: false, buildMs: 0 }, runs: [] };
+      state.steps.push(step);
+    }
+    const label = `step${step.index}-${step.commit.hash.slice(0, 12)}`;
+    progress.info(`\nstep ${step.index}: ${step.commit.hash.slice(0, 12)} ${step.commit.subject}${at.remaining !== undefined ? ` (${at.remaining} left after this)` : ""}`);
+    const decided = await decideCommit(state, step, env, save, progress, label);
+    step.state = decided;
+    if (decided.state === "splat" && step.sameImageAs === undefined) {
+      state.rateEvidence.hits += decided.hits;
+      state.rateEvidence.runs += decided.runs;
+    }
+    step.mark = decided.state === "splat" ? terms.splat : decided.state === "clean" ? terms.clean : "skip";
+    progress.info(`step ${step.index}: ${step.mark}${decided.state === "clean" ? ` (confidence ${(decided.confidence * 100).toFixed(1)}% at rate ${rateOf(state).toFixed(2)})` : decided.state === "skip" ? ` (${decided.reason})` : ""}`);
+    at = await repo.mark(step.mark);
+    state.bisectLog = await repo.log();
+    await save();
+  }
+
+  if (at.kind === "first") {
+    const clean = state.steps.filter((s) => s.state?.state === "clean").map((s) => (s.state as { runs: number }).runs);
+    state.result = { kind: "culprit", commit: await repo.info(at.commit), confidence: culpritConfidence(clean, rateOf(state)) };
+  } else {
+    state.result = { kind: "ambiguous", candidates: await Promise.all(at.candidates.map((c) => repo.info(c))) };
+  }
+  await save();
+  return state.result;
+}

@@ -1,0 +1,81 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { exists } from "../core/files.js";
+import { sha256 } from "../core/hash.js";
+import { commitInfo, git, parseBisectOutput, type BisectProgress, type CommitInfo } from "./git.js";
+
+/**
+ * The repository a bisection runs in: a shared clone of the user's tree (objects borrowed,
+ * the user's checkout and refs never touched) with its work tree in a separate directory.
+ * The work tree has no .git inside, so the kernel's setlocalversion adds no -g<hash> and
+ * kernels of commits with equal trees are equal.
+ */
+export class BisectRepo {
+  private constructor(
+    readonly gitDir: string,
+    readonly workTree: string,
+  ) {}
+
+  /** Clone (or refresh) the shared clone of `userTree` under `root`. */
+  static async open(userTree: string, root: string): Promise<BisectRepo> {
+    const real = await fs.realpath(userTree);
+    const dir = path.join(root, sha256(real).slice(0, 12));
+    const gitDir = path.join(dir, "repo.git");
+    const workTree = path.join(dir, "src");
+    await fs.mkdir(workTree, { recursive: true });
+    if (!(await exists(path.join(gitDir, "HEAD")))) {
+      await execa("git", ["clone", "--quiet", "--bare", "--shared", real, gitDir]);
+    } else {
+      // New commits in the user's tree since the last bisection.
+      await git(gitDir, ["fetch", "--quiet", real, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
+    }
+    // A bare clone has no work tree of its own; bisect needs one.
+    await git(gitDir, ["config", "core.bare", "false"]);
+    await git(gitDir, ["config", "core.worktree", workTree]);
+    return new BisectRepo(gitDir, workTree);
+  }
+
+  private run(args: string[], okExits?: number[]): Promise<string> {
+    return git(this.gitDir, args, this.workTree, okExits);
+  }
+
+  async checkout(commit: string): Promise<void> {
+    await this.run(["checkout", "--quiet", "--force", "--detach", commit]);
+  }
+
+  info(rev: string): Promise<CommitInfo> {
+    return commitInfo(this.gitDir, rev);
+  }
+
+  /** `git bisect start` with the direction's terms: `newRev` has the new state, `oldRev` the old. */
+  async start(terms: { old: string; new: string }, newRev: string, oldRev: string): Promise<BisectProgress> {
+    await this.reset();
+    return parseBisectOutput(await this.run(["bisect", "start", `--term-old=${terms.old}`, `--term-new=${terms.new}`, newRev, oldRev]));
+  }
+
+  /** Mark the checked-out commit with a term, or "skip". */
+  async mark(term: string): Promise<BisectProgress> {
+    // Exit 2: only skipped commits are left, and git lists the candidates.
+    return parseBisectOutput(await this.run(["bisect", term], [0, 2]));
+  }
+
+  log(): Promise<string> {
+    return this.run(["bisect", "log"]);
+  }
+
+  /** Continue a bisection from its log (after a reset), as `git bisect replay` does. */
+  async replay(logFile: string): Promise<BisectProgress> {
+    await this.reset();
+    await this.run(["bisect", "replay", logFile]);
+    const log = await this.log();
+    const first = /^# first \S+ commit: \[([0-9a-f]{40})\]/m.exec(log);
+    if (first) return { kind: "first", commit: first[1]! };
+    return { kind: "next", commit: await this.run(["rev-parse", "HEAD"]) };
+  }
+
+  async reset(): Promise<void> {
+    // Stay on the checked-out commit: going back to a branch would rewrite files and cost a rebuild.
+    if (await exists(path.join(this.gitDir, "BISECT_START"))) await this.run(["bisect", "reset", "HEAD"]);
+  }
+}
