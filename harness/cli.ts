@@ -5,8 +5,9 @@ import { formatError, UserError } from "./core/errors.js";
 import { resultsRoot } from "./core/paths.js";
 import { createProgress } from "./core/progress.js";
 import { aptInstallLine, installMissing, runDoctor } from "./doctor.js";
+import { runBisect, type BisectOptions } from "./bisect/command.js";
 import { describeSplat } from "./parse/describe.js";
-import { parseConsoleStream } from "./parse/parseConsole.js";
+import { scanConsoleStream } from "./parse/parseConsole.js";
 import { prepareVariantKernel } from "./run/kernel.js";
 import { describeRun } from "./run/dryRun.js";
 import { runScenario } from "./run/runScenario.js";
@@ -55,6 +56,40 @@ program
   });
 
 program
+  .command("bisect")
+  .description("find the commit that brought a scenario's splat (or, with --fix, the one that removed it) with git bisect")
+  .argument("[scenario]", "scenario name or path (its config, VM shape and workload; the commits bring the code)")
+  .option("--tree <dir>", "kernel git tree (never modified: kharness bisects in its own shared clone)")
+  .option("--good <rev>", "a revision without the splat")
+  .option("--bad <rev>", "a revision with the splat")
+  .option("--fix", "find the first commit without the splat (good is then newer than bad)")
+  .option("--signature <sig>", "chase only this splat: a signature hash, a title, or 'title (via caller <- ...)'")
+  .option("--confidence <p>", "how sure a clean commit must be, given the measured reproduction rate", parseFloat, 0.95)
+  .option("--max-runs <n>", "at most this many VM runs per commit", positiveInt, 8)
+  .addOption(new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]))
+  .option("--resume <run-id>", "continue an interrupted bisection")
+  .action(async (scenario: string | undefined, o: { tree?: string; good?: string; bad?: string; fix?: boolean; signature?: string; confidence: number; maxRuns: number; accel?: Accel; resume?: string }) => {
+    if (o.resume) {
+      process.exitCode = (await runBisect({ resumeId: o.resume }, createProgress())).exitCode;
+      return;
+    }
+    const missing = [!scenario && "<scenario>", !o.tree && "--tree", !o.good && "--good", !o.bad && "--bad"].filter(Boolean);
+    if (missing.length) throw new UserError(`bisect needs ${missing.join(", ")}`, "e.g. kharness bisect memcg-hotplug-lockdep --tree ~/linux --good v6.1 --bad HEAD");
+    const options: BisectOptions = {
+      scenario: scenario!,
+      tree: path.resolve(o.tree!),
+      good: o.good!,
+      bad: o.bad!,
+      direction: o.fix ? "fix" : "cause",
+      ...(o.signature && { signature: o.signature }),
+      confidence: o.confidence,
+      maxRuns: o.maxRuns,
+      ...(o.accel && { accel: o.accel }),
+    };
+    process.exitCode = (await runBisect({ options }, createProgress())).exitCode;
+  });
+
+program
   .command("build")
   .description("build one variant's kernel through the cache and print the image path")
   .argument("<scenario>", "scenario name or path")
@@ -76,11 +111,21 @@ program
   .option("--json", "one JSON object per file: {file, splats: [{title, kind, frame, signature, corrupted, startLine, endLine, frames, callPath}]}")
   .action(async (files: string[], opts: { json?: boolean }) => {
     let found = 0;
+    const out = (text: string) => process.stdout.write(text);
     for (const f of files) {
-      const splats = await parseConsoleStream(f === "-" ? process.stdin : await openLog(f));
-      found += splats.length;
-      if (opts.json) console.log(JSON.stringify({ file: f, splats: splats.map(({ lines: _lines, ...s }) => s) }));
-      else for (const s of splats) console.log(describeSplat(f, s));
+      const input = f === "-" ? process.stdin : await openLog(f);
+      // Each splat is written as soon as it is read: a huge log never sits in memory.
+      let n = 0;
+      if (opts.json) out(`{"file":${JSON.stringify(f)},"splats":[`);
+      await scanConsoleStream(input, (s) => {
+        if (opts.json) {
+          const { lines: _lines, ...rest } = s;
+          out(`${n > 0 ? "," : ""}${JSON.stringify(rest)}`);
+        } else out(`${describeSplat(f, s)}\n`);
+        n++;
+      });
+      if (opts.json) out("]}\n");
+      found += n;
     }
     process.exitCode = found > 0 ? 1 : 0;
   });

@@ -22,7 +22,10 @@ export interface ReportFormat {
   /** The title's head; a function receives the header match and the report's lines. */
   headline: string | ((m: RegExpExecArray, lines: string[]) => string);
   guilty: GuiltySource;
-  /** false for reports that print no call trace by design; they are not corrupted without one. */
+  /**
+   * false for reports that print no call trace by design (they end after their list of
+   * held locks, and are not corrupted without a trace).
+   */
   trace?: false;
 }
 

@@ -27,6 +27,8 @@ const MAX_REPORT_LINES = 400;
 const FRAME = /^\s*(\? )?([A-Za-z_][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+)(?: \[\w+\])?$/;
 const IRQ_MARKER = /^(?:<\/?(?:IRQ|NMI|SOFTIRQ)>|<EOI>)$/;
 const END_TRACE = /^-+\[ end trace/;
+/** A line of lockdep's held-locks list: " #0: ffff... (&lock){+.+.}-{3:3}, at: f+0x1/0x2". */
+const HELD_LOCK = /^\s*#\d+: /;
 
 function matchHeader(text: string): { format: ReportFormat; m: RegExpExecArray } | undefined {
   for (const format of FORMATS) {
@@ -143,6 +145,7 @@ interface OpenReport {
   sawTrace: boolean;
   inTask: boolean;
   lastWasFrame: boolean;
+  lastWasHeldLock: boolean;
 }
 
 /**
@@ -184,9 +187,11 @@ export class ConsoleScanner {
       const t = text.trim();
       if (hit) this.close(no - 1, !r.sawTrace);
       else if (r.sawTrace && !r.inTask && r.lastWasFrame && !FRAME.test(text) && !IRQ_MARKER.test(t)) this.close(no - 1, false);
+      else if (r.format.trace === false && r.lastWasHeldLock && !HELD_LOCK.test(text)) this.close(no - 1, false);
       else {
         r.lines.push(text);
         r.lastWasFrame = FRAME.test(text);
+        r.lastWasHeldLock = HELD_LOCK.test(text);
         if (END_TRACE.test(t)) this.close(no, !r.sawTrace);
         else if (/^Call Trace:/.test(t)) r.sawTrace = true;
         else if (r.sawTrace && t === "<TASK>") r.inTask = true;
@@ -195,7 +200,7 @@ export class ConsoleScanner {
         return;
       }
     }
-    if (hit) this.open = { ...hit, startLine: no, lines: [text], sawTrace: false, inTask: false, lastWasFrame: false };
+    if (hit) this.open = { ...hit, startLine: no, lines: [text], sawTrace: false, inTask: false, lastWasFrame: false, lastWasHeldLock: false };
   }
 
   private close(endLine: number, cutShort: boolean): void {
@@ -214,13 +219,14 @@ export function parseConsole(text: string): Splat[] {
   return splats;
 }
 
-/** Every report in a byte stream (a file, standard input), read chunk by chunk. */
-export async function parseConsoleStream(stream: AsyncIterable<Buffer>): Promise<Splat[]> {
-  const splats: Splat[] = [];
-  const scanner = new ConsoleScanner((s) => splats.push(s));
+/**
+ * Every report in a byte stream (a file, standard input), read chunk by chunk and handed
+ * to `onSplat` as soon as it ends: memory stays at one report, whatever the log's size.
+ */
+export async function scanConsoleStream(stream: AsyncIterable<Buffer>, onSplat: (s: Splat) => void): Promise<void> {
+  const scanner = new ConsoleScanner(onSplat);
   const decoder = new StringDecoder("utf8");
   for await (const chunk of stream) scanner.write(decoder.write(chunk));
   scanner.write(decoder.end());
   scanner.end();
-  return splats;
 }

@@ -1,9 +1,9 @@
-import { renameSync, writeFileSync, promises as fs } from "node:fs";
+import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { BuildFailure } from "../build/build.js";
-import { killAllChildren } from "../core/children.js";
+import { whileInterruptible } from "../core/interrupt.js";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
@@ -101,99 +101,92 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
   const save = () => writeJsonAtomic(runJson, run);
   const addTime = (stage: string, ms: number) => (run.timings[stage] = (run.timings[stage] ?? 0) + ms);
 
-  // Ctrl-C or SIGTERM: kill make and QEMU, and leave a run.json that says what happened.
-  const onSignal = (sig: NodeJS.Signals) => {
-    const killed = killAllChildren();
+  const started = Date.now();
+  const interrupted = (sig: NodeJS.Signals, killed: number) => {
     run.status = "interrupted";
     run.error = `${sig} after ${run.iterations.length} iteration(s); ${killed} child process(es) killed`;
     run.finishedAt = new Date().toISOString();
-    writeFileSync(`${runJson}.tmp`, JSON.stringify(run, null, 2));
-    renameSync(`${runJson}.tmp`, runJson);
-    progress.info(`\ninterrupted: ${run.error}; partial results in ${dir}`);
-    process.exit(130);
+    return run;
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  const started = Date.now();
-  try {
-    await save();
-    progress.info(`run ${id}: ${scenario.name}, variants ${variants.join(", ")}, ${iterations} iteration(s) each; results in ${dir}`);
-
-    // Build every variant first; a compile failure marks the variant broken, the run goes on.
-    const kernels = new Map<string, VariantKernel>();
-    const broken = new Map<string, string>();
-    for (const variant of variants) {
-      const buildLog = path.join(dir, "builds", `${variant}.log`);
-      try {
-        const k = await prepareVariantKernel(loaded, variant, buildLog, progress);
-        kernels.set(variant, k);
-        run.host.toolchain = k.toolchain;
-        run.kernels[variant] = {
-          variant,
-          sourceId: k.tree.id,
-          sourceHash: k.tree.sourceHash,
-          patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256 })),
-          patchWarnings: k.series.warnings,
-          configSha256: k.config.sha256,
-          imageKey: k.image.key,
-          cached: k.image.cached,
-          buildMs: k.image.durationMs,
-          compiledObjects: k.image.compiled.length,
-          buildLog: path.relative(dir, buildLog),
-          command: k.image.command,
-        };
-        addTime("source", k.timings.sourceMs);
-        addTime("config", k.timings.configMs);
-        addTime("build", k.timings.buildMs);
-        progress.info(`${variant}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
-      } catch (err) {
-        if (!(err instanceof BuildFailure)) throw err;
-        broken.set(variant, err.message.split("\n")[0]!);
-        progress.info(`${variant}: BUILD FAILED, its runs are recorded as errors (${path.relative(process.cwd(), buildLog)})`);
-      }
+  await whileInterruptible(runJson, interrupted, progress, async () => {
+    try {
       await save();
-    }
+      progress.info(`run ${id}: ${scenario.name}, variants ${variants.join(", ")}, ${iterations} iteration(s) each; results in ${dir}`);
 
-    const first = [...kernels.values()][0];
-    const guest = first && (await prepareGuest(dir, first.image.bzImage, progress, opts.accel));
-    if (guest) run.accel = guest.accel;
-
-    // Interleave variants so slow drift on the host spreads over all of them.
-    for (let it = 1; it <= iterations; it++) {
+      // Build every variant first; a compile failure marks the variant broken, the run goes on.
+      const kernels = new Map<string, VariantKernel>();
+      const broken = new Map<string, string>();
       for (const variant of variants) {
-        const k = kernels.get(variant);
-        let record: IterationRecord;
-        if (!k || !guest) {
-          record = { variant, iteration: it, status: "error", reason: broken.get(variant) ?? "no kernel", bootMs: 0, workloadMs: 0, collectMs: 0, console: "", qemuCommand: "", splats: [] };
-        } else {
-          const out = await runIteration({ scenario, variant, iteration: it, bzImage: k.image.bzImage, initrd: guest.initrd, accel: guest.accel, key: guest.key, runDir: dir }, progress);
-          record = out.record;
-          for (const g of out.groups) run.signatures[g.signature] ??= signatureRecord(g);
-          addTime("boot", record.bootMs);
-          addTime("workload", record.workloadMs);
-          addTime("collect", record.collectMs);
+        const buildLog = path.join(dir, "builds", `${variant}.log`);
+        try {
+          const k = await prepareVariantKernel(loaded, variant, buildLog, progress);
+          kernels.set(variant, k);
+          run.host.toolchain = k.toolchain;
+          run.kernels[variant] = {
+            variant,
+            sourceId: k.tree.id,
+            sourceHash: k.tree.sourceHash,
+            patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256 })),
+            patchWarnings: k.series.warnings,
+            configSha256: k.config.sha256,
+            imageKey: k.image.key,
+            cached: k.image.cached,
+            buildMs: k.image.durationMs,
+            compiledObjects: k.image.compiled.length,
+            buildLog: path.relative(dir, buildLog),
+            command: k.image.command,
+          };
+          addTime("source", k.timings.sourceMs);
+          addTime("config", k.timings.configMs);
+          addTime("build", k.timings.buildMs);
+          progress.info(`${variant}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
+        } catch (err) {
+          if (!(err instanceof BuildFailure)) throw err;
+          broken.set(variant, err.message.split("\n")[0]!);
+          progress.info(`${variant}: BUILD FAILED, its runs are recorded as errors (${path.relative(process.cwd(), buildLog)})`);
         }
-        if (record.status === "hang") {
-          run.signatures[HANG_SIGNATURE] ??= HANG_RECORD;
-        }
-        run.iterations.push(record);
-        judge(run, variants);
         await save();
       }
+
+      const first = [...kernels.values()][0];
+      const guest = first && (await prepareGuest(dir, first.image.bzImage, progress, opts.accel));
+      if (guest) run.accel = guest.accel;
+
+      // Interleave variants so slow drift on the host spreads over all of them.
+      for (let it = 1; it <= iterations; it++) {
+        for (const variant of variants) {
+          const k = kernels.get(variant);
+          let record: IterationRecord;
+          if (!k || !guest) {
+            record = { variant, iteration: it, status: "error", reason: broken.get(variant) ?? "no kernel", bootMs: 0, workloadMs: 0, collectMs: 0, console: "", qemuCommand: "", splats: [] };
+          } else {
+            const out = await runIteration({ scenario, variant, iteration: it, bzImage: k.image.bzImage, initrd: guest.initrd, accel: guest.accel, key: guest.key, runDir: dir }, progress);
+            record = out.record;
+            for (const g of out.groups) run.signatures[g.signature] ??= signatureRecord(g);
+            addTime("boot", record.bootMs);
+            addTime("workload", record.workloadMs);
+            addTime("collect", record.collectMs);
+          }
+          if (record.status === "hang") {
+            run.signatures[HANG_SIGNATURE] ??= HANG_RECORD;
+          }
+          run.iterations.push(record);
+          judge(run, variants);
+          await save();
+        }
+      }
+      run.status = "completed";
+    } catch (err) {
+      run.status = "failed";
+      run.error = err instanceof Error ? err.message : String(err);
+      throw err;
+    } finally {
+      addTime("total", Date.now() - started);
+      run.finishedAt = new Date().toISOString();
+      await save();
+      await writeFileAtomic(path.join(dir, "summary.md"), summaryMarkdown(run));
     }
-    run.status = "completed";
-  } catch (err) {
-    run.status = "failed";
-    run.error = err instanceof Error ? err.message : String(err);
-    throw err;
-  } finally {
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
-    addTime("total", Date.now() - started);
-    run.finishedAt = new Date().toISOString();
-    await save();
-    await writeFileAtomic(path.join(dir, "summary.md"), summaryMarkdown(run));
-  }
+  });
   progress.info(`\n${statsTable(run)}\n`);
   for (const v of run.verdicts) progress.info(verdictLine(v, run.signatures).join("\n"));
   const mismatches = run.verdicts.filter((v) => v.verdict !== (scenario.expect[v.fix] ?? "FIXED"));

@@ -133,4 +133,83 @@ describe("console noise", () => {
     ].join("\n");
     expect(parseConsole(log)[0]).toMatchObject({ title: "WARNING in real_caller", corrupted: false });
   });
+
+  it("a report interleaved with other CPUs' lines keeps its title and frames", () => {
+    const log = [
+      "[ 3.0] BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580",
+      "[ 3.0] in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 70, name: worker",
+      "[ 3.0] Call Trace:",
+      "[ 3.0]  <TASK>",
+      "[ 3.0]  dump_stack_lvl+0x4c/0x5f",
+      "[ 3.1] virtio_net virtio0 eth0: link up",
+      "[ 3.1]  __might_resched+0x1f1/0x20c",
+      "[ 3.1] [    C2] random: crng init done",
+      "[ 3.1]  __mutex_lock+0xb2/0x3c2",
+      "[ 3.1]  my_driver_probe+0x1c/0x34",
+      "[ 3.1]  </TASK>",
+    ].join("\n");
+    const [s] = parseConsole(log);
+    expect(s).toMatchObject({ title: "BUG: sleeping function called from invalid context in my_driver_probe", corrupted: false, endLine: 11 });
+    expect(s!.frames).toEqual(["dump_stack_lvl", "__might_resched", "__mutex_lock", "my_driver_probe"]);
+  });
+
+  it("lockdep's boot self-test prints no report", () => {
+    const log = [
+      "[ 0.1] ------------------------",
+      "[ 0.1] | Locking API testsuite:",
+      "[ 0.1] ----------------------------------------------------------------------------",
+      "[ 0.1]                                  | spin |wlock |rlock |mutex | wsem | rsem |",
+      "[ 0.1]   --------------------------------------------------------------------------",
+      "[ 0.1]                      A-A deadlock:  ok  |  ok  |  ok  |  ok  |  ok  |  ok  |",
+      "[ 0.1]                  A-B-B-A deadlock:  ok  |  ok  |  ok  |  ok  |  ok  |  ok  |",
+      "[ 0.1]   hard-irqs-on + irq-safe-A/12:  ok  |  ok  |  ok  |",
+      "[ 0.2] Good, all 261 testcases passed! |",
+      "[ 0.2] ---------------------------------",
+    ].join("\n");
+    expect(parseConsole(log)).toEqual([]);
+  });
+
+  it("older and rarer headers: INFO: suspicious RCU usage, expedited stalls, invalid wait context, panic reasons", () => {
+    expect(parseConsole("[ 1.0] INFO: suspicious RCU usage.\n[ 1.0] Call Trace:\n[ 1.0]  foo_bar+0x1/0x2\n[ 1.0] next line")[0]).toMatchObject({ title: "INFO: suspicious RCU usage in foo_bar", corrupted: false });
+    expect(parseConsole("[ 9.0] rcu: INFO: rcu_preempt detected expedited stalls on CPUs/tasks: { 1-... } 21 jiffies s: 1 root: 0x2/.")[0]!.kind).toBe("stall");
+    const wait = [
+      "[ 2.0] =============================",
+      "[ 2.0] [ BUG: Invalid wait context ]",
+      "[ 2.0] 6.1.192 #2 Not tainted",
+      "[ 2.0] -----------------------------",
+      "[ 2.0] kharness-inject/71 is trying to lock:",
+      "[ 2.0] ffffffff81d79508 (inject_inner_mutex){+.+.}-{3:3}, at: bug_mutex_under_spinlock+0x1c/0x34",
+      "[ 2.0] Call Trace:",
+      "[ 2.0]  <TASK>",
+      "[ 2.0]  dump_stack_lvl+0x4c/0x5f",
+      "[ 2.0]  __lock_acquire+0xddf/0x1142",
+      "[ 2.0]  bug_mutex_under_spinlock+0x1c/0x34",
+      "[ 2.0]  </TASK>",
+    ].join("\n");
+    expect(parseConsole(wait)[0]).toMatchObject({ kind: "lockdep", title: "BUG: Invalid wait context in bug_mutex_under_spinlock" });
+    expect(parseConsole("[ 1.5] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)")[0]!.title).toBe(
+      "kernel panic: VFS: Unable to mount root fs on unknown-block(NUM,NUM)",
+    );
+  });
+
+  // Written in the format of mm/kasan/report.c (6.1); this harness's kernels are built
+  // without KASAN, so no captured log has one.
+  it("KASAN: the bug type, the access and the function", () => {
+    const log = [
+      "[ 5.0] ==================================================================",
+      "[ 5.0] BUG: KASAN: slab-out-of-bounds in copy_data.isra.0+0x41/0x90",
+      "[ 5.0] Write of size 8 at addr ffff888003c1a7f8 by task sh/81",
+      "[ 5.0] ",
+      "[ 5.0] CPU: 1 PID: 81 Comm: sh Not tainted 6.1.192 #1",
+      "[ 5.0] Call Trace:",
+      "[ 5.0]  <TASK>",
+      "[ 5.0]  dump_stack_lvl+0x4c/0x5f",
+      "[ 5.0]  print_report+0x171/0x472",
+      "[ 5.0]  kasan_report+0xad/0x130",
+      "[ 5.0]  copy_data.isra.0+0x41/0x90",
+      "[ 5.0]  </TASK>",
+    ].join("\n");
+    expect(parseConsole(log)[0]).toMatchObject({ kind: "bug", title: "KASAN: slab-out-of-bounds Write in copy_data", frame: "copy_data" });
+  });
 });
+

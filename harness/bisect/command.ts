@@ -1,0 +1,170 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { BuildFailure } from "../build/build.js";
+import { UserError } from "../core/errors.js";
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../core/files.js";
+import { sha256File } from "../core/hash.js";
+import { whileInterruptible } from "../core/interrupt.js";
+import { cacheRoot, resultsRoot } from "../core/paths.js";
+import type { Progress } from "../core/progress.js";
+import { HANG_RECORD, signatureRecord } from "../report/runRecord.js";
+import { prepareGuest, type Guest } from "../run/guest.js";
+import { runIteration } from "../run/iteration.js";
+import { buildTree, NO_PATCHES } from "../run/kernel.js";
+import { loadScenario } from "../scenario/load.js";
+import type { SourceTree } from "../source/source.js";
+import { HANG_SIGNATURE } from "../verdict/verdict.js";
+import type { Accel } from "../vm/qemu.js";
+import { checkBadRevision, newBisectState, rateOf, runBisection, type BisectEnv, type BisectState } from "./bisect.js";
+import { bisectMarkdown, bisectSummary } from "./report.js";
+import type { BisectDirection } from "./decide.js";
+import { commitCount, isAncestor, resolveUserRevisions } from "./git.js";
+import { BisectRepo } from "./repo.js";
+
+export interface BisectOptions {
+  scenario: string;
+  tree: string;
+  good: string;
+  bad: string;
+  direction: BisectDirection;
+  signature?: string;
+  confidence: number;
+  maxRuns: number;
+  accel?: Accel;
+}
+
+/** results/<id>/bisect.json: the inputs, the state of the bisection, its cost and timings. */
+export interface BisectRecordFile {
+  schema: "kharness.bisect/1";
+  id: string;
+  status: "running" | "completed" | "interrupted" | "failed";
+  error?: string;
+  startedAt: string;
+  finishedAt?: string;
+  options: BisectOptions;
+  /** Commits in the bisected range (old..new), for the log2 bound. */
+  rangeCommits: number;
+  state: BisectState;
+  timings: { buildMs: number; bootMs: number; workloadMs: number; totalMs: number };
+}
+
+/** Everything that can be wrong with the input is found here, before any build. */
+async function validate(opts: BisectOptions): Promise<{ good: string; bad: string }> {
+  if (!(opts.confidence > 0 && opts.confidence < 1)) throw new UserError(`--confidence ${opts.confidence} is not between 0 and 1`, "use e.g. --confidence 0.95");
+  await loadScenario(opts.scenario);
+  const { good, bad } = await resolveUserRevisions(opts.tree, { good: opts.good, bad: opts.bad });
+  const [older, newer] = opts.direction === "cause" ? [good!, bad!] : [bad!, good!];
+  if (!(await isAncestor(opts.tree, older, newer))) {
+    throw new UserError(
+      opts.direction === "cause"
+        ? `the good revision ${opts.good} is not an ancestor of the bad revision ${opts.bad}: a cause bisection goes from an older good to a newer bad`
+        : `the bad revision ${opts.bad} is not an ancestor of the good revision ${opts.good}: a fix bisection goes from an older bad to a newer good`,
+      opts.direction === "cause" ? "swap the revisions, or add --fix to find the commit that fixed the splat" : "swap the revisions, or drop --fix to find the commit that caused the splat",
+    );
+  }
+  return { good: good!, bad: bad! };
+}
+
+function newBisectId(scenario: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+  return `bisect-${scenario}-${stamp}`;
+}
+
+/**
+ * `kharness bisect`: a new bisection from options, or (with `resumeId`) the continuation of
+ * an interrupted one from its bisect.json and git bisect log.
+ */
+export async function runBisect(input: { options?: BisectOptions; resumeId?: string }, progress: Progress): Promise<{ record: BisectRecordFile; dir: string; exitCode: number }> {
+  let record: BisectRecordFile;
+  let dir: string;
+  if (input.resumeId) {
+    dir = path.join(resultsRoot(), input.resumeId);
+    const prior = await readJsonIfExists<BisectRecordFile>(path.join(dir, "bisect.json"));
+    if (!prior || prior.schema !== "kharness.bisect/1") throw new UserError(`no bisection ${input.resumeId} (no ${path.join(dir, "bisect.json")})`, `list them with: ls ${resultsRoot()} | grep ^bisect-`);
+    if (prior.status === "completed") throw new UserError(`bisection ${input.resumeId} already completed`, `see ${path.join(dir, "bisect.md")}`);
+    record = { ...prior, status: "running" };
+    delete record.error;
+    await validate(record.options);
+  } else {
+    const opts = input.options!;
+    const { good, bad } = await validate(opts);
+    const id = newBisectId(path.basename(opts.scenario));
+    dir = path.join(resultsRoot(), id);
+    const state = newBisectState({ direction: opts.direction, good, bad, ...(opts.signature && { signature: opts.signature }), confidence: opts.confidence, checkRuns: 0, maxRuns: opts.maxRuns });
+    record = { schema: "kharness.bisect/1", id, status: "running", startedAt: new Date().toISOString(), options: opts, rangeCommits: 0, state, timings: { buildMs: 0, bootMs: 0, workloadMs: 0, totalMs: 0 } };
+  }
+  await fs.mkdir(dir, { recursive: true });
+  const loaded = await loadScenario(record.options.scenario);
+  record.state.settings.checkRuns = loaded.scenario.iterations;
+  const file = path.join(dir, "bisect.json");
+  const save = () => writeJsonAtomic(file, record);
+
+  const repo = await BisectRepo.open(record.options.tree, path.join(cacheRoot(), "bisect"));
+  const s = record.state.settings;
+  record.rangeCommits = await commitCount(repo.gitDir, s.direction === "cause" ? `${s.good}..${s.bad}` : `${s.bad}..${s.good}`);
+  progress.info(`bisection ${record.id}: ${s.direction} of ${record.options.scenario} over ${record.rangeCommits} commit(s) of ${record.options.tree}; results in ${dir}`);
+
+  const tree = (content: string, hash: string): SourceTree => ({ id: `bisect-${path.basename(path.dirname(repo.workTree))}`, dir: repo.workTree, content, sourceHash: hash });
+  let guest: Guest | undefined;
+  const env: BisectEnv = {
+    async build(commit, label) {
+      const started = Date.now();
+      try {
+        const k = await buildTree(loaded, label, tree(`git:${commit.tree}`, commit.hash), NO_PATCHES, path.join(dir, "builds", `${label}.log`), progress);
+        record.timings.buildMs += Date.now() - started;
+        return { ok: true, imageHash: await sha256File(k.image.bzImage), bzImage: k.image.bzImage, cached: k.image.cached, buildMs: k.image.durationMs };
+      } catch (err) {
+        if (!(err instanceof BuildFailure)) throw err;
+        return { ok: false, reason: err.message.split("\n")[0]!, buildMs: Date.now() - started };
+      }
+    },
+    async test(build, label, n) {
+      guest ??= await prepareGuest(dir, build.bzImage, progress, record.options.accel);
+      const out = await runIteration({ scenario: loaded.scenario, variant: label, iteration: n, bzImage: build.bzImage, initrd: guest.initrd, accel: guest.accel, key: guest.key, runDir: dir }, progress);
+      const r = out.record;
+      record.timings.bootMs += r.bootMs;
+      record.timings.workloadMs += r.workloadMs;
+      const hang = r.status === "hang";
+      return {
+        status: r.status,
+        booted: r.status === "completed" || r.status === "crash" || hang,
+        bootMs: r.bootMs,
+        workloadMs: r.workloadMs,
+        signatures: [...out.groups.map((g) => g.signature), ...(hang ? [HANG_SIGNATURE] : [])],
+        found: [...out.groups.map(signatureRecord), ...(hang ? [HANG_RECORD] : [])],
+      };
+    },
+  };
+
+  const started = Date.now();
+  const interrupted = (sig: NodeJS.Signals, killed: number) => {
+    record.status = "interrupted";
+    record.error = `${sig}; ${killed} child process(es) killed; continue with: kharness bisect --resume ${record.id}`;
+    record.finishedAt = new Date().toISOString();
+    return record;
+  };
+  await whileInterruptible(file, interrupted, progress, async () => {
+    try {
+      await save();
+      if (!record.state.target.length) {
+        progress.info(`checking that the bad revision ${s.bad.slice(0, 12)} reproduces (${s.checkRuns} runs)`);
+        await checkBadRevision(record.state, repo, env, save, progress);
+      }
+      progress.info(`target: ${record.state.target.length} signature(s); reproduction rate ${rateOf(record.state).toFixed(2)}`);
+      await runBisection(record.state, repo, env, save, progress, path.join(dir, "git-bisect.log"));
+      record.status = "completed";
+    } catch (err) {
+      record.status = "failed";
+      record.error = err instanceof Error ? err.message : String(err);
+      throw err;
+    } finally {
+      record.timings.totalMs += Date.now() - started;
+      record.finishedAt = new Date().toISOString();
+      await save();
+      if (record.state.bisectLog) await writeFileAtomic(path.join(dir, "git-bisect.log"), `${record.state.bisectLog}\n`);
+      await writeFileAtomic(path.join(dir, "bisect.md"), bisectMarkdown(record));
+    }
+  });
+  progress.info(`\n${bisectSummary(record)}\n\nresults: ${dir}`);
+  return { record, dir, exitCode: record.state.result?.kind === "culprit" ? 0 : 1 };
+}
