@@ -90,7 +90,7 @@ export const SKIP_FRAMES: RegExp[] = [
   /^__might_sleep$/, /^__might_resched$/, /^___might_sleep$/, /^__might_fault$/, /^might_sleep/, /^__cant_sleep/, /^__schedule_bug$/,
   /^lock_acquire/, /^lock_release/, /^lock_is_held/, /^__lock_acquire/, /^lockdep_/, /^__lockdep_/, /^lock_acquired$/, /^lock_contended$/,
   /^check_(?:prev|noncircular|deadlock|irq|flags|wait_context|chain|path|unlock)/, /^validate_chain$/, /^mark_lock/, /^__bfs/, /^print_circular/, /^debug_/, /^do_raw_/, /^_raw_/, /^__raw_/,
-  /spin_lock/, /spin_unlock/, /^__mutex_/, /^mutex_lock/, /^mutex_unlock/, /^mutex_trylock/,
+  /spin_lock/, /spin_unlock/, /^__mutex_/, /^mutex_/,
   /^down_/, /^up_/, /^__down/, /^__up/, /^rwsem_/, /^percpu_down_/, /^percpu_up_/, /^__percpu_down_/, /^__percpu_up_/, /^percpu_rwsem_/,
   /^cpus_read_/, /^cpus_write_/, /^rcu_read_lock/, /^rcu_read_unlock/, /^__rcu_read_/, /^rcu_lockdep_/, /^lockdep_rcu_suspicious$/,
   /^warn_slowpath/, /^__warn/, /^report_bug$/, /^handle_bug$/, /^exc_invalid_op$/, /^asm_exc_/, /^do_error_trap/, /^do_trap$/,

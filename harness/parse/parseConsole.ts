@@ -118,11 +118,13 @@ function toSplat(format: ReportFormat, m: RegExpExecArray, lines: string[], star
   const wantsFrame = format.guilty.from !== "none";
   // Reports without a call trace by design (e.g. lock held on return to user space) are whole without one.
   const needsTrace = wantsFrame && format.trace !== false;
-  const corrupted = cutShort || (needsTrace && !trace?.complete) || (wantsFrame && frame === undefined);
+  // Reports titled without a frame (a workqueue lockup, a panic) need no trace to be whole.
+  const corrupted = (needsTrace && (cutShort || !trace?.complete)) || (wantsFrame && frame === undefined);
   const title = wantsFrame ? `${headline} in ${frame ?? "corrupted"}` : headline;
   const frames = (trace?.frames ?? []).filter((f) => !f.unreliable).map((f) => f.name);
   const from = frame ? frames.indexOf(frame) : -1;
-  const callPath = from >= 0 ? frames.slice(from, from + CALL_PATH_DEPTH) : frame ? [frame] : [];
+  // A frame named outside the trace (RIP, a lock's at:) is followed by the trace's callers.
+  const callPath = from >= 0 ? frames.slice(from, from + CALL_PATH_DEPTH) : frame ? [frame, ...frames.filter((f) => !isSkippedFrame(f)).slice(0, CALL_PATH_DEPTH - 1)] : [];
   return {
     kind: format.kind,
     title,

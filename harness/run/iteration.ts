@@ -78,7 +78,7 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
       record.workloadMs = work.durationMs;
       // A dropped connection means the guest died (crash: its reports are on the
       // console) or stopped answering while QEMU still runs (a wedged kernel: a hang).
-      const status: RunStatus = work.status === "lost" ? (vm.exited ? "crash" : "hang") : work.status;
+      const status: RunStatus = work.status === "lost" ? ((await vm.waitForExit(5000)) ? "crash" : "hang") : work.status;
       await fs.writeFile(path.join(dir, "workload.txt"), work.output);
       const t = Date.now();
       const evidence = await collectEvidence(vm, status === "hang");

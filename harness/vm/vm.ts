@@ -39,6 +39,13 @@ export class Vm {
     return this.proc.exitCode !== null || this.proc.signalCode !== null;
   }
 
+  /** Wait up to `ms` for QEMU to exit on its own (a panicking guest takes a moment); true if it did. */
+  async waitForExit(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!this.exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    return this.exited;
+  }
+
   /** Power off cleanly if the guest still answers, else kill QEMU; always waits for exit. */
   async stop(graceMs = 15000): Promise<void> {
     if (this.proc.exitCode === null && this.proc.pid !== undefined) {
