@@ -3,7 +3,8 @@ import path from "node:path";
 import { execa } from "execa";
 import { InfraError } from "./core/errors.js";
 import { readJsonIfExists } from "./core/files.js";
-import { cacheRoot } from "./core/paths.js";
+import { cacheRoot, projectRoot } from "./core/paths.js";
+import { loadKernelRecipe } from "./scenario/load.js";
 import type { AccelChoice } from "./vm/accel.js";
 
 /** A host requirement, as data: what to check, and which Debian package provides it. */
@@ -44,7 +45,6 @@ export const REQUIREMENTS: Requirement[] = [
     },
   },
   { name: "dropbear", package: "dropbear-bin", check: file("/usr/sbin/dropbear") },
-  { name: "linux 6.1 source tarball", package: "linux-source-6.1", check: file("/usr/src/linux-source-6.1.tar.xz") },
   {
     name: "/dev/kvm access (whether KVM boots a guest is decided by a probe boot at run time)",
     check: async () => {
@@ -67,6 +67,13 @@ export const REQUIREMENTS: Requirement[] = [
   },
 ];
 
+/** Every kernel recipe's source tarball, and the Debian package that provides it. */
+export async function recipeRequirements(kernelsDir = path.join(projectRoot, "kernels")): Promise<Requirement[]> {
+  const names = (await fs.readdir(kernelsDir)).filter((f) => f.endsWith(".yaml")).sort();
+  const recipes = await Promise.all(names.map((n) => loadKernelRecipe(path.join(kernelsDir, n))));
+  return recipes.map((r) => ({ name: `${r.name} source tarball`, ...(r.source.package && { package: r.source.package }), check: file(r.source.path) }));
+}
+
 export interface DoctorReport {
   lines: string[];
   missingPackages: string[];
@@ -74,7 +81,8 @@ export interface DoctorReport {
   warnings: string[];
 }
 
-export async function runDoctor(reqs = REQUIREMENTS): Promise<DoctorReport> {
+export async function runDoctor(reqs?: Requirement[]): Promise<DoctorReport> {
+  reqs ??= [...REQUIREMENTS, ...(await recipeRequirements())];
   const lines: string[] = [];
   const missingPackages: string[] = [];
   const warnings: string[] = [];

@@ -69,6 +69,10 @@ export async function loadScenario(nameOrPath: string, root = projectRoot): Prom
   if (!(await exists(kernelFile))) {
     throw new UserError(`${file}: kernel "${scenario.kernel}" has no recipe ${kernelFile}`);
   }
-  const kernel = parseWithSchema(KernelRecipeSchema, await readYaml(kernelFile), kernelFile);
+  const kernel = await loadKernelRecipe(kernelFile);
   return { scenario, dir, kernel, kernelsDir };
+}
+
+export async function loadKernelRecipe(file: string): Promise<KernelRecipe> {
+  return parseWithSchema(KernelRecipeSchema, await readYaml(file), file);
 }
