@@ -6,6 +6,11 @@ import { resultsRoot } from "./core/paths.js";
 import { createProgress } from "./core/progress.js";
 import { aptInstallLine, installMissing, runDoctor } from "./doctor.js";
 import { runBisect, type BisectOptions } from "./bisect/command.js";
+import { parseShard, type Shard } from "./matrix/expand.js";
+import { mergeDirs } from "./matrix/merge.js";
+import { matrixExitCode, runMatrix } from "./matrix/runMatrix.js";
+import { readRunDir, reportModel } from "./report/model.js";
+import { renderReport, REPORT_FILES, REPORT_FORMATS, writeReports, type ReportFormat } from "./report/write.js";
 import { describeSplat } from "./parse/describe.js";
 import { scanConsoleStream } from "./parse/parseConsole.js";
 import { prepareVariantKernel } from "./run/kernel.js";
@@ -39,17 +44,18 @@ program
   .argument("<scenario>", "scenario name (scenarios/<name>) or path")
   .option("-n, --iterations <n>", "fresh boots per variant (default: the scenario's)", positiveInt)
   .option("--variant <name...>", "only these variants (the baseline always runs)")
+  .option("--kernel <recipe>", "a kernel recipe other than the scenario's own (kernels/<recipe>.yaml)")
   .addOption(new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]))
   .option("--dry-run", "print the patch series, make and QEMU commands, and stop")
-  .action(async (name: string, opts: { iterations?: number; variant?: string[]; accel?: Accel; dryRun?: boolean }) => {
+  .action(async (name: string, opts: { iterations?: number; variant?: string[]; kernel?: string; accel?: Accel; dryRun?: boolean }) => {
     if (opts.dryRun) {
-      const loaded = await loadScenario(name);
+      const loaded = await loadScenario(name, { ...(opts.kernel && { kernel: opts.kernel }) });
       const all = Object.keys(loaded.scenario.variants);
       console.log(describeRun(loaded, opts.variant ? all.filter((v) => v === loaded.scenario.baseline || opts.variant!.includes(v)) : all));
       return;
     }
     const { exitCode } = await runScenario(
-      { scenario: name, ...(opts.iterations && { iterations: opts.iterations }), ...(opts.variant && { variants: opts.variant }), ...(opts.accel && { accel: opts.accel }) },
+      { scenario: name, ...(opts.kernel && { kernel: opts.kernel }), ...(opts.iterations && { iterations: opts.iterations }), ...(opts.variant && { variants: opts.variant }), ...(opts.accel && { accel: opts.accel }) },
       createProgress(),
     );
     process.exitCode = exitCode;
@@ -87,6 +93,54 @@ program
       ...(o.accel && { accel: o.accel }),
     };
     process.exitCode = (await runBisect({ options }, createProgress())).exitCode;
+  });
+
+program
+  .command("matrix")
+  .description("expand a matrix file into cells (scenario x kernel x variant x vCPUs x hotplug), run them, and write every report")
+  .argument("<matrix-file>", "e.g. scenarios/nightly.yaml")
+  .option("--jobs <n>", "VMs at once (default: from cores and free memory; the choice is printed)", positiveInt)
+  .option("--shard <i/n>", "run only shard i of n (a deterministic block of whole groups)", (v: string) => {
+    try {
+      return parseShard(v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  })
+  .option("--resume <run-id>", "finish only the missing cells of an earlier run")
+  .addOption(new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]))
+  .action(async (file: string, o: { jobs?: number; shard?: Shard; resume?: string; accel?: Accel }) => {
+    const { dir, exitCode } = await runMatrix({ file, ...o }, createProgress());
+    console.log(`reports: ${Object.values(REPORT_FILES).map((f) => path.join(dir, f)).join(", ")}`);
+    process.exitCode = exitCode;
+  });
+
+program
+  .command("merge")
+  .description("merge the result directories of matrix shards into one run, and write its reports")
+  .argument("<dir...>", "shard result directories (results/<run-id>)")
+  .option("--out <dir>", "where the merged run goes (default: results/<first shard's id>-merged)")
+  .action(async (dirs: string[], o: { out?: string }) => {
+    const out = path.resolve(o.out ?? path.join(resultsRoot(), `${path.basename(dirs[0]!).replace(/-shard\d+of\d+$/, "")}-merged`));
+    const merged = await mergeDirs(dirs, out);
+    const files = await writeReports(out, merged);
+    console.log(`merged ${dirs.length} shard(s), ${merged.cells.length} cell(s) into ${out}\n${files.join("\n")}`);
+    process.exitCode = matrixExitCode(merged);
+  });
+
+program
+  .command("report")
+  .description("write the reports of a run or matrix directory again, in one format or all")
+  .argument("<run-dir>", "results/<run-id>")
+  .addOption(new Option("--format <format>", "one format (default: all)").choices([...REPORT_FORMATS]))
+  .option("--stdout", "print the report instead of writing it")
+  .action(async (dir: string, o: { format?: ReportFormat; stdout?: boolean }) => {
+    const run = await readRunDir(dir);
+    if (o.stdout) {
+      process.stdout.write(renderReport(reportModel(run), o.format ?? "md"));
+      return;
+    }
+    for (const f of await writeReports(dir, run, o.format ? [o.format] : REPORT_FORMATS)) console.log(f);
   });
 
 program

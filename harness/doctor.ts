@@ -45,6 +45,8 @@ export const REQUIREMENTS: Requirement[] = [
     },
   },
   { name: "dropbear", package: "dropbear-bin", check: file("/usr/sbin/dropbear") },
+  // The HTML report is checked in a real headless browser by the tests.
+  { name: "chromium (renders the HTML report in the tests)", package: "chromium", check: onPath("chromium") },
   {
     name: "/dev/kvm access (whether KVM boots a guest is decided by a probe boot at run time)",
     check: async () => {

@@ -11,7 +11,19 @@ export interface RunRecordFile {
   error?: string;
   startedAt: string;
   finishedAt?: string;
-  scenario: { name: string; file: string; sha256: string; baseline: string; iterations: number; expect: Record<string, VerdictName> };
+  scenario: {
+    name: string;
+    file: string;
+    sha256: string;
+    baseline: string;
+    iterations: number;
+    expect: Record<string, VerdictName>;
+    /** The kernel recipe and guest shape the run used. */
+    kernel: string;
+    cpus: number;
+    hotplug: boolean;
+    baselineExpect?: "REPRODUCES" | "CLEAN";
+  };
   host: { hostname: string; cpus: number; memoryMiB: number; node: string; qemu?: string; toolchain?: string };
   accel?: AccelChoice;
   kernels: Record<string, KernelRecord>;

@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { makeArgs } from "../build/build.js";
 import { shellQuote } from "../core/shell.js";
-import type { LoadedScenario } from "../scenario/load.js";
+import { variantPatches, type LoadedScenario } from "../scenario/load.js";
 import { qemuCommand } from "../vm/vm.js";
 
 /**
@@ -13,7 +13,7 @@ export function describeRun(loaded: LoadedScenario, variants: string[]): string 
   const { scenario, kernel } = loaded;
   const lines = [`scenario ${scenario.name}: kernel ${kernel.name} from ${kernel.source.path}, base ${kernel.base}, fragments ${kernel.fragments.join(", ")}`];
   for (const v of variants) {
-    lines.push(`\nvariant ${v}${v === scenario.baseline ? " (baseline)" : ""}: ${scenario.variants[v]!.patches.map((p) => path.basename(p)).join(" + ")}`);
+    lines.push(`\nvariant ${v}${v === scenario.baseline ? " (baseline)" : ""}: ${variantPatches(loaded, v).map((p) => path.basename(p)).join(" + ")}`);
     lines.push(`  build: ${shellQuote(["make", ...makeArgs("<source tree>", "<build dir>", os.cpus().length)])}`);
   }
   const it = "results/<run-id>/iterations/<variant>-<n>";

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Progress } from "../core/progress.js";
 import { configureKernel, toolchainVersion, type KernelConfig } from "../config/config.js";
 import { buildKernel, type KernelImage } from "../build/build.js";
-import type { LoadedScenario } from "../scenario/load.js";
+import { variantPatches, type LoadedScenario } from "../scenario/load.js";
 import { applySeries, prepareSource, readPatches, type AppliedSeries, type SourceTree } from "../source/source.js";
 
 export interface VariantKernel {
@@ -26,7 +26,7 @@ export async function prepareVariantKernel(
 ): Promise<VariantKernel> {
   const t0 = Date.now();
   const tree = await prepareSource(loaded.kernel, progress);
-  const patches = await readPatches(loaded.scenario.variants[variant]!.patches.map((p) => path.join(loaded.dir, p)));
+  const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.join(loaded.dir, p)));
   const series = await applySeries(tree, patches);
   for (const w of series.warnings) progress.info(`warning: ${w}`);
   return buildTree(loaded, variant, tree, series, buildLog, progress, Date.now() - t0);

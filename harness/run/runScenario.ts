@@ -11,8 +11,10 @@ import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { HANG_RECORD, signatureRecord, type IterationRecord, type RunRecordFile } from "../report/runRecord.js";
 import { statsTable, summaryMarkdown, verdictLine } from "../report/summary.js";
+import { matrixFromRun } from "../report/model.js";
+import { writeReports } from "../report/write.js";
 import { loadScenario } from "../scenario/load.js";
-import { HANG_SIGNATURE, judgeFix, variantStats, verdictsExitCode, type RunRecord } from "../verdict/verdict.js";
+import { HANG_SIGNATURE, judgeVariants, verdictsExitCode } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
 import { QEMU } from "../vm/vm.js";
 import { prepareGuest } from "./guest.js";
@@ -26,6 +28,8 @@ export interface RunOptions {
   variants?: string[];
   accel?: Accel;
   runId?: string;
+  /** A kernel recipe other than the scenario's own (it must have the variants' patches). */
+  kernel?: string;
 }
 
 export interface RunResult {
@@ -39,25 +43,14 @@ function newRunId(scenario: string): string {
   return `${scenario}-${stamp}`;
 }
 
-function toRunRecords(iterations: IterationRecord[], variant: string): RunRecord[] {
-  return iterations
-    .filter((i) => i.variant === variant)
-    .map((i) => ({ status: i.status, signatures: [...i.splats.map((s) => s.signature), ...(i.status === "hang" ? [HANG_SIGNATURE] : [])] }));
-}
-
 /** Stats and verdicts from the iterations so far: recomputed after each one, so a partial run.json is still a report. */
 function judge(run: RunRecordFile, variants: string[]): void {
-  const baseline = run.scenario.baseline;
-  run.stats = variants.map((v) => variantStats(v, toRunRecords(run.iterations, v)));
-  const baseStats = run.stats.find((s) => s.variant === baseline)!;
-  run.verdicts = run.stats
-    .filter((s) => s.variant !== baseline)
-    .map((s) => judgeFix(baseStats, toRunRecords(run.iterations, baseline), s, toRunRecords(run.iterations, s.variant)));
+  Object.assign(run, judgeVariants(run.scenario.baseline, variants, (v) => run.iterations.filter((i) => i.variant === v)));
 }
 
 /** The whole pipeline for one scenario: build every variant, run each N times, judge, report. */
 export async function runScenario(opts: RunOptions, progress: Progress): Promise<RunResult> {
-  const loaded = await loadScenario(opts.scenario);
+  const loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
   const { scenario } = loaded;
   const all = Object.keys(scenario.variants);
   for (const v of opts.variants ?? []) {
@@ -82,6 +75,10 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
       baseline: scenario.baseline,
       iterations,
       expect: scenario.expect,
+      kernel: loaded.kernel.name,
+      baselineExpect: scenario.baselineExpect,
+      cpus: scenario.vm.cpus,
+      hotplug: scenario.workload.kind === "memcg-writeback-hotplug" && scenario.workload.hotplugRounds > 0,
     },
     host: {
       hostname: os.hostname(),
@@ -185,6 +182,7 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
       run.finishedAt = new Date().toISOString();
       await save();
       await writeFileAtomic(path.join(dir, "summary.md"), summaryMarkdown(run));
+      await writeReports(dir, matrixFromRun(run));
     }
   });
   progress.info(`\n${statsTable(run)}\n`);

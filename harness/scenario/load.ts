@@ -9,6 +9,8 @@ import { KernelRecipeSchema, ScenarioSchema, type KernelRecipe, type Scenario } 
 
 export interface LoadedScenario {
   scenario: Scenario;
+  /** The scenario.yaml it came from. */
+  file: string;
   /** Directory holding scenario.yaml; patch and fragment paths are relative to it. */
   dir: string;
   kernel: KernelRecipe;
@@ -37,8 +39,24 @@ async function readYaml(file: string): Promise<unknown> {
   }
 }
 
-/** Resolve a scenario by name (scenarios/<name>/scenario.yaml) or by a path to its file or directory. */
-export async function loadScenario(nameOrPath: string, root = projectRoot): Promise<LoadedScenario> {
+/** The kernels a scenario has patches for: its default kernel, and every kernel a variant is ported to. */
+export function scenarioKernels(scenario: Scenario): string[] {
+  const ported = Object.values(scenario.variants).flatMap((v) => (Array.isArray(v.patches) ? [] : Object.keys(v.patches)));
+  return [...new Set([scenario.kernel, ...ported])];
+}
+
+/** A variant's patch series for the loaded kernel, relative to the scenario directory. */
+export function variantPatches(loaded: LoadedScenario, variant: string): string[] {
+  const p = loaded.scenario.variants[variant]!.patches;
+  return Array.isArray(p) ? p : p[loaded.kernel.name]!;
+}
+
+/**
+ * Resolve a scenario by name (scenarios/<name>/scenario.yaml) or by a path to its file or
+ * directory, for its own kernel or the one given.
+ */
+export async function loadScenario(nameOrPath: string, opts: { kernel?: string; root?: string } = {}): Promise<LoadedScenario> {
+  const root = opts.root ?? projectRoot;
   const candidates = [
     path.resolve(nameOrPath),
     path.resolve(nameOrPath, "scenario.yaml"),
@@ -57,20 +75,29 @@ export async function loadScenario(nameOrPath: string, root = projectRoot): Prom
   }
   const scenario = parseWithSchema(ScenarioSchema, await readYaml(file), file);
   const dir = path.dirname(file);
+  const kernelName = opts.kernel ?? scenario.kernel;
   for (const [name, v] of Object.entries(scenario.variants)) {
-    for (const p of v.patches) {
+    const series = Array.isArray(v.patches) ? v.patches : v.patches[kernelName];
+    if (!series) {
+      throw new UserError(
+        `${file}: variant "${name}" has no patches for kernel ${kernelName} (it has: ${Object.keys(v.patches).join(", ")})`,
+        `port the variant to ${kernelName} and add a "${kernelName}:" list under its patches, or use one of the kernels above`,
+      );
+    }
+    for (const p of series) {
       if (!(await exists(path.join(dir, p)))) {
         throw new UserError(`${file}: variant "${name}" names patch ${p}, which does not exist in ${dir}`);
       }
     }
   }
   const kernelsDir = path.join(root, "kernels");
-  const kernelFile = path.join(kernelsDir, `${scenario.kernel}.yaml`);
+  const kernelFile = path.join(kernelsDir, `${kernelName}.yaml`);
   if (!(await exists(kernelFile))) {
-    throw new UserError(`${file}: kernel "${scenario.kernel}" has no recipe ${kernelFile}`);
+    const known = (await fs.readdir(kernelsDir).catch(() => [])).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5));
+    throw new UserError(`${file}: kernel "${kernelName}" has no recipe ${kernelFile}`, `use one of: ${known.join(", ")}`);
   }
   const kernel = await loadKernelRecipe(kernelFile);
-  return { scenario, dir, kernel, kernelsDir };
+  return { scenario, file, dir, kernel, kernelsDir };
 }
 
 export async function loadKernelRecipe(file: string): Promise<KernelRecipe> {

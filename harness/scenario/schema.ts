@@ -18,8 +18,11 @@ export type KernelRecipe = z.infer<typeof KernelRecipeSchema>;
 
 export const VariantSchema = z.strictObject({
   description: z.string().optional(),
-  /** Patch files relative to the scenario directory, applied in order on the pristine source. */
-  patches: z.array(z.string()),
+  /**
+   * Patch files relative to the scenario directory, applied in order on the pristine
+   * source: one list for every kernel, or one list per kernel recipe name (a port).
+   */
+  patches: z.union([z.array(z.string()), z.record(z.string(), z.array(z.string()))]),
 });
 
 /** The pagetest-style stress: dirty writeback in a memory-limited cgroup while CPUs go offline and online. */
@@ -61,6 +64,7 @@ export const ScenarioSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
     description: z.string(),
+    /** The kernel recipe `run` uses unless told otherwise (--kernel, a matrix). */
     kernel: z.string(),
     /** Config options (without CONFIG_) that must be =y in the final .config. */
     requireConfig: z.array(z.string().regex(/^[A-Z0-9_]+$/)),
@@ -73,6 +77,8 @@ export const ScenarioSchema = z
     iterations: z.number().int().min(1).default(3),
     /** What each fix is expected to get; a mismatch is reported, and the exit code says so. */
     expect: z.record(z.string(), VerdictNameSchema).default({}),
+    /** Whether the baseline is expected to show splats (a bug) or to be clean (a self-test). */
+    baselineExpect: z.enum(["REPRODUCES", "CLEAN"]).default("REPRODUCES"),
   })
   .superRefine((s, ctx) => {
     if (!(s.baseline in s.variants)) {

@@ -121,3 +121,22 @@ export function judgeFix(baseline: VariantStats, baseRuns: RunRecord[], fix: Var
 export function verdictsExitCode(verdicts: Verdict[], expect: Record<string, VerdictName>): number {
   return verdicts.every((v) => v.verdict === (expect[v.fix] ?? "FIXED")) ? 0 : 1;
 }
+
+/** What a run leaves for judging: its ending and the signatures it showed. */
+export interface JudgedRun {
+  status: RunStatus;
+  splats: { signature: string }[];
+}
+
+export function toRunRecord(r: JudgedRun): RunRecord {
+  return { status: r.status, signatures: [...r.splats.map((s) => s.signature), ...(r.status === "hang" ? [HANG_SIGNATURE] : [])] };
+}
+
+/** Stats for every variant and a verdict for every fix against the baseline: one scenario, one kernel, one guest shape. */
+export function judgeVariants(baseline: string, variants: string[], runsOf: (variant: string) => JudgedRun[]): { stats: VariantStats[]; verdicts: Verdict[] } {
+  const records = new Map(variants.map((v) => [v, runsOf(v).map(toRunRecord)]));
+  const stats = variants.map((v) => variantStats(v, records.get(v)!));
+  const baseStats = stats.find((s) => s.variant === baseline)!;
+  const verdicts = stats.filter((s) => s.variant !== baseline).map((s) => judgeFix(baseStats, records.get(baseline)!, s, records.get(s.variant)!));
+  return { stats, verdicts };
+}

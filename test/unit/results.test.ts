@@ -16,7 +16,7 @@ function sampleRun(): RunRecordFile {
     id: "memcg-20261125-120000",
     status: "completed",
     startedAt: "2026-11-25T12:00:00Z",
-    scenario: { name: "memcg", file: "scenarios/memcg/scenario.yaml", sha256: "x", baseline: "before", iterations: 2, expect: { "fix-reorder": "NOT FIXED" } },
+    scenario: { name: "memcg", file: "scenarios/memcg/scenario.yaml", sha256: "x", baseline: "before", iterations: 2, expect: { "fix-reorder": "NOT FIXED" }, kernel: "linux-6.1", cpus: 4, hotplug: true },
     host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
     kernels: {},
     iterations: [],

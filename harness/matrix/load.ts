@@ -1,0 +1,48 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import { UserError } from "../core/errors.js";
+import { projectRoot } from "../core/paths.js";
+import { loadScenario, parseWithSchema, scenarioKernels, type LoadedScenario } from "../scenario/load.js";
+import { MatrixSchema, type Matrix } from "./schema.js";
+
+export interface LoadedMatrix {
+  matrix: Matrix;
+  file: string;
+  text: string;
+  /** Each scenario loaded for each kernel: `${scenario}/${kernel}`. */
+  loaded: Map<string, LoadedScenario>;
+}
+
+/** Read and check a matrix file: the schema, then that every scenario exists and is ported to every kernel. */
+export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
+  const candidates = [path.resolve(fileOrName), path.join(projectRoot, "scenarios", fileOrName), path.join(projectRoot, "scenarios", `${fileOrName}.yaml`)];
+  let file: string | undefined;
+  for (const c of candidates) if (await fs.stat(c).then((st) => st.isFile(), () => false)) file ??= c;
+  if (!file) throw new UserError(`no matrix file "${fileOrName}"`, "give the path of a matrix file, e.g. scenarios/nightly.yaml");
+  const text = await fs.readFile(file, "utf8");
+  let data: unknown;
+  try {
+    data = YAML.parse(text);
+  } catch (err) {
+    throw new UserError(`${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  const matrix = parseWithSchema(MatrixSchema, data, file);
+  const loaded = new Map<string, LoadedScenario>();
+  for (const name of matrix.scenarios) {
+    const base = await loadScenario(name);
+    const ported = scenarioKernels(base.scenario);
+    for (const kernel of matrix.kernels) {
+      if (!ported.includes(kernel)) {
+        throw new UserError(`${file}: kernels: scenario ${name} has no patches for ${kernel} (it has: ${ported.join(", ")})`, `drop ${kernel} from kernels, or port the scenario's patches to it`);
+      }
+      loaded.set(`${name}/${kernel}`, await loadScenario(name, { kernel }));
+    }
+    for (const v of matrix.variants ?? []) {
+      if (!(v in base.scenario.variants)) {
+        throw new UserError(`${file}: variants: "${v}" is not a variant of scenario ${name}`, `use some of: ${Object.keys(base.scenario.variants).join(", ")}`);
+      }
+    }
+  }
+  return { matrix, file, text, loaded };
+}

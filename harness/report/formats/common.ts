@@ -1,0 +1,51 @@
+import { expectedVerdict, type CellRecord, type GroupResult, type MatrixRunFile } from "../../matrix/record.js";
+import { signatureLabel } from "../../parse/describe.js";
+import type { Verdict } from "../../verdict/verdict.js";
+
+/** What one cell of the grid says, for every format: its verdict (or the baseline's reproduction) and its evidence. */
+export interface CellView {
+  cell: CellRecord;
+  /** FIXED, NOT FIXED, ... for a fix; REPRODUCES / CLEAN for a baseline; FAILED / PENDING otherwise. */
+  verdict: string;
+  expected?: string;
+  /** The cell's verdict is the one expected (a baseline is expected to reproduce). */
+  ok: boolean;
+  runs: number;
+  splatRuns: number;
+  /** Signatures in this cell with the runs they appeared in. */
+  signatures: { signature: string; runs: number }[];
+  fixVerdict?: Verdict;
+}
+
+export function cellView(run: MatrixRunFile, group: GroupResult, cell: CellRecord): CellView {
+  const stats = group.stats.find((s) => s.variant === cell.variant);
+  const base = { cell, runs: cell.runs.length, splatRuns: stats?.splatRuns ?? 0, signatures: stats?.signatures ?? [] };
+  if (cell.status === "failed") return { ...base, verdict: "FAILED", ok: false };
+  if (cell.status === "pending") return { ...base, verdict: "PENDING", ok: false };
+  if (cell.variant === cell.baseline) {
+    const reproduces = (stats?.splatRuns ?? 0) > 0 || (stats?.hangs ?? 0) > 0;
+    const expected = expectedVerdict(run, cell.scenario, cell.variant, cell.baseline);
+    const verdict = reproduces ? "REPRODUCES" : "CLEAN";
+    return { ...base, verdict, expected, ok: verdict === expected };
+  }
+  const v = group.verdicts.find((x) => x.fix === cell.variant);
+  const expected = expectedVerdict(run, cell.scenario, cell.variant, cell.baseline);
+  if (!v) return { ...base, verdict: "PENDING", expected, ok: false };
+  return { ...base, verdict: v.verdict, expected, ok: v.verdict === expected, fixVerdict: v };
+}
+
+/** Variants in column order: the baseline first, then the fixes as they appear. */
+export function columns(groups: GroupResult[]): string[] {
+  const out: string[] = [];
+  for (const g of groups) for (const v of [g.baseline, ...g.cells.map((c) => c.variant)]) if (!out.includes(v)) out.push(v);
+  return out;
+}
+
+export function sigTitle(run: MatrixRunFile, sig: string): string {
+  const s = run.signatures[sig];
+  return s ? signatureLabel(s) : sig;
+}
+
+export const pct = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 100) : 0);
+export const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+export const hotplugLabel = (on: boolean) => (on ? "on" : "off");

@@ -1,0 +1,102 @@
+import type { ReportModel } from "../model.js";
+import { cellView, columns, hotplugLabel, pct, secs, sigTitle } from "./common.js";
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+const COLORS: Record<string, string> = {
+  FIXED: "#2e7d32",
+  "NOT FIXED": "#c62828",
+  REGRESSED: "#ad1457",
+  BROKEN: "#6a1b9a",
+  "NOT REPRODUCED": "#757575",
+  REPRODUCES: "#1565c0",
+  CLEAN: "#9e9e9e",
+  FAILED: "#4e342e",
+  PENDING: "#bdbdbd",
+};
+
+/** Horizontal bars, one per stage, in plain SVG (no script, no CDN). */
+function timingChart(timings: Record<string, number>): string {
+  const stages = ["build", "boot", "workload", "collect"].filter((s) => timings[s] !== undefined);
+  const max = Math.max(1, ...stages.map((s) => timings[s]!));
+  const rows = stages.map((s, i) => {
+    const w = Math.round((timings[s]! / max) * 480);
+    return `<text x="0" y="${i * 26 + 16}">${s}</text><rect x="90" y="${i * 26 + 4}" width="${w}" height="16" fill="#5c6bc0"></rect><text x="${96 + w}" y="${i * 26 + 16}">${secs(timings[s]!)}</text>`;
+  });
+  return `<svg id="timings" width="680" height="${stages.length * 26 + 8}" font-family="sans-serif" font-size="13" role="img" aria-label="time per stage">${rows.join("")}</svg>`;
+}
+
+/** One self-contained page: the grid coloured by verdict, rate bars, each splat with its stack and console excerpt, timings, raw log links. */
+export function htmlReport({ run, groups }: ReportModel): string {
+  const cols = columns(groups);
+  const anchor = (id: string) => `cell-${id.replace(/[^A-Za-z0-9-]/g, "_")}`;
+  const grid = groups
+    .map((g) => {
+      const tds = cols.map((v) => {
+        const c = g.cells.find((x) => x.variant === v);
+        if (!c) return "<td></td>";
+        const view = cellView(run, g, c);
+        const rate = pct(view.splatRuns, view.runs);
+        return `<td class="cell" data-cell="${esc(c.id)}" data-verdict="${esc(view.verdict)}" data-ok="${view.ok}" style="background:${COLORS[view.verdict] ?? "#bdbdbd"}">
+<a href="#${anchor(c.id)}"><b>${esc(view.verdict)}</b>${view.ok ? "" : ` <span class="warn" title="expected ${esc(view.expected ?? "a result")}">&#x2717;</span>`}</a>
+<div class="bar" title="${view.splatRuns} of ${view.runs} runs with a splat"><i style="width:${rate}%"></i></div><small>${view.splatRuns}/${view.runs} runs with splats</small></td>`;
+      });
+      return `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`;
+    })
+    .join("\n");
+  const details = groups
+    .flatMap((g) =>
+      g.cells.map((c) => {
+        const view = cellView(run, g, c);
+        const splats = view.signatures
+          .map(({ signature, runs }) => {
+            const s = run.signatures[signature];
+            return `<details class="splat"><summary>${esc(sigTitle(run, signature))} <small>(${runs}/${view.runs} runs)</small></summary>
+<h4>stack</h4><pre>${esc((s?.frames ?? []).join("\n") || "(no trace)")}</pre>
+<h4>console excerpt</h4><pre>${esc((s?.excerpt ?? []).join("\n"))}</pre></details>`;
+          })
+          .join("\n");
+        const logs = c.runs
+          .map((r) => `<li>#${r.iteration} ${esc(r.status)}${r.reason ? `: ${esc(r.reason)}` : ""} &middot; boot ${secs(r.bootMs)}, workload ${secs(r.workloadMs)} &middot; <a href="${esc(r.console)}">console</a>${r.dmesg ? ` &middot; <a href="${esc(r.dmesg)}">dmesg</a>` : ""}</li>`)
+          .join("");
+        const build = run.builds[c.build];
+        return `<section id="${anchor(c.id)}"><h3>${esc(c.id)} &mdash; ${esc(view.verdict)}</h3>
+${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `<p>${esc(view.fixVerdict.reason)}</p>` : ""}
+<p>build: ${build ? `${esc(build.status)}${build.buildLog ? ` (<a href="${esc(build.buildLog)}">log</a>)` : ""}${build.reason ? ` ${esc(build.reason)}` : ""}` : "none"}</p>
+<ul class="runs">${logs}</ul>${splats || "<p>no splat</p>"}</section>`;
+      }),
+    )
+    .join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>kharness ${esc(run.matrix.name)} ${esc(run.id)}</title>
+<style>
+body{font-family:sans-serif;margin:1.5em;color:#212121}
+table#grid{border-collapse:collapse}
+#grid th,#grid td{border:1px solid #fff;padding:6px 10px;text-align:left;vertical-align:top}
+#grid thead th{background:#eceff1}
+#grid tbody th{background:#f5f5f5;font-weight:normal}
+td.cell{color:#fff;min-width:9em}
+td.cell a{color:#fff;text-decoration:none}
+.bar{background:rgba(255,255,255,.35);height:6px;margin:4px 0;width:100%}
+.bar i{display:block;background:#fff;height:6px}
+.warn{color:#ffeb3b;font-weight:bold}
+pre{background:#f5f5f5;padding:8px;overflow:auto;max-height:24em}
+section{border-top:1px solid #e0e0e0;margin-top:1em}
+.legend span{display:inline-block;color:#fff;padding:2px 8px;margin-right:4px}
+</style></head>
+<body>
+<h1>kharness ${esc(run.matrix.name)}</h1>
+<p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(run.accel?.accel ?? "?")}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
+<p class="legend">${Object.entries(COLORS).map(([k, c]) => `<span style="background:${c}">${k}</span>`).join("")}</p>
+<p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline. &#x2717; marks a result other than the scenario expects. Bars: share of runs with a splat.</p>
+<table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>
+<tbody>
+${grid}
+</tbody></table>
+<h2>Time per stage</h2>
+${timingChart(run.timings)}
+<h2>Cells</h2>
+${details}
+</body></html>
+`;
+}

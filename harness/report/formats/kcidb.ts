@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import type { ReportModel } from "../model.js";
+import { cellView } from "./common.js";
+
+export const KCIDB_ORIGIN = "kharness";
+
+/** KCIDB I/O schema v5 objects (only the fields kharness fills). */
+export interface KcidbData {
+  version: { major: 5; minor: number };
+  checkouts: Record<string, unknown>[];
+  builds: Record<string, unknown>[];
+  tests: Record<string, unknown>[];
+  issues: Record<string, unknown>[];
+  incidents: Record<string, unknown>[];
+}
+
+const id = (...parts: string[]) => `${KCIDB_ORIGIN}:${parts.join(":")}`;
+
+/**
+ * KCIDB v5: a checkout per kernel source + patch series (patchset_hash, patchset_files), a
+ * build per kernel image (config and log), a test per cell (status, log excerpt), and each
+ * splat signature as an issue, with an incident per cell saying whether it was present.
+ */
+export function kcidbReport({ run, groups }: ReportModel): KcidbData {
+  const checkouts = new Map<string, Record<string, unknown>>();
+  const builds: Record<string, unknown>[] = [];
+  for (const [key, b] of Object.entries(run.builds)) {
+    const patchsetHash = createHash("sha256").update(b.patches.map((p) => p.sha256).join("")).digest("hex");
+    const checkoutId = id("checkout", b.kernel, b.sourceHash.slice(0, 16) || "unknown", patchsetHash.slice(0, 16));
+    checkouts.set(checkoutId, {
+      id: checkoutId,
+      origin: KCIDB_ORIGIN,
+      tree_name: b.kernel,
+      patchset_hash: b.patches.length ? patchsetHash : "",
+      patchset_files: b.patches.map((p) => ({ name: p.name, url: `file:///${run.matrix.file.replace(/[^/]*$/, "")}${b.scenario}/patches/${p.name}` })),
+      start_time: run.startedAt,
+    });
+    builds.push({
+      id: id("build", key),
+      origin: KCIDB_ORIGIN,
+      checkout_id: checkoutId,
+      architecture: "x86_64",
+      compiler: run.host.toolchain ?? "gcc",
+      command: b.command,
+      config_name: b.configSha256 ? `tinyconfig+fragments (${b.configSha256.slice(0, 12)})` : "",
+      log_url: b.buildLog,
+      status: b.status === "built" ? "PASS" : "FAIL",
+      duration: b.buildMs / 1000,
+      ...(b.reason && { log_excerpt: b.reason.slice(0, 16384) }),
+    });
+  }
+  const tests: Record<string, unknown>[] = [];
+  const incidents: Record<string, unknown>[] = [];
+  for (const g of groups) {
+    for (const c of g.cells) {
+      const view = cellView(run, g, c);
+      const testId = id("test", c.id);
+      const excerpt = view.signatures.map((s) => run.signatures[s.signature]?.excerpt.slice(0, 20).join("\n") ?? s.signature).join("\n\n");
+      tests.push({
+        id: testId,
+        origin: KCIDB_ORIGIN,
+        build_id: id("build", c.build),
+        path: `kharness.${c.scenario}.${c.variant}`,
+        environment: { comment: `QEMU ${run.accel?.accel ?? "?"}, ${c.cpus} vCPUs, hotplug ${c.hotplug ? "on" : "off"}` },
+        status: c.status !== "done" ? "ERROR" : view.ok ? "PASS" : "FAIL",
+        duration: c.runs.reduce((n, r) => n + r.bootMs + r.workloadMs + r.collectMs, 0) / 1000,
+        log_url: c.runs[0]?.console ?? "",
+        log_excerpt: (excerpt || `${view.verdict}: no splat`).slice(0, 16384),
+        misc: { verdict: view.verdict, expected: view.expected ?? null, runs: view.runs, runs_with_splats: view.splatRuns },
+      });
+      if (c.status !== "done") continue;
+      const present = new Set(view.signatures.map((s) => s.signature));
+      for (const sig of Object.keys(run.signatures)) {
+        incidents.push({ id: id("incident", sig, c.id), origin: KCIDB_ORIGIN, issue_id: id("issue", sig), issue_version: 1, test_id: testId, present: present.has(sig) });
+      }
+    }
+  }
+  const issues = Object.values(run.signatures).map((s) => ({
+    id: id("issue", s.signature),
+    version: 1,
+    origin: KCIDB_ORIGIN,
+    comment: s.title,
+    culprit: { code: true, tool: false, harness: false },
+    misc: { kind: s.kind, call_path: s.callPath },
+  }));
+  return { version: { major: 5, minor: 3 }, checkouts: [...checkouts.values()], builds, tests, issues, incidents };
+}

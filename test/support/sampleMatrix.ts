@@ -1,0 +1,34 @@
+import { expandCells } from "../../harness/matrix/expand.js";
+import { newCell, type MatrixRunFile } from "../../harness/matrix/record.js";
+import type { IterationRecord } from "../../harness/report/runRecord.js";
+
+const memcg = { name: "memcg", baseline: "before", variants: ["before", "fix-reorder", "fix-drop-lock"] };
+export const memcgAxes = { scenarios: [memcg], kernels: ["linux-6.1", "linux-6.12"], cpus: [2, 4], hotplug: [true, false] };
+
+/** A finished 24-cell matrix run as the memcg bug gives it: the reorder leaves the worker splat, dropping the lock fixes it. */
+export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "done"): MatrixRunFile {
+  const run = (variant: string, sigs: string[]): IterationRecord => ({ variant, iteration: 1, status: "completed", bootMs: 1000, workloadMs: 2000, collectMs: 100, console: `iterations/${variant}-1/console.log`, qemuCommand: "", splats: sigs.map((signature) => ({ signature, count: 1 })) });
+  const cells = expandCells(memcgAxes).map((k) => {
+    const c = newCell(k, "before", 1, `memcg/${k.kernel}/${k.variant}`);
+    c.status = statusOf(c.id);
+    if (c.status === "done") c.runs = [run(k.variant, k.variant === "before" ? ["rcu", "worker"] : k.variant === "fix-reorder" ? ["worker"] : [])];
+    return c;
+  });
+  return {
+    schema: "kharness.matrix/1",
+    id: "matrix-nightly-test",
+    status: "completed",
+    startedAt: "2026-11-26T00:00:00Z",
+    matrix: { name: "nightly", file: "scenarios/nightly.yaml", sha256: "abc" },
+    host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
+    expect: { memcg: { "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" } },
+    builds: {},
+    cells,
+    signatures: {
+      rcu: { signature: "rcu", kind: "rcu", title: "WARNING: suspicious RCU usage in mem_cgroup_wb_stats", callPath: ["mem_cgroup_wb_stats", "balance_dirty_pages"], frames: ["mem_cgroup_wb_stats", "balance_dirty_pages"], corrupted: false, excerpt: ["WARNING: suspicious RCU usage"] },
+      worker: { signature: "worker", kind: "atomic-sleep", title: "BUG: scheduling while atomic in mem_cgroup_wb_stats", callPath: ["mem_cgroup_wb_stats", "wb_over_bg_thresh"], frames: ["mem_cgroup_wb_stats", "wb_over_bg_thresh"], corrupted: false, excerpt: ["BUG: scheduling while atomic: kworker/u8:1/34/0x00000002"] },
+    },
+    timings: { build: 600000, boot: 24000, workload: 48000 },
+  };
+}
+

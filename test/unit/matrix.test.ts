@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { cellId, expandCells, parseShard, shardCells } from "../../harness/matrix/expand.js";
+import { chooseJobs } from "../../harness/matrix/jobs.js";
+import { mergeRuns } from "../../harness/matrix/merge.js";
+import { judgeGroups } from "../../harness/matrix/record.js";
+import { cellScenario, matrixExitCode } from "../../harness/matrix/runMatrix.js";
+import { MatrixSchema } from "../../harness/matrix/schema.js";
+import { ScenarioSchema } from "../../harness/scenario/schema.js";
+import { memcgAxes as axes, sampleRun } from "../support/sampleMatrix.js";
+
+describe("matrix expansion", () => {
+  it("scenario x kernel x vCPUs x hotplug x variant, one kernel's cells together, baseline first in a group", () => {
+    const cells = expandCells(axes);
+    expect(cells).toHaveLength(24);
+    expect(cells.slice(0, 12).every((c) => c.kernel === "linux-6.1")).toBe(true);
+    expect(cellId(cells[0]!)).toBe("memcg/linux-6.1/cpus2/hotplug-on/before");
+    expect(new Set(cells.map(cellId)).size).toBe(24);
+    expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "fix-reorder")).toEqual([]);
+    expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "before")).toHaveLength(8);
+  });
+
+  it("shards are deterministic, disjoint, cover every cell, and keep groups whole", () => {
+    const cells = expandCells(axes);
+    for (const n of [1, 2, 3, 5, 8, 9]) {
+      const shards = Array.from({ length: n }, (_, i) => shardCells(cells, { index: i + 1, count: n }));
+      expect(shards.flat().map(cellId).sort()).toEqual(cells.map(cellId).sort());
+      for (const s of shards) for (const c of s) expect(s.filter((x) => x.kernel === c.kernel && x.cpus === c.cpus && x.hotplug === c.hotplug)).toHaveLength(3);
+      expect(shards).toEqual(Array.from({ length: n }, (_, i) => shardCells(cells, { index: i + 1, count: n })));
+    }
+    expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
+    expect(() => parseShard("5/4")).toThrow(/shard I\/N/);
+    expect(() => parseShard("x")).toThrow();
+  });
+
+  it("a cell's scenario: its vCPUs, and no hotplug rounds when hotplug is off", () => {
+    const s = ScenarioSchema.parse({
+      name: "m",
+      description: "d",
+      kernel: "linux-6.1",
+      requireConfig: [],
+      baseline: "b",
+      variants: { b: { patches: [] } },
+      workload: { kind: "memcg-writeback-hotplug", memoryMax: "64M", files: 1, fileMiB: 1, hotplugRounds: 40, timeoutSec: 60 },
+    });
+    expect(cellScenario(s, { cpus: 2, hotplug: false })).toMatchObject({ vm: { cpus: 2 }, workload: { hotplugRounds: 0 } });
+    expect(cellScenario(s, { cpus: 8, hotplug: true })).toMatchObject({ vm: { cpus: 8 }, workload: { hotplugRounds: 40 } });
+  });
+
+  it("the matrix schema names the field and the allowed values", () => {
+    const r = MatrixSchema.safeParse({ name: "n", scenarios: ["s"], kernels: ["k"], cpus: [3], hotplug: ["maybe"] });
+    expect(r.success).toBe(false);
+    const messages = r.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    expect(messages).toContain("cpus.0: must be one of 1, 2, 4, 8");
+    expect(messages).toContain('hotplug.0: must be "on" or "off"');
+  });
+
+  it("jobs: one guest per two cores, bounded by free memory, with the reason", () => {
+    expect(chooseJobs(2, 20000, 1024).count).toBe(1);
+    expect(chooseJobs(16, 20000, 1024)).toMatchObject({ count: 8 });
+    expect(chooseJobs(16, 3000, 1024).count).toBe(1);
+    expect(chooseJobs(2, 20000, 1024).reason).toMatch(/2 cores allow 1/);
+  });
+});
+
+describe("judging and merging matrix runs", () => {
+  it("each group is judged against its own baseline; the exit code follows the expectations", () => {
+    const run = sampleRun();
+    const groups = judgeGroups(run);
+    expect(groups).toHaveLength(8);
+    for (const g of groups) expect(Object.fromEntries(g.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
+    expect(matrixExitCode(run)).toBe(0);
+    expect(matrixExitCode({ ...run, expect: { memcg: { "fix-reorder": "FIXED" } } })).toBe(1);
+  });
+
+  it("shard + merge gives the unsharded run's set of cells", () => {
+    const whole = sampleRun();
+    const ids = whole.cells.map((c) => c.id);
+    const shards = [1, 2, 3].map((i) => {
+      const mine = new Set(shardCells(whole.cells, { index: i, count: 3 }).map((c) => c.id));
+      return { ...whole, id: `shard${i}`, shard: { index: i, count: 3 }, cells: whole.cells.filter((c) => mine.has(c.id)) };
+    });
+    const merged = mergeRuns(shards, "merged");
+    expect(merged.cells.map((c) => c.id).sort()).toEqual([...ids].sort());
+    expect(judgeGroups(merged).map((g) => g.verdicts.map((v) => v.verdict))).toEqual(judgeGroups({ cells: [...whole.cells].sort((a, b) => a.id.localeCompare(b.id)) }).map((g) => g.verdicts.map((v) => v.verdict)));
+    expect(merged.timings.build).toBe(3 * 600000);
+    expect(() => mergeRuns([shards[0]!, { ...shards[1]!, matrix: { ...shards[1]!.matrix, sha256: "other" } }], "x")).toThrow(/different matrix file/);
+  });
+
+  it("a resumed or merged cell that finished wins over one still pending", () => {
+    const pending = sampleRun(() => "pending");
+    const done = sampleRun();
+    const merged = mergeRuns([pending, done], "m");
+    expect(merged.cells.every((c) => c.status === "done")).toBe(true);
+  });
+});

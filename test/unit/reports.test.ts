@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { KCIDB_ORIGIN, kcidbReport } from "../../harness/report/formats/kcidb.js";
+import { reportModel } from "../../harness/report/model.js";
+import { renderReport } from "../../harness/report/write.js";
+import { sampleRun } from "../support/sampleMatrix.js";
+
+/**
+ * Required properties per object type in the KCIDB I/O schema v5 (kcidb-io,
+ * kcidb_io/schema): what a submission must carry to be accepted.
+ */
+const KCIDB_V5_REQUIRED: Record<string, string[]> = {
+  checkouts: ["id", "origin"],
+  builds: ["id", "origin", "checkout_id"],
+  tests: ["id", "origin", "build_id"],
+  issues: ["id", "version", "origin"],
+  incidents: ["id", "origin", "issue_id", "issue_version"],
+};
+const KCIDB_STATUS = ["FAIL", "ERROR", "MISS", "PASS", "DONE", "SKIP"];
+
+describe("reports", () => {
+  const run = sampleRun();
+  const model = reportModel(run);
+
+  it("Markdown: the verdict table, unique splats with counts per variant, timings", () => {
+    const md = renderReport(model, "md");
+    expect(md).toContain("| scenario | kernel | vCPUs | hotplug | before | fix-reorder | fix-drop-lock |");
+    expect(md).toContain("| memcg | linux-6.12 | 4 | off | REPRODUCES 1/1 | NOT FIXED 1/1 | FIXED 0/1 |");
+    expect(md).toContain("| WARNING: suspicious RCU usage in mem_cgroup_wb_stats (via balance_dirty_pages) | 8/8 | 0/8 | 0/8 |");
+    expect(md).toContain("- build: 600.0 s");
+    expect(md.split("\n").filter((l) => l.startsWith("| memcg")).join("\n")).not.toContain("✗");
+  });
+
+  it("JUnit: a test case per cell; a verdict other than expected fails with the splat titles", () => {
+    const xml = renderReport(model, "junit");
+    expect(xml.match(/<testcase /g)).toHaveLength(24);
+    expect(xml.match(/<testsuite /g)).toHaveLength(8);
+    expect(xml).toContain('tests="24" failures="0" errors="0"');
+    const wrong = renderReport(reportModel({ ...run, expect: { memcg: { "fix-reorder": "FIXED" } } }), "junit");
+    expect(wrong).toContain('failures="8"');
+    expect(wrong).toContain('<failure message="expected FIXED, got NOT FIXED: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)" type="verdict">');
+    expect(wrong).toContain('<property name="iteration.1" value="completed; 1 signature(s); iterations/fix-reorder-1/console.log"/>');
+  });
+
+  it("KCIDB v5: every object has the schema's required fields; signatures are issues with present incidents per cell", () => {
+    const k = kcidbReport(model);
+    expect(k.version.major).toBe(5);
+    for (const [type, required] of Object.entries(KCIDB_V5_REQUIRED)) {
+      const objects = k[type as keyof typeof KCIDB_V5_REQUIRED & keyof typeof k] as Record<string, unknown>[];
+      for (const o of objects) {
+        for (const field of required) expect(o[field], `${type}.${field}`).toBeDefined();
+        expect(o.origin).toBe(KCIDB_ORIGIN);
+        expect(String(o.id)).toMatch(/^kharness:/);
+      }
+    }
+    expect(k.tests).toHaveLength(24);
+    for (const t of k.tests) expect(KCIDB_STATUS).toContain(t.status);
+    expect(k.issues.map((i) => i.comment).sort()).toEqual(["BUG: scheduling while atomic in mem_cgroup_wb_stats", "WARNING: suspicious RCU usage in mem_cgroup_wb_stats"]);
+    const rcu = k.incidents.filter((i) => i.issue_id === "kharness:issue:rcu");
+    expect(rcu).toHaveLength(24);
+    expect(rcu.filter((i) => i.present).map((i) => String(i.test_id).split("/").at(-1))).toEqual(Array(8).fill("before"));
+  });
+
+  it("JSON: the run as recorded plus its judged groups", () => {
+    const json = JSON.parse(renderReport(model, "json")) as { schema: string; cells: unknown[]; groups: { verdicts: { verdict: string }[] }[] };
+    expect(json.schema).toBe("kharness.matrix/1");
+    expect(json.cells).toHaveLength(24);
+    expect(json.groups[0]!.verdicts.map((v) => v.verdict)).toEqual(["NOT FIXED", "FIXED"]);
+  });
+});
