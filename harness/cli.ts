@@ -108,8 +108,9 @@ program
     }
   })
   .option("--resume <run-id>", "finish only the missing cells of an earlier run")
+  .option("--run-id <id>", "name the results directory (e.g. from the CI job), instead of matrix-<name>-<time>")
   .addOption(new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]))
-  .action(async (file: string, o: { jobs?: number; shard?: Shard; resume?: string; accel?: Accel }) => {
+  .action(async (file: string, o: { jobs?: number; shard?: Shard; resume?: string; runId?: string; accel?: Accel }) => {
     const { dir, exitCode } = await runMatrix({ file, ...o }, createProgress());
     console.log(`reports: ${Object.values(REPORT_FILES).map((f) => path.join(dir, f)).join(", ")}`);
     process.exitCode = exitCode;

@@ -4,7 +4,7 @@ import { BuildFailure } from "../build/build.js";
 import { UserError } from "../core/errors.js";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../core/files.js";
 import { sha256File } from "../core/hash.js";
-import { whileInterruptible } from "../core/interrupt.js";
+import { runRecorded } from "../core/interrupt.js";
 import { cacheRoot, resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { HANG_RECORD, signatureRecord } from "../report/runRecord.js";
@@ -137,14 +137,13 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
   };
 
   const started = Date.now();
-  const interrupted = (sig: NodeJS.Signals, killed: number) => {
-    record.status = "interrupted";
-    record.error = `${sig}; ${killed} child process(es) killed; continue with: kharness bisect --resume ${record.id}`;
-    record.finishedAt = new Date().toISOString();
-    return record;
-  };
-  await whileInterruptible(file, interrupted, progress, async () => {
-    try {
+  const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; continue with: kharness bisect --resume ${record.id}`;
+  await runRecorded(
+    file,
+    record,
+    progress,
+    howToContinue,
+    async () => {
       await save();
       if (!record.state.target.length) {
         progress.info(`checking that the bad revision ${s.bad.slice(0, 12)} reproduces (${s.checkRuns} runs)`);
@@ -152,19 +151,14 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
       }
       progress.info(`target: ${record.state.target.length} signature(s); reproduction rate ${rateOf(record.state).toFixed(2)}`);
       await runBisection(record.state, repo, env, save, progress, path.join(dir, "git-bisect.log"));
-      record.status = "completed";
-    } catch (err) {
-      record.status = "failed";
-      record.error = err instanceof Error ? err.message : String(err);
-      throw err;
-    } finally {
+    },
+    async () => {
       record.timings.totalMs += Date.now() - started;
-      record.finishedAt = new Date().toISOString();
       await save();
       if (record.state.bisectLog) await writeFileAtomic(path.join(dir, "git-bisect.log"), `${record.state.bisectLog}\n`);
       await writeFileAtomic(path.join(dir, "bisect.md"), bisectMarkdown(record));
-    }
-  });
+    },
+  );
   progress.info(`\n${bisectSummary(record)}\n\nresults: ${dir}`);
   return { record, dir, exitCode: record.state.result?.kind === "culprit" ? 0 : 1 };
 }

@@ -6,14 +6,14 @@ import { BuildFailure } from "../build/build.js";
 import { UserError } from "../core/errors.js";
 import { readJsonIfExists, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
-import { whileInterruptible } from "../core/interrupt.js";
+import { runRecorded } from "../core/interrupt.js";
 import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { writeReports } from "../report/write.js";
 import { HANG_RECORD, signatureRecord } from "../report/runRecord.js";
 import { prepareGuest, type Guest } from "../run/guest.js";
 import { runIteration } from "../run/iteration.js";
-import { prepareVariantKernel } from "../run/kernel.js";
+import { kernelRecord, prepareVariantKernel } from "../run/kernel.js";
 import type { Scenario } from "../scenario/schema.js";
 import { HANG_SIGNATURE } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
@@ -116,14 +116,13 @@ export async function runMatrix(opts: MatrixOptions, progress: Progress): Promis
   );
 
   const started = Date.now();
-  const interrupted = (sig: NodeJS.Signals, killed: number) => {
-    run.status = "interrupted";
-    run.error = `${sig}; ${killed} child process(es) killed; finish with: kharness matrix ${m.file} --resume ${run.id}`;
-    run.finishedAt = new Date().toISOString();
-    return run;
-  };
-  await whileInterruptible(file, interrupted, progress, async () => {
-    try {
+  const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness matrix ${m.file} --resume ${run.id}`;
+  await runRecorded(
+    file,
+    run,
+    progress,
+    howToContinue,
+    async () => {
       await save();
       // Builds, one at a time: the cache makes a kernel that several cells share one build.
       const images = new Map<string, string>();
@@ -134,23 +133,7 @@ export async function runMatrix(opts: MatrixOptions, progress: Progress): Promis
           const k = await prepareVariantKernel(m.loaded.get(`${scenario}/${kernel}`)!, variant, buildLog, progress);
           images.set(key, k.image.bzImage);
           run.host.toolchain = k.toolchain;
-          run.builds[key] = {
-            scenario,
-            kernel,
-            variant,
-            status: "built",
-            sourceId: k.tree.id,
-            sourceHash: k.tree.sourceHash,
-            patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256 })),
-            patchWarnings: k.series.warnings,
-            configSha256: k.config.sha256,
-            imageKey: k.image.key,
-            cached: k.image.cached,
-            buildMs: k.image.durationMs,
-            compiledObjects: k.image.compiled.length,
-            buildLog: path.relative(dir, buildLog),
-            command: k.image.command,
-          };
+          run.builds[key] = { ...kernelRecord(k, dir, buildLog), scenario, kernel, status: "built" };
           addTime("build", k.timings.buildMs);
         } catch (err) {
           if (!(err instanceof UserError)) throw err;
@@ -192,18 +175,13 @@ export async function runMatrix(opts: MatrixOptions, progress: Progress): Promis
         }
       };
       if (guest) await Promise.all(Array.from({ length: Math.min(run.jobs!.count, tasks.length) }, worker));
-      run.status = "completed";
-    } catch (err) {
-      run.status = "failed";
-      run.error = err instanceof Error ? err.message : String(err);
-      throw err;
-    } finally {
+    },
+    async () => {
       addTime("total", Date.now() - started);
-      run.finishedAt = new Date().toISOString();
       await save();
       await writeReports(dir, run);
-    }
-  });
+    },
+  );
   return { run, dir, exitCode: matrixExitCode(run) };
 }
 

@@ -2,6 +2,7 @@ import path from "node:path";
 import type { Progress } from "../core/progress.js";
 import { configureKernel, toolchainVersion, type KernelConfig } from "../config/config.js";
 import { buildKernel, type KernelImage } from "../build/build.js";
+import type { KernelRecord } from "../report/runRecord.js";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
 import { applySeries, prepareSource, readPatches, type AppliedSeries, type SourceTree } from "../source/source.js";
 
@@ -62,4 +63,22 @@ export async function buildTree(
   const t2 = Date.now();
   const image = await buildKernel(tree, series, config, toolchain, buildLog, progress);
   return { variant, tree, series, config, image, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
+}
+
+/** What run.json and matrix.json keep of a built kernel: inputs with hashes, cost, and how to rebuild it. */
+export function kernelRecord(k: VariantKernel, runDir: string, buildLog: string): KernelRecord {
+  return {
+    variant: k.variant,
+    sourceId: k.tree.id,
+    sourceHash: k.tree.sourceHash,
+    patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256 })),
+    patchWarnings: k.series.warnings,
+    configSha256: k.config.sha256,
+    imageKey: k.image.key,
+    cached: k.image.cached,
+    buildMs: k.image.durationMs,
+    compiledObjects: k.image.compiled.length,
+    buildLog: path.relative(runDir, buildLog),
+    command: k.image.command,
+  };
 }

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { BuildFailure } from "../build/build.js";
-import { whileInterruptible } from "../core/interrupt.js";
+import { runRecorded } from "../core/interrupt.js";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
@@ -19,7 +19,7 @@ import type { Accel } from "../vm/qemu.js";
 import { QEMU } from "../vm/vm.js";
 import { prepareGuest } from "./guest.js";
 import { runIteration } from "./iteration.js";
-import { prepareVariantKernel, type VariantKernel } from "./kernel.js";
+import { kernelRecord, prepareVariantKernel, type VariantKernel } from "./kernel.js";
 
 export interface RunOptions {
   scenario: string;
@@ -99,14 +99,13 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
   const addTime = (stage: string, ms: number) => (run.timings[stage] = (run.timings[stage] ?? 0) + ms);
 
   const started = Date.now();
-  const interrupted = (sig: NodeJS.Signals, killed: number) => {
-    run.status = "interrupted";
-    run.error = `${sig} after ${run.iterations.length} iteration(s); ${killed} child process(es) killed`;
-    run.finishedAt = new Date().toISOString();
-    return run;
-  };
-  await whileInterruptible(runJson, interrupted, progress, async () => {
-    try {
+  const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig} after ${run.iterations.length} iteration(s); ${killed} child process(es) killed`;
+  await runRecorded(
+    runJson,
+    run,
+    progress,
+    howToContinue,
+    async () => {
       await save();
       progress.info(`run ${id}: ${scenario.name}, variants ${variants.join(", ")}, ${iterations} iteration(s) each; results in ${dir}`);
 
@@ -119,20 +118,7 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
           const k = await prepareVariantKernel(loaded, variant, buildLog, progress);
           kernels.set(variant, k);
           run.host.toolchain = k.toolchain;
-          run.kernels[variant] = {
-            variant,
-            sourceId: k.tree.id,
-            sourceHash: k.tree.sourceHash,
-            patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256 })),
-            patchWarnings: k.series.warnings,
-            configSha256: k.config.sha256,
-            imageKey: k.image.key,
-            cached: k.image.cached,
-            buildMs: k.image.durationMs,
-            compiledObjects: k.image.compiled.length,
-            buildLog: path.relative(dir, buildLog),
-            command: k.image.command,
-          };
+          run.kernels[variant] = kernelRecord(k, dir, buildLog);
           addTime("source", k.timings.sourceMs);
           addTime("config", k.timings.configMs);
           addTime("build", k.timings.buildMs);
@@ -172,19 +158,14 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
           await save();
         }
       }
-      run.status = "completed";
-    } catch (err) {
-      run.status = "failed";
-      run.error = err instanceof Error ? err.message : String(err);
-      throw err;
-    } finally {
+    },
+    async () => {
       addTime("total", Date.now() - started);
-      run.finishedAt = new Date().toISOString();
       await save();
       await writeFileAtomic(path.join(dir, "summary.md"), summaryMarkdown(run));
       await writeReports(dir, matrixFromRun(run));
-    }
-  });
+    },
+  );
   progress.info(`\n${statsTable(run)}\n`);
   for (const v of run.verdicts) progress.info(verdictLine(v, run.signatures).join("\n"));
   const mismatches = run.verdicts.filter((v) => v.verdict !== (scenario.expect[v.fix] ?? "FIXED"));
