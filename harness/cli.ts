@@ -149,8 +149,9 @@ program
   .description("build one variant's kernel through the cache and print the image path")
   .argument("<scenario>", "scenario name or path")
   .option("--variant <name>", "variant to build (default: the baseline)")
-  .action(async (name: string, opts: { variant?: string }) => {
-    const loaded = await loadScenario(name);
+  .option("--kernel <recipe>", "a kernel recipe other than the scenario's own")
+  .action(async (name: string, opts: { variant?: string; kernel?: string }) => {
+    const loaded = await loadScenario(name, { ...(opts.kernel && { kernel: opts.kernel }) });
     const variant = opts.variant ?? loaded.scenario.baseline;
     if (!(variant in loaded.scenario.variants)) {
       throw new UserError(`scenario ${name} has no variant "${variant}"`, `use one of: ${Object.keys(loaded.scenario.variants).join(", ")}`);

@@ -71,6 +71,7 @@ ${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `
 <html lang="en"><head><meta charset="utf-8"><title>kharness ${esc(run.matrix.name)} ${esc(run.id)}</title>
 <style>
 body{font-family:sans-serif;margin:1.5em;color:#212121}
+.scroll{overflow-x:auto}
 table#grid{border-collapse:collapse}
 #grid th,#grid td{border:1px solid #fff;padding:6px 10px;text-align:left;vertical-align:top}
 #grid thead th{background:#eceff1}
@@ -89,10 +90,10 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 <p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(run.accel?.accel ?? "?")}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
 <p class="legend">${Object.entries(COLORS).map(([k, c]) => `<span style="background:${c}">${k}</span>`).join("")}</p>
 <p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline. &#x2717; marks a result other than the scenario expects. Bars: share of runs with a splat.</p>
-<table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>
+<div class="scroll"><table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>
 <tbody>
 ${grid}
-</tbody></table>
+</tbody></table></div>
 <h2>Time per stage</h2>
 ${timingChart(run.timings)}
 <h2>Cells</h2>
