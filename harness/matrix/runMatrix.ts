@@ -39,6 +39,12 @@ export function cellScenario(base: Scenario, cell: Pick<CellRecord, "cpus" | "ho
   return { ...base, vm: { ...base.vm, cpus: cell.cpus }, workload };
 }
 
+/** The cells of a resumed run: those that finished keep their record; the rest (pending, or new in the matrix) start over. */
+export function resumeCells(fresh: CellRecord[], prior: CellRecord[]): CellRecord[] {
+  const kept = new Map(prior.filter((c) => c.status !== "pending").map((c) => [c.id, c]));
+  return fresh.map((c) => kept.get(c.id) ?? c);
+}
+
 /** A directory-safe label for a cell's iterations. */
 const cellLabel = (c: CellRecord) => `${c.kernel}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
 
@@ -75,9 +81,7 @@ export async function runMatrix(opts: MatrixOptions, progress: Progress): Promis
     const prior = await readJsonIfExists<MatrixRunFile>(path.join(dir, "matrix.json"));
     if (!prior || prior.schema !== "kharness.matrix/1") throw new UserError(`no matrix run ${opts.resume} (no ${path.join(dir, "matrix.json")})`, `list runs with: ls ${resultsRoot()}`);
     if (prior.matrix.sha256 !== sha256(m.text)) progress.info(`warning: ${m.file} changed since run ${opts.resume}; cells are matched by id`);
-    // Cells that finished keep their runs; the rest start over.
-    const kept = new Map(prior.cells.filter((c) => c.status !== "pending").map((c) => [c.id, c]));
-    run = { ...prior, status: "running", cells: fresh.map((c) => kept.get(c.id) ?? c) };
+    run = { ...prior, status: "running", cells: resumeCells(fresh, prior.cells) };
     delete run.error;
     delete run.finishedAt;
   } else {

@@ -3,7 +3,7 @@ import { cellId, expandCells, parseShard, shardCells } from "../../harness/matri
 import { chooseJobs } from "../../harness/matrix/jobs.js";
 import { mergeRuns } from "../../harness/matrix/merge.js";
 import { judgeGroups } from "../../harness/matrix/record.js";
-import { cellScenario, matrixExitCode } from "../../harness/matrix/runMatrix.js";
+import { cellScenario, matrixExitCode, resumeCells } from "../../harness/matrix/runMatrix.js";
 import { MatrixSchema } from "../../harness/matrix/schema.js";
 import { ScenarioSchema } from "../../harness/scenario/schema.js";
 import { memcgAxes as axes, sampleRun } from "../support/sampleMatrix.js";
@@ -91,5 +91,18 @@ describe("judging and merging matrix runs", () => {
     const done = sampleRun();
     const merged = mergeRuns([pending, done], "m");
     expect(merged.cells.every((c) => c.status === "done")).toBe(true);
+  });
+
+  it("--resume keeps finished and failed cells and runs the rest again, partial runs included", () => {
+    const prior = sampleRun((id) => (id.includes("linux-6.12") ? "pending" : "done"));
+    prior.cells[0]!.status = "failed";
+    const partial = prior.cells.find((c) => c.kernel === "linux-6.12")!;
+    partial.runs = [{ ...prior.cells[1]!.runs[0]! }];
+    const fresh = sampleRun(() => "pending").cells;
+    const resumed = resumeCells(fresh, prior.cells);
+    expect(resumed.map((c) => c.id)).toEqual(fresh.map((c) => c.id));
+    expect(resumed.filter((c) => c.status === "pending").map((c) => c.kernel)).toEqual(Array(12).fill("linux-6.12"));
+    expect(resumed.find((c) => c.id === partial.id)!.runs).toEqual([]);
+    expect(resumed[0]!.status).toBe("failed");
   });
 });
