@@ -1,4 +1,7 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { REPORT_FILES } from "../../harness/report/write.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { runScenario } from "../../harness/run/runScenario.js";
 
@@ -6,7 +9,7 @@ import { runScenario } from "../../harness/run/runScenario.js";
 // boots each under CPU hotplug and memcg writeback, judged against the baseline.
 describe("memcg-hotplug-lockdep end to end", () => {
   it("before reproduces every time; the reorder fix is NOT FIXED on the writeback worker path; dropping the lock is FIXED", { timeout: 80 * 60_000 }, async () => {
-    const { run, exitCode } = await runScenario({ scenario: "memcg-hotplug-lockdep" }, silentProgress);
+    const { run, dir, exitCode } = await runScenario({ scenario: "memcg-hotplug-lockdep" }, silentProgress);
     const stats = Object.fromEntries(run.stats.map((s) => [s.variant, s]));
     expect(stats.before!.runs).toBe(3);
     expect(stats.before!.splatRuns).toBe(3);
@@ -21,5 +24,8 @@ describe("memcg-hotplug-lockdep end to end", () => {
     expect(verdicts["fix-drop-lock"]!.verdict).toBe("FIXED");
     expect(verdicts["fix-drop-lock"]!.silentChance).toBe(0);
     expect(exitCode).toBe(0);
+    // Every report format is written at the end of the run, and the JUnit report agrees.
+    for (const f of Object.values(REPORT_FILES)) expect((await fs.stat(path.join(dir, f))).size).toBeGreaterThan(0);
+    expect(await fs.readFile(path.join(dir, "junit.xml"), "utf8")).toMatch(/tests="3" failures="0" errors="0"/);
   });
 });

@@ -1,7 +1,10 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cellId, expandCells, parseShard, shardCells } from "../../harness/matrix/expand.js";
 import { chooseJobs } from "../../harness/matrix/jobs.js";
-import { mergeRuns } from "../../harness/matrix/merge.js";
+import { mergeDirs, mergeRuns } from "../../harness/matrix/merge.js";
 import { judgeGroups } from "../../harness/matrix/record.js";
 import { cellScenario, matrixExitCode, resumeCells } from "../../harness/matrix/runMatrix.js";
 import { MatrixSchema } from "../../harness/matrix/schema.js";
@@ -104,5 +107,22 @@ describe("judging and merging matrix runs", () => {
     expect(resumed.filter((c) => c.status === "pending").map((c) => c.kernel)).toEqual(Array(12).fill("linux-6.12"));
     expect(resumed.find((c) => c.id === partial.id)!.runs).toEqual([]);
     expect(resumed[0]!.status).toBe("failed");
+  });
+
+  it("kharness merge: shard directories into one run whose log links point into shards/<n>/", async () => {
+    const whole = sampleRun();
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-merge-"));
+    const dirs = [1, 2].map((i) => path.join(root, `nightly-shard${i}of2`));
+    for (const [n, d] of dirs.entries()) {
+      const mine = new Set(shardCells(whole.cells, { index: n + 1, count: 2 }).map((c) => c.id));
+      await fs.mkdir(d, { recursive: true });
+      await fs.writeFile(path.join(d, "matrix.json"), JSON.stringify({ ...whole, id: path.basename(d), cells: whole.cells.filter((c) => mine.has(c.id)) }));
+    }
+    const merged = await mergeDirs(dirs, path.join(root, "merged"));
+    expect(merged.cells).toHaveLength(24);
+    expect(merged.cells.every((c) => c.runs.every((r) => /^shards\/[12]\/iterations\//.test(r.console)))).toBe(true);
+    expect(await fs.readlink(path.join(root, "merged", "shards", "2"))).toBe(dirs[1]);
+    await expect(mergeDirs([root], path.join(root, "m2"))).rejects.toThrow(/holds no matrix run/);
+    await fs.rm(root, { recursive: true, force: true });
   });
 });
