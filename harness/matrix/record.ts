@@ -40,7 +40,7 @@ export interface MatrixRunFile {
   host: { hostname: string; cpus: number; memoryMiB: number; node: string; qemu?: string; toolchain?: string };
   accel?: AccelChoice;
   jobs?: { count: number; reason: string };
-  /** Expected verdicts per scenario and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */
+  /** Expected verdicts per "scenario/kernel" and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */
   expect: Record<string, Record<string, string>>;
   builds: Record<string, BuildRecord>;
   cells: CellRecord[];
@@ -71,8 +71,8 @@ export function judgeGroups(run: Pick<MatrixRunFile, "cells">): GroupResult[] {
 }
 
 /** What a cell is expected to show: a fix FIXED and a baseline REPRODUCES, unless the scenario says otherwise. */
-export function expectedVerdict(run: Pick<MatrixRunFile, "expect">, scenario: string, variant: string, baseline: string): string {
-  return run.expect[scenario]?.[variant] ?? (variant === baseline ? "REPRODUCES" : "FIXED");
+export function expectedVerdict(run: Pick<MatrixRunFile, "expect">, cell: Pick<CellKey, "scenario" | "kernel" | "variant">, baseline: string): string {
+  return run.expect[`${cell.scenario}/${cell.kernel}`]?.[cell.variant] ?? (cell.variant === baseline ? "REPRODUCES" : "FIXED");
 }
 
 export function newCell(key: CellKey, baseline: string, iterations: number, build: string): CellRecord {

@@ -14,6 +14,7 @@ import { HANG_RECORD, signatureRecord } from "../report/runRecord.js";
 import { prepareGuest, type Guest } from "../run/guest.js";
 import { runIteration } from "../run/iteration.js";
 import { kernelRecord, prepareVariantKernel } from "../run/kernel.js";
+import { expectFor } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
 import { HANG_SIGNATURE } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
@@ -51,7 +52,7 @@ const cellLabel = (c: CellRecord) => `${c.kernel}-${c.scenario}-${c.variant}-cpu
 /** Exit status: 0 when every fix got its expected verdict and no cell failed, else 1. */
 export function matrixExitCode(run: MatrixRunFile): number {
   const groups = judgeGroups(run);
-  const wrong = groups.flatMap((g) => g.verdicts.filter((v) => v.verdict !== expectedVerdict(run, g.scenario, v.fix, g.baseline)));
+  const wrong = groups.flatMap((g) => g.verdicts.filter((v) => v.verdict !== expectedVerdict(run, { ...g, variant: v.fix }, g.baseline)));
   return wrong.length === 0 && run.cells.every((c) => c.status === "done") ? 0 : 1;
 }
 
@@ -97,10 +98,7 @@ export async function runMatrix(opts: MatrixOptions, progress: Progress): Promis
       ...(opts.shard && { shard: opts.shard }),
       host: { hostname: os.hostname(), cpus: os.cpus().length, memoryMiB: Math.round(os.totalmem() / 2 ** 20), node: process.version, qemu: (await execa(QEMU, ["--version"], { reject: false })).stdout.split("\n")[0] },
       expect: Object.fromEntries(
-        m.matrix.scenarios.map((name) => {
-          const s = m.loaded.get(`${name}/${m.matrix.kernels[0]}`)!.scenario;
-          return [name, { ...s.expect, [s.baseline]: s.baselineExpect }];
-        }),
+        [...m.loaded.entries()].map(([key, { scenario: s, kernel }]) => [key, { ...expectFor(s, kernel.name), [s.baseline]: s.baselineExpect }]),
       ),
       builds: {},
       cells: fresh,

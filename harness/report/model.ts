@@ -47,7 +47,7 @@ export function matrixFromRun(r: RunRecordFile): MatrixRunFile {
     matrix: { name: r.scenario.name, file: r.scenario.file, sha256: r.scenario.sha256 },
     host: r.host,
     ...(r.accel && { accel: r.accel }),
-    expect: { [r.scenario.name]: { ...r.scenario.expect, ...(r.scenario.baselineExpect && { [r.scenario.baseline]: r.scenario.baselineExpect }) } },
+    expect: { [`${r.scenario.name}/${kernel}`]: { ...r.scenario.expect, ...(r.scenario.baselineExpect && { [r.scenario.baseline]: r.scenario.baselineExpect }) } },
     builds: Object.fromEntries(Object.values(r.kernels).map((k) => [`${r.scenario.name}/${kernel}/${k.variant}`, { ...k, sourceHash: k.sourceHash ?? "", scenario: r.scenario.name, kernel, status: "built" as const }])),
     cells,
     signatures: r.signatures,

@@ -13,7 +13,7 @@ import { HANG_RECORD, signatureRecord, type IterationRecord, type RunRecordFile 
 import { statsTable, summaryMarkdown, verdictLine } from "../report/summary.js";
 import { matrixFromRun } from "../report/model.js";
 import { writeReports } from "../report/write.js";
-import { loadScenario } from "../scenario/load.js";
+import { expectFor, loadScenario } from "../scenario/load.js";
 import { HANG_SIGNATURE, judgeVariants, verdictsExitCode } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
 import { QEMU } from "../vm/vm.js";
@@ -58,6 +58,7 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
   }
   const variants = opts.variants ? all.filter((v) => v === scenario.baseline || opts.variants!.includes(v)) : all;
   const iterations = opts.iterations ?? scenario.iterations;
+  const expect = expectFor(scenario, loaded.kernel.name);
   const id = opts.runId ?? newRunId(scenario.name);
   const dir = path.join(resultsRoot(), id);
   await fs.mkdir(dir, { recursive: true });
@@ -74,7 +75,7 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
       sha256: sha256(await fs.readFile(scenarioFile)),
       baseline: scenario.baseline,
       iterations,
-      expect: scenario.expect,
+      expect,
       kernel: loaded.kernel.name,
       baselineExpect: scenario.baselineExpect,
       cpus: scenario.vm.cpus,
@@ -168,8 +169,8 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
   );
   progress.info(`\n${statsTable(run)}\n`);
   for (const v of run.verdicts) progress.info(verdictLine(v, run.signatures).join("\n"));
-  const mismatches = run.verdicts.filter((v) => v.verdict !== (scenario.expect[v.fix] ?? "FIXED"));
-  for (const v of mismatches) progress.info(`expected ${v.fix}: ${scenario.expect[v.fix] ?? "FIXED"}, got ${v.verdict}`);
+  const mismatches = run.verdicts.filter((v) => v.verdict !== (expect[v.fix] ?? "FIXED"));
+  for (const v of mismatches) progress.info(`expected ${v.fix}: ${expect[v.fix] ?? "FIXED"}, got ${v.verdict}`);
   progress.info(`\nresults: ${dir}`);
-  return { run, dir, exitCode: verdictsExitCode(run.verdicts, scenario.expect) };
+  return { run, dir, exitCode: verdictsExitCode(run.verdicts, expect) };
 }

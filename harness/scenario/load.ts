@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
 import { projectRoot } from "../core/paths.js";
+import type { VerdictName } from "../verdict/verdict.js";
 import { KernelRecipeSchema, ScenarioSchema, type KernelRecipe, type Scenario } from "./schema.js";
 
 export interface LoadedScenario {
@@ -43,6 +44,16 @@ async function readYaml(file: string): Promise<unknown> {
 export function scenarioKernels(scenario: Scenario): string[] {
   const ported = Object.values(scenario.variants).flatMap((v) => (Array.isArray(v.patches) ? [] : Object.keys(v.patches)));
   return [...new Set([scenario.kernel, ...ported])];
+}
+
+/** The verdict each fix is expected to get on `kernel` (fixes without an expectation are not listed). */
+export function expectFor(scenario: Scenario, kernel: string): Record<string, VerdictName> {
+  const out: Record<string, VerdictName> = {};
+  for (const [fix, e] of Object.entries(scenario.expect)) {
+    const v = typeof e === "string" ? e : e[kernel];
+    if (v) out[fix] = v;
+  }
+  return out;
 }
 
 /** A variant's patch series for the loaded kernel, relative to the scenario directory. */

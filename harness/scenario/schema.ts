@@ -75,8 +75,11 @@ export const ScenarioSchema = z
     vm: VmSchema.prefault({}),
     workload: WorkloadSchema,
     iterations: z.number().int().min(1).default(3),
-    /** What each fix is expected to get; a mismatch is reported, and the exit code says so. */
-    expect: z.record(z.string(), VerdictNameSchema).default({}),
+    /**
+     * What each fix is expected to get, on every kernel or per kernel recipe (a fix can be
+     * enough on one kernel and not on another); a mismatch is reported, and the exit code says so.
+     */
+    expect: z.record(z.string(), z.union([VerdictNameSchema, z.record(z.string(), VerdictNameSchema)])).default({}),
     /** Whether the baseline is expected to show splats (a bug) or to be clean (a self-test). */
     baselineExpect: z.enum(["REPRODUCES", "CLEAN"]).default("REPRODUCES"),
   })

@@ -21,7 +21,7 @@ export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "
     startedAt: "2026-11-26T00:00:00Z",
     matrix: { name: "nightly", file: "scenarios/nightly.yaml", sha256: "abc" },
     host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
-    expect: { memcg: { "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" } },
+    expect: Object.fromEntries(memcgAxes.kernels.map((k) => [`memcg/${k}`, { "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" }])),
     builds: {},
     cells,
     signatures: {

@@ -8,6 +8,7 @@ import { mergeDirs, mergeRuns } from "../../harness/matrix/merge.js";
 import { judgeGroups } from "../../harness/matrix/record.js";
 import { cellScenario, matrixExitCode, resumeCells } from "../../harness/matrix/runMatrix.js";
 import { MatrixSchema } from "../../harness/matrix/schema.js";
+import { expectFor } from "../../harness/scenario/load.js";
 import { ScenarioSchema } from "../../harness/scenario/schema.js";
 import { memcgAxes as axes, sampleRun } from "../support/sampleMatrix.js";
 
@@ -49,6 +50,22 @@ describe("matrix expansion", () => {
     expect(cellScenario(s, { cpus: 8, hotplug: true })).toMatchObject({ vm: { cpus: 8 }, workload: { hotplugRounds: 40 } });
   });
 
+  it("expectations can differ per kernel: a fix may be enough on one and not on another", () => {
+    const s = ScenarioSchema.parse({
+      name: "m",
+      description: "d",
+      kernel: "linux-6.1",
+      requireConfig: [],
+      baseline: "b",
+      variants: { b: { patches: [] }, f: { patches: [] }, g: { patches: [] } },
+      workload: { kind: "script", script: "true", timeoutSec: 10 },
+      expect: { f: { "linux-6.1": "NOT FIXED", "linux-6.12": "FIXED" }, g: "FIXED" },
+    });
+    expect(expectFor(s, "linux-6.1")).toEqual({ f: "NOT FIXED", g: "FIXED" });
+    expect(expectFor(s, "linux-6.12")).toEqual({ f: "FIXED", g: "FIXED" });
+    expect(expectFor(s, "linux-7.0")).toEqual({ g: "FIXED" });
+  });
+
   it("the matrix schema names the field and the allowed values", () => {
     const r = MatrixSchema.safeParse({ name: "n", scenarios: ["s"], kernels: ["k"], cpus: [3], hotplug: ["maybe"] });
     expect(r.success).toBe(false);
@@ -72,7 +89,7 @@ describe("judging and merging matrix runs", () => {
     expect(groups).toHaveLength(8);
     for (const g of groups) expect(Object.fromEntries(g.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
     expect(matrixExitCode(run)).toBe(0);
-    expect(matrixExitCode({ ...run, expect: { memcg: { "fix-reorder": "FIXED" } } })).toBe(1);
+    expect(matrixExitCode({ ...run, expect: { ...run.expect, "memcg/linux-6.12": { "fix-reorder": "FIXED" } } })).toBe(1);
   });
 
   it("shard + merge gives the unsharded run's set of cells", () => {

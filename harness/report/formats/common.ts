@@ -24,12 +24,12 @@ export function cellView(run: MatrixRunFile, group: GroupResult, cell: CellRecor
   if (cell.status === "pending") return { ...base, verdict: "PENDING", ok: false };
   if (cell.variant === cell.baseline) {
     const reproduces = (stats?.splatRuns ?? 0) > 0 || (stats?.hangs ?? 0) > 0;
-    const expected = expectedVerdict(run, cell.scenario, cell.variant, cell.baseline);
+    const expected = expectedVerdict(run, cell, cell.baseline);
     const verdict = reproduces ? "REPRODUCES" : "CLEAN";
     return { ...base, verdict, expected, ok: verdict === expected };
   }
   const v = group.verdicts.find((x) => x.fix === cell.variant);
-  const expected = expectedVerdict(run, cell.scenario, cell.variant, cell.baseline);
+  const expected = expectedVerdict(run, cell, cell.baseline);
   if (!v) return { ...base, verdict: "PENDING", expected, ok: false };
   return { ...base, verdict: v.verdict, expected, ok: v.verdict === expected, fixVerdict: v };
 }
