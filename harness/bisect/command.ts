@@ -5,6 +5,7 @@ import { UserError } from "../core/errors.js";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../core/files.js";
 import { sha256File } from "../core/hash.js";
 import { runRecorded } from "../core/interrupt.js";
+import { withFileLock } from "../core/lock.js";
 import { cacheRoot, resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { HANG_RECORD, signatureRecord } from "../report/runRecord.js";
@@ -136,6 +137,17 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
     },
   };
 
+  // One bisection at a time per clone: git bisect's state and the work tree are shared.
+  await withFileLock(path.join(cacheRoot(), "locks", `bisect-${path.basename(path.dirname(repo.workTree))}.lock`), `the bisection clone of ${record.options.tree}`, progress, () =>
+    bisectIn(record, repo, env, save, progress, dir),
+  );
+  progress.info(`\n${bisectSummary(record)}\n\nresults: ${dir}`);
+  return { record, dir, exitCode: record.state.result?.kind === "culprit" ? 0 : 1 };
+}
+
+async function bisectIn(record: BisectRecordFile, repo: BisectRepo, env: BisectEnv, save: () => Promise<void>, progress: Progress, dir: string): Promise<void> {
+  const s = record.state.settings;
+  const file = path.join(dir, "bisect.json");
   const started = Date.now();
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; continue with: kharness bisect --resume ${record.id}`;
   await runRecorded(
@@ -159,6 +171,4 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
       await writeFileAtomic(path.join(dir, "bisect.md"), bisectMarkdown(record));
     },
   );
-  progress.info(`\n${bisectSummary(record)}\n\nresults: ${dir}`);
-  return { record, dir, exitCode: record.state.result?.kind === "culprit" ? 0 : 1 };
 }

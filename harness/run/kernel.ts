@@ -1,4 +1,6 @@
 import path from "node:path";
+import { withFileLock } from "../core/lock.js";
+import { cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { configureKernel, toolchainVersion, type KernelConfig } from "../config/config.js";
 import { buildKernel, type KernelImage } from "../build/build.js";
@@ -28,9 +30,12 @@ export async function prepareVariantKernel(
   const t0 = Date.now();
   const tree = await prepareSource(loaded.kernel, progress);
   const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.join(loaded.dir, p)));
-  const series = await applySeries(tree, patches);
-  for (const w of series.warnings) progress.info(`warning: ${w}`);
-  return buildTree(loaded, variant, tree, series, buildLog, progress, Date.now() - t0);
+  // The tree holds one series at a time: a second run on it waits until this build is done.
+  return withFileLock(path.join(cacheRoot(), "locks", `${tree.id}.lock`), `source tree ${tree.id}`, progress, async () => {
+    const series = await applySeries(tree, patches);
+    for (const w of series.warnings) progress.info(`warning: ${w}`);
+    return buildTree(loaded, variant, tree, series, buildLog, progress, Date.now() - t0);
+  });
 }
 
 /** config -> build of a source tree that is already in place (a patched tarball, or a checked-out commit). */
