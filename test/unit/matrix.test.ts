@@ -12,6 +12,19 @@ import { expectFor } from "../../harness/scenario/load.js";
 import { ScenarioSchema } from "../../harness/scenario/schema.js";
 import { memcgAxes as axes, sampleRun } from "../support/sampleMatrix.js";
 
+/** A minimal valid scenario, with the fields a test cares about. */
+const scenario = (fields: Record<string, unknown>) =>
+  ScenarioSchema.parse({
+    name: "m",
+    description: "d",
+    kernel: "linux-6.1",
+    requireConfig: [],
+    baseline: "b",
+    variants: { b: { patches: [] } },
+    workload: { kind: "script", script: "true", timeoutSec: 10 },
+    ...fields,
+  });
+
 describe("matrix expansion", () => {
   it("scenario x kernel x vCPUs x hotplug x variant, one kernel's cells together, baseline first in a group", () => {
     const cells = expandCells(axes);
@@ -37,28 +50,14 @@ describe("matrix expansion", () => {
   });
 
   it("a cell's scenario: its vCPUs, and no hotplug rounds when hotplug is off", () => {
-    const s = ScenarioSchema.parse({
-      name: "m",
-      description: "d",
-      kernel: "linux-6.1",
-      requireConfig: [],
-      baseline: "b",
-      variants: { b: { patches: [] } },
-      workload: { kind: "memcg-writeback-hotplug", memoryMax: "64M", files: 1, fileMiB: 1, hotplugRounds: 40, timeoutSec: 60 },
-    });
+    const s = scenario({ workload: { kind: "memcg-writeback-hotplug", memoryMax: "64M", files: 1, fileMiB: 1, hotplugRounds: 40, timeoutSec: 60 } });
     expect(cellScenario(s, { cpus: 2, hotplug: false })).toMatchObject({ vm: { cpus: 2 }, workload: { hotplugRounds: 0 } });
     expect(cellScenario(s, { cpus: 8, hotplug: true })).toMatchObject({ vm: { cpus: 8 }, workload: { hotplugRounds: 40 } });
   });
 
   it("expectations can differ per kernel: a fix may be enough on one and not on another", () => {
-    const s = ScenarioSchema.parse({
-      name: "m",
-      description: "d",
-      kernel: "linux-6.1",
-      requireConfig: [],
-      baseline: "b",
+    const s = scenario({
       variants: { b: { patches: [] }, f: { patches: [] }, g: { patches: [] } },
-      workload: { kind: "script", script: "true", timeoutSec: 10 },
       expect: { f: { "linux-6.1": "NOT FIXED", "linux-6.12": "FIXED" }, g: "FIXED" },
     });
     expect(expectFor(s, "linux-6.1")).toEqual({ f: "NOT FIXED", g: "FIXED" });
