@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import type { Progress } from "../core/progress.js";
 import { UserError } from "../core/errors.js";
 import type { SignatureRecord } from "../report/runRecord.js";
-import type { RunStatus } from "../verdict/verdict.js";
+import { booted, type RunStatus } from "../verdict/verdict.js";
 import {
   bisectTerms,
   chooseTarget,
@@ -98,6 +98,22 @@ export function bisectCost(s: BisectState): { builds: number; vmRuns: number; st
   };
 }
 
+/** Build the step's commit and record how it went. */
+async function buildStep(step: StepRecord, env: BisectEnv, label: string): Promise<StepBuild> {
+  const built = await env.build(step.commit, label);
+  step.build = built.ok ? { ok: true, imageHash: built.imageHash, cached: built.cached, buildMs: built.buildMs } : { ok: false, reason: built.reason, buildMs: built.buildMs };
+  return built;
+}
+
+/** One more fresh run of the step's kernel, recorded in the step and the state, then saved. */
+async function runStep(state: BisectState, step: StepRecord, env: BisectEnv, built: Extract<StepBuild, { ok: true }>, label: string, save: () => Promise<void>): Promise<StepRunResult> {
+  const r = await env.test(built, label, step.runs.length + 1);
+  step.runs.push({ status: r.status, bootMs: r.bootMs, workloadMs: r.workloadMs, signatures: r.signatures });
+  for (const f of r.found) state.signatures[f.signature] ??= f;
+  await save();
+  return r;
+}
+
 /**
  * Run one commit until its state is decided: build, then fresh runs until the target
  * shows (splat) or enough clean runs for the confidence at the current rate (clean). A
@@ -106,8 +122,7 @@ export function bisectCost(s: BisectState): { builds: number; vmRuns: number; st
  */
 async function decideCommit(state: BisectState, step: StepRecord, env: BisectEnv, save: () => Promise<void>, progress: Progress, label: string): Promise<StepState> {
   const target = new Set(state.target);
-  const built = await env.build(step.commit, label);
-  step.build = built.ok ? { ok: true, imageHash: built.imageHash, cached: built.cached, buildMs: built.buildMs } : { ok: false, reason: built.reason, buildMs: built.buildMs };
+  const built = await buildStep(step, env, label);
   if (!built.ok) return { state: "skip", reason: `build failed: ${built.reason}` };
   const twin = state.steps.find((s) => s !== step && s.build.imageHash === built.imageHash && s.state && s.state.state !== "more" && s.index > 0);
   if (twin) {
@@ -118,16 +133,14 @@ async function decideCommit(state: BisectState, step: StepRecord, env: BisectEnv
   for (;;) {
     const current = classifyStep(step.runs.map(toStepRun), target, rateOf(state), state.settings.confidence, state.settings.maxRuns);
     if (current.state !== "more" && step.runs.length > 0) return current;
-    const r = await env.test(built, label, step.runs.length + 1);
-    step.runs.push({ status: r.status, bootMs: r.bootMs, workloadMs: r.workloadMs, signatures: r.signatures });
-    for (const f of r.found) state.signatures[f.signature] ??= f;
+    const r = await runStep(state, step, env, built, label, save);
     const hit = r.booted && hasTarget(r, target);
-    progress.info(`${label} run ${step.runs.length}: ${r.status}, ${hit ? "target splat seen" : "target splat not seen"}${r.signatures.filter((x) => !target.has(x)).length ? ` (+${r.signatures.filter((x) => !target.has(x)).length} other signature(s))` : ""}`);
-    await save();
+    const others = r.signatures.filter((x) => !target.has(x)).length;
+    progress.info(`${label} run ${step.runs.length}: ${r.status}, ${hit ? "target splat seen" : "target splat not seen"}${others ? ` (+${others} other signature(s))` : ""}`);
   }
 }
 
-const toStepRun = (r: StepRecord["runs"][number]): StepRun => ({ booted: r.status === "completed" || r.status === "crash" || r.status === "hang", signatures: r.signatures });
+const toStepRun = (r: StepRecord["runs"][number]): StepRun => ({ booted: booted(r), signatures: r.signatures });
 
 /**
  * Check that the bad revision reproduces (before any bisection step), measure the rate and
@@ -141,20 +154,16 @@ export async function checkBadRevision(state: BisectState, repo: BisectRepo, env
   }
   await repo.checkout(step.commit.hash);
   const label = `check-${step.commit.hash.slice(0, 12)}`;
-  const built = await env.build(step.commit, label);
-  step.build = built.ok ? { ok: true, imageHash: built.imageHash, cached: built.cached, buildMs: built.buildMs } : { ok: false, reason: built.reason, buildMs: built.buildMs };
+  const built = await buildStep(step, env, label);
   if (!built.ok) throw new UserError(`the bad revision ${step.commit.hash.slice(0, 12)} does not build: ${built.reason}`, "give a --bad revision that builds with the scenario's config");
   while (step.runs.length < state.settings.checkRuns) {
-    const r = await env.test(built, label, step.runs.length + 1);
-    step.runs.push({ status: r.status, bootMs: r.bootMs, workloadMs: r.workloadMs, signatures: r.signatures });
-    for (const f of r.found) state.signatures[f.signature] ??= f;
+    const r = await runStep(state, step, env, built, label, save);
     progress.info(`${label} run ${step.runs.length}: ${r.status}, ${r.signatures.length} signature(s)`);
-    await save();
   }
-  const booted = step.runs.map(toStepRun).filter((r) => r.booted);
-  const seen = [...new Set(booted.flatMap((r) => r.signatures))].map((sig) => state.signatures[sig]!).filter(Boolean);
+  const ran = step.runs.map(toStepRun).filter((r) => r.booted);
+  const seen = [...new Set(ran.flatMap((r) => r.signatures))].map((sig) => state.signatures[sig]!).filter(Boolean);
   const { target, unmatched } = chooseTarget(seen, state.settings.signature);
-  if (booted.length === 0) throw new UserError(`the bad revision ${step.commit.hash.slice(0, 12)} did not boot in ${step.runs.length} run(s)`, "check the scenario on that revision with kharness run first");
+  if (ran.length === 0) throw new UserError(`the bad revision ${step.commit.hash.slice(0, 12)} did not boot in ${step.runs.length} run(s)`, "check the scenario on that revision with kharness run first");
   if (unmatched !== undefined) {
     throw new UserError(
       `--signature "${unmatched}" is not among the ${seen.length} signature(s) the bad revision showed`,
@@ -163,14 +172,14 @@ export async function checkBadRevision(state: BisectState, repo: BisectRepo, env
   }
   if (target.size === 0) {
     throw new UserError(
-      `the scenario does not reproduce on the bad revision ${step.commit.hash.slice(0, 12)} (${step.commit.subject}): no splat in ${booted.length} run(s)`,
+      `the scenario does not reproduce on the bad revision ${step.commit.hash.slice(0, 12)} (${step.commit.subject}): no splat in ${ran.length} run(s)`,
       "check --bad (it must show the splat), or raise the scenario's iterations",
     );
   }
   state.target = [...target];
-  const hits = booted.filter((r) => hasTarget(r, target)).length;
-  state.rateEvidence = { hits, runs: booted.length };
-  step.state = { state: "splat", hits, runs: booted.length };
+  const hits = ran.filter((r) => hasTarget(r, target)).length;
+  state.rateEvidence = { hits, runs: ran.length };
+  step.state = { state: "splat", hits, runs: ran.length };
   await save();
 }
 

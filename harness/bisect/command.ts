@@ -8,13 +8,14 @@ import { runRecorded } from "../core/interrupt.js";
 import { withFileLock } from "../core/lock.js";
 import { cacheRoot, resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
-import { HANG_RECORD, signatureRecord } from "../report/runRecord.js";
+import { iterationSignatures } from "../report/runRecord.js";
 import { prepareGuest, type Guest } from "../run/guest.js";
+import { newRunId } from "../run/identity.js";
 import { runIteration } from "../run/iteration.js";
 import { buildTree, NO_PATCHES } from "../run/kernel.js";
 import { loadScenario } from "../scenario/load.js";
 import type { SourceTree } from "../source/source.js";
-import { HANG_SIGNATURE } from "../verdict/verdict.js";
+import { booted, toRunRecord } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
 import { checkBadRevision, newBisectState, rateOf, runBisection, type BisectEnv, type BisectState } from "./bisect.js";
 import { bisectMarkdown, bisectSummary } from "./report.js";
@@ -66,11 +67,6 @@ async function validate(opts: BisectOptions): Promise<{ good: string; bad: strin
   return { good: good!, bad: bad! };
 }
 
-function newBisectId(scenario: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
-  return `bisect-${scenario}-${stamp}`;
-}
-
 /**
  * `kharness bisect`: a new bisection from options, or (with `resumeId`) the continuation of
  * an interrupted one from its bisect.json and git bisect log.
@@ -89,7 +85,7 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
   } else {
     const opts = input.options!;
     const { good, bad } = await validate(opts);
-    const id = newBisectId(path.basename(opts.scenario));
+    const id = newRunId(`bisect-${path.basename(opts.scenario)}`);
     dir = path.join(resultsRoot(), id);
     const state = newBisectState({ direction: opts.direction, good, bad, ...(opts.signature && { signature: opts.signature }), confidence: opts.confidence, checkRuns: 0, maxRuns: opts.maxRuns });
     record = { schema: "kharness.bisect/1", id, status: "running", startedAt: new Date().toISOString(), options: opts, rangeCommits: 0, state, timings: { buildMs: 0, bootMs: 0, workloadMs: 0, totalMs: 0 } };
@@ -125,15 +121,8 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
       const r = out.record;
       record.timings.bootMs += r.bootMs;
       record.timings.workloadMs += r.workloadMs;
-      const hang = r.status === "hang";
-      return {
-        status: r.status,
-        booted: r.status === "completed" || r.status === "crash" || hang,
-        bootMs: r.bootMs,
-        workloadMs: r.workloadMs,
-        signatures: [...out.groups.map((g) => g.signature), ...(hang ? [HANG_SIGNATURE] : [])],
-        found: [...out.groups.map(signatureRecord), ...(hang ? [HANG_RECORD] : [])],
-      };
+      const judged = toRunRecord(r);
+      return { ...judged, booted: booted(judged), bootMs: r.bootMs, workloadMs: r.workloadMs, found: iterationSignatures(r.status, out.groups) };
     },
   };
 

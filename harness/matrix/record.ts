@@ -1,4 +1,4 @@
-import type { IterationRecord, KernelRecord, SignatureRecord } from "../report/runRecord.js";
+import type { HostRecord, IterationRecord, KernelRecord, SignatureRecord } from "../report/runRecord.js";
 import { judgeVariants, type VariantStats, type Verdict } from "../verdict/verdict.js";
 import type { AccelChoice } from "../vm/accel.js";
 import { cellId, groupId, type CellKey, type GroupKey, type Shard } from "./expand.js";
@@ -37,7 +37,7 @@ export interface MatrixRunFile {
   finishedAt?: string;
   matrix: { name: string; file: string; sha256: string };
   shard?: Shard;
-  host: { hostname: string; cpus: number; memoryMiB: number; node: string; qemu?: string; toolchain?: string };
+  host: HostRecord;
   accel?: AccelChoice;
   jobs?: { count: number; reason: string };
   /** Expected verdicts per "scenario/kernel" and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */

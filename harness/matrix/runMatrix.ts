@@ -1,7 +1,6 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { BuildFailure } from "../build/build.js";
 import { UserError } from "../core/errors.js";
 import { readJsonIfExists, writeJsonAtomic } from "../core/files.js";
@@ -10,15 +9,15 @@ import { runRecorded } from "../core/interrupt.js";
 import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { writeReports } from "../report/write.js";
-import { HANG_RECORD, signatureRecord } from "../report/runRecord.js";
+import { iterationSignatures } from "../report/runRecord.js";
 import { prepareGuest, type Guest } from "../run/guest.js";
+import { hostRecord, newRunId } from "../run/identity.js";
 import { runIteration } from "../run/iteration.js";
 import { kernelRecord, prepareVariantKernel } from "../run/kernel.js";
 import { expectFor } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
-import { HANG_SIGNATURE } from "../verdict/verdict.js";
+import { booted } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
-import { QEMU } from "../vm/vm.js";
 import { expandCells, shardCells, type Shard } from "./expand.js";
 import { chooseJobs } from "./jobs.js";
 import { loadMatrix } from "./load.js";
@@ -86,8 +85,7 @@ export async function runMatrix(opts: MatrixOptions, progress: Progress): Promis
     delete run.error;
     delete run.finishedAt;
   } else {
-    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
-    const id = opts.runId ?? `matrix-${m.matrix.name}-${stamp}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ""}`;
+    const id = opts.runId ?? `${newRunId(`matrix-${m.matrix.name}`)}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ""}`;
     dir = path.join(resultsRoot(), id);
     run = {
       schema: "kharness.matrix/1",
@@ -96,7 +94,7 @@ export async function runMatrix(opts: MatrixOptions, progress: Progress): Promis
       startedAt: new Date().toISOString(),
       matrix: { name: m.matrix.name, file: path.relative(process.cwd(), m.file), sha256: sha256(m.text) },
       ...(opts.shard && { shard: opts.shard }),
-      host: { hostname: os.hostname(), cpus: os.cpus().length, memoryMiB: Math.round(os.totalmem() / 2 ** 20), node: process.version, qemu: (await execa(QEMU, ["--version"], { reject: false })).stdout.split("\n")[0] },
+      host: await hostRecord(),
       expect: Object.fromEntries(
         [...m.loaded.entries()].map(([key, { scenario: s, kernel }]) => [key, { ...expectFor(s, kernel.name), [s.baseline]: s.baselineExpect }]),
       ),
@@ -166,8 +164,7 @@ export async function runMatrix(opts: MatrixOptions, progress: Progress): Promis
             progress,
           );
           cell.runs.push(out.record);
-          for (const g of out.groups) run.signatures[g.signature] ??= signatureRecord(g);
-          if (out.record.status === "hang") run.signatures[HANG_SIGNATURE] ??= HANG_RECORD;
+          for (const sig of iterationSignatures(out.record.status, out.groups)) run.signatures[sig.signature] ??= sig;
           addTime("boot", out.record.bootMs);
           addTime("workload", out.record.workloadMs);
           addTime("collect", out.record.collectMs);
@@ -189,7 +186,7 @@ export async function runMatrix(opts: MatrixOptions, progress: Progress): Promis
 
 /** A cell is done when its iterations ran; failed when none of them booted and ran the workload. */
 function finishCell(cell: CellRecord): void {
-  const ran = cell.runs.filter((r) => r.status === "completed" || r.status === "crash" || r.status === "hang");
+  const ran = cell.runs.filter(booted);
   const problems = cell.runs.filter((r) => r.status !== "completed").map((r) => `#${r.iteration} ${r.status}${r.reason ? `: ${r.reason}` : ""}`);
   cell.status = ran.length > 0 ? "done" : "failed";
   if (problems.length) cell.reason = problems.join("; ");

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { UserError } from "../core/errors.js";
 import { readJsonIfExists } from "../core/files.js";
+import { booted } from "../verdict/verdict.js";
 import { judgeGroups, type GroupResult, type MatrixRunFile } from "../matrix/record.js";
 import { cellId, groupId } from "../matrix/expand.js";
 import type { RunRecordFile } from "./runRecord.js";
@@ -31,7 +32,7 @@ export function matrixFromRun(r: RunRecordFile): MatrixRunFile {
       group: groupId(key),
       baseline: r.scenario.baseline,
       iterations: r.scenario.iterations,
-      status: failed || runs.every((x) => x.status === "error" || x.status === "boot-failure") ? ("failed" as const) : runs.length >= r.scenario.iterations ? ("done" as const) : ("pending" as const),
+      status: failed || !runs.some(booted) ? ("failed" as const) : runs.length >= r.scenario.iterations ? ("done" as const) : ("pending" as const),
       ...(runs.some((x) => x.reason) && { reason: runs.filter((x) => x.reason).map((x) => `#${x.iteration} ${x.status}: ${x.reason}`).join("; ") }),
       build: `${r.scenario.name}/${kernel}/${variant}`,
       runs,

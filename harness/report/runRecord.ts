@@ -24,7 +24,7 @@ export interface RunRecordFile {
     hotplug: boolean;
     baselineExpect?: "REPRODUCES" | "CLEAN";
   };
-  host: { hostname: string; cpus: number; memoryMiB: number; node: string; qemu?: string; toolchain?: string };
+  host: HostRecord;
   accel?: AccelChoice;
   kernels: Record<string, KernelRecord>;
   iterations: IterationRecord[];
@@ -33,6 +33,15 @@ export interface RunRecordFile {
   verdicts: Verdict[];
   /** Wall time per stage, summed over variants and iterations. */
   timings: Record<string, number>;
+}
+
+export interface HostRecord {
+  hostname: string;
+  cpus: number;
+  memoryMiB: number;
+  node: string;
+  qemu?: string | undefined;
+  toolchain?: string;
 }
 
 export interface KernelRecord {
@@ -99,3 +108,8 @@ export const HANG_RECORD: SignatureRecord = {
   corrupted: false,
   excerpt: [],
 };
+
+/** Every signature one iteration showed, as records: its splats', and the hang's if it hung. */
+export function iterationSignatures(status: RunStatus, groups: SplatGroup[]): SignatureRecord[] {
+  return [...groups.map(signatureRecord), ...(status === "hang" ? [HANG_RECORD] : [])];
+}

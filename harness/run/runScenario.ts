@@ -1,7 +1,5 @@
 import { promises as fs } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { BuildFailure } from "../build/build.js";
 import { runRecorded } from "../core/interrupt.js";
 import { UserError } from "../core/errors.js";
@@ -9,15 +7,15 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
 import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
-import { HANG_RECORD, signatureRecord, type IterationRecord, type RunRecordFile } from "../report/runRecord.js";
+import { iterationSignatures, type IterationRecord, type RunRecordFile } from "../report/runRecord.js";
 import { statsTable, summaryMarkdown, verdictLine } from "../report/summary.js";
 import { matrixFromRun } from "../report/model.js";
 import { writeReports } from "../report/write.js";
 import { expectFor, loadScenario } from "../scenario/load.js";
-import { HANG_SIGNATURE, judgeVariants, verdictsExitCode } from "../verdict/verdict.js";
+import { judgeVariants, verdictsExitCode } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
-import { QEMU } from "../vm/vm.js";
 import { prepareGuest } from "./guest.js";
+import { hostRecord, newRunId } from "./identity.js";
 import { runIteration } from "./iteration.js";
 import { kernelRecord, prepareVariantKernel, type VariantKernel } from "./kernel.js";
 
@@ -36,11 +34,6 @@ export interface RunResult {
   run: RunRecordFile;
   dir: string;
   exitCode: number;
-}
-
-function newRunId(scenario: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
-  return `${scenario}-${stamp}`;
 }
 
 /** Stats and verdicts from the iterations so far: recomputed after each one, so a partial run.json is still a report. */
@@ -81,13 +74,7 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
       cpus: scenario.vm.cpus,
       hotplug: scenario.workload.kind === "memcg-writeback-hotplug" && scenario.workload.hotplugRounds > 0,
     },
-    host: {
-      hostname: os.hostname(),
-      cpus: os.cpus().length,
-      memoryMiB: Math.round(os.totalmem() / 2 ** 20),
-      node: process.version,
-      qemu: (await execa(QEMU, ["--version"], { reject: false })).stdout.split("\n")[0],
-    },
+    host: await hostRecord(),
     kernels: {},
     iterations: [],
     signatures: {},
@@ -146,13 +133,10 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
           } else {
             const out = await runIteration({ scenario, variant, iteration: it, bzImage: k.image.bzImage, initrd: guest.initrd, accel: guest.accel, key: guest.key, runDir: dir }, progress);
             record = out.record;
-            for (const g of out.groups) run.signatures[g.signature] ??= signatureRecord(g);
+            for (const sig of iterationSignatures(record.status, out.groups)) run.signatures[sig.signature] ??= sig;
             addTime("boot", record.bootMs);
             addTime("workload", record.workloadMs);
             addTime("collect", record.collectMs);
-          }
-          if (record.status === "hang") {
-            run.signatures[HANG_SIGNATURE] ??= HANG_RECORD;
           }
           run.iterations.push(record);
           judge(run, variants);

@@ -4,7 +4,7 @@
 export type RunStatus = "completed" | "crash" | "hang" | "boot-failure" | "error";
 
 /** Runs in which the kernel booted and ran the workload, however it ended. */
-export function booted(r: RunRecord): boolean {
+export function booted(r: { status: RunStatus }): boolean {
   return r.status === "completed" || r.status === "crash" || r.status === "hang";
 }
 
