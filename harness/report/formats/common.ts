@@ -46,6 +46,9 @@ export function sigTitle(run: MatrixRunFile, sig: string): string {
   return s ? signatureLabel(s) : sig;
 }
 
+/** A cell's VM time in seconds: boot, workload and collection of every run. */
+export const cellSeconds = (c: CellRecord) => c.runs.reduce((n, r) => n + r.bootMs + r.workloadMs + r.collectMs, 0) / 1000;
+
 export const pct = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 100) : 0);
 export const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export const hotplugLabel = (on: boolean) => (on ? "on" : "off");

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ReportModel } from "../model.js";
-import { cellView } from "./common.js";
+import { cellSeconds, cellView } from "./common.js";
 
 export const KCIDB_ORIGIN = "kharness";
 
@@ -63,7 +63,7 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
         path: `kharness.${c.scenario}.${c.variant}`,
         environment: { comment: `QEMU ${run.accel?.accel ?? "?"}, ${c.cpus} vCPUs, hotplug ${c.hotplug ? "on" : "off"}` },
         status: c.status !== "done" ? "ERROR" : view.ok ? "PASS" : "FAIL",
-        duration: c.runs.reduce((n, r) => n + r.bootMs + r.workloadMs + r.collectMs, 0) / 1000,
+        duration: cellSeconds(c),
         log_url: c.runs[0]?.console ?? "",
         log_excerpt: (excerpt || `${view.verdict}: no splat`).slice(0, 16384),
         misc: { verdict: view.verdict, expected: view.expected ?? null, runs: view.runs, runs_with_splats: view.splatRuns },

@@ -1,3 +1,4 @@
+import { toRunRecord } from "../../verdict/verdict.js";
 import type { ReportModel } from "../model.js";
 import { cellView, columns, hotplugLabel, secs, sigTitle } from "./common.js";
 
@@ -37,7 +38,7 @@ export function markdownReport({ run, groups }: ReportModel): string {
       const counts = cols.map((v) => {
         const cells = run.cells.filter((c) => c.variant === v);
         const total = cells.reduce((n, c) => n + c.runs.length, 0);
-        const hits = cells.reduce((n, c) => n + c.runs.filter((r) => r.splats.some((s) => s.signature === sig) || (sig === "hang" && r.status === "hang")).length, 0);
+        const hits = cells.reduce((n, c) => n + c.runs.filter((r) => toRunRecord(r).signatures.includes(sig)).length, 0);
         return `${hits}/${total}`;
       });
       return `| ${sigTitle(run, sig).replace(/\|/g, "\\|")} | ${counts.join(" | ")} |`;
