@@ -187,13 +187,15 @@ export class ConsoleScanner {
     const hit = matchHeader(text);
     if (r) {
       const t = text.trim();
+      const isFrame = FRAME.test(text);
+      const isHeldLock = HELD_LOCK.test(text);
       if (hit) this.close(no - 1, !r.sawTrace);
-      else if (r.sawTrace && !r.inTask && r.lastWasFrame && !FRAME.test(text) && !IRQ_MARKER.test(t)) this.close(no - 1, false);
-      else if (r.format.trace === false && r.lastWasHeldLock && !HELD_LOCK.test(text)) this.close(no - 1, false);
+      else if (r.sawTrace && !r.inTask && r.lastWasFrame && !isFrame && !IRQ_MARKER.test(t)) this.close(no - 1, false);
+      else if (r.format.trace === false && r.lastWasHeldLock && !isHeldLock) this.close(no - 1, false);
       else {
         r.lines.push(text);
-        r.lastWasFrame = FRAME.test(text);
-        r.lastWasHeldLock = HELD_LOCK.test(text);
+        r.lastWasFrame = isFrame;
+        r.lastWasHeldLock = isHeldLock;
         if (END_TRACE.test(t)) this.close(no, !r.sawTrace);
         else if (/^Call Trace:/.test(t)) r.sawTrace = true;
         else if (r.sawTrace && t === "<TASK>") r.inTask = true;
