@@ -13,7 +13,7 @@ import { prepareGuest, type Guest } from "../run/guest.js";
 import { newRunId } from "../run/identity.js";
 import { runIteration } from "../run/iteration.js";
 import { buildTree, NO_PATCHES } from "../run/kernel.js";
-import { loadScenario } from "../scenario/load.js";
+import { loadScenario, type LoadedScenario } from "../scenario/load.js";
 import type { SourceTree } from "../source/source.js";
 import { booted, toRunRecord } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
@@ -51,9 +51,9 @@ export interface BisectRecordFile {
 }
 
 /** Everything that can be wrong with the input is found here, before any build. */
-async function validate(opts: BisectOptions): Promise<{ good: string; bad: string }> {
+async function validate(opts: BisectOptions): Promise<{ good: string; bad: string; loaded: LoadedScenario }> {
   if (!(opts.confidence > 0 && opts.confidence < 1)) throw new UserError(`--confidence ${opts.confidence} is not between 0 and 1`, "use e.g. --confidence 0.95");
-  await loadScenario(opts.scenario);
+  const loaded = await loadScenario(opts.scenario);
   const { good, bad } = await resolveUserRevisions(opts.tree, { good: opts.good, bad: opts.bad });
   const [older, newer] = opts.direction === "cause" ? [good!, bad!] : [bad!, good!];
   if (!(await isAncestor(opts.tree, older, newer))) {
@@ -64,7 +64,7 @@ async function validate(opts: BisectOptions): Promise<{ good: string; bad: strin
       opts.direction === "cause" ? "swap the revisions, or add --fix to find the commit that fixed the splat" : "swap the revisions, or drop --fix to find the commit that caused the splat",
     );
   }
-  return { good: good!, bad: bad! };
+  return { good: good!, bad: bad!, loaded };
 }
 
 /**
@@ -74,6 +74,7 @@ async function validate(opts: BisectOptions): Promise<{ good: string; bad: strin
 export async function runBisect(input: { options?: BisectOptions; resumeId?: string }, progress: Progress): Promise<{ record: BisectRecordFile; dir: string; exitCode: number }> {
   let record: BisectRecordFile;
   let dir: string;
+  let loaded: LoadedScenario;
   if (input.resumeId) {
     dir = path.join(resultsRoot(), input.resumeId);
     const prior = await readJsonIfExists<BisectRecordFile>(path.join(dir, "bisect.json"));
@@ -81,17 +82,18 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
     if (prior.status === "completed") throw new UserError(`bisection ${input.resumeId} already completed`, `see ${path.join(dir, "bisect.md")}`);
     record = { ...prior, status: "running" };
     delete record.error;
-    await validate(record.options);
+    ({ loaded } = await validate(record.options));
   } else {
     const opts = input.options!;
-    const { good, bad } = await validate(opts);
+    const valid = await validate(opts);
+    const { good, bad } = valid;
+    loaded = valid.loaded;
     const id = newRunId(`bisect-${path.basename(opts.scenario)}`);
     dir = path.join(resultsRoot(), id);
     const state = newBisectState({ direction: opts.direction, good, bad, ...(opts.signature && { signature: opts.signature }), confidence: opts.confidence, checkRuns: 0, maxRuns: opts.maxRuns });
     record = { schema: "kharness.bisect/1", id, status: "running", startedAt: new Date().toISOString(), options: opts, rangeCommits: 0, state, timings: { buildMs: 0, bootMs: 0, workloadMs: 0, totalMs: 0 } };
   }
   await fs.mkdir(dir, { recursive: true });
-  const loaded = await loadScenario(record.options.scenario);
   record.state.settings.checkRuns = loaded.scenario.iterations;
   const file = path.join(dir, "bisect.json");
   const save = () => writeJsonAtomic(file, record);
