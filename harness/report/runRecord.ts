@@ -49,7 +49,8 @@ export interface KernelRecord {
   sourceId: string;
   /** The source tarball's sha256 (or the commit hash of a git source). */
   sourceHash: string;
-  patches: { name: string; sha256: string }[];
+  /** The series in order; `path` is relative to the project root (absent in older records). */
+  patches: { name: string; sha256: string; path?: string }[];
   patchWarnings: string[];
   configSha256: string;
   imageKey: string;

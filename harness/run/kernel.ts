@@ -1,6 +1,6 @@
 import path from "node:path";
 import { withFileLock } from "../core/lock.js";
-import { cacheRoot } from "../core/paths.js";
+import { cacheRoot, projectRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { configureKernel, toolchainVersion, type KernelConfig } from "../config/config.js";
 import { buildKernel, type KernelImage } from "../build/build.js";
@@ -76,7 +76,7 @@ export function kernelRecord(k: VariantKernel, runDir: string, buildLog: string)
     variant: k.variant,
     sourceId: k.tree.id,
     sourceHash: k.tree.sourceHash,
-    patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256 })),
+    patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256, path: path.relative(projectRoot, p.path) })),
     patchWarnings: k.series.warnings,
     configSha256: k.config.sha256,
     imageKey: k.image.key,

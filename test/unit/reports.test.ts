@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../harness/core/paths.js";
 import { KCIDB_ORIGIN, kcidbReport } from "../../harness/report/formats/kcidb.js";
 import { reportModel } from "../../harness/report/model.js";
 import { renderReport } from "../../harness/report/write.js";
@@ -59,6 +60,20 @@ describe("reports", () => {
     const rcu = k.incidents.filter((i) => i.issue_id === "kharness:issue:rcu");
     expect(rcu).toHaveLength(24);
     expect(rcu.filter((i) => i.present).map((i) => String(i.test_id).split("/").at(-1))).toEqual(Array(8).fill("before"));
+  });
+
+  it("KCIDB: a checkout's patchset_files point at the patch files the build used", () => {
+    const withBuild = {
+      ...run,
+      builds: {
+        "memcg/linux-6.12/before": {
+          variant: "before", scenario: "memcg", kernel: "linux-6.12", status: "built" as const, sourceId: "linux-6.12-x", sourceHash: "abc", patchWarnings: [], configSha256: "c", imageKey: "i", cached: false, buildMs: 1, compiledObjects: 1, buildLog: "builds/b.log", command: "make",
+          patches: [{ name: "0001-bug.patch", sha256: "p", path: "scenarios/memcg-hotplug-lockdep/patches/linux-6.12/0001-bug.patch" }],
+        },
+      },
+    };
+    const [checkout] = kcidbReport(reportModel(withBuild)).checkouts;
+    expect(checkout!.patchset_files).toEqual([{ name: "0001-bug.patch", url: `file://${projectRoot}/scenarios/memcg-hotplug-lockdep/patches/linux-6.12/0001-bug.patch` }]);
   });
 
   it("JSON: the run as recorded plus its judged groups", () => {

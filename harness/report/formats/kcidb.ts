@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import path from "node:path";
+import { projectRoot } from "../../core/paths.js";
 import type { ReportModel } from "../model.js";
 import { cellSeconds, cellView } from "./common.js";
 
@@ -32,7 +34,7 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
       origin: KCIDB_ORIGIN,
       tree_name: b.kernel,
       patchset_hash: b.patches.length ? patchsetHash : "",
-      patchset_files: b.patches.map((p) => ({ name: p.name, url: `file:///${run.matrix.file.replace(/[^/]*$/, "")}${b.scenario}/patches/${p.name}` })),
+      patchset_files: b.patches.map((p) => ({ name: p.name, url: p.path ? `file://${path.join(projectRoot, p.path)}` : p.name })),
       start_time: run.startedAt,
     });
     builds.push({
