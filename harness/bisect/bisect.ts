@@ -1,8 +1,10 @@
 import { promises as fs } from "node:fs";
 import type { Progress } from "../core/progress.js";
 import { UserError } from "../core/errors.js";
-import type { SignatureRecord } from "../report/runRecord.js";
-import { booted, type RunStatus } from "../verdict/verdict.js";
+import type { BisectResult, BisectSettings, BisectState, CommitInfo, StepRecord, StepState } from "../records/bisect.js";
+import type { RunStatus } from "../records/common.js";
+import type { SignatureRecord } from "../records/run.js";
+import { booted } from "../verdict/verdict.js";
 import {
   bisectTerms,
   chooseTarget,
@@ -10,12 +12,12 @@ import {
   culpritConfidence,
   estimateRate,
   hasTarget,
-  type BisectDirection,
   type StepRun,
-  type StepState,
 } from "./decide.js";
-import type { BisectProgress, CommitInfo } from "./git.js";
+import type { BisectProgress } from "./git.js";
 import type { BisectRepo } from "./repo.js";
+
+export type { BisectResult, BisectSettings, BisectState, StepRecord };
 
 /** A kernel built for one commit, or why not (a skip, never good or bad). */
 export type StepBuild =
@@ -36,51 +38,6 @@ export interface BisectEnv {
   build(commit: CommitInfo, label: string): Promise<StepBuild>;
   /** One fresh boot + workload + collect + parse of a built kernel. */
   test(build: Extract<StepBuild, { ok: true }>, label: string, run: number): Promise<StepRunResult>;
-}
-
-export interface BisectSettings {
-  direction: BisectDirection;
-  /** Has the splat. */
-  bad: string;
-  /** Does not have it. */
-  good: string;
-  /** Narrow the target to this signature (hash, title, or "title (via ...)"). */
-  signature?: string;
-  confidence: number;
-  /** Runs of the bad revision to check it reproduces and measure the rate. */
-  checkRuns: number;
-  /** At most this many runs per commit. */
-  maxRuns: number;
-}
-
-export interface StepRecord {
-  /** 0 is the check of the bad revision; bisection steps count from 1. */
-  index: number;
-  commit: CommitInfo;
-  build: { ok: boolean; reason?: string; imageHash?: string; cached?: boolean; buildMs: number };
-  runs: { status: RunStatus; bootMs: number; workloadMs: number; signatures: string[] }[];
-  state?: StepState;
-  /** The step whose identical kernel image already decided this one (no VM runs). */
-  sameImageAs?: number;
-  /** What was told to git bisect. */
-  mark?: string;
-}
-
-export type BisectResult =
-  | { kind: "culprit"; commit: CommitInfo; confidence: number }
-  | { kind: "ambiguous"; candidates: CommitInfo[] };
-
-/** Everything a bisection knows; saved after each run so an interrupted one continues. */
-export interface BisectState {
-  settings: BisectSettings;
-  terms: ReturnType<typeof bisectTerms>;
-  target: string[];
-  /** Target hits and runs on commits known to have the bug: the reproduction rate's evidence. */
-  rateEvidence: { hits: number; runs: number };
-  signatures: Record<string, SignatureRecord>;
-  steps: StepRecord[];
-  bisectLog?: string;
-  result?: BisectResult;
 }
 
 export function newBisectState(settings: BisectSettings): BisectState {

@@ -1,4 +1,7 @@
 import { signatureLabel } from "../parse/describe.js";
+import type { BisectDirection, StepState } from "../records/bisect.js";
+
+export type { BisectDirection, StepState };
 
 /**
  * Bisection decisions as pure functions: what one commit's runs say (splat, clean, or not
@@ -16,16 +19,6 @@ export interface StepRun {
 
 /** What the target splat looks like: a set of signatures, any of which counts. */
 export type Target = ReadonlySet<string>;
-
-export type StepState =
-  /** The target splat appeared: decided at once. */
-  | { state: "splat"; hits: number; runs: number }
-  /** Enough clean runs for the asked confidence. */
-  | { state: "clean"; runs: number; confidence: number }
-  /** Clean so far, more runs needed. */
-  | { state: "more"; runs: number; needed: number }
-  /** Nothing booted (or the build failed): git bisect skip. */
-  | { state: "skip"; reason: string };
 
 /**
  * The reproduction rate estimate from target hits over runs on commits known to have the
@@ -73,7 +66,6 @@ export function culpritConfidence(cleanRunsPerStep: number[], rate: number): num
   return cleanRunsPerStep.reduce((p, n) => p * cleanConfidence(rate, n), 1);
 }
 
-export type BisectDirection = "cause" | "fix";
 
 /**
  * git bisect's two terms: the old state and the new state. Cause bisection looks for the

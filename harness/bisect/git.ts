@@ -1,4 +1,7 @@
 import { execa } from "execa";
+import type { CommitInfo } from "../records/bisect.js";
+
+export type { CommitInfo };
 import { InfraError, UserError } from "../core/errors.js";
 
 /** Git at the edge: every call names the repository, and a failure says which command failed. */
@@ -28,13 +31,6 @@ export async function isAncestor(tree: string, older: string, newer: string): Pr
   return r.exitCode === 0;
 }
 
-export interface CommitInfo {
-  hash: string;
-  subject: string;
-  author: string;
-  /** The commit's tree object: equal trees build equal kernels. */
-  tree: string;
-}
 
 export async function commitInfo(gitDir: string, rev: string): Promise<CommitInfo> {
   const [hash, tree, author, subject] = (await git(gitDir, ["log", "-1", "--format=%H%n%T%n%an <%ae>%n%s", rev])).split("\n");

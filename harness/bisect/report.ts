@@ -1,6 +1,6 @@
 import { signatureLabel } from "../parse/describe.js";
 import { bisectCost, rateOf, type StepRecord } from "./bisect.js";
-import type { BisectRecordFile } from "./command.js";
+import type { BisectFile } from "../records/bisect.js";
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
@@ -18,7 +18,7 @@ interface StepRow {
 }
 
 /** One row of evidence per tested commit: what was built and run, and what it showed. */
-function stepRows(r: BisectRecordFile): StepRow[] {
+function stepRows(r: BisectFile): StepRow[] {
   const target = new Set(r.state.target);
   return r.state.steps.map((st: StepRecord) => {
     const hits = st.runs.filter((x) => x.signatures.some((g) => target.has(g))).length;
@@ -38,7 +38,7 @@ function stepRows(r: BisectRecordFile): StepRow[] {
   });
 }
 
-function resultLines(r: BisectRecordFile): string[] {
+function resultLines(r: BisectFile): string[] {
   const res = r.state.result;
   const noun = r.state.settings.direction === "cause" ? "first commit with the splat" : "first commit without the splat";
   if (!res) return [`no answer yet (${r.status}${r.error ? `: ${r.error}` : ""})`];
@@ -52,14 +52,14 @@ function resultLines(r: BisectRecordFile): string[] {
   ];
 }
 
-function costLine(r: BisectRecordFile): string {
+function costLine(r: BisectFile): string {
   const c = bisectCost(r.state);
   const bound = Math.ceil(Math.log2(Math.max(2, r.rangeCommits))) + 1;
   return `${c.steps} step(s), ${c.builds} build(s) (bound ceil(log2(${r.rangeCommits}))+1 = ${bound}), ${c.vmRuns} VM run(s), ${s(r.timings.totalMs)} wall`;
 }
 
 /** The terminal summary: result, cost, and the evidence per step. */
-export function bisectSummary(r: BisectRecordFile): string {
+export function bisectSummary(r: BisectFile): string {
   const rows = stepRows(r);
   const cols: (keyof StepRow)[] = ["step", "commit", "verdict", "target", "build", "boot", "workload"];
   const table = [cols, ...rows.map((x) => cols.map((c) => x[c]))].map((row) => row.map(String));
@@ -75,7 +75,7 @@ export function bisectSummary(r: BisectRecordFile): string {
   ].join("\n");
 }
 
-export function bisectMarkdown(r: BisectRecordFile): string {
+export function bisectMarkdown(r: BisectFile): string {
   const o = r.options;
   return [
     `# kharness bisection ${r.id}`,

@@ -9,7 +9,8 @@ import { exists, readJsonIfExists, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
 import { cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
-import { ARCH, type KernelConfig } from "../config/config.js";
+import { HOST_ARCH } from "../core/arch.js";
+import type { KernelConfig } from "../config/config.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
 
 /** The kernel did not compile: the variant is broken, the run goes on (tuxmake's FAIL, not a crash). */
@@ -33,7 +34,7 @@ export function imageKey(tree: SourceTree, series: AppliedSeries, config: Kernel
 }
 
 export function makeArgs(srcDir: string, buildDir: string, jobs: number): string[] {
-  return ["-C", srcDir, `O=${buildDir}`, `ARCH=${ARCH}`, `-j${jobs}`, "CC=ccache gcc", "bzImage"];
+  return ["-C", srcDir, `O=${buildDir}`, `ARCH=${HOST_ARCH.make}`, `-j${jobs}`, "CC=ccache gcc", HOST_ARCH.target];
 }
 
 /**
@@ -98,7 +99,7 @@ export async function buildKernel(
     );
   }
   await fs.mkdir(dir, { recursive: true });
-  await fs.copyFile(path.join(config.buildDir, "arch/x86/boot/bzImage"), `${bzImage}.tmp`);
+  await fs.copyFile(path.join(config.buildDir, HOST_ARCH.image), `${bzImage}.tmp`);
   await fs.rename(`${bzImage}.tmp`, bzImage);
   await fs.writeFile(path.join(dir, "config"), config.text);
   await writeJsonAtomic(path.join(dir, "meta.json"), { compiled, durationMs, command, patches: series.patches.map((p) => p.name) });

@@ -1,5 +1,5 @@
 import type { ExecResult } from "../vm/ssh.js";
-import type { Vm } from "../vm/vm.js";
+import type { GuestShellLike } from "../vm/types.js";
 
 export interface Evidence {
   /** dmesg read over SSH, or undefined when the guest no longer answered. */
@@ -8,8 +8,8 @@ export interface Evidence {
 }
 
 /** A command on a guest that may have stopped answering: a lost connection is a result too. */
-function tryExec(vm: Vm, command: string, timeoutMs: number): Promise<ExecResult> {
-  return vm.shell.exec(command, timeoutMs).catch((e: Error) => ({ code: null, stdout: "", stderr: e.message, timedOut: false }));
+function tryExec(shell: GuestShellLike, command: string, timeoutMs: number): Promise<ExecResult> {
+  return shell.exec(command, timeoutMs).catch((e: Error) => ({ code: null, stdout: "", stderr: e.message, timedOut: false }));
 }
 
 const why = (r: ExecResult) => (r.timedOut ? " (timed out)" : `: ${r.stderr.trim()}`);
@@ -18,14 +18,14 @@ const why = (r: ExecResult) => (r.timedOut ? " (timed out)" : `: ${r.stderr.trim
  * Read what the guest can still tell. After a hang, ask for blocked-task and all-CPU
  * backtraces first (sysrq w and l) so the console holds the stacks of the hang.
  */
-export async function collectEvidence(vm: Vm, hung: boolean): Promise<Evidence> {
+export async function collectEvidence(shell: GuestShellLike, hung: boolean): Promise<Evidence> {
   const notes: string[] = [];
   if (hung) {
-    const sysrq = await tryExec(vm, "echo w > /proc/sysrq-trigger; echo l > /proc/sysrq-trigger", 10000);
+    const sysrq = await tryExec(shell, "echo w > /proc/sysrq-trigger; echo l > /proc/sysrq-trigger", 10000);
     if (sysrq.code !== 0) notes.push(`sysrq over SSH failed${why(sysrq)}`);
     await new Promise((r) => setTimeout(r, 3000));
   }
-  const dmesg = await tryExec(vm, "dmesg", 30000);
+  const dmesg = await tryExec(shell, "dmesg", 30000);
   if (dmesg.code === 0) return { dmesg: dmesg.stdout, notes };
   notes.push(`dmesg could not be read${why(dmesg)}; the console log is the only record`);
   return { notes };

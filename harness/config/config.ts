@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { HOST_ARCH } from "../core/arch.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
@@ -26,8 +27,6 @@ export interface KernelConfig {
   buildDir: string;
   fromCache: boolean;
 }
-
-export const ARCH = "x86_64";
 
 /** The toolchain identity that goes into cache keys: a new gcc or binutils means a new image. */
 export async function toolchainVersion(): Promise<string> {
@@ -79,7 +78,7 @@ export async function configureKernel(
     const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
     await fs.rm(scratch, { recursive: true, force: true });
     await fs.mkdir(scratch, { recursive: true });
-    const make = (args: string[]) => execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${ARCH}`, ...args], { all: true, reject: false });
+    const make = (args: string[]) => execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, reject: false });
     const base = await make([inputs.base]);
     if (base.exitCode !== 0) throw new UserError(`make ${inputs.base} failed in ${tree.dir}:\n${base.all}`, "use a config target this kernel knows");
     const merge = await execa(

@@ -1,4 +1,5 @@
 /** Matrix expansion, sharding and cell identity: pure functions over the matrix's axes. */
+import type { CellRecord } from "../records/run.js";
 
 export interface CellKey {
   scenario: string;
@@ -79,3 +80,11 @@ export function shardCells<T extends CellKey>(cells: T[], shard: Shard): T[] {
   const to = Math.floor((shard.index * groups.length) / shard.count);
   return groups.slice(from, to).flat();
 }
+
+/** A cell not run yet: `build` names the kernel it boots (several cells can share one). */
+export function newCell(key: CellKey, baseline: string, iterations: number, build: string): CellRecord {
+  return { ...key, id: cellId(key), group: groupId(key), baseline, iterations, status: "pending", build, runs: [] };
+}
+
+/** The key of a cell's kernel build: scenario, kernel recipe, variant. */
+export const buildKey = (c: Pick<CellKey, "scenario" | "kernel" | "variant">) => `${c.scenario}/${c.kernel}/${c.variant}`;

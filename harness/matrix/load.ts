@@ -1,9 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import YAML from "yaml";
 import { UserError } from "../core/errors.js";
 import { projectRoot } from "../core/paths.js";
-import { loadScenario, parseWithSchema, scenarioKernels, type LoadedScenario } from "../scenario/load.js";
+import { loadScenario, parseWithSchema, readYaml, scenarioKernels, type LoadedScenario } from "../scenario/load.js";
 import { MatrixSchema, type Matrix } from "./schema.js";
 
 export interface LoadedMatrix {
@@ -20,13 +19,7 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
   let file: string | undefined;
   for (const c of candidates) if (await fs.stat(c).then((st) => st.isFile(), () => false)) file ??= c;
   if (!file) throw new UserError(`no matrix file "${fileOrName}"`, "give the path of a matrix file, e.g. scenarios/nightly.yaml");
-  const text = await fs.readFile(file, "utf8");
-  let data: unknown;
-  try {
-    data = YAML.parse(text);
-  } catch (err) {
-    throw new UserError(`${file} is not valid YAML: ${(err as Error).message}`);
-  }
+  const { text, data } = await readYaml(file);
   const matrix = parseWithSchema(MatrixSchema, data, file);
   const loaded = new Map<string, LoadedScenario>();
   for (const name of matrix.scenarios) {

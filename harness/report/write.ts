@@ -1,6 +1,6 @@
 import path from "node:path";
 import { writeFileAtomic } from "../core/files.js";
-import type { MatrixRunFile } from "../matrix/record.js";
+import type { RunFile } from "../records/run.js";
 import { htmlReport } from "./formats/html.js";
 import { junitReport } from "./formats/junit.js";
 import { kcidbReport } from "./formats/kcidb.js";
@@ -36,7 +36,7 @@ export function renderReport(model: ReportModel, format: ReportFormat): string {
 }
 
 /** Write the reports into the run directory; every format by default. */
-export async function writeReports(dir: string, run: MatrixRunFile, formats: readonly ReportFormat[] = REPORT_FORMATS): Promise<string[]> {
+export async function writeReports(dir: string, run: RunFile, formats: readonly ReportFormat[] = REPORT_FORMATS): Promise<string[]> {
   const model = reportModel(run);
   const files: string[] = [];
   for (const f of formats) {

@@ -5,13 +5,14 @@ import type { z } from "zod";
 import { UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
 import { projectRoot } from "../core/paths.js";
-import type { VerdictName } from "../verdict/verdict.js";
+import type { VerdictName } from "../records/common.js";
 import { KernelRecipeSchema, ScenarioSchema, type KernelRecipe, type Scenario } from "./schema.js";
 
 export interface LoadedScenario {
   scenario: Scenario;
-  /** The scenario.yaml it came from. */
+  /** The scenario.yaml it came from, and its text as loaded (the run's record hashes this). */
   file: string;
+  text: string;
   /** Directory holding scenario.yaml; patch and fragment paths are relative to it. */
   dir: string;
   kernel: KernelRecipe;
@@ -26,18 +27,28 @@ export function parseWithSchema<T extends z.ZodType>(schema: T, data: unknown, f
   throw new UserError(`${file} is not valid:\n${lines.join("\n")}`, `edit ${file} so the fields above match the schema`);
 }
 
-async function readYaml(file: string): Promise<unknown> {
+/** A YAML input file: its text and its data; unreadable or invalid YAML is an input error naming the file. */
+export async function readYaml(file: string): Promise<{ text: string; data: unknown }> {
   let text: string;
   try {
     text = await fs.readFile(file, "utf8");
   } catch (err) {
-    throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new UserError(`cannot read ${file}: ${(err as Error).message}`, "check the path");
   }
   try {
-    return YAML.parse(text);
+    return { text, data: YAML.parse(text) };
   } catch (err) {
-    throw new UserError(`${file} is not valid YAML: ${(err as Error).message}`);
+    throw new UserError(`${file} is not valid YAML: ${(err as Error).message}`, `fix the YAML syntax in ${file}`);
   }
+}
+
+/** The variants to run: all, or the ones asked for plus the baseline; an unknown name is an input error. */
+export function selectVariants(scenario: Scenario, wanted?: string[]): string[] {
+  const all = Object.keys(scenario.variants);
+  for (const v of wanted ?? []) {
+    if (!all.includes(v)) throw new UserError(`scenario ${scenario.name} has no variant "${v}"`, `use one of: ${all.join(", ")}`);
+  }
+  return wanted ? all.filter((v) => v === scenario.baseline || wanted.includes(v)) : all;
 }
 
 /** The kernels a scenario has patches for: its default kernel, and every kernel a variant is ported to. */
@@ -84,7 +95,8 @@ export async function loadScenario(nameOrPath: string, opts: { kernel?: string; 
     const known = await fs.readdir(path.join(root, "scenarios")).catch(() => []);
     throw new UserError(`no scenario "${nameOrPath}"`, `use one of: ${known.join(", ") || "(none in scenarios/)"}`);
   }
-  const scenario = parseWithSchema(ScenarioSchema, await readYaml(file), file);
+  const { text, data } = await readYaml(file);
+  const scenario = parseWithSchema(ScenarioSchema, data, file);
   const dir = path.dirname(file);
   const kernelName = opts.kernel ?? scenario.kernel;
   for (const [name, v] of Object.entries(scenario.variants)) {
@@ -108,9 +120,9 @@ export async function loadScenario(nameOrPath: string, opts: { kernel?: string; 
     throw new UserError(`${file}: kernel "${kernelName}" has no recipe ${kernelFile}`, `use one of: ${known.join(", ")}`);
   }
   const kernel = await loadKernelRecipe(kernelFile);
-  return { scenario, file, dir, kernel, kernelsDir };
+  return { scenario, file, text, dir, kernel, kernelsDir };
 }
 
 export async function loadKernelRecipe(file: string): Promise<KernelRecipe> {
-  return parseWithSchema(KernelRecipeSchema, await readYaml(file), file);
+  return parseWithSchema(KernelRecipeSchema, (await readYaml(file)).data, file);
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { VerdictNameSchema } from "../records/common.js";
 
 /** A kernel recipe (kernels/<name>.yaml): where the source comes from and how to configure it. */
 export const KernelRecipeSchema = z.strictObject({
@@ -58,7 +59,6 @@ export const VmSchema = z.strictObject({
   cmdline: z.array(z.string().regex(/^\S+$/, "one parameter per entry, without spaces")).default([]),
 });
 
-export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN"]);
 
 export const ScenarioSchema = z
   .strictObject({

@@ -1,7 +1,7 @@
 /** Judging fixes against the baseline: pure functions over per-run signature sets. */
+import type { RunStatus, VerdictName } from "../records/common.js";
 
-/** completed: the workload finished; crash: the guest died during it; hang: it timed out. */
-export type RunStatus = "completed" | "crash" | "hang" | "boot-failure" | "error";
+export type { RunStatus, VerdictName };
 
 /** Runs in which the kernel booted and ran the workload, however it ended. */
 export function booted(r: { status: RunStatus }): boolean {
@@ -24,7 +24,6 @@ export interface SignatureInfo {
 /** A hang counts like a splat: it is evidence, and a fix can add or remove it. */
 export const HANG_SIGNATURE = "hang";
 
-export type VerdictName = "FIXED" | "NOT FIXED" | "NOT REPRODUCED" | "REGRESSED" | "BROKEN";
 
 export interface SignatureRate {
   signature: string;
@@ -40,6 +39,8 @@ export interface VariantStats {
   hangs: number;
   bootFailures: number;
   errors: number;
+  /** Runs the host spoiled (QEMU, a port, SSH): recorded, never evidence. */
+  infra: number;
   /** Runs with at least one signature. */
   splatRuns: number;
   signatures: SignatureRate[];
@@ -73,6 +74,7 @@ export function variantStats(variant: string, runs: RunRecord[]): VariantStats {
     hangs: runs.filter((r) => r.status === "hang").length,
     bootFailures: runs.filter((r) => r.status === "boot-failure").length,
     errors: runs.filter((r) => r.status === "error").length,
+    infra: runs.filter((r) => r.status === "infra").length,
     splatRuns: runs.filter((r) => r.signatures.length > 0).length,
     signatures: [...counts].map(([signature, n]) => ({ signature, runs: n })).sort((a, b) => b.runs - a.runs || a.signature.localeCompare(b.signature)),
   };

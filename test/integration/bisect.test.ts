@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runBisect } from "../../harness/bisect/command.js";
+import { bisectCommand } from "../../harness/commands/bisect.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { memcgHistory } from "../support/memcgHistory.js";
 
@@ -10,7 +10,7 @@ describe("kharness bisect on a real 6.1 history", () => {
   it("names the commit that brought the memcg splat, in at most ceil(log2(N))+1 builds", { timeout: 80 * 60_000 }, async () => {
     const h = await memcgHistory("full");
     const bugAt = h.steps.indexOf("bug");
-    const { record, exitCode } = await runBisect(
+    const { record, exitCode } = await bisectCommand(
       { options: { scenario: "memcg-hotplug-lockdep", tree: h.dir, good: h.commits[0]!, bad: h.commits[bugAt]!, direction: "cause", confidence: 0.95, maxRuns: 6 } },
       silentProgress,
     );

@@ -4,11 +4,11 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { silentProgress } from "../../harness/core/progress.js";
 import { DEFAULT_GUEST_BINARIES, writeInitramfs } from "../../harness/image/initramfs.js";
-import { prepareVariantKernel } from "../../harness/run/kernel.js";
+import { READY_MARKER } from "../../harness/image/guestInit.js";
+import { prepareVariantKernel } from "../../harness/pipeline/kernel.js";
 import { loadScenario } from "../../harness/scenario/load.js";
-import { chooseAccel } from "../../harness/vm/accel.js";
+import { vmImplementation } from "../../harness/vm/registry.js";
 import { generateRunKey } from "../../harness/vm/ssh.js";
-import { bootVm, freeLoopbackPort } from "../../harness/vm/vm.js";
 
 // A real kernel (the scenario's baseline, through the build cache: cold, this is the
 // full build) booted in QEMU, and a command run in it over SSH.
@@ -22,21 +22,9 @@ describe("boot a real kernel and run a command over SSH", () => {
     const key = generateRunKey();
     const initrd = path.join(dir, "initramfs.cpio");
     await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey });
-    const accel = await chooseAccel(kernel.image.bzImage, initrd, silentProgress);
-    const boot = await bootVm(
-      {
-        accel: accel.accel,
-        ...(accel.cpuModel && { cpuModel: accel.cpuModel }),
-        cpus: 4,
-        memoryMiB: 512,
-        kernel: kernel.image.bzImage,
-        initrd,
-        consoleLog: path.join(dir, "console.log"),
-        sshPort: await freeLoopbackPort(),
-      },
-      key,
-      240_000,
-    );
+    const qemu = vmImplementation("qemu");
+    const accel = await qemu.accelerator({ kernel: kernel.image.bzImage, initrd }, silentProgress);
+    const boot = await qemu.boot({ accel, cpus: 4, memoryMiB: 512, kernel: kernel.image.bzImage, initrd, consoleLog: path.join(dir, "console.log"), cmdline: [], key, readyMarker: READY_MARKER, bootTimeoutMs: 240_000 });
     if (!boot.ok) throw new Error(`boot failed: ${boot.reason}\n${boot.console.slice(-3000)}`);
     try {
       const r = await boot.vm.shell.exec("uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers; ls /sys/devices/system/cpu/cpu1/online", 30_000);

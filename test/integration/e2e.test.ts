@@ -3,19 +3,21 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPORT_FILES } from "../../harness/report/write.js";
 import { silentProgress } from "../../harness/core/progress.js";
-import { runScenario } from "../../harness/run/runScenario.js";
+import { runCommand } from "../../harness/commands/run.js";
+import { judgeGroups } from "../../harness/verdict/groups.js";
 
 // The main job, for real: three variants built from Debian's 6.1 source, three fresh
 // boots each under CPU hotplug and memcg writeback, judged against the baseline.
 describe("memcg-hotplug-lockdep end to end", () => {
   it("before reproduces every time; the reorder fix is NOT FIXED on the writeback worker path; dropping the lock is FIXED", { timeout: 80 * 60_000 }, async () => {
-    const { run, dir, exitCode } = await runScenario({ scenario: "memcg-hotplug-lockdep" }, silentProgress);
-    const stats = Object.fromEntries(run.stats.map((s) => [s.variant, s]));
+    const { run, dir, exitCode } = await runCommand({ scenario: "memcg-hotplug-lockdep" }, silentProgress);
+    const [group] = judgeGroups(run);
+    const stats = Object.fromEntries(group!.stats.map((s) => [s.variant, s]));
     expect(stats.before!.runs).toBe(3);
     expect(stats.before!.splatRuns).toBe(3);
-    for (const s of run.stats) expect(s.bootFailures).toBe(0);
+    for (const s of group!.stats) expect(s.bootFailures + s.infra).toBe(0);
 
-    const verdicts = Object.fromEntries(run.verdicts.map((v) => [v.fix, v]));
+    const verdicts = Object.fromEntries(group!.verdicts.map((v) => [v.fix, v]));
     expect(verdicts["fix-reorder"]!.verdict).toBe("NOT FIXED");
     const remainingPaths = verdicts["fix-reorder"]!.remaining.map((r) => run.signatures[r.signature]!.callPath);
     expect(remainingPaths.some((p) => p.includes("wb_over_bg_thresh"))).toBe(true);

@@ -1,13 +1,12 @@
-import { expandCells } from "../../harness/matrix/expand.js";
-import { newCell, type MatrixRunFile } from "../../harness/matrix/record.js";
-import type { IterationRecord } from "../../harness/report/runRecord.js";
+import { expandCells, newCell } from "../../harness/matrix/expand.js";
+import { RUN_SCHEMA, type IterationRecord, type RunFile } from "../../harness/records/run.js";
 
 const memcg = { name: "memcg", baseline: "before", variants: ["before", "fix-reorder", "fix-drop-lock"] };
 export const memcgAxes = { scenarios: [memcg], kernels: ["linux-6.1", "linux-6.12"], cpus: [2, 4], hotplug: [true, false] };
 
 /** A finished 24-cell matrix run as the memcg bug gives it: the reorder leaves the worker splat, dropping the lock fixes it. */
-export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "done"): MatrixRunFile {
-  const run = (variant: string, sigs: string[]): IterationRecord => ({ variant, iteration: 1, status: "completed", bootMs: 1000, workloadMs: 2000, collectMs: 100, console: `iterations/${variant}-1/console.log`, qemuCommand: "", splats: sigs.map((signature) => ({ signature, count: 1 })) });
+export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "done"): RunFile {
+  const run = (variant: string, sigs: string[]): IterationRecord => ({ iteration: 1, status: "completed", bootMs: 1000, workloadMs: 2000, collectMs: 100, console: `iterations/${variant}-1/console.log`, vmCommand: "", splats: sigs.map((signature) => ({ signature, count: 1 })) });
   const cells = expandCells(memcgAxes).map((k) => {
     const c = newCell(k, "before", 1, `memcg/${k.kernel}/${k.variant}`);
     c.status = statusOf(c.id);
@@ -15,11 +14,12 @@ export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "
     return c;
   });
   return {
-    schema: "kharness.matrix/1",
+    schema: RUN_SCHEMA,
+    kind: "matrix",
     id: "matrix-nightly-test",
     status: "completed",
     startedAt: "2026-11-26T00:00:00Z",
-    matrix: { name: "nightly", file: "scenarios/nightly.yaml", sha256: "abc" },
+    input: { name: "nightly", file: "scenarios/nightly.yaml", sha256: "abc" },
     host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
     expect: Object.fromEntries(memcgAxes.kernels.map((k) => [`memcg/${k}`, { "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" }])),
     builds: {},

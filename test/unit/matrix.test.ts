@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import { cellId, expandCells, parseShard, shardCells } from "../../harness/matrix/expand.js";
 import { chooseJobs } from "../../harness/matrix/jobs.js";
 import { mergeDirs, mergeRuns } from "../../harness/matrix/merge.js";
-import { judgeGroups } from "../../harness/matrix/record.js";
-import { cellScenario, matrixExitCode, resumeCells } from "../../harness/matrix/runMatrix.js";
+import { resumeCells } from "../../harness/commands/matrix.js";
+import { cellScenario } from "../../harness/pipeline/plan.js";
+import { judgeGroups, runExitCode as matrixExitCode } from "../../harness/verdict/groups.js";
 import { MatrixSchema } from "../../harness/matrix/schema.js";
 import { expectFor } from "../../harness/scenario/load.js";
 import { ScenarioSchema } from "../../harness/scenario/schema.js";
@@ -102,7 +103,7 @@ describe("judging and merging matrix runs", () => {
     expect(merged.cells.map((c) => c.id).sort()).toEqual([...ids].sort());
     expect(judgeGroups(merged).map((g) => g.verdicts.map((v) => v.verdict))).toEqual(judgeGroups({ cells: [...whole.cells].sort((a, b) => a.id.localeCompare(b.id)) }).map((g) => g.verdicts.map((v) => v.verdict)));
     expect(merged.timings.build).toBe(3 * 600000);
-    expect(() => mergeRuns([shards[0]!, { ...shards[1]!, matrix: { ...shards[1]!.matrix, sha256: "other" } }], "x")).toThrow(/different matrix file/);
+    expect(() => mergeRuns([shards[0]!, { ...shards[1]!, input: { ...shards[1]!.input, sha256: "other" } }], "x")).toThrow(/different matrix file/);
   });
 
   it("a resumed or merged cell that finished wins over one still pending", () => {
@@ -138,7 +139,12 @@ describe("judging and merging matrix runs", () => {
     expect(merged.cells).toHaveLength(24);
     expect(merged.cells.every((c) => c.runs.every((r) => /^shards\/[12]\/iterations\//.test(r.console)))).toBe(true);
     expect(await fs.readlink(path.join(root, "merged", "shards", "2"))).toBe(dirs[1]);
-    await expect(mergeDirs([root], path.join(root, "m2"))).rejects.toThrow(/holds no matrix run/);
+    await expect(mergeDirs([root], path.join(root, "m2"))).rejects.toThrow(/cannot read matrix run record .*matrix\.json/);
+    // A damaged shard record is an input error naming the file and the field, not a crash.
+    const damaged = JSON.parse(await fs.readFile(path.join(dirs[0]!, "matrix.json"), "utf8"));
+    damaged.cells[0].runs[0].status = "exploded";
+    await fs.writeFile(path.join(dirs[0]!, "matrix.json"), JSON.stringify(damaged));
+    await expect(mergeDirs(dirs, path.join(root, "m3"))).rejects.toThrow(/nightly-shard1of2\/matrix\.json is not a matrix run record[\s\S]*cells\.0\.runs\.0\.status/);
     await fs.rm(root, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kernelCmdline, qemuArgv } from "../../harness/vm/qemu.js";
+import { kernelCmdline, qemuArgv } from "../../harness/vm/qemu/argv.js";
 
 const spec = {
   accel: "tcg" as const,

@@ -67,7 +67,7 @@ describe("reports", () => {
       ...run,
       builds: {
         "memcg/linux-6.12/before": {
-          variant: "before", scenario: "memcg", kernel: "linux-6.12", status: "built" as const, sourceId: "linux-6.12-x", sourceHash: "abc", patchWarnings: [], configSha256: "c", imageKey: "i", cached: false, buildMs: 1, compiledObjects: 1, buildLog: "builds/b.log", command: "make",
+          variant: "before", scenario: "memcg", kernel: "linux-6.12", status: "built" as const, sourceId: "linux-6.12-x", sourceHash: "abc", source: "/usr/src/linux-source-6.12.tar.xz", patchWarnings: [], configSha256: "c", imageKey: "i", cached: false, buildMs: 1, compiledObjects: 1, buildLog: "builds/b.log", command: "make",
           patches: [{ name: "0001-bug.patch", sha256: "p", path: "scenarios/memcg-hotplug-lockdep/patches/linux-6.12/0001-bug.patch" }],
         },
       },
@@ -78,7 +78,7 @@ describe("reports", () => {
 
   it("JSON: the run as recorded plus its judged groups", () => {
     const json = JSON.parse(renderReport(model, "json")) as { schema: string; cells: unknown[]; groups: { verdicts: { verdict: string }[] }[] };
-    expect(json.schema).toBe("kharness.matrix/1");
+    expect(json.schema).toBe("kharness.run/2");
     expect(json.cells).toHaveLength(24);
     expect(json.groups[0]!.verdicts.map((v) => v.verdict)).toEqual(["NOT FIXED", "FIXED"]);
   });

@@ -1,54 +1,49 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { UserError } from "../../harness/core/errors.js";
 import { writeJsonAtomic } from "../../harness/core/files.js";
-import type { RunRecordFile } from "../../harness/report/runRecord.js";
-import { statsTable, summaryMarkdown, verdictLine } from "../../harness/report/summary.js";
-import { judgeFix, variantStats, type RunRecord } from "../../harness/verdict/verdict.js";
+import { readRecord } from "../../harness/records/read.js";
+import { RunFileSchema } from "../../harness/records/run.js";
+import { readRunDir } from "../../harness/report/model.js";
+import { statsTable, verdictLines } from "../../harness/report/summary.js";
+import { judgeGroups } from "../../harness/verdict/groups.js";
+import { sampleRun } from "../support/sampleMatrix.js";
 
-function sampleRun(): RunRecordFile {
-  const base: RunRecord[] = [{ status: "completed", signatures: ["s1", "s2"] }, { status: "completed", signatures: ["s2"] }];
-  const fix: RunRecord[] = [{ status: "completed", signatures: ["s2"] }, { status: "completed", signatures: [] }];
-  const stats = [variantStats("before", base), variantStats("fix-reorder", fix)];
-  return {
-    schema: "kharness.run/1",
-    id: "memcg-20261125-120000",
-    status: "completed",
-    startedAt: "2026-11-25T12:00:00Z",
-    scenario: { name: "memcg", file: "scenarios/memcg/scenario.yaml", sha256: "x", baseline: "before", iterations: 2, expect: { "fix-reorder": "NOT FIXED" }, kernel: "linux-6.1", cpus: 4, hotplug: true },
-    host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
-    kernels: {},
-    iterations: [],
-    signatures: {
-      s1: { signature: "s1", kind: "rcu", title: "WARNING: suspicious RCU usage in mem_cgroup_wb_stats", callPath: ["mem_cgroup_wb_stats", "balance_dirty_pages"], frames: [], corrupted: false, excerpt: [] },
-      s2: { signature: "s2", kind: "atomic-sleep", title: "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats", callPath: ["mem_cgroup_wb_stats", "wb_over_bg_thresh", "wb_writeback"], frames: [], corrupted: false, excerpt: [] },
-    },
-    stats,
-    verdicts: [judgeFix(stats[0]!, base, stats[1]!, fix)],
-    timings: { build: 765000, boot: 22000 },
-  };
-}
+const root = fs.mkdtemp(path.join(os.tmpdir(), "kharness-results-"));
+afterAll(async () => fs.rm(await root, { recursive: true, force: true }));
 
 describe("results", () => {
-  it("writes run.json atomically: no temp file is left and the content parses", async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-results-"));
-    const file = path.join(dir, "deep", "run.json");
+  it("writes records atomically: no temp file is left, and the record reads back through its schema", async () => {
+    const file = path.join(await root, "deep", "matrix.json");
     await writeJsonAtomic(file, sampleRun());
     await writeJsonAtomic(file, { ...sampleRun(), status: "interrupted" });
-    expect(await fs.readdir(path.dirname(file))).toEqual(["run.json"]);
-    expect(JSON.parse(await fs.readFile(file, "utf8")).status).toBe("interrupted");
-    await fs.rm(dir, { recursive: true });
+    expect(await fs.readdir(path.dirname(file))).toEqual(["matrix.json"]);
+    expect((await readRecord(RunFileSchema, file, "run record")).status).toBe("interrupted");
+    expect((await readRunDir(path.dirname(file))).cells).toHaveLength(24);
   });
 
-  it("summary names the verdict, the remaining call path and per-variant counts", () => {
+  it("an older, damaged or cut-short record is an input error naming the file and the field", async () => {
+    const dir = path.join(await root, "old");
+    const file = path.join(dir, "run.json");
+    await writeJsonAtomic(file, { schema: "kharness.run/1", id: "x" });
+    const older = readRunDir(dir);
+    await expect(older).rejects.toThrow(UserError);
+    await expect(older).rejects.toThrow(/old\/run\.json is not a run record[\s\S]*schema: /);
+    await fs.writeFile(file, '{"schema": "kharness.run/2", "cel');
+    await expect(readRunDir(dir)).rejects.toThrow(/run\.json is not valid JSON/);
+    await expect(readRunDir(path.join(await root, "none"))).rejects.toThrow(/holds no run/);
+  });
+
+  it("the terminal summary names the verdict, the remaining call path and per-variant counts", () => {
     const run = sampleRun();
-    const md = summaryMarkdown(run);
-    expect(md).toContain("| fix-reorder | **NOT FIXED** | NOT FIXED | 100% | 1 |  |");
-    expect(md).toContain("| s2 | BUG: sleeping function called from invalid context in mem_cgroup_wb_stats | mem_cgroup_wb_stats <- wb_over_bg_thresh <- wb_writeback | 2/2 | 1/2 |");
-    expect(md).toContain("- build: 765.0");
-    const lines = verdictLine(run.verdicts[0]!, run.signatures);
-    expect(lines[1]).toBe("    still there in 1 run(s): BUG: sleeping function called from invalid context in mem_cgroup_wb_stats (via wb_over_bg_thresh <- wb_writeback)");
-    expect(statsTable(run)).toMatch(/before\s+2\s+2\s+0\s+0/);
+    const group = judgeGroups(run)[0]!;
+    const reorder = group.verdicts.find((v) => v.fix === "fix-reorder")!;
+    const lines = verdictLines(reorder, run.signatures);
+    expect(lines[0]).toBe("fix-reorder: NOT FIXED - 1 baseline signature(s) remain");
+    expect(lines[1]).toBe("    still there in 1 run(s): BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)");
+    expect(statsTable(group, run.signatures)).toMatch(/before\s+1\s+1\s+0\s+0\s+0/);
+    expect(statsTable(group, run.signatures)).toContain("before 1/1, fix-reorder 1/1, fix-drop-lock 0/1");
   });
 });

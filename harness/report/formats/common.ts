@@ -1,4 +1,5 @@
-import { expectedVerdict, type CellRecord, type GroupResult, type MatrixRunFile } from "../../matrix/record.js";
+import type { CellRecord, RunFile } from "../../records/run.js";
+import { expectedVerdict, type GroupResult } from "../../verdict/groups.js";
 import { signatureLabel } from "../../parse/describe.js";
 import type { Verdict } from "../../verdict/verdict.js";
 
@@ -17,7 +18,7 @@ export interface CellView {
   fixVerdict?: Verdict;
 }
 
-export function cellView(run: MatrixRunFile, group: GroupResult, cell: CellRecord): CellView {
+export function cellView(run: RunFile, group: GroupResult, cell: CellRecord): CellView {
   const stats = group.stats.find((s) => s.variant === cell.variant);
   const base = { cell, runs: cell.runs.length, splatRuns: stats?.splatRuns ?? 0, signatures: stats?.signatures ?? [] };
   if (cell.status === "failed") return { ...base, verdict: "FAILED", ok: false };
@@ -41,7 +42,7 @@ export function columns(groups: GroupResult[]): string[] {
   return out;
 }
 
-export function sigTitle(run: MatrixRunFile, sig: string): string {
+export function sigTitle(run: RunFile, sig: string): string {
   const s = run.signatures[sig];
   return s ? signatureLabel(s) : sig;
 }

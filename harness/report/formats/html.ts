@@ -62,13 +62,13 @@ export function htmlReport({ run, groups }: ReportModel): string {
         const build = run.builds[c.build];
         return `<section id="${anchor(c.id)}"><h3>${esc(c.id)} &mdash; ${esc(view.verdict)}</h3>
 ${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `<p>${esc(view.fixVerdict.reason)}</p>` : ""}
-<p>build: ${build ? `${esc(build.status)}${build.buildLog ? ` (<a href="${esc(build.buildLog)}">log</a>)` : ""}${build.reason ? ` ${esc(build.reason)}` : ""}` : "none"}</p>
+<p>build: ${build ? `${esc(build.status)}${build.buildLog ? ` (<a href="${esc(build.buildLog)}">log</a>)` : ""}${build.status === "failed" ? ` ${esc(build.reason)}` : ""}` : "none"}</p>
 <ul class="runs">${logs}</ul>${splats || "<p>no splat</p>"}</section>`;
       }),
     )
     .join("\n");
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>kharness ${esc(run.matrix.name)} ${esc(run.id)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>kharness ${esc(run.input.name)} ${esc(run.id)}</title>
 <style>
 body{font-family:sans-serif;margin:1.5em;color:#212121}
 .scroll{overflow-x:auto}
@@ -86,7 +86,7 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 .legend span{display:inline-block;color:#fff;padding:2px 8px;margin-right:4px}
 </style></head>
 <body>
-<h1>kharness ${esc(run.matrix.name)}</h1>
+<h1>kharness ${esc(run.input.name)}</h1>
 <p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(run.accel?.accel ?? "?")}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
 <p class="legend">${Object.entries(COLORS).map(([k, c]) => `<span style="background:${c}">${k}</span>`).join("")}</p>
 <p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline. &#x2717; marks a result other than the scenario expects. Bars: share of runs with a splat.</p>

@@ -35,5 +35,5 @@ export function junitReport({ run, groups }: ReportModel): string {
     return { xmlSuite, tests: cases.length, failures: count("failure"), errors: count("error") };
   });
   const sum = (k: "tests" | "failures" | "errors") => suites.reduce((n, x) => n + x[k], 0);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kharness ${xml(run.matrix.name)}" tests="${sum("tests")}" failures="${sum("failures")}" errors="${sum("errors")}">\n${suites.map((x) => x.xmlSuite).join("\n")}\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kharness ${xml(run.input.name)}" tests="${sum("tests")}" failures="${sum("failures")}" errors="${sum("errors")}">\n${suites.map((x) => x.xmlSuite).join("\n")}\n</testsuites>\n`;
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { HOST_ARCH } from "../../core/arch.js";
 import { projectRoot } from "../../core/paths.js";
 import type { ReportModel } from "../model.js";
 import { cellSeconds, cellView } from "./common.js";
@@ -27,28 +28,28 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
   const checkouts = new Map<string, Record<string, unknown>>();
   const builds: Record<string, unknown>[] = [];
   for (const [key, b] of Object.entries(run.builds)) {
-    const patchsetHash = createHash("sha256").update(b.patches.map((p) => p.sha256).join("")).digest("hex");
-    const checkoutId = id("checkout", b.kernel, b.sourceHash.slice(0, 16) || "unknown", patchsetHash.slice(0, 16));
+    const built = b.status === "built" ? b : undefined;
+    const patches = built?.patches ?? [];
+    const patchsetHash = createHash("sha256").update(patches.map((p) => p.sha256).join("")).digest("hex");
+    const checkoutId = id("checkout", b.kernel, built?.sourceHash.slice(0, 16) || "unknown", patchsetHash.slice(0, 16));
     checkouts.set(checkoutId, {
       id: checkoutId,
       origin: KCIDB_ORIGIN,
       tree_name: b.kernel,
-      patchset_hash: b.patches.length ? patchsetHash : "",
-      patchset_files: b.patches.map((p) => ({ name: p.name, url: p.path ? `file://${path.join(projectRoot, p.path)}` : p.name })),
+      patchset_hash: patches.length ? patchsetHash : "",
+      patchset_files: patches.map((p) => ({ name: p.name, url: `file://${path.resolve(projectRoot, p.path)}` })),
       start_time: run.startedAt,
     });
     builds.push({
       id: id("build", key),
       origin: KCIDB_ORIGIN,
       checkout_id: checkoutId,
-      architecture: "x86_64",
+      architecture: HOST_ARCH.kcidb,
       compiler: run.host.toolchain ?? "gcc",
-      command: b.command,
-      config_name: b.configSha256 ? `tinyconfig+fragments (${b.configSha256.slice(0, 12)})` : "",
+      ...(built && { command: built.command, config_name: `tinyconfig+fragments (${built.configSha256.slice(0, 12)})`, duration: built.buildMs / 1000 }),
       log_url: b.buildLog,
-      status: b.status === "built" ? "PASS" : "FAIL",
-      duration: b.buildMs / 1000,
-      ...(b.reason && { log_excerpt: b.reason.slice(0, 16384) }),
+      status: built ? "PASS" : "FAIL",
+      ...(b.status === "failed" && { log_excerpt: b.reason.slice(0, 16384) }),
     });
   }
   const tests: Record<string, unknown>[] = [];

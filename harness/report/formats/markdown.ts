@@ -8,7 +8,7 @@ export function markdownReport({ run, groups }: ReportModel): string {
   const failed = run.cells.filter((c) => c.status === "failed");
   const mark = (ok: boolean) => (ok ? "" : " ✗");
   const lines = [
-    `# kharness ${run.matrix.name}: ${run.id}`,
+    `# kharness ${run.input.name}: ${run.id}`,
     "",
     `Status **${run.status}**${run.error ? ` (${run.error})` : ""}; ${run.cells.length} cell(s), ${failed.length} failed; accelerator ${run.accel?.accel ?? "?"}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ""}.`,
     "",

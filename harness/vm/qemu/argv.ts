@@ -1,6 +1,6 @@
 /** The QEMU command line as data: one pure function, printable with --dry-run. */
-
-export type Accel = "kvm" | "tcg";
+import { HOST_ARCH } from "../../core/arch.js";
+import type { Accel } from "../../records/common.js";
 
 export interface QemuSpec {
   accel: Accel;
@@ -24,7 +24,7 @@ export interface QemuSpec {
  * parameters: a bare hung_task_timeout_secs= is not a boot parameter and only reaches init).
  */
 export function kernelCmdline(extra: string[] = []): string {
-  return ["console=ttyS0", "rdinit=/init", "panic=-1", "printk.devkmsg=on", ...extra].join(" ");
+  return [`console=${HOST_ARCH.console}`, "rdinit=/init", "panic=-1", "printk.devkmsg=on", ...extra].join(" ");
 }
 
 export function qemuArgv(spec: QemuSpec): string[] {

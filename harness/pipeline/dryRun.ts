@@ -3,13 +3,13 @@ import path from "node:path";
 import { makeArgs } from "../build/build.js";
 import { shellQuote } from "../core/shell.js";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
-import { qemuCommand } from "../vm/vm.js";
+import type { VmImplementation } from "../vm/types.js";
 
 /**
  * What `run` would do, without doing it: each variant's patch series, the make command
  * and the QEMU command line (with placeholders for paths only known at run time).
  */
-export function describeRun(loaded: LoadedScenario, variants: string[]): string {
+export function describeRun(loaded: LoadedScenario, variants: string[], vm: VmImplementation): string {
   const { scenario, kernel } = loaded;
   const lines = [`scenario ${scenario.name}: kernel ${kernel.name} from ${kernel.source.path}, base ${kernel.base}, fragments ${kernel.fragments.join(", ")}`];
   for (const v of variants) {
@@ -19,16 +19,18 @@ export function describeRun(loaded: LoadedScenario, variants: string[]): string 
   const it = "results/<run-id>/iterations/<variant>-<n>";
   lines.push(
     `\nper iteration (${scenario.iterations} per variant):`,
-    `  ${qemuCommand({
-      accel: "tcg",
+      `  ${vm.command({
+      accel: { accel: "tcg", reason: "dry run", probedAt: "", hostKey: "" },
       cpus: scenario.vm.cpus,
       memoryMiB: scenario.vm.memoryMiB,
       kernel: "<bzImage>",
       initrd: "results/<run-id>/guest/initramfs.cpio",
       disk: `${it}/disk.img`,
       consoleLog: `${it}/console.log`,
-      sshPort: 10022,
-      extraCmdline: scenario.vm.cmdline,
+      cmdline: scenario.vm.cmdline,
+      key: { privateKey: "", publicKey: "" },
+      readyMarker: "",
+      bootTimeoutMs: scenario.vm.bootTimeoutSec * 1000,
     })}`,
     "  (the accelerator is tcg or kvm after the KVM probe; the SSH port is a free one on 127.0.0.1)",
   );

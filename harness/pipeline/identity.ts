@@ -1,7 +1,6 @@
 import os from "node:os";
-import { execa } from "execa";
-import type { HostRecord } from "../report/runRecord.js";
-import { QEMU } from "../vm/vm.js";
+import type { HostRecord } from "../records/common.js";
+import type { VmImplementation } from "../vm/types.js";
 
 /** A results directory name: the prefix and the UTC time, e.g. memcg-hotplug-lockdep-20261126-101134. */
 export function newRunId(prefix: string): string {
@@ -9,13 +8,14 @@ export function newRunId(prefix: string): string {
   return `${prefix}-${stamp}`;
 }
 
-/** The machine a run or matrix ran on, for its record. */
-export async function hostRecord(): Promise<HostRecord> {
+/** The machine a run, matrix or bisection ran on, for its record. */
+export async function hostRecord(vm: VmImplementation): Promise<HostRecord> {
+  const version = await vm.version();
   return {
     hostname: os.hostname(),
     cpus: os.cpus().length,
     memoryMiB: Math.round(os.totalmem() / 2 ** 20),
     node: process.version,
-    qemu: (await execa(QEMU, ["--version"], { reject: false })).stdout.split("\n")[0],
+    ...(version && { qemu: version }),
   };
 }

@@ -4,12 +4,20 @@ import { cacheRoot, projectRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { configureKernel, toolchainVersion, type KernelConfig } from "../config/config.js";
 import { buildKernel, type KernelImage } from "../build/build.js";
-import type { KernelRecord } from "../report/runRecord.js";
+import type { KernelRecord } from "../records/run.js";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
 import { applySeries, prepareSource, readPatches, type AppliedSeries, type SourceTree } from "../source/source.js";
 
+/** A path for records: relative inside the project, absolute outside it (a fix given on the command line). */
+function projectPath(file: string): string {
+  const rel = path.relative(projectRoot, file);
+  return rel.startsWith("..") ? file : rel;
+}
+
 export interface VariantKernel {
   variant: string;
+  /** Where the source came from, for humans. */
+  source: string;
   tree: SourceTree;
   series: AppliedSeries;
   config: KernelConfig;
@@ -29,7 +37,7 @@ export async function prepareVariantKernel(
 ): Promise<VariantKernel> {
   const t0 = Date.now();
   const tree = await prepareSource(loaded.kernel, progress);
-  const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.join(loaded.dir, p)));
+  const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.resolve(loaded.dir, p)));
   // The tree holds one series at a time: a second run on it waits until this build is done.
   return withFileLock(path.join(cacheRoot(), "locks", `${tree.id}.lock`), `source tree ${tree.id}`, progress, async () => {
     const series = await applySeries(tree, patches);
@@ -67,7 +75,8 @@ export async function buildTree(
   );
   const t2 = Date.now();
   const image = await buildKernel(tree, series, config, toolchain, buildLog, progress);
-  return { variant, tree, series, config, image, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
+  const source = kernel.source.path;
+  return { variant, source, tree, series, config, image, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
 }
 
 /** What run.json and matrix.json keep of a built kernel: inputs with hashes, cost, and how to rebuild it. */
@@ -76,7 +85,8 @@ export function kernelRecord(k: VariantKernel, runDir: string, buildLog: string)
     variant: k.variant,
     sourceId: k.tree.id,
     sourceHash: k.tree.sourceHash,
-    patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256, path: path.relative(projectRoot, p.path) })),
+    source: k.source,
+    patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256, path: projectPath(p.path) })),
     patchWarnings: k.series.warnings,
     configSha256: k.config.sha256,
     imageKey: k.image.key,

@@ -2,21 +2,15 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { track } from "../core/children.js";
-import { readJsonIfExists, writeJsonAtomic } from "../core/files.js";
-import { cacheRoot } from "../core/paths.js";
-import type { Progress } from "../core/progress.js";
-import { qemuArgv, type Accel } from "./qemu.js";
-import { QEMU, readConsole } from "./vm.js";
-
-export interface AccelChoice {
-  accel: Accel;
-  cpuModel?: string;
-  /** Why this accelerator: what the probe saw. */
-  reason: string;
-  probedAt: string;
-  hostKey: string;
-}
+import { HOST_ARCH } from "../../core/arch.js";
+import { track } from "../../core/children.js";
+import { writeJsonAtomic } from "../../core/files.js";
+import { cacheRoot } from "../../core/paths.js";
+import type { Progress } from "../../core/progress.js";
+import { AccelChoiceSchema, type Accel, type AccelChoice } from "../../records/common.js";
+import { readRecordIfExists } from "../../records/read.js";
+import { qemuArgv } from "./argv.js";
+import { readConsoleFile } from "./console.js";
 
 const PROBE_MS = 20000;
 
@@ -26,11 +20,11 @@ const PROBE_MS = 20000;
  * cached per host, QEMU version and host kernel.
  */
 export async function chooseAccel(kernel: string, initrd: string, progress: Progress, force?: Accel): Promise<AccelChoice> {
-  const qemuVersion = (await execa(QEMU, ["--version"])).stdout.split("\n")[0]!;
+  const qemuVersion = (await execa(HOST_ARCH.qemu, ["--version"])).stdout.split("\n")[0]!;
   const hostKey = `${os.hostname()} ${os.release()} ${qemuVersion}`;
   if (force) return { accel: force, reason: `forced with --accel ${force}`, probedAt: new Date().toISOString(), hostKey };
   const cacheFile = path.join(cacheRoot(), "accel.json");
-  const cached = await readJsonIfExists<AccelChoice>(cacheFile);
+  const cached = await readRecordIfExists(AccelChoiceSchema, cacheFile, "KVM probe cache entry");
   if (cached && cached.hostKey === hostKey) return cached;
 
   let choice: AccelChoice;
@@ -72,11 +66,11 @@ async function probeBoot(kernel: string, initrd: string, cpuModel: string | unde
     consoleLog,
   });
   const started = Date.now();
-  const proc = track(execa(QEMU, argv, { reject: false, all: true, stdin: "ignore" }));
+  const proc = track(execa(HOST_ARCH.qemu, argv, { reject: false, all: true, stdin: "ignore" }));
   try {
     while (Date.now() - started < PROBE_MS) {
       await new Promise((r) => setTimeout(r, 250));
-      if ((await readConsole(consoleLog)).includes("Linux version")) return { ok: true, ms: Date.now() - started };
+      if ((await readConsoleFile(consoleLog)).includes("Linux version")) return { ok: true, ms: Date.now() - started };
       if (proc.exitCode !== null) {
         const r = await proc;
         return { ok: false, why: `qemu exited ${r.exitCode}: ${(r.all ?? "").split("\n")[0]}` };

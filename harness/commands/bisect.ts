@@ -1,54 +1,23 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { BuildFailure } from "../build/build.js";
 import { UserError } from "../core/errors.js";
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../core/files.js";
-import { sha256File } from "../core/hash.js";
+import { writeFileAtomic, writeJsonAtomic } from "../core/files.js";
 import { runRecorded } from "../core/interrupt.js";
 import { withFileLock } from "../core/lock.js";
 import { cacheRoot, resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
-import { iterationSignatures } from "../report/runRecord.js";
-import { prepareGuest, type Guest } from "../run/guest.js";
-import { newRunId } from "../run/identity.js";
-import { runIteration } from "../run/iteration.js";
-import { buildTree, NO_PATCHES } from "../run/kernel.js";
+import { checkBadRevision, newBisectState, rateOf, runBisection, type BisectEnv } from "../bisect/bisect.js";
+import { commitCount, isAncestor, resolveUserRevisions } from "../bisect/git.js";
+import { bisectMarkdown, bisectSummary } from "../bisect/report.js";
+import { BisectRepo } from "../bisect/repo.js";
+import { bisectEnv } from "../pipeline/bisectEnv.js";
+import { newRunId } from "../pipeline/identity.js";
+import { BISECT_SCHEMA, BisectFileSchema, type BisectFile, type BisectOptions } from "../records/bisect.js";
+import { readRecord } from "../records/read.js";
 import { loadScenario, type LoadedScenario } from "../scenario/load.js";
-import type { SourceTree } from "../source/source.js";
-import { booted, toRunRecord } from "../verdict/verdict.js";
-import type { Accel } from "../vm/qemu.js";
-import { checkBadRevision, newBisectState, rateOf, runBisection, type BisectEnv, type BisectState } from "./bisect.js";
-import { bisectMarkdown, bisectSummary } from "./report.js";
-import type { BisectDirection } from "./decide.js";
-import { commitCount, isAncestor, resolveUserRevisions } from "./git.js";
-import { BisectRepo } from "./repo.js";
+import { vmImplementation } from "../vm/registry.js";
 
-export interface BisectOptions {
-  scenario: string;
-  tree: string;
-  good: string;
-  bad: string;
-  direction: BisectDirection;
-  signature?: string;
-  confidence: number;
-  maxRuns: number;
-  accel?: Accel;
-}
-
-/** results/<id>/bisect.json: the inputs, the state of the bisection, its cost and timings. */
-export interface BisectRecordFile {
-  schema: "kharness.bisect/1";
-  id: string;
-  status: "running" | "completed" | "interrupted" | "failed";
-  error?: string;
-  startedAt: string;
-  finishedAt?: string;
-  options: BisectOptions;
-  /** Commits in the bisected range (old..new), for the log2 bound. */
-  rangeCommits: number;
-  state: BisectState;
-  timings: { buildMs: number; bootMs: number; workloadMs: number; totalMs: number };
-}
+export type { BisectOptions };
 
 /** Everything that can be wrong with the input is found here, before any build. */
 async function validate(opts: BisectOptions): Promise<{ good: string; bad: string; loaded: LoadedScenario }> {
@@ -71,14 +40,13 @@ async function validate(opts: BisectOptions): Promise<{ good: string; bad: strin
  * `kharness bisect`: a new bisection from options, or (with `resumeId`) the continuation of
  * an interrupted one from its bisect.json and git bisect log.
  */
-export async function runBisect(input: { options?: BisectOptions; resumeId?: string }, progress: Progress): Promise<{ record: BisectRecordFile; dir: string; exitCode: number }> {
-  let record: BisectRecordFile;
+export async function bisectCommand(input: { options?: BisectOptions; resumeId?: string }, progress: Progress): Promise<{ record: BisectFile; dir: string; exitCode: number }> {
+  let record: BisectFile;
   let dir: string;
   let loaded: LoadedScenario;
   if (input.resumeId) {
     dir = path.join(resultsRoot(), input.resumeId);
-    const prior = await readJsonIfExists<BisectRecordFile>(path.join(dir, "bisect.json"));
-    if (!prior || prior.schema !== "kharness.bisect/1") throw new UserError(`no bisection ${input.resumeId} (no ${path.join(dir, "bisect.json")})`, `list them with: ls ${resultsRoot()} | grep ^bisect-`);
+    const prior = await readRecord(BisectFileSchema, path.join(dir, "bisect.json"), "bisection record");
     if (prior.status === "completed") throw new UserError(`bisection ${input.resumeId} already completed`, `see ${path.join(dir, "bisect.md")}`);
     record = { ...prior, status: "running" };
     delete record.error;
@@ -91,7 +59,7 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
     const id = newRunId(`bisect-${path.basename(opts.scenario)}`);
     dir = path.join(resultsRoot(), id);
     const state = newBisectState({ direction: opts.direction, good, bad, ...(opts.signature && { signature: opts.signature }), confidence: opts.confidence, checkRuns: 0, maxRuns: opts.maxRuns });
-    record = { schema: "kharness.bisect/1", id, status: "running", startedAt: new Date().toISOString(), options: opts, rangeCommits: 0, state, timings: { buildMs: 0, bootMs: 0, workloadMs: 0, totalMs: 0 } };
+    record = { schema: BISECT_SCHEMA, id, status: "running", startedAt: new Date().toISOString(), options: opts, rangeCommits: 0, state, timings: { buildMs: 0, bootMs: 0, workloadMs: 0, totalMs: 0 } };
   }
   await fs.mkdir(dir, { recursive: true });
   record.state.settings.checkRuns = loaded.scenario.iterations;
@@ -103,30 +71,7 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
   record.rangeCommits = await commitCount(repo.gitDir, s.direction === "cause" ? `${s.good}..${s.bad}` : `${s.bad}..${s.good}`);
   progress.info(`bisection ${record.id}: ${s.direction} of ${record.options.scenario} over ${record.rangeCommits} commit(s) of ${record.options.tree}; results in ${dir}`);
 
-  const tree = (content: string, hash: string): SourceTree => ({ id: `bisect-${path.basename(path.dirname(repo.workTree))}`, dir: repo.workTree, content, sourceHash: hash });
-  let guest: Guest | undefined;
-  const env: BisectEnv = {
-    async build(commit, label) {
-      const started = Date.now();
-      try {
-        const k = await buildTree(loaded, label, tree(`git:${commit.tree}`, commit.hash), NO_PATCHES, path.join(dir, "builds", `${label}.log`), progress);
-        record.timings.buildMs += Date.now() - started;
-        return { ok: true, imageHash: await sha256File(k.image.bzImage), bzImage: k.image.bzImage, cached: k.image.cached, buildMs: k.image.durationMs };
-      } catch (err) {
-        if (!(err instanceof BuildFailure)) throw err;
-        return { ok: false, reason: err.message.split("\n")[0]!, buildMs: Date.now() - started };
-      }
-    },
-    async test(build, label, n) {
-      guest ??= await prepareGuest(dir, build.bzImage, progress, record.options.accel);
-      const out = await runIteration({ scenario: loaded.scenario, variant: label, iteration: n, bzImage: build.bzImage, initrd: guest.initrd, accel: guest.accel, key: guest.key, runDir: dir }, progress);
-      const r = out.record;
-      record.timings.bootMs += r.bootMs;
-      record.timings.workloadMs += r.workloadMs;
-      const judged = toRunRecord(r);
-      return { ...judged, booted: booted(judged), bootMs: r.bootMs, workloadMs: r.workloadMs, found: iterationSignatures(r.status, out.groups) };
-    },
-  };
+  const env: BisectEnv = bisectEnv({ loaded, repo, dir, record, vm: vmImplementation("qemu") }, progress);
 
   // One bisection at a time per clone: git bisect's state and the work tree are shared.
   await withFileLock(path.join(cacheRoot(), "locks", `bisect-${path.basename(path.dirname(repo.workTree))}.lock`), `the bisection clone of ${record.options.tree}`, progress, () =>
@@ -136,7 +81,7 @@ export async function runBisect(input: { options?: BisectOptions; resumeId?: str
   return { record, dir, exitCode: record.state.result?.kind === "culprit" ? 0 : 1 };
 }
 
-async function bisectIn(record: BisectRecordFile, repo: BisectRepo, env: BisectEnv, save: () => Promise<void>, progress: Progress, dir: string): Promise<void> {
+async function bisectIn(record: BisectFile, repo: BisectRepo, env: BisectEnv, save: () => Promise<void>, progress: Progress, dir: string): Promise<void> {
   const s = record.state.settings;
   const file = path.join(dir, "bisect.json");
   const started = Date.now();

@@ -1,11 +1,12 @@
 import { promises as fs, statfsSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { InfraError } from "./core/errors.js";
-import { readJsonIfExists } from "./core/files.js";
-import { cacheRoot, projectRoot } from "./core/paths.js";
-import { loadKernelRecipe } from "./scenario/load.js";
-import type { AccelChoice } from "./vm/accel.js";
+import { InfraError } from "../core/errors.js";
+import { cacheRoot, projectRoot } from "../core/paths.js";
+import { loadKernelRecipe } from "../scenario/load.js";
+import { AccelChoiceSchema } from "../records/common.js";
+import { readRecordIfExists } from "../records/read.js";
+import { HOST_ARCH } from "../core/arch.js";
 
 /** A host requirement, as data: what to check, and which Debian package provides it. */
 export interface Requirement {
@@ -23,7 +24,7 @@ const file = (p: string) => async () => (await fs.access(p).then(() => true, () 
 const MIN_FREE_GIB = 15;
 
 export const REQUIREMENTS: Requirement[] = [
-  { name: "qemu-system-x86_64", package: "qemu-system-x86", check: onPath("qemu-system-x86_64") },
+  { name: HOST_ARCH.qemu, package: HOST_ARCH.qemuPackage, check: onPath(HOST_ARCH.qemu) },
   { name: "gcc", package: "gcc", check: onPath("gcc") },
   { name: "make", package: "make", check: onPath("make") },
   { name: "flex", package: "flex", check: onPath("flex") },
@@ -54,7 +55,7 @@ export const REQUIREMENTS: Requirement[] = [
       return usable || "no usable /dev/kvm: guests run under TCG (slower, still correct)";
     },
     note: async () => {
-      const probe = await readJsonIfExists<AccelChoice>(path.join(cacheRoot(), "accel.json"));
+      const probe = await readRecordIfExists(AccelChoiceSchema, path.join(cacheRoot(), "accel.json"), "KVM probe cache entry");
       return probe && `last probe chose ${probe.accel}: ${probe.reason}`;
     },
   },
@@ -115,4 +116,20 @@ export async function installMissing(packages: string[]): Promise<void> {
     const r = await execa("apt-get", args, { env, stdio: "inherit", reject: false });
     if (r.exitCode !== 0) throw new InfraError(`apt-get ${args[0]} failed (exit ${r.exitCode})`, `run as root: ${aptInstallLine(packages)}`);
   }
+}
+
+/** `kharness doctor [--install]`: every requirement, what is missing, and how to install it; exit 1 when something is. */
+export async function doctorCommand(opts: { install?: boolean }): Promise<number> {
+  let report = await runDoctor();
+  for (const l of report.lines) console.log(l);
+  if (report.missingPackages.length > 0 && opts.install) {
+    await installMissing(report.missingPackages);
+    report = await runDoctor();
+  }
+  if (report.missingPackages.length > 0) {
+    console.log(`\nto install what is missing, as root:\n  apt-get update && ${aptInstallLine(report.missingPackages)}`);
+    return 1;
+  }
+  console.log("\nall requirements met");
+  return 0;
 }

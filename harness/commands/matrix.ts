@@ -1,0 +1,85 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { UserError } from "../core/errors.js";
+import { sha256 } from "../core/hash.js";
+import { resultsRoot } from "../core/paths.js";
+import type { Progress } from "../core/progress.js";
+import { buildKey, expandCells, newCell, shardCells, type Shard } from "../matrix/expand.js";
+import { chooseJobs } from "../matrix/jobs.js";
+import { loadMatrix, type LoadedMatrix } from "../matrix/load.js";
+import { executeCells } from "../pipeline/execute.js";
+import { hostRecord, newRunId } from "../pipeline/identity.js";
+import { expectOf, inputOf, newRunFile } from "../pipeline/plan.js";
+import type { Accel } from "../records/common.js";
+import { readRecord } from "../records/read.js";
+import { RUN_FILE_NAME, RunFileSchema, type CellRecord, type RunFile } from "../records/run.js";
+import { runExitCode } from "../verdict/groups.js";
+import { vmImplementation } from "../vm/registry.js";
+import type { VmImplementation } from "../vm/types.js";
+
+export interface MatrixOptions {
+  file: string;
+  jobs?: number;
+  shard?: Shard;
+  /** Finish the missing cells of this earlier run. */
+  resume?: string;
+  accel?: Accel;
+  runId?: string;
+  vm?: string;
+}
+
+/** The cells of a resumed run: those that finished keep their record; the rest (pending, or new in the matrix) start over. */
+export function resumeCells(fresh: CellRecord[], prior: CellRecord[]): CellRecord[] {
+  const kept = new Map(prior.filter((c) => c.status !== "pending").map((c) => [c.id, c]));
+  return fresh.map((c) => kept.get(c.id) ?? c);
+}
+
+/** Every cell of the matrix (or of one shard), pending. */
+function matrixCells(m: LoadedMatrix, shard?: Shard): { cells: CellRecord[]; total: number } {
+  const scenarios = m.matrix.scenarios.map((name) => {
+    const s = m.loaded.get(`${name}/${m.matrix.kernels[0]}`)!.scenario;
+    return { name, baseline: s.baseline, variants: Object.keys(s.variants) };
+  });
+  const keys = expandCells({ scenarios, kernels: m.matrix.kernels, ...(m.matrix.variants && { variants: m.matrix.variants }), cpus: m.matrix.cpus, hotplug: m.matrix.hotplug.map((h) => h === "on") });
+  const cells = (shard ? shardCells(keys, shard) : keys).map((k) => {
+    const loaded = m.loaded.get(`${k.scenario}/${k.kernel}`)!;
+    return newCell(k, loaded.scenario.baseline, m.matrix.iterations ?? loaded.scenario.iterations, buildKey(k));
+  });
+  return { cells, total: keys.length };
+}
+
+async function resumedRun(m: LoadedMatrix, id: string, cells: CellRecord[], progress: Progress): Promise<RunFile> {
+  const prior = await readRecord(RunFileSchema, path.join(resultsRoot(), id, RUN_FILE_NAME.matrix), "matrix run record");
+  if (prior.kind !== "matrix") throw new UserError(`run ${id} is not a matrix run`, `list matrix runs with: ls ${resultsRoot()}`);
+  if (prior.input.sha256 !== sha256(m.text)) progress.info(`warning: ${m.file} changed since run ${id}; cells are matched by id`);
+  const { error: _error, finishedAt: _finished, ...rest } = prior;
+  return { ...rest, status: "running", cells: resumeCells(cells, prior.cells) };
+}
+
+async function newMatrixRun(m: LoadedMatrix, opts: MatrixOptions, cells: CellRecord[], vm: VmImplementation): Promise<RunFile> {
+  const id = opts.runId ?? `${newRunId(`matrix-${m.matrix.name}`)}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ""}`;
+  const expect = Object.fromEntries([...m.loaded.entries()].map(([key, loaded]) => [key, expectOf(loaded)]));
+  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect });
+  return { ...run, ...(opts.shard && { shard: opts.shard }) };
+}
+
+/**
+ * `kharness matrix`: expand the matrix into cells and hand them to the one cell runner.
+ * A failing cell is recorded with its reason and the run goes on.
+ */
+export async function matrixCommand(opts: MatrixOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
+  const m = await loadMatrix(opts.file);
+  const vm = vmImplementation(opts.vm ?? "qemu");
+  const { cells, total } = matrixCells(m, opts.shard);
+  const run = opts.resume ? await resumedRun(m, opts.resume, cells, progress) : await newMatrixRun(m, opts, cells, vm);
+  const dir = path.join(resultsRoot(), run.id);
+  await fs.mkdir(dir, { recursive: true });
+  const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(`${c.scenario}/${c.kernel}`)!.scenario.vm.memoryMiB));
+  run.jobs = opts.jobs ? { count: opts.jobs, reason: `--jobs ${opts.jobs}` } : chooseJobs(os.cpus().length, Math.round(os.freemem() / 2 ** 20), vmMiB);
+  const todo = run.cells.filter((c) => c.status === "pending").length;
+  progress.info(`matrix ${run.id}: ${run.cells.length} cell(s)${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count} of ${total})` : ""}, ${todo} to run; ${run.jobs.reason}; results in ${dir}`);
+  const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness matrix ${m.file} --resume ${run.id}`;
+  await executeCells({ run, dir, scenarios: m.loaded, jobs: run.jobs.count, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
+  return { run, dir, exitCode: runExitCode(run) };
+}

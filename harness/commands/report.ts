@@ -1,0 +1,25 @@
+import path from "node:path";
+import { resultsRoot } from "../core/paths.js";
+import { mergeDirs } from "../matrix/merge.js";
+import { readRunDir, reportModel } from "../report/model.js";
+import { renderReport, REPORT_FORMATS, writeReports, type ReportFormat } from "../report/write.js";
+import { runExitCode } from "../verdict/groups.js";
+
+/** `kharness report`: render a recorded run again, to files or to stdout. */
+export async function reportCommand(dir: string, o: { format?: ReportFormat; stdout?: boolean }): Promise<void> {
+  const run = await readRunDir(dir);
+  if (o.stdout) {
+    process.stdout.write(renderReport(reportModel(run), o.format ?? "md"));
+    return;
+  }
+  for (const f of await writeReports(dir, run, o.format ? [o.format] : REPORT_FORMATS)) console.log(f);
+}
+
+/** `kharness merge`: shards into one run with its reports; the exit code judges the merged run. */
+export async function mergeCommand(dirs: string[], o: { out?: string }): Promise<number> {
+  const out = path.resolve(o.out ?? path.join(resultsRoot(), `${path.basename(dirs[0]!).replace(/-shard\d+of\d+$/, "")}-merged`));
+  const merged = await mergeDirs(dirs, out);
+  const files = await writeReports(out, merged);
+  console.log(`merged ${dirs.length} shard(s), ${merged.cells.length} cell(s) into ${out}\n${files.join("\n")}`);
+  return runExitCode(merged);
+}

@@ -1,0 +1,122 @@
+import path from "node:path";
+import { BuildFailure } from "../build/build.js";
+import type { Progress } from "../core/progress.js";
+import { HANG_RECORD, signatureRecord } from "./signatures.js";
+import type { Accel } from "../records/common.js";
+import type { CellRecord, RunFile } from "../records/run.js";
+import type { LoadedScenario } from "../scenario/load.js";
+import { booted } from "../verdict/verdict.js";
+import type { VmImplementation } from "../vm/types.js";
+import { prepareGuest, type Guest } from "./guest.js";
+import { runIteration, type IterationOutcome } from "./iteration.js";
+import { kernelRecord, prepareVariantKernel } from "./kernel.js";
+import { cellScenario } from "./plan.js";
+
+/** What the one cell runner needs: the record it fills, the scenarios its cells name, and how to run guests. */
+export interface CellRun {
+  run: RunFile;
+  dir: string;
+  /** Each scenario loaded for each kernel: `${scenario}/${kernel}`. */
+  scenarios: Map<string, LoadedScenario>;
+  jobs: number;
+  vm: VmImplementation;
+  accel?: Accel;
+  /** Write the record; called after every build and every run. */
+  save: () => Promise<void>;
+}
+
+const addTime = (run: RunFile, stage: string, ms: number) => (run.timings[stage] = (run.timings[stage] ?? 0) + ms);
+const pending = (run: RunFile) => run.cells.filter((c) => c.status === "pending");
+const loadedFor = (ctx: CellRun, c: Pick<CellRecord, "scenario" | "kernel">) => ctx.scenarios.get(`${c.scenario}/${c.kernel}`)!;
+
+/**
+ * THE place the stages meet, for `run` and `matrix` alike: build every pending cell's
+ * kernel (one build at a time: the cache makes a shared kernel one build), prepare one
+ * guest, then run the cells' iterations on up to `jobs` VMs, interleaved across cells.
+ */
+export async function runCells(ctx: CellRun, progress: Progress): Promise<void> {
+  const images = await buildCells(ctx, progress);
+  const first = images.values().next().value;
+  if (!first) return;
+  const guest = await prepareGuest(ctx.dir, first, ctx.vm, progress, ctx.accel);
+  ctx.run.accel = guest.accel;
+  await runPool(ctx, images, guest, progress);
+}
+
+/** source -> config -> build for each kernel the pending cells need; a kernel that fails to compile fails its cells. */
+async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string, string>> {
+  const { run, dir } = ctx;
+  const images = new Map<string, string>();
+  for (const key of [...new Set(pending(run).map((c) => c.build))]) {
+    const cell = pending(run).find((c) => c.build === key)!;
+    const buildLog = path.join(dir, "builds", `${key.replaceAll("/", "-")}.log`);
+    try {
+      const k = await prepareVariantKernel(loadedFor(ctx, cell), cell.variant, buildLog, progress);
+      images.set(key, k.image.bzImage);
+      run.host.toolchain = k.toolchain;
+      run.builds[key] = { ...kernelRecord(k, dir, buildLog), scenario: cell.scenario, kernel: cell.kernel, status: "built" };
+      addTime(run, "build", k.timings.buildMs);
+      progress.info(`${key}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
+    } catch (err) {
+      if (!(err instanceof BuildFailure)) throw err;
+      const reason = `build failed: ${err.message.split("\n")[0]}`;
+      run.builds[key] = { status: "failed", scenario: cell.scenario, kernel: cell.kernel, variant: cell.variant, reason, buildLog: path.relative(dir, buildLog) };
+      for (const c of pending(run).filter((x) => x.build === key)) Object.assign(c, { status: "failed", reason });
+      progress.info(`${key}: ${reason}; its cells are recorded as failed (${path.relative(process.cwd(), buildLog)})`);
+    }
+    await ctx.save();
+  }
+  return images;
+}
+
+/** The directory name of a cell's iterations: the variant for a run, the whole cell for a matrix. */
+export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
+  return kind === "run" ? c.variant : `${c.kernel}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
+}
+
+/** Every pending iteration, round-robin across cells so slow drift on the host spreads over all of them. */
+export function interleavedTasks(cells: CellRecord[]): { cell: CellRecord; iteration: number }[] {
+  const tasks: { cell: CellRecord; iteration: number }[] = [];
+  const most = Math.max(0, ...cells.map((c) => c.iterations));
+  for (let it = 1; it <= most; it++) for (const cell of cells) if (it > cell.runs.length && it <= cell.iterations) tasks.push({ cell, iteration: it });
+  return tasks;
+}
+
+/** The pending cells' iterations on up to `jobs` VMs at once; `images` maps each cell's build key to its kernel. */
+export async function runPool(ctx: CellRun, images: Map<string, string>, guest: Guest, progress: Progress): Promise<void> {
+  const tasks = interleavedTasks(pending(ctx.run));
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const { cell, iteration } = tasks[next++]!;
+      const loaded = loadedFor(ctx, cell);
+      const out = await runIteration(
+        { scenario: cellScenario(loaded.scenario, cell), label: iterationLabel(ctx.run.kind, cell), iteration, bzImage: images.get(cell.build)!, guest, runDir: ctx.dir, vm: ctx.vm },
+        progress,
+      );
+      recordIteration(ctx.run, cell, out);
+      progress.info(`[${++done}/${tasks.length}] ${cell.id} #${iteration}: ${out.record.status}, ${out.groups.length} unique splat(s)`);
+      await ctx.save();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ctx.jobs, tasks.length) }, worker));
+}
+
+/** Keep one iteration's record, its signatures and its time; close the cell when its runs are in. */
+export function recordIteration(run: RunFile, cell: CellRecord, out: IterationOutcome): void {
+  cell.runs.push(out.record);
+  for (const g of out.groups) run.signatures[g.signature] ??= signatureRecord(g);
+  if (out.record.status === "hang") run.signatures[HANG_RECORD.signature] ??= HANG_RECORD;
+  addTime(run, "boot", out.record.bootMs);
+  addTime(run, "workload", out.record.workloadMs);
+  addTime(run, "collect", out.record.collectMs);
+  if (cell.runs.length >= cell.iterations) finishCell(cell);
+}
+
+/** A cell is done when its iterations ran; failed when none of them booted and ran the workload. */
+function finishCell(cell: CellRecord): void {
+  const problems = cell.runs.filter((r) => r.status !== "completed").map((r) => `#${r.iteration} ${r.status}${r.reason ? `: ${r.reason}` : ""}`);
+  cell.status = cell.runs.some(booted) ? "done" : "failed";
+  if (problems.length) cell.reason = problems.join("; ");
+}

@@ -1,0 +1,111 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { collectEvidence } from "../collect/collect.js";
+import type { Progress } from "../core/progress.js";
+import { splatsOfRun, type SplatGroup } from "../parse/runSplats.js";
+import type { RunStatus } from "../records/common.js";
+import type { IterationRecord } from "../records/run.js";
+import type { Scenario } from "../scenario/schema.js";
+import type { BootResult, VmImplementation, VmInstance, VmSpec } from "../vm/types.js";
+import { runWorkload } from "../workload/workload.js";
+import type { Guest } from "./guest.js";
+
+export interface IterationInputs {
+  /** The scenario as this cell runs it (its vCPUs, its workload). */
+  scenario: Scenario;
+  /** The directory name of this kernel's iterations, e.g. a variant or a cell label. */
+  label: string;
+  iteration: number;
+  bzImage: string;
+  guest: Guest;
+  runDir: string;
+  vm: VmImplementation;
+}
+
+export interface IterationOutcome {
+  record: IterationRecord;
+  groups: SplatGroup[];
+}
+
+/** Boots whose host failed are tried again this many times before the run is recorded as infra. */
+export const INFRA_RETRIES = 2;
+
+/** One fresh boot: boot -> workload -> collect -> parse. Every ending is a value, not a throw. */
+export async function runIteration(inp: IterationInputs, progress: Progress): Promise<IterationOutcome> {
+  const rel = path.join("iterations", `${inp.label}-${inp.iteration}`);
+  const dir = path.join(inp.runDir, rel);
+  await fs.mkdir(dir, { recursive: true });
+  const spec: VmSpec = {
+    accel: inp.guest.accel,
+    cpus: inp.scenario.vm.cpus,
+    memoryMiB: inp.scenario.vm.memoryMiB,
+    kernel: inp.bzImage,
+    initrd: inp.guest.initrd,
+    disk: path.join(dir, "disk.img"),
+    consoleLog: path.join(dir, "console.log"),
+    cmdline: inp.scenario.vm.cmdline,
+    key: inp.guest.key,
+    readyMarker: inp.guest.readyMarker,
+    bootTimeoutMs: inp.scenario.vm.bootTimeoutSec * 1000,
+  };
+  const base = { iteration: inp.iteration, bootMs: 0, workloadMs: 0, collectMs: 0, console: path.join(rel, "console.log"), vmCommand: inp.vm.command(spec), splats: [] };
+  const label = `${inp.label} #${inp.iteration}`;
+  try {
+    const boot = await bootWithRetries(inp, spec, label, progress);
+    if (!boot.ok) {
+      progress.done(`${boot.cause === "infra" ? "infra failure" : "boot failure"}: ${boot.reason}`);
+      const status: RunStatus = boot.cause === "infra" ? "infra" : "boot-failure";
+      return finish({ ...base, vmCommand: boot.command, status, reason: boot.reason, bootMs: boot.bootMs }, splatsOfRun(boot.console));
+    }
+    progress.done("guest reachable over SSH");
+    try {
+      return await workAndCollect(inp, boot.vm, { ...base, vmCommand: boot.vm.command, status: "completed", bootMs: boot.bootMs }, dir, progress);
+    } finally {
+      boot.vm.kill();
+    }
+  } finally {
+    await fs.rm(spec.disk!, { force: true });
+  }
+}
+
+/** Boot on a fresh empty disk; a host failure is retried, a kernel failure is the answer. */
+async function bootWithRetries(inp: IterationInputs, spec: VmSpec, label: string, progress: Progress): Promise<BootResult> {
+  let boot: BootResult | undefined;
+  for (let attempt = 0; attempt <= INFRA_RETRIES; attempt++) {
+    await fs.writeFile(spec.disk!, "");
+    await fs.truncate(spec.disk!, inp.scenario.vm.diskMiB * 1024 * 1024);
+    progress.stage(`boot ${label} (${spec.accel.accel}, ${spec.cpus} vCPUs)${attempt ? `, retry ${attempt} after: ${(boot as { reason: string }).reason}` : ""}`);
+    boot = await inp.vm.boot(spec);
+    if (boot.ok || boot.cause === "kernel") return boot;
+  }
+  return boot!;
+}
+
+/** The workload on a booted guest, then the evidence: dmesg, the console, the splats. */
+async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: IterationRecord, dir: string, progress: Progress): Promise<IterationOutcome> {
+  progress.stage(`workload ${inp.label} #${inp.iteration}`);
+  const ticker = setInterval(() => progress.detail("workload running"), 5000);
+  const work = await runWorkload(vm.shell, inp.scenario.workload).finally(() => clearInterval(ticker));
+  record.workloadMs = work.durationMs;
+  // A dropped connection means the guest died (crash: its reports are on the console) or
+  // stopped answering while the VM still runs (a wedged kernel: a hang).
+  const status: RunStatus = work.status === "lost" ? ((await vm.waitExit(5000)) ? "crash" : "hang") : work.status;
+  await fs.writeFile(path.join(dir, "workload.txt"), work.output);
+  const t = Date.now();
+  const evidence = await collectEvidence(vm.shell, status === "hang");
+  record.collectMs = Date.now() - t;
+  if (evidence.dmesg !== undefined) {
+    await fs.writeFile(path.join(dir, "dmesg.txt"), evidence.dmesg);
+    record.dmesg = path.join(path.dirname(record.console), "dmesg.txt");
+  }
+  await vm.stop();
+  const groups = splatsOfRun(await vm.console(), evidence.dmesg);
+  const notes = [...(work.status === "completed" ? [] : [work.reason]), ...evidence.notes];
+  progress.done(`${status}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
+  return finish({ ...record, status, ...(notes.length && { reason: notes.join("; ") }) }, groups);
+}
+
+function finish(record: IterationRecord, groups: SplatGroup[]): IterationOutcome {
+  record.splats = groups.map((g) => ({ signature: g.signature, count: g.count }));
+  return { record, groups };
+}

@@ -1,0 +1,43 @@
+import path from "node:path";
+import { sha256 } from "../core/hash.js";
+import { buildKey, newCell, type CellKey } from "../matrix/expand.js";
+import { RUN_SCHEMA, type CellRecord, type RunFile } from "../records/run.js";
+import { expectFor, type LoadedScenario } from "../scenario/load.js";
+import type { Scenario } from "../scenario/schema.js";
+import type { HostRecord } from "../records/common.js";
+
+/** The scenario as one cell runs it: its guest's vCPUs, and hotplug stress on or off. */
+export function cellScenario(base: Scenario, cell: Pick<CellRecord, "cpus" | "hotplug">): Scenario {
+  const workload = base.workload.kind === "memcg-writeback-hotplug" && !cell.hotplug ? { ...base.workload, hotplugRounds: 0 } : base.workload;
+  return { ...base, vm: { ...base.vm, cpus: cell.cpus }, workload };
+}
+
+/** Whether the scenario as written stresses CPU hotplug. */
+export function scenarioHotplug(s: Scenario): boolean {
+  return s.workload.kind === "memcg-writeback-hotplug" && s.workload.hotplugRounds > 0;
+}
+
+/** Expected verdicts of one scenario on one kernel: each fix's, and REPRODUCES / CLEAN for the baseline. */
+export function expectOf(loaded: LoadedScenario): Record<string, string> {
+  const { scenario } = loaded;
+  return { ...expectFor(scenario, loaded.kernel.name), [scenario.baseline]: scenario.baselineExpect };
+}
+
+/** A fresh record for the one cell runner: no builds, no runs, every cell pending. */
+export function newRunFile(f: { kind: RunFile["kind"]; id: string; input: RunFile["input"]; host: HostRecord; cells: CellRecord[]; expect: RunFile["expect"] }): RunFile {
+  return { schema: RUN_SCHEMA, ...f, status: "running", startedAt: new Date().toISOString(), builds: {}, signatures: {}, timings: {} };
+}
+
+/** `kharness run`: one group, the scenario's variants on its kernel and guest shape. */
+export function runCellsOf(loaded: LoadedScenario, variants: string[], iterations: number): CellRecord[] {
+  const { scenario } = loaded;
+  return variants.map((variant) => {
+    const key: CellKey = { scenario: scenario.name, kernel: loaded.kernel.name, variant, cpus: scenario.vm.cpus, hotplug: scenarioHotplug(scenario) };
+    return newCell(key, scenario.baseline, iterations, buildKey(key));
+  });
+}
+
+/** The run's input file and its hash, from the text that was loaded (not re-read). */
+export function inputOf(name: string, file: string, text: string): RunFile["input"] {
+  return { name, file: path.relative(process.cwd(), file), sha256: sha256(text) };
+}

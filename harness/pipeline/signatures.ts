@@ -1,0 +1,27 @@
+import type { SplatGroup } from "../parse/runSplats.js";
+import type { SignatureRecord } from "../records/run.js";
+import { HANG_SIGNATURE } from "../verdict/verdict.js";
+
+/** What a deduplicated report stands for in the record: its first report, as an excerpt. */
+export function signatureRecord(g: SplatGroup): SignatureRecord {
+  return {
+    signature: g.signature,
+    kind: g.first.kind,
+    title: g.first.title,
+    callPath: g.first.callPath,
+    frames: g.first.frames,
+    corrupted: g.first.corrupted,
+    excerpt: g.first.lines.slice(0, 60),
+  };
+}
+
+/** A hang is a signature of its own: it has no report to name it. */
+export const HANG_RECORD: SignatureRecord = {
+  signature: HANG_SIGNATURE,
+  kind: "hang",
+  title: "workload hang (timed out, or the guest stopped answering)",
+  callPath: [],
+  frames: [],
+  corrupted: false,
+  excerpt: [],
+};

@@ -1,0 +1,36 @@
+import { z } from "zod";
+
+/**
+ * completed: the workload finished; crash: the guest died during it; hang: it stopped
+ * progressing; boot-failure: the kernel never reached the guest; error: the workload failed
+ * or the kernel was not built; infra: the host failed (QEMU, a port, SSH), never evidence.
+ */
+export const RunStatusSchema = z.enum(["completed", "crash", "hang", "boot-failure", "error", "infra"]);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN"]);
+export type VerdictName = z.infer<typeof VerdictNameSchema>;
+
+/** How every results record (run, matrix, bisection) ended. */
+export const OutcomeStatusSchema = z.enum(["running", "completed", "interrupted", "failed"]);
+
+export const HostRecordSchema = z.object({
+  hostname: z.string(),
+  cpus: z.number(),
+  memoryMiB: z.number(),
+  node: z.string(),
+  qemu: z.string().optional(),
+  toolchain: z.string().optional(),
+});
+export type HostRecord = z.infer<typeof HostRecordSchema>;
+
+/** The accelerator a run used and why (also the per-host cache entry of the KVM probe). */
+export const AccelChoiceSchema = z.object({
+  accel: z.enum(["kvm", "tcg"]),
+  cpuModel: z.string().optional(),
+  reason: z.string(),
+  probedAt: z.string(),
+  hostKey: z.string(),
+});
+export type AccelChoice = z.infer<typeof AccelChoiceSchema>;
+export type Accel = AccelChoice["accel"];

@@ -1,0 +1,120 @@
+import { z } from "zod";
+import { AccelChoiceSchema, HostRecordSchema, OutcomeStatusSchema, RunStatusSchema } from "./common.js";
+
+/**
+ * results/<id>/run.json (kharness run) and matrix.json (kharness matrix): one shape. A run
+ * is a matrix of one group; every report reads this record alone. Paths are relative to
+ * the results directory.
+ */
+export const RUN_SCHEMA = "kharness.run/2";
+
+/** What one deduplicated report stands for, for humans and reports. */
+export const SignatureRecordSchema = z.object({
+  signature: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  callPath: z.array(z.string()),
+  frames: z.array(z.string()),
+  corrupted: z.boolean(),
+  /** The first report's lines, as an excerpt. */
+  excerpt: z.array(z.string()),
+});
+export type SignatureRecord = z.infer<typeof SignatureRecordSchema>;
+
+/** One fresh boot of a cell's kernel: how it ended and what it showed. */
+export const IterationRecordSchema = z.object({
+  iteration: z.number().int().min(1),
+  status: RunStatusSchema,
+  reason: z.string().optional(),
+  bootMs: z.number(),
+  workloadMs: z.number(),
+  collectMs: z.number(),
+  /** The serial console, relative to the results directory ("" when nothing was captured). */
+  console: z.string(),
+  dmesg: z.string().optional(),
+  /** The VM's command line, to reproduce the boot by hand. */
+  vmCommand: z.string(),
+  /** Unique signatures in this run, with how many reports each had. */
+  splats: z.array(z.object({ signature: z.string(), count: z.number().int() })),
+});
+export type IterationRecord = z.infer<typeof IterationRecordSchema>;
+
+/** A built kernel: its inputs with hashes, its cost, and how to rebuild it. */
+export const KernelRecordSchema = z.object({
+  variant: z.string(),
+  sourceId: z.string(),
+  /** The source tarball's sha256, or the commit's hash. */
+  sourceHash: z.string(),
+  /** A human description of the source: a tarball path, a tree and ref, a directory. */
+  source: z.string(),
+  /** The series in order; `path` is relative to the project root, or absolute outside it. */
+  patches: z.array(z.object({ name: z.string(), sha256: z.string(), path: z.string() })),
+  patchWarnings: z.array(z.string()),
+  configSha256: z.string(),
+  imageKey: z.string(),
+  cached: z.boolean(),
+  buildMs: z.number(),
+  compiledObjects: z.number(),
+  buildLog: z.string(),
+  command: z.string(),
+});
+export type KernelRecord = z.infer<typeof KernelRecordSchema>;
+
+/** A build of a cell: the kernel, or why there is none (its cells are then failed). */
+export const BuildRecordSchema = z.discriminatedUnion("status", [
+  KernelRecordSchema.extend({ status: z.literal("built"), scenario: z.string(), kernel: z.string() }),
+  z.object({ status: z.literal("failed"), scenario: z.string(), kernel: z.string(), variant: z.string(), reason: z.string(), buildLog: z.string() }),
+]);
+export type BuildRecord = z.infer<typeof BuildRecordSchema>;
+
+export const CellKeySchema = z.object({
+  scenario: z.string(),
+  kernel: z.string(),
+  variant: z.string(),
+  cpus: z.number().int(),
+  hotplug: z.boolean(),
+});
+
+export const CellRecordSchema = CellKeySchema.extend({
+  id: z.string(),
+  group: z.string(),
+  /** The scenario's baseline variant, which this cell's group is judged against. */
+  baseline: z.string(),
+  iterations: z.number().int().min(1),
+  status: z.enum(["pending", "done", "failed"]),
+  reason: z.string().optional(),
+  /** Key into `builds`. */
+  build: z.string(),
+  runs: z.array(IterationRecordSchema),
+});
+export type CellRecord = z.infer<typeof CellRecordSchema>;
+
+export const ShardSchema = z.object({ index: z.number().int().min(1), count: z.number().int().min(1) });
+
+export const RunFileSchema = z.object({
+  schema: z.literal(RUN_SCHEMA),
+  /** run: one scenario's variants (one group); matrix: the cells of a matrix file. */
+  kind: z.enum(["run", "matrix"]),
+  id: z.string(),
+  status: OutcomeStatusSchema,
+  error: z.string().optional(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  /** The scenario or matrix file the run came from. */
+  input: z.object({ name: z.string(), file: z.string(), sha256: z.string() }),
+  shard: ShardSchema.optional(),
+  host: HostRecordSchema,
+  accel: AccelChoiceSchema.optional(),
+  jobs: z.object({ count: z.number().int(), reason: z.string() }).optional(),
+  /** Expected verdicts per "scenario/kernel" and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */
+  expect: z.record(z.string(), z.record(z.string(), z.string())),
+  builds: z.record(z.string(), BuildRecordSchema),
+  cells: z.array(CellRecordSchema),
+  signatures: z.record(z.string(), SignatureRecordSchema),
+  /** Wall time per stage, summed over builds and runs. */
+  timings: z.record(z.string(), z.number()),
+});
+export type RunFile = z.infer<typeof RunFileSchema>;
+
+/** The file a run of each kind is recorded in. */
+export const RUN_FILE_NAME: Record<RunFile["kind"], string> = { run: "run.json", matrix: "matrix.json" };

@@ -1,0 +1,39 @@
+import type { CellRecord, RunFile } from "../records/run.js";
+import { judgeVariants, type VariantStats, type Verdict } from "./verdict.js";
+
+/** The cells judged together: one scenario on one kernel and one guest shape. */
+export interface GroupResult {
+  id: string;
+  scenario: string;
+  kernel: string;
+  cpus: number;
+  hotplug: boolean;
+  baseline: string;
+  cells: CellRecord[];
+  stats: VariantStats[];
+  verdicts: Verdict[];
+}
+
+/** Judge each group from the runs its cells hold (a group without its baseline is not judged). */
+export function judgeGroups(run: Pick<RunFile, "cells">): GroupResult[] {
+  const groups = new Map<string, CellRecord[]>();
+  for (const c of run.cells) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  return [...groups.entries()].map(([id, cells]) => {
+    const first = cells[0]!;
+    const variants = [first.baseline, ...cells.map((c) => c.variant).filter((v) => v !== first.baseline)];
+    const hasBaseline = cells.some((c) => c.variant === first.baseline);
+    const judged = hasBaseline ? judgeVariants(first.baseline, variants, (v) => cells.find((c) => c.variant === v)?.runs ?? []) : { stats: [], verdicts: [] };
+    return { id, scenario: first.scenario, kernel: first.kernel, cpus: first.cpus, hotplug: first.hotplug, baseline: first.baseline, cells, ...judged };
+  });
+}
+
+/** What a cell is expected to show: a fix FIXED and a baseline REPRODUCES, unless the scenario says otherwise. */
+export function expectedVerdict(run: Pick<RunFile, "expect">, cell: Pick<CellRecord, "scenario" | "kernel" | "variant">, baseline: string): string {
+  return run.expect[`${cell.scenario}/${cell.kernel}`]?.[cell.variant] ?? (cell.variant === baseline ? "REPRODUCES" : "FIXED");
+}
+
+/** Exit status: 0 when every fix got its expected verdict and no cell failed, else 1. */
+export function runExitCode(run: RunFile): number {
+  const wrong = judgeGroups(run).flatMap((g) => g.verdicts.filter((v) => v.verdict !== expectedVerdict(run, { ...g, variant: v.fix }, g.baseline)));
+  return wrong.length === 0 && run.cells.every((c) => c.status === "done") ? 0 : 1;
+}

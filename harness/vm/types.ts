@@ -1,0 +1,63 @@
+import type { Progress } from "../core/progress.js";
+import type { Accel, AccelChoice } from "../records/common.js";
+import type { ExecResult, SshKeyPair } from "./ssh.js";
+
+/** What a guest runs commands on: one SSH connection, many exec channels. */
+export interface GuestShellLike {
+  exec(command: string, timeoutMs: number): Promise<ExecResult>;
+  close(): void;
+}
+
+/** Everything needed to boot one guest; the implementation picks ports and binaries. */
+export interface VmSpec {
+  accel: AccelChoice;
+  cpus: number;
+  memoryMiB: number;
+  kernel: string;
+  initrd: string;
+  /** Raw disk image for the workload, attached as the first virtio disk (/dev/vda). */
+  disk?: string;
+  /** The serial console is written here from the first byte. */
+  consoleLog: string;
+  /** Extra kernel parameters. */
+  cmdline: string[];
+  key: SshKeyPair;
+  /** The guest prints this on its console when sshd listens. */
+  readyMarker: string;
+  bootTimeoutMs: number;
+}
+
+/** A running guest. */
+export interface VmInstance {
+  /** The command line that started it, to reproduce by hand. */
+  readonly command: string;
+  readonly shell: GuestShellLike;
+  /** The console so far; an unreadable console is an infra error, never "". */
+  console(): Promise<string>;
+  /** Wait up to `ms` for the guest to end on its own (a panic ends it); true if it did. */
+  waitExit(ms: number): Promise<boolean>;
+  /** Power off if the guest still answers, else kill; resolves when it is gone. */
+  stop(): Promise<void>;
+  kill(): void;
+}
+
+/**
+ * How a boot ended. A failure is `kernel` when it is evidence about the kernel (a panic
+ * during boot, a guest that never became ready) and `infra` when the host failed (QEMU
+ * did not start, a port was taken, SSH refused our key): infra is retried, never judged.
+ */
+export type BootResult =
+  | { ok: true; vm: VmInstance; bootMs: number }
+  | { ok: false; cause: "kernel" | "infra"; reason: string; bootMs: number; console: string; command: string };
+
+/** A way to run guests: QEMU, or a fake that replays recorded consoles in tests. */
+export interface VmImplementation {
+  readonly name: string;
+  /** The command line `boot` would run, for --dry-run and the record. */
+  command(spec: VmSpec): string;
+  boot(spec: VmSpec): Promise<BootResult>;
+  /** The accelerator to use on this host (probed with this kernel and initrd), or the forced one. */
+  accelerator(probe: { kernel: string; initrd: string }, progress: Progress, force?: Accel): Promise<AccelChoice>;
+  /** The implementation's version, for the host record. */
+  version(): Promise<string | undefined>;
+}

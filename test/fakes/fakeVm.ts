@@ -1,0 +1,79 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { projectRoot } from "../../harness/core/paths.js";
+import type { ExecResult } from "../../harness/vm/ssh.js";
+import type { BootResult, GuestShellLike, VmImplementation, VmSpec } from "../../harness/vm/types.js";
+
+/** A committed console captured by this harness from a real kernel. */
+export const fixture = (name: string) => path.join(projectRoot, "test", "fixtures", name);
+
+/**
+ * How one fake boot goes. `console` is a real console to replay; the guest "prints" it
+ * into the run's console file, as QEMU's serial chardev would.
+ *  - ok: boots; the workload completes (or `workload` says how it ends)
+ *  - panic: the kernel dies during boot (evidence)
+ *  - infra: the host fails before the guest (QEMU did not start, SSH refused the key)
+ */
+export type FakeBoot =
+  | { boot: "ok"; console: string; workload?: "completed" | "crash" | "hang" | "error" }
+  | { boot: "panic"; console: string }
+  | { boot: "infra"; reason: string };
+
+const ok = (stdout = ""): ExecResult => ({ code: 0, stdout, stderr: "", timedOut: false });
+const dropped: ExecResult = { code: null, stdout: "", stderr: "", timedOut: false };
+
+/** A guest shell whose workload ends as scripted; dmesg and sysrq only answer a live guest. */
+function fakeShell(ending: NonNullable<Extract<FakeBoot, { boot: "ok" }>["workload"]>, exec: string[]): GuestShellLike {
+  let workloadDone = false;
+  return {
+    async exec(command: string) {
+      exec.push(command);
+      const alive = ending === "completed" || ending === "error" || !workloadDone;
+      if (/^dmesg|sysrq-trigger|poweroff/.test(command)) return alive ? ok() : dropped;
+      workloadDone = true;
+      if (ending === "error") return { code: 1, stdout: "", stderr: "mke2fs: no such device", timedOut: false };
+      return ending === "completed" ? ok("writer done\n") : dropped;
+    },
+    close() {},
+  };
+}
+
+/**
+ * A VM implementation that replays recorded consoles instead of booting: the crash, hang,
+ * boot-failure and infra paths of the pipeline run without QEMU. Each boot takes the next
+ * script entry (the last one repeats).
+ */
+export function fakeVm(script: FakeBoot[], name = "fake"): VmImplementation & { boots: VmSpec[]; exec: string[] } {
+  const boots: VmSpec[] = [];
+  const exec: string[] = [];
+  return {
+    name,
+    boots,
+    exec,
+    command: (spec) => `fake-vm ${spec.kernel} -smp ${spec.cpus}`,
+    accelerator: async () => ({ accel: "tcg", reason: "fake VM", probedAt: "", hostKey: "fake" }),
+    version: async () => "fake 1.0",
+    async boot(spec): Promise<BootResult> {
+      const step = script[Math.min(boots.length, script.length - 1)]!;
+      boots.push(spec);
+      const command = `fake-vm ${spec.kernel}`;
+      if (step.boot === "infra") return { ok: false, cause: "infra", reason: step.reason, bootMs: 5, console: "", command };
+      const text = await fs.readFile(step.console, "utf8");
+      await fs.writeFile(spec.consoleLog, text);
+      if (step.boot === "panic") return { ok: false, cause: "kernel", reason: "kernel panic during boot", bootMs: 10, console: text, command };
+      const ending = step.workload ?? "completed";
+      return {
+        ok: true,
+        bootMs: 10,
+        vm: {
+          command,
+          shell: fakeShell(ending, exec),
+          console: () => fs.readFile(spec.consoleLog, "utf8"),
+          waitExit: async () => ending === "crash",
+          stop: async () => undefined,
+          kill: () => undefined,
+        },
+      };
+    },
+  };
+}

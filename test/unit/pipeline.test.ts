@@ -1,0 +1,100 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { silentProgress } from "../../harness/core/progress.js";
+import { buildKey, expandCells, newCell } from "../../harness/matrix/expand.js";
+import { runPool } from "../../harness/pipeline/cells.js";
+import { prepareGuest } from "../../harness/pipeline/guest.js";
+import { INFRA_RETRIES, runIteration } from "../../harness/pipeline/iteration.js";
+import { newRunFile } from "../../harness/pipeline/plan.js";
+import { loadScenario } from "../../harness/scenario/load.js";
+import { judgeGroups } from "../../harness/verdict/groups.js";
+import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
+
+const root = fs.mkdtemp(path.join(os.tmpdir(), "kharness-pipeline-"));
+afterAll(async () => fs.rm(await root, { recursive: true, force: true }));
+
+const BEFORE = fixture("linux-6.1-memcg/before-console.log");
+const CLEAN = fixture("linux-6.1-memcg/fix-drop-lock-console.log");
+const REORDER = fixture("linux-6.1-memcg/fix-reorder-console.log");
+
+/** One iteration of the default scenario on a fake VM that follows `script`. */
+async function iterate(script: FakeBoot[]) {
+  const { scenario } = await loadScenario("memcg-hotplug-lockdep");
+  const runDir = await fs.mkdtemp(path.join(await root, "run-"));
+  const vm = fakeVm(script);
+  const guest = await prepareGuest(runDir, "/nonexistent/bzImage", vm, silentProgress);
+  const out = await runIteration({ scenario, label: "before", iteration: 1, bzImage: "bzImage", guest, runDir, vm }, silentProgress);
+  return { ...out, vm, runDir };
+}
+
+describe("one iteration, on a fake VM that replays real consoles", () => {
+  it("a completed workload: the console's reports become the run's signatures", async () => {
+    const { record, groups } = await iterate([{ boot: "ok", console: BEFORE }]);
+    expect(record.status).toBe("completed");
+    expect(groups.some((g) => g.first.title.startsWith("BUG: sleeping function called from invalid context"))).toBe(true);
+    expect(record.splats.length).toBe(groups.length);
+  });
+
+  it("a guest that dies during the workload is a crash; its console is still parsed", async () => {
+    const { record, groups } = await iterate([{ boot: "ok", console: BEFORE, workload: "crash" }]);
+    expect(record.status).toBe("crash");
+    expect(groups.length).toBeGreaterThan(0);
+    expect(record.dmesg).toBeUndefined();
+  });
+
+  it("a guest that stops answering while it still runs is a hang: sysrq is tried, the console is the record", async () => {
+    const { record, vm } = await iterate([{ boot: "ok", console: fixture("linux-6.1-memcg/before-hang-console.log"), workload: "hang" }]);
+    expect(record.status).toBe("hang");
+    expect(vm.exec.some((c) => c.includes("sysrq-trigger"))).toBe(true);
+    expect(record.reason).toMatch(/dmesg could not be read/);
+  });
+
+  it("a kernel that panics at boot is a boot failure (evidence), with its console's reports, and is not retried", async () => {
+    const { record, groups, vm } = await iterate([{ boot: "panic", console: fixture("linux-6.1-injected/panic-console.log") }, { boot: "ok", console: CLEAN }]);
+    expect(record.status).toBe("boot-failure");
+    expect(vm.boots).toHaveLength(1);
+    expect(groups.map((g) => g.first.title)).toContainEqual(expect.stringMatching(/^kernel panic: kharness: injected panic/));
+  });
+
+  it("a host failure is retried; one that persists is infra, never a boot failure", async () => {
+    const recovered = await iterate([{ boot: "infra", reason: "Could not set up host forwarding rule" }, { boot: "ok", console: CLEAN }]);
+    expect(recovered.record.status).toBe("completed");
+    expect(recovered.vm.boots).toHaveLength(2);
+    const persistent = await iterate([{ boot: "infra", reason: "the guest's sshd refused the connection: All configured authentication methods failed" }]);
+    expect(persistent.record.status).toBe("infra");
+    expect(persistent.vm.boots).toHaveLength(INFRA_RETRIES + 1);
+    expect(persistent.record.reason).toMatch(/authentication/);
+  });
+
+  it("a workload command that fails is an error with its message", async () => {
+    const { record } = await iterate([{ boot: "ok", console: CLEAN, workload: "error" }]);
+    expect(record.status).toBe("error");
+    expect(record.reason).toMatch(/mke2fs: no such device/);
+  });
+});
+
+describe("the cell pool, on a fake VM", () => {
+  it("runs every cell's iterations on 2 VMs at once, records each, and judges the group", async () => {
+    const loaded = await loadScenario("memcg-hotplug-lockdep");
+    const dir = await fs.mkdtemp(path.join(await root, "pool-"));
+    const keys = expandCells({ scenarios: [{ name: loaded.scenario.name, baseline: "before", variants: Object.keys(loaded.scenario.variants) }], kernels: ["linux-6.1"], cpus: [2], hotplug: [true] });
+    const cells = keys.map((k) => newCell(k, "before", 2, buildKey(k)));
+    const run = newRunFile({ kind: "matrix", id: "pool", input: { name: "t", file: "t.yaml", sha256: "x" }, host: { hostname: "h", cpus: 2, memoryMiB: 1, node: "v20" }, cells, expect: {} });
+    const consoleOf: Record<string, string> = { "bzImage-before": BEFORE, "bzImage-fix-reorder": REORDER, "bzImage-fix-drop-lock": CLEAN };
+    const vm = fakeVm([{ boot: "ok", console: CLEAN }]);
+    // Each kernel replays its own variant's real console.
+    const boot = vm.boot.bind(vm);
+    vm.boot = async (spec) => boot({ ...spec }).then(async (r) => (r.ok && (await fs.writeFile(spec.consoleLog, await fs.readFile(consoleOf[spec.kernel]!, "utf8"))), r));
+    const guest = await prepareGuest(dir, "bzImage-before", vm, silentProgress);
+    const images = new Map(cells.map((c) => [c.build, `bzImage-${c.variant}`]));
+    let saves = 0;
+    await runPool({ run, dir, scenarios: new Map([[`${loaded.scenario.name}/linux-6.1`, loaded]]), jobs: 2, vm, save: async () => void saves++ }, images, guest, silentProgress);
+    expect(vm.boots.map((b) => b.cpus)).toEqual(Array(6).fill(2));
+    expect(saves).toBe(6);
+    expect(run.cells.every((c) => c.status === "done" && c.runs.length === 2)).toBe(true);
+    const [group] = judgeGroups(run);
+    expect(Object.fromEntries(group!.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
+  });
+});
