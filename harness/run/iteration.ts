@@ -10,7 +10,7 @@ import type { AccelChoice } from "../vm/accel.js";
 import { bootVm, freeLoopbackPort, qemuCommand, readConsole } from "../vm/vm.js";
 import type { QemuSpec } from "../vm/qemu.js";
 import type { SshKeyPair } from "../vm/ssh.js";
-import { runWorkload } from "../workload/workload.js";
+import { describeWorkload, runWorkload } from "../workload/index.js";
 
 export interface IterationInputs {
   scenario: Scenario;
@@ -73,7 +73,7 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
     const vm = boot.vm;
     try {
       progress.stage(`workload ${label}`);
-      const ticker = setInterval(() => progress.detail(`${inp.scenario.workload.kind} running`), 5000);
+      const ticker = setInterval(() => progress.detail(`${describeWorkload(inp.scenario.workload)} running`), 5000);
       const work = await runWorkload(vm.shell, inp.scenario.workload).finally(() => clearInterval(ticker));
       record.workloadMs = work.durationMs;
       // A dropped connection means the guest died (crash: its reports are on the
