@@ -18,6 +18,7 @@ import { expectFor } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
 import { booted } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
+import { withHotplug } from "../workload/index.js";
 import { expandCells, shardCells, type Shard } from "./expand.js";
 import { chooseJobs } from "./jobs.js";
 import { loadMatrix } from "./load.js";
@@ -35,8 +36,7 @@ export interface MatrixOptions {
 
 /** The scenario as one cell runs it: its guest's vCPUs, and hotplug stress on or off. */
 export function cellScenario(base: Scenario, cell: Pick<CellRecord, "cpus" | "hotplug">): Scenario {
-  const workload = base.workload.kind === "memcg-writeback-hotplug" && !cell.hotplug ? { ...base.workload, hotplugRounds: 0 } : base.workload;
-  return { ...base, vm: { ...base.vm, cpus: cell.cpus }, workload };
+  return { ...base, vm: { ...base.vm, cpus: cell.cpus }, workload: withHotplug(base.workload, cell.hotplug) };
 }
 
 /** The cells of a resumed run: those that finished keep their record; the rest (pending, or new in the matrix) start over. */

@@ -14,6 +14,7 @@ import { writeReports } from "../report/write.js";
 import { expectFor, loadScenario } from "../scenario/load.js";
 import { judgeVariants, verdictsExitCode } from "../verdict/verdict.js";
 import type { Accel } from "../vm/qemu.js";
+import { hasHotplug } from "../workload/index.js";
 import { prepareGuest } from "./guest.js";
 import { hostRecord, newRunId } from "./identity.js";
 import { runIteration } from "./iteration.js";
@@ -72,7 +73,7 @@ export async function runScenario(opts: RunOptions, progress: Progress): Promise
       kernel: loaded.kernel.name,
       baselineExpect: scenario.baselineExpect,
       cpus: scenario.vm.cpus,
-      hotplug: scenario.workload.kind === "memcg-writeback-hotplug" && scenario.workload.hotplugRounds > 0,
+      hotplug: hasHotplug(scenario.workload),
     },
     host: await hostRecord(),
     kernels: {},
