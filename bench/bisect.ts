@@ -13,7 +13,7 @@ import { bisectCost } from "../harness/bisect/bisect.js";
 import { runBisect, type BisectOptions } from "../harness/bisect/command.js";
 import { createProgress } from "../harness/core/progress.js";
 import { projectRoot } from "../harness/core/paths.js";
-import { memcgHistory } from "../test/support/memcgHistory.js";
+import { memcgHistory } from "./support/memcgHistory.js";
 
 /** npm run nightly:bisect -- <name prefix>: only the cases whose name starts with it. */
 const only = process.argv[2];
