@@ -2,10 +2,22 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    // Integration and end-to-end tests boot real kernels: minutes, not seconds.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    fileParallelism: false,
+    projects: [
+      {
+        // No QEMU, no kernel build: the whole project runs in well under a minute.
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 },
+      },
+      {
+        // Tests that build and boot real kernels: minutes each, and one at a time, since
+        // each one wants the host's cores and the shared build cache.
+        test: {
+          name: "vm",
+          include: ["test/integration/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

@@ -9,10 +9,12 @@ import os from "node:os";
 import path from "node:path";
 import { createProgress } from "../harness/core/progress.js";
 import { projectRoot } from "../harness/core/paths.js";
-import { prepareVariantKernel } from "../harness/run/kernel.js";
-import { runScenario } from "../harness/run/runScenario.js";
+import { runCommand } from "../harness/commands/run.js";
+import { prepareVariantKernel } from "../harness/pipeline/kernel.js";
+import type { RunFile } from "../harness/records/run.js";
 import { loadScenario } from "../harness/scenario/load.js";
-import type { RunRecordFile } from "../harness/report/runRecord.js";
+import { booted } from "../harness/verdict/verdict.js";
+import { judgeGroups } from "../harness/verdict/groups.js";
 
 const scenarioName = process.argv[2] ?? "memcg-hotplug-lockdep";
 const cache = await fs.mkdtemp(path.join(os.homedir(), ".cache", "kharness-bench-"));
@@ -24,10 +26,10 @@ const stats = (xs: number[]) => (xs.length ? `${s(xs.reduce((a, b) => a + b, 0) 
 
 try {
   const t0 = Date.now();
-  const cold = await runScenario({ scenario: scenarioName }, progress);
+  const cold = await runCommand({ scenario: scenarioName }, progress);
   const coldTotal = Date.now() - t0;
   const t1 = Date.now();
-  const warm = await runScenario({ scenario: scenarioName }, progress);
+  const warm = await runCommand({ scenario: scenarioName }, progress);
   const warmTotal = Date.now() - t1;
 
   const loaded = await loadScenario(scenarioName);
@@ -35,20 +37,22 @@ try {
   const hit = await prepareVariantKernel(loaded, loaded.scenario.baseline, path.join(cache, "hit.log"), progress);
   const hitMs = Date.now() - hitStart;
 
-  const base = cold.run.kernels[loaded.scenario.baseline]!;
-  const fixes = Object.values(cold.run.kernels).filter((k) => k.variant !== loaded.scenario.baseline);
-  const booted = (r: RunRecordFile) => r.iterations.filter((i) => i.status !== "boot-failure" && i.status !== "error");
+  const kernels = Object.values(cold.run.builds).flatMap((b) => (b.status === "built" ? [b] : []));
+  const base = kernels.find((k) => k.variant === loaded.scenario.baseline)!;
+  const fixes = kernels.filter((k) => k.variant !== loaded.scenario.baseline);
+  const iterations = (r: RunFile) => r.cells.flatMap((c) => c.runs);
+  const ran = (r: RunFile) => iterations(r).filter(booted);
   const rows: [string, string][] = [
     ["host", `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${cold.run.host.qemu}, ${cold.run.host.toolchain}`],
     ["accelerator", `${cold.run.accel?.accel} (${cold.run.accel?.reason})`],
     ["cold build (empty ccache, baseline)", s(base.buildMs)],
     ...fixes.map((k): [string, string] => [`rebuild ${k.variant} after the baseline`, `${s(k.buildMs)} (${k.compiledObjects} objects compiled, ${((k.buildMs / base.buildMs) * 100).toFixed(1)}% of cold)`]),
     ["cache hit (source + config + image, no make)", `${s(hitMs)} (cached: ${hit.image.cached})`],
-    [`boot to SSH (${cold.run.accel?.accel}, ${loaded.scenario.vm.cpus} vCPUs)`, stats([...booted(cold.run), ...booted(warm.run)].map((i) => i.bootMs))],
-    ["workload (writer + hotplug)", stats([...booted(cold.run), ...booted(warm.run)].map((i) => i.workloadMs))],
-    [`total to verdict, cold (${cold.run.iterations.length} runs)`, s(coldTotal)],
-    [`total to verdict, warm (${warm.run.iterations.length} runs)`, s(warmTotal)],
-    ["verdicts", cold.run.verdicts.map((v) => `${v.fix}: ${v.verdict}`).join(", ")],
+    [`boot to SSH (${cold.run.accel?.accel}, ${loaded.scenario.vm.cpus} vCPUs)`, stats([...ran(cold.run), ...ran(warm.run)].map((i) => i.bootMs))],
+    ["workload (writer + hotplug)", stats([...ran(cold.run), ...ran(warm.run)].map((i) => i.workloadMs))],
+    [`total to verdict, cold (${iterations(cold.run).length} runs)`, s(coldTotal)],
+    [`total to verdict, warm (${iterations(warm.run).length} runs)`, s(warmTotal)],
+    ["verdicts", judgeGroups(cold.run).flatMap((g) => g.verdicts.map((v) => `${v.fix}: ${v.verdict}`)).join(", ")],
   ];
   const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
   console.log(`\n${table}`);

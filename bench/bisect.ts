@@ -10,10 +10,10 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { bisectCost } from "../harness/bisect/bisect.js";
-import { runBisect, type BisectOptions } from "../harness/bisect/command.js";
+import { bisectCommand, type BisectOptions } from "../harness/commands/bisect.js";
 import { createProgress } from "../harness/core/progress.js";
 import { projectRoot } from "../harness/core/paths.js";
-import { memcgHistory } from "../test/support/memcgHistory.js";
+import { memcgHistory } from "./support/memcgHistory.js";
 
 /** npm run nightly:bisect -- <name prefix>: only the cases whose name starts with it. */
 const only = process.argv[2];
@@ -48,7 +48,7 @@ const cases = all.filter((c) => !only || c.name.startsWith(only));
 const rows: string[] = ["| bisection | range | culprit | right | confidence | steps | builds | VM runs | wall |", "|---|---|---|---|---|---|---|---|---|"];
 let wrong = 0;
 for (const c of cases) {
-  const { record } = await runBisect({ options: c.options }, createProgress());
+  const { record } = await bisectCommand({ options: c.options }, createProgress());
   const res = record.state.result;
   const culprit = res?.kind === "culprit" ? res.commit : undefined;
   const right = culprit?.hash === c.expect;

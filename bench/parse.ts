@@ -7,7 +7,7 @@
 import { createReadStream, promises as fs, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { $ } from "zx";
 import { projectRoot } from "../harness/core/paths.js";
 import { parseConsole, scanConsoleStream } from "../harness/parse/parseConsole.js";
 
@@ -25,7 +25,7 @@ if (mode === "stream" || mode === "whole") {
   const mb = (await fs.stat(big)).size / 1e6;
   try {
     for (const m of ["stream", "whole"]) {
-      const r = JSON.parse((await execa("npx", ["tsx", path.join(projectRoot, "bench/parse.ts"), m, big])).stdout) as { ms: number; splats: number; maxRssMiB: number };
+      const r = (await $`npx tsx ${path.join(projectRoot, "bench/parse.ts")} ${m} ${big}`).json<{ ms: number; splats: number; maxRssMiB: number }>();
       const how = m === "stream" ? "kharness parse (streamed)" : "parseConsole (whole text in memory)";
       console.log(`| ${how}, ${mb.toFixed(1)} MB console, ${r.splats} splats | ${(r.ms / 1000).toFixed(1)} s, ${(mb / (r.ms / 1000)).toFixed(1)} MB/s, peak RSS ${r.maxRssMiB.toFixed(0)} MiB |`);
     }

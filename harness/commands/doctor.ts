@@ -46,6 +46,7 @@ export const REQUIREMENTS: Requirement[] = [
     },
   },
   { name: "dropbear", package: "dropbear-bin", check: file("/usr/sbin/dropbear") },
+  { name: "shellcheck (lints the guest scripts in the tests)", package: "shellcheck", check: onPath("shellcheck") },
   // The HTML report is checked in a real headless browser by the tests.
   { name: "chromium (renders the HTML report in the tests)", package: "chromium", check: onPath("chromium") },
   {

@@ -7,7 +7,7 @@ import type { RunStatus } from "../records/common.js";
 import type { IterationRecord } from "../records/run.js";
 import type { Scenario } from "../scenario/schema.js";
 import type { BootResult, VmImplementation, VmInstance, VmSpec } from "../vm/types.js";
-import { runWorkload } from "../workload/workload.js";
+import { describeWorkload, runWorkload } from "../workload/index.js";
 import type { Guest } from "./guest.js";
 
 export interface IterationInputs {
@@ -84,7 +84,7 @@ async function bootWithRetries(inp: IterationInputs, spec: VmSpec, label: string
 /** The workload on a booted guest, then the evidence: dmesg, the console, the splats. */
 async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: IterationRecord, dir: string, progress: Progress): Promise<IterationOutcome> {
   progress.stage(`workload ${inp.label} #${inp.iteration}`);
-  const ticker = setInterval(() => progress.detail("workload running"), 5000);
+  const ticker = setInterval(() => progress.detail(`${describeWorkload(inp.scenario.workload)} running`), 5000);
   const work = await runWorkload(vm.shell, inp.scenario.workload).finally(() => clearInterval(ticker));
   record.workloadMs = work.durationMs;
   // A dropped connection means the guest died (crash: its reports are on the console) or

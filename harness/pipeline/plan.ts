@@ -4,17 +4,12 @@ import { buildKey, newCell, type CellKey } from "../matrix/expand.js";
 import { RUN_SCHEMA, type CellRecord, type RunFile } from "../records/run.js";
 import { expectFor, type LoadedScenario } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
+import { hasHotplug, withHotplug } from "../workload/index.js";
 import type { HostRecord } from "../records/common.js";
 
 /** The scenario as one cell runs it: its guest's vCPUs, and hotplug stress on or off. */
 export function cellScenario(base: Scenario, cell: Pick<CellRecord, "cpus" | "hotplug">): Scenario {
-  const workload = base.workload.kind === "memcg-writeback-hotplug" && !cell.hotplug ? { ...base.workload, hotplugRounds: 0 } : base.workload;
-  return { ...base, vm: { ...base.vm, cpus: cell.cpus }, workload };
-}
-
-/** Whether the scenario as written stresses CPU hotplug. */
-export function scenarioHotplug(s: Scenario): boolean {
-  return s.workload.kind === "memcg-writeback-hotplug" && s.workload.hotplugRounds > 0;
+  return { ...base, vm: { ...base.vm, cpus: cell.cpus }, workload: withHotplug(base.workload, cell.hotplug) };
 }
 
 /** Expected verdicts of one scenario on one kernel: each fix's, and REPRODUCES / CLEAN for the baseline. */
@@ -32,7 +27,7 @@ export function newRunFile(f: { kind: RunFile["kind"]; id: string; input: RunFil
 export function runCellsOf(loaded: LoadedScenario, variants: string[], iterations: number): CellRecord[] {
   const { scenario } = loaded;
   return variants.map((variant) => {
-    const key: CellKey = { scenario: scenario.name, kernel: loaded.kernel.name, variant, cpus: scenario.vm.cpus, hotplug: scenarioHotplug(scenario) };
+    const key: CellKey = { scenario: scenario.name, kernel: loaded.kernel.name, variant, cpus: scenario.vm.cpus, hotplug: hasHotplug(scenario.workload) };
     return newCell(key, scenario.baseline, iterations, buildKey(key));
   });
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { VerdictNameSchema } from "../records/common.js";
+import { WorkloadSchema } from "../workload/schema.js";
 
 /** A kernel recipe (kernels/<name>.yaml): where the source comes from and how to configure it. */
 export const KernelRecipeSchema = z.strictObject({
@@ -25,30 +26,6 @@ export const VariantSchema = z.strictObject({
    */
   patches: z.union([z.array(z.string()), z.record(z.string(), z.array(z.string()))]),
 });
-
-/** The pagetest-style stress: dirty writeback in a memory-limited cgroup while CPUs go offline and online. */
-export const MemcgHotplugWorkloadSchema = z.strictObject({
-  kind: z.literal("memcg-writeback-hotplug"),
-  /** memory.max of the test cgroup, as the kernel accepts it (e.g. 64M). */
-  memoryMax: z.string().regex(/^\d+[KMG]?$/),
-  files: z.number().int().min(1),
-  fileMiB: z.number().int().min(1),
-  /** Rounds of offlining and onlining every CPU but cpu0; 0 disables the hotplug stress. */
-  hotplugRounds: z.number().int().min(0),
-  timeoutSec: z.number().int().min(10),
-});
-export type MemcgHotplugWorkload = z.infer<typeof MemcgHotplugWorkloadSchema>;
-
-/** A guest shell script run over SSH, for scenarios whose bug needs no special stress. */
-export const ScriptWorkloadSchema = z.strictObject({
-  kind: z.literal("script"),
-  script: z.string().min(1),
-  timeoutSec: z.number().int().min(10),
-});
-export type ScriptWorkload = z.infer<typeof ScriptWorkloadSchema>;
-
-export const WorkloadSchema = z.discriminatedUnion("kind", [MemcgHotplugWorkloadSchema, ScriptWorkloadSchema]);
-export type Workload = z.infer<typeof WorkloadSchema>;
 
 export const VmSchema = z.strictObject({
   cpus: z.number().int().min(1).max(64).default(4),

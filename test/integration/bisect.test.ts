@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bisectCommand } from "../../harness/commands/bisect.js";
 import { silentProgress } from "../../harness/core/progress.js";
-import { memcgHistory } from "../support/memcgHistory.js";
+import { memcgHistory } from "../../bench/support/memcgHistory.js";
 
 // A real bisection on a real kernel history (Debian's 6.1 source as a git tree), over its
 // first commits (base, two harmless commits, the memcg bug), short enough for CI. The whole

@@ -22,7 +22,7 @@ const scenario = (fields: Record<string, unknown>) =>
     requireConfig: [],
     baseline: "b",
     variants: { b: { patches: [] } },
-    workload: { kind: "script", script: "true", timeoutSec: 10 },
+    workload: { timeoutSec: 10, steps: [{ step: "script", script: "true" }] },
     ...fields,
   });
 
@@ -50,10 +50,11 @@ describe("matrix expansion", () => {
     expect(() => parseShard("x")).toThrow();
   });
 
-  it("a cell's scenario: its vCPUs, and no hotplug rounds when hotplug is off", () => {
-    const s = scenario({ workload: { kind: "memcg-writeback-hotplug", memoryMax: "64M", files: 1, fileMiB: 1, hotplugRounds: 40, timeoutSec: 60 } });
-    expect(cellScenario(s, { cpus: 2, hotplug: false })).toMatchObject({ vm: { cpus: 2 }, workload: { hotplugRounds: 0 } });
-    expect(cellScenario(s, { cpus: 8, hotplug: true })).toMatchObject({ vm: { cpus: 8 }, workload: { hotplugRounds: 40 } });
+  it("a cell's scenario: its vCPUs, and no hotplug step when hotplug is off", () => {
+    const writer = { step: "memcg-writer", memoryMax: "64M", files: 1, fileMiB: 1 };
+    const s = scenario({ workload: { timeoutSec: 60, steps: [writer, { step: "hotplug", rounds: 40 }] } });
+    expect(cellScenario(s, { cpus: 2, hotplug: false })).toMatchObject({ vm: { cpus: 2 }, workload: { steps: [writer] } });
+    expect(cellScenario(s, { cpus: 8, hotplug: true })).toMatchObject({ vm: { cpus: 8 }, workload: { steps: [writer, { step: "hotplug", rounds: 40 }] } });
   });
 
   it("expectations can differ per kernel: a fix may be enough on one and not on another", () => {

@@ -7,7 +7,7 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { $ } from "zx";
 import { exists } from "../../harness/core/files.js";
 import { cacheRoot, projectRoot } from "../../harness/core/paths.js";
 
@@ -43,7 +43,7 @@ export interface History {
   steps: ("base" | Step)[];
 }
 
-const env = {
+const GIT_IDENTITY = {
   GIT_AUTHOR_NAME: "kharness test",
   GIT_AUTHOR_EMAIL: "kharness@localhost",
   GIT_COMMITTER_NAME: "kharness test",
@@ -51,14 +51,15 @@ const env = {
   GIT_AUTHOR_DATE: "2026-01-01T00:00:00Z",
   GIT_COMMITTER_DATE: "2026-01-01T00:00:00Z",
 };
-const git = (dir: string, args: string[]) => execa("git", ["-C", dir, ...args], { env });
+/** Commands in `dir` as the fixed test author, so the history's hashes are the same on every machine. */
+const inDir = (dir: string) => $({ cwd: dir, env: { ...process.env, ...GIT_IDENTITY } });
 
 /** mm/memcontrol.c as pristine + the given patches, via GNU patch on a copy. */
 async function patchedFile(pristine: string, patches: string[]): Promise<string> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-history-"));
   const file = path.join(tmp, "memcontrol.c");
   await fs.copyFile(pristine, file);
-  for (const p of patches) await execa("patch", ["--silent", "--batch", file, path.join(PATCHES, p)]);
+  for (const p of patches) await $`patch --silent --batch ${file} ${path.join(PATCHES, p)}`;
   const text = await fs.readFile(file, "utf8");
   await fs.rm(tmp, { recursive: true });
   return text;
@@ -68,17 +69,18 @@ export async function memcgHistory(layout: keyof typeof LAYOUTS): Promise<Histor
   const steps = LAYOUTS[layout]!;
   const dir = path.join(cacheRoot(), "test-histories", `linux-6.1-memcg-${layout}`);
   if (await exists(path.join(dir, ".git", "kharness-complete"))) {
-    const commits = (await git(dir, ["rev-list", "--reverse", "HEAD"])).stdout.split("\n");
+    const commits = (await inDir(dir)`git rev-list --reverse HEAD`).lines();
     return { dir, commits, steps: ["base", ...steps] };
   }
   const tmp = `${dir}.creating-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
-  await execa("tar", ["-xf", TARBALL, "-C", tmp, "--strip-components=1"]);
-  await git(tmp, ["init", "-q", "-b", "main"]);
+  const sh = inDir(tmp);
+  await sh`tar -xf ${TARBALL} --strip-components=1`;
+  await sh`git init -q -b main`;
   // -f: the Debian tarball's top-level .gitignore ignores everything outside debian/.
-  await git(tmp, ["add", "-A", "-f"]);
-  await git(tmp, ["commit", "-q", "-m", "linux 6.1 from Debian's linux-source-6.1"]);
+  await sh`git add -A -f`;
+  await sh`git commit -q -m ${"linux 6.1 from Debian's linux-source-6.1"}`;
   const pristine = path.join(os.tmpdir(), `kharness-memcontrol-${process.pid}.c`);
   await fs.copyFile(path.join(tmp, FILE), pristine);
   for (const [i, step] of steps.entries()) {
@@ -87,8 +89,8 @@ export async function memcgHistory(layout: keyof typeof LAYOUTS): Promise<Histor
     } else {
       await fs.writeFile(path.join(tmp, FILE), await patchedFile(pristine, SERIES[step]));
     }
-    await git(tmp, ["add", "-A", "-f"]);
-    await git(tmp, ["commit", "-q", "-m", SUBJECT[step].replace("%d", String(i + 1))]);
+    await sh`git add -A -f`;
+    await sh`git commit -q -m ${SUBJECT[step].replace("%d", String(i + 1))}`;
   }
   await fs.rm(pristine);
   await fs.writeFile(path.join(tmp, ".git", "kharness-complete"), "");
@@ -97,7 +99,7 @@ export async function memcgHistory(layout: keyof typeof LAYOUTS): Promise<Histor
   return memcgHistory(layout);
 }
 
-/** Make one layout from the command line: npx tsx test/support/memcgHistory.ts full */
+/** Make one layout from the command line: npx tsx bench/support/memcgHistory.ts full */
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
   const h = await memcgHistory((process.argv[2] ?? "full") as keyof typeof LAYOUTS);
   console.log(h.dir);

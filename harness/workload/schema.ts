@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { WORKLOAD_STEPS } from "./registry.js";
+
+// The registry's schemas as a tuple, which is what z.discriminatedUnion accepts.
+type SchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] extends { schema: infer S } ? S : never };
+const stepNames = WORKLOAD_STEPS.map((s) => s.name).join(", ");
+const givenStep = (entry: unknown) => (typeof entry === "object" && entry !== null && "step" in entry ? `unknown step ${JSON.stringify(entry.step)}` : "no step");
+
+/** One entry of `workload.steps`: the `step` field picks the schema from the registry. */
+export const WorkloadStepSchema = z.discriminatedUnion("step", WORKLOAD_STEPS.map((s) => s.schema) as unknown as SchemasOf<typeof WORKLOAD_STEPS>, {
+  error: (issue) => (issue.code === "invalid_union" ? `${givenStep(issue.input)}: write step: with one of ${stepNames}` : undefined),
+});
+export type WorkloadStep = z.infer<typeof WorkloadStepSchema>;
+
+const SHAPE_HINT =
+  "a workload is { mode: together | sequence, timeoutSec, steps: [{ step: NAME, ...its fields }] }; " +
+  "the old kind: memcg-writeback-hotplug is steps memcg-writer (memoryMax, files, fileMiB) and hotplug (rounds = hotplugRounds)";
+
+export const WorkloadSchema = z.strictObject(
+  {
+  /** together: every step at once (after all setups); sequence: one step after another. */
+  mode: z.enum(["together", "sequence"]).default("together"),
+  /** For the steps' work together (setups have their own); past it the run is a hang. */
+  timeoutSec: z.number().int().min(10),
+  steps: z.array(WorkloadStepSchema).min(1, "list at least one step"),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}: ${SHAPE_HINT}` : undefined) },
+);
+export type Workload = z.infer<typeof WorkloadSchema>;

@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { defineStep, guestScript } from "../step.js";
+
+/** The cgroup v2 group the writer runs in (the name of the original pagetest reproducer). */
+export const MEMCG_GROUP = "/sys/fs/cgroup/pagetest";
+
+export const MemcgWriterStepSchema = z.strictObject({
+  step: z.literal("memcg-writer"),
+  /** memory.max of the writer's cgroup, as the kernel accepts it (e.g. 64M). */
+  memoryMax: z.string().regex(/^\d+[KMG]?$/, "a size such as 64M (digits, then K, M or G)"),
+  files: z.number().int().min(1),
+  fileMiB: z.number().int().min(1),
+});
+
+/** Dirty-page writeback in a memory-limited cgroup: ext2 on /dev/vda, then dd files larger than memory.max. */
+export const memcgWriterStep = defineStep("memcg-writer", MemcgWriterStepSchema, (p) => ({
+  setup: guestScript("memcg-setup.sh", { MEMCG_GROUP, MEMCG_MAX: p.memoryMax }),
+  run: guestScript("memcg-writer.sh", { MEMCG_GROUP, WRITER_FILES: p.files, WRITER_FILE_MIB: p.fileMiB }),
+}));
