@@ -18,7 +18,10 @@ export type DirSpec = z.infer<typeof DirSpecSchema>;
 type Manifest = Record<string, string>;
 
 async function treeId(spec: DirSpec): Promise<string> {
-  return `dir-${sha256(await fs.realpath(path.resolve(spec.path))).slice(0, 12)}`;
+  const real = await fs.realpath(path.resolve(spec.path)).catch(() => {
+    throw new UserError(`source directory ${spec.path} does not exist`, "give the path of a kernel source tree");
+  });
+  return `dir-${sha256(real).slice(0, 12)}`;
 }
 
 /** `make O=` refuses a source directory that holds an in-tree build; say so before copying. */
@@ -75,14 +78,14 @@ async function syncCopy(from: string, to: string, previous: Manifest): Promise<M
 
 /** Refresh kharness's copy of the directory (pristine, no series) and name its content. */
 async function prepare(spec: DirSpec, context: SourceContext): Promise<SourceTree> {
+  const id = await treeId(spec);
   const from = path.resolve(spec.path);
   await checkSourceDir(from);
-  const id = await treeId(spec);
   const dir = treeDir(id);
   // Kept beside the copy: the manifest says what the copy holds. It is removed while the copy
   // changes, so an interrupted refresh starts over from an empty copy.
   const manifestFile = path.join(path.dirname(dir), "manifest.json");
-  const previous = await readJsonIfExists<Manifest>(manifestFile);
+  const previous = (await exists(dir)) ? await readJsonIfExists<Manifest>(manifestFile) : undefined;
   await fs.rm(manifestFile, { force: true });
   if (previous) await discardSeries(dir);
   else await fs.rm(dir, { recursive: true, force: true });

@@ -1,5 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
+import { UserError } from "../core/errors.js";
+import { exists } from "../core/files.js";
 import { cacheRoot } from "../core/paths.js";
 import { resolveUserCommit, SharedClone, userRepoKey } from "./gitClone.js";
 import { treeDir, type SourceContext, type SourceKind } from "./kinds.js";
@@ -31,12 +33,17 @@ async function prepare(spec: GitSpec, context: SourceContext): Promise<SourceTre
   const repoKey = await userRepoKey(spec.tree);
   const id = idOf(repoKey);
   const clone = await SharedClone.open(spec.tree, path.join(cacheRoot(), "git", repoKey, "repo.git"), treeDir(id));
-  if ((await clone.head()) !== commit) {
+  const makefile = path.join(clone.workTree, "Makefile");
+  // A work tree removed by hand (the clone still says the commit is out) is checked out again.
+  if ((await clone.head()) !== commit || !(await exists(makefile))) {
     context.progress.stage(`check out ${spec.ref} (${commit.slice(0, 12)}) of ${spec.tree}`);
     // The saved originals belong to the old commit: undo the series while they still match.
     await discardSeries(clone.workTree);
     await clone.checkout(commit);
     context.progress.done(`checked out into ${clone.workTree}`);
+  }
+  if (!(await exists(makefile))) {
+    throw new UserError(`--ref ${spec.ref} of ${spec.tree} is not a kernel tree (no top-level Makefile)`, "give --tree a kernel repository and --ref one of its commits");
   }
   return { id, content: `git:${await clone.treeOf(commit)}`, sourceHash: commit, dir: clone.workTree };
 }

@@ -62,7 +62,11 @@ export class SharedClone {
       await execa("git", ["clone", "--quiet", "--bare", "--shared", await userGitDir(userTree), tmp]);
       // A bare clone has no work tree of its own; checkout and bisect need one.
       await git(tmp, ["config", "core.bare", "false"]);
-      await fs.rename(tmp, gitDir);
+      await fs.rename(tmp, gitDir).catch(async (err: unknown) => {
+        // Another kharness cloned it first: use that one.
+        if (!(await exists(path.join(gitDir, "HEAD")))) throw err;
+        await fs.rm(tmp, { recursive: true, force: true });
+      });
     }
     await fs.mkdir(workTree, { recursive: true });
     await git(gitDir, ["config", "core.worktree", workTree]);

@@ -129,6 +129,12 @@ describe("git source", () => {
     expect(await read(again.dir, "mm/a.c")).toBe("int a = 3;\n");
   });
 
+  it("checks out again a work tree removed by hand", async () => {
+    const v1 = await prepare({ kind: "git", tree: repo, ref: "v1" });
+    await fs.rm(v1.dir, { recursive: true });
+    expect(await listing((await prepare({ kind: "git", tree: repo, ref: "v1" })).dir)).toEqual(V1);
+  });
+
   it("says which ref does not exist, and that a plain directory is not a repository", async () => {
     const unknown = await errorOf(prepare({ kind: "git", tree: repo, ref: "no-such-tag" }));
     expect(unknown).toBeInstanceOf(UserError);
@@ -141,6 +147,13 @@ describe("git source", () => {
     expect(notRepo).toBeInstanceOf(UserError);
     expect(notRepo!.message).toBe(`--tree ${plain} is not a git repository`);
     expect(notRepo!.hint).toContain('kind "dir"');
+
+    const docs = path.join(tmp, "docs-repo");
+    await writeFiles(docs, { "README": "not a kernel\n" });
+    await git(docs, "init", "-q");
+    await git(docs, "add", ".");
+    await git(docs, "commit", "-q", "-m", "docs");
+    expect((await errorOf(prepare({ kind: "git", tree: docs, ref: "HEAD" })))!.message).toBe(`--ref HEAD of ${docs} is not a kernel tree (no top-level Makefile)`);
   });
 });
 
@@ -197,6 +210,8 @@ describe("dir source", () => {
     }
     const empty = await fs.mkdtemp(path.join(tmp, "empty-"));
     expect((await errorOf(prepare({ kind: "dir", path: empty })))!.message).toContain("no top-level Makefile");
+    const missing = path.join(tmp, "no-such-dir");
+    expect((await errorOf(withSourceTree({ name: "tiny", source: { kind: "dir", path: missing } }, silentProgress, async () => 0)))!.message).toBe(`source directory ${missing} does not exist`);
   });
 });
 
