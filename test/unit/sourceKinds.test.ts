@@ -163,6 +163,8 @@ describe("dir source", () => {
     user = await fs.mkdtemp(path.join(tmp, "user-dir-"));
     await writeFiles(user, { ...V1, ".git/HEAD": "ref: refs/heads/main\n" });
     await fs.symlink("a.c", path.join(user, "mm/link.c"));
+    await writeFiles(user, { "scripts/run.sh": "#!/bin/sh\n" });
+    await fs.chmod(path.join(user, "scripts/run.sh"), 0o755);
   });
 
   const snapshot = async (dir: string) => {
@@ -174,8 +176,9 @@ describe("dir source", () => {
   it("builds from a copy, refreshed on each prepare, and never writes the directory", async () => {
     const before = await snapshot(user);
     const first = await prepare({ kind: "dir", path: user });
-    expect(await listing(first.dir)).toEqual({ ...V1, "mm/link.c": "-> a.c" });
+    expect(await listing(first.dir)).toEqual({ ...V1, "mm/link.c": "-> a.c", "scripts/run.sh": "#!/bin/sh\n" });
     expect(await exists(path.join(first.dir, ".git"))).toBe(false);
+    expect((await fs.stat(path.join(first.dir, "scripts/run.sh"))).mode & 0o777).toBe(0o755);
     expect((await prepare({ kind: "dir", path: user })).content).toBe(first.content);
 
     const patch = path.join(tmp, "dir-series.patch");
@@ -184,7 +187,7 @@ describe("dir source", () => {
     expect(await snapshot(user)).toEqual(before);
 
     const pristine = await prepare({ kind: "dir", path: user });
-    expect(await listing(pristine.dir)).toEqual({ ...V1, "mm/link.c": "-> a.c" });
+    expect(await listing(pristine.dir)).toEqual({ ...V1, "mm/link.c": "-> a.c", "scripts/run.sh": "#!/bin/sh\n" });
     expect(pristine.content).toBe(first.content);
 
     await writeFiles(user, { "mm/a.c": "int a = 4;\n", "mm/c.c": "int c;\n" });
@@ -193,7 +196,7 @@ describe("dir source", () => {
     const edited = await prepare({ kind: "dir", path: user });
     expect(edited.id).toBe(first.id);
     expect(edited.content).not.toBe(first.content);
-    expect(await listing(edited.dir)).toEqual({ ...V1, "mm/a.c": "int a = 4;\n", "mm/c.c": "int c;\n", "mm/link.c": "now a file\n" });
+    expect(await listing(edited.dir)).toEqual({ ...V1, "mm/a.c": "int a = 4;\n", "mm/c.c": "int c;\n", "mm/link.c": "now a file\n", "scripts/run.sh": "#!/bin/sh\n" });
 
     await fs.rm(path.join(user, "mm/c.c"));
     expect(await listing((await prepare({ kind: "dir", path: user })).dir)).not.toHaveProperty("mm/c.c");
