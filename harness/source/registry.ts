@@ -1,0 +1,67 @@
+import path from "node:path";
+import { z } from "zod";
+import { withFileLock } from "../core/lock.js";
+import { cacheRoot } from "../core/paths.js";
+import type { Progress } from "../core/progress.js";
+import { dirSource } from "./dir.js";
+import { gitSource } from "./git.js";
+import type { SourceKind } from "./kinds.js";
+import type { SourceTree } from "./series.js";
+import { tarballSource } from "./tarball.js";
+
+/** Every source kind, one line each: a kind is a file exporting a SourceKind, plus its line here. */
+export const SOURCE_KINDS = [
+  tarballSource,
+  gitSource,
+  dirSource,
+] as const;
+
+/** The kinds' schemas as a tuple, which z.discriminatedUnion needs to infer the union. */
+type WithSchema = { schema: z.core.$ZodTypeDiscriminable };
+type SchemasOf<K extends readonly WithSchema[]> = { -readonly [I in keyof K]: K[I]["schema"] };
+function schemasOf<const K extends readonly [WithSchema, ...WithSchema[]]>(kinds: K): SchemasOf<K> {
+  return kinds.map((k) => k.schema) as SchemasOf<K>;
+}
+
+/** A kernel recipe's `source:` (and what --tree/--ref make): one of the kinds' specs, chosen by `kind`. */
+export const SourceSpecSchema = z.discriminatedUnion("kind", schemasOf(SOURCE_KINDS));
+export type SourceSpec = z.infer<typeof SourceSpecSchema>;
+
+/** A source with the name of the kernel recipe it belongs to (a KernelRecipe is one). */
+export interface NamedSource {
+  name: string;
+  source: SourceSpec;
+}
+
+const byKind = new Map<string, SourceKind<{ kind: string }>>(SOURCE_KINDS.map((k) => [k.kind, k as SourceKind<{ kind: string }>]));
+
+function kindOf(spec: SourceSpec): SourceKind<SourceSpec> {
+  const kind = byKind.get(spec.kind);
+  if (!kind) throw new Error(`no source kind "${spec.kind}" in SOURCE_KINDS`);
+  // The kind was chosen by the spec's own `kind`, which TypeScript cannot correlate.
+  return kind as SourceKind<SourceSpec>;
+}
+
+/**
+ * The pristine tree of a source, with no series applied. The git and dir kinds rewrite their
+ * tree here, so a caller that shares the tree with other processes uses withSourceTree.
+ */
+export function prepareSource(named: NamedSource, progress: Progress): Promise<SourceTree> {
+  return kindOf(named.source).prepare(named.source, { name: named.name, progress });
+}
+
+/**
+ * Prepare the source and run `use` on its tree while holding the tree's lock (the lock that
+ * callers took around applySeries before), so no other kharness rewrites the tree between
+ * prepare, patching and build.
+ */
+export async function withSourceTree<T>(named: NamedSource, progress: Progress, use: (tree: SourceTree) => Promise<T>): Promise<T> {
+  const kind = kindOf(named.source);
+  const context = { name: named.name, progress };
+  const id = await kind.treeId(named.source, context);
+  return withFileLock(path.join(cacheRoot(), "locks", `${id}.lock`), `source tree ${id}`, progress, async () => use(await kind.prepare(named.source, context)));
+}
+
+export function describeSource(spec: SourceSpec): string {
+  return kindOf(spec).describe(spec);
+}

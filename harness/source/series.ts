@@ -1,0 +1,148 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { InfraError, UserError } from "../core/errors.js";
+import { exists, readJsonIfExists, writeJsonAtomic } from "../core/files.js";
+import { sha256 } from "../core/hash.js";
+import { describeInexact, extractHunk, parsePatchOutput, patchTargets, type PatchApplyReport } from "./patches.js";
+
+export interface SourceTree {
+  /** Stable id of the directory (names its lock and build directories); see each source kind. */
+  id: string;
+  /** What the pristine source holds, for cache keys: the id for a tarball, git:<tree object> for a commit, dir:<hash> for a directory. */
+  content: string;
+  /** The tarball's sha256, the commit's hash, or the directory's content hash. */
+  sourceHash: string;
+  /** The tree that patches are applied to (one per source; variants take turns). */
+  dir: string;
+}
+
+export interface PatchFile {
+  name: string;
+  path: string;
+  sha256: string;
+  text: string;
+}
+
+export interface AppliedSeries {
+  patches: PatchFile[];
+  reports: PatchApplyReport[];
+  /** Human lines for hunks that needed fuzz or an offset. */
+  warnings: string[];
+}
+
+/** What the tree holds beyond pristine: originals saved before patching, so a series can be undone. */
+interface TreeState {
+  applied: string[];
+  /** Relative path -> true when the original file existed (saved under .kharness/orig). */
+  saved: Record<string, boolean>;
+}
+
+/** Kept inside the tree, so the state cannot outlive or miss the files it describes. */
+const STATE_DIR = ".kharness";
+const STATE = `${STATE_DIR}/state.json`;
+const ORIG = `${STATE_DIR}/orig`;
+const REPORTS = `${STATE_DIR}/reports.json`;
+
+export async function readPatches(paths: string[]): Promise<PatchFile[]> {
+  return Promise.all(
+    paths.map(async (p) => {
+      const text = await fs.readFile(p, "utf8");
+      return { name: path.basename(p), path: p, sha256: sha256(text), text };
+    }),
+  );
+}
+
+async function readState(dir: string): Promise<TreeState> {
+  return (await readJsonIfExists<TreeState>(path.join(dir, STATE))) ?? { applied: [], saved: {} };
+}
+
+/** Put every file a previous series touched back to its pristine content. */
+async function restorePristine(dir: string, state: TreeState): Promise<void> {
+  for (const [rel, existed] of Object.entries(state.saved)) {
+    const target = path.join(dir, rel);
+    // A copy gets a new mtime, so make rebuilds what the series had changed.
+    if (existed) await fs.copyFile(path.join(dir, ORIG, rel), target);
+    else await fs.rm(target, { force: true });
+  }
+  state.applied = [];
+}
+
+/**
+ * Undo any series and forget it (the saved originals too): called before the pristine
+ * source itself changes (another commit checked out, a directory copy refreshed), after
+ * which the saved originals would be stale.
+ */
+export async function discardSeries(dir: string): Promise<void> {
+  await restorePristine(dir, await readState(dir));
+  await fs.rm(path.join(dir, STATE_DIR), { recursive: true, force: true });
+}
+
+async function runPatch(tree: SourceTree, patch: PatchFile, dryRun: boolean) {
+  return execa("patch", ["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", ...(dryRun ? ["--dry-run"] : []), "-i", patch.path], {
+    cwd: tree.dir,
+    reject: false,
+    all: true,
+  });
+}
+
+/**
+ * Make the tree hold pristine source plus exactly `patches`, in order. Files are only
+ * rewritten when the series changes, so make's timestamps keep the next build incremental.
+ */
+export async function applySeries(tree: SourceTree, patches: PatchFile[]): Promise<AppliedSeries> {
+  const state = await readState(tree.dir);
+  const wanted = patches.map((p) => p.sha256);
+  if (JSON.stringify(state.applied) === JSON.stringify(wanted)) {
+    // Already in place: the reports saved when it was applied still hold.
+    const kept = await readJsonIfExists<PatchApplyReport[]>(path.join(tree.dir, REPORTS));
+    const r = kept ?? [];
+    return { patches, reports: r, warnings: r.flatMap(describeInexact) };
+  }
+  await restorePristine(tree.dir, state);
+  await writeJsonAtomic(path.join(tree.dir, STATE), state);
+
+  const reports: PatchApplyReport[] = [];
+  for (const patch of patches) {
+    let targets: string[];
+    try {
+      targets = patchTargets(patch.text);
+    } catch (err) {
+      throw new UserError(`patch ${patch.path}: ${(err as Error).message}`, "give a unified diff made with diff -u or git format-patch");
+    }
+    const dry = await runPatch(tree, patch, true);
+    const report = parsePatchOutput(patch.name, dry.all ?? "");
+    if (dry.exitCode !== 0 || report.failed) {
+      await restorePristine(tree.dir, state);
+      await writeJsonAtomic(path.join(tree.dir, STATE), { applied: [], saved: state.saved });
+      const failed = report.hunks.find((h) => h.status === "failed");
+      const hunk = failed ? extractHunk(patch.text, failed.file, failed.hunk) : undefined;
+      const where = failed ? `hunk #${failed.hunk} of ${failed.file} (at line ${failed.line})` : "it";
+      throw new UserError(
+        `patch ${patch.path} does not apply to ${tree.id}: ${where} failed` +
+          (hunk ? `\n--- the hunk ---\n${hunk}\n---` : `\n${dry.all ?? ""}`),
+        `rebase ${patch.name} onto this source (after the patches before it in the series)`,
+      );
+    }
+    for (const rel of targets) {
+      if (rel in state.saved) continue;
+      const src = path.join(tree.dir, rel);
+      const existed = await exists(src);
+      if (existed) {
+        await fs.mkdir(path.dirname(path.join(tree.dir, ORIG, rel)), { recursive: true });
+        await fs.copyFile(src, path.join(tree.dir, ORIG, rel));
+      }
+      state.saved[rel] = existed;
+    }
+    await writeJsonAtomic(path.join(tree.dir, STATE), state);
+    const real = await runPatch(tree, patch, false);
+    if (real.exitCode !== 0) {
+      throw new InfraError(`patch ${patch.path} passed a dry run but failed to apply:\n${real.all ?? ""}`);
+    }
+    reports.push(report);
+    state.applied.push(patch.sha256);
+    await writeJsonAtomic(path.join(tree.dir, STATE), state);
+  }
+  await writeJsonAtomic(path.join(tree.dir, REPORTS), reports);
+  return { patches, reports, warnings: reports.flatMap(describeInexact) };
+}

@@ -1,0 +1,75 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { z } from "zod";
+import { UserError } from "../core/errors.js";
+import { exists } from "../core/files.js";
+import { sha256File } from "../core/hash.js";
+import { cacheRoot } from "../core/paths.js";
+import type { SourceContext, SourceKind } from "./kinds.js";
+
+export const TarballSpecSchema = z.strictObject({
+  kind: z.literal("tarball"),
+  path: z.string(),
+  /** The Debian package that provides the tarball, for `doctor` and error hints. */
+  package: z.string().optional(),
+});
+export type TarballSpec = z.infer<typeof TarballSpecSchema>;
+
+/** Hashing 140 MB costs about half a second: once per process and file version is enough. */
+const hashed = new Map<string, string>();
+async function tarballHash(file: string): Promise<string> {
+  const st = await fs.stat(file);
+  const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+  let h = hashed.get(key);
+  if (!h) hashed.set(key, (h = await sha256File(file)));
+  return h;
+}
+
+async function checkedTarballHash(spec: TarballSpec, context: SourceContext): Promise<string> {
+  if (!(await exists(spec.path))) {
+    throw new UserError(
+      `kernel recipe ${context.name}: source tarball ${spec.path} does not exist`,
+      spec.package ? `apt-get install ${spec.package}` : `put the tarball at ${spec.path}`,
+    );
+  }
+  return tarballHash(spec.path);
+}
+
+/** The id (and cache dir name) is `<recipe>-<sha12>`, as before the registry: caches stay warm. */
+async function treeId(spec: TarballSpec, context: SourceContext): Promise<string> {
+  return `${context.name}-${(await checkedTarballHash(spec, context)).slice(0, 12)}`;
+}
+
+/** Unpack the tarball once into the cache; later calls return the same tree (patches are undone by applySeries). */
+async function prepare(spec: TarballSpec, context: SourceContext) {
+  const tarball = spec.path;
+  const tarballSha256 = await checkedTarballHash(spec, context);
+  const id = await treeId(spec, context);
+  const dir = path.join(cacheRoot(), "src", id);
+  const tree = { id, content: id, sourceHash: tarballSha256, dir };
+  if (await exists(path.join(dir, "Makefile"))) return tree;
+
+  context.progress.stage(`unpack ${path.basename(tarball)}`);
+  const tmp = `${dir}.unpacking-${process.pid}`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(tmp, { recursive: true });
+  // Debian's tarballs hold one top directory (linux-source-6.1/); strip it.
+  await execa("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"]);
+  if (!(await exists(path.join(tmp, "Makefile")))) {
+    throw new UserError(`${tarball} does not unpack to a kernel tree (no top-level Makefile)`, "give a kernel source tarball, e.g. Debian's linux-source");
+  }
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.rename(tmp, dir);
+  context.progress.done(`unpacked into ${dir}`);
+  return tree;
+}
+
+/** A kernel source tarball (Debian's linux-source), unpacked once into the cache. */
+export const tarballSource: SourceKind<TarballSpec> = {
+  kind: "tarball",
+  schema: TarballSpecSchema,
+  treeId,
+  prepare,
+  describe: (spec) => `tarball ${spec.path}`,
+};
