@@ -34,6 +34,10 @@ program
   .option("-n, --iterations <n>", "fresh boots per variant (default: the scenario's)", positiveInt)
   .option("--variant <name...>", "only these variants (the baseline always runs)")
   .option("--kernel <recipe>", "a kernel recipe other than the scenario's own (kernels/<recipe>.yaml)")
+  .option("--tree <dir>", "build from your kernel git tree instead of the recipe's source (kharness works in its own clone; your checkout is never touched)")
+  .option("--ref <rev>", "the revision of --tree to build (default: HEAD)")
+  .option("--fix <file...>", "a candidate fix (a patch, or an mbox saved from the list) as a variant on top of the baseline's series, named after the file")
+  .option("--fix-commit <rev...>", "a commit of --tree as a candidate fix, on top of the baseline's series")
   .addOption(accelOption())
   .option("--dry-run", "print the patch series, make and QEMU commands, and stop")
   .action(async (scenario: string, o) => {

@@ -75,7 +75,7 @@ export const REQUIREMENTS: Requirement[] = [
 export async function recipeRequirements(kernelsDir = path.join(projectRoot, "kernels")): Promise<Requirement[]> {
   const names = (await fs.readdir(kernelsDir)).filter((f) => f.endsWith(".yaml")).sort();
   const recipes = await Promise.all(names.map((n) => loadKernelRecipe(path.join(kernelsDir, n))));
-  return recipes.map((r) => ({ name: `${r.name} source tarball`, ...(r.source.package && { package: r.source.package }), check: file(r.source.path) }));
+  return recipes.flatMap((r) => (r.source.kind === "tarball" ? [{ name: `${r.name} source tarball`, ...(r.source.package && { package: r.source.package }), check: file(r.source.path) }] : []));
 }
 
 export interface DoctorReport {

@@ -8,8 +8,14 @@ import { expectOf, inputOf, newRunFile, runCellsOf } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
 import type { RunFile } from "../records/run.js";
 import { describeRun } from "../pipeline/dryRun.js";
+import { describeSource } from "../source/registry.js";
 import { statsTable, verdictLines } from "../report/summary.js";
-import { loadScenario, selectVariants } from "../scenario/load.js";
+import { UserError } from "../core/errors.js";
+import { writeFileAtomic } from "../core/files.js";
+import { loadScenario, onSource, selectVariants, withFixVariant, type LoadedScenario } from "../scenario/load.js";
+import { patchFromCommit } from "../source/commitPatch.js";
+import { resolveUserCommit } from "../source/gitClone.js";
+import { patchFromMail, variantNameFor } from "../source/mbox.js";
 import { expectedVerdict, judgeGroups, runExitCode } from "../verdict/groups.js";
 import { vmImplementation } from "../vm/registry.js";
 
@@ -24,18 +30,68 @@ export interface RunOptions {
   kernel?: string;
   /** The VM implementation (registry name); qemu unless a test replays consoles. */
   vm?: string;
+  /** Build from this git tree (kharness's own clone; the checkout is never touched) at `ref`. */
+  tree?: string;
+  ref?: string;
+  /** Candidate fixes: patch or mbox files, each a variant on top of the baseline's series. */
+  fix?: string[];
+  /** Candidate fixes as commits of `tree`. */
+  fixCommit?: string[];
+}
+
+/** A fix from the command line, taken out of its file or commit and written into the run. */
+async function fixFromFile(file: string, dir: string): Promise<{ name: string; description: string; patch: string }> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (err) {
+    throw new UserError(`cannot read --fix ${file}: ${(err as Error).message}`, "give the path of a patch or an mbox saved from the mailing list");
+  }
+  const mail = patchFromMail(text, file);
+  const name = variantNameFor(file);
+  const patch = path.join(dir, "fixes", `${name}.patch`);
+  await writeFileAtomic(patch, mail.patch);
+  return { name, description: `${mail.subject} (from ${file})`, patch };
+}
+
+async function fixFromCommit(tree: string | undefined, rev: string, dir: string): Promise<{ name: string; description: string; patch: string }> {
+  if (!tree) throw new UserError(`--fix-commit ${rev} needs --tree: the commit is taken from that repository`, `add --tree <your kernel git tree>`);
+  const commit = await resolveUserCommit(tree, rev, "--fix-commit");
+  const { subject, patch: text } = await patchFromCommit(tree, commit);
+  const name = `commit-${commit.slice(0, 12)}`;
+  const patch = path.join(dir, "fixes", `${name}.patch`);
+  await writeFileAtomic(patch, text);
+  return { name, description: `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, patch };
+}
+
+/** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
+async function scenarioFor(opts: RunOptions, dir: string): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
+  let loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
+  if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
+  if (opts.tree) {
+    const tree = path.resolve(opts.tree);
+    await resolveUserCommit(tree, opts.ref ?? "HEAD");
+    loaded = onSource(loaded, { kind: "git", tree, ref: opts.ref ?? "HEAD" });
+  }
+  const fixes = [
+    ...(await Promise.all((opts.fix ?? []).map((f) => fixFromFile(f, dir)))),
+    ...(await Promise.all((opts.fixCommit ?? []).map((c) => fixFromCommit(opts.tree && path.resolve(opts.tree), c, dir)))),
+  ];
+  for (const fix of fixes) loaded = withFixVariant(loaded, fix);
+  return { loaded, fixes: fixes.map((f) => f.name) };
 }
 
 /** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */
 export async function runCommand(opts: RunOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
-  const loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
-  const { scenario } = loaded;
-  const variants = selectVariants(scenario, opts.variants);
-  const iterations = opts.iterations ?? scenario.iterations;
-  const vm = vmImplementation(opts.vm ?? "qemu");
-  const id = opts.runId ?? newRunId(scenario.name);
+  const id = opts.runId ?? newRunId(path.basename(opts.scenario));
   const dir = path.join(resultsRoot(), id);
   await fs.mkdir(dir, { recursive: true });
+  const { loaded, fixes } = await scenarioFor(opts, dir);
+  const { scenario } = loaded;
+  // Fixes from the command line always run, like the baseline.
+  const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes]);
+  const iterations = opts.iterations ?? scenario.iterations;
+  const vm = vmImplementation(opts.vm ?? "qemu");
   const run = newRunFile({
     kind: "run",
     id,
@@ -44,7 +100,7 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
     cells: runCellsOf(loaded, variants, iterations),
     expect: { [`${scenario.name}/${loaded.kernel.name}`]: expectOf(loaded) },
   });
-  progress.info(`run ${id}: ${scenario.name} on ${loaded.kernel.name}, variants ${variants.join(", ")}, ${iterations} iteration(s) each; results in ${dir}`);
+  progress.info(`run ${id}: ${scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, ${iterations} iteration(s) each; results in ${dir}`);
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed`;
   await executeCells({ run, dir, scenarios: new Map([[`${scenario.name}/${loaded.kernel.name}`, loaded]]), jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
   printSummary(run, progress);

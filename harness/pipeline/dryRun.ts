@@ -3,6 +3,7 @@ import path from "node:path";
 import { makeArgs } from "../build/build.js";
 import { shellQuote } from "../core/shell.js";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
+import { describeSource } from "../source/registry.js";
 import type { VmImplementation } from "../vm/types.js";
 
 /**
@@ -11,7 +12,7 @@ import type { VmImplementation } from "../vm/types.js";
  */
 export function describeRun(loaded: LoadedScenario, variants: string[], vm: VmImplementation): string {
   const { scenario, kernel } = loaded;
-  const lines = [`scenario ${scenario.name}: kernel ${kernel.name} from ${kernel.source.path}, base ${kernel.base}, fragments ${kernel.fragments.join(", ")}`];
+  const lines = [`scenario ${scenario.name}: kernel ${kernel.name} from ${describeSource(kernel.source)}, base ${kernel.base}, fragments ${kernel.fragments.join(", ")}`];
   for (const v of variants) {
     lines.push(`\nvariant ${v}${v === scenario.baseline ? " (baseline)" : ""}: ${variantPatches(loaded, v).map((p) => path.basename(p)).join(" + ")}`);
     lines.push(`  build: ${shellQuote(["make", ...makeArgs("<source tree>", "<build dir>", os.cpus().length)])}`);

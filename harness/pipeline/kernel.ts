@@ -1,12 +1,12 @@
 import path from "node:path";
-import { withFileLock } from "../core/lock.js";
-import { cacheRoot, projectRoot } from "../core/paths.js";
+import { projectRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { configureKernel, toolchainVersion, type KernelConfig } from "../config/config.js";
 import { buildKernel, type KernelImage } from "../build/build.js";
 import type { KernelRecord } from "../records/run.js";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
-import { applySeries, prepareSource, readPatches, type AppliedSeries, type SourceTree } from "../source/source.js";
+import { describeSource, withSourceTree } from "../source/registry.js";
+import { applySeries, readPatches, type AppliedSeries, type SourceTree } from "../source/series.js";
 
 /** A path for records: relative inside the project, absolute outside it (a fix given on the command line). */
 function projectPath(file: string): string {
@@ -36,10 +36,9 @@ export async function prepareVariantKernel(
   progress: Progress,
 ): Promise<VariantKernel> {
   const t0 = Date.now();
-  const tree = await prepareSource(loaded.kernel, progress);
   const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.resolve(loaded.dir, p)));
-  // The tree holds one series at a time: a second run on it waits until this build is done.
-  return withFileLock(path.join(cacheRoot(), "locks", `${tree.id}.lock`), `source tree ${tree.id}`, progress, async () => {
+  // The tree holds one checkout and one series at a time: a second run on it waits until this build is done.
+  return withSourceTree(loaded.kernel, progress, async (tree) => {
     const series = await applySeries(tree, patches);
     for (const w of series.warnings) progress.info(`warning: ${w}`);
     return buildTree(loaded, variant, tree, series, buildLog, progress, Date.now() - t0);
@@ -75,7 +74,7 @@ export async function buildTree(
   );
   const t2 = Date.now();
   const image = await buildKernel(tree, series, config, toolchain, buildLog, progress);
-  const source = kernel.source.path;
+  const source = describeSource(kernel.source);
   return { variant, source, tree, series, config, image, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
 }
 

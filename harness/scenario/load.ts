@@ -6,6 +6,7 @@ import { UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
 import { projectRoot } from "../core/paths.js";
 import type { VerdictName } from "../records/common.js";
+import type { SourceSpec } from "../source/registry.js";
 import { KernelRecipeSchema, ScenarioSchema, type KernelRecipe, type Scenario } from "./schema.js";
 
 export interface LoadedScenario {
@@ -125,4 +126,19 @@ export async function loadScenario(nameOrPath: string, opts: { kernel?: string; 
 
 export async function loadKernelRecipe(file: string): Promise<KernelRecipe> {
   return parseWithSchema(KernelRecipeSchema, (await readYaml(file)).data, file);
+}
+
+/** The scenario built from another source (the user's tree at a ref): variants, config and workload unchanged. */
+export function onSource(loaded: LoadedScenario, source: SourceSpec): LoadedScenario {
+  return { ...loaded, kernel: { ...loaded.kernel, source } };
+}
+
+/** A candidate fix as a variant of its own: the baseline's series plus one patch file (an absolute path). */
+export function withFixVariant(loaded: LoadedScenario, fix: { name: string; description: string; patch: string }): LoadedScenario {
+  const { scenario } = loaded;
+  if (fix.name in scenario.variants) {
+    throw new UserError(`the fix ${fix.patch} would be variant "${fix.name}", which scenario ${scenario.name} already has`, "rename the patch file");
+  }
+  const series = [...variantPatches(loaded, scenario.baseline), fix.patch];
+  return { ...loaded, scenario: { ...scenario, variants: { ...scenario.variants, [fix.name]: { description: fix.description, patches: series } } } };
 }

@@ -1,16 +1,13 @@
 import { z } from "zod";
 import { VerdictNameSchema } from "../records/common.js";
+import { SourceSpecSchema } from "../source/registry.js";
 import { WorkloadSchema } from "../workload/schema.js";
 
 /** A kernel recipe (kernels/<name>.yaml): where the source comes from and how to configure it. */
 export const KernelRecipeSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
-  source: z.strictObject({
-    kind: z.literal("tarball"),
-    path: z.string(),
-    /** The Debian package that provides the tarball, for `doctor` and error hints. */
-    package: z.string().optional(),
-  }),
+  /** Where the source comes from: a kind from the source registry (tarball, git, dir). */
+  source: SourceSpecSchema,
   /** The make target that gives the base config, e.g. tinyconfig. */
   base: z.string().default("tinyconfig"),
   /** Fragments merged in order: paths relative to kernels/, or `tree:<path>` inside the source tree. */
