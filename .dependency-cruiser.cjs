@@ -49,10 +49,10 @@ module.exports = {
     },
     {
       name: "scenario-imports-only-inputs",
-      comment: "the scenario schema is input: it composes the workload steps' schemas, and uses records and core",
+      comment: "the scenario schema is input: it composes the source kinds' and workload steps' schemas, and uses records and core",
       severity: "error",
       from: { path: "^harness/scenario/" },
-      to: { path: "^harness/", pathNot: "^harness/(scenario|workload|records|core)/" },
+      to: { path: "^harness/", pathNot: "^harness/(scenario|source|workload|records|core)/" },
     },
     ...upstreamOnly,
     {

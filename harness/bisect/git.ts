@@ -1,27 +1,15 @@
 import { execa } from "execa";
+import { InfraError } from "../core/errors.js";
 import type { CommitInfo } from "../records/bisect.js";
+import { git, resolveUserCommit } from "../source/gitClone.js";
 
+export { git };
 export type { CommitInfo };
-import { InfraError, UserError } from "../core/errors.js";
-
-/** Git at the edge: every call names the repository, and a failure says which command failed. */
-export async function git(gitDir: string, args: string[], workTree?: string, okExits: number[] = [0]): Promise<string> {
-  // git bisect insists on running from the top of the work tree.
-  const r = await execa("git", [`--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args], { reject: false, all: true, ...(workTree && { cwd: workTree }) });
-  if (!okExits.includes(r.exitCode ?? -1)) throw new InfraError(`git ${args.join(" ")} failed in ${gitDir} (exit ${r.exitCode}):\n${(r.all ?? "").trim()}`);
-  return (r.all ?? "").trim();
-}
 
 /** The user's repository: checked, and its revisions resolved to commit hashes, before any long work. */
 export async function resolveUserRevisions(tree: string, revs: Record<string, string>): Promise<Record<string, string>> {
-  const top = await execa("git", ["-C", tree, "rev-parse", "--absolute-git-dir"], { reject: false });
-  if (top.exitCode !== 0) throw new UserError(`${tree} is not a git repository`, "give --tree the path of a kernel git checkout (or a bare repository)");
   const out: Record<string, string> = {};
-  for (const [what, rev] of Object.entries(revs)) {
-    const r = await execa("git", ["-C", tree, "rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { reject: false });
-    if (r.exitCode !== 0) throw new UserError(`${what} revision "${rev}" does not exist in ${tree}`, `check it with: git -C ${tree} log --oneline -1 ${rev}`);
-    out[what] = r.stdout.trim();
-  }
+  for (const [what, rev] of Object.entries(revs)) out[what] = await resolveUserCommit(tree, rev, `--${what}`);
   return out;
 }
 

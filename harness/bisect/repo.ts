@@ -1,15 +1,12 @@
-import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { exists } from "../core/files.js";
-import { sha256 } from "../core/hash.js";
+import { SharedClone, userRepoKey } from "../source/gitClone.js";
 import { commitInfo, git, parseBisectOutput, type BisectProgress, type CommitInfo } from "./git.js";
 
 /**
- * The repository a bisection runs in: a shared clone of the user's tree (objects borrowed,
- * the user's checkout and refs never touched) with its work tree in a separate directory.
- * The work tree has no .git inside, so the kernel's setlocalversion adds no -g<hash> and
- * kernels of commits with equal trees are equal.
+ * The repository a bisection runs in: kharness's shared clone of the user's tree (see
+ * SharedClone: objects borrowed, the user's checkout and refs never touched), with git
+ * bisect's own state in it.
  */
 export class BisectRepo {
   private constructor(
@@ -17,23 +14,11 @@ export class BisectRepo {
     readonly workTree: string,
   ) {}
 
-  /** Clone (or refresh) the shared clone of `userTree` under `root`. */
+  /** The shared clone of `userTree` under `root` (made on first use; the user's tree is only read). */
   static async open(userTree: string, root: string): Promise<BisectRepo> {
-    const real = await fs.realpath(userTree);
-    const dir = path.join(root, sha256(real).slice(0, 12));
-    const gitDir = path.join(dir, "repo.git");
-    const workTree = path.join(dir, "src");
-    await fs.mkdir(workTree, { recursive: true });
-    if (!(await exists(path.join(gitDir, "HEAD")))) {
-      await execa("git", ["clone", "--quiet", "--bare", "--shared", real, gitDir]);
-    } else {
-      // New commits in the user's tree since the last bisection.
-      await git(gitDir, ["fetch", "--quiet", real, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
-    }
-    // A bare clone has no work tree of its own; bisect needs one.
-    await git(gitDir, ["config", "core.bare", "false"]);
-    await git(gitDir, ["config", "core.worktree", workTree]);
-    return new BisectRepo(gitDir, workTree);
+    const dir = path.join(root, await userRepoKey(userTree));
+    const clone = await SharedClone.open(userTree, path.join(dir, "repo.git"), path.join(dir, "src"));
+    return new BisectRepo(clone.gitDir, clone.workTree);
   }
 
   private run(args: string[], okExits?: number[]): Promise<string> {
