@@ -4,17 +4,31 @@ import path from "node:path";
 import { execa } from "execa";
 import { track } from "../core/children.js";
 import { shellQuote } from "../core/shell.js";
-import { UserError } from "../core/errors.js";
-import { exists, readJsonIfExists, writeJsonAtomic } from "../core/files.js";
-import { sha256 } from "../core/hash.js";
+import { InfraError } from "../core/errors.js";
+import { exists, writeJsonAtomic } from "../core/files.js";
+import { sha256, sha256File } from "../core/hash.js";
+import { ImageMetaSchema, type ImageMeta } from "../records/cache.js";
+import { readRecordIfExists } from "../records/read.js";
 import { cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { HOST_ARCH } from "../core/arch.js";
 import type { KernelConfig } from "../config/config.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
 
-/** The kernel did not compile: the variant is broken, the run goes on (tuxmake's FAIL, not a crash). */
-export class BuildFailure extends UserError {}
+/**
+ * The kernel did not compile: evidence about the variant (it is broken), and the run goes
+ * on (tuxmake's FAIL). Not a UserError: the input was valid, the code does not build. A
+ * host that ran out of disk or memory is an InfraError instead.
+ */
+export class BuildFailure extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = "BuildFailure";
+  }
+}
 
 export interface KernelImage {
   /** Content hash of (source, patches, final .config, toolchain): the cache key. */
@@ -37,40 +51,23 @@ export function makeArgs(srcDir: string, buildDir: string, jobs: number): string
   return ["-C", srcDir, `O=${buildDir}`, `ARCH=${HOST_ARCH.make}`, `-j${jobs}`, "CC=ccache gcc", HOST_ARCH.target];
 }
 
-/**
- * Build bzImage out of tree with ccache. The build directory is shared by all variants of
- * one config, so after one variant only the files its patches touch recompile.
- */
-export async function buildKernel(
-  tree: SourceTree,
-  series: AppliedSeries,
-  config: KernelConfig,
-  toolchain: string,
-  logFile: string,
-  progress: Progress,
-): Promise<KernelImage> {
-  const key = imageKey(tree, series, config, toolchain);
-  const dir = path.join(cacheRoot(), "images", key);
+/** A cached image, if its metadata is whole and bzImage still has the hash recorded at store time. */
+async function cachedImage(dir: string, progress: Progress): Promise<ImageMeta | undefined> {
+  const meta = await readRecordIfExists(ImageMetaSchema, path.join(dir, "meta.json"), "image cache entry").catch(() => undefined);
   const bzImage = path.join(dir, "bzImage");
-  const args = makeArgs(tree.dir, config.buildDir, os.cpus().length);
-  const env = {
-    CCACHE_DIR: path.join(cacheRoot(), "ccache"),
-    // Fixed build identity: the image depends on the inputs only, and ccache hits more.
-    KBUILD_BUILD_TIMESTAMP: "kharness",
-    KBUILD_BUILD_USER: "kharness",
-    KBUILD_BUILD_HOST: "kharness",
-  };
-  const command = shellQuote([...Object.entries(env).map(([k, v]) => `${k}=${v}`), "make", ...args]);
-  await fs.mkdir(path.dirname(logFile), { recursive: true });
+  if (!meta || !(await exists(bzImage))) return undefined;
+  if (meta.bzImageSha256 !== undefined && meta.bzImageSha256 === (await sha256File(bzImage))) return meta;
+  // Altered, truncated, or stored before hashes were kept: rebuild rather than boot it.
+  progress.info(`warning: cached image ${bzImage} does not match its recorded hash; rebuilding it`);
+  await fs.rm(dir, { recursive: true, force: true });
+  return undefined;
+}
 
-  const meta = await readJsonIfExists<{ compiled: string[] }>(path.join(dir, "meta.json"));
-  if (meta && (await exists(bzImage))) {
-    await fs.writeFile(logFile, `# cache hit: ${bzImage}\n# built by: ${command}\n`);
-    return { key, bzImage, cached: true, durationMs: 0, command, compiled: meta.compiled };
-  }
+/** make's words for a host that ran out of something: not the kernel's fault, so not a verdict. */
+const HOST_FAILURE = /No space left on device|Cannot allocate memory|virtual memory exhausted|Killed signal terminated program|fatal error: Killed/;
 
-  progress.stage(`build ${tree.id} (${series.patches.map((p) => p.name).join(" + ") || "no patches"})`);
-  const started = Date.now();
+/** Run make, streaming its output to the log and its current step to the progress line; the objects it compiled. */
+async function runMake(args: string[], env: Record<string, string>, command: string, logFile: string, progress: Progress): Promise<{ exitCode: number | undefined; compiled: string[] }> {
   const log = createWriteStream(logFile);
   log.write(`# command: ${command}\n`);
   const compiled: string[] = [];
@@ -90,19 +87,50 @@ export async function buildKernel(
   });
   const result = await proc;
   await new Promise<void>((resolve) => log.end(resolve));
+  return { exitCode: result.exitCode, compiled };
+}
+
+/**
+ * Build bzImage out of tree with ccache. The build directory is shared by all variants of
+ * one config, so after one variant only the files its patches touch recompile.
+ */
+export async function buildKernel(tree: SourceTree, series: AppliedSeries, config: KernelConfig, toolchain: string, logFile: string, progress: Progress): Promise<KernelImage> {
+  const key = imageKey(tree, series, config, toolchain);
+  const dir = path.join(cacheRoot(), "images", key);
+  const bzImage = path.join(dir, "bzImage");
+  const args = makeArgs(tree.dir, config.buildDir, os.cpus().length);
+  const env = {
+    CCACHE_DIR: path.join(cacheRoot(), "ccache"),
+    // Fixed build identity: the image depends on the inputs only, and ccache hits more.
+    KBUILD_BUILD_TIMESTAMP: "kharness",
+    KBUILD_BUILD_USER: "kharness",
+    KBUILD_BUILD_HOST: "kharness",
+  };
+  const command = shellQuote([...Object.entries(env).map(([k, v]) => `${k}=${v}`), "make", ...args]);
+  await fs.mkdir(path.dirname(logFile), { recursive: true });
+  const cached = await cachedImage(dir, progress);
+  if (cached) {
+    await fs.writeFile(logFile, `# cache hit: ${bzImage}\n# built by: ${command}\n`);
+    return { key, bzImage, cached: true, durationMs: 0, command, compiled: cached.compiled };
+  }
+
+  const patchNames = series.patches.map((p) => p.name).join(" + ") || "no patches";
+  progress.stage(`build ${tree.id} (${patchNames})`);
+  const started = Date.now();
+  const { exitCode, compiled } = await runMake(args, env, command, logFile, progress);
   const durationMs = Date.now() - started;
-  if (result.exitCode !== 0) {
+  if (exitCode !== 0) {
     const tail = (await fs.readFile(logFile, "utf8")).split("\n").slice(-30).join("\n");
-    throw new BuildFailure(
-      `kernel build failed (exit ${result.exitCode}) for ${tree.id} with ${series.patches.map((p) => p.name).join(", ") || "no patches"}; last lines:\n${tail}`,
-      `see ${logFile}; reproduce with: ${command}`,
-    );
+    const what = `kernel build failed (exit ${exitCode}) for ${tree.id} with ${patchNames}; last lines:\n${tail}`;
+    if (HOST_FAILURE.test(tail)) throw new InfraError(`the host ran out of resources: ${what}`, `free disk space or memory, then run again; see ${logFile}`);
+    throw new BuildFailure(what, `see ${logFile}; reproduce with: ${command}`);
   }
   await fs.mkdir(dir, { recursive: true });
   await fs.copyFile(path.join(config.buildDir, HOST_ARCH.image), `${bzImage}.tmp`);
   await fs.rename(`${bzImage}.tmp`, bzImage);
   await fs.writeFile(path.join(dir, "config"), config.text);
-  await writeJsonAtomic(path.join(dir, "meta.json"), { compiled, durationMs, command, patches: series.patches.map((p) => p.name) });
+  const meta: ImageMeta = { compiled, durationMs, command, patches: series.patches.map((p) => p.name), bzImageSha256: await sha256File(bzImage) };
+  await writeJsonAtomic(path.join(dir, "meta.json"), meta);
   progress.done(`built in ${(durationMs / 1000).toFixed(0)}s, ${compiled.length} objects compiled`);
   return { key, bzImage, cached: false, durationMs, command, compiled };
 }

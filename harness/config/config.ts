@@ -49,6 +49,29 @@ async function fragmentText(tree: SourceTree, frag: string): Promise<{ name: str
   }
 }
 
+/** base config + merge_config.sh + olddefconfig in a scratch build directory; the resulting .config text. */
+async function makeConfig(tree: SourceTree, base: string, frags: { file: string }[], progress: Progress): Promise<string> {
+  progress.stage(`config ${base} + ${frags.length} fragments`);
+  const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
+  await fs.rm(scratch, { recursive: true, force: true });
+  await fs.mkdir(scratch, { recursive: true });
+  const make = (args: string[]) => execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, reject: false });
+  const made = await make([base]);
+  if (made.exitCode !== 0) throw new UserError(`make ${base} failed in ${tree.dir}:\n${made.all}`, "use a config target this kernel knows");
+  const merge = await execa(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
+    cwd: scratch,
+    all: true,
+    reject: false,
+  });
+  if (merge.exitCode !== 0) throw new InfraError(`merge_config.sh failed:\n${merge.all}`);
+  const olddef = await make(["olddefconfig"]);
+  if (olddef.exitCode !== 0) throw new InfraError(`make olddefconfig failed:\n${olddef.all}`);
+  const text = await fs.readFile(path.join(scratch, ".config"), "utf8");
+  await fs.rm(scratch, { recursive: true, force: true });
+  progress.done("config ready");
+  return text;
+}
+
 /**
  * tinyconfig (or another base) + fragments via the kernel's merge_config.sh + olddefconfig,
  * then a check that nothing the scenario or our fragments ask for was dropped. The result
@@ -68,31 +91,8 @@ export async function configureKernel(
   const key = sha256(tree.content, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
   const cached = path.join(cacheRoot(), "configs", `${key}.config`);
 
-  let text: string;
-  let fromCache = true;
-  if (await exists(cached)) {
-    text = await fs.readFile(cached, "utf8");
-  } else {
-    fromCache = false;
-    progress.stage(`config ${inputs.base} + ${frags.length} fragments`);
-    const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
-    await fs.rm(scratch, { recursive: true, force: true });
-    await fs.mkdir(scratch, { recursive: true });
-    const make = (args: string[]) => execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, reject: false });
-    const base = await make([inputs.base]);
-    if (base.exitCode !== 0) throw new UserError(`make ${inputs.base} failed in ${tree.dir}:\n${base.all}`, "use a config target this kernel knows");
-    const merge = await execa(
-      path.join(tree.dir, "scripts/kconfig/merge_config.sh"),
-      ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)],
-      { cwd: scratch, all: true, reject: false },
-    );
-    if (merge.exitCode !== 0) throw new InfraError(`merge_config.sh failed:\n${merge.all}`);
-    const olddef = await make(["olddefconfig"]);
-    if (olddef.exitCode !== 0) throw new InfraError(`make olddefconfig failed:\n${olddef.all}`);
-    text = await fs.readFile(path.join(scratch, ".config"), "utf8");
-    await fs.rm(scratch, { recursive: true, force: true });
-    progress.done("config ready");
-  }
+  const fromCache = await exists(cached);
+  const text = fromCache ? await fs.readFile(cached, "utf8") : await makeConfig(tree, inputs.base, frags, progress);
 
   // Only our own fragments and the scenario's list are checked: in-tree fragments are
   // best effort by design (kvm_guest.config names options tinyconfig cannot reach).

@@ -22,5 +22,9 @@ export function formatError(err: unknown): string {
     const kind = err instanceof UserError ? "input error" : "host error";
     return `kharness: ${kind}: ${err.message}${err.hint ? `\n  fix: ${err.hint}` : ""}`;
   }
+  // Other failures that know how to be fixed (a kernel that does not compile) say so too.
+  if (err instanceof Error && typeof (err as { hint?: unknown }).hint === "string") {
+    return `kharness: ${err.name}: ${err.message}\n  fix: ${(err as unknown as { hint: string }).hint}`;
+  }
   return `kharness: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
 }

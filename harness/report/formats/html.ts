@@ -26,11 +26,11 @@ function timingChart(timings: Record<string, number>): string {
   return `<svg id="timings" width="680" height="${stages.length * 26 + 8}" font-family="sans-serif" font-size="13" role="img" aria-label="time per stage">${rows.join("")}</svg>`;
 }
 
-/** One self-contained page: the grid coloured by verdict, rate bars, each splat with its stack and console excerpt, timings, raw log links. */
-export function htmlReport({ run, groups }: ReportModel): string {
-  const cols = columns(groups);
-  const anchor = (id: string) => `cell-${id.replace(/[^A-Za-z0-9-]/g, "_")}`;
-  const grid = groups
+const anchor = (id: string) => `cell-${id.replace(/[^A-Za-z0-9-]/g, "_")}`;
+
+/** The grid: a row per group, a column per variant, each cell coloured by its verdict. */
+function gridRows({ run, groups }: ReportModel, cols: string[]): string {
+  return groups
     .map((g) => {
       const tds = cols.map((v) => {
         const c = g.cells.find((x) => x.variant === v);
@@ -44,7 +44,11 @@ export function htmlReport({ run, groups }: ReportModel): string {
       return `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`;
     })
     .join("\n");
-  const details = groups
+}
+
+/** A section per cell: its runs with their logs, its build, and each splat with its stack and console excerpt. */
+function cellSections({ run, groups }: ReportModel): string {
+  return groups
     .flatMap((g) =>
       g.cells.map((c) => {
         const view = cellView(run, g, c);
@@ -67,6 +71,14 @@ ${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `
       }),
     )
     .join("\n");
+}
+
+/** One self-contained page: the grid coloured by verdict, rate bars, each splat with its stack and console excerpt, timings, raw log links. */
+export function htmlReport(model: ReportModel): string {
+  const { run, groups } = model;
+  const cols = columns(groups);
+  const grid = gridRows(model, cols);
+  const details = cellSections(model);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kharness ${esc(run.input.name)} ${esc(run.id)}</title>
 <style>

@@ -24,7 +24,8 @@ const id = (...parts: string[]) => `${KCIDB_ORIGIN}:${parts.join(":")}`;
  * build per kernel image (config and log), a test per cell (status, log excerpt), and each
  * splat signature as an issue, with an incident per cell saying whether it was present.
  */
-export function kcidbReport({ run, groups }: ReportModel): KcidbData {
+/** A checkout per kernel source + patch series, and a build per kernel image. */
+function checkoutsAndBuilds(run: ReportModel["run"]): { checkouts: Record<string, unknown>[]; builds: Record<string, unknown>[] } {
   const checkouts = new Map<string, Record<string, unknown>>();
   const builds: Record<string, unknown>[] = [];
   for (const [key, b] of Object.entries(run.builds)) {
@@ -52,6 +53,11 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
       ...(b.status === "failed" && { log_excerpt: b.reason.slice(0, 16384) }),
     });
   }
+  return { checkouts: [...checkouts.values()], builds };
+}
+
+export function kcidbReport({ run, groups }: ReportModel): KcidbData {
+  const { checkouts, builds } = checkoutsAndBuilds(run);
   const tests: Record<string, unknown>[] = [];
   const incidents: Record<string, unknown>[] = [];
   for (const g of groups) {
@@ -86,5 +92,5 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
     culprit: { code: true, tool: false, harness: false },
     misc: { kind: s.kind, call_path: s.callPath },
   }));
-  return { version: { major: 5, minor: 3 }, checkouts: [...checkouts.values()], builds, tests, issues, incidents };
+  return { version: { major: 5, minor: 3 }, checkouts, builds, tests, issues, incidents };
 }
