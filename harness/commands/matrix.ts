@@ -60,7 +60,8 @@ async function resumedRun(m: LoadedMatrix, id: string, cells: CellRecord[], prog
 async function newMatrixRun(m: LoadedMatrix, opts: MatrixOptions, cells: CellRecord[], vm: VmImplementation): Promise<RunFile> {
   const id = opts.runId ?? `${newRunId(`matrix-${m.matrix.name}`)}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ""}`;
   const expect = Object.fromEntries([...m.loaded.entries()].map(([key, loaded]) => [key, expectOf(loaded)]));
-  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect });
+  const maxRuns = Math.max(...cells.map((c) => c.iterations));
+  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect, settings: { confidence: 0.95, maxRuns } });
   return { ...run, ...(opts.shard && { shard: opts.shard }) };
 }
 

@@ -99,6 +99,7 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
     host: await hostRecord(vm),
     cells: runCellsOf(loaded, variants, iterations),
     expect: { [`${scenario.name}/${loaded.kernel.name}`]: expectOf(loaded) },
+    settings: { confidence: 0.95, maxRuns: iterations },
   });
   progress.info(`run ${id}: ${scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, ${iterations} iteration(s) each; results in ${dir}`);
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed`;

@@ -107,5 +107,7 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
 
 function finish(record: IterationRecord, groups: SplatGroup[]): IterationOutcome {
   record.splats = groups.map((g) => ({ signature: g.signature, count: g.count }));
+  // Groups keep the console's order: the first is the run's first report.
+  if (groups[0]) record.primary = groups[0].signature;
   return { record, groups };
 }

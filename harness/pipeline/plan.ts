@@ -5,7 +5,6 @@ import { RUN_SCHEMA, type CellRecord, type RunFile } from "../records/run.js";
 import { expectFor, type LoadedScenario } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
 import { hasHotplug, withHotplug } from "../workload/index.js";
-import type { HostRecord } from "../records/common.js";
 
 /** The scenario as one cell runs it: its guest's vCPUs, and hotplug stress on or off. */
 export function cellScenario(base: Scenario, cell: Pick<CellRecord, "cpus" | "hotplug">): Scenario {
@@ -19,7 +18,7 @@ export function expectOf(loaded: LoadedScenario): Record<string, string> {
 }
 
 /** A fresh record for the one cell runner: no builds, no runs, every cell pending. */
-export function newRunFile(f: { kind: RunFile["kind"]; id: string; input: RunFile["input"]; host: HostRecord; cells: CellRecord[]; expect: RunFile["expect"] }): RunFile {
+export function newRunFile(f: Pick<RunFile, "kind" | "id" | "input" | "host" | "cells" | "expect" | "settings">): RunFile {
   return { schema: RUN_SCHEMA, ...f, status: "running", startedAt: new Date().toISOString(), builds: {}, signatures: {}, timings: {} };
 }
 

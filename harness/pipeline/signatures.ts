@@ -1,11 +1,20 @@
+import type { Splat } from "../parse/parseConsole.js";
 import type { SplatGroup } from "../parse/runSplats.js";
 import type { SignatureRecord } from "../records/run.js";
 import { HANG_SIGNATURE } from "../verdict/verdict.js";
 
+/** A bug's identity: the report's family and kharness's culprit frame (not the call path). */
+export function bugOf(s: Pick<Splat, "kind" | "title"> & { culprit?: string; frame?: string }): string {
+  return `${s.kind}:${s.culprit ?? s.frame ?? s.title}`;
+}
+
 /** What a deduplicated report stands for in the record: its first report, as an excerpt. */
 export function signatureRecord(g: SplatGroup): SignatureRecord {
+  const culprit = (g.first as { culprit?: string }).culprit ?? g.first.frame;
   return {
     signature: g.signature,
+    bug: bugOf(g.first),
+    ...(culprit !== undefined && { culprit }),
     kind: g.first.kind,
     title: g.first.title,
     callPath: g.first.callPath,
@@ -18,6 +27,7 @@ export function signatureRecord(g: SplatGroup): SignatureRecord {
 /** A hang is a signature of its own: it has no report to name it. */
 export const HANG_RECORD: SignatureRecord = {
   signature: HANG_SIGNATURE,
+  bug: HANG_SIGNATURE,
   kind: "hang",
   title: "workload hang (timed out, or the guest stopped answering)",
   callPath: [],

@@ -11,8 +11,16 @@ export const RUN_SCHEMA = "kharness.run/2";
 /** What one deduplicated report stands for, for humans and reports. */
 export const SignatureRecordSchema = z.object({
   signature: z.string(),
+  /**
+   * The bug this report belongs to: its family (kind) and kharness's culprit frame, not the
+   * exact call path, so one bug reached by two paths is one bug ("atomic-sleep:mem_cgroup_wb_stats").
+   */
+  bug: z.string(),
   kind: z.string(),
+  /** syzkaller's title (what bug trackers and syzbot searches know it by). */
   title: z.string(),
+  /** kharness's culprit: the frame past locking, hotplug and reporting helpers. */
+  culprit: z.string().optional(),
   callPath: z.array(z.string()),
   frames: z.array(z.string()),
   corrupted: z.boolean(),
@@ -36,6 +44,13 @@ export const IterationRecordSchema = z.object({
   vmCommand: z.string(),
   /** Unique signatures in this run, with how many reports each had. */
   splats: z.array(z.object({ signature: z.string(), count: z.number().int() })),
+  /**
+   * The signature of the run's first report: syzkaller's "first oops wins". The kernel is
+   * tainted after it, so the run's other reports are its cascade.
+   */
+  primary: z.string().optional(),
+  /** Why the run ended before its workload did (a deciding report and its cascade were in). */
+  stoppedEarly: z.string().optional(),
 });
 export type IterationRecord = z.infer<typeof IterationRecordSchema>;
 
@@ -113,6 +128,8 @@ export const RunFileSchema = z.object({
   signatures: z.record(z.string(), SignatureRecordSchema),
   /** Wall time per stage, summed over builds and runs. */
   timings: z.record(z.string(), z.number()),
+  /** How sure a verdict must be, and the most runs a variant gets (runs stop once its verdict is decided). */
+  settings: z.object({ confidence: z.number().gt(0).lt(1), maxRuns: z.number().int().min(1) }),
 });
 export type RunFile = z.infer<typeof RunFileSchema>;
 

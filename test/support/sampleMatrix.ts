@@ -25,10 +25,11 @@ export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "
     builds: {},
     cells,
     signatures: {
-      rcu: { signature: "rcu", kind: "rcu", title: "WARNING: suspicious RCU usage in mem_cgroup_wb_stats", callPath: ["mem_cgroup_wb_stats", "balance_dirty_pages"], frames: ["mem_cgroup_wb_stats", "balance_dirty_pages"], corrupted: false, excerpt: ["WARNING: suspicious RCU usage"] },
-      worker: { signature: "worker", kind: "atomic-sleep", title: "BUG: scheduling while atomic in mem_cgroup_wb_stats", callPath: ["mem_cgroup_wb_stats", "wb_over_bg_thresh"], frames: ["mem_cgroup_wb_stats", "wb_over_bg_thresh"], corrupted: false, excerpt: ["BUG: scheduling while atomic: kworker/u8:1/34/0x00000002"] },
+      rcu: { signature: "rcu", bug: "rcu:mem_cgroup_wb_stats", culprit: "mem_cgroup_wb_stats", kind: "rcu", title: "WARNING: suspicious RCU usage in mem_cgroup_wb_stats", callPath: ["mem_cgroup_wb_stats", "balance_dirty_pages"], frames: ["mem_cgroup_wb_stats", "balance_dirty_pages"], corrupted: false, excerpt: ["WARNING: suspicious RCU usage"] },
+      worker: { signature: "worker", bug: "atomic-sleep:mem_cgroup_wb_stats", culprit: "mem_cgroup_wb_stats", kind: "atomic-sleep", title: "BUG: scheduling while atomic in mem_cgroup_wb_stats", callPath: ["mem_cgroup_wb_stats", "wb_over_bg_thresh"], frames: ["mem_cgroup_wb_stats", "wb_over_bg_thresh"], corrupted: false, excerpt: ["BUG: scheduling while atomic: kworker/u8:1/34/0x00000002"] },
     },
     timings: { build: 600000, boot: 24000, workload: 48000 },
+    settings: { confidence: 0.95, maxRuns: 10 },
   };
 }
 

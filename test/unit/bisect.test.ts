@@ -114,7 +114,7 @@ function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: numb
         bootMs: 1,
         workloadMs: 1,
         signatures,
-        found: signatures.map((s) => ({ signature: s, kind: "rcu" as const, title: s === "rcu" ? "WARNING: suspicious RCU usage in f" : "BUG: scheduling while atomic in f", callPath: ["f"], frames: [], corrupted: false, excerpt: [] })),
+        found: signatures.map((s) => ({ signature: s, bug: s, kind: "rcu" as const, title: s === "rcu" ? "WARNING: suspicious RCU usage in f" : "BUG: scheduling while atomic in f", callPath: ["f"], frames: [], corrupted: false, excerpt: [] })),
       };
     },
   };

@@ -81,7 +81,7 @@ describe("the cell pool, on a fake VM", () => {
     const dir = await fs.mkdtemp(path.join(await root, "pool-"));
     const keys = expandCells({ scenarios: [{ name: loaded.scenario.name, baseline: "before", variants: Object.keys(loaded.scenario.variants) }], kernels: ["linux-6.1"], cpus: [2], hotplug: [true] });
     const cells = keys.map((k) => newCell(k, "before", 2, buildKey(k)));
-    const run = newRunFile({ kind: "matrix", id: "pool", input: { name: "t", file: "t.yaml", sha256: "x" }, host: { hostname: "h", cpus: 2, memoryMiB: 1, node: "v20" }, cells, expect: {} });
+    const run = newRunFile({ kind: "matrix", id: "pool", input: { name: "t", file: "t.yaml", sha256: "x" }, host: { hostname: "h", cpus: 2, memoryMiB: 1, node: "v20" }, cells, expect: {}, settings: { confidence: 0.95, maxRuns: 2 } });
     const consoleOf: Record<string, string> = { "bzImage-before": BEFORE, "bzImage-fix-reorder": REORDER, "bzImage-fix-drop-lock": CLEAN };
     const vm = fakeVm([{ boot: "ok", console: CLEAN }]);
     // Each kernel replays its own variant's real console.
