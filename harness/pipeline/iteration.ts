@@ -8,6 +8,7 @@ import type { IterationRecord } from "../records/run.js";
 import type { Scenario } from "../scenario/schema.js";
 import type { BootResult, VmImplementation, VmInstance, VmSpec } from "../vm/types.js";
 import { describeWorkload, runWorkload } from "../workload/index.js";
+import { watchRun } from "./monitor.js";
 import type { Guest } from "./guest.js";
 
 export interface IterationInputs {
@@ -81,28 +82,49 @@ async function bootWithRetries(inp: IterationInputs, spec: VmSpec, label: string
   return boot!;
 }
 
+/** The workload, ended early when the watch decides (a deciding report is in, or the guest is wedged). */
+async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<{ status: RunStatus; output: string; reason?: string; stoppedEarly?: string; durationMs: number }> {
+  const { workload } = inp.scenario;
+  const watch = watchRun(vm, { tailMs: workload.tailSec * 1000, wedgeMs: workload.wedgeSec * 1000 });
+  const started = Date.now();
+  let output = "";
+  const work = runWorkload(vm.shell, workload, (chunk) => {
+    output += chunk;
+    watch.output(chunk);
+  });
+  const first = await Promise.race([work.then((w) => ({ kind: "workload" as const, w })), watch.ending]);
+  watch.stop();
+  const durationMs = Date.now() - started;
+  if (first.kind === "decided") return { status: "completed", output, stoppedEarly: first.reason, durationMs };
+  if (first.kind === "wedged") return { status: "hang", output, reason: first.reason, durationMs };
+  const w = first.w;
+  // A dropped connection means the guest died (crash: its reports are on the console) or
+  // stopped answering while the VM still runs (a wedged kernel: a hang).
+  const status: RunStatus = w.status === "lost" ? ((await vm.waitExit(5000)) ? "crash" : "hang") : w.status;
+  return { status, output: w.output, ...(w.status !== "completed" && { reason: w.reason }), durationMs: w.durationMs };
+}
+
 /** The workload on a booted guest, then the evidence: dmesg, the console, the splats. */
 async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: IterationRecord, dir: string, progress: Progress): Promise<IterationOutcome> {
   progress.stage(`workload ${inp.label} #${inp.iteration}`);
   const ticker = setInterval(() => progress.detail(`${describeWorkload(inp.scenario.workload)} running`), 5000);
-  const work = await runWorkload(vm.shell, inp.scenario.workload).finally(() => clearInterval(ticker));
+  const work = await workWatched(inp, vm).finally(() => clearInterval(ticker));
   record.workloadMs = work.durationMs;
-  // A dropped connection means the guest died (crash: its reports are on the console) or
-  // stopped answering while the VM still runs (a wedged kernel: a hang).
-  const status: RunStatus = work.status === "lost" ? ((await vm.waitExit(5000)) ? "crash" : "hang") : work.status;
   await fs.writeFile(path.join(dir, "workload.txt"), work.output);
   const t = Date.now();
-  const evidence = await collectEvidence(vm.shell, status === "hang");
+  // A wedged guest answers nothing: asking it for sysrq and dmesg would only cost the timeouts.
+  const evidence = work.reason?.startsWith("no workload progress") ? { notes: ["the guest was wedged; the console is the record"] } : await collectEvidence(vm.shell, work.status === "hang");
   record.collectMs = Date.now() - t;
   if (evidence.dmesg !== undefined) {
     await fs.writeFile(path.join(dir, "dmesg.txt"), evidence.dmesg);
     record.dmesg = path.join(path.dirname(record.console), "dmesg.txt");
   }
-  await vm.stop();
+  if (work.status === "completed" && !work.stoppedEarly) await vm.stop();
+  else vm.kill();
   const groups = splatsOfRun(await vm.console(), evidence.dmesg);
-  const notes = [...(work.status === "completed" ? [] : [work.reason]), ...evidence.notes];
-  progress.done(`${status}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
-  return finish({ ...record, status, ...(notes.length && { reason: notes.join("; ") }) }, groups);
+  const notes = [...(work.reason ? [work.reason] : []), ...evidence.notes];
+  progress.done(`${work.status}${work.stoppedEarly ? " (stopped early)" : ""}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
+  return finish({ ...record, status: work.status, ...(notes.length && { reason: notes.join("; ") }), ...(work.stoppedEarly && { stoppedEarly: work.stoppedEarly }) }, groups);
 }
 
 function finish(record: IterationRecord, groups: SplatGroup[]): IterationOutcome {

@@ -47,8 +47,8 @@ export class GuestShell {
     });
   }
 
-  /** Run a shell command; on timeout the channel is closed and `timedOut` is set. */
-  exec(command: string, timeoutMs: number): Promise<ExecResult> {
+  /** Run a shell command; on timeout the channel is closed and `timedOut` is set. `onData` sees stdout as it arrives. */
+  exec(command: string, timeoutMs: number, onData?: (chunk: string) => void): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, channel) => {
         if (err) return reject(err);
@@ -65,7 +65,10 @@ export class GuestShell {
           channel.close();
           finish(null, true);
         }, timeoutMs);
-        channel.on("data", (d: Buffer) => (stdout += d.toString()));
+        channel.on("data", (d: Buffer) => {
+          stdout += d.toString();
+          onData?.(d.toString());
+        });
         channel.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         let code: number | null = null;
         channel.on("exit", (c: number | null) => (code = c));

@@ -4,7 +4,8 @@ import type { ExecResult, SshKeyPair } from "./ssh.js";
 
 /** What a guest runs commands on: one SSH connection, many exec channels. */
 export interface GuestShellLike {
-  exec(command: string, timeoutMs: number): Promise<ExecResult>;
+  /** `onData` sees the command's stdout as it arrives (workload progress). */
+  exec(command: string, timeoutMs: number, onData?: (chunk: string) => void): Promise<ExecResult>;
   close(): void;
 }
 

@@ -22,6 +22,10 @@ export const WorkloadSchema = z.strictObject(
   mode: z.enum(["together", "sequence"]).default("together"),
   /** For the steps' work together (setups have their own); past it the run is a hang. */
   timeoutSec: z.number().int().min(10),
+  /** No progress line for this long while the guest does not answer over SSH: a wedged guest, recorded as a hang. */
+  wedgeSec: z.number().int().min(5).default(30),
+  /** After the run's first report ends, keep this long for its cascade, then stop the run (0: run the whole workload). */
+  tailSec: z.number().int().min(0).default(3),
   steps: z.array(WorkloadStepSchema).min(1, "list at least one step"),
   },
   { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}: ${SHAPE_HINT}` : undefined) },

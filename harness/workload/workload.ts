@@ -37,16 +37,17 @@ export function describeWorkload(workload: Workload): string {
 
 /**
  * Run the scenario's workload on a booted guest; every ending is a value. Setups have
- * SETUP_TIMEOUT_SEC each; the steps' work shares `timeoutSec`, in either mode.
+ * SETUP_TIMEOUT_SEC each; the steps' work shares `timeoutSec`, in either mode. `onOutput`
+ * sees the guest's output as it arrives: its progress lines tell a working guest from a wedged one.
  */
-export async function runWorkload(shell: Pick<GuestShell, "exec">, workload: Workload): Promise<WorkloadOutcome> {
+export async function runWorkload(shell: Pick<GuestShell, "exec">, workload: Workload, onOutput?: (chunk: string) => void): Promise<WorkloadOutcome> {
   const started = Date.now();
   let output = "";
   let runBudgetMs = workload.timeoutSec * 1000;
   for (const { phase, commands } of phasesOf(workload)) {
     const timeoutMs = phase === "setup" ? SETUP_TIMEOUT_SEC * 1000 : runBudgetMs;
     const phaseStarted = Date.now();
-    const results = await Promise.all(commands.map((c) => shell.exec(c.script, timeoutMs)));
+    const results = await Promise.all(commands.map((c) => shell.exec(c.script, timeoutMs, onOutput)));
     if (phase === "run") runBudgetMs -= Date.now() - phaseStarted;
     output += results.map((r) => r.stdout + r.stderr).join("");
     const ran: Ran[] = commands.map((c, i) => ({ step: c.step, phase, result: results[i]! }));

@@ -15,21 +15,34 @@ export const fixture = (name: string) => path.join(projectRoot, "test", "fixture
  *  - infra: the host fails before the guest (QEMU did not start, SSH refused the key)
  */
 export type FakeBoot =
-  | { boot: "ok"; console: string; workload?: "completed" | "crash" | "hang" | "error" }
+  | { boot: "ok"; console: string; workload?: Ending }
   | { boot: "panic"; console: string }
   | { boot: "infra"; reason: string };
+
+/**
+ * How the workload ends: completed, crash (the guest dies), hang (SSH drops, the VM lives),
+ * error (a command fails), slow (it runs on and the guest answers probes), wedge (it runs
+ * on, prints nothing, and the guest answers nothing).
+ */
+type Ending = "completed" | "crash" | "hang" | "error" | "slow" | "wedge";
 
 const ok = (stdout = ""): ExecResult => ({ code: 0, stdout, stderr: "", timedOut: false });
 const dropped: ExecResult = { code: null, stdout: "", stderr: "", timedOut: false };
 
 /** A guest shell whose workload ends as scripted; dmesg and sysrq only answer a live guest. */
-function fakeShell(ending: NonNullable<Extract<FakeBoot, { boot: "ok" }>["workload"]>, exec: string[]): GuestShellLike {
+function fakeShell(ending: Ending, exec: string[]): GuestShellLike {
   let workloadDone = false;
   return {
-    async exec(command: string) {
+    async exec(command: string, timeoutMs: number) {
       exec.push(command);
-      const alive = ending === "completed" || ending === "error" || !workloadDone;
-      if (/^dmesg|sysrq-trigger|poweroff/.test(command)) return alive ? ok() : dropped;
+      const alive = ending === "completed" || ending === "error" || ending === "slow" || !workloadDone;
+      // A wedged guest takes the connection and never answers: the caller's timeout ends the wait.
+      const timedOut = () => new Promise<ExecResult>((r) => setTimeout(() => r({ code: null, stdout: "", stderr: "", timedOut: true }), timeoutMs));
+      if (/^(dmesg|true)$|sysrq-trigger|poweroff/.test(command)) return alive ? ok() : ending === "wedge" ? timedOut() : dropped;
+      if (ending === "slow" || ending === "wedge") {
+        workloadDone = ending === "wedge";
+        return new Promise<ExecResult>(() => {});
+      }
       workloadDone = true;
       if (ending === "error") return { code: 1, stdout: "", stderr: "mke2fs: no such device", timedOut: false };
       return ending === "completed" ? ok("writer done\n") : dropped;

@@ -8,7 +8,9 @@ import { runPool } from "../../harness/pipeline/cells.js";
 import { prepareGuest } from "../../harness/pipeline/guest.js";
 import { INFRA_RETRIES, runIteration } from "../../harness/pipeline/iteration.js";
 import { newRunFile } from "../../harness/pipeline/plan.js";
+import { watchVerdict } from "../../harness/pipeline/monitor.js";
 import { loadScenario } from "../../harness/scenario/load.js";
+import type { Scenario } from "../../harness/scenario/schema.js";
 import { judgeGroups } from "../../harness/verdict/groups.js";
 import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
 
@@ -20,8 +22,9 @@ const CLEAN = fixture("linux-6.1-memcg/fix-drop-lock-console.log");
 const REORDER = fixture("linux-6.1-memcg/fix-reorder-console.log");
 
 /** One iteration of the default scenario on a fake VM that follows `script`. */
-async function iterate(script: FakeBoot[]) {
-  const { scenario } = await loadScenario("memcg-hotplug-lockdep");
+async function iterate(script: FakeBoot[], workload: Partial<Scenario["workload"]> = {}) {
+  const loaded = await loadScenario("memcg-hotplug-lockdep");
+  const scenario = { ...loaded.scenario, workload: { ...loaded.scenario.workload, ...workload } };
   const runDir = await fs.mkdtemp(path.join(await root, "run-"));
   const vm = fakeVm(script);
   const guest = await prepareGuest(runDir, "/nonexistent/bzImage", vm, silentProgress);
@@ -68,6 +71,28 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     expect(persistent.record.reason).toMatch(/authentication/);
   });
 
+  it("the first report decides the run: a short tail for its cascade, then the guest is stopped", async () => {
+    const started = Date.now();
+    const { record } = await iterate([{ boot: "ok", console: BEFORE, workload: "slow" }], { tailSec: 1 });
+    expect(record.status).toBe("completed");
+    expect(record.stoppedEarly).toMatch(/after the first report ended \(WARNING: suspicious RCU usage in mem_cgroup_wb_stats\)/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("a run nothing decides runs its whole workload", async () => {
+    const { record } = await iterate([{ boot: "ok", console: CLEAN }], { tailSec: 1 });
+    expect(record.status).toBe("completed");
+    expect(record.stoppedEarly).toBeUndefined();
+  });
+
+  it("a wedged guest (no progress, no answer) is a hang after wedgeSec, not after the workload timeout", async () => {
+    const started = Date.now();
+    const { record } = await iterate([{ boot: "ok", console: CLEAN, workload: "wedge" }], { wedgeSec: 5, timeoutSec: 300 });
+    expect(record.status).toBe("hang");
+    expect(record.reason).toMatch(/no workload progress for \d+ s and the guest does not answer/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+
   it("a workload command that fails is an error with its message", async () => {
     const { record } = await iterate([{ boot: "ok", console: CLEAN, workload: "error" }]);
     expect(record.status).toBe("error");
@@ -96,5 +121,19 @@ describe("the cell pool, on a fake VM", () => {
     expect(run.cells.every((c) => c.status === "done" && c.runs.length === 2)).toBe(true);
     const [group] = judgeGroups(run);
     expect(Object.fromEntries(group!.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
+  });
+});
+
+describe("the watch of a running workload (pure rules)", () => {
+  const cfg = { tailMs: 3000, wedgeMs: 30_000 };
+  it("stops a tail after the first report ends, not before", () => {
+    expect(watchVerdict({ now: 10_000, lastOutputAt: 9_000, reportEndedAt: 8_000, reportTitle: "BUG: x" }, cfg).kind).toBe("continue");
+    expect(watchVerdict({ now: 11_000, lastOutputAt: 9_000, reportEndedAt: 8_000, reportTitle: "BUG: x" }, cfg).kind).toBe("decided");
+    expect(watchVerdict({ now: 99_000, lastOutputAt: 98_000, reportEndedAt: 8_000 }, { ...cfg, tailMs: 0 }).kind).toBe("continue");
+  });
+  it("a quiet guest is wedged only when it also does not answer", () => {
+    expect(watchVerdict({ now: 40_000, lastOutputAt: 5_000 }, cfg).kind).toBe("continue");
+    expect(watchVerdict({ now: 40_000, lastOutputAt: 5_000, silentSince: 30_000 }, cfg).kind).toBe("wedged");
+    expect(watchVerdict({ now: 20_000, lastOutputAt: 5_000, silentSince: 10_000 }, cfg).kind).toBe("continue");
   });
 });

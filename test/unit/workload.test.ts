@@ -6,7 +6,7 @@ import { phasesOf } from "../../harness/workload/workload.js";
 
 const writer = { step: "memcg-writer" as const, memoryMax: "64M", files: 3, fileMiB: 150 };
 const hotplug = { step: "hotplug" as const, rounds: 40 };
-const memcgHotplug: Workload = { mode: "together", timeoutSec: 300, steps: [writer, hotplug] };
+const memcgHotplug: Workload = { mode: "together", timeoutSec: 300, wedgeSec: 30, tailSec: 3, steps: [writer, hotplug] };
 const ok: ExecResult = { code: 0, stdout: "", stderr: "", timedOut: false };
 
 /** Which guest script a command is, by the parameters it exports. */

@@ -1,0 +1,86 @@
+import { parseConsole } from "../parse/parseConsole.js";
+import type { VmInstance } from "../vm/types.js";
+
+/** What the watch of a running workload has seen so far (times in ms). */
+export interface WatchState {
+  now: number;
+  /** The last time the workload printed anything. */
+  lastOutputAt: number;
+  /** When the console's first report was seen complete (more lines followed it). */
+  reportEndedAt?: number;
+  /** The first report's title, for the record. */
+  reportTitle?: string;
+  /** When the guest last failed to answer a probe; undefined once it answers again. */
+  silentSince?: number;
+}
+
+/** How a watched run should end early. */
+export type EarlyEnding = { kind: "decided"; reason: string } | { kind: "wedged"; reason: string };
+export type WatchVerdict = { kind: "continue" } | EarlyEnding;
+
+/**
+ * Whether a run can end before its workload: its first report (the deciding one: the
+ * kernel is tainted after it) has ended and the tail for its cascade has passed; or the
+ * guest printed nothing for `wedgeMs` and does not answer, so waiting for the timeout
+ * would only cost time. Pure, so every rule is tested without a guest.
+ */
+export function watchVerdict(s: WatchState, cfg: { tailMs: number; wedgeMs: number }): WatchVerdict {
+  if (cfg.tailMs > 0 && s.reportEndedAt !== undefined && s.now - s.reportEndedAt >= cfg.tailMs) {
+    return { kind: "decided", reason: `stopped ${Math.round(cfg.tailMs / 1000)} s after the first report ended (${s.reportTitle}): the rest would be its cascade` };
+  }
+  const quietMs = s.now - s.lastOutputAt;
+  if (quietMs >= cfg.wedgeMs && s.silentSince !== undefined) {
+    return { kind: "wedged", reason: `no workload progress for ${Math.round(quietMs / 1000)} s and the guest does not answer over SSH` };
+  }
+  return { kind: "continue" };
+}
+
+/** The first report of a console, once lines follow it (so it is whole). */
+export function firstEndedReport(console: string): { title: string } | undefined {
+  const [first] = parseConsole(console);
+  if (!first) return undefined;
+  const lines = console.split("\n").length;
+  return first.endLine < lines - 2 ? { title: first.title } : undefined;
+}
+
+const PROBE_TIMEOUT_MS = 8000;
+
+/**
+ * Watch a running workload: poll the console for its first report, probe the guest when
+ * the workload has been quiet. Resolves with how the run should end early, or never
+ * (the caller races it with the workload and calls `stop`).
+ */
+export function watchRun(vm: VmInstance, cfg: { tailMs: number; wedgeMs: number; pollMs?: number }): { output(chunk: string): void; ending: Promise<EarlyEnding>; stop(): void } {
+  const state: WatchState = { now: Date.now(), lastOutputAt: Date.now() };
+  let timer: NodeJS.Timeout | undefined;
+  let probing = false;
+  let stopped = false;
+  const ending = new Promise<EarlyEnding>((resolve) => {
+    const tick = async () => {
+      if (stopped) return;
+      state.now = Date.now();
+      if (state.reportEndedAt === undefined && cfg.tailMs > 0) {
+        const report = firstEndedReport(await vm.console().catch(() => ""));
+        if (report) Object.assign(state, { reportEndedAt: Date.now(), reportTitle: report.title });
+      }
+      if (!probing && state.now - state.lastOutputAt >= cfg.wedgeMs / 2) {
+        probing = true;
+        const probe = await vm.shell.exec("true", PROBE_TIMEOUT_MS).catch(() => undefined);
+        state.silentSince = probe?.code === 0 ? undefined : (state.silentSince ?? Date.now());
+        probing = false;
+      }
+      const verdict = watchVerdict({ ...state, now: Date.now() }, cfg);
+      if (verdict.kind !== "continue") return resolve(verdict);
+      timer = setTimeout(() => void tick(), cfg.pollMs ?? 1000);
+    };
+    timer = setTimeout(() => void tick(), cfg.pollMs ?? 1000);
+  });
+  return {
+    output: () => (state.lastOutputAt = Date.now()),
+    ending,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
