@@ -23,7 +23,7 @@ ip link set eth0 up
 ip addr add ${GUEST_IP}/24 dev eth0
 ip route add default via ${GUEST_GATEWAY}
 echo "kharness: $(nproc) cpus online, kernel $(uname -r)"
-/usr/sbin/dropbear -R -s -p 22 && echo ${READY_MARKER}
+/usr/sbin/dropbear -r /etc/dropbear/dropbear_ed25519_host_key -s -p 22 && echo ${READY_MARKER}
 while true; do sleep 3600; done
 `;
 }

@@ -10,6 +10,8 @@ export interface GuestImageInputs {
   dropbear: string;
   /** OpenSSH-format public key that may log in as root. */
   authorizedKey: string;
+  /** dropbear's ed25519 host key file (made on the host, so the guest generates none at boot). */
+  hostKey: Buffer;
 }
 
 export const DEFAULT_GUEST_BINARIES = { busybox: "/bin/busybox", dropbear: "/usr/sbin/dropbear" };
@@ -59,6 +61,7 @@ export async function buildInitramfs(inputs: GuestImageInputs): Promise<Buffer> 
     { type: "file", path: "etc/group", data: Buffer.from("root:x:0:\n") },
     { type: "file", path: "etc/shells", data: Buffer.from("/bin/sh\n") },
     { type: "file", path: "root/.ssh/authorized_keys", data: Buffer.from(`${inputs.authorizedKey.trim()}\n`), mode: 0o600 },
+    { type: "file", path: "etc/dropbear/dropbear_ed25519_host_key", data: inputs.hostKey, mode: 0o600 },
   ];
   const dirs = parentDirs([...files.map((f) => f.path), "dev/x", "var/run/x", "proc/x", "sys/x", "tmp/x", "mnt/x", "sbin/x", "usr/bin/x", "root/.ssh/x"]);
   const entries: CpioEntry[] = [

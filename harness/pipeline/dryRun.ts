@@ -30,6 +30,7 @@ export function describeRun(loaded: LoadedScenario, variants: string[], vm: VmIm
       consoleLog: `${it}/console.log`,
       cmdline: scenario.vm.cmdline,
       key: { privateKey: "", publicKey: "" },
+      hostPublicKey: "",
       readyMarker: "",
       bootTimeoutMs: scenario.vm.bootTimeoutSec * 1000,
     })}`,

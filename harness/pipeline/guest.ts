@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Progress } from "../core/progress.js";
 import { READY_MARKER } from "../image/guestInit.js";
+import { generateHostKey } from "../image/hostKey.js";
 import { DEFAULT_GUEST_BINARIES, writeInitramfs } from "../image/initramfs.js";
 import type { Accel, AccelChoice } from "../records/common.js";
 import { generateRunKey, type SshKeyPair } from "../vm/ssh.js";
@@ -8,17 +9,20 @@ import type { VmImplementation } from "../vm/types.js";
 
 export interface Guest {
   key: SshKeyPair;
+  /** The guest's SSH host key ("ssh-ed25519 AAAA..."): anything else answering is not our guest. */
+  hostPublicKey: string;
   initrd: string;
   accel: AccelChoice;
   readyMarker: string;
 }
 
-/** The guest side of a run: a fresh SSH key, the initramfs that trusts it, and the accelerator (probed with `bzImage`). */
+/** The guest side of a run: fresh SSH keys (ours and the guest's), the initramfs that holds them, and the accelerator (probed with `bzImage`). */
 export async function prepareGuest(runDir: string, bzImage: string, vm: VmImplementation, progress: Progress, force?: Accel): Promise<Guest> {
   const key = generateRunKey();
+  const hostKey = await generateHostKey();
   const initrd = path.join(runDir, "guest", "initramfs.cpio");
-  await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey });
+  await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
   const accel = await vm.accelerator({ kernel: bzImage, initrd }, progress, force);
   progress.info(`accelerator: ${accel.accel} (${accel.reason})`);
-  return { key, initrd, accel, readyMarker: READY_MARKER };
+  return { key, hostPublicKey: hostKey.publicKey, initrd, accel, readyMarker: READY_MARKER };
 }

@@ -46,6 +46,7 @@ export async function runIteration(inp: IterationInputs, progress: Progress): Pr
     consoleLog: path.join(dir, "console.log"),
     cmdline: inp.scenario.vm.cmdline,
     key: inp.guest.key,
+    hostPublicKey: inp.guest.hostPublicKey,
     readyMarker: inp.guest.readyMarker,
     bootTimeoutMs: inp.scenario.vm.bootTimeoutSec * 1000,
   };

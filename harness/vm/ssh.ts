@@ -25,8 +25,12 @@ export interface ExecResult {
 export class GuestShell {
   private constructor(private readonly client: Client) {}
 
-  /** Connect once; rejects when the guest does not answer within `timeoutMs`. */
-  static connect(port: number, key: SshKeyPair, timeoutMs: number): Promise<GuestShell> {
+  /**
+   * Connect once; rejects when the guest does not answer within `timeoutMs`, or presents a
+   * host key other than `hostPublicKey` (another process took the forwarded port).
+   */
+  static connect(port: number, key: SshKeyPair, hostPublicKey: string, timeoutMs: number): Promise<GuestShell> {
+    const expected = Buffer.from(hostPublicKey.split(" ")[1] ?? "", "base64");
     return new Promise((resolve, reject) => {
       const client = new Client();
       client
@@ -38,8 +42,7 @@ export class GuestShell {
           username: "root",
           privateKey: key.privateKey,
           readyTimeout: timeoutMs,
-          // The guest's host key is made at its boot; the forward only listens on loopback.
-          hostVerifier: () => true,
+          hostVerifier: (presented: Buffer) => presented.equals(expected),
           // A busy TCG guest can be slow to answer; a minute of silence means it is wedged.
           keepaliveInterval: 5000,
           keepaliveCountMax: 12,

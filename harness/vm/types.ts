@@ -23,6 +23,8 @@ export interface VmSpec {
   /** Extra kernel parameters. */
   cmdline: string[];
   key: SshKeyPair;
+  /** The host key the guest's sshd must present ("ssh-ed25519 AAAA..."). */
+  hostPublicKey: string;
   /** The guest prints this on its console when sshd listens. */
   readyMarker: string;
   bootTimeoutMs: number;

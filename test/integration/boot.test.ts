@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { silentProgress } from "../../harness/core/progress.js";
 import { DEFAULT_GUEST_BINARIES, writeInitramfs } from "../../harness/image/initramfs.js";
 import { READY_MARKER } from "../../harness/image/guestInit.js";
+import { generateHostKey } from "../../harness/image/hostKey.js";
 import { prepareVariantKernel } from "../../harness/pipeline/kernel.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import { vmImplementation } from "../../harness/vm/registry.js";
@@ -21,10 +22,11 @@ describe("boot a real kernel and run a command over SSH", () => {
     const kernel = await prepareVariantKernel(loaded, "before", path.join(dir, "build.log"), silentProgress);
     const key = generateRunKey();
     const initrd = path.join(dir, "initramfs.cpio");
-    await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey });
+    const hostKey = await generateHostKey();
+    await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
     const qemu = vmImplementation("qemu");
     const accel = await qemu.accelerator({ kernel: kernel.image.bzImage, initrd }, silentProgress);
-    const boot = await qemu.boot({ accel, cpus: 4, memoryMiB: 512, kernel: kernel.image.bzImage, initrd, consoleLog: path.join(dir, "console.log"), cmdline: [], key, readyMarker: READY_MARKER, bootTimeoutMs: 240_000 });
+    const boot = await qemu.boot({ accel, cpus: 4, memoryMiB: 512, kernel: kernel.image.bzImage, initrd, consoleLog: path.join(dir, "console.log"), cmdline: [], key, hostPublicKey: hostKey.publicKey, readyMarker: READY_MARKER, bootTimeoutMs: 240_000 });
     if (!boot.ok) throw new Error(`boot failed: ${boot.reason}\n${boot.console.slice(-3000)}`);
     try {
       const r = await boot.vm.shell.exec("uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers; ls /sys/devices/system/cpu/cpu1/online", 30_000);

@@ -57,6 +57,8 @@ export function qemuArgv(spec: QemuSpec): string[] {
     // restrict=on: the guest reaches no network; only the loopback forward gets in.
     argv.push("-netdev", `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`, "-device", "virtio-net-pci,netdev=net0");
   }
+  // Entropy from the host at once: nothing in the guest waits for its pool to fill.
+  argv.push("-device", "virtio-rng-pci");
   if (spec.disk) argv.push("-drive", `file=${spec.disk},format=raw,if=virtio,cache=unsafe`);
   return argv;
 }

@@ -106,7 +106,7 @@ async function boot(spec: VmSpec): Promise<BootResult> {
     if (/Kernel panic - not syncing/.test(console)) return fail("kernel", "kernel panic during boot");
     if (!console.includes(spec.readyMarker)) continue;
     try {
-      const shell = await GuestShell.connect(sshPort, spec.key, 20000);
+      const shell = await GuestShell.connect(sshPort, spec.key, spec.hostPublicKey, 20000);
       return { ok: true, vm: new QemuInstance(command, spec.consoleLog, proc, shell), bootMs: Date.now() - started };
     } catch (err) {
       lastSshError = (err as Error).message;
