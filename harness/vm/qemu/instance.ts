@@ -60,7 +60,7 @@ class QemuInstance implements VmInstance {
 }
 
 /** ssh2's words for a guest that answered but refused us: the key or the protocol, not the kernel. */
-const SSH_REFUSED = /authentication|handshake|protocol|host key|Unsupported/i;
+const SSH_REFUSED = /authentication|handshake|protocol|host key|Host denied|verification failed|Unsupported/i;
 
 function qemuSpec(spec: VmSpec, sshPort?: number): QemuSpec {
   return {
