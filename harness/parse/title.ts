@@ -1,0 +1,194 @@
+/**
+ * A report's title, alternative titles, crash type and corruption, by syzkaller's rules:
+ * of the header group's formats, the one whose title regex matches earliest in the report
+ * text wins (table order on a tie); its stack spec names the guilty frame.
+ */
+import { FRAME_LINES, STACK_STARTS, SYSCALL_PREFIXES, type HeaderGroup, type StackSpec, type TitleFormat } from "./formats.js";
+import { normalizeTitle } from "./normalize.js";
+import { extractFrames, type PickedFrame } from "./stack.js";
+
+export interface ReportTitle {
+  title: string;
+  altTitles: string[];
+  /** syzkaller's crash type, e.g. "LOCKDEP", "ATOMIC_SLEEP", "HANG"; "UNKNOWN" when its table has none. */
+  type: string;
+  corrupted: boolean;
+  /** The guilty frame as named in the title (undefined for titles without one). */
+  frame?: string;
+  /** The winning format's stack spec: its skip list also applies to kharness's culprit. */
+  stack?: StackSpec;
+}
+
+const fill = (fmt: string, args: readonly string[]) => fmt.replace(/%(\d)/g, (_, n: string) => args[Number(n) - 1] ?? "");
+
+/** The lines a stack walk reads: the rest of the line where `offset` is, then the lines after it. */
+function linesFrom(lines: readonly string[], starts: readonly number[], offset: number): string[] {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return [lines[lo]!.slice(offset - starts[lo]!), ...lines.slice(lo + 1)];
+}
+
+/** Every title a format gives with these frames: its own, the alternatives, and the variants with raw and partly stripped frame names. */
+function titlesOf(format: TitleFormat, captures: string[], frames: PickedFrame[]): { title: string; alts: string[] } {
+  const withFrames = (names: string[]) => [...captures, ...names];
+  const title = fill(format.fmt, withFrames(frames.map((f) => f.name)));
+  const alts = (format.alt ?? []).map((a) => fill(a, withFrames(frames.map((f) => f.name))));
+  const variant = (names: string[]) => {
+    const t = fill(format.fmt, withFrames(names));
+    if (t !== title) alts.push(t);
+    for (const a of format.alt ?? []) alts.push(fill(a, withFrames(names)));
+  };
+  const raws = frames.map((f) => f.raw);
+  variant(raws);
+  for (const p of SYSCALL_PREFIXES) if (raws.some((r) => r.startsWith(p))) variant(raws.map((r) => (r.startsWith(p) ? r.slice(p.length) : r)));
+  return { title, alts };
+}
+
+interface Winner {
+  format: TitleFormat;
+  title: string;
+  failed: boolean;
+  frames: PickedFrame[];
+}
+
+/** The format that titles the report: earliest title match, then table order. */
+function chooseFormat(lines: readonly string[], group: HeaderGroup): { winner?: Winner; alts: string[]; reportMissing: boolean } {
+  const text = lines.map((l) => `${l}\n`).join("");
+  const starts: number[] = [];
+  for (let i = 0, at = 0; i < lines.length; at += lines[i]!.length + 1, i++) starts.push(at);
+  let best = Infinity;
+  let winner: Winner | undefined;
+  let reportMissing = false;
+  const alts: string[] = [];
+  for (const format of group.formats) {
+    const t = format.title.exec(text);
+    if (!t || t.index > best || (t.index === best && winner)) continue;
+    if (t.index < best) winner = undefined;
+    best = t.index;
+    const m = format.report ? format.report.exec(text) : t;
+    reportMissing = !m;
+    if (!m) continue;
+    const captures = m.slice(1).map((c) => c ?? "");
+    const { frames, failed } = format.stack ? extractFrames(linesFrom(lines, starts, m.index), format.stack) : { frames: [], failed: false };
+    const titles = titlesOf(format, captures, frames);
+    alts.push(...titles.alts);
+    winner = { format, title: titles.title, failed, frames };
+  }
+  return { winner, alts, reportMissing: !winner && reportMissing };
+}
+
+/** A report with a call trace needs a stack header followed closely by frames; cut-off reports lack them. */
+function lacksCallTrace(lines: readonly string[]): boolean {
+  let sawStart = false;
+  for (const [k, start] of STACK_STARTS.entries()) {
+    const at = lines.findIndex((l) => start.test(l));
+    if (at < 0) continue;
+    const riscv = k === STACK_STARTS.length - 1;
+    if (lines.length - at < 3) return true;
+    sawStart ||= !riscv;
+    if (riscv) continue;
+    let framed = false;
+    for (let i = at + 1; i <= at + 15 && i < lines.length && !framed; i++) {
+      const l = lines[i]!;
+      if (STACK_STARTS.some((re) => re.test(l))) break;
+      framed = l.includes("(stack is not available)") || FRAME_LINES.some((re) => re.test(l));
+    }
+    if (!framed) return true;
+  }
+  return !sawStart;
+}
+
+/** Title and type of a report whose first line holds a header of `group`; `lines` are the report's own lines, prefixes removed. */
+export function titleReport(lines: readonly string[], group: HeaderGroup): ReportTitle {
+  const { winner, alts, reportMissing } = chooseFormat(lines, group);
+  if (!winner) {
+    const line = lines.find((l) => l.includes(group.header)) ?? lines[0]!;
+    const title = normalizeTitle(line.slice(line.indexOf(group.header)));
+    return { title, altTitles: [], type: titleType(title), corrupted: reportMissing };
+  }
+  const { format } = winner;
+  const corrupted = winner.failed || format.corrupted === true || /\[ *[0-9]+\.[0-9]+\]/.test(winner.title) || (!format.noTrace && lacksCallTrace(lines));
+  const title = normalizeTitle(winner.title);
+  const altTitles = [...new Set(alts.map(normalizeTitle))].filter((a) => a !== title);
+  // Like syzkaller's FRAME: what follows the title's last " in ", for formats that name a function there.
+  const frame = / in %\d$/.test(format.fmt) ? title.slice(title.lastIndexOf(" in ") + 4) : undefined;
+  return { title, altTitles, type: titleType(title), corrupted, ...(frame !== undefined && { frame }), ...(format.stack && { stack: format.stack }) };
+}
+
+/** syzkaller's crash types by title prefix, first match wins. */
+const TYPES: [string, string[]][] = [
+  ["KFENCE-USE-AFTER-FREE-WRITE", ["KFENCE: use-after-free write"]],
+  ["KFENCE-USE-AFTER-FREE-READ", ["KFENCE: use-after-free read", "KFENCE: use-after-free"]],
+  ["KFENCE-WRITE", ["KFENCE: invalid write", "KFENCE: out-of-bounds write"]],
+  ["KFENCE-READ", ["KFENCE: invalid read", "KFENCE: out-of-bounds read", "KFENCE: out-of-bounds"]],
+  ["KFENCE-MEMORY-CORRUPTION", ["KFENCE: memory corruption"]],
+  ["KFENCE-INVALID-FREE", ["KFENCE: invalid free"]],
+  ["KMSAN-UNINIT-VALUE", ["KMSAN: uninit-value"]],
+  ["KMSAN-USE-AFTER-FREE-READ", ["KMSAN: kernel-infoleak-after-free", "KMSAN: kernel-usb-infoleak-after-free", "KMSAN: use-after-free"]],
+  ["KMSAN-INFO-LEAK", ["KMSAN: kernel-infoleak", "KMSAN: kernel-usb-infoleak"]],
+  ["KASAN-NULL-POINTER-DEREFERENCE-WRITE", ["KASAN: null-ptr-deref Write"]],
+  ["KASAN-NULL-POINTER-DEREFERENCE-READ", ["KASAN: null-ptr-deref Read"]],
+  ["NULL-POINTER-DEREFERENCE", ["BUG: unable to handle kernel NULL pointer dereference in"]],
+  ["KASAN-WRITE", ["global-out-of-bounds", "out-of-bounds", "slab-out-of-bounds", "stack-out-of-bounds", "user-memory-access", "vmalloc-out-of-bounds", "wild-memory-access"].map((k) => `KASAN: ${k} Write`)],
+  [
+    "KASAN-READ",
+    [
+      ...["global-out-of-bounds", "invalid-access", "out-of-bounds", "slab-out-of-bounds"].map((k) => `KASAN: ${k} Read`),
+      "KASAN: slab-out-of-bounds",
+      "KASAN: stack-out-of-bounds Read",
+      "KASAN: stack-out-of-bounds",
+      ...["unknown-crash", "user-memory-access", "vmalloc-out-of-bounds", "wild-memory-access"].map((k) => `KASAN: ${k} Read`),
+      "KASAN: wild-memory-access",
+    ],
+  ],
+  ["KASAN-INVALID-FREE", ["KASAN: double-free or invalid-free", "KASAN: invalid-free"]],
+  ["KASAN-USE-AFTER-FREE-WRITE", ["KASAN: slab-use-after-free Write", "KASAN: use-after-free Write"]],
+  ["KASAN-USE-AFTER-FREE-READ", ["KASAN: slab-use-after-free Read", "KASAN: use-after-free Read", "KASAN: use-after-free"]],
+  ["MEMORY_SAFETY_BUG", ["BUG: corrupted list", "BUG: unable to handle kernel paging request"]],
+  ["REFCOUNT_WARNING", ["WARNING: refcount bug"]],
+  ["MEMORY_SAFETY_UBSAN", ["UBSAN: array-index-out-of-bounds"]],
+  ["KCSAN-DATARACE", ["KCSAN: data-race"]],
+  ["KCSAN-ASSERT", ["KCSAN: assert: race in"]],
+  [
+    "LOCKDEP",
+    [
+      ...["bad unlock balance in", "held lock freed in", "rwlock", "spinlock", "still has locks held in", "using"].map((t) => `BUG: ${t}`),
+      ...["bad unlock balance in", "held lock freed in", "lock held", "locking bug in", "nested lock was not taken in", "still has locks held in", "suspicious RCU usage in"].map((t) => `WARNING: ${t}`),
+      "inconsistent lock state in",
+      "possible deadlock in",
+    ],
+  ],
+  ["ATOMIC_SLEEP", ["BUG: scheduling while atomic in", "BUG: sleeping function called from invalid context in"]],
+  ["LEAK", ["memory leak in"]],
+  ["BUG", ["BUG: bad usercopy in", "kernel BUG"]],
+  ["WARNING", ["WARNING in"]],
+  ["UNKNOWN", ["BUG: stack guard page was hit in", "WARNING: corrupted", "WARNING: kernel stack frame pointer has bad value", "WARNING: kernel stack regs has bad"]],
+  ["HANG", ["BUG: soft lockup in", "INFO: rcu detected stall in", "INFO: task can't die in", "INFO: task hung in"]],
+  [
+    "DoS",
+    [
+      ...["Alignment trap in", "BUG: Object already free", "Internal error in", "PANIC: double fault", "Unhandled fault in", "VFS: Busy inodes after unmount (use-after-free)"],
+      ...["VFS: Close: file count is zero (use-after-free)", "divide error in", "general protection fault in", "go runtime error", "int3 in", "invalid opcode in"],
+      ...["kernel panic:", "kernel stack overflow", "panic:", "rust_kernel panicked", "stack segment fault in", "trusty:", "unregister_netdevice: waiting for DEV to become free"],
+    ],
+  ],
+  ["NO_OUTPUT", ["no output from test machine"]],
+  ["REBOOT", ["unexpected kernel reboot"]],
+  ["SYZ_FAILURE", ["SYZFAIL", "SYZFATAL:"]],
+  ["WARNING", ["WARNING:"]],
+  ["UNKNOWN", ["BUG:", "INFO:"]],
+  ["KASAN-UNKNOWN", ["KASAN:"]],
+  ["KFENCE-UNKNOWN", ["KFENCE:"]],
+  ["KMSAN-UNKNOWN", ["KMSAN:"]],
+  ["UBSAN", ["UBSAN:"]],
+  ["KCSAN-UNKNOWN", ["KCSAN:"]],
+];
+
+export function titleType(title: string): string {
+  return TYPES.find(([, prefixes]) => prefixes.some((p) => title.startsWith(p)))?.[0] ?? "UNKNOWN";
+}
