@@ -36,6 +36,7 @@ export interface Splat {
 const MAX_TEXT_LINES = 1000;
 const WINDOW_LINES = 4000;
 const MAX_SHOWN_LINES = 400;
+const MAX_OPEN = 8;
 /** After this many lines, a panic or a circular-locking banner is an aftermath of the report, not part of its text. */
 const TAIL_CUT_AFTER = 22;
 const TAIL_CUT_AFTER_KMSAN = 16;
@@ -46,14 +47,18 @@ export function headerGroupOf(line: string, next: string | undefined): HeaderGro
   return HEADER_GROUPS.find((g) => line.includes(g.header) && !g.suppress.some((re) => re.test(line)));
 }
 
+/** Lines printed with CONFIG_PRINTK_CALLER's "[ T123]" / "[ C1]" (as opposed to "console" and untimestamped ""). */
+const hasCallerIds = (context: string) => context !== "console" && context !== "";
+
 interface OpenReport {
   startLine: number;
   context: string;
   group: HeaderGroup;
   /** The text syzkaller titles: same-context lines, `? ` frames and aftermath dropped. */
   text: string[];
-  /** Lines shown for the report: same-context lines with their numbers. */
+  /** Lines shown for the report: same-context lines with their numbers, up to the printer's next report. */
   shown: { no: number; text: string }[];
+  shownDone: boolean;
   passed: number;
   tailCutAfter: number;
   tailCut: boolean;
@@ -133,16 +138,18 @@ function toSplat(r: OpenReport, primary: boolean): Splat {
  * Reads a console in chunks of any size and emits each report, in order of appearance,
  * once its text is complete, so a log of any size is parsed holding only the reports being
  * read. Reports are told apart by who printed them (CONFIG_PRINTK_CALLER's task or CPU id);
- * without caller ids every timestamped line is the console's. A report's text ends at the
- * next report of its printer (any report when there are no caller ids), or after
- * MAX_TEXT_LINES of its lines, or WINDOW_LINES into the log.
+ * without caller ids every timestamped line is the console's. Without caller ids a report's
+ * text ends at the next report; with them it runs on through its printer's later lines (as
+ * syzkaller reads it), though its shown lines end there. Either way it ends after
+ * MAX_TEXT_LINES of its lines, WINDOW_LINES into the log, or when MAX_OPEN newer reports are open.
  */
 export class ConsoleScanner {
   private lineNo = 0;
   private pending = "";
   /** The last line read: whether it starts a report depends on the line after it. */
   private held?: string;
-  private readonly open = new Map<string, OpenReport>();
+  /** Reports still reading, oldest first. */
+  private open: OpenReport[] = [];
   /** Reports in order of their first line; emitted from the front once their text is complete. */
   private readonly queue: OpenReport[] = [];
   private emitted = 0;
@@ -165,7 +172,7 @@ export class ConsoleScanner {
     this.pending = "";
     if (this.held !== undefined) this.line(this.held, undefined);
     this.held = undefined;
-    for (const r of [...this.open.values()]) this.close(r);
+    for (const r of [...this.open]) this.close(r);
   }
 
   private take(line: string): void {
@@ -178,34 +185,42 @@ export class ConsoleScanner {
     const line = splitConsoleLine(raw);
     const group = headerGroupOf(raw, next);
     const startsText = (group !== undefined && !REPORT_START_IGNORES.some((h) => raw.includes(h))) || STACK_PRINTING_MESSAGES.some((m) => raw.includes(m));
-    for (const r of [...this.open.values()]) {
-      // Without caller ids any new report ends the text of the one before; with them, only the same printer's.
-      const callerIds = r.context !== "console" && r.context !== "";
-      if (startsText && (!callerIds || r.context === line.context)) this.close(r);
-      else this.add(r, no, line, raw);
+    let printerHasOne = false;
+    for (const r of [...this.open]) {
+      if (startsText && !hasCallerIds(r.context)) {
+        this.close(r);
+        continue;
+      }
+      if (line.context === r.context) {
+        printerHasOne = true;
+        r.shownDone ||= group !== undefined && startsText;
+      }
+      this.add(r, no, line, raw);
     }
-    if (group && !this.open.has(line.context)) this.start(no, line, group, raw);
+    if (group && (startsText || !printerHasOne)) this.start(no, line, group, raw);
   }
 
   private start(no: number, line: ConsoleLine, group: HeaderGroup, raw: string): void {
+    if (this.open.length >= MAX_OPEN) this.close(this.open[0]!);
     const r: OpenReport = {
       startLine: no,
       context: line.context,
       group,
       text: [line.text],
       shown: [{ no, text: line.text }],
+      shownDone: false,
       passed: 1,
       tailCutAfter: raw.includes("BUG: KMSAN:") ? TAIL_CUT_AFTER_KMSAN : TAIL_CUT_AFTER,
       tailCut: false,
       nmiBacktrace: line.text.includes("Sending NMI from CPU"),
     };
-    this.open.set(line.context, r);
+    this.open.push(r);
     this.queue.push(r);
   }
 
   private add(r: OpenReport, no: number, line: ConsoleLine, raw: string): void {
     const mine = line.context === r.context || (r.nmiBacktrace && isCpuContext(line.context));
-    if (mine) r.shown.push({ no, text: line.text });
+    if (mine && !r.shownDone) r.shown.push({ no, text: line.text });
     if (mine && !line.questionable && !r.tailCut && !raw.includes("Disabling lock debugging due to kernel taint")) {
       r.passed++;
       if (r.passed > r.tailCutAfter && (raw.includes("Kernel panic - not syncing") || raw.includes("WARNING: possible circular locking dependency detected"))) r.tailCut = true;
@@ -218,7 +233,7 @@ export class ConsoleScanner {
   }
 
   private close(r: OpenReport): void {
-    this.open.delete(r.context);
+    this.open = this.open.filter((o) => o !== r);
     r.splat = toSplat(r, this.emitted === 0 && this.queue[0] === r);
     while (this.queue[0]?.splat) {
       this.emit(this.queue.shift()!.splat!);

@@ -17,6 +17,20 @@ export interface ExtractedFrames {
   failed: boolean;
 }
 
+/** A C++ symbol's plain name ("_Z8fakeNameiii" -> "fakeName", "_ZN2ns3fooEv" -> "ns::foo"); other names as they are. */
+export function demangle(name: string): string {
+  if (!name.startsWith("_Z")) return name;
+  const nested = name[2] === "N";
+  const parts: string[] = [];
+  let at = nested ? 3 : 2;
+  for (let len = /^\d+/.exec(name.slice(at)); len; len = nested ? /^\d+/.exec(name.slice(at)) : null) {
+    at += len[0].length;
+    parts.push(name.slice(at, at + Number(len[0])));
+    at += Number(len[0]);
+  }
+  return parts.length > 0 ? parts.join("::") : name;
+}
+
 const CORRUPTED: PickedFrame = { name: "corrupted", raw: "corrupted" };
 
 /** The name with the one syscall prefix removed that leaves it shortest ("__se_sys_foo" -> "foo", "__x64_sys_foo" -> "sys_foo"). */
@@ -76,7 +90,7 @@ function walk(lines: readonly string[], parts: readonly StackPart[], skip: RegEx
   let failed = false;
   let candidates: string[] = [];
   const add = (names: (string | undefined)[]) => {
-    for (const n of names) if (n !== undefined && !skip.test(n)) candidates.push(n);
+    for (const n of names) if (n !== undefined && !skip.test(demangle(n))) candidates.push(demangle(n));
   };
   const settle = () => {
     const f = pick(candidates, how);
