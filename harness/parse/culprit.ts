@@ -4,22 +4,22 @@
  */
 import { sha256 } from "../core/hash.js";
 import { LOCK_HELPER_FRAMES, SKIP_FRAMES, type SplatKind } from "./formats.js";
-import { stripSyscallPrefix } from "./stack.js";
+import { rememberingTest, stripSyscallPrefix, type SkipTest } from "./stack.js";
 
 const CALL_PATH_DEPTH = 4;
 
-const culpritSkips = new Map<string, RegExp>();
+const culpritSkips = new Map<string, SkipTest>();
 /**
  * syzkaller's skip list plus a format's and the lock helpers. syzkaller matches its
  * patterns anywhere in a name, so "up_read" also hides mem_cgroup_read_stat; here a
  * pattern must start where a word of the name does (not after a lowercase letter).
  */
-function culpritSkip(formatSkip: readonly string[]): RegExp {
+function culpritSkip(formatSkip: readonly string[]): SkipTest {
   const key = formatSkip.join("|");
   let re = culpritSkips.get(key);
   if (!re) {
     const atWordStart = [...SKIP_FRAMES, ...formatSkip, ...LOCK_HELPER_FRAMES].map((p) => (p.startsWith("^") ? `(?:${p})` : `(?<![a-z])(?:${p})`));
-    culpritSkips.set(key, (re = new RegExp(atWordStart.join("|"))));
+    culpritSkips.set(key, (re = rememberingTest(new RegExp(atWordStart.join("|")))));
   }
   return re;
 }
@@ -37,7 +37,7 @@ export interface Culprit {
  */
 export function findCulprit(frame: string | undefined, frames: readonly string[], formatSkip: readonly string[] = []): Culprit {
   const skip = culpritSkip(formatSkip);
-  const blamable = (f: string) => !skip.test(f);
+  const blamable = (f: string) => !skip(f);
   const named = frame === "corrupted" ? undefined : frame;
   const at = named === undefined ? -1 : frames.findIndex((f) => f === named || stripSyscallPrefix(f) === named);
   if (named !== undefined && at < 0 && blamable(named)) {

@@ -33,7 +33,9 @@ export interface ConsoleLine {
 }
 
 export function splitConsoleLine(line: string): ConsoleLine {
-  const m = PRINTK_PREFIX.exec(line) ?? ((line.includes(" login: ") || line.startsWith("** ")) && LONG_PRINTK_PREFIX.exec(line));
+  const c = line.charCodeAt(0);
+  // Only lines starting with "[" or "<" can carry the usual prefix: skip the regex for the rest.
+  const m = (c === 0x5b || c === 0x3c ? PRINTK_PREFIX.exec(line) : null) ?? ((line.includes(" login: ") || line.startsWith("** ")) && LONG_PRINTK_PREFIX.exec(line));
   if (!m) return { context: "", text: line, questionable: false };
   const text = line.slice(line.indexOf("] ") + 2);
   const questionable = !text.includes("<EOI>") && (text.includes(" ? ") || text.endsWith(" (unreliable)"));
@@ -56,8 +58,20 @@ const TITLE_REWRITES: [RegExp, string][] = [
 ];
 const MAX_TITLE_BYTES = 120;
 
+const normalized = new Map<string, string>();
+const MAX_REMEMBERED = 10_000;
+
 /** A title as syzkaller prints it: numbers and addresses replaced, printable ASCII only, at most 120 bytes, spaces collapsed. */
 export function normalizeTitle(title: string): string {
+  let known = normalized.get(title);
+  if (known === undefined) {
+    if (normalized.size >= MAX_REMEMBERED) normalized.clear();
+    normalized.set(title, (known = rewriteTitle(title)));
+  }
+  return known;
+}
+
+function rewriteTitle(title: string): string {
   let s = title;
   for (const [re, by] of TITLE_REWRITES) {
     for (let prev = ""; prev !== s; ) {

@@ -40,13 +40,29 @@ export function stripSyscallPrefix(name: string): string {
   return best;
 }
 
-const skipCache = new Map<string, RegExp>();
-/** One regex for the global skip list plus a format's own. */
-export function skipRegex(extra: readonly string[] = []): RegExp {
+/** Tells whether a frame name is skipped; kernels have few distinct function names, so answers are remembered. */
+export type SkipTest = (name: string) => boolean;
+
+const MAX_REMEMBERED = 50_000;
+export function rememberingTest(re: RegExp): SkipTest {
+  const known = new Map<string, boolean>();
+  return (name) => {
+    let hit = known.get(name);
+    if (hit === undefined) {
+      if (known.size >= MAX_REMEMBERED) known.clear();
+      known.set(name, (hit = re.test(name)));
+    }
+    return hit;
+  };
+}
+
+const skipTests = new Map<string, SkipTest>();
+/** The global skip list plus a format's own, as one test. */
+export function skipTest(extra: readonly string[] = []): SkipTest {
   const key = extra.join("|");
-  let re = skipCache.get(key);
-  if (!re) skipCache.set(key, (re = new RegExp([...SKIP_FRAMES, ...extra].join("|"))));
-  return re;
+  let test = skipTests.get(key);
+  if (!test) skipTests.set(key, (test = rememberingTest(new RegExp([...SKIP_FRAMES, ...extra].join("|")))));
+  return test;
 }
 
 /** A stall is blamed on the frame just above where its stack meets a dispatcher (syscall entry, work item, timer...). */
@@ -85,12 +101,15 @@ export function frameNamesOf(line: string): string[] | undefined {
 }
 
 /** One pass over the parts: a regex part finds its line (or uses up the text), a stack part reads frame lines up to the next stack start. */
-function walk(lines: readonly string[], parts: readonly StackPart[], skip: RegExp, how: StackSpec["pick"]): ExtractedFrames {
+function walk(lines: readonly string[], parts: readonly StackPart[], skip: SkipTest, how: StackSpec["pick"]): ExtractedFrames {
   const frames: PickedFrame[] = [];
   let failed = false;
   let candidates: string[] = [];
   const add = (names: (string | undefined)[]) => {
-    for (const n of names) if (n !== undefined && !skip.test(demangle(n))) candidates.push(demangle(n));
+    for (const n of names) {
+      const name = n === undefined ? undefined : demangle(n);
+      if (name !== undefined && !skip(name)) candidates.push(name);
+    }
   };
   const settle = () => {
     const f = pick(candidates, how);
@@ -139,7 +158,7 @@ function walk(lines: readonly string[], parts: readonly StackPart[], skip: RegEx
 
 /** The frames a stack spec names in `lines` (the first line being the rest of the report's header line). */
 export function extractFrames(lines: readonly string[], spec: StackSpec): ExtractedFrames {
-  const skip = skipRegex(spec.skip);
+  const skip = skipTest(spec.skip);
   const first = walk(lines, spec.parts, skip, spec.pick);
   if (!first.failed || !spec.fallback) return first;
   return walk(lines, spec.fallback, skip, spec.pick);

@@ -3,7 +3,7 @@
  * of the header group's formats, the one whose title regex matches earliest in the report
  * text wins (table order on a tie); its stack spec names the guilty frame.
  */
-import { FRAME_LINES, STACK_STARTS, SYSCALL_PREFIXES, type HeaderGroup, type StackSpec, type TitleFormat } from "./formats.js";
+import { FRAME_LINES, STACK_START, STACK_STARTS, SYSCALL_PREFIXES, type HeaderGroup, type StackSpec, type TitleFormat } from "./formats.js";
 import { normalizeTitle } from "./normalize.js";
 import { extractFrames, type PickedFrame } from "./stack.js";
 
@@ -49,6 +49,28 @@ function titlesOf(format: TitleFormat, captures: string[], frames: PickedFrame[]
   return { title, alts };
 }
 
+const stickyCopies = new Map<RegExp, RegExp>();
+/**
+ * The leftmost match of a title regex. Every title regex starts with its group's header,
+ * so it is only tried where the header occurs (`at`) instead of scanning the whole text.
+ */
+function leftmostAt(re: RegExp, text: string, at: readonly number[]): RegExpExecArray | null {
+  let sticky = stickyCopies.get(re);
+  if (!sticky) stickyCopies.set(re, (sticky = new RegExp(re.source, `${re.flags}y`)));
+  for (const i of at) {
+    sticky.lastIndex = i;
+    const m = sticky.exec(text);
+    if (m) return m;
+  }
+  return null;
+}
+
+function occurrences(text: string, what: string): number[] {
+  const at: number[] = [];
+  for (let i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) at.push(i);
+  return at;
+}
+
 interface Winner {
   format: TitleFormat;
   title: string;
@@ -58,15 +80,16 @@ interface Winner {
 
 /** The format that titles the report: earliest title match, then table order. */
 function chooseFormat(lines: readonly string[], group: HeaderGroup): { winner?: Winner; alts: string[]; reportMissing: boolean } {
-  const text = lines.map((l) => `${l}\n`).join("");
+  const text = `${lines.join("\n")}\n`;
   const starts: number[] = [];
   for (let i = 0, at = 0; i < lines.length; at += lines[i]!.length + 1, i++) starts.push(at);
   let best = Infinity;
   let winner: Winner | undefined;
   let reportMissing = false;
   const alts: string[] = [];
+  const headers = occurrences(text, group.header);
   for (const format of group.formats) {
-    const t = format.title.exec(text);
+    const t = leftmostAt(format.title, text, headers);
     if (!t || t.index > best || (t.index === best && winner)) continue;
     if (t.index < best) winner = undefined;
     best = t.index;
@@ -82,25 +105,32 @@ function chooseFormat(lines: readonly string[], group: HeaderGroup): { winner?: 
   return { winner, alts, reportMissing: !winner && reportMissing };
 }
 
-/** A report with a call trace needs a stack header followed closely by frames; cut-off reports lack them. */
-function lacksCallTrace(lines: readonly string[]): boolean {
-  let sawStart = false;
-  for (const [k, start] of STACK_STARTS.entries()) {
-    const at = lines.findIndex((l) => start.test(l));
-    if (at < 0) continue;
-    const riscv = k === STACK_STARTS.length - 1;
-    if (lines.length - at < 3) return true;
-    sawStart ||= !riscv;
-    if (riscv) continue;
-    let framed = false;
-    for (let i = at + 1; i <= at + 15 && i < lines.length && !framed; i++) {
-      const l = lines[i]!;
-      if (STACK_STARTS.some((re) => re.test(l))) break;
-      framed = l.includes("(stack is not available)") || FRAME_LINES.some((re) => re.test(l));
-    }
-    if (!framed) return true;
+/** Whether a stack header is followed closely by a frame (or says it has none); `at` is the header's line. */
+function framedAfter(lines: readonly string[], at: number): boolean {
+  for (let i = at + 1; i <= at + 15 && i < lines.length; i++) {
+    const l = lines[i]!;
+    if (STACK_START.test(l)) return false;
+    if (l.includes("(stack is not available)") || FRAME_LINES.some((re) => re.test(l))) return true;
   }
-  return !sawStart;
+  return false;
+}
+
+/**
+ * A report with a call trace needs a stack header (the first of each kind) followed
+ * closely by frames and at least three more lines; cut-off reports lack them. RISC-V's
+ * register dump (the last kind) needs no frames and does not count as a trace by itself.
+ */
+function lacksCallTrace(lines: readonly string[]): boolean {
+  const seen = new Set<number>();
+  for (let at = 0; at < lines.length; at++) {
+    if (!STACK_START.test(lines[at]!)) continue;
+    for (const [k, start] of STACK_STARTS.entries()) {
+      if (seen.has(k) || !start.test(lines[at]!)) continue;
+      seen.add(k);
+      if (lines.length - at < 3 || (k !== STACK_STARTS.length - 1 && !framedAfter(lines, at))) return true;
+    }
+  }
+  return [...seen].every((k) => k === STACK_STARTS.length - 1);
 }
 
 /** Title and type of a report whose first line holds a header of `group`; `lines` are the report's own lines, prefixes removed. */
