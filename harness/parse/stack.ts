@@ -85,10 +85,9 @@ function pickHang(names: string[], raws: string[]): PickedFrame | undefined {
 }
 
 function pick(raws: string[], how: StackSpec["pick"]): PickedFrame | undefined {
-  const names = raws.map(stripSyscallPrefix);
-  if (how === "stall") return pickStall(names, raws);
-  if (how === "hang") return pickHang(names, raws);
-  return raws.length > 0 ? { name: names[0]!, raw: raws[0]! } : undefined;
+  if (how === "stall") return pickStall(raws.map(stripSyscallPrefix), raws);
+  if (how === "hang") return pickHang(raws.map(stripSyscallPrefix), raws);
+  return raws.length > 0 ? { name: stripSyscallPrefix(raws[0]!), raw: raws[0]! } : undefined;
 }
 
 /** Frame names on one line of a stack run, or undefined when it is not a frame line. */

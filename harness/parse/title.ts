@@ -22,15 +22,11 @@ export interface ReportTitle {
 const fill = (fmt: string, args: readonly string[]) => fmt.replace(/%(\d)/g, (_, n: string) => args[Number(n) - 1] ?? "");
 
 /** The lines a stack walk reads: the rest of the line where `offset` is, then the lines after it. */
-function linesFrom(lines: readonly string[], starts: readonly number[], offset: number): string[] {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return [lines[lo]!.slice(offset - starts[lo]!), ...lines.slice(lo + 1)];
+function linesFrom(lines: readonly string[], offset: number): string[] {
+  let i = 0;
+  let start = 0;
+  while (i < lines.length - 1 && start + lines[i]!.length < offset) start += lines[i++]!.length + 1;
+  return [lines[i]!.slice(offset - start), ...lines.slice(i + 1)];
 }
 
 /** Every title a format gives with these frames: its own, the alternatives, and the variants with raw and partly stripped frame names. */
@@ -81,8 +77,6 @@ interface Winner {
 /** The format that titles the report: earliest title match, then table order. */
 function chooseFormat(lines: readonly string[], group: HeaderGroup): { winner?: Winner; alts: string[]; reportMissing: boolean } {
   const text = `${lines.join("\n")}\n`;
-  const starts: number[] = [];
-  for (let i = 0, at = 0; i < lines.length; at += lines[i]!.length + 1, i++) starts.push(at);
   let best = Infinity;
   let winner: Winner | undefined;
   let reportMissing = false;
@@ -97,7 +91,7 @@ function chooseFormat(lines: readonly string[], group: HeaderGroup): { winner?: 
     reportMissing = !m;
     if (!m) continue;
     const captures = m.slice(1).map((c) => c ?? "");
-    const { frames, failed } = format.stack ? extractFrames(linesFrom(lines, starts, m.index), format.stack) : { frames: [], failed: false };
+    const { frames, failed } = format.stack ? extractFrames(linesFrom(lines, m.index), format.stack) : { frames: [], failed: false };
     const titles = titlesOf(format, captures, frames);
     alts.push(...titles.alts);
     winner = { format, title: titles.title, failed, frames };
@@ -149,6 +143,9 @@ export function titleReport(lines: readonly string[], group: HeaderGroup): Repor
   const frame = / in %\d$/.test(format.fmt) ? title.slice(title.lastIndexOf(" in ") + 4) : undefined;
   return { title, altTitles, type: titleType(title), corrupted, ...(frame !== undefined && { frame }), ...(format.stack && { stack: format.stack }) };
 }
+
+/** Types by title head (the title up to its first " in "): the prefixes never reach past it. */
+const typeOfHead = new Map<string, string>();
 
 /** syzkaller's crash types by title prefix, first match wins. */
 const TYPES: [string, string[]][] = [
@@ -220,5 +217,8 @@ const TYPES: [string, string[]][] = [
 ];
 
 export function titleType(title: string): string {
-  return TYPES.find(([, prefixes]) => prefixes.some((p) => title.startsWith(p)))?.[0] ?? "UNKNOWN";
+  const head = title.slice(0, title.indexOf(" in ") + 1 || undefined);
+  let type = typeOfHead.get(head);
+  if (type === undefined) typeOfHead.set(head, (type = TYPES.find(([, prefixes]) => prefixes.some((p) => title.startsWith(p)))?.[0] ?? "UNKNOWN"));
+  return type;
 }
