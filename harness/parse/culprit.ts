@@ -3,23 +3,25 @@
  * frame a developer would fix), its call path, the kind, and the signature verdicts dedup on.
  */
 import { sha256 } from "../core/hash.js";
-import { LOCK_HELPER_FRAMES, SKIP_FRAMES, type SplatKind } from "./formats.js";
-import { rememberingTest, stripSyscallPrefix, type SkipTest } from "./stack.js";
+import { HANG_WAIT_FRAMES, NOTICING_FRAMES, SKIP_FRAMES, type SplatKind, type StackSpec } from "./formats.js";
+import { rememberingTest, skipTest, stripSyscallPrefix, type SkipTest } from "./stack.js";
 
 const CALL_PATH_DEPTH = 4;
 
 const culpritSkips = new Map<string, SkipTest>();
 /**
- * syzkaller's skip list plus a format's and the lock helpers. syzkaller matches its
- * patterns anywhere in a name, so "up_read" also hides mem_cgroup_read_stat; here a
- * pattern must start where a word of the name does (not after a lowercase letter).
+ * syzkaller's skip list, the title format's and NOTICING_FRAMES. syzkaller matches its
+ * patterns anywhere in a name, so "up_read" also hides mem_cgroup_read_stat: here a global
+ * pattern must start where a word of the name does (not after a lowercase letter), and a
+ * format's pattern (e.g. "preempt", meant for check_preemption_disabled) where the name does.
  */
 function culpritSkip(formatSkip: readonly string[]): SkipTest {
   const key = formatSkip.join("|");
   let re = culpritSkips.get(key);
   if (!re) {
-    const atWordStart = [...SKIP_FRAMES, ...formatSkip, ...LOCK_HELPER_FRAMES].map((p) => (p.startsWith("^") ? `(?:${p})` : `(?<![a-z])(?:${p})`));
-    culpritSkips.set(key, (re = rememberingTest(new RegExp(atWordStart.join("|")))));
+    const anchored = (p: string, start: string) => (p.startsWith("^") ? `(?:${p})` : `${start}(?:${p})`);
+    const patterns = [...SKIP_FRAMES.map((p) => anchored(p, "(?<![a-z])")), ...formatSkip.map((p) => anchored(p, "^_*")), ...NOTICING_FRAMES];
+    culpritSkips.set(key, (re = rememberingTest(new RegExp(patterns.join("|")))));
   }
   return re;
 }
@@ -31,22 +33,30 @@ export interface Culprit {
 }
 
 /**
- * The culprit is syzkaller's frame unless that is a frame syzkaller or kharness never
- * blames (a lock, hotplug or sleep-check helper): then the first caller that is not.
- * `frames` is the main call trace, `formatSkip` the title format's own skip list.
+ * The culprit is syzkaller's frame unless that is a frame kharness never blames (a lock,
+ * hotplug or sleep-check helper): then the first caller that is not.
+ * `frames` is the main call trace, `stack` the title format's stack spec (its skip list and picker).
  */
-export function findCulprit(frame: string | undefined, frames: readonly string[], formatSkip: readonly string[] = []): Culprit {
+export function findCulprit(frame: string | undefined, frames: readonly string[], stack?: StackSpec): Culprit {
+  const formatSkip = stack?.skip ?? [];
   const skip = culpritSkip(formatSkip);
   const blamable = (f: string) => !skip(f);
+  const path = (i: number) => ({ culprit: frames[i]!, callPath: frames.slice(i, i + CALL_PATH_DEPTH) });
   const named = frame === "corrupted" ? undefined : frame;
   const at = named === undefined ? -1 : frames.findIndex((f) => f === named || stripSyscallPrefix(f) === named);
   if (named !== undefined && at < 0 && blamable(named)) {
     // Named outside the trace (the faulting PC, a lock's at:): its callers follow from the trace.
     return { culprit: named, callPath: [named, ...frames.filter(blamable).slice(0, CALL_PATH_DEPTH - 1)] };
   }
+  // The callees syzkaller passed over just before its frame may only look like helpers to
+  // it (bug_lock_uninitialized has "lock" in it, a hung task's bug_wait_for_x has "wait"):
+  // the nearest one kharness blames wins.
+  const syzkallerSkips = skipTest(formatSkip);
+  const passedOver = (f: string) => syzkallerSkips(f) || (stack?.pick === "hang" && HANG_WAIT_FRAMES.test(f));
+  for (let i = at - 1; i >= 0 && passedOver(frames[i]!); i--) if (blamable(frames[i]!)) return path(i);
   const from = frames.findIndex((f, i) => i >= Math.max(at, 0) && blamable(f));
-  if (from < 0) return named === undefined ? { callPath: [] } : { culprit: named, callPath: [named] };
-  return { culprit: frames[from]!, callPath: frames.slice(from, from + CALL_PATH_DEPTH) };
+  if (from >= 0) return path(from);
+  return named === undefined ? { callPath: [] } : { culprit: named, callPath: [named] };
 }
 
 /**

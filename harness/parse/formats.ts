@@ -462,15 +462,16 @@ __fortify_report cleanup_srcu_struct rhashtable_lookup extract_(user|iter)_to_sg
 sk_stop_timer_sync __mod_timer fast_dput dput mark_buffer_dirty`.split(/\s+/);
 
 /**
- * kharness's culprit skips these too: the CPU-hotplug lock, percpu rwsems, sleep checks and
- * lock primitives are where a locking bug is noticed, not where it is made. syzkaller's
- * title may name one of them (`... in get_online_cpus`); the culprit is their caller.
+ * kharness's culprit skips these too: the CPU-hotplug lock, percpu rwsems, lock and sleep
+ * primitives and the checks inside them are where a bug is noticed, not where it is made.
+ * syzkaller's title may name one of them (`... in get_online_cpus`); the culprit is their caller.
  */
-export const LOCK_HELPER_FRAMES: string[] = [
+export const NOTICING_FRAMES: string[] = [
   "^cpus_(?:read|write)_", "^(?:get|put)_online_cpus$", "^cpu_hotplug_", "^_*percpu_(?:down|up)_", "^percpu_rwsem_", "^_*might_(?:sleep|resched|fault)$",
   "^___might_sleep$", "^lock_acquire", "^_*down_(?:read|write)", "^_*up_(?:read|write)", "^rwsem_", "^_*mutex_lock", "^_*mutex_unlock", "_raw_spin_", "_raw_read_",
   "_raw_write_", "^do_raw_", "^rcu_read_(?:lock|unlock)", "^__rcu_read_", "^rcu_lock_(?:acquire|release)", "^lockdep_", "^__cond_resched", "^preempt_count_",
-  "^check_preemption_disabled$", "^__schedule_bug$", "^__cant_sleep",
+  "^check_preemption_disabled$", "^__schedule_bug$", "^__cant_sleep", "^_*schedule", "^preempt_schedule", "^io_schedule", "^msleep", "^usleep_range", "^ssleep$",
+  "^bad_page$",
 ];
 
 /** Syscall entry prefixes, removed from a frame name (the one that leaves the shortest name wins). */

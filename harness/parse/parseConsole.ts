@@ -113,7 +113,7 @@ export function mainTrace(text: readonly string[]): string[] {
 function toSplat(r: OpenReport, primary: boolean): Splat {
   const t = titleReport(r.text, r.group);
   const frames = mainTrace(r.text);
-  const { culprit, callPath } = findCulprit(t.frame, frames, t.stack?.skip);
+  const { culprit, callPath } = findCulprit(t.frame, frames, t.stack);
   const kind = kindOf(t.title);
   const last = reportEnd(r.shown.map((s) => s.text));
   return {
