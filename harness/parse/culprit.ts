@@ -53,7 +53,9 @@ export function findCulprit(frame: string | undefined, frames: readonly string[]
   // the nearest one kharness blames wins.
   const syzkallerSkips = skipTest(formatSkip);
   const passedOver = (f: string) => syzkallerSkips(f) || (stack?.pick === "hang" && HANG_WAIT_FRAMES.test(f));
-  for (let i = at - 1; i >= 0 && passedOver(frames[i]!); i--) if (blamable(frames[i]!)) return path(i);
+  // A stall's frame is chosen by its place above a dispatcher, not by skipping: never look below it.
+  const below = stack?.pick === "stall" ? -1 : at - 1;
+  for (let i = below; i >= 0 && passedOver(frames[i]!); i--) if (blamable(frames[i]!)) return path(i);
   const from = frames.findIndex((f, i) => i >= Math.max(at, 0) && blamable(f));
   if (from >= 0) return path(from);
   return named === undefined ? { callPath: [] } : { culprit: named, callPath: [named] };
