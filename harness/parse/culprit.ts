@@ -48,17 +48,31 @@ export function findCulprit(frame: string | undefined, frames: readonly string[]
     // Named outside the trace (the faulting PC, a lock's at:): its callers follow from the trace.
     return { culprit: named, callPath: [named, ...frames.filter(blamable).slice(0, CALL_PATH_DEPTH - 1)] };
   }
+  const stalled = stack?.pick === "stall" ? stalledCode(frames, at, blamable) : undefined;
+  if (stalled) return stalled;
   // The callees syzkaller passed over just before its frame may only look like helpers to
   // it (bug_lock_uninitialized has "lock" in it, a hung task's bug_wait_for_x has "wait"):
   // the nearest one kharness blames wins.
   const syzkallerSkips = skipTest(formatSkip);
   const passedOver = (f: string) => syzkallerSkips(f) || (stack?.pick === "hang" && HANG_WAIT_FRAMES.test(f));
-  // A stall's frame is chosen by its place above a dispatcher, not by skipping: never look below it.
-  const below = stack?.pick === "stall" ? -1 : at - 1;
-  for (let i = below; i >= 0 && passedOver(frames[i]!); i--) if (blamable(frames[i]!)) return path(i);
+  for (let i = at - 1; i >= 0 && passedOver(frames[i]!); i--) if (blamable(frames[i]!)) return path(i);
   const from = frames.findIndex((f, i) => i >= Math.max(at, 0) && blamable(f));
   if (from >= 0) return path(from);
   return named === undefined ? { callPath: [] } : { culprit: named, callPath: [named] };
+}
+
+const INTERRUPT_ENTRY = /apic_timer_interrupt|^el1h_64_irq|^irq_exit|^common_interrupt/;
+
+/**
+ * syzkaller blames a stall on the frame above its dispatcher (the syscall, the work item);
+ * the culprit is the code that was spinning: the first frame kharness blames after the
+ * timer interrupt's entry, up to syzkaller's frame.
+ */
+function stalledCode(frames: readonly string[], at: number, blamable: (f: string) => boolean): Culprit | undefined {
+  let entry = -1;
+  for (let i = 0; i < frames.length && (at < 0 || i < at); i++) if (INTERRUPT_ENTRY.test(frames[i]!)) entry = i;
+  const from = frames.findIndex((f, i) => i > entry && (at < 0 || i <= at) && blamable(f));
+  return from < 0 ? undefined : { culprit: frames[from]!, callPath: frames.slice(from, from + CALL_PATH_DEPTH) };
 }
 
 /**

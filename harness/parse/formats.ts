@@ -471,7 +471,7 @@ export const NOTICING_FRAMES: string[] = [
   "^___might_sleep$", "^lock_acquire", "^_*down_(?:read|write)", "^_*up_(?:read|write)", "^rwsem_", "^_*mutex_lock", "^_*mutex_unlock", "_raw_spin_", "_raw_read_",
   "_raw_write_", "^do_raw_", "^rcu_read_(?:lock|unlock)", "^__rcu_read_", "^rcu_lock_(?:acquire|release)", "^lockdep_", "^__cond_resched", "^preempt_count_",
   "^check_preemption_disabled$", "^__schedule_bug$", "^__cant_sleep", "^_*schedule", "^preempt_schedule", "^io_schedule", "^msleep", "^usleep_range", "^ssleep$",
-  "^bad_page$",
+  "^bad_page$", "^_*wait_", "^synchronize_(?:rcu|srcu|net|sched)", "^__flush_work",
 ];
 
 /** Syscall entry prefixes, removed from a frame name (the one that leaves the shortest name wins). */
