@@ -50,7 +50,7 @@ const TASK = String.raw`[\s\S]{0,100}?`;
 const LINES = String.raw`(?:.*\n)+?.*`;
 
 /** The faulting-PC line: x86 RIP/EIP/IP, ppc NIP, arm64 `pc :`, arm `PC is at`. User-space and null PCs give no frame. */
-export const RIP = String.raw`(?:IP|NIP|pc |PC is at):? (?:(?:[0-9]+:)?(?:${PC} +){0,2}${FUNC}|(?:[0-9]+:)?0x[0-9a-f]+|(?:[0-9]+:)?${PC} +\[< *\(null\)>\] +\(null\)|[0-9]+: +\(null\))`;
+const RIP = String.raw`(?:IP|NIP|pc |PC is at):? (?:(?:[0-9]+:)?(?:${PC} +){0,2}${FUNC}|(?:[0-9]+:)?0x[0-9a-f]+|(?:[0-9]+:)?${PC} +\[< *\(null\)>\] +\(null\)|[0-9]+: +\(null\))`;
 const rip = new RegExp(RIP);
 const callTrace = /(?:Call (?:T|t)race:)|(?:Backtrace:)/;
 const AT = (pc: string) => new RegExp(`at: ${pc}${FUNC}`);
