@@ -220,7 +220,7 @@ export class ConsoleScanner {
 
   private add(r: OpenReport, no: number, line: ConsoleLine, raw: string): void {
     const mine = line.context === r.context || (r.nmiBacktrace && isCpuContext(line.context));
-    if (mine && !r.shownDone) r.shown.push({ no, text: line.text });
+    if (mine && !r.shownDone && r.shown.length < MAX_SHOWN_LINES) r.shown.push({ no, text: line.text });
     if (mine && !line.questionable && !r.tailCut && !raw.includes("Disabling lock debugging due to kernel taint")) {
       r.passed++;
       if (r.passed > r.tailCutAfter && (raw.includes("Kernel panic - not syncing") || raw.includes("WARNING: possible circular locking dependency detected"))) r.tailCut = true;
