@@ -80,10 +80,6 @@ export interface SignatureRecord {
   signature: string;
   kind: SplatKind | "hang";
   title: string;
-  /** syzkaller's crash type (absent in records written before it was parsed). */
-  type?: string;
-  /** kharness's guilty frame, the head of the call path. */
-  culprit?: string;
   callPath: string[];
   frames: string[];
   corrupted: boolean;
@@ -96,8 +92,6 @@ export function signatureRecord(g: SplatGroup): SignatureRecord {
     signature: g.signature,
     kind: g.first.kind,
     title: g.first.title,
-    type: g.first.type,
-    ...(g.first.culprit !== undefined && { culprit: g.first.culprit }),
     callPath: g.first.callPath,
     frames: g.first.frames,
     corrupted: g.first.corrupted,
