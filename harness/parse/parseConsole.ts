@@ -59,6 +59,7 @@ interface OpenReport {
   /** Lines shown for the report: same-context lines with their numbers, up to the printer's next report. */
   shown: { no: number; text: string }[];
   shownDone: boolean;
+  /** Lines of the printer read so far, the report's first included (syzkaller's count for the tail cut). */
   passed: number;
   tailCutAfter: number;
   tailCut: boolean;
@@ -184,20 +185,21 @@ export class ConsoleScanner {
     const no = ++this.lineNo;
     const line = splitConsoleLine(raw);
     const group = headerGroupOf(raw, next);
-    const startsText = (group !== undefined && !REPORT_START_IGNORES.some((h) => raw.includes(h))) || STACK_PRINTING_MESSAGES.some((m) => raw.includes(m));
-    let printerHasOne = false;
+    // A new report (not an aftermath such as the panic after an oops) ends the text of the reports before it.
+    const cutsText = (group !== undefined && !REPORT_START_IGNORES.some((h) => raw.includes(h))) || STACK_PRINTING_MESSAGES.some((m) => raw.includes(m));
+    let printerHasReport = false;
     for (const r of [...this.open]) {
-      if (startsText && !hasCallerIds(r.context)) {
+      if (cutsText && !hasCallerIds(r.context)) {
         this.close(r);
         continue;
       }
       if (line.context === r.context) {
-        printerHasOne = true;
-        r.shownDone ||= group !== undefined && startsText;
+        printerHasReport = true;
+        r.shownDone ||= group !== undefined && cutsText;
       }
       this.add(r, no, line, raw);
     }
-    if (group && (startsText || !printerHasOne)) this.start(no, line, group, raw);
+    if (group && (cutsText || !printerHasReport)) this.start(no, line, group, raw);
   }
 
   private start(no: number, line: ConsoleLine, group: HeaderGroup, raw: string): void {
