@@ -115,7 +115,7 @@ program
   .command("parse")
   .description("list the kernel reports (splats) in console or dmesg files; exit 1 when there is any")
   .argument("<file...>", "log files (- for standard input)")
-  .option("--json", "one JSON object per file: {file, splats: [{title, kind, frame, signature, corrupted, startLine, endLine, frames, callPath}]}")
+  .option("--json", "one JSON object per file: {file, splats: [{title, altTitles, type, kind, frame, culprit, callPath, signature, corrupted, primary, startLine, endLine, frames}]}")
   .action(async (files: string[], o) => void (process.exitCode = await parseCommand(files, o)));
 
 program

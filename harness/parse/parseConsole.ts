@@ -1,165 +1,159 @@
 import { StringDecoder } from "node:string_decoder";
-import { sha256 } from "../core/hash.js";
-import { cleanFrame, FORMATS, isSkippedFrame, type ReportFormat, type SplatKind } from "./formats.js";
-import { normalizeLine } from "./normalize.js";
+import { findCulprit, kindOf, splatSignature } from "./culprit.js";
+import { ANY_HEADER, HEADER_GROUPS, REPORT_START_IGNORES, STACK_PRINTING_MESSAGES, STACK_START, type HeaderGroup, type SplatKind } from "./formats.js";
+import { cleanConsoleLine, isCpuContext, splitConsoleLine, type ConsoleLine } from "./normalize.js";
+import { frameNamesOf } from "./stack.js";
+import { titleReport } from "./title.js";
 
 export interface Splat {
   kind: SplatKind;
-  /** syzkaller-style one-line title, e.g. "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats". */
+  /** syzkaller's title for the report, e.g. "BUG: sleeping function called from invalid context in cpus_read_lock". */
   title: string;
-  /** The guilty frame, or undefined when none could be chosen. */
+  /** syzkaller's other titles for the same report (raw frame names, "stall in X", ...). */
+  altTitles: string[];
+  /** syzkaller's crash type, e.g. "LOCKDEP", "ATOMIC_SLEEP", "HANG", "WARNING"; "UNKNOWN" when it has none. */
+  type: string;
+  /** syzkaller's guilty frame, the one in the title ("corrupted" when none was found); undefined for titles without a frame. */
   frame?: string;
-  /** Reliable frames of the main call trace (`? ` frames dropped), innermost first. */
+  /** kharness's guilty frame: syzkaller's, or its first caller when that is a lock, hotplug or sleep-check helper. */
+  culprit?: string;
+  /** Frames of the main call trace (`? ` frames dropped), innermost first. */
   frames: string[];
-  /** The guilty frame and its next callers: the call path that tells two reports with one title apart. */
+  /** The culprit and its next callers: the call path that tells two reports with one title apart. */
   callPath: string[];
-  /** Dedup key: kind + title + call path. */
+  /** Dedup key: kind, title without its frame, culprit call path (see splatSignature). */
   signature: string;
-  /** The report was cut short: no call trace, or the log ended inside it. */
+  /** The report is cut short or garbled: no frame found, no call trace, or only its tail was printed. */
   corrupted: boolean;
+  /** The log's first report (syzkaller's "first oops wins"); the kernel is tainted after it. */
+  primary: boolean;
   startLine: number;
   endLine: number;
   lines: string[];
 }
 
-const CALL_PATH_DEPTH = 4;
-const MAX_REPORT_LINES = 400;
-const FRAME = /^\s*(\? )?([A-Za-z_][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+)(?: \[\w+\])?$/;
-const IRQ_MARKER = /^(?:<\/?(?:IRQ|NMI|SOFTIRQ)>|<EOI>)$/;
-const END_TRACE = /^-+\[ end trace/;
-/** A line of lockdep's held-locks list: " #0: ffff... (&lock){+.+.}-{3:3}, at: f+0x1/0x2". */
-const HELD_LOCK = /^\s*#\d+: /;
+/** A report's title text never holds more lines than this, nor runs further into the log than WINDOW_LINES. */
+const MAX_TEXT_LINES = 1000;
+const WINDOW_LINES = 4000;
+const MAX_SHOWN_LINES = 400;
+const MAX_OPEN = 8;
+/** After this many lines, a panic or a circular-locking banner is an aftermath of the report, not part of its text. */
+const TAIL_CUT_AFTER = 22;
+const TAIL_CUT_AFTER_KMSAN = 16;
 
-function matchHeader(text: string): { format: ReportFormat; m: RegExpExecArray } | undefined {
-  for (const format of FORMATS) {
-    const m = format.header.exec(text);
-    if (m) return { format, m };
-  }
-  return undefined;
+/** The header group that owns a console line, if any; `next` is the line after it (a replayed message is not a new report). */
+export function headerGroupOf(line: string, next: string | undefined): HeaderGroup | undefined {
+  if (!ANY_HEADER.test(line) || next?.includes("** replaying previous printk message **")) return undefined;
+  return HEADER_GROUPS.find((g) => line.includes(g.header) && !g.suppress.some((re) => re.test(line)));
 }
 
-interface Trace {
-  /** Every frame with its context: unreliable (`? `) and inside an interrupt. */
-  frames: { name: string; unreliable: boolean; inIrq: boolean }[];
-  complete: boolean;
-}
-
-/** The report's main call trace: frames after "Call Trace:" up to </TASK> or the first non-frame line. */
-function readTrace(lines: string[]): Trace | undefined {
-  const start = lines.findIndex((l) => /^Call Trace:/.test(l.trim()));
-  if (start < 0) return undefined;
-  const frames: Trace["frames"] = [];
-  let inIrq = false;
-  let taskMarker = false;
-  for (const raw of lines.slice(start + 1)) {
-    const l = raw.trim();
-    if (l === "<TASK>") {
-      taskMarker = true;
-      continue;
-    }
-    if (l === "</TASK>") return { frames, complete: true };
-    if (IRQ_MARKER.test(l)) {
-      inIrq = /^<(IRQ|NMI|SOFTIRQ)>$/.test(l);
-      continue;
-    }
-    const f = FRAME.exec(raw);
-    if (f) {
-      frames.push({ name: cleanFrame(f[2]!), unreliable: Boolean(f[1]), inIrq });
-      continue;
-    }
-    // Inside <TASK> the user-space registers follow the frames; without the markers
-    // (older kernels) a non-frame line ends the trace.
-    if (!taskMarker && frames.length > 0) return { frames, complete: true };
-  }
-  return { frames, complete: !taskMarker && frames.length > 0 };
-}
-
-/** The first function captured by `re` (group 1) on any of the report's lines. */
-function functionOnLine(lines: string[], re: RegExp): string | undefined {
-  for (const l of lines) {
-    const m = re.exec(l.trim());
-    if (m) return cleanFrame(m[1]!);
-  }
-  return undefined;
-}
-
-function guiltyFrame(format: ReportFormat, lines: string[], trace: Trace | undefined): string | undefined {
-  const fromStack = () => {
-    // Stall and lockup reports are printed from the timer interrupt: the interrupted
-    // code after </IRQ> is what is stuck.
-    const skipIrq = format.guilty.from === "stack" && format.guilty.skipIrq === true && trace?.frames.some((f) => !f.inIrq);
-    return trace?.frames.find((f) => !f.unreliable && !(skipIrq && f.inIrq) && !isSkippedFrame(f.name))?.name;
-  };
-  // A function named by the report itself, unless it is a helper: then the stack decides.
-  const namedOrStack = (name: string | undefined) => (name && !isSkippedFrame(name) ? name : fromStack());
-  const g = format.guilty;
-  switch (g.from) {
-    case "none":
-      return undefined;
-    case "stack":
-      return fromStack();
-    case "rip":
-      return namedOrStack(functionOnLine(lines, /^RIP: \w+:([A-Za-z_][\w.$]*)\+0x/));
-    case "lock-at": {
-      const i = lines.findIndex((l) => /is trying to acquire lock:/.test(l));
-      const at = i >= 0 ? /at: ([A-Za-z_][\w.$]*)\+0x/.exec(lines[i + 1] ?? "") : null;
-      return namedOrStack(at ? cleanFrame(at[1]!) : undefined);
-    }
-    case "line":
-      return namedOrStack(functionOnLine(lines, g.re));
-  }
-}
-
-/** Turn one report's lines into a Splat. */
-function toSplat(format: ReportFormat, m: RegExpExecArray, lines: string[], startLine: number, endLine: number, cutShort: boolean): Splat {
-  const trace = readTrace(lines);
-  const frame = guiltyFrame(format, lines, trace);
-  const headline = typeof format.headline === "string" ? format.headline : format.headline(m, lines);
-  const wantsFrame = format.guilty.from !== "none";
-  // Reports without a call trace by design (e.g. lock held on return to user space) are whole without one.
-  const needsTrace = wantsFrame && format.trace !== false;
-  // Reports titled without a frame (a workqueue lockup, a panic) need no trace to be whole.
-  const corrupted = (needsTrace && (cutShort || !trace?.complete)) || (wantsFrame && frame === undefined);
-  const title = wantsFrame ? `${headline} in ${frame ?? "corrupted"}` : headline;
-  const frames = (trace?.frames ?? []).filter((f) => !f.unreliable).map((f) => f.name);
-  const from = frame ? frames.indexOf(frame) : -1;
-  // A frame named outside the trace (RIP, a lock's at:) is followed by the trace's callers.
-  const callPath = from >= 0 ? frames.slice(from, from + CALL_PATH_DEPTH) : frame ? [frame, ...frames.filter((f) => !isSkippedFrame(f)).slice(0, CALL_PATH_DEPTH - 1)] : [];
-  return {
-    kind: format.kind,
-    title,
-    ...(frame !== undefined && { frame }),
-    frames,
-    callPath,
-    signature: sha256(format.kind, title, ...callPath).slice(0, 16),
-    corrupted,
-    startLine,
-    endLine,
-    lines,
-  };
-}
+/** Lines printed with CONFIG_PRINTK_CALLER's "[ T123]" / "[ C1]" (as opposed to "console" and untimestamped ""). */
+const hasCallerIds = (context: string) => context !== "console" && context !== "";
 
 interface OpenReport {
-  format: ReportFormat;
-  m: RegExpExecArray;
   startLine: number;
-  lines: string[];
-  sawTrace: boolean;
-  inTask: boolean;
-  lastWasFrame: boolean;
-  lastWasHeldLock: boolean;
+  context: string;
+  group: HeaderGroup;
+  /** The text syzkaller titles: same-context lines, `? ` frames and aftermath dropped. */
+  text: string[];
+  /** Lines shown for the report: same-context lines with their numbers, up to the printer's next report. */
+  shown: { no: number; text: string }[];
+  shownDone: boolean;
+  /** Lines of the printer read so far, the report's first included (syzkaller's count for the tail cut). */
+  passed: number;
+  tailCutAfter: number;
+  tailCut: boolean;
+  /** An NMI backtrace was requested: other CPUs' lines belong to the report too. */
+  nmiBacktrace: boolean;
+  splat?: Splat;
+}
+
+const DISPLAY_FRAME = /^\s*(?:\[<?[0-9a-f]+>?\] )?(?:\? )?(?:[A-Za-z_][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+|[A-Za-z_][\w.$]* \S+:\d+ \[inline\]$)/;
+const IRQ_MARKER = /^(?:<\/?(?:IRQ|NMI|SOFTIRQ)>|<EOI>)$/;
+const HELD_LOCK = /^\s*#\d+: /;
+
+/**
+ * Where the report's own lines end: at "---[ end", at the </TASK> closing its trace, at
+ * the first non-frame line after a trace printed without task markers, or after the list
+ * of held locks of a report with no trace. Returns the index of the last line.
+ */
+export function reportEnd(texts: readonly string[]): number {
+  const hasTrace = texts.some((t) => /Call (?:T|t)race/.test(t));
+  let inTask = false;
+  let sawTrace = false;
+  let lastFrame = false;
+  let lastHeldLock = false;
+  for (let i = 1; i < texts.length && i < MAX_SHOWN_LINES; i++) {
+    const t = texts[i]!.trim();
+    const frame = DISPLAY_FRAME.test(texts[i]!);
+    if (/^-+\[ end /.test(t)) return i;
+    if (sawTrace && !inTask && lastFrame && !frame && !IRQ_MARKER.test(t)) return i - 1;
+    if (!hasTrace && lastHeldLock && !HELD_LOCK.test(t)) return i - 1;
+    if (/Call (?:T|t)race/.test(t)) sawTrace = true;
+    else if (sawTrace && t === "<TASK>") inTask = true;
+    else if (sawTrace && t === "</TASK>") return i;
+    lastFrame = frame;
+    lastHeldLock = HELD_LOCK.test(t);
+  }
+  return Math.min(texts.length, MAX_SHOWN_LINES) - 1;
+}
+
+/** The main call trace: frames after the first "Call Trace" up to the next stack, </TASK> or end marker. */
+export function mainTrace(text: readonly string[]): string[] {
+  const start = text.findIndex((l) => /Call (?:T|t)race/.test(l));
+  if (start < 0) return [];
+  const frames: string[] = [];
+  for (const line of text.slice(start + 1)) {
+    if (STACK_START.test(line) || /^\s*<\/TASK>|^-+\[ end /.test(line)) break;
+    const names = frameNamesOf(line);
+    if (names) frames.push(...names);
+  }
+  return frames;
+}
+
+function toSplat(r: OpenReport, primary: boolean): Splat {
+  const t = titleReport(r.text, r.group);
+  const frames = mainTrace(r.text);
+  const { culprit, callPath } = findCulprit(t.frame, frames, t.stack);
+  const kind = kindOf(t.title);
+  const last = reportEnd(r.shown.map((s) => s.text));
+  return {
+    kind,
+    title: t.title,
+    altTitles: t.altTitles,
+    type: t.type,
+    ...(t.frame !== undefined && { frame: t.frame }),
+    ...(culprit !== undefined && { culprit }),
+    frames,
+    callPath,
+    signature: splatSignature(kind, t.title, t.frame, callPath),
+    corrupted: t.corrupted,
+    primary,
+    startLine: r.startLine,
+    endLine: r.shown[last]!.no,
+    lines: r.shown.slice(0, last + 1).map((s) => s.text),
+  };
 }
 
 /**
- * Reads a console in chunks of any size, one line at a time, and emits each report when it
- * ends, so a log of any size is parsed holding only the report being read. A report ends
- * at the next report's header, at "---[ end trace", at </TASK>, at the first non-frame
- * line after a trace without task markers, or after MAX_REPORT_LINES lines.
+ * Reads a console in chunks of any size and emits each report, in order of appearance,
+ * once its text is complete, so a log of any size is parsed holding only the reports being
+ * read. Reports are told apart by who printed them (CONFIG_PRINTK_CALLER's task or CPU id);
+ * without caller ids every timestamped line is the console's. Without caller ids a report's
+ * text ends at the next report; with them it runs on through its printer's later lines (as
+ * syzkaller reads it), though its shown lines end there. Either way it ends after
+ * MAX_TEXT_LINES of its lines, WINDOW_LINES into the log, or when MAX_OPEN newer reports are open.
  */
 export class ConsoleScanner {
   private lineNo = 0;
   private pending = "";
-  private open?: OpenReport;
+  /** The last line read: whether it starts a report depends on the line after it. */
+  private held?: string;
+  /** Reports still reading, oldest first. */
+  private open: OpenReport[] = [];
+  /** Reports in order of their first line; emitted from the front once their text is complete. */
+  private readonly queue: OpenReport[] = [];
+  private emitted = 0;
 
   constructor(private readonly emit: (s: Splat) => void) {}
 
@@ -167,50 +161,86 @@ export class ConsoleScanner {
     const text = this.pending + chunk;
     let start = 0;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      this.line(text.slice(start, nl));
+      this.take(cleanConsoleLine(text.slice(start, nl)));
       start = nl + 1;
     }
     this.pending = text.slice(start);
   }
 
-  /** The log ended: a last line without a newline still counts, and a report still open was cut short. */
+  /** The log ended: a last line without a newline still counts, and open reports are complete. */
   end(): void {
-    if (this.pending.length > 0) this.line(this.pending);
+    if (this.pending.length > 0) this.take(cleanConsoleLine(this.pending));
     this.pending = "";
-    if (this.open) this.close(this.lineNo, true);
+    if (this.held !== undefined) this.line(this.held, undefined);
+    this.held = undefined;
+    for (const r of [...this.open]) this.close(r);
   }
 
-  private line(raw: string): void {
+  private take(line: string): void {
+    if (this.held !== undefined) this.line(this.held, line);
+    this.held = line;
+  }
+
+  private line(raw: string, next: string | undefined): void {
     const no = ++this.lineNo;
-    const text = normalizeLine(raw);
-    const r = this.open;
-    const hit = matchHeader(text);
-    if (r) {
-      const t = text.trim();
-      const isFrame = FRAME.test(text);
-      const isHeldLock = HELD_LOCK.test(text);
-      if (hit) this.close(no - 1, !r.sawTrace);
-      else if (r.sawTrace && !r.inTask && r.lastWasFrame && !isFrame && !IRQ_MARKER.test(t)) this.close(no - 1, false);
-      else if (r.format.trace === false && r.lastWasHeldLock && !isHeldLock) this.close(no - 1, false);
+    const line = splitConsoleLine(raw);
+    const group = headerGroupOf(raw, next);
+    // A new report (not an aftermath such as the panic after an oops) ends the text of the reports before it.
+    const cutsText = (group !== undefined && !REPORT_START_IGNORES.some((h) => raw.includes(h))) || STACK_PRINTING_MESSAGES.some((m) => raw.includes(m));
+    let printerHasReport = false;
+    for (const r of [...this.open]) {
+      if (cutsText && !hasCallerIds(r.context)) {
+        this.close(r);
+        continue;
+      }
+      if (line.context === r.context) {
+        printerHasReport = true;
+        r.shownDone ||= group !== undefined && cutsText;
+      }
+      this.add(r, no, line, raw);
+    }
+    if (group && (cutsText || !printerHasReport)) this.start(no, line, group, raw);
+  }
+
+  private start(no: number, line: ConsoleLine, group: HeaderGroup, raw: string): void {
+    if (this.open.length >= MAX_OPEN) this.close(this.open[0]!);
+    const r: OpenReport = {
+      startLine: no,
+      context: line.context,
+      group,
+      text: [line.text],
+      shown: [{ no, text: line.text }],
+      shownDone: false,
+      passed: 1,
+      tailCutAfter: raw.includes("BUG: KMSAN:") ? TAIL_CUT_AFTER_KMSAN : TAIL_CUT_AFTER,
+      tailCut: false,
+      nmiBacktrace: line.text.includes("Sending NMI from CPU"),
+    };
+    this.open.push(r);
+    this.queue.push(r);
+  }
+
+  private add(r: OpenReport, no: number, line: ConsoleLine, raw: string): void {
+    const mine = line.context === r.context || (r.nmiBacktrace && isCpuContext(line.context));
+    if (mine && !r.shownDone && r.shown.length < MAX_SHOWN_LINES) r.shown.push({ no, text: line.text });
+    if (mine && !line.questionable && !r.tailCut && !raw.includes("Disabling lock debugging due to kernel taint")) {
+      r.passed++;
+      if (r.passed > r.tailCutAfter && (raw.includes("Kernel panic - not syncing") || raw.includes("WARNING: possible circular locking dependency detected"))) r.tailCut = true;
       else {
-        r.lines.push(text);
-        r.lastWasFrame = isFrame;
-        r.lastWasHeldLock = isHeldLock;
-        if (END_TRACE.test(t)) this.close(no, !r.sawTrace);
-        else if (/^Call Trace:/.test(t)) r.sawTrace = true;
-        else if (r.sawTrace && t === "<TASK>") r.inTask = true;
-        else if (r.sawTrace && t === "</TASK>") this.close(no, false);
-        else if (r.lines.length >= MAX_REPORT_LINES) this.close(no, false);
-        return;
+        r.text.push(line.text);
+        r.nmiBacktrace ||= line.text.includes("Sending NMI from CPU");
       }
     }
-    if (hit) this.open = { ...hit, startLine: no, lines: [text], sawTrace: false, inTask: false, lastWasFrame: false, lastWasHeldLock: false };
+    if (r.text.length >= MAX_TEXT_LINES || no - r.startLine >= WINDOW_LINES) this.close(r);
   }
 
-  private close(endLine: number, cutShort: boolean): void {
-    const r = this.open!;
-    this.open = undefined;
-    this.emit(toSplat(r.format, r.m, r.lines, r.startLine, endLine, cutShort));
+  private close(r: OpenReport): void {
+    this.open = this.open.filter((o) => o !== r);
+    r.splat = toSplat(r, this.emitted === 0 && this.queue[0] === r);
+    while (this.queue[0]?.splat) {
+      this.emit(this.queue.shift()!.splat!);
+      this.emitted++;
+    }
   }
 }
 
@@ -225,7 +255,8 @@ export function parseConsole(text: string): Splat[] {
 
 /**
  * Every report in a byte stream (a file, standard input), read chunk by chunk and handed
- * to `onSplat` as soon as it ends: memory stays at one report, whatever the log's size.
+ * to `onSplat` as soon as its text is complete: memory stays at the reports being read,
+ * whatever the log's size.
  */
 export async function scanConsoleStream(stream: AsyncIterable<Buffer>, onSplat: (s: Splat) => void): Promise<void> {
   const scanner = new ConsoleScanner(onSplat);

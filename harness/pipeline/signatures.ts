@@ -4,13 +4,13 @@ import type { SignatureRecord } from "../records/run.js";
 import { HANG_SIGNATURE } from "../verdict/verdict.js";
 
 /** A bug's identity: the report's family and kharness's culprit frame (not the call path). */
-export function bugOf(s: Pick<Splat, "kind" | "title"> & { culprit?: string; frame?: string }): string {
+export function bugOf(s: Pick<Splat, "kind" | "title" | "culprit" | "frame">): string {
   return `${s.kind}:${s.culprit ?? s.frame ?? s.title}`;
 }
 
 /** What a deduplicated report stands for in the record: its first report, as an excerpt. */
 export function signatureRecord(g: SplatGroup): SignatureRecord {
-  const culprit = (g.first as { culprit?: string }).culprit ?? g.first.frame;
+  const { culprit } = g.first;
   return {
     signature: g.signature,
     bug: bugOf(g.first),
