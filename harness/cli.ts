@@ -31,7 +31,8 @@ program
   .command("run")
   .description("build every variant of a scenario, run each N times in QEMU, and judge the fixes against the baseline")
   .argument("<scenario>", "scenario name (scenarios/<name>) or path")
-  .option("-n, --iterations <n>", "fresh boots per variant (default: the scenario's)", positiveInt)
+  .option("-n, --max-runs <n>", "the most fresh boots per variant (default: the scenario's maxRuns); a variant stops once its verdict is decided", positiveInt)
+  .option("--confidence <p>", "how sure a verdict must be: FIXED only when a bug still present would have shown with this probability", confidence, 0.95)
   .option("--variant <name...>", "only these variants (the baseline always runs)")
   .option("--kernel <recipe>", "a kernel recipe other than the scenario's own (kernels/<recipe>.yaml)")
   .option("--tree <dir>", "build from your kernel git tree instead of the recipe's source (kharness works in its own clone; your checkout is never touched)")
@@ -81,6 +82,7 @@ program
   })
   .option("--resume <run-id>", "finish only the missing cells of an earlier run")
   .option("--run-id <id>", "name the results directory (e.g. from the CI job), instead of matrix-<name>-<time>")
+  .option("--confidence <p>", "how sure a verdict must be", confidence, 0.95)
   .addOption(accelOption())
   .action(async (file: string, o) => {
     const { dir, exitCode } = await matrixCommand({ file, ...o }, createProgress());

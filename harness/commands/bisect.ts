@@ -19,6 +19,9 @@ import { vmImplementation } from "../vm/registry.js";
 
 export type { BisectOptions };
 
+/** Runs of the bad revision that measure the rate the good steps are judged against. */
+const BAD_CHECK_RUNS = 3;
+
 /** Everything that can be wrong with the input is found here, before any build. */
 async function validate(opts: BisectOptions): Promise<{ good: string; bad: string; loaded: LoadedScenario }> {
   if (!(opts.confidence > 0 && opts.confidence < 1)) throw new UserError(`--confidence ${opts.confidence} is not between 0 and 1`, "use e.g. --confidence 0.95");
@@ -62,7 +65,7 @@ export async function bisectCommand(input: { options?: BisectOptions; resumeId?:
     record = { schema: BISECT_SCHEMA, id, status: "running", startedAt: new Date().toISOString(), options: opts, rangeCommits: 0, state, timings: { buildMs: 0, bootMs: 0, workloadMs: 0, totalMs: 0 } };
   }
   await fs.mkdir(dir, { recursive: true });
-  record.state.settings.checkRuns = loaded.scenario.iterations;
+  record.state.settings.checkRuns = Math.min(BAD_CHECK_RUNS, record.options.maxRuns);
   const file = path.join(dir, "bisect.json");
   const save = () => writeJsonAtomic(file, record);
 

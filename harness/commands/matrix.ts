@@ -27,6 +27,8 @@ export interface MatrixOptions {
   accel?: Accel;
   runId?: string;
   vm?: string;
+  /** How sure a verdict must be (default 0.95). */
+  confidence?: number;
 }
 
 /** The cells of a resumed run: those that finished keep their record; the rest (pending, or new in the matrix) start over. */
@@ -44,7 +46,7 @@ function matrixCells(m: LoadedMatrix, shard?: Shard): { cells: CellRecord[]; tot
   const keys = expandCells({ scenarios, kernels: m.matrix.kernels, ...(m.matrix.variants && { variants: m.matrix.variants }), cpus: m.matrix.cpus, hotplug: m.matrix.hotplug.map((h) => h === "on") });
   const cells = (shard ? shardCells(keys, shard) : keys).map((k) => {
     const loaded = m.loaded.get(`${k.scenario}/${k.kernel}`)!;
-    return newCell(k, loaded.scenario.baseline, m.matrix.iterations ?? loaded.scenario.iterations, buildKey(k));
+    return newCell(k, loaded.scenario.baseline, m.matrix.maxRuns ?? loaded.scenario.maxRuns, buildKey(k));
   });
   return { cells, total: keys.length };
 }
@@ -60,8 +62,8 @@ async function resumedRun(m: LoadedMatrix, id: string, cells: CellRecord[], prog
 async function newMatrixRun(m: LoadedMatrix, opts: MatrixOptions, cells: CellRecord[], vm: VmImplementation): Promise<RunFile> {
   const id = opts.runId ?? `${newRunId(`matrix-${m.matrix.name}`)}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ""}`;
   const expect = Object.fromEntries([...m.loaded.entries()].map(([key, loaded]) => [key, expectOf(loaded)]));
-  const maxRuns = Math.max(...cells.map((c) => c.iterations));
-  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect, settings: { confidence: 0.95, maxRuns } });
+  const maxRuns = Math.max(...cells.map((c) => c.maxRuns));
+  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect, settings: { confidence: opts.confidence ?? 0.95, maxRuns } });
   return { ...run, ...(opts.shard && { shard: opts.shard }) };
 }
 

@@ -21,7 +21,10 @@ import { vmImplementation } from "../vm/registry.js";
 
 export interface RunOptions {
   scenario: string;
-  iterations?: number;
+  /** The most fresh boots per variant (default: the scenario's maxRuns); a variant stops once decided. */
+  maxRuns?: number;
+  /** How sure a verdict must be (default 0.95). */
+  confidence?: number;
   /** Variants to run (default: all); the baseline is always included. */
   variants?: string[];
   accel?: Accel;
@@ -90,18 +93,18 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
   const { scenario } = loaded;
   // Fixes from the command line always run, like the baseline.
   const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes]);
-  const iterations = opts.iterations ?? scenario.iterations;
+  const maxRuns = opts.maxRuns ?? scenario.maxRuns;
   const vm = vmImplementation(opts.vm ?? "qemu");
   const run = newRunFile({
     kind: "run",
     id,
     input: inputOf(scenario.name, loaded.file, loaded.text),
     host: await hostRecord(vm),
-    cells: runCellsOf(loaded, variants, iterations),
+    cells: runCellsOf(loaded, variants, maxRuns),
     expect: { [`${scenario.name}/${loaded.kernel.name}`]: expectOf(loaded) },
-    settings: { confidence: 0.95, maxRuns: iterations },
+    settings: { confidence: opts.confidence ?? 0.95, maxRuns },
   });
-  progress.info(`run ${id}: ${scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, ${iterations} iteration(s) each; results in ${dir}`);
+  progress.info(`run ${id}: ${scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed`;
   await executeCells({ run, dir, scenarios: new Map([[`${scenario.name}/${loaded.kernel.name}`, loaded]]), jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
   printSummary(run, progress);

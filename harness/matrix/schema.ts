@@ -15,7 +15,7 @@ export const MatrixSchema = z.strictObject({
   cpus: z.array(z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { message: "must be one of 1, 2, 4, 8" })).min(1),
   /** CPU hotplug stress on (the scenario's rounds) or off (none). */
   hotplug: z.array(onOff).min(1).default(["on"]),
-  /** Fresh boots per cell (default: each scenario's iterations). */
-  iterations: z.number().int().min(1).max(100).optional(),
+  /** The most fresh boots per cell (default: each scenario's maxRuns); a cell stops once its verdict is decided. */
+  maxRuns: z.number().int().min(1).max(100).optional(),
 });
 export type Matrix = z.infer<typeof MatrixSchema>;

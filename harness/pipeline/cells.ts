@@ -5,6 +5,7 @@ import { HANG_RECORD, signatureRecord } from "./signatures.js";
 import type { Accel } from "../records/common.js";
 import type { CellRecord, RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
+import { planGroup } from "../verdict/stopping.js";
 import { booted } from "../verdict/verdict.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
@@ -32,7 +33,8 @@ const loadedFor = (ctx: CellRun, c: Pick<CellRecord, "scenario" | "kernel">) => 
 /**
  * THE place the stages meet, for `run` and `matrix` alike: build every pending cell's
  * kernel (one build at a time: the cache makes a shared kernel one build), prepare one
- * guest, then run the cells' iterations on up to `jobs` VMs, interleaved across cells.
+ * guest, then run rounds of iterations on up to `jobs` VMs until every cell's verdict is
+ * decided (or its budget spent).
  */
 export async function runCells(ctx: CellRun, progress: Progress): Promise<void> {
   const images = await buildCells(ctx, progress);
@@ -74,33 +76,59 @@ export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
   return kind === "run" ? c.variant : `${c.kernel}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
 }
 
-/** Every pending iteration, round-robin across cells so slow drift on the host spreads over all of them. */
-export function interleavedTasks(cells: CellRecord[]): { cell: CellRecord; iteration: number }[] {
+/**
+ * The next round of runs: for every group, the stopping rules say which of its pending
+ * variants need another run; the rest are closed with the reason they stopped. One run of
+ * each undecided variant per round, so every variant is judged against the baseline's
+ * current bound, and an early wrong guess about its rate is corrected by the next rounds.
+ */
+export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }[] {
   const tasks: { cell: CellRecord; iteration: number }[] = [];
-  const most = Math.max(0, ...cells.map((c) => c.iterations));
-  for (let it = 1; it <= most; it++) for (const cell of cells) if (it > cell.runs.length && it <= cell.iterations) tasks.push({ cell, iteration: it });
+  for (const cells of groupsOf(run.cells)) {
+    const baseline = cells[0]!.baseline;
+    const plan = planGroup({
+      baseline,
+      runs: Object.fromEntries(cells.map((c) => [c.variant, c.runs])),
+      signatures: run.signatures,
+      confidence: run.settings.confidence,
+      maxRuns: Math.min(...cells.map((c) => c.maxRuns)),
+    });
+    for (const cell of cells.filter((c) => c.status === "pending")) {
+      const p = plan[cell.variant]!;
+      if (p.done) closeCell(cell, p.why);
+      else tasks.push({ cell, iteration: cell.runs.length + 1 });
+    }
+  }
   return tasks;
 }
 
-/** The pending cells' iterations on up to `jobs` VMs at once; `images` maps each cell's build key to its kernel. */
+function groupsOf(cells: CellRecord[]): CellRecord[][] {
+  const groups = new Map<string, CellRecord[]>();
+  for (const c of cells) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  return [...groups.values()];
+}
+
+/** Run rounds of iterations on up to `jobs` VMs at once until every pending cell is decided; `images` maps a cell's build key to its kernel. */
 export async function runPool(ctx: CellRun, images: Map<string, string>, guest: Guest, progress: Progress): Promise<void> {
-  const tasks = interleavedTasks(pending(ctx.run));
-  let next = 0;
   let done = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const { cell, iteration } = tasks[next++]!;
-      const loaded = loadedFor(ctx, cell);
-      const out = await runIteration(
-        { scenario: cellScenario(loaded.scenario, cell), label: iterationLabel(ctx.run.kind, cell), iteration, bzImage: images.get(cell.build)!, guest, runDir: ctx.dir, vm: ctx.vm },
-        progress,
-      );
-      recordIteration(ctx.run, cell, out);
-      progress.info(`[${++done}/${tasks.length}] ${cell.id} #${iteration}: ${out.record.status}, ${out.groups.length} unique splat(s)`);
-      await ctx.save();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ctx.jobs, tasks.length) }, worker));
+  for (let round = nextRound(ctx.run); round.length > 0; round = nextRound(ctx.run)) {
+    let next = 0;
+    const worker = async () => {
+      while (next < round.length) {
+        const { cell, iteration } = round[next++]!;
+        const loaded = loadedFor(ctx, cell);
+        const out = await runIteration(
+          { scenario: cellScenario(loaded.scenario, cell), label: iterationLabel(ctx.run.kind, cell), iteration, bzImage: images.get(cell.build)!, guest, runDir: ctx.dir, vm: ctx.vm },
+          progress,
+        );
+        recordIteration(ctx.run, cell, out);
+        progress.info(`[${++done}] ${cell.id} #${iteration}: ${out.record.status}${out.record.stoppedEarly ? " (decided early)" : ""}, ${out.groups.length} unique splat(s)`);
+        await ctx.save();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(ctx.jobs, round.length) }, worker));
+  }
+  for (const c of ctx.run.cells.filter((x) => x.stopped)) progress.info(`${c.id}: stopped after ${c.runs.length} run(s): ${c.stopped}`);
 }
 
 /** Keep one iteration's record, its signatures and its time; close the cell when its runs are in. */
@@ -111,12 +139,12 @@ export function recordIteration(run: RunFile, cell: CellRecord, out: IterationOu
   addTime(run, "boot", out.record.bootMs);
   addTime(run, "workload", out.record.workloadMs);
   addTime(run, "collect", out.record.collectMs);
-  if (cell.runs.length >= cell.iterations) finishCell(cell);
 }
 
-/** A cell is done when its iterations ran; failed when none of them booted and ran the workload. */
-function finishCell(cell: CellRecord): void {
+/** A cell gets no more runs: done when some run booted and ran the workload, failed when none did. */
+function closeCell(cell: CellRecord, why: string): void {
   const problems = cell.runs.filter((r) => r.status !== "completed").map((r) => `#${r.iteration} ${r.status}${r.reason ? `: ${r.reason}` : ""}`);
   cell.status = cell.runs.some(booted) ? "done" : "failed";
+  cell.stopped = why;
   if (problems.length) cell.reason = problems.join("; ");
 }

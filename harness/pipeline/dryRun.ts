@@ -19,7 +19,7 @@ export function describeRun(loaded: LoadedScenario, variants: string[], vm: VmIm
   }
   const it = "results/<run-id>/iterations/<variant>-<n>";
   lines.push(
-    `\nper iteration (${scenario.iterations} per variant):`,
+    `\nper run (up to ${scenario.maxRuns} per variant, fewer once its verdict is decided):`,
       `  ${vm.command({
       accel: { accel: "tcg", reason: "dry run", probedAt: "", hostKey: "" },
       cpus: scenario.vm.cpus,

@@ -120,8 +120,7 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
     await fs.writeFile(path.join(dir, "dmesg.txt"), evidence.dmesg);
     record.dmesg = path.join(path.dirname(record.console), "dmesg.txt");
   }
-  if (work.status === "completed" && !work.stoppedEarly) await vm.stop();
-  else vm.kill();
+  await vm.stop();
   const groups = splatsOfRun(await vm.console(), evidence.dmesg);
   const notes = [...(work.reason ? [work.reason] : []), ...evidence.notes];
   progress.done(`${work.status}${work.stoppedEarly ? " (stopped early)" : ""}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);

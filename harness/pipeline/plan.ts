@@ -23,11 +23,11 @@ export function newRunFile(f: Pick<RunFile, "kind" | "id" | "input" | "host" | "
 }
 
 /** `kharness run`: one group, the scenario's variants on its kernel and guest shape. */
-export function runCellsOf(loaded: LoadedScenario, variants: string[], iterations: number): CellRecord[] {
+export function runCellsOf(loaded: LoadedScenario, variants: string[], maxRuns: number): CellRecord[] {
   const { scenario } = loaded;
   return variants.map((variant) => {
     const key: CellKey = { scenario: scenario.name, kernel: loaded.kernel.name, variant, cpus: scenario.vm.cpus, hotplug: hasHotplug(scenario.workload) };
-    return newCell(key, scenario.baseline, iterations, buildKey(key));
+    return newCell(key, scenario.baseline, maxRuns, buildKey(key));
   });
 }
 

@@ -95,8 +95,11 @@ export const CellRecordSchema = CellKeySchema.extend({
   group: z.string(),
   /** The scenario's baseline variant, which this cell's group is judged against. */
   baseline: z.string(),
-  iterations: z.number().int().min(1),
+  /** The most runs this cell may get. */
+  maxRuns: z.number().int().min(1),
   status: z.enum(["pending", "done", "failed"]),
+  /** Why the cell got no more runs (its verdict was decided, or its budget was spent). */
+  stopped: z.string().optional(),
   reason: z.string().optional(),
   /** Key into `builds`. */
   build: z.string(),

@@ -48,7 +48,8 @@ export const ScenarioSchema = z
     variants: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/), VariantSchema),
     vm: VmSchema.prefault({}),
     workload: WorkloadSchema,
-    iterations: z.number().int().min(1).default(3),
+    /** The most fresh boots a variant gets; runs stop earlier once its verdict is decided. */
+    maxRuns: z.number().int().min(1).default(10),
     /**
      * What each fix is expected to get, on every kernel or per kernel recipe (a fix can be
      * enough on one kernel and not on another); a mismatch is reported, and the exit code says so.

@@ -39,8 +39,9 @@ export interface VmInstance {
   console(): Promise<string>;
   /** Wait up to `ms` for the guest to end on its own (a panic ends it); true if it did. */
   waitExit(ms: number): Promise<boolean>;
-  /** Power off if the guest still answers, else kill; resolves when it is gone. */
+  /** End the guest (it is not shut down: the disk is scratch, the console already written); resolves when it is gone. */
   stop(): Promise<void>;
+  /** End it now without waiting (cleanup on the way out). */
   kill(): void;
 }
 

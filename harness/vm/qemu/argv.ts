@@ -34,6 +34,8 @@ export function qemuArgv(spec: QemuSpec): string[] {
     "-display",
     "none",
     "-no-reboot",
+    "-machine",
+    HOST_ARCH.machine,
     "-accel",
     spec.accel === "tcg" ? "tcg,thread=multi" : "kvm",
     ...(spec.cpuModel ? ["-cpu", spec.cpuModel] : []),

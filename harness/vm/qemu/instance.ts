@@ -44,14 +44,15 @@ class QemuInstance implements VmInstance {
     return this.exited;
   }
 
-  async stop(graceMs = 15000): Promise<void> {
+  /** The disk is scratch and the console a file QEMU has written: nothing is lost by ending QEMU at once. */
+  async stop(graceMs = 2000): Promise<void> {
+    this.shell.close();
     if (!this.exited) {
-      await this.shell.exec("sync; poweroff -f", 3000).catch(() => undefined);
+      this.proc.kill("SIGTERM");
       const timer = setTimeout(() => this.proc.kill("SIGKILL"), graceMs);
       await this.proc.catch(() => undefined);
       clearTimeout(timer);
     }
-    this.shell.close();
   }
 
   kill(): void {
