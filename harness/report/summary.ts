@@ -44,6 +44,6 @@ export function statsTable(group: GroupResult): string {
   const rows: string[][] = [["variant", "runs", "booted", "with bugs", "hangs", "boot failures", "errors", "infra"]];
   for (const s of group.stats) rows.push([s.variant, s.runs, s.booted, s.bugRuns, s.hangs, s.bootFailures, s.errors, s.infra].map(String));
   const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const out = rows.map((r) => r.map((cell, c) => cell.padEnd(width[c]!)).join("  "));
+  const out = rows.map((r) => r.map((cell, c) => cell.padEnd(width[c]!)).join("  ").trimEnd());
   return [...out, "", ...bugLines(group.bugs)].join("\n");
 }

@@ -1,5 +1,5 @@
 import type { RunStatus } from "../../harness/records/common.js";
-import type { IterationRecord, SignatureRecord } from "../../harness/records/run.js";
+import type { SignatureRecord } from "../../harness/records/run.js";
 import type { JudgedRun } from "../../harness/verdict/bugs.js";
 
 /** A run that showed these signatures, the first one first (its primary). */
@@ -16,9 +16,4 @@ export function signatureMap(bugs: Record<string, string>): Record<string, Signa
   return Object.fromEntries(
     Object.entries(bugs).map(([signature, bug]) => [signature, { signature, bug, kind: bug.split(":")[0]!, title: `title of ${signature}`, callPath: [bug, `path-of-${signature}`], frames: [], corrupted: false, excerpt: [] }]),
   );
-}
-
-/** A full iteration record around a judged run, for code that takes records. */
-export function iteration(r: JudgedRun, i = 1): IterationRecord {
-  return { iteration: i, bootMs: 1, workloadMs: 1, collectMs: 1, console: "", vmCommand: "", ...r };
 }
