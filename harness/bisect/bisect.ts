@@ -4,13 +4,13 @@ import { UserError } from "../core/errors.js";
 import type { BisectResult, BisectSettings, BisectState, CommitInfo, StepRecord, StepState } from "../records/bisect.js";
 import type { RunStatus } from "../records/common.js";
 import type { SignatureRecord } from "../records/run.js";
+import { lowerBound } from "../verdict/bounds.js";
 import { booted } from "../verdict/verdict.js";
 import {
   bisectTerms,
   chooseTarget,
   classifyStep,
   culpritConfidence,
-  estimateRate,
   hasTarget,
   type StepRun,
 } from "./decide.js";
@@ -44,7 +44,8 @@ export function newBisectState(settings: BisectSettings): BisectState {
   return { settings, terms: bisectTerms(settings.direction), target: [], rateEvidence: { hits: 0, runs: 0 }, signatures: {}, steps: [] };
 }
 
-export const rateOf = (s: BisectState) => estimateRate(s.rateEvidence.hits, s.rateEvidence.runs);
+/** The reproduction rate's lower bound at the bisection's confidence, from the evidence so far. */
+export const rateOf = (s: BisectState) => lowerBound(s.rateEvidence.hits, s.rateEvidence.runs, s.settings.confidence);
 
 /** Builds that ran make (cache hits excluded) and VM runs, for the evidence and the benchmark. */
 export function bisectCost(s: BisectState): { builds: number; vmRuns: number; steps: number } {
@@ -169,7 +170,7 @@ export async function runBisection(state: BisectState, repo: BisectRepo, env: Bi
       state.rateEvidence.runs += decided.runs;
     }
     step.mark = decided.state === "splat" ? terms.splat : decided.state === "clean" ? terms.clean : "skip";
-    progress.info(`step ${step.index}: ${step.mark}${decided.state === "clean" ? ` (confidence ${(decided.confidence * 100).toFixed(1)}% at rate ${rateOf(state).toFixed(2)})` : decided.state === "skip" ? ` (${decided.reason})` : ""}`);
+    progress.info(`step ${step.index}: ${step.mark}${decided.state === "clean" ? ` (confidence ${(decided.confidence * 100).toFixed(1)}% at rate >= ${rateOf(state).toFixed(2)})` : decided.state === "skip" ? ` (${decided.reason})` : ""}`);
     at = await repo.mark(step.mark);
     state.bisectLog = await repo.log();
     await save();

@@ -1,12 +1,13 @@
 import { signatureLabel } from "../parse/describe.js";
 import type { BisectDirection, StepState } from "../records/bisect.js";
+import { cleanRunsNeeded, missChance } from "../verdict/bounds.js";
 
 export type { BisectDirection, StepState };
 
 /**
  * Bisection decisions as pure functions: what one commit's runs say (splat, clean, or not
  * yet known), how many clean runs make "clean" trustworthy at the measured reproduction
- * rate, and what the whole bisection's answer is worth.
+ * rate's lower bound, and what the whole bisection's answer is worth.
  */
 
 /** One VM run of a bisection step. */
@@ -20,32 +21,20 @@ export interface StepRun {
 /** What the target splat looks like: a set of signatures, any of which counts. */
 export type Target = ReadonlySet<string>;
 
-/**
- * The reproduction rate estimate from target hits over runs on commits known to have the
- * bug, by Laplace's rule of succession: 3 hits in 3 runs gives 0.8, not a certainty that
- * would let a single clean run decide a commit.
- */
-export function estimateRate(hits: number, runs: number): number {
-  return (hits + 1) / (runs + 2);
-}
-
-/** Clean runs needed so that a bug present at `rate` would have shown with `confidence`. */
-export function cleanRunsNeeded(rate: number, confidence: number): number {
-  if (rate >= 1) return 1;
-  if (rate <= 0) return Infinity;
-  return Math.max(1, Math.ceil(Math.log(1 - confidence) / Math.log(1 - rate)));
-}
-
 /** The chance that `clean` runs of a commit with the bug at `rate` would have shown it. */
 export function cleanConfidence(rate: number, clean: number): number {
-  return 1 - (1 - rate) ** clean;
+  return 1 - missChance(rate, clean);
 }
 
 export function hasTarget(run: StepRun, target: Target): boolean {
   return run.signatures.some((s) => target.has(s));
 }
 
-/** Classify a commit from its runs so far. `maxRuns` bounds the work on one commit. */
+/**
+ * Classify a commit from its runs so far. `rate` is the reproduction rate's exact lower
+ * bound (3 hits in 3 runs: 0.37 at 95%, so 7 clean runs). `maxRuns` bounds the work on one
+ * commit; a commit clean at the budget is called clean with the lower confidence it has.
+ */
 export function classifyStep(runs: StepRun[], target: Target, rate: number, confidence: number, maxRuns: number): StepState {
   const booted = runs.filter((r) => r.booted);
   const hits = booted.filter((r) => hasTarget(r, target)).length;
@@ -60,7 +49,7 @@ export function classifyStep(runs: StepRun[], target: Target, rate: number, conf
 
 /**
  * The culprit is right if every commit called clean really was clean (a splat is proof).
- * So its confidence is the product of the clean steps' confidences, at the final rate.
+ * So its confidence is the product of the clean steps' confidences, at the final rate bound.
  */
 export function culpritConfidence(cleanRunsPerStep: number[], rate: number): number {
   return cleanRunsPerStep.reduce((p, n) => p * cleanConfidence(rate, n), 1);

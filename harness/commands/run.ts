@@ -114,7 +114,7 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
 
 function printSummary(run: RunFile, progress: Progress): void {
   for (const g of judgeGroups(run)) {
-    progress.info(`\n${statsTable(g, run.signatures)}\n`);
+    progress.info(`\n${statsTable(g)}\n`);
     for (const v of g.verdicts) {
       progress.info(verdictLines(v, run.signatures).join("\n"));
       const expected = expectedVerdict(run, { ...g, variant: v.fix }, g.baseline);

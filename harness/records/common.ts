@@ -8,7 +8,8 @@ import { z } from "zod";
 export const RunStatusSchema = z.enum(["completed", "crash", "hang", "boot-failure", "error", "infra"]);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
-export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN"]);
+/** INCONCLUSIVE: clean so far, but too few runs for FIXED at the baseline's rate bound. */
+export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN", "INCONCLUSIVE"]);
 export type VerdictName = z.infer<typeof VerdictNameSchema>;
 
 /** How every results record (run, matrix, bisection) ended. */

@@ -1,40 +1,49 @@
-import { signatureLabel } from "../parse/describe.js";
 import type { SignatureRecord } from "../records/run.js";
+import type { BugSummary } from "../verdict/bugs.js";
 import type { GroupResult } from "../verdict/groups.js";
-import type { Verdict } from "../verdict/verdict.js";
+import { nameBug, type Verdict } from "../verdict/verdict.js";
+import { baselineText, missText } from "./evidence.js";
 
-/** The terminal summary of one group: the table, the signatures, and a few lines per verdict. */
-
-function pct(x: number): string {
-  return `${Math.round(x * 100)}%`;
-}
-
-function describeSig(sig: SignatureRecord | undefined, id: string): string {
-  return sig ? signatureLabel(sig) : id;
-}
+/** The terminal summary of one group: the table, the bugs, and a few lines per verdict. */
 
 export function verdictLines(v: Verdict, sigs: Record<string, SignatureRecord>): string[] {
   const lines = [`${v.fix}: ${v.verdict} - ${v.reason}`];
-  for (const r of v.remaining) lines.push(`    still there in ${r.runs} run(s): ${describeSig(sigs[r.signature], r.signature)}`);
-  for (const a of v.added) lines.push(`    new in ${a.runs} run(s): ${describeSig(sigs[a.signature], a.signature)}`);
-  lines.push(`    baseline reproduction rate ${pct(v.baselineRate)}; ${v.cleanRuns} clean run(s) of the fix`);
-  if (v.silentChance !== undefined) {
-    lines.push(`    chance a bug still present would have stayed silent: (1-${v.baselineRate.toFixed(2)})^${v.cleanRuns} = ${v.silentChance.toPrecision(2)}`);
-  }
+  for (const r of v.remaining) lines.push(`    still there in ${r.runs} run(s): ${nameBug(r, sigs)}`);
+  for (const a of v.added) lines.push(`    new first report in ${a.runs} run(s): ${nameBug(a, sigs)}`);
+  lines.push(`    ${baselineText(v)}; ${v.cleanRuns} clean run(s) of the fix`);
+  const miss = missText(v);
+  if (miss) lines.push(`    ${miss}`);
   return lines;
 }
 
-/** Plain-text table: variant, runs, hangs, boot and infra failures, then one row per signature. */
-export function statsTable(group: GroupResult, sigs: Record<string, SignatureRecord>): string {
-  const rows: string[][] = [["variant", "runs", "with splats", "hangs", "boot failures", "infra"]];
-  for (const s of group.stats) rows.push([s.variant, String(s.runs), String(s.splatRuns), String(s.hangs), String(s.bootFailures), String(s.infra)]);
-  const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const out = rows.map((r) => r.map((cell, c) => cell.padEnd(width[c]!)).join("  "));
-  out.push("", "runs with each signature:");
-  const seen = new Set(group.stats.flatMap((s) => s.signatures.map((x) => x.signature)));
-  for (const sigId of seen) {
-    const counts = group.stats.map((s) => `${s.variant} ${s.signatures.find((x) => x.signature === sigId)?.runs ?? 0}/${s.runs}`);
-    out.push(`  [${sigId}] ${describeSig(sigs[sigId], sigId)}`, `      ${counts.join(", ")}`);
+/** "before 3/3 (first 1)": runs that showed the bug, at all and as their first report. */
+function perVariant(b: BugSummary): string {
+  return b.variants.map((v) => `${v.variant} ${v.any}/${v.runs}${v.primary ? ` (first ${v.primary})` : ""}`).join(", ");
+}
+
+/** A few lines per bug that was some run's first report; the bugs only ever seen in a cascade on one line. */
+export function bugLines(bugs: BugSummary[]): string[] {
+  const primaries = bugs.filter((b) => b.variants.some((v) => v.primary > 0));
+  const cascadeOnly = bugs.filter((b) => !primaries.includes(b));
+  const out = primaries.length ? ["bugs (runs that showed each, and as the run's first report):"] : ["no bug in any run"];
+  for (const b of primaries) {
+    out.push(`  ${b.title}  [${b.bug}]`);
+    const paths = b.callPaths.map((p) => p.join(" <- "));
+    out.push(`      ${b.culprit ? `culprit ${b.culprit}; ` : ""}${paths.length ? `call path ${paths.join(" | ")}` : "no call path"}`);
+    out.push(`      ${perVariant(b)}; cascade ${b.cascadeSize} bug(s)`);
   }
-  return out.join("\n");
+  if (cascadeOnly.length) {
+    const named = cascadeOnly.slice(0, 4).map((b) => b.title);
+    out.push(`  + ${cascadeOnly.length} bug(s) only ever after another report (cascade): ${named.join("; ")}${cascadeOnly.length > named.length ? "; ..." : ""}`);
+  }
+  return out;
+}
+
+/** Plain-text table: variant, runs and how they ended, then the group's bugs. */
+export function statsTable(group: GroupResult): string {
+  const rows: string[][] = [["variant", "runs", "booted", "with bugs", "hangs", "boot failures", "errors", "infra"]];
+  for (const s of group.stats) rows.push([s.variant, s.runs, s.booted, s.bugRuns, s.hangs, s.bootFailures, s.errors, s.infra].map(String));
+  const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const out = rows.map((r) => r.map((cell, c) => cell.padEnd(width[c]!)).join("  ").trimEnd());
+  return [...out, "", ...bugLines(group.bugs)].join("\n");
 }

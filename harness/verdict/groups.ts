@@ -1,4 +1,5 @@
 import type { CellRecord, RunFile } from "../records/run.js";
+import { summarizeBugs, type BugSummary } from "./bugs.js";
 import { judgeVariants, type VariantStats, type Verdict } from "./verdict.js";
 
 /** The cells judged together: one scenario on one kernel and one guest shape. */
@@ -12,18 +13,23 @@ export interface GroupResult {
   cells: CellRecord[];
   stats: VariantStats[];
   verdicts: Verdict[];
+  /** The group's bugs, for the summary: each with its runs per variant and its cascade. */
+  bugs: BugSummary[];
 }
 
 /** Judge each group from the runs its cells hold (a group without its baseline is not judged). */
-export function judgeGroups(run: Pick<RunFile, "cells">): GroupResult[] {
+export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "settings">): GroupResult[] {
   const groups = new Map<string, CellRecord[]>();
   for (const c of run.cells) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
   return [...groups.entries()].map(([id, cells]) => {
     const first = cells[0]!;
     const variants = [first.baseline, ...cells.map((c) => c.variant).filter((v) => v !== first.baseline)];
     const hasBaseline = cells.some((c) => c.variant === first.baseline);
-    const judged = hasBaseline ? judgeVariants(first.baseline, variants, (v) => cells.find((c) => c.variant === v)?.runs ?? []) : { stats: [], verdicts: [] };
-    return { id, scenario: first.scenario, kernel: first.kernel, cpus: first.cpus, hotplug: first.hotplug, baseline: first.baseline, cells, ...judged };
+    const runsOf = (v: string) => cells.find((c) => c.variant === v)?.runs ?? [];
+    const ctx = { signatures: run.signatures, confidence: run.settings.confidence };
+    const judged = hasBaseline ? judgeVariants(first.baseline, variants, runsOf, ctx) : { stats: [], verdicts: [] };
+    const bugs = summarizeBugs(variants.map((variant) => ({ variant, runs: runsOf(variant) })), run.signatures);
+    return { id, scenario: first.scenario, kernel: first.kernel, cpus: first.cpus, hotplug: first.hotplug, baseline: first.baseline, cells, ...judged, bugs };
   });
 }
 

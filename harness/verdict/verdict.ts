@@ -1,144 +1,174 @@
-/** Judging fixes against the baseline: pure functions over per-run signature sets. */
+/** Judging fixes against the baseline: pure functions over the bugs of each run. */
 import type { RunStatus, VerdictName } from "../records/common.js";
+import type { SignatureRecord } from "../records/run.js";
+import { signatureLabel } from "../parse/describe.js";
+import { cleanRunsNeeded, lowerBound, missChance } from "./bounds.js";
+import { allBugs, booted, HANG_SIGNATURE, runBugs, type JudgedRun, type RunBugs } from "./bugs.js";
 
-export type { RunStatus, VerdictName };
+export type { JudgedRun, RunStatus, VerdictName };
+// The pipeline names hangs and boots through this module.
+export { booted, HANG_SIGNATURE } from "./bugs.js";
 
-/** Runs in which the kernel booted and ran the workload, however it ended. */
-export function booted(r: { status: RunStatus }): boolean {
-  return r.status === "completed" || r.status === "crash" || r.status === "hang";
+/** What judging reads besides the runs: what each signature stands for, and how sure a verdict must be. */
+export interface JudgeContext {
+  signatures: Record<string, SignatureRecord>;
+  confidence: number;
 }
 
-export interface RunRecord {
-  status: RunStatus;
-  /** Unique splat signatures seen in this run (a hang adds HANG_SIGNATURE). */
+/** The baseline's evidence: k of n booted runs reproduced (any report, or a hang), and the bugs it showed. */
+export interface BaselineEvidence {
+  variant: string;
+  k: number;
+  n: number;
+  /** The exact one-sided lower bound of the reproduction rate at the verdict's confidence. */
+  pLow: number;
+  /** Bugs that were the first report of a baseline run. */
+  primaries: Set<string>;
+  /** Every bug the baseline showed, primary or cascade. */
+  shown: Set<string>;
+}
+
+export function baselineEvidence(variant: string, runs: JudgedRun[], ctx: JudgeContext): BaselineEvidence {
+  const bugs = runs.filter(booted).map((r) => runBugs(r, ctx.signatures));
+  const k = bugs.filter((b) => b.primary !== undefined).length;
+  return {
+    variant,
+    k,
+    n: bugs.length,
+    pLow: lowerBound(k, bugs.length, ctx.confidence),
+    primaries: new Set(bugs.flatMap((b) => (b.primary === undefined ? [] : [b.primary]))),
+    shown: new Set(bugs.flatMap(allBugs)),
+  };
+}
+
+/**
+ * The baseline bugs a fix run shows: any bug the baseline showed as a primary, and its own
+ * primary when the baseline showed that at all. A fix's first report is no collateral, so
+ * it is the baseline's bug even where the baseline printed it in a cascade (the reorder
+ * fix's worker-path splat follows the baseline's RCU warning on the same culprit).
+ */
+export function baselineBugsIn(run: RunBugs, base: Pick<BaselineEvidence, "primaries" | "shown">): string[] {
+  return allBugs(run).filter((bug) => base.primaries.has(bug) || (bug === run.primary && base.shown.has(bug)));
+}
+
+/** A bug a fix showed: in how many of its booted runs, and by which signatures (their call paths name it). */
+export interface BugEvidence {
+  bug: string;
+  runs: number;
   signatures: string[];
 }
 
-/** What a signature stands for, for humans. */
-export interface SignatureInfo {
-  signature: string;
-  title: string;
-  callPath: string[];
+export interface Verdict {
+  fix: string;
+  verdict: VerdictName;
+  /** One sentence: why this verdict. */
+  reason: string;
+  confidence: number;
+  baseline: { variant: string; k: number; n: number; pLow: number };
+  /** Booted fix runs with no baseline bug. */
+  cleanRuns: number;
+  /** (1 - pLow)^cleanRuns: the chance a bug still present stayed silent (FIXED, INCONCLUSIVE). */
+  missChance?: number;
+  /** INCONCLUSIVE: clean runs still needed at this baseline bound. */
+  moreNeeded?: number;
+  /** Baseline bugs the fix still shows. */
+  remaining: BugEvidence[];
+  /** Bugs that were a fix run's primary and that the baseline never showed. */
+  added: BugEvidence[];
 }
 
-/** A hang counts like a splat: it is evidence, and a fix can add or remove it. */
-export const HANG_SIGNATURE = "hang";
-
-
-export interface SignatureRate {
-  signature: string;
-  /** Runs (of those that booted) in which it appeared. */
-  runs: number;
+/** Count the chosen bugs of each run over the runs. */
+function tally(runs: RunBugs[], pick: (r: RunBugs) => string[]): BugEvidence[] {
+  const out = new Map<string, BugEvidence>();
+  for (const r of runs) {
+    for (const bug of pick(r)) {
+      const e = out.get(bug) ?? { bug, runs: 0, signatures: [] };
+      out.set(bug, { bug, runs: e.runs + 1, signatures: [...new Set([...e.signatures, ...(r.signaturesOf.get(bug) ?? [])])] });
+    }
+  }
+  return [...out.values()].sort((a, b) => b.runs - a.runs || a.bug.localeCompare(b.bug));
 }
 
+/** "bug (title via path)" for a reason sentence. */
+export function nameBug(e: BugEvidence, signatures: Record<string, SignatureRecord>): string {
+  const sig = signatures[e.signatures[0] ?? ""];
+  return sig ? `${e.bug}: ${signatureLabel(sig)}` : e.bug;
+}
+
+const pct = (c: number) => `${Math.round(c * 1000) / 10}%`;
+
+/** The verdict of one fix, from its runs and the baseline's evidence. Infra runs are never evidence. */
+export function judgeFix(base: BaselineEvidence, fix: string, fixRuns: JudgedRun[], ctx: JudgeContext): Verdict {
+  const evidence = fixRuns.filter((r) => r.status !== "infra");
+  const bugs = evidence.filter(booted).map((r) => runBugs(r, ctx.signatures));
+  const remaining = tally(bugs, (r) => baselineBugsIn(r, base));
+  const added = tally(bugs, (r) => (r.primary !== undefined && !base.shown.has(r.primary) ? [r.primary] : []));
+  const cleanRuns = bugs.filter((r) => baselineBugsIn(r, base).length === 0).length;
+  const baseline = { variant: base.variant, k: base.k, n: base.n, pLow: base.pLow };
+  const out = { fix, confidence: ctx.confidence, baseline, cleanRuns, remaining, added };
+  if (evidence.length > 0 && bugs.length === 0) {
+    return { ...out, verdict: "BROKEN", reason: `none of its ${evidence.length} run(s) booted and ran the workload (boot failures or errors)` };
+  }
+  if (remaining.length > 0) return { ...out, verdict: "NOT FIXED", reason: `still shows ${nameBug(remaining[0]!, ctx.signatures)} (${remaining[0]!.runs}/${bugs.length} runs)` };
+  // A new first report is evidence on its own, whether or not the baseline reproduced.
+  if (added.length > 0) return { ...out, verdict: "REGRESSED", reason: `first report the baseline never showed: ${nameBug(added[0]!, ctx.signatures)} (${added[0]!.runs}/${bugs.length} runs)` };
+  if (base.k === 0) {
+    return { ...out, verdict: "NOT REPRODUCED", reason: base.n === 0 ? "the baseline never booted" : `the baseline showed no bug in its ${base.n} booted run(s)` };
+  }
+  const miss = missChance(base.pLow, cleanRuns);
+  const needed = cleanRunsNeeded(base.pLow, ctx.confidence);
+  const judged = { ...out, missChance: miss };
+  if (miss <= 1 - ctx.confidence) {
+    return { ...judged, verdict: "FIXED", reason: `no baseline bug in ${cleanRuns} clean run(s); a bug still present would have stayed silent with chance ${miss.toPrecision(2)} <= ${(1 - ctx.confidence).toPrecision(2)}` };
+  }
+  const moreNeeded = needed - cleanRuns;
+  return { ...judged, moreNeeded, verdict: "INCONCLUSIVE", reason: `clean in ${cleanRuns} run(s); ${moreNeeded} more needed at this baseline rate (>= ${base.pLow.toFixed(2)} from ${base.k}/${base.n}) for ${pct(ctx.confidence)}` };
+}
+
+/** One variant's runs, counted: how they ended and which bugs they showed. */
 export interface VariantStats {
   variant: string;
   runs: number;
   /** Runs that booted and ran the workload (completed, crash or hang). */
   booted: number;
+  /** Booted runs with a bug (a report, or a hang). */
+  bugRuns: number;
   hangs: number;
   bootFailures: number;
   errors: number;
-  /** Runs the host spoiled (QEMU, a port, SSH): recorded, never evidence. */
+  /** Runs the host spoiled (QEMU, a port, SSH): listed, never evidence. */
   infra: number;
-  /** Runs with at least one signature. */
-  splatRuns: number;
-  signatures: SignatureRate[];
+  /** Runs (infra excluded) per signature, for the reports' details. */
+  signatures: { signature: string; runs: number }[];
 }
 
-export interface Verdict {
-  fix: string;
-  baseline: string;
-  verdict: VerdictName;
-  /** One sentence: why this verdict. */
-  reason: string;
-  /** Share of the baseline's booted runs that showed a baseline signature. */
-  baselineRate: number;
-  /** Booted fix runs with none of the baseline's signatures. */
-  cleanRuns: number;
-  /** (1-p)^M: the chance a bug still present at rate p stayed silent in M clean runs. */
-  silentChance?: number;
-  /** Baseline signatures the fix still shows. */
-  remaining: SignatureRate[];
-  /** Signatures the fix shows that the baseline never did. */
-  added: SignatureRate[];
-}
-
-export function variantStats(variant: string, runs: RunRecord[]): VariantStats {
+export function variantStats(variant: string, runs: JudgedRun[]): VariantStats {
   const counts = new Map<string, number>();
-  for (const r of runs) for (const s of new Set(r.signatures)) counts.set(s, (counts.get(s) ?? 0) + 1);
+  for (const r of runs.filter((x) => x.status !== "infra")) for (const s of new Set(r.splats.map((x) => x.signature))) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const ended = (s: RunStatus) => runs.filter((r) => r.status === s).length;
   return {
     variant,
     runs: runs.length,
     booted: runs.filter(booted).length,
-    hangs: runs.filter((r) => r.status === "hang").length,
-    bootFailures: runs.filter((r) => r.status === "boot-failure").length,
-    errors: runs.filter((r) => r.status === "error").length,
-    infra: runs.filter((r) => r.status === "infra").length,
-    splatRuns: runs.filter((r) => r.signatures.length > 0).length,
+    bugRuns: runs.filter((r) => booted(r) && (r.splats.length > 0 || r.status === "hang")).length,
+    hangs: ended("hang"),
+    bootFailures: ended("boot-failure"),
+    errors: ended("error"),
+    infra: ended("infra"),
     signatures: [...counts].map(([signature, n]) => ({ signature, runs: n })).sort((a, b) => b.runs - a.runs || a.signature.localeCompare(b.signature)),
   };
 }
 
-export function judgeFix(baseline: VariantStats, baseRuns: RunRecord[], fix: VariantStats, fixRuns: RunRecord[]): Verdict {
-  const baseSigs = new Set(baseline.signatures.map((s) => s.signature));
-  // Only runs that booted and ran the workload count, for the rate as for its denominator.
-  const reproduced = baseRuns.filter(booted).filter((r) => r.signatures.some((s) => baseSigs.has(s))).length;
-  const baselineRate = baseline.booted > 0 ? reproduced / baseline.booted : 0;
-  const remaining = fix.signatures.filter((s) => baseSigs.has(s.signature));
-  const added = fix.signatures.filter((s) => !baseSigs.has(s.signature));
-  const cleanRuns = fixRuns.filter(booted).filter((r) => !r.signatures.some((s) => baseSigs.has(s))).length;
-  const base = { fix: fix.variant, baseline: baseline.variant, baselineRate, cleanRuns, remaining, added };
-
-  if (fix.bootFailures + fix.errors > 0) {
-    return { ...base, verdict: "BROKEN", reason: `${fix.bootFailures} boot failure(s) and ${fix.errors} workload error(s) in ${fix.runs} runs` };
-  }
-  // New splats are a regression whether or not the baseline reproduced: with a clean
-  // baseline they are the only evidence the run has.
-  if (reproduced === 0 && added.length > 0) {
-    return { ...base, verdict: "REGRESSED", reason: `the baseline was clean, and the fix shows ${added.length} signature(s) of its own` };
-  }
-  if (reproduced === 0) {
-    return {
-      ...base,
-      verdict: "NOT REPRODUCED",
-      reason: baseline.booted === 0 ? `the baseline never booted (${baseline.runs} runs)` : `the baseline was clean in all ${baseline.booted} booted runs: inconclusive`,
-    };
-  }
-  if (remaining.length > 0) {
-    return { ...base, verdict: "NOT FIXED", reason: `${remaining.length} baseline signature(s) remain` };
-  }
-  if (added.length > 0) {
-    return { ...base, verdict: "REGRESSED", reason: `${added.length} signature(s) the baseline never showed` };
-  }
+/** Stats for every variant and a verdict for every fix against the baseline: one scenario, one kernel, one guest shape. */
+export function judgeVariants(baseline: string, variants: string[], runsOf: (variant: string) => JudgedRun[], ctx: JudgeContext): { stats: VariantStats[]; verdicts: Verdict[] } {
+  const base = baselineEvidence(baseline, runsOf(baseline), ctx);
   return {
-    ...base,
-    verdict: "FIXED",
-    silentChance: (1 - baselineRate) ** cleanRuns,
-    reason: `none of the baseline's ${baseSigs.size} signature(s) in ${cleanRuns} clean run(s)`,
+    stats: variants.map((v) => variantStats(v, runsOf(v))),
+    verdicts: variants.filter((v) => v !== baseline).map((v) => judgeFix(base, v, runsOf(v), ctx)),
   };
 }
 
-/** Exit status: 0 when every fix got its expected verdict (FIXED when none is given), else 1. */
-export function verdictsExitCode(verdicts: Verdict[], expect: Record<string, VerdictName>): number {
-  return verdicts.every((v) => v.verdict === (expect[v.fix] ?? "FIXED")) ? 0 : 1;
-}
-
-/** What a run leaves for judging: its ending and the signatures it showed. */
-export interface JudgedRun {
-  status: RunStatus;
-  splats: { signature: string }[];
-}
-
-export function toRunRecord(r: JudgedRun): RunRecord {
+/** A run's signatures, a hang as HANG_SIGNATURE: what a bisection step compares with its target. */
+export function toRunRecord(r: Pick<JudgedRun, "status" | "splats">): { status: RunStatus; signatures: string[] } {
   return { status: r.status, signatures: [...r.splats.map((s) => s.signature), ...(r.status === "hang" ? [HANG_SIGNATURE] : [])] };
-}
-
-/** Stats for every variant and a verdict for every fix against the baseline: one scenario, one kernel, one guest shape. */
-export function judgeVariants(baseline: string, variants: string[], runsOf: (variant: string) => JudgedRun[]): { stats: VariantStats[]; verdicts: Verdict[] } {
-  const records = new Map(variants.map((v) => [v, runsOf(v).map(toRunRecord)]));
-  const stats = variants.map((v) => variantStats(v, records.get(v)!));
-  const baseStats = stats.find((s) => s.variant === baseline)!;
-  const verdicts = stats.filter((s) => s.variant !== baseline).map((s) => judgeFix(baseStats, records.get(baseline)!, s, records.get(s.variant)!));
-  return { stats, verdicts };
 }

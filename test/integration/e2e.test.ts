@@ -13,18 +13,19 @@ describe("memcg-hotplug-lockdep end to end", () => {
     const { run, dir, exitCode } = await runCommand({ scenario: "memcg-hotplug-lockdep" }, silentProgress);
     const [group] = judgeGroups(run);
     const stats = Object.fromEntries(group!.stats.map((s) => [s.variant, s]));
-    expect(stats.before!.runs).toBe(3);
-    expect(stats.before!.splatRuns).toBe(3);
+    // Runs per variant follow the sequential stopping rules; the baseline reproduces in every one.
+    expect(stats.before!.bugRuns).toBe(stats.before!.runs);
     for (const s of group!.stats) expect(s.bootFailures + s.infra).toBe(0);
 
     const verdicts = Object.fromEntries(group!.verdicts.map((v) => [v.fix, v]));
     expect(verdicts["fix-reorder"]!.verdict).toBe("NOT FIXED");
-    const remainingPaths = verdicts["fix-reorder"]!.remaining.map((r) => run.signatures[r.signature]!.callPath);
+    const remainingPaths = verdicts["fix-reorder"]!.remaining.flatMap((r) => r.signatures.map((s) => run.signatures[s]!.callPath));
     expect(remainingPaths.some((p) => p.includes("wb_over_bg_thresh"))).toBe(true);
     // The RCU read-side path through balance_dirty_pages is what the reorder does fix.
     expect(remainingPaths.some((p) => p.includes("balance_dirty_pages"))).toBe(false);
+    // FIXED needs enough clean runs at the baseline's lower bound (7 against 3/3 at 95%).
     expect(verdicts["fix-drop-lock"]!.verdict).toBe("FIXED");
-    expect(verdicts["fix-drop-lock"]!.silentChance).toBe(0);
+    expect(verdicts["fix-drop-lock"]!.missChance).toBeLessThanOrEqual(0.05);
     expect(exitCode).toBe(0);
     // Every report format is written at the end of the run, and the JUnit report agrees.
     for (const f of Object.values(REPORT_FILES)) expect((await fs.stat(path.join(dir, f))).size).toBeGreaterThan(0);

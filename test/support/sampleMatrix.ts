@@ -4,13 +4,29 @@ import { RUN_SCHEMA, type IterationRecord, type RunFile } from "../../harness/re
 const memcg = { name: "memcg", baseline: "before", variants: ["before", "fix-reorder", "fix-drop-lock"] };
 export const memcgAxes = { scenarios: [memcg], kernels: ["linux-6.1", "linux-6.12"], cpus: [2, 4], hotplug: [true, false] };
 
-/** A finished 24-cell matrix run as the memcg bug gives it: the reorder leaves the worker splat, dropping the lock fixes it. */
+/**
+ * A finished 24-cell matrix run as the memcg bug gives it, with runs stopped the way the
+ * sequential rules stop them: the baseline reproduces 5/5 (first report the RCU warning,
+ * then the worker splat), the reorder leaves the worker splat (NOT FIXED at run 1), and
+ * dropping the lock is clean in the 4 runs FIXED needs at that bound.
+ */
 export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "done"): RunFile {
-  const run = (variant: string, sigs: string[]): IterationRecord => ({ iteration: 1, status: "completed", bootMs: 1000, workloadMs: 2000, collectMs: 100, console: `iterations/${variant}-1/console.log`, vmCommand: "", splats: sigs.map((signature) => ({ signature, count: 1 })) });
+  const run = (variant: string, i: number, sigs: string[]): IterationRecord => ({
+    iteration: i,
+    status: "completed",
+    bootMs: 1000,
+    workloadMs: 2000,
+    collectMs: 100,
+    console: `iterations/${variant}-${i}/console.log`,
+    vmCommand: "",
+    splats: sigs.map((signature) => ({ signature, count: 1 })),
+    ...(sigs[0] !== undefined && { primary: sigs[0] }),
+  });
+  const runsOf: Record<string, string[][]> = { before: Array(5).fill(["rcu", "worker"]), "fix-reorder": [["worker"]], "fix-drop-lock": Array(4).fill([]) };
   const cells = expandCells(memcgAxes).map((k) => {
-    const c = newCell(k, "before", 1, `memcg/${k.kernel}/${k.variant}`);
+    const c = newCell(k, "before", 5, `memcg/${k.kernel}/${k.variant}`);
     c.status = statusOf(c.id);
-    if (c.status === "done") c.runs = [run(k.variant, k.variant === "before" ? ["rcu", "worker"] : k.variant === "fix-reorder" ? ["worker"] : [])];
+    if (c.status === "done") c.runs = runsOf[k.variant]!.map((sigs, i) => run(k.variant, i + 1, sigs));
     return c;
   });
   return {

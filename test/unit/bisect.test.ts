@@ -4,7 +4,9 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkBadRevision, newBisectState, runBisection, type BisectEnv, type BisectSettings, type BisectState } from "../../harness/bisect/bisect.js";
-import { chooseTarget, classifyStep, cleanRunsNeeded, culpritConfidence, estimateRate } from "../../harness/bisect/decide.js";
+import { chooseTarget, classifyStep, culpritConfidence } from "../../harness/bisect/decide.js";
+import { rateOf } from "../../harness/bisect/bisect.js";
+import { lowerBound } from "../../harness/verdict/bounds.js";
 import { parseBisectOutput } from "../../harness/bisect/git.js";
 import { BisectRepo } from "../../harness/bisect/repo.js";
 import { UserError } from "../../harness/core/errors.js";
@@ -18,11 +20,10 @@ describe("bisection decisions", () => {
     expect(classifyStep([run("other"), run("T")], new Set(["T"]), 0.5, 0.95, 10)).toMatchObject({ state: "splat", hits: 1, runs: 2 });
   });
 
-  it("clean only after enough runs for the confidence at the measured rate", () => {
-    expect(cleanRunsNeeded(0.8, 0.95)).toBe(2);
-    expect(cleanRunsNeeded(0.5, 0.95)).toBe(5);
-    expect(cleanRunsNeeded(1, 0.95)).toBe(1);
+  it("clean only after enough runs for the confidence at the rate's lower bound", () => {
     const t = new Set(["T"]);
+    // 3 hits in 3 runs: rate >= 0.37 at 95%, so a good step needs 7 clean runs, not 2.
+    expect(classifyStep([run()], t, lowerBound(3, 3, 0.95), 0.95, 10)).toEqual({ state: "more", runs: 1, needed: 7 });
     expect(classifyStep([run("other")], t, 0.5, 0.95, 10)).toEqual({ state: "more", runs: 1, needed: 5 });
     const five = classifyStep([run(), run(), run(), run(), run("other")], t, 0.5, 0.95, 10);
     expect(five.state).toBe("clean");
@@ -35,9 +36,12 @@ describe("bisection decisions", () => {
     expect(classifyStep([noBoot, run(), noBoot, noBoot], new Set(["T"]), 0.5, 0.95, 4)).toMatchObject({ state: "skip" });
   });
 
-  it("the rate follows the rule of succession; the culprit's confidence multiplies the clean steps'", () => {
-    expect(estimateRate(3, 3)).toBeCloseTo(0.8);
-    expect(estimateRate(1, 4)).toBeCloseTo(2 / 6);
+  it("the rate is the exact lower bound of the evidence; the culprit's confidence multiplies the clean steps'", () => {
+    const state = newBisectState({ direction: "cause", good: "g", bad: "b", confidence: 0.95, checkRuns: 3, maxRuns: 8 });
+    state.rateEvidence = { hits: 3, runs: 3 };
+    expect(rateOf(state)).toBeCloseTo(0.368, 3);
+    state.rateEvidence = { hits: 1, runs: 4 };
+    expect(rateOf(state)).toBeCloseTo(0.0127, 4);
     expect(culpritConfidence([2, 2], 0.8)).toBeCloseTo(0.96 * 0.96);
     expect(culpritConfidence([], 0.8)).toBe(1);
   });
@@ -151,12 +155,13 @@ describe("bisection on a tiny git history with a fake build and test", () => {
     expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[6]);
   });
 
-  it("flaky reproduction: more clean runs per good commit, same answer, confidence said", async () => {
-    const { result, state, log } = await bisectTiny({ direction: "cause", good: hashes[0]!, bad: hashes[7]! }, (r) => fakeEnv(r, { flaky: true }));
+  it("flaky reproduction: many more clean runs per good commit at the rate's lower bound, same answer, confidence said", async () => {
+    const { result, state, log } = await bisectTiny({ direction: "cause", good: hashes[0]!, bad: hashes[7]!, checkRuns: 6, maxRuns: 30 }, (r) => fakeEnv(r, { flaky: true }));
     expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[3]);
     expect(result.kind === "culprit" && result.confidence).toBeGreaterThan(0.9);
     const clean = state.steps.filter((s) => s.state?.state === "clean");
-    expect(clean.every((s) => s.runs.length >= 2)).toBe(true);
+    // Half the runs hit (4/8 by the end): rate >= 0.19 at 95%, so 14 clean runs, not Laplace's 4.
+    expect(clean.map((s) => s.runs.length)).toEqual([14]);
     expect(log.runs).toBeGreaterThan(state.steps.length);
   });
 

@@ -102,7 +102,7 @@ describe("judging and merging matrix runs", () => {
     });
     const merged = mergeRuns(shards, "merged");
     expect(merged.cells.map((c) => c.id).sort()).toEqual([...ids].sort());
-    expect(judgeGroups(merged).map((g) => g.verdicts.map((v) => v.verdict))).toEqual(judgeGroups({ cells: [...whole.cells].sort((a, b) => a.id.localeCompare(b.id)) }).map((g) => g.verdicts.map((v) => v.verdict)));
+    expect(judgeGroups(merged).map((g) => g.verdicts.map((v) => v.verdict))).toEqual(judgeGroups({ ...whole, cells: [...whole.cells].sort((a, b) => a.id.localeCompare(b.id)) }).map((g) => g.verdicts.map((v) => v.verdict)));
     expect(merged.timings.build).toBe(3 * 600000);
     expect(() => mergeRuns([shards[0]!, { ...shards[1]!, input: { ...shards[1]!.input, sha256: "other" } }], "x")).toThrow(/different matrix file/);
   });

@@ -120,7 +120,8 @@ describe("the cell pool, on a fake VM", () => {
     expect(saves).toBe(6);
     expect(run.cells.every((c) => c.status === "done" && c.runs.length === 2)).toBe(true);
     const [group] = judgeGroups(run);
-    expect(Object.fromEntries(group!.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
+    // 2 clean runs against a 2/2 baseline (rate >= 0.22 at 95%) are too few for FIXED.
+    expect(Object.fromEntries(group!.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "INCONCLUSIVE" });
   });
 });
 

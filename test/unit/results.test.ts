@@ -36,14 +36,26 @@ describe("results", () => {
     await expect(readRunDir(path.join(await root, "none"))).rejects.toThrow(/holds no run/);
   });
 
-  it("the terminal summary names the verdict, the remaining call path and per-variant counts", () => {
+  it("the terminal summary: bugs in a few lines, then each verdict with the remaining call path and how sure it is", () => {
     const run = sampleRun();
     const group = judgeGroups(run)[0]!;
-    const reorder = group.verdicts.find((v) => v.fix === "fix-reorder")!;
-    const lines = verdictLines(reorder, run.signatures);
-    expect(lines[0]).toBe("fix-reorder: NOT FIXED - 1 baseline signature(s) remain");
-    expect(lines[1]).toBe("    still there in 1 run(s): BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)");
-    expect(statsTable(group, run.signatures)).toMatch(/before\s+1\s+1\s+0\s+0\s+0/);
-    expect(statsTable(group, run.signatures)).toContain("before 1/1, fix-reorder 1/1, fix-drop-lock 0/1");
+    const [reorder, dropLock] = group.verdicts;
+    expect(verdictLines(reorder!, run.signatures)).toEqual([
+      "fix-reorder: NOT FIXED - still shows atomic-sleep:mem_cgroup_wb_stats: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh) (1/1 runs)",
+      "    still there in 1 run(s): atomic-sleep:mem_cgroup_wb_stats: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)",
+      "    baseline 5/5 booted runs reproduced: rate >= 0.55 at 95%; 0 clean run(s) of the fix",
+    ]);
+    expect(verdictLines(dropLock!, run.signatures).at(-1)).toBe("    miss chance (1-0.55)^4 = 0.041 <= 0.050");
+    const table = statsTable(group).split("\n");
+    expect(table[1]).toMatch(/^before\s+5\s+5\s+5\s+0\s+0\s+0\s+0$/);
+    expect(table.slice(table.indexOf("") + 1)).toEqual([
+      "bugs (runs that showed each, and as the run's first report):",
+      "  WARNING: suspicious RCU usage in mem_cgroup_wb_stats  [rcu:mem_cgroup_wb_stats]",
+      "      culprit mem_cgroup_wb_stats; call path mem_cgroup_wb_stats <- balance_dirty_pages",
+      "      before 5/5 (first 5), fix-reorder 0/1, fix-drop-lock 0/4; cascade 1 bug(s)",
+      "  BUG: scheduling while atomic in mem_cgroup_wb_stats  [atomic-sleep:mem_cgroup_wb_stats]",
+      "      culprit mem_cgroup_wb_stats; call path mem_cgroup_wb_stats <- wb_over_bg_thresh",
+      "      before 5/5, fix-reorder 1/1 (first 1), fix-drop-lock 0/4; cascade 0 bug(s)",
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import type { CellRecord, RunFile } from "../../records/run.js";
 import { expectedVerdict, type GroupResult } from "../../verdict/groups.js";
 import { signatureLabel } from "../../parse/describe.js";
+import { summarizeBugs, type BugSummary } from "../../verdict/bugs.js";
 import type { Verdict } from "../../verdict/verdict.js";
 
 /** What one cell of the grid says, for every format: its verdict (or the baseline's reproduction) and its evidence. */
@@ -12,7 +13,10 @@ export interface CellView {
   /** The cell's verdict is the one expected (a baseline is expected to reproduce). */
   ok: boolean;
   runs: number;
-  splatRuns: number;
+  /** Runs that booted and ran the workload: the denominator of every rate. */
+  booted: number;
+  /** Booted runs with a bug (a report, or a hang). */
+  bugRuns: number;
   /** Signatures in this cell with the runs they appeared in. */
   signatures: { signature: string; runs: number }[];
   fixVerdict?: Verdict;
@@ -20,11 +24,11 @@ export interface CellView {
 
 export function cellView(run: RunFile, group: GroupResult, cell: CellRecord): CellView {
   const stats = group.stats.find((s) => s.variant === cell.variant);
-  const base = { cell, runs: cell.runs.length, splatRuns: stats?.splatRuns ?? 0, signatures: stats?.signatures ?? [] };
+  const base = { cell, runs: cell.runs.length, booted: stats?.booted ?? 0, bugRuns: stats?.bugRuns ?? 0, signatures: stats?.signatures ?? [] };
   if (cell.status === "failed") return { ...base, verdict: "FAILED", ok: false };
   if (cell.status === "pending") return { ...base, verdict: "PENDING", ok: false };
   if (cell.variant === cell.baseline) {
-    const reproduces = (stats?.splatRuns ?? 0) > 0 || (stats?.hangs ?? 0) > 0;
+    const reproduces = base.bugRuns > 0;
     const expected = expectedVerdict(run, cell, cell.baseline);
     const verdict = reproduces ? "REPRODUCES" : "CLEAN";
     return { ...base, verdict, expected, ok: verdict === expected };
@@ -41,6 +45,14 @@ export function columns(groups: GroupResult[]): string[] {
   for (const g of groups) for (const v of [g.baseline, ...g.cells.map((c) => c.variant)]) if (!out.includes(v)) out.push(v);
   return out;
 }
+
+/** The run's bugs over all its cells, per variant column. */
+export function bugsByVariant(run: RunFile, cols: string[]): BugSummary[] {
+  return summarizeBugs(cols.map((variant) => ({ variant, runs: run.cells.filter((c) => c.variant === variant).flatMap((c) => c.runs) })), run.signatures);
+}
+
+/** "3/5 (first 2)": runs of a variant that showed the bug, and as their first report. */
+export const bugCount = (v: BugSummary["variants"][number]) => `${v.any}/${v.runs}${v.primary ? ` (first ${v.primary})` : ""}`;
 
 export function sigTitle(run: RunFile, sig: string): string {
   const s = run.signatures[sig];

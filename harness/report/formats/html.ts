@@ -1,5 +1,6 @@
 import type { ReportModel } from "../model.js";
-import { cellView, columns, hotplugLabel, pct, secs, sigTitle } from "./common.js";
+import { evidenceText } from "../evidence.js";
+import { bugCount, bugsByVariant, cellView, columns, hotplugLabel, pct, secs, sigTitle } from "./common.js";
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -9,6 +10,7 @@ const COLORS: Record<string, string> = {
   REGRESSED: "#ad1457",
   BROKEN: "#6a1b9a",
   "NOT REPRODUCED": "#757575",
+  INCONCLUSIVE: "#ef6c00",
   REPRODUCES: "#1565c0",
   CLEAN: "#9e9e9e",
   FAILED: "#4e342e",
@@ -36,10 +38,11 @@ function gridRows({ run, groups }: ReportModel, cols: string[]): string {
         const c = g.cells.find((x) => x.variant === v);
         if (!c) return "<td></td>";
         const view = cellView(run, g, c);
-        const rate = pct(view.splatRuns, view.runs);
+        const rate = pct(view.bugRuns, view.booted);
+        const miss = view.fixVerdict?.missChance;
         return `<td class="cell" data-cell="${esc(c.id)}" data-verdict="${esc(view.verdict)}" data-ok="${view.ok}" style="background:${COLORS[view.verdict] ?? "#bdbdbd"}">
 <a href="#${anchor(c.id)}"><b>${esc(view.verdict)}</b>${view.ok ? "" : ` <span class="warn" title="expected ${esc(view.expected ?? "a result")}">&#x2717;</span>`}</a>
-<div class="bar" title="${view.splatRuns} of ${view.runs} runs with a splat"><i style="width:${rate}%"></i></div><small>${view.splatRuns}/${view.runs} runs with splats</small></td>`;
+<div class="bar" title="${view.bugRuns} of ${view.booted} booted runs with a bug"><i style="width:${rate}%"></i></div><small>${view.bugRuns}/${view.booted} runs with bugs${miss !== undefined ? `; miss ${miss.toPrecision(2)}` : ""}</small></td>`;
       });
       return `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`;
     })
@@ -65,12 +68,20 @@ function cellSections({ run, groups }: ReportModel): string {
           .join("");
         const build = run.builds[c.build];
         return `<section id="${anchor(c.id)}"><h3>${esc(c.id)} &mdash; ${esc(view.verdict)}</h3>
-${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `<p>${esc(view.fixVerdict.reason)}</p>` : ""}
+${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `<p>${esc(view.fixVerdict.reason)}</p><p class="evidence">${esc(evidenceText(view.fixVerdict))}</p>` : ""}
 <p>build: ${build ? `${esc(build.status)}${build.buildLog ? ` (<a href="${esc(build.buildLog)}">log</a>)` : ""}${build.status === "failed" ? ` ${esc(build.reason)}` : ""}` : "none"}</p>
 <ul class="runs">${logs}</ul>${splats || "<p>no splat</p>"}</section>`;
       }),
     )
     .join("\n");
+}
+
+/** The run's bugs: title, culprit, call paths, cascade, and runs per variant (any report / first report). */
+function bugTable(run: ReportModel["run"], cols: string[]): string {
+  const rows = bugsByVariant(run, cols).map(
+    (b) => `<tr><td>${esc(b.title)}</td><td>${esc(b.culprit ?? "")}</td><td>${b.callPaths.map((p) => esc(p.join(" <- "))).join("<br>")}</td><td>${b.cascadeSize}</td>${b.variants.map((v) => `<td>${bugCount(v)}</td>`).join("")}</tr>`,
+  );
+  return `<table id="bugs"><thead><tr><th>bug</th><th>culprit</th><th>call paths</th><th>cascade</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>\n<tbody>${rows.join("\n")}</tbody></table>`;
 }
 
 /** One self-contained page: the grid coloured by verdict, rate bars, each splat with its stack and console excerpt, timings, raw log links. */
@@ -84,7 +95,8 @@ export function htmlReport(model: ReportModel): string {
 <style>
 body{font-family:sans-serif;margin:1.5em;color:#212121}
 .scroll{overflow-x:auto}
-table#grid{border-collapse:collapse}
+table#grid,table#bugs{border-collapse:collapse}
+#bugs th,#bugs td{border:1px solid #e0e0e0;padding:4px 8px;text-align:left;vertical-align:top}
 #grid th,#grid td{border:1px solid #fff;padding:6px 10px;text-align:left;vertical-align:top}
 #grid thead th{background:#eceff1}
 #grid tbody th{background:#f5f5f5;font-weight:normal}
@@ -101,11 +113,14 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 <h1>kharness ${esc(run.input.name)}</h1>
 <p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(run.accel?.accel ?? "?")}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
 <p class="legend">${Object.entries(COLORS).map(([k, c]) => `<span style="background:${c}">${k}</span>`).join("")}</p>
-<p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline. &#x2717; marks a result other than the scenario expects. Bars: share of runs with a splat.</p>
+<p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline, with the chance a bug still present stayed silent (miss). &#x2717; marks a result other than the scenario expects. Bars: share of booted runs with a bug.</p>
 <div class="scroll"><table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>
 <tbody>
 ${grid}
 </tbody></table></div>
+<h2>Bugs</h2>
+<p>A bug is a report's family and culprit frame. Runs that showed it per variant; "first": as the run's first report (the rest of a run is its cascade).</p>
+<div class="scroll">${bugTable(run, cols)}</div>
 <h2>Time per stage</h2>
 ${timingChart(run.timings)}
 <h2>Cells</h2>

@@ -1,12 +1,13 @@
 import type { ReportModel } from "../model.js";
+import { evidenceText } from "../evidence.js";
 import { cellSeconds, cellView, sigTitle } from "./common.js";
 
 const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /**
  * JUnit XML: a suite per group, a test case per cell with its iterations as properties.
- * A cell whose verdict differs from the expectation fails, with the splat titles as the
- * message; a cell that could not run is an error.
+ * A cell whose verdict differs from the expectation fails (INCONCLUSIVE too, unless
+ * expected), with the splat titles as the message; a cell that could not run is an error.
  */
 export function junitReport({ run, groups }: ReportModel): string {
   type Outcome = "pass" | "failure" | "error";
@@ -23,10 +24,11 @@ export function junitReport({ run, groups }: ReportModel): string {
         kind = "failure";
         const titles = view.signatures.map((s) => sigTitle(run, s.signature));
         const message = `expected ${view.expected}, got ${view.verdict}${titles.length ? `: ${titles.join("; ")}` : ""}`;
-        outcome = `<failure message="${xml(message)}" type="verdict">${xml([view.fixVerdict?.reason ?? "", ...titles].filter(Boolean).join("\n"))}</failure>`;
+        const evidence = view.fixVerdict ? [view.fixVerdict.reason, evidenceText(view.fixVerdict)] : [];
+        outcome = `<failure message="${xml(message)}" type="verdict">${xml([...evidence, ...titles].join("\n"))}</failure>`;
       }
       const xmlCase = `    <testcase classname="${xml(g.id)}" name="${xml(c.variant)}" time="${cellSeconds(c).toFixed(1)}">
-      <properties><property name="verdict" value="${xml(view.verdict)}"/>${props.join("")}</properties>${outcome ? `\n      ${outcome}` : ""}
+      <properties><property name="verdict" value="${xml(view.verdict)}"/>${view.fixVerdict ? `<property name="evidence" value="${xml(evidenceText(view.fixVerdict))}"/>` : ""}${props.join("")}</properties>${outcome ? `\n      ${outcome}` : ""}
     </testcase>`;
       return { kind, xmlCase };
     });

@@ -3,7 +3,8 @@ import path from "node:path";
 import { HOST_ARCH } from "../../core/arch.js";
 import { projectRoot } from "../../core/paths.js";
 import type { ReportModel } from "../model.js";
-import { cellSeconds, cellView } from "./common.js";
+import type { Verdict } from "../../verdict/verdict.js";
+import { cellSeconds, cellView, type CellView } from "./common.js";
 
 export const KCIDB_ORIGIN = "kharness";
 
@@ -56,6 +57,25 @@ function checkoutsAndBuilds(run: ReportModel["run"]): { checkouts: Record<string
   return { checkouts: [...checkouts.values()], builds };
 }
 
+/** KCIDB's status: an unexpected INCONCLUSIVE ran but decided nothing (DONE), not a failure of the kernel. */
+function testStatus(cellStatus: string, view: CellView): string {
+  if (cellStatus !== "done") return "ERROR";
+  if (view.ok) return "PASS";
+  return view.verdict === "INCONCLUSIVE" ? "DONE" : "FAIL";
+}
+
+/** How sure the verdict is: the baseline's evidence and the miss chance. */
+function verdictMisc(v: Verdict): Record<string, unknown> {
+  return {
+    confidence: v.confidence,
+    baseline_reproduced: `${v.baseline.k}/${v.baseline.n}`,
+    baseline_rate_lower_bound: v.baseline.pLow,
+    clean_runs: v.cleanRuns,
+    ...(v.missChance !== undefined && { miss_chance: v.missChance }),
+    ...(v.moreNeeded !== undefined && { more_runs_needed: v.moreNeeded }),
+  };
+}
+
 export function kcidbReport({ run, groups }: ReportModel): KcidbData {
   const { checkouts, builds } = checkoutsAndBuilds(run);
   const tests: Record<string, unknown>[] = [];
@@ -71,11 +91,11 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
         build_id: id("build", c.build),
         path: `kharness.${c.scenario}.${c.variant}`,
         environment: { comment: `QEMU ${run.accel?.accel ?? "?"}, ${c.cpus} vCPUs, hotplug ${c.hotplug ? "on" : "off"}` },
-        status: c.status !== "done" ? "ERROR" : view.ok ? "PASS" : "FAIL",
+        status: testStatus(c.status, view),
         duration: cellSeconds(c),
         log_url: c.runs[0]?.console ?? "",
         log_excerpt: (excerpt || `${view.verdict}: no splat`).slice(0, 16384),
-        misc: { verdict: view.verdict, expected: view.expected ?? null, runs: view.runs, runs_with_splats: view.splatRuns },
+        misc: { verdict: view.verdict, expected: view.expected ?? null, runs: view.runs, booted: view.booted, runs_with_bugs: view.bugRuns, ...(view.fixVerdict && verdictMisc(view.fixVerdict)) },
       });
       if (c.status !== "done") continue;
       const present = new Set(view.signatures.map((s) => s.signature));
@@ -90,7 +110,7 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
     origin: KCIDB_ORIGIN,
     comment: s.title,
     culprit: { code: true, tool: false, harness: false },
-    misc: { kind: s.kind, call_path: s.callPath },
+    misc: { kind: s.kind, bug: s.bug, call_path: s.callPath },
   }));
   return { version: { major: 5, minor: 3 }, checkouts, builds, tests, issues, incidents };
 }

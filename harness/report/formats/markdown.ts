@@ -1,6 +1,29 @@
-import { toRunRecord } from "../../verdict/verdict.js";
+import { toRunRecord, type Verdict } from "../../verdict/verdict.js";
 import type { ReportModel } from "../model.js";
-import { cellView, columns, hotplugLabel, secs, sigTitle } from "./common.js";
+import { evidenceText } from "../evidence.js";
+import { bugCount, bugsByVariant, cellView, columns, hotplugLabel, secs, sigTitle } from "./common.js";
+
+const cellText = (s: string) => s.replace(/\|/g, "\\|");
+
+/** Per fix: the baseline's k/n and rate bound, and the miss chance or the runs still needed. */
+function confidenceSection(groups: ReportModel["groups"]): string[] {
+  const line = (g: ReportModel["groups"][number], v: Verdict) => `- ${g.scenario} ${g.kernel} ${g.cpus} vCPUs hotplug ${hotplugLabel(g.hotplug)}, ${v.fix}: **${v.verdict}**; ${evidenceText(v)}`;
+  return ["## Confidence", "", ...groups.flatMap((g) => g.verdicts.map((v) => line(g, v))), ""];
+}
+
+/** The run's bugs with their runs per variant (as any report, and as the first). */
+function bugSection(run: ReportModel["run"], cols: string[]): string[] {
+  return [
+    "## Bugs",
+    "",
+    'A bug is a report\'s family and culprit frame. Runs that showed each bug, per variant, over all cells; "first": as the run\'s first report (the rest of a run is its cascade).',
+    "",
+    `| bug | culprit | cascade | ${cols.join(" | ")} |`,
+    `|---|---|---|${cols.map(() => "---|").join("")}`,
+    ...bugsByVariant(run, cols).map((b) => `| ${cellText(b.title)} | ${b.culprit ?? ""} | ${b.cascadeSize} | ${b.variants.map(bugCount).join(" | ")} |`),
+    "",
+  ];
+}
 
 /** A summary fit for a CI step summary or a mailing-list reply. */
 export function markdownReport({ run, groups }: ReportModel): string {
@@ -14,7 +37,7 @@ export function markdownReport({ run, groups }: ReportModel): string {
     "",
     "## Verdicts",
     "",
-    "Baseline columns say whether the bug reproduced (runs with a splat / runs); fix columns give the verdict against that baseline. ✗ marks a result that differs from the scenario's expectation.",
+    "Baseline columns say whether the bug reproduced (booted runs with a bug / booted runs); fix columns give the verdict against that baseline. ✗ marks a result that differs from the scenario's expectation.",
     "",
     `| scenario | kernel | vCPUs | hotplug | ${cols.join(" | ")} |`,
     `|---|---|---|---|${cols.map(() => "---|").join("")}`,
@@ -23,11 +46,13 @@ export function markdownReport({ run, groups }: ReportModel): string {
         const c = g.cells.find((x) => x.variant === v);
         if (!c) return "";
         const view = cellView(run, g, c);
-        return `${view.verdict} ${view.splatRuns}/${view.runs}${mark(view.ok)}${view.expected && !view.ok && view.verdict !== "FAILED" ? ` (expected ${view.expected})` : ""}`;
+        return `${view.verdict} ${view.bugRuns}/${view.booted}${mark(view.ok)}${view.expected && !view.ok && view.verdict !== "FAILED" ? ` (expected ${view.expected})` : ""}`;
       });
       return `| ${g.scenario} | ${g.kernel} | ${g.cpus} | ${hotplugLabel(g.hotplug)} | ${cells.join(" | ")} |`;
     }),
     "",
+    ...confidenceSection(groups),
+    ...bugSection(run, cols),
     "## Splats",
     "",
     "Runs in which each unique splat appeared, per variant, over all cells.",
@@ -41,7 +66,7 @@ export function markdownReport({ run, groups }: ReportModel): string {
         const hits = cells.reduce((n, c) => n + c.runs.filter((r) => toRunRecord(r).signatures.includes(sig)).length, 0);
         return `${hits}/${total}`;
       });
-      return `| ${sigTitle(run, sig).replace(/\|/g, "\\|")} | ${counts.join(" | ")} |`;
+      return `| ${cellText(sigTitle(run, sig))} | ${counts.join(" | ")} |`;
     }),
     "",
     ...(failed.length ? ["## Failed cells", "", ...failed.map((c) => `- \`${c.id}\`: ${c.reason ?? "no reason recorded"}`), ""] : []),
