@@ -101,27 +101,49 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
 });
 
 describe("the cell pool, on a fake VM", () => {
-  it("runs every cell's iterations on 2 VMs at once, records each, and judges the group", async () => {
+  /** The default scenario's group on 2 fake VMs, each kernel replaying its own variant's real console. */
+  async function pool(maxRuns: number, script: FakeBoot[] = [{ boot: "ok", console: CLEAN }]) {
     const loaded = await loadScenario("memcg-hotplug-lockdep");
     const dir = await fs.mkdtemp(path.join(await root, "pool-"));
     const keys = expandCells({ scenarios: [{ name: loaded.scenario.name, baseline: "before", variants: Object.keys(loaded.scenario.variants) }], kernels: ["linux-6.1"], cpus: [2], hotplug: [true] });
-    const cells = keys.map((k) => newCell(k, "before", 2, buildKey(k)));
-    const run = newRunFile({ kind: "matrix", id: "pool", input: { name: "t", file: "t.yaml", sha256: "x" }, host: { hostname: "h", cpus: 2, memoryMiB: 1, node: "v20" }, cells, expect: {}, settings: { confidence: 0.95, maxRuns: 2 } });
+    const cells = keys.map((k) => newCell(k, "before", maxRuns, buildKey(k)));
+    const run = newRunFile({ kind: "matrix", id: "pool", input: { name: "t", file: "t.yaml", sha256: "x" }, host: { hostname: "h", cpus: 2, memoryMiB: 1, node: "v20" }, cells, expect: {}, settings: { confidence: 0.95, maxRuns } });
     const consoleOf: Record<string, string> = { "bzImage-before": BEFORE, "bzImage-fix-reorder": REORDER, "bzImage-fix-drop-lock": CLEAN };
-    const vm = fakeVm([{ boot: "ok", console: CLEAN }]);
-    // Each kernel replays its own variant's real console.
+    const vm = fakeVm(script);
     const boot = vm.boot.bind(vm);
     vm.boot = async (spec) => boot({ ...spec }).then(async (r) => (r.ok && (await fs.writeFile(spec.consoleLog, await fs.readFile(consoleOf[spec.kernel]!, "utf8"))), r));
     const guest = await prepareGuest(dir, "bzImage-before", vm, silentProgress);
     const images = new Map(cells.map((c) => [c.build, `bzImage-${c.variant}`]));
     let saves = 0;
     await runPool({ run, dir, scenarios: new Map([[`${loaded.scenario.name}/linux-6.1`, loaded]]), jobs: 2, vm, save: async () => void saves++ }, images, guest, silentProgress);
-    expect(vm.boots.map((b) => b.cpus)).toEqual(Array(6).fill(2));
-    expect(saves).toBe(6);
-    expect(run.cells.every((c) => c.status === "done" && c.runs.length === 2)).toBe(true);
-    const [group] = judgeGroups(run);
+    const runsOf = Object.fromEntries(run.cells.map((c) => [c.variant, c.runs.length]));
+    return { run, vm, saves, runsOf, verdicts: Object.fromEntries(judgeGroups(run)[0]!.verdicts.map((v) => [v.fix, v.verdict])) };
+  }
+
+  it("runs variants until each is decided: the reorder fix at its first run, the drop-lock fix once its miss chance is under 5%", async () => {
+    const { run, vm, saves, runsOf, verdicts } = await pool(12);
+    // 5/5 baseline: rate >= 0.55 at 95%, and (1-0.55)^5 = 0.019 <= 0.05 for 5 clean runs.
+    expect(runsOf).toEqual({ before: 5, "fix-reorder": 1, "fix-drop-lock": 5 });
+    expect(vm.boots).toHaveLength(11);
+    expect(vm.boots.every((b) => b.cpus === 2)).toBe(true);
+    expect(saves).toBe(11);
+    expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
+    expect(run.cells.find((c) => c.variant === "fix-reorder")!.stopped).toMatch(/^NOT FIXED at run 1/);
+    expect(run.cells.every((c) => c.status === "done" && c.stopped)).toBe(true);
+  });
+
+  it("a budget too small for 95% gives INCONCLUSIVE, never FIXED", async () => {
+    const { runsOf, verdicts } = await pool(2);
+    expect(runsOf).toEqual({ before: 2, "fix-reorder": 1, "fix-drop-lock": 2 });
     // 2 clean runs against a 2/2 baseline (rate >= 0.22 at 95%) are too few for FIXED.
-    expect(Object.fromEntries(group!.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "INCONCLUSIVE" });
+    expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "INCONCLUSIVE" });
+  });
+
+  it("infra failures are retried and never judged: the verdicts are those of a clean host", async () => {
+    const flaky: FakeBoot[] = [{ boot: "infra", reason: "qemu exited (code 1) before the guest was reachable" }, { boot: "ok", console: CLEAN }];
+    const { verdicts, run } = await pool(12, flaky);
+    expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
+    expect(run.cells.flatMap((c) => c.runs).every((r) => r.status !== "infra")).toBe(true);
   });
 });
 
