@@ -9,12 +9,13 @@ import { judgeGroups } from "../../harness/verdict/groups.js";
 // The main job, for real: three variants built from Debian's 6.1 source, three fresh
 // boots each under CPU hotplug and memcg writeback, judged against the baseline.
 describe("memcg-hotplug-lockdep end to end", () => {
-  it("before reproduces every time; the reorder fix is NOT FIXED on the writeback worker path; dropping the lock is FIXED", { timeout: 80 * 60_000 }, async () => {
+  it("before reproduces; the reorder fix is NOT FIXED on the writeback worker path; dropping the lock is FIXED", { timeout: 80 * 60_000 }, async () => {
     const { run, dir, exitCode } = await runCommand({ scenario: "memcg-hotplug-lockdep" }, silentProgress);
     const [group] = judgeGroups(run);
     const stats = Object.fromEntries(group!.stats.map((s) => [s.variant, s]));
-    // Runs per variant follow the sequential stopping rules; the baseline reproduces in every one.
-    expect(stats.before!.bugRuns).toBe(stats.before!.runs);
+    // Runs per variant follow the sequential stopping rules: the reorder fix is decided by its first run.
+    expect(stats.before!.bugRuns).toBeGreaterThan(0);
+    expect(stats["fix-reorder"]!.runs).toBe(1);
     for (const s of group!.stats) expect(s.bootFailures + s.infra).toBe(0);
 
     const verdicts = Object.fromEntries(group!.verdicts.map((v) => [v.fix, v]));
@@ -23,7 +24,7 @@ describe("memcg-hotplug-lockdep end to end", () => {
     expect(remainingPaths.some((p) => p.includes("wb_over_bg_thresh"))).toBe(true);
     // The RCU read-side path through balance_dirty_pages is what the reorder does fix.
     expect(remainingPaths.some((p) => p.includes("balance_dirty_pages"))).toBe(false);
-    // FIXED needs enough clean runs at the baseline's lower bound (7 against 3/3 at 95%).
+    // FIXED needs enough clean runs at the baseline's lower bound (5 against 5/5 at 95%).
     expect(verdicts["fix-drop-lock"]!.verdict).toBe("FIXED");
     expect(verdicts["fix-drop-lock"]!.missChance).toBeLessThanOrEqual(0.05);
     expect(exitCode).toBe(0);
