@@ -8,6 +8,7 @@ import { parseCommand } from "./commands/parse.js";
 import { mergeCommand, reportCommand } from "./commands/report.js";
 import { dryRunCommand, runCommand } from "./commands/run.js";
 import { formatError, UserError } from "./core/errors.js";
+import { Interrupted } from "./core/interrupt.js";
 import { createProgress } from "./core/progress.js";
 import { parseShard } from "./matrix/expand.js";
 import { REPORT_FILES, REPORT_FORMATS } from "./report/write.js";
@@ -127,6 +128,11 @@ program
   .action(async (o) => void (process.exitCode = await doctorCommand(o)));
 
 program.parseAsync().catch((err: unknown) => {
+  if (err instanceof Interrupted) {
+    console.error(`kharness: interrupted: ${err.message}`);
+    process.exitCode = 130;
+    return;
+  }
   console.error(formatError(err));
   process.exitCode = 2;
 });

@@ -5,6 +5,7 @@ import { execa } from "execa";
 import { track } from "../core/children.js";
 import { shellQuote } from "../core/shell.js";
 import { InfraError } from "../core/errors.js";
+import { interruption, Interrupted } from "../core/interrupt.js";
 import { exists, writeJsonAtomic } from "../core/files.js";
 import { sha256, sha256File } from "../core/hash.js";
 import { ImageMetaSchema, type ImageMeta } from "../records/cache.js";
@@ -71,7 +72,8 @@ async function runMake(args: string[], env: Record<string, string>, command: str
   const log = createWriteStream(logFile);
   log.write(`# command: ${command}\n`);
   const compiled: string[] = [];
-  const proc = track(execa("make", args, { env, all: true, reject: false, buffer: false }));
+  // Its own process group, so an interrupt kills make's compilers with it.
+  const proc = track(execa("make", args, { env, all: true, reject: false, buffer: false, detached: true }), { group: true });
   proc.all!.setEncoding("utf8");
   let pending = "";
   proc.all!.on("data", (chunk: string) => {
@@ -119,6 +121,9 @@ export async function buildKernel(tree: SourceTree, series: AppliedSeries, confi
   const started = Date.now();
   const { exitCode, compiled } = await runMake(args, env, command, logFile, progress);
   const durationMs = Date.now() - started;
+  const sig = interruption();
+  // make killed by an interrupt says nothing about the kernel: no failed build is recorded.
+  if (sig) throw new Interrupted(`${sig} during the build of ${tree.id} (${patchNames}); the build directory is kept for the next run`);
   if (exitCode !== 0) {
     const tail = (await fs.readFile(logFile, "utf8")).split("\n").slice(-30).join("\n");
     const what = `kernel build failed (exit ${exitCode}) for ${tree.id} with ${patchNames}; last lines:\n${tail}`;

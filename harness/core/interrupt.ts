@@ -9,11 +9,32 @@ export interface RecordedOutcome {
   finishedAt?: string;
 }
 
+/** Thrown once an interrupted run has written its record and reports; the CLI exits 130. */
+export class Interrupted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "Interrupted";
+  }
+}
+
+let interruptedBy: NodeJS.Signals | undefined;
+
+/** The signal that interrupted this run, if one did: loops check it before starting more work. */
+export function interruption(): NodeJS.Signals | undefined {
+  return interruptedBy;
+}
+
+function writeNow(file: string, record: unknown): void {
+  writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2));
+  renameSync(`${file}.tmp`, file);
+}
+
 /**
  * Run `body` with its record kept honest: completed when it returns, failed (with the
- * error) when it throws, and on Ctrl-C or SIGTERM make and QEMU are killed, the record says
- * interrupted (with `howToContinue`), is written synchronously, and the process exits 130.
- * `finish` runs at the end either way (save the record, write the reports).
+ * error) when it throws. On Ctrl-C or SIGTERM, make and QEMU are killed (by process group),
+ * the record says interrupted (with `howToContinue`) and is written at once; the body then
+ * winds down without starting new work, `finish` writes the reports for what finished, and
+ * Interrupted is thrown. A second signal exits at once.
  */
 export async function runRecorded(
   recordFile: string,
@@ -24,28 +45,32 @@ export async function runRecorded(
   finish: () => Promise<void>,
 ): Promise<void> {
   const onSignal = (sig: NodeJS.Signals) => {
+    if (interruptedBy) process.exit(130);
+    interruptedBy = sig;
     const killed = killAllChildren();
-    record.status = "interrupted";
-    record.error = howToContinue(sig, killed);
-    record.finishedAt = new Date().toISOString();
-    writeFileSync(`${recordFile}.tmp`, JSON.stringify(record, null, 2));
-    renameSync(`${recordFile}.tmp`, recordFile);
-    progress.info(`\ninterrupted: ${record.error}; partial results in ${recordFile}`);
-    process.exit(130);
+    Object.assign(record, { status: "interrupted", error: howToContinue(sig, killed), finishedAt: new Date().toISOString() });
+    writeNow(recordFile, record);
+    progress.info(`\ninterrupted by ${sig}: ${killed} child process(es) killed; writing the record and the reports of what finished`);
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     await body();
-    record.status = "completed";
+    if (!interruptedBy) record.status = "completed";
   } catch (err) {
-    record.status = "failed";
-    record.error = err instanceof Error ? err.message : String(err);
-    throw err;
+    if (!interruptedBy) {
+      record.status = "failed";
+      record.error = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
   } finally {
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
     record.finishedAt = new Date().toISOString();
     await finish();
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+  if (interruptedBy) {
+    progress.info(`interrupted: kept ${recordFile} and the reports beside it; ${record.error}`);
+    throw new Interrupted(record.error ?? "interrupted");
   }
 }

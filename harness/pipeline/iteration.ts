@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { collectEvidence } from "../collect/collect.js";
+import { interruption, Interrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
 import { splatsOfRun, type SplatGroup } from "../parse/runSplats.js";
 import type { RunStatus } from "../records/common.js";
@@ -31,8 +32,18 @@ export interface IterationOutcome {
 /** Boots whose host failed are tried again this many times before the run is recorded as infra. */
 export const INFRA_RETRIES = 2;
 
-/** One fresh boot: boot -> workload -> collect -> parse. Every ending is a value, not a throw. */
+/**
+ * One fresh boot: boot -> workload -> collect -> parse. Every ending is a value, not a
+ * throw, except an interrupt: a run cut short by the user is no evidence and is not kept.
+ */
 export async function runIteration(inp: IterationInputs, progress: Progress): Promise<IterationOutcome> {
+  const out = await iterate(inp, progress);
+  const sig = interruption();
+  if (sig) throw new Interrupted(`${sig} during ${inp.label} #${inp.iteration}; that run is not kept`);
+  return out;
+}
+
+async function iterate(inp: IterationInputs, progress: Progress): Promise<IterationOutcome> {
   const rel = path.join("iterations", `${inp.label}-${inp.iteration}`);
   const dir = path.join(inp.runDir, rel);
   await fs.mkdir(dir, { recursive: true });

@@ -243,10 +243,11 @@ describe("tarball source and the registry", () => {
     await writeFiles(user, V1);
     const lockFile = (id: string) => path.join(process.env.KHARNESS_CACHE!, "locks", `${id}.lock`);
     const id = await withSourceTree({ name: "tiny", source: { kind: "dir", path: user } }, silentProgress, async (tree) => {
-      expect(await fs.readFile(lockFile(tree.id), "utf8")).toBe(String(process.pid));
+      expect(await fs.readFile(`${lockFile(tree.id)}.owner`, "utf8")).toBe(`pid ${process.pid}`);
+      expect((await fs.stat(`${lockFile(tree.id)}.d`)).isDirectory()).toBe(true);
       return tree.id;
     });
     expect(id).toBe(`dir-${sha256(await fs.realpath(user)).slice(0, 12)}`);
-    expect(await exists(lockFile(id))).toBe(false);
+    expect(await exists(`${lockFile(id)}.d`)).toBe(false);
   });
 });
