@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkBadRevision, newBisectState, runBisection, type BisectEnv, type BisectSettings, type BisectState } from "../../harness/bisect/bisect.js";
 import { chooseTarget, classifyStep, culpritConfidence } from "../../harness/bisect/decide.js";
 import { rateOf } from "../../harness/bisect/bisect.js";
@@ -81,8 +81,14 @@ async function sh(cwd: string, args: string[]) {
   return (await execa("git", args, { cwd, env: { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } })).stdout;
 }
 
+/** Every folder the tests make, removed at the end. */
+let scratch: string;
+afterAll(() => fs.rm(scratch, { recursive: true, force: true }));
+
 beforeAll(async () => {
-  userRepo = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-bisect-"));
+  scratch = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-bisect-"));
+  userRepo = path.join(scratch, "repo");
+  await fs.mkdir(userRepo);
   await sh(userRepo, ["init", "-q", "-b", "main"]);
   hashes = [];
   for (const [i, s] of HISTORY.entries()) {
@@ -126,7 +132,7 @@ function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: numb
 }
 
 async function bisectTiny(settings: Partial<BisectSettings> & Pick<BisectSettings, "direction" | "good" | "bad">, env?: (r: BisectRepo) => ReturnType<typeof fakeEnv>, prior?: BisectState) {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-bisect-cache-"));
+  const root = await fs.mkdtemp(path.join(scratch, "cache-"));
   const repo = await BisectRepo.open(userRepo, root);
   const fake = (env ?? fakeEnv)(repo);
   const state = prior ?? newBisectState({ confidence: 0.95, checkRuns: 3, maxRuns: 8, ...settings });
@@ -190,7 +196,7 @@ describe("bisection on a tiny git history with a fake build and test", () => {
   });
 
   it("an interrupted bisection continues from its saved state and git log", async () => {
-    const root = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-bisect-resume-"));
+    const root = await fs.mkdtemp(path.join(scratch, "resume-"));
     const repo = await BisectRepo.open(userRepo, root);
     const state = newBisectState({ direction: "cause", good: hashes[0]!, bad: hashes[7]!, confidence: 0.95, checkRuns: 3, maxRuns: 8 });
     const saved: string[] = [];
