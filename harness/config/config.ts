@@ -49,6 +49,15 @@ async function fragmentText(tree: SourceTree, frag: string): Promise<{ name: str
   }
 }
 
+/** A cached config whose text still has the hash recorded beside it; an altered or cut one is made again. */
+async function cachedConfig(file: string, progress: Progress): Promise<string | undefined> {
+  if (!(await exists(file))) return undefined;
+  const [text, recorded] = await Promise.all([fs.readFile(file, "utf8"), fs.readFile(`${file}.sha256`, "utf8").catch(() => "")]);
+  if (recorded.trim() === sha256(text)) return text;
+  progress.info(`warning: cached config ${file} does not match its recorded hash; making it again`);
+  return undefined;
+}
+
 /** base config + merge_config.sh + olddefconfig in a scratch build directory; the resulting .config text. */
 async function makeConfig(tree: SourceTree, base: string, frags: { file: string }[], progress: Progress): Promise<string> {
   progress.stage(`config ${base} + ${frags.length} fragments`);
@@ -91,8 +100,8 @@ export async function configureKernel(
   const key = sha256(tree.content, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
   const cached = path.join(cacheRoot(), "configs", `${key}.config`);
 
-  const fromCache = await exists(cached);
-  const text = fromCache ? await fs.readFile(cached, "utf8") : await makeConfig(tree, inputs.base, frags, progress);
+  const cachedText = await cachedConfig(cached, progress);
+  const text = cachedText ?? (await makeConfig(tree, inputs.base, frags, progress));
 
   // Only our own fragments and the scenario's list are checked: in-tree fragments are
   // best effort by design (kvm_guest.config names options tinyconfig cannot reach).
@@ -107,7 +116,10 @@ export async function configureKernel(
       "add the options they depend on to the fragment (see `make menuconfig` -> search for the option's Depends on)",
     );
   }
-  if (!fromCache) await writeFileAtomic(cached, text);
+  if (cachedText === undefined) {
+    await writeFileAtomic(cached, text);
+    await writeFileAtomic(`${cached}.sha256`, sha256(text));
+  }
 
   const configSha = sha256(text);
   const buildDir = path.join(cacheRoot(), "build", `${tree.id}-${configSha.slice(0, 12)}`);
@@ -115,5 +127,5 @@ export async function configureKernel(
   const current = await fs.readFile(path.join(buildDir, ".config"), "utf8").catch(() => "");
   // Rewriting an identical .config would bump its mtime and make kbuild re-sync the config.
   if (current !== text) await fs.writeFile(path.join(buildDir, ".config"), text);
-  return { text, sha256: configSha, buildDir, fromCache };
+  return { text, sha256: configSha, buildDir, fromCache: cachedText !== undefined };
 }

@@ -17,7 +17,17 @@ export class InfraError extends Error {
   }
 }
 
+/** Node's file errors carry the path: a full disk is the host's problem, and the path says which disk. */
+function fileSystemError(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === "ENOSPC" || e?.code === "EDQUOT") return `kharness: host error: no space left on the device holding ${e.path ?? "(unknown path)"}\n  fix: free space there, or point KHARNESS_RESULTS / KHARNESS_CACHE at a larger disk`;
+  if (e?.code === "EROFS" || e?.code === "EACCES") return `kharness: host error: cannot write ${e.path ?? "(unknown path)"} (${e.code})\n  fix: make it writable, or point KHARNESS_RESULTS / KHARNESS_CACHE elsewhere`;
+  return undefined;
+}
+
 export function formatError(err: unknown): string {
+  const fsError = fileSystemError(err);
+  if (fsError) return fsError;
   if (err instanceof UserError || err instanceof InfraError) {
     const kind = err instanceof UserError ? "input error" : "host error";
     return `kharness: ${kind}: ${err.message}${err.hint ? `\n  fix: ${err.hint}` : ""}`;

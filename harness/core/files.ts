@@ -5,8 +5,14 @@ import path from "node:path";
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, file);
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (err) {
+    // A full disk leaves the old file whole and no half-written temp beside it.
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

@@ -24,9 +24,14 @@ export function interruption(): NodeJS.Signals | undefined {
   return interruptedBy;
 }
 
-function writeNow(file: string, record: unknown): void {
-  writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2));
-  renameSync(`${file}.tmp`, file);
+/** The record, at once (in a signal handler); if the disk refuses, the old record stays whole and the error is said. */
+function writeNow(file: string, record: unknown, progress: Progress): void {
+  try {
+    writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2));
+    renameSync(`${file}.tmp`, file);
+  } catch (err) {
+    progress.info(`cannot write ${file}: ${(err as Error).message}`);
+  }
 }
 
 /**
@@ -49,7 +54,7 @@ export async function runRecorded(
     interruptedBy = sig;
     const killed = killAllChildren();
     Object.assign(record, { status: "interrupted", error: howToContinue(sig, killed), finishedAt: new Date().toISOString() });
-    writeNow(recordFile, record);
+    writeNow(recordFile, record, progress);
     progress.info(`\ninterrupted by ${sig}: ${killed} child process(es) killed; writing the record and the reports of what finished`);
   };
   process.on("SIGINT", onSignal);

@@ -110,10 +110,13 @@ async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<{ stat
   if (first.kind === "decided") return { status: "completed", output, stoppedEarly: first.reason, durationMs };
   if (first.kind === "wedged") return { status: "hang", output, reason: first.reason, durationMs };
   const w = first.w;
-  // A dropped connection means the guest died (crash: its reports are on the console) or
-  // stopped answering while the VM still runs (a wedged kernel: a hang).
-  const status: RunStatus = w.status === "lost" ? ((await vm.waitExit(5000)) ? "crash" : "hang") : w.status;
-  return { status, output: w.output, ...(w.status !== "completed" && { reason: w.reason }), durationMs: w.durationMs };
+  if (w.status !== "lost") return { status: w.status, output: w.output, ...(w.status !== "completed" && { reason: w.reason }), durationMs: w.durationMs };
+  // A dropped connection means the guest died (crash: its reports are on the console), the
+  // VM was killed from outside (infra: no evidence about the kernel), or the guest stopped
+  // answering while the VM still runs (a wedged kernel: a hang).
+  const exited = await vm.waitExit(5000);
+  if (exited && vm.killedFromOutside()) return { status: "infra", output: w.output, reason: "the VM was killed from outside kharness during the workload", durationMs: w.durationMs };
+  return { status: exited ? "crash" : "hang", output: w.output, reason: w.reason, durationMs: w.durationMs };
 }
 
 /** The workload on a booted guest, then the evidence: dmesg, the console, the splats. */

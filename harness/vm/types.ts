@@ -39,6 +39,8 @@ export interface VmInstance {
   console(): Promise<string>;
   /** Wait up to `ms` for the guest to end on its own (a panic ends it); true if it did. */
   waitExit(ms: number): Promise<boolean>;
+  /** The VM was killed by something other than kharness (a signal from outside): the host's doing, not the kernel's. */
+  killedFromOutside(): boolean;
   /** End the guest (it is not shut down: the disk is scratch, the console already written); resolves when it is gone. */
   stop(): Promise<void>;
   /** End it now without waiting (cleanup on the way out). */

@@ -83,6 +83,7 @@ export function fakeVm(script: FakeBoot[], name = "fake"): VmImplementation & { 
           shell: fakeShell(ending, exec),
           console: () => fs.readFile(spec.consoleLog, "utf8"),
           waitExit: async () => ending === "crash",
+          killedFromOutside: () => false,
           stop: async () => undefined,
           kill: () => undefined,
         },

@@ -30,8 +30,15 @@ class QemuInstance implements VmInstance {
     readonly shell: GuestShellLike,
   ) {}
 
+  /** Set before kharness itself ends QEMU, so its own signals are told from anyone else's. */
+  private ending = false;
+
   private get exited(): boolean {
     return this.proc.exitCode !== null || this.proc.signalCode !== null;
+  }
+
+  killedFromOutside(): boolean {
+    return !this.ending && this.proc.signalCode !== null;
   }
 
   console(): Promise<string> {
@@ -47,6 +54,7 @@ class QemuInstance implements VmInstance {
   /** The disk is scratch and the console a file QEMU has written: nothing is lost by ending QEMU at once. */
   async stop(graceMs = 2000): Promise<void> {
     this.shell.close();
+    this.ending = true;
     if (!this.exited) {
       this.proc.kill("SIGTERM");
       const timer = setTimeout(() => this.proc.kill("SIGKILL"), graceMs);
@@ -56,6 +64,7 @@ class QemuInstance implements VmInstance {
   }
 
   kill(): void {
+    this.ending = true;
     this.proc.kill("SIGKILL");
   }
 }
@@ -101,8 +110,10 @@ async function boot(spec: VmSpec): Promise<BootResult> {
     await new Promise((r) => setTimeout(r, 250));
     const console = await readConsoleFile(spec.consoleLog);
     if (proc.exitCode !== null || proc.signalCode !== null) {
-      // No console at all: QEMU itself failed (argument, port, image); else the guest ended.
-      return fail(console ? "kernel" : "infra", `qemu exited (code ${proc.exitCode}) before the guest was reachable`);
+      // Killed by a signal, or ended with no console at all: the host's failure (QEMU could not
+      // start: an argument, a port, the image); else the guest ended itself (a panic reboots, and -no-reboot exits).
+      const cause = proc.signalCode !== null || !console ? "infra" : "kernel";
+      return fail(cause, `qemu ${proc.signalCode ? `was killed (${proc.signalCode})` : `exited (code ${proc.exitCode})`} before the guest was reachable`);
     }
     if (/Kernel panic - not syncing/.test(console)) return fail("kernel", "kernel panic during boot");
     if (!console.includes(spec.readyMarker)) continue;
