@@ -31,7 +31,8 @@ const accelOption = () => new Option("--accel <accel>", "skip the KVM probe and 
 program
   .command("run")
   .description("build every variant of a scenario, run each N times in QEMU, and judge the fixes against the baseline")
-  .argument("<scenario>", "scenario name (scenarios/<name>) or path")
+  .argument("[scenario]", "scenario name (scenarios/<name>) or path")
+  .option("--resume <run-id>", "go on with an interrupted run: its finished runs are kept")
   .option("-n, --max-runs <n>", "the most fresh boots per variant (default: the scenario's maxRuns); a variant stops once its verdict is decided", positiveInt)
   .option("--confidence <p>", "how sure a verdict must be: FIXED only when a bug still present would have shown with this probability", confidence, 0.95)
   .option("--variant <name...>", "only these variants (the baseline always runs)")
@@ -42,9 +43,11 @@ program
   .option("--fix-commit <rev...>", "a commit of --tree as a candidate fix, on top of the baseline's series")
   .addOption(accelOption())
   .option("--dry-run", "print the patch series, make and QEMU commands, and stop")
-  .action(async (scenario: string, o) => {
-    if (o.dryRun) return console.log(await dryRunCommand({ scenario, ...o, ...(o.variant && { variants: o.variant }) }));
-    process.exitCode = (await runCommand({ scenario, ...o, ...(o.variant && { variants: o.variant }) }, createProgress())).exitCode;
+  .action(async (scenario: string | undefined, o) => {
+    if (!scenario && !o.resume) throw new UserError("run needs a <scenario>, or --resume <run-id>", "e.g. kharness run memcg-hotplug-lockdep");
+    const opts = { scenario: scenario ?? "", ...o, ...(o.variant && { variants: o.variant }) };
+    if (o.dryRun) return console.log(await dryRunCommand(opts));
+    process.exitCode = (await runCommand(opts, createProgress())).exitCode;
   });
 
 program

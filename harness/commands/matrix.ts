@@ -31,9 +31,12 @@ export interface MatrixOptions {
   confidence?: number;
 }
 
-/** The cells of a resumed run: those that finished keep their record; the rest (pending, or new in the matrix) start over. */
+/**
+ * The cells of a resumed run: every cell the run had keeps its record, runs included (each
+ * run is evidence, and the stopping rules go on from there); cells new in the matrix start.
+ */
 export function resumeCells(fresh: CellRecord[], prior: CellRecord[]): CellRecord[] {
-  const kept = new Map(prior.filter((c) => c.status !== "pending").map((c) => [c.id, c]));
+  const kept = new Map(prior.map((c) => [c.id, c]));
   return fresh.map((c) => kept.get(c.id) ?? c);
 }
 

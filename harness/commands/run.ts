@@ -6,7 +6,9 @@ import { executeCells } from "../pipeline/execute.js";
 import { hostRecord, newRunId } from "../pipeline/identity.js";
 import { expectOf, inputOf, newRunFile, runCellsOf } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
-import type { RunFile } from "../records/run.js";
+import { readRecord } from "../records/read.js";
+import { RUN_FILE_NAME, RunFileSchema, type RunFile } from "../records/run.js";
+import type { VmImplementation } from "../vm/types.js";
 import { describeRun } from "../pipeline/dryRun.js";
 import { describeSource } from "../source/registry.js";
 import { statsTable, verdictLines } from "../report/summary.js";
@@ -40,6 +42,8 @@ export interface RunOptions {
   fix?: string[];
   /** Candidate fixes as commits of `tree`. */
   fixCommit?: string[];
+  /** Go on with this interrupted run (its record says what it was asked for). */
+  resume?: string;
 }
 
 /** A fix from the command line, taken out of its file or commit and written into the run. */
@@ -68,7 +72,7 @@ async function fixFromCommit(tree: string | undefined, rev: string, dir: string)
 }
 
 /** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
-async function scenarioFor(opts: RunOptions, dir: string): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
+async function scenarioFor(opts: Pick<RunOptions, "scenario" | "kernel" | "tree" | "ref" | "fix" | "fixCommit">, dir: string): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
   let loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
   if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
   if (opts.tree) {
@@ -84,17 +88,14 @@ async function scenarioFor(opts: RunOptions, dir: string): Promise<{ loaded: Loa
   return { loaded, fixes: fixes.map((f) => f.name) };
 }
 
-/** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */
-export async function runCommand(opts: RunOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
-  const id = opts.runId ?? newRunId(path.basename(opts.scenario));
-  const dir = path.join(resultsRoot(), id);
-  await fs.mkdir(dir, { recursive: true });
+/** A new run's record: one group, every cell pending. */
+async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplementation): Promise<{ run: RunFile; loaded: LoadedScenario }> {
   const { loaded, fixes } = await scenarioFor(opts, dir);
   const { scenario } = loaded;
   // Fixes from the command line always run, like the baseline.
   const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes]);
   const maxRuns = opts.maxRuns ?? scenario.maxRuns;
-  const vm = vmImplementation(opts.vm ?? "qemu");
+  const { scenario: name, kernel, tree, ref, fix, fixCommit } = opts;
   const run = newRunFile({
     kind: "run",
     id,
@@ -103,10 +104,33 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
     cells: runCellsOf(loaded, variants, maxRuns),
     expect: { [`${scenario.name}/${loaded.kernel.name}`]: expectOf(loaded) },
     settings: { confidence: opts.confidence ?? 0.95, maxRuns },
+    request: { scenario: name, ...(kernel && { kernel }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }), ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) },
   });
-  progress.info(`run ${id}: ${scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
-  const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed`;
-  await executeCells({ run, dir, scenarios: new Map([[`${scenario.name}/${loaded.kernel.name}`, loaded]]), jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
+  return { run, loaded };
+}
+
+/** An interrupted run's record, to go on with: its finished cells and the runs of the others are kept. */
+async function resumedRun(id: string, dir: string): Promise<{ run: RunFile; loaded: LoadedScenario }> {
+  const prior = await readRecord(RunFileSchema, path.join(dir, RUN_FILE_NAME.run), "run record");
+  if (prior.kind !== "run" || !prior.request) throw new UserError(`${id} is not a run that can be resumed (a matrix resumes with kharness matrix --resume)`, `list runs with: ls ${resultsRoot()}`);
+  if (prior.status === "completed") throw new UserError(`run ${id} already completed`, `see ${path.join(dir, "report.md")}`);
+  const { loaded } = await scenarioFor(prior.request, dir);
+  const { error: _error, finishedAt: _finished, ...rest } = prior;
+  return { run: { ...rest, status: "running" }, loaded };
+}
+
+/** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */
+export async function runCommand(opts: RunOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
+  const id = opts.resume ?? opts.runId ?? newRunId(path.basename(opts.scenario));
+  const dir = path.join(resultsRoot(), id);
+  await fs.mkdir(dir, { recursive: true });
+  const vm = vmImplementation(opts.vm ?? "qemu");
+  const { run, loaded } = opts.resume ? await resumedRun(id, dir) : await newRun(opts, id, dir, vm);
+  const variants = run.cells.map((c) => c.variant);
+  progress.info(`run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
+  const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
+  const scenarios = new Map([[`${loaded.scenario.name}/${loaded.kernel.name}`, loaded]]);
+  await executeCells({ run, dir, scenarios, jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
   printSummary(run, progress);
   progress.info(`\nresults: ${dir}`);
   return { run, dir, exitCode: runExitCode(run) };

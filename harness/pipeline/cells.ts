@@ -10,7 +10,7 @@ import { booted } from "../verdict/verdict.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration, type IterationOutcome } from "./iteration.js";
-import { kernelRecord, prepareVariantKernel } from "./kernel.js";
+import { checkVariant, kernelRecord, prepareVariantKernel } from "./kernel.js";
 import { cellScenario } from "./plan.js";
 
 /** What the one cell runner needs: the record it fills, the scenarios its cells name, and how to run guests. */
@@ -49,7 +49,13 @@ export async function runCells(ctx: CellRun, progress: Progress): Promise<void> 
 async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string, string>> {
   const { run, dir } = ctx;
   const images = new Map<string, string>();
-  for (const key of [...new Set(pending(run).map((c) => c.build))]) {
+  const keys = [...new Set(pending(run).map((c) => c.build))];
+  // Bad input (a patch that does not apply, an option that does not survive) stops the run before any build.
+  for (const key of keys) {
+    const cell = pending(run).find((c) => c.build === key)!;
+    await checkVariant(loadedFor(ctx, cell), cell.variant, progress);
+  }
+  for (const key of keys) {
     const cell = pending(run).find((c) => c.build === key)!;
     const buildLog = path.join(dir, "builds", `${key.replaceAll("/", "-")}.log`);
     try {

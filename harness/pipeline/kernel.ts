@@ -45,6 +45,28 @@ export async function prepareVariantKernel(
   });
 }
 
+/** The config inputs of a scenario on its kernel recipe: the recipe's fragments, the scenario's, and its required options. */
+function configInputs(loaded: LoadedScenario) {
+  const { scenario, kernel, dir, kernelsDir } = loaded;
+  return {
+    base: kernel.base,
+    fragments: [...kernel.fragments.map((f) => (f.startsWith("tree:") ? f : path.join(kernelsDir, f))), ...scenario.fragments.map((f) => path.join(dir, f))],
+    required: scenario.requireConfig.map((option) => ({ option, from: `scenario ${scenario.name}` })),
+  };
+}
+
+/**
+ * What can be wrong with a variant's input, found in seconds before any build: its source,
+ * its patch series (each patch applies) and its config (every required option survives).
+ */
+export async function checkVariant(loaded: LoadedScenario, variant: string, progress: Progress): Promise<void> {
+  const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.resolve(loaded.dir, p)));
+  await withSourceTree(loaded.kernel, progress, async (tree) => {
+    const series = await applySeries(tree, patches);
+    await configureKernel(tree, series, configInputs(loaded), await toolchainVersion(), progress);
+  });
+}
+
 /** config -> build of a source tree that is already in place (a patched tarball, or a checked-out commit). */
 export async function buildTree(
   loaded: LoadedScenario,
@@ -55,26 +77,12 @@ export async function buildTree(
   progress: Progress,
   sourceMs = 0,
 ): Promise<VariantKernel> {
-  const { scenario, kernel, dir, kernelsDir } = loaded;
   const t1 = Date.now();
   const toolchain = await toolchainVersion();
-  const config = await configureKernel(
-    tree,
-    series,
-    {
-      base: kernel.base,
-      fragments: [
-        ...kernel.fragments.map((f) => (f.startsWith("tree:") ? f : path.join(kernelsDir, f))),
-        ...scenario.fragments.map((f) => path.join(dir, f)),
-      ],
-      required: scenario.requireConfig.map((option) => ({ option, from: `scenario ${scenario.name}` })),
-    },
-    toolchain,
-    progress,
-  );
+  const config = await configureKernel(tree, series, configInputs(loaded), toolchain, progress);
   const t2 = Date.now();
   const image = await buildKernel(tree, series, config, toolchain, buildLog, progress);
-  const source = describeSource(kernel.source);
+  const source = describeSource(loaded.kernel.source);
   return { variant, source, tree, series, config, image, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
 }
 

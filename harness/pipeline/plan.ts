@@ -18,7 +18,7 @@ export function expectOf(loaded: LoadedScenario): Record<string, string> {
 }
 
 /** A fresh record for the one cell runner: no builds, no runs, every cell pending. */
-export function newRunFile(f: Pick<RunFile, "kind" | "id" | "input" | "host" | "cells" | "expect" | "settings">): RunFile {
+export function newRunFile(f: Pick<RunFile, "kind" | "id" | "input" | "host" | "cells" | "expect" | "settings"> & Partial<Pick<RunFile, "request">>): RunFile {
   return { schema: RUN_SCHEMA, ...f, status: "running", startedAt: new Date().toISOString(), builds: {}, signatures: {}, timings: {} };
 }
 

@@ -131,6 +131,17 @@ export const RunFileSchema = z.object({
   signatures: z.record(z.string(), SignatureRecordSchema),
   /** Wall time per stage, summed over builds and runs. */
   timings: z.record(z.string(), z.number()),
+  /** What `kharness run` was asked for, so `run --resume` rebuilds the same scenario (absent for a matrix). */
+  request: z
+    .object({
+      scenario: z.string(),
+      kernel: z.string().optional(),
+      tree: z.string().optional(),
+      ref: z.string().optional(),
+      fix: z.array(z.string()).optional(),
+      fixCommit: z.array(z.string()).optional(),
+    })
+    .optional(),
   /** How sure a verdict must be, and the most runs a variant gets (runs stop once its verdict is decided). */
   settings: z.object({ confidence: z.number().gt(0).lt(1), maxRuns: z.number().int().min(1) }),
 });
