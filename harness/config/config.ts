@@ -2,6 +2,8 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { HOST_ARCH } from "../core/arch.js";
+import { track } from "../core/children.js";
+import { throwIfInterrupted } from "../core/interrupt.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
@@ -64,16 +66,20 @@ async function makeConfig(tree: SourceTree, base: string, frags: { file: string 
   const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.mkdir(scratch, { recursive: true });
-  const make = (args: string[]) => execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, reject: false });
+  const make = (args: string[]) => track(execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, reject: false, detached: true }), { group: true });
   const made = await make([base]);
+  throwIfInterrupted("the config");
   if (made.exitCode !== 0) throw new UserError(`make ${base} failed in ${tree.dir}:\n${made.all}`, "use a config target this kernel knows");
-  const merge = await execa(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
+  const merge = await track(execa(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
     cwd: scratch,
     all: true,
     reject: false,
-  });
+    detached: true,
+  }), { group: true });
   if (merge.exitCode !== 0) throw new InfraError(`merge_config.sh failed:\n${merge.all}`);
+  throwIfInterrupted("the config");
   const olddef = await make(["olddefconfig"]);
+  throwIfInterrupted("the config");
   if (olddef.exitCode !== 0) throw new InfraError(`make olddefconfig failed:\n${olddef.all}`);
   const text = await fs.readFile(path.join(scratch, ".config"), "utf8");
   await fs.rm(scratch, { recursive: true, force: true });

@@ -24,6 +24,11 @@ export function interruption(): NodeJS.Signals | undefined {
   return interruptedBy;
 }
 
+/** After a child that an interrupt may have killed: stop here, as interrupted, rather than read its failure as a result. */
+export function throwIfInterrupted(during: string): void {
+  if (interruptedBy) throw new Interrupted(`${interruptedBy} during ${during}`);
+}
+
 /** The record, at once (in a signal handler); if the disk refuses, the old record stays whole and the error is said. */
 function writeNow(file: string, record: unknown, progress: Progress): void {
   try {

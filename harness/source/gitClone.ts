@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { track } from "../core/children.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
@@ -8,7 +9,7 @@ import { sha256 } from "../core/hash.js";
 /** Git at the edge: every call names the repository, and a failure says which command failed. */
 export async function git(gitDir: string, args: string[], workTree?: string, okExits: number[] = [0]): Promise<string> {
   // git bisect insists on running from the top of the work tree.
-  const r = await execa("git", [`--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args], { reject: false, all: true, ...(workTree && { cwd: workTree }) });
+  const r = await track(execa("git", [`--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args], { reject: false, all: true, ...(workTree && { cwd: workTree }) }));
   if (!okExits.includes(r.exitCode ?? -1)) throw new InfraError(`git ${args.join(" ")} failed in ${gitDir} (exit ${r.exitCode}):\n${(r.all ?? "").trim()}`);
   return (r.all ?? "").trim();
 }
@@ -59,7 +60,7 @@ export class SharedClone {
       const tmp = `${gitDir}.cloning-${process.pid}`;
       await fs.rm(tmp, { recursive: true, force: true });
       await fs.mkdir(path.dirname(tmp), { recursive: true });
-      await execa("git", ["clone", "--quiet", "--bare", "--shared", await userGitDir(userTree), tmp]);
+      await track(execa("git", ["clone", "--quiet", "--bare", "--shared", await userGitDir(userTree), tmp]));
       // A bare clone has no work tree of its own; checkout and bisect need one.
       await git(tmp, ["config", "core.bare", "false"]);
       await fs.rename(tmp, gitDir).catch(async (err: unknown) => {

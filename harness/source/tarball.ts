@@ -2,7 +2,9 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { z } from "zod";
-import { UserError } from "../core/errors.js";
+import { track } from "../core/children.js";
+import { InfraError, UserError } from "../core/errors.js";
+import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import { exists } from "../core/files.js";
 import { sha256File } from "../core/hash.js";
 import { cacheRoot } from "../core/paths.js";
@@ -55,7 +57,10 @@ async function prepare(spec: TarballSpec, context: SourceContext) {
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
   // Debian's tarballs hold one top directory (linux-source-6.1/); strip it.
-  await execa("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"]);
+  const untar = await track(execa("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { reject: false, all: true }));
+  if (interruption()) await fs.rm(tmp, { recursive: true, force: true });
+  throwIfInterrupted(`unpacking ${tarball} (the partial tree was removed)`);
+  if (untar.exitCode !== 0) throw new InfraError(`tar could not unpack ${tarball}: ${(untar.all ?? "").slice(0, 500)}`, "check the disk space under the cache, and the tarball (apt-get install --reinstall)");
   if (!(await exists(path.join(tmp, "Makefile")))) {
     throw new UserError(`${tarball} does not unpack to a kernel tree (no top-level Makefile)`, "give a kernel source tarball, e.g. Debian's linux-source");
   }
