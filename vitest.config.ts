@@ -5,7 +5,7 @@ export default defineConfig({
     projects: [
       {
         // No QEMU, no kernel build: the whole project runs in well under a minute.
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 },
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000, sequence: { groupOrder: 0 } },
       },
       {
         // Tests that build and boot real kernels: minutes each, and one at a time, since
@@ -16,6 +16,20 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
+          // After the unit tests, never beside another project that boots kernels.
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // The fault catalogue: each fault injected for real (signals, a killed QEMU, a full
+        // disk, damaged cache entries, concurrent runs, bad input), some with real kernels.
+        test: {
+          name: "faults",
+          include: ["test/faults/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -33,6 +33,7 @@ program
   .description("build every variant of a scenario, run each N times in QEMU, and judge the fixes against the baseline")
   .argument("[scenario]", "scenario name (scenarios/<name>) or path")
   .option("--resume <run-id>", "go on with an interrupted run: its finished runs are kept")
+  .option("--run-id <id>", "name the results directory, instead of <scenario>-<time>")
   .option("-n, --max-runs <n>", "the most fresh boots per variant (default: the scenario's maxRuns); a variant stops once its verdict is decided", positiveInt)
   .option("--confidence <p>", "how sure a verdict must be: FIXED only when a bug still present would have shown with this probability", confidence, 0.95)
   .option("--variant <name...>", "only these variants (the baseline always runs)")

@@ -131,7 +131,7 @@ export async function checkBadRevision(state: BisectState, repo: BisectRepo, env
   if (target.size === 0) {
     throw new UserError(
       `the scenario does not reproduce on the bad revision ${step.commit.hash.slice(0, 12)} (${step.commit.subject}): no splat in ${ran.length} run(s)`,
-      "check --bad (it must show the splat), or raise the scenario's iterations",
+      "check --bad (it must show the splat), or raise --max-runs",
     );
   }
   state.target = [...target];

@@ -110,7 +110,7 @@ export async function loadScenario(nameOrPath: string, opts: { kernel?: string; 
     }
     for (const p of series) {
       if (!(await exists(path.join(dir, p)))) {
-        throw new UserError(`${file}: variant "${name}" names patch ${p}, which does not exist in ${dir}`);
+        throw new UserError(`${file}: variant "${name}" names patch ${p}, which does not exist in ${dir}`, `fix the path under the variant's patches (relative to ${dir}), or add the file`);
       }
     }
   }

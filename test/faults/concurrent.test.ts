@@ -1,0 +1,33 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { kharness, leftovers, readJson, scratch } from "./support.js";
+
+const root = scratch("concurrent");
+afterAll(async () => fs.rm(await root, { recursive: true, force: true }));
+
+describe("two runs and a matrix on one cache at once", () => {
+  // That the tree is patched by one process at a time is the lock's guarantee, tested with
+  // a second real process in test/unit/lock.test.ts; here: three real jobs all come out right.
+  it("all finish with the right verdicts", async () => {
+    const results = await fs.mkdtemp(path.join(await root, "results-"));
+    const matrix = path.join(await root, "small.yaml");
+    // The reorder fix is decided by its first run, so each of the three needs two VM runs.
+    await fs.writeFile(matrix, "name: small\nscenarios: [memcg-hotplug-lockdep]\nkernels: [linux-6.1]\nvariants: [fix-reorder]\ncpus: [2]\nhotplug: [on]\nmaxRuns: 4\n");
+    const args = ["--variant", "fix-reorder", "--max-runs", "4", "--accel", "tcg"];
+    const jobs = [
+      kharness(["run", "memcg-hotplug-lockdep", ...args, "--run-id", "concurrent-a"], { KHARNESS_RESULTS: results }),
+      kharness(["run", "memcg-hotplug-lockdep", ...args, "--run-id", "concurrent-b"], { KHARNESS_RESULTS: results }),
+      kharness(["matrix", matrix, "--jobs", "1", "--accel", "tcg", "--run-id", "concurrent-m"], { KHARNESS_RESULTS: results }),
+    ];
+    const exits = await Promise.all(jobs.map((j) => j.proc));
+    for (const [i, e] of exits.entries()) expect(e.exitCode, jobs[i]!.output()).toBe(0);
+    for (const [id, file] of [["concurrent-a", "run.json"], ["concurrent-b", "run.json"], ["concurrent-m", "matrix.json"]]) {
+      const record = await readJson(path.join(results, id!, file!));
+      expect(record.status).toBe("completed");
+      const reorder = record.cells.find((c: { variant: string }) => c.variant === "fix-reorder");
+      expect(reorder.stopped).toMatch(/^NOT FIXED at run 1/);
+    }
+    expect(await leftovers(results)).toEqual([]);
+  }, 30 * 60_000);
+});
