@@ -8,6 +8,7 @@ import { parseCommand } from "./commands/parse.js";
 import { mergeCommand, reportCommand } from "./commands/report.js";
 import { dryRunCommand, runCommand } from "./commands/run.js";
 import { formatError, UserError } from "./core/errors.js";
+import { killAllChildren } from "./core/children.js";
 import { Interrupted } from "./core/interrupt.js";
 import { createProgress } from "./core/progress.js";
 import { parseShard } from "./matrix/expand.js";
@@ -138,5 +139,7 @@ program.parseAsync().catch((err: unknown) => {
     return;
   }
   console.error(formatError(err));
+  // A failed run leaves no make or QEMU behind.
+  killAllChildren();
   process.exitCode = 2;
 });

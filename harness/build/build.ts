@@ -68,7 +68,7 @@ async function cachedImage(dir: string, progress: Progress): Promise<ImageMeta |
 const HOST_FAILURE = /No space left on device|Cannot allocate memory|virtual memory exhausted|Killed signal terminated program|fatal error: Killed/;
 
 /** Run make, streaming its output to the log and its current step to the progress line; the objects it compiled. */
-async function runMake(args: string[], env: Record<string, string>, command: string, logFile: string, progress: Progress): Promise<{ exitCode: number | undefined; compiled: string[] }> {
+async function runMake(args: string[], env: Record<string, string>, command: string, logFile: string, progress: Progress): Promise<{ exitCode: number | undefined; signal: string | undefined; compiled: string[] }> {
   const log = createWriteStream(logFile);
   log.write(`# command: ${command}\n`);
   const compiled: string[] = [];
@@ -89,7 +89,7 @@ async function runMake(args: string[], env: Record<string, string>, command: str
   });
   const result = await proc;
   await new Promise<void>((resolve) => log.end(resolve));
-  return { exitCode: result.exitCode, compiled };
+  return { exitCode: result.exitCode, signal: result.signal, compiled };
 }
 
 /**
@@ -119,7 +119,7 @@ export async function buildKernel(tree: SourceTree, series: AppliedSeries, confi
   const patchNames = series.patches.map((p) => p.name).join(" + ") || "no patches";
   progress.stage(`build ${tree.id} (${patchNames})`);
   const started = Date.now();
-  const { exitCode, compiled } = await runMake(args, env, command, logFile, progress);
+  const { exitCode, signal, compiled } = await runMake(args, env, command, logFile, progress);
   const durationMs = Date.now() - started;
   const sig = interruption();
   // make killed by an interrupt says nothing about the kernel: no failed build is recorded.
@@ -127,7 +127,8 @@ export async function buildKernel(tree: SourceTree, series: AppliedSeries, confi
   if (exitCode !== 0) {
     const tail = (await fs.readFile(logFile, "utf8")).split("\n").slice(-30).join("\n");
     const what = `kernel build failed (exit ${exitCode}) for ${tree.id} with ${patchNames}; last lines:\n${tail}`;
-    if (HOST_FAILURE.test(tail)) throw new InfraError(`the host ran out of resources: ${what}`, `free disk space or memory, then run again; see ${logFile}`);
+    // Killed by a signal we did not send (the OOM killer), or out of disk or memory: the host's doing.
+    if (signal || HOST_FAILURE.test(tail)) throw new InfraError(`the host ran out of resources${signal ? ` (make was killed by ${signal})` : ""}: ${what}`, `free disk space or memory, then run again; see ${logFile}`);
     throw new BuildFailure(what, `see ${logFile}; reproduce with: ${command}`);
   }
   await fs.mkdir(dir, { recursive: true });

@@ -1,10 +1,11 @@
 import { promises as fs } from "node:fs";
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 
 /** Write via a temp file and rename, so a reader or a crash never sees half a file. */
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = `${file}.tmp-${process.pid}-${randomUUID()}`;
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);

@@ -1,12 +1,13 @@
 import path from "node:path";
 import { BuildFailure } from "../build/build.js";
+import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
-import { HANG_RECORD, signatureRecord } from "./signatures.js";
+import { CRASH_RECORD, HANG_RECORD, signatureRecord } from "./signatures.js";
 import type { Accel } from "../records/common.js";
 import type { CellRecord, RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
+import { groupsOf } from "../verdict/groups.js";
 import { planGroup } from "../verdict/stopping.js";
-import { booted } from "../verdict/verdict.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration, type IterationOutcome } from "./iteration.js";
@@ -83,50 +84,59 @@ export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
 }
 
 /**
- * The next round of runs: for every group, the stopping rules say which of its pending
- * variants need another run; the rest are closed with the reason they stopped. One run of
- * each undecided variant per round, so every variant is judged against the baseline's
- * current bound, and an early wrong guess about its rate is corrected by the next rounds.
+ * The next round of runs: for every group, the stopping rules say which of its variants
+ * need another run; the rest are closed with the reason they stopped. One run of each
+ * undecided variant per round, so every variant is judged against the baseline's current
+ * bound: a fix closed as FIXED is opened again if a later baseline miss lowers the bound.
  */
 export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }[] {
   const tasks: { cell: CellRecord; iteration: number }[] = [];
   for (const cells of groupsOf(run.cells)) {
-    const baseline = cells[0]!.baseline;
+    const baseline = cells.find((c) => c.variant === c.baseline);
+    // Without a baseline kernel there is nothing to judge against: no run would help.
+    if (!baseline || baseline.status === "failed") {
+      for (const c of cells.filter((x) => x.status === "pending")) closeCell(c, "the baseline's kernel did not build");
+      continue;
+    }
     const plan = planGroup({
-      baseline,
-      runs: Object.fromEntries(cells.map((c) => [c.variant, c.runs])),
+      baseline: baseline.variant,
+      runs: Object.fromEntries(cells.filter((c) => c.status !== "failed").map((c) => [c.variant, c.runs])),
       signatures: run.signatures,
       confidence: run.settings.confidence,
       maxRuns: Math.min(...cells.map((c) => c.maxRuns)),
     });
-    for (const cell of cells.filter((c) => c.status === "pending")) {
+    for (const cell of cells.filter((c) => c.status !== "failed")) {
       const p = plan[cell.variant]!;
       if (p.done) closeCell(cell, p.why);
-      else tasks.push({ cell, iteration: cell.runs.length + 1 });
+      else {
+        cell.status = "pending";
+        delete cell.stopped;
+        tasks.push({ cell, iteration: cell.runs.length + 1 });
+      }
     }
   }
   return tasks;
 }
 
-function groupsOf(cells: CellRecord[]): CellRecord[][] {
-  const groups = new Map<string, CellRecord[]>();
-  for (const c of cells) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
-  return [...groups.values()];
-}
-
 /** Run rounds of iterations on up to `jobs` VMs at once until every pending cell is decided; `images` maps a cell's build key to its kernel. */
 export async function runPool(ctx: CellRun, images: Map<string, string>, guest: Guest, progress: Progress): Promise<void> {
   let done = 0;
-  for (let round = nextRound(ctx.run); round.length > 0; round = nextRound(ctx.run)) {
+  // A worker that fails (a host error) or an interrupt stops the others before their next boot.
+  let failed = false;
+  const more = () => !failed && !interruption();
+  for (let round = nextRound(ctx.run); round.length > 0 && more(); round = nextRound(ctx.run)) {
     let next = 0;
     const worker = async () => {
-      while (next < round.length) {
+      while (next < round.length && more()) {
         const { cell, iteration } = round[next++]!;
         const loaded = loadedFor(ctx, cell);
         const out = await runIteration(
           { scenario: cellScenario(loaded.scenario, cell), label: iterationLabel(ctx.run.kind, cell), iteration, bzImage: images.get(cell.build)!, guest, runDir: ctx.dir, vm: ctx.vm },
           progress,
-        );
+        ).catch((err: unknown) => {
+          failed = true;
+          throw err;
+        });
         recordIteration(ctx.run, cell, out);
         progress.info(`[${++done}] ${cell.id} #${iteration}: ${out.record.status}${out.record.stoppedEarly ? " (decided early)" : ""}, ${out.groups.length} unique splat(s)`);
         await ctx.save();
@@ -134,6 +144,7 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guest: 
     };
     await Promise.all(Array.from({ length: Math.min(ctx.jobs, round.length) }, worker));
   }
+  throwIfInterrupted("the runs");
   for (const c of ctx.run.cells.filter((x) => x.stopped)) progress.info(`${c.id}: stopped after ${c.runs.length} run(s): ${c.stopped}`);
 }
 
@@ -142,15 +153,16 @@ export function recordIteration(run: RunFile, cell: CellRecord, out: IterationOu
   cell.runs.push(out.record);
   for (const g of out.groups) run.signatures[g.signature] ??= signatureRecord(g);
   if (out.record.status === "hang") run.signatures[HANG_RECORD.signature] ??= HANG_RECORD;
+  if (out.record.status === "crash" && out.groups.length === 0) run.signatures[CRASH_RECORD.signature] ??= CRASH_RECORD;
   addTime(run, "boot", out.record.bootMs);
   addTime(run, "workload", out.record.workloadMs);
   addTime(run, "collect", out.record.collectMs);
 }
 
-/** A cell gets no more runs: done when some run booted and ran the workload, failed when none did. */
+/** A cell gets no more runs (for now: the rules may open it again). `failed` is kept for kernels that did not build. */
 function closeCell(cell: CellRecord, why: string): void {
-  const problems = cell.runs.filter((r) => r.status !== "completed").map((r) => `#${r.iteration} ${r.status}${r.reason ? `: ${r.reason}` : ""}`);
-  cell.status = cell.runs.some(booted) ? "done" : "failed";
+  const problems = cell.runs.filter((r) => r.status === "boot-failure" || r.status === "error" || r.status === "infra");
+  cell.status = "done";
   cell.stopped = why;
-  if (problems.length) cell.reason = problems.join("; ");
+  if (problems.length) cell.reason = problems.map((r) => `#${r.iteration} ${r.status}${r.reason ? `: ${r.reason}` : ""}`).join("; ");
 }

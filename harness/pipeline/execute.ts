@@ -13,7 +13,9 @@ import { runCells, type CellRun } from "./cells.js";
  */
 export async function executeCells(ctx: Omit<CellRun, "save">, progress: Progress, howToContinue: (sig: NodeJS.Signals, killed: number) => string): Promise<void> {
   const file = path.join(ctx.dir, RUN_FILE_NAME[ctx.run.kind]);
-  const save = () => writeJsonAtomic(file, ctx.run);
+  // One save at a time, in order: two VMs finishing together must not write the record out of order.
+  let saving = Promise.resolve();
+  const save = () => (saving = saving.then(() => writeJsonAtomic(file, ctx.run)));
   const started = Date.now();
   await runRecorded(
     file,

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { collectEvidence } from "../collect/collect.js";
-import { interruption, Interrupted } from "../core/interrupt.js";
+import { interruption, Interrupted, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
 import { splatsOfRun, type SplatGroup } from "../parse/runSplats.js";
 import type { RunStatus } from "../records/common.js";
@@ -71,6 +71,7 @@ async function iterate(inp: IterationInputs, progress: Progress): Promise<Iterat
       return finish({ ...base, vmCommand: boot.command, status, reason: boot.reason, bootMs: boot.bootMs }, splatsOfRun(boot.console));
     }
     progress.done("guest reachable over SSH");
+    throwIfInterrupted(`the boot of ${label}`);
     try {
       return await workAndCollect(inp, boot.vm, { ...base, vmCommand: boot.vm.command, status: "completed", bootMs: boot.bootMs }, dir, progress);
     } finally {
@@ -85,6 +86,8 @@ async function iterate(inp: IterationInputs, progress: Progress): Promise<Iterat
 async function bootWithRetries(inp: IterationInputs, spec: VmSpec, label: string, progress: Progress): Promise<BootResult> {
   let boot: BootResult | undefined;
   for (let attempt = 0; attempt <= INFRA_RETRIES; attempt++) {
+    // An interrupt kills QEMU, which reads as a host failure: never boot again after one.
+    throwIfInterrupted(`the boot of ${label}`);
     await fs.writeFile(spec.disk!, "");
     await fs.truncate(spec.disk!, inp.scenario.vm.diskMiB * 1024 * 1024);
     progress.stage(`boot ${label} (${spec.accel.accel}, ${spec.cpus} vCPUs)${attempt ? `, retry ${attempt} after: ${(boot as { reason: string }).reason}` : ""}`);
@@ -95,7 +98,7 @@ async function bootWithRetries(inp: IterationInputs, spec: VmSpec, label: string
 }
 
 /** The workload, ended early when the watch decides (a deciding report is in, or the guest is wedged). */
-async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<{ status: RunStatus; output: string; reason?: string; stoppedEarly?: string; durationMs: number }> {
+async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<{ status: RunStatus; output: string; reason?: string; stoppedEarly?: string; wedged?: boolean; durationMs: number }> {
   const { workload } = inp.scenario;
   const watch = watchRun(vm, { tailMs: workload.tailSec * 1000, wedgeMs: workload.wedgeSec * 1000 });
   const started = Date.now();
@@ -106,9 +109,11 @@ async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<{ stat
   });
   const first = await Promise.race([work.then((w) => ({ kind: "workload" as const, w })), watch.ending]);
   watch.stop();
+  // The workload left behind when the watch ends the run fails once the VM is gone: expected, not an error.
+  work.catch(() => undefined);
   const durationMs = Date.now() - started;
   if (first.kind === "decided") return { status: "completed", output, stoppedEarly: first.reason, durationMs };
-  if (first.kind === "wedged") return { status: "hang", output, reason: first.reason, durationMs };
+  if (first.kind === "wedged") return { status: "hang", output, reason: first.reason, wedged: true, durationMs };
   const w = first.w;
   if (w.status !== "lost") return { status: w.status, output: w.output, ...(w.status !== "completed" && { reason: w.reason }), durationMs: w.durationMs };
   // A dropped connection means the guest died (crash: its reports are on the console), the
@@ -128,7 +133,7 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
   await fs.writeFile(path.join(dir, "workload.txt"), work.output);
   const t = Date.now();
   // A wedged guest answers nothing: asking it for sysrq and dmesg would only cost the timeouts.
-  const evidence = work.reason?.startsWith("no workload progress") ? { notes: ["the guest was wedged; the console is the record"] } : await collectEvidence(vm.shell, work.status === "hang");
+  const evidence = work.wedged ? { notes: ["the guest was wedged; the console is the record"] } : await collectEvidence(vm.shell, work.status === "hang");
   record.collectMs = Date.now() - t;
   if (evidence.dmesg !== undefined) {
     await fs.writeFile(path.join(dir, "dmesg.txt"), evidence.dmesg);
@@ -136,6 +141,8 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
   }
   await vm.stop();
   const groups = splatsOfRun(await vm.console(), evidence.dmesg);
+  // A workload that failed after the kernel reported (an oops killed dd) ended with evidence: judge it like a crash.
+  if (work.status === "error" && groups.length > 0) work.status = "crash";
   const notes = [...(work.reason ? [work.reason] : []), ...evidence.notes];
   progress.done(`${work.status}${work.stoppedEarly ? " (stopped early)" : ""}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
   return finish({ ...record, status: work.status, ...(notes.length && { reason: notes.join("; ") }), ...(work.stoppedEarly && { stoppedEarly: work.stoppedEarly }) }, groups);

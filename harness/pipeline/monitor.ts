@@ -29,7 +29,8 @@ export function watchVerdict(s: WatchState, cfg: { tailMs: number; wedgeMs: numb
     return { kind: "decided", reason: `stopped ${Math.round(cfg.tailMs / 1000)} s after the first report ended (${s.reportTitle}): the rest would be its cascade` };
   }
   const quietMs = s.now - s.lastOutputAt;
-  if (quietMs >= cfg.wedgeMs && s.silentSince !== undefined) {
+  // Silent for a third of wedgeMs (two or more probes unanswered), not one slow answer of a busy guest.
+  if (quietMs >= cfg.wedgeMs && s.silentSince !== undefined && s.now - s.silentSince >= cfg.wedgeMs / 3) {
     return { kind: "wedged", reason: `no workload progress for ${Math.round(quietMs / 1000)} s and the guest does not answer over SSH` };
   }
   return { kind: "continue" };
@@ -53,25 +54,30 @@ const PROBE_TIMEOUT_MS = 8000;
 export function watchRun(vm: VmInstance, cfg: { tailMs: number; wedgeMs: number; pollMs?: number }): { output(chunk: string): void; ending: Promise<EarlyEnding>; stop(): void } {
   const state: WatchState = { now: Date.now(), lastOutputAt: Date.now() };
   let timer: NodeJS.Timeout | undefined;
-  let probing = false;
   let stopped = false;
   const ending = new Promise<EarlyEnding>((resolve) => {
     const tick = async () => {
+      try {
+        await step();
+      } catch {
+        // A console or a probe that fails now is retried at the next tick; the workload's own ending still counts.
+      }
+      if (stopped) return;
+      const verdict = watchVerdict({ ...state, now: Date.now() }, cfg);
+      if (verdict.kind !== "continue") return resolve(verdict);
+      timer = setTimeout(() => void tick(), cfg.pollMs ?? 1000);
+    };
+    const step = async () => {
       if (stopped) return;
       state.now = Date.now();
       if (state.reportEndedAt === undefined && cfg.tailMs > 0) {
         const report = firstEndedReport(await vm.console().catch(() => ""));
         if (report) Object.assign(state, { reportEndedAt: Date.now(), reportTitle: report.title });
       }
-      if (!probing && state.now - state.lastOutputAt >= cfg.wedgeMs / 2) {
-        probing = true;
-        const probe = await vm.shell.exec("true", PROBE_TIMEOUT_MS).catch(() => undefined);
-        state.silentSince = probe?.code === 0 ? undefined : (state.silentSince ?? Date.now());
-        probing = false;
+      if (state.now - state.lastOutputAt >= cfg.wedgeMs / 2) {
+        const probe = await vm.shell.exec("true", PROBE_TIMEOUT_MS);
+        state.silentSince = probe.code === 0 ? undefined : (state.silentSince ?? Date.now());
       }
-      const verdict = watchVerdict({ ...state, now: Date.now() }, cfg);
-      if (verdict.kind !== "continue") return resolve(verdict);
-      timer = setTimeout(() => void tick(), cfg.pollMs ?? 1000);
     };
     timer = setTimeout(() => void tick(), cfg.pollMs ?? 1000);
   });

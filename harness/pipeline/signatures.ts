@@ -1,10 +1,10 @@
 import type { Splat } from "../parse/parseConsole.js";
 import type { SplatGroup } from "../parse/runSplats.js";
 import type { SignatureRecord } from "../records/run.js";
-import { HANG_SIGNATURE } from "../verdict/verdict.js";
+import { CRASH_SIGNATURE, HANG_SIGNATURE } from "../verdict/verdict.js";
 
 /** A bug's identity: the report's family and kharness's culprit frame (not the call path). */
-export function bugOf(s: Pick<Splat, "kind" | "title" | "culprit" | "frame">): string {
+export function bugIdOf(s: Pick<Splat, "kind" | "title" | "culprit" | "frame">): string {
   return `${s.kind}:${s.culprit ?? s.frame ?? s.title}`;
 }
 
@@ -13,7 +13,7 @@ export function signatureRecord(g: SplatGroup): SignatureRecord {
   const { culprit } = g.first;
   return {
     signature: g.signature,
-    bug: bugOf(g.first),
+    bug: bugIdOf(g.first),
     ...(culprit !== undefined && { culprit }),
     kind: g.first.kind,
     title: g.first.title,
@@ -34,4 +34,13 @@ export const HANG_RECORD: SignatureRecord = {
   frames: [],
   corrupted: false,
   excerpt: [],
+};
+
+/** A guest that died with no report the parser could read: a bug of its own, not a clean run. */
+export const CRASH_RECORD: SignatureRecord = {
+  ...HANG_RECORD,
+  signature: CRASH_SIGNATURE,
+  bug: CRASH_SIGNATURE,
+  kind: "crash",
+  title: "the guest died with no report on its console",
 };

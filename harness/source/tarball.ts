@@ -60,6 +60,7 @@ async function prepare(spec: TarballSpec, context: SourceContext) {
   const untar = await track(execa("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { reject: false, all: true }));
   if (interruption()) await fs.rm(tmp, { recursive: true, force: true });
   throwIfInterrupted(`unpacking ${tarball} (the partial tree was removed)`);
+  if (untar.exitCode !== 0) await fs.rm(tmp, { recursive: true, force: true });
   if (untar.exitCode !== 0) throw new InfraError(`tar could not unpack ${tarball}: ${(untar.all ?? "").slice(0, 500)}`, "check the disk space under the cache, and the tarball (apt-get install --reinstall)");
   if (!(await exists(path.join(tmp, "Makefile")))) {
     throw new UserError(`${tarball} does not unpack to a kernel tree (no top-level Makefile)`, "give a kernel source tarball, e.g. Debian's linux-source");

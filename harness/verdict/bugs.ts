@@ -9,6 +9,8 @@ import type { IterationRecord, SignatureRecord } from "../records/run.js";
 
 /** A hang with no report: a bug of its own (its signature and its bug are both "hang"). */
 export const HANG_SIGNATURE = "hang";
+/** A guest that died with no report the parser could read: still a bug, never a clean run. */
+export const CRASH_SIGNATURE = "crash";
 
 /** Runs in which the kernel booted and ran the workload, however it ended. */
 export function booted(r: { status: RunStatus }): boolean {
@@ -32,13 +34,14 @@ export function bugOf(signature: string, signatures: Record<string, SignatureRec
   return signatures[signature]?.bug ?? signature;
 }
 
-/** The run's primary bug and its cascade. A hang with reports adds "hang" to the cascade. */
+/** The run's primary bug and its cascade. A hang with reports adds "hang" to the cascade; a crash with none is the bug "crash". */
 export function runBugs(run: JudgedRun, signatures: Record<string, SignatureRecord>): RunBugs {
   const sigs = run.splats.map((s) => s.signature);
   // Records without `primary` (older ones) keep the console's order: the first is the first report.
   const primarySig = run.primary ?? sigs[0];
   const ordered = primarySig === undefined ? sigs : [primarySig, ...sigs.filter((s) => s !== primarySig)];
   if (run.status === "hang") ordered.push(HANG_SIGNATURE);
+  if (run.status === "crash" && ordered.length === 0) ordered.push(CRASH_SIGNATURE);
   const signaturesOf = new Map<string, string[]>();
   for (const sig of ordered) {
     const bug = bugOf(sig, signatures);

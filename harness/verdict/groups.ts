@@ -17,11 +17,25 @@ export interface GroupResult {
   bugs: BugSummary[];
 }
 
+/** The cells of each group (one scenario, kernel and guest shape), in the run's order. */
+export function groupsOf(cells: CellRecord[]): CellRecord[][] {
+  const groups = new Map<string, CellRecord[]>();
+  for (const c of cells) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  return [...groups.values()];
+}
+
+/** A fix whose kernel did not build is BROKEN, whatever its (absent) runs would say. */
+function brokenBuilds(verdicts: Verdict[], cells: CellRecord[]): Verdict[] {
+  return verdicts.map((v) => {
+    const cell = cells.find((c) => c.variant === v.fix);
+    return cell?.status === "failed" ? { ...v, verdict: "BROKEN" as const, reason: cell.reason ?? "its kernel did not build" } : v;
+  });
+}
+
 /** Judge each group from the runs its cells hold (a group without its baseline is not judged). */
 export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "settings">): GroupResult[] {
-  const groups = new Map<string, CellRecord[]>();
-  for (const c of run.cells) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
-  return [...groups.entries()].map(([id, cells]) => {
+  return groupsOf(run.cells).map((cells) => {
+    const id = cells[0]!.group;
     const first = cells[0]!;
     const variants = [first.baseline, ...cells.map((c) => c.variant).filter((v) => v !== first.baseline)];
     const hasBaseline = cells.some((c) => c.variant === first.baseline);
@@ -29,7 +43,7 @@ export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "setting
     const ctx = { signatures: run.signatures, confidence: run.settings.confidence };
     const judged = hasBaseline ? judgeVariants(first.baseline, variants, runsOf, ctx) : { stats: [], verdicts: [] };
     const bugs = summarizeBugs(variants.map((variant) => ({ variant, runs: runsOf(variant) })), run.signatures);
-    return { id, scenario: first.scenario, kernel: first.kernel, cpus: first.cpus, hotplug: first.hotplug, baseline: first.baseline, cells, ...judged, bugs };
+    return { id, scenario: first.scenario, kernel: first.kernel, cpus: first.cpus, hotplug: first.hotplug, baseline: first.baseline, cells, stats: judged.stats, verdicts: brokenBuilds(judged.verdicts, cells), bugs };
   });
 }
 
@@ -38,7 +52,7 @@ export function expectedVerdict(run: Pick<RunFile, "expect">, cell: Pick<CellRec
   return run.expect[`${cell.scenario}/${cell.kernel}`]?.[cell.variant] ?? (cell.variant === baseline ? "REPRODUCES" : "FIXED");
 }
 
-/** Exit status: 0 when every fix got its expected verdict and no cell failed, else 1. */
+/** Exit status: 0 when every fix got its expected verdict and no cell failed (a kernel that did not build), else 1. */
 export function runExitCode(run: RunFile): number {
   const wrong = judgeGroups(run).flatMap((g) => g.verdicts.filter((v) => v.verdict !== expectedVerdict(run, { ...g, variant: v.fix }, g.baseline)));
   return wrong.length === 0 && run.cells.every((c) => c.status === "done") ? 0 : 1;

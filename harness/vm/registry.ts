@@ -2,12 +2,8 @@ import { UserError } from "../core/errors.js";
 import { qemuVm } from "./qemu/instance.js";
 import type { VmImplementation } from "./types.js";
 
-/** Every way kharness can run a guest; tests add a fake through `registerVm`. */
+/** Every way kharness can run a guest, by name (one line each); the tests hand the pipeline a fake directly. */
 const VM_IMPLEMENTATIONS = new Map<string, VmImplementation>([[qemuVm.name, qemuVm]]);
-
-export function registerVm(impl: VmImplementation): void {
-  VM_IMPLEMENTATIONS.set(impl.name, impl);
-}
 
 export function vmImplementation(name: string): VmImplementation {
   const impl = VM_IMPLEMENTATIONS.get(name);

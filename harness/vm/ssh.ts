@@ -50,34 +50,50 @@ export class GuestShell {
     });
   }
 
-  /** Run a shell command; on timeout the channel is closed and `timedOut` is set. `onData` sees stdout as it arrives. */
+  /**
+   * Run a shell command; never rejects. On timeout (counted from the request, so a channel
+   * the guest never opens times out too) the channel is closed and `timedOut` is set; a
+   * connection that is gone gives `code: null` with the reason in stderr. `onData` sees
+   * stdout as it arrives.
+   */
   exec(command: string, timeoutMs: number, onData?: (chunk: string) => void): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, channel) => {
-        if (err) return reject(err);
-        let stdout = "";
-        let stderr = "";
-        let done = false;
-        const finish = (code: number | null, timedOut: boolean) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr, timedOut });
-        };
-        const timer = setTimeout(() => {
-          channel.close();
-          finish(null, true);
-        }, timeoutMs);
-        channel.on("data", (d: Buffer) => {
-          stdout += d.toString();
-          onData?.(d.toString());
+    return new Promise((resolve) => {
+      let stdout = "";
+      let stderr = "";
+      let done = false;
+      let close = () => {};
+      const finish = (code: number | null, timedOut: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr, timedOut });
+      };
+      const timer = setTimeout(() => {
+        close();
+        finish(null, true);
+      }, timeoutMs);
+      try {
+        this.client.exec(command, (err, channel) => {
+          if (err) {
+            stderr += err.message;
+            return finish(null, false);
+          }
+          close = () => channel.close();
+          channel.on("data", (d: Buffer) => {
+            stdout += d.toString();
+            onData?.(d.toString());
+          });
+          channel.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+          let code: number | null = null;
+          channel.on("exit", (c: number | null) => (code = c));
+          // "close" comes after the last data, so output is complete when we resolve.
+          channel.on("close", () => finish(code, false));
         });
-        channel.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        let code: number | null = null;
-        channel.on("exit", (c: number | null) => (code = c));
-        // "close" comes after the last data, so output is complete when we resolve.
-        channel.on("close", () => finish(code, false));
-      });
+      } catch (err) {
+        // ssh2 throws at once when the connection is already closed.
+        stderr += (err as Error).message;
+        finish(null, false);
+      }
     });
   }
 

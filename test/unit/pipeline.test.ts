@@ -90,8 +90,9 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     const { record } = await iterate([{ boot: "ok", console: CLEAN, workload: "wedge" }], { wedgeSec: 5, timeoutSec: 300 });
     expect(record.status).toBe("hang");
     expect(record.reason).toMatch(/no workload progress for \d+ s and the guest does not answer/);
-    expect(Date.now() - started).toBeLessThan(20_000);
-  }, 30_000);
+    // wedgeSec, then two unanswered probes (8 s each): far below the 300 s workload timeout.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 40_000);
 
   it("a workload command that fails is an error with its message", async () => {
     const { record } = await iterate([{ boot: "ok", console: CLEAN, workload: "error" }]);
@@ -158,5 +159,7 @@ describe("the watch of a running workload (pure rules)", () => {
     expect(watchVerdict({ now: 40_000, lastOutputAt: 5_000 }, cfg).kind).toBe("continue");
     expect(watchVerdict({ now: 40_000, lastOutputAt: 5_000, silentSince: 30_000 }, cfg).kind).toBe("wedged");
     expect(watchVerdict({ now: 20_000, lastOutputAt: 5_000, silentSince: 10_000 }, cfg).kind).toBe("continue");
+    // One slow answer of a busy guest is not a wedge: it must stay silent for a while.
+    expect(watchVerdict({ now: 40_000, lastOutputAt: 5_000, silentSince: 35_000 }, cfg).kind).toBe("continue");
   });
 });

@@ -143,8 +143,8 @@ describe("WorkloadSchema", () => {
     expect(issues(old).join("\n")).toContain("unknown field(s) kind, memoryMax, files, fileMiB, hotplugRounds: a workload is { mode: together | sequence, timeoutSec, steps:");
   });
 
-  it("the committed scenarios use steps: the memcg stress as before, the injected bugs as a script", async () => {
-    expect((await loadScenario("memcg-hotplug-lockdep")).scenario.workload).toEqual(memcgHotplug);
+  it("the committed scenarios use steps: the memcg writer with hotplug, the injected bugs as a script", async () => {
+    expect((await loadScenario("memcg-hotplug-lockdep")).scenario.workload).toEqual({ ...memcgHotplug, steps: [{ ...writer, files: 1 }, hotplug] });
     const injected = (await loadScenario("injected-bugs")).scenario.workload;
     expect(injected).toMatchObject({ mode: "together", timeoutSec: 300, steps: [{ step: "script" }] });
   });

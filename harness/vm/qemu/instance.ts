@@ -65,6 +65,7 @@ class QemuInstance implements VmInstance {
 
   kill(): void {
     this.ending = true;
+    this.shell.close();
     this.proc.kill("SIGKILL");
   }
 }
@@ -102,9 +103,20 @@ async function boot(spec: VmSpec): Promise<BootResult> {
   const fail = async (cause: "kernel" | "infra", reason: string): Promise<BootResult> => {
     proc.kill("SIGKILL");
     const qemuOut = ((await proc).all ?? "").trim();
-    const console = await readConsoleFile(spec.consoleLog);
+    const console = await readConsoleFile(spec.consoleLog).catch(() => "");
     return { ok: false, cause, reason: qemuOut ? `${reason}; qemu said: ${qemuOut.slice(0, 500)}` : reason, bootMs: Date.now() - started, console, command };
   };
+  try {
+    return await waitForGuest(spec, sshPort, proc, command, fail);
+  } catch (err) {
+    // Whatever went wrong while waiting (an unreadable console), QEMU does not outlive it.
+    return fail("infra", (err as Error).message);
+  }
+}
+
+/** Poll the console and SSH until the guest is ready, it ends, or the boot timeout passes. */
+async function waitForGuest(spec: VmSpec, sshPort: number, proc: ResultPromise, command: string, fail: (cause: "kernel" | "infra", reason: string) => Promise<BootResult>): Promise<BootResult> {
+  const started = Date.now();
   let lastSshError = "";
   while (Date.now() - started < spec.bootTimeoutMs) {
     await new Promise((r) => setTimeout(r, 250));
