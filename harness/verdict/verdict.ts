@@ -150,7 +150,7 @@ export function variantStats(variant: string, runs: JudgedRun[]): VariantStats {
     variant,
     runs: runs.length,
     booted: runs.filter(booted).length,
-    bugRuns: runs.filter((r) => booted(r) && (r.splats.length > 0 || r.status === "hang")).length,
+    bugRuns: runs.filter((r) => booted(r) && runBugs(r, {}).primary !== undefined).length,
     hangs: ended("hang"),
     bootFailures: ended("boot-failure"),
     errors: ended("error"),

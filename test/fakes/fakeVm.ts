@@ -54,9 +54,9 @@ function fakeShell(ending: Ending, exec: string[]): GuestShellLike {
 /**
  * A VM implementation that replays recorded consoles instead of booting: the crash, hang,
  * boot-failure and infra paths of the pipeline run without QEMU. Each boot takes the next
- * script entry (the last one repeats).
+ * script entry (the last one repeats), or what a script function says for that boot.
  */
-export function fakeVm(script: FakeBoot[], name = "fake"): VmImplementation & { boots: VmSpec[]; exec: string[] } {
+export function fakeVm(script: FakeBoot[] | ((spec: VmSpec, boots: VmSpec[]) => FakeBoot), name = "fake"): VmImplementation & { boots: VmSpec[]; exec: string[] } {
   const boots: VmSpec[] = [];
   const exec: string[] = [];
   return {
@@ -67,11 +67,11 @@ export function fakeVm(script: FakeBoot[], name = "fake"): VmImplementation & { 
     accelerator: async () => ({ accel: "tcg", reason: "fake VM", probedAt: "", hostKey: "fake" }),
     version: async () => "fake 1.0",
     async boot(spec): Promise<BootResult> {
-      const step = script[Math.min(boots.length, script.length - 1)]!;
+      const step = typeof script === "function" ? script(spec, boots) : script[Math.min(boots.length, script.length - 1)]!;
       boots.push(spec);
       const command = `fake-vm ${spec.kernel}`;
       if (step.boot === "infra") return { ok: false, cause: "infra", reason: step.reason, bootMs: 5, console: "", command };
-      const text = await fs.readFile(step.console, "utf8");
+      const text = step.console ? await fs.readFile(step.console, "utf8") : "";
       await fs.writeFile(spec.consoleLog, text);
       if (step.boot === "panic") return { ok: false, cause: "kernel", reason: "kernel panic during boot", bootMs: 10, console: text, command };
       const ending = step.workload ?? "completed";

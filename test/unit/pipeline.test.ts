@@ -11,6 +11,7 @@ import { newRunFile } from "../../harness/pipeline/plan.js";
 import { watchVerdict } from "../../harness/pipeline/monitor.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import type { Scenario } from "../../harness/scenario/schema.js";
+import type { VmSpec } from "../../harness/vm/types.js";
 import { judgeGroups } from "../../harness/verdict/groups.js";
 import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
 
@@ -103,16 +104,19 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
 
 describe("the cell pool, on a fake VM", () => {
   /** The default scenario's group on 2 fake VMs, each kernel replaying its own variant's real console. */
-  async function pool(maxRuns: number, script: FakeBoot[] = [{ boot: "ok", console: CLEAN }]) {
+  const consoleOf: Record<string, string> = { "bzImage-before": BEFORE, "bzImage-fix-reorder": REORDER, "bzImage-fix-drop-lock": CLEAN };
+  /** Each kernel replays its own variant's real console. */
+  const realConsoles = (spec: VmSpec): FakeBoot => ({ boot: "ok", console: consoleOf[spec.kernel]! });
+  /** The boots of one kernel so far (this one included). */
+  const nth = (spec: VmSpec, boots: VmSpec[]) => boots.filter((b) => b.kernel === spec.kernel).length + 1;
+
+  async function pool(maxRuns: number, script: (spec: VmSpec, boots: VmSpec[]) => FakeBoot = realConsoles) {
     const loaded = await loadScenario("memcg-hotplug-lockdep");
     const dir = await fs.mkdtemp(path.join(await root, "pool-"));
     const keys = expandCells({ scenarios: [{ name: loaded.scenario.name, baseline: "before", variants: Object.keys(loaded.scenario.variants) }], kernels: ["linux-6.1"], cpus: [2], hotplug: [true] });
     const cells = keys.map((k) => newCell(k, "before", maxRuns, buildKey(k)));
     const run = newRunFile({ kind: "matrix", id: "pool", input: { name: "t", file: "t.yaml", sha256: "x" }, host: { hostname: "h", cpus: 2, memoryMiB: 1, node: "v20" }, cells, expect: {}, settings: { confidence: 0.95, maxRuns } });
-    const consoleOf: Record<string, string> = { "bzImage-before": BEFORE, "bzImage-fix-reorder": REORDER, "bzImage-fix-drop-lock": CLEAN };
     const vm = fakeVm(script);
-    const boot = vm.boot.bind(vm);
-    vm.boot = async (spec) => boot({ ...spec }).then(async (r) => (r.ok && (await fs.writeFile(spec.consoleLog, await fs.readFile(consoleOf[spec.kernel]!, "utf8"))), r));
     const guest = await prepareGuest(dir, "bzImage-before", vm, silentProgress);
     const images = new Map(cells.map((c) => [c.build, `bzImage-${c.variant}`]));
     let saves = 0;
@@ -140,11 +144,42 @@ describe("the cell pool, on a fake VM", () => {
     expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "INCONCLUSIVE" });
   });
 
-  it("infra failures are retried and never judged: the verdicts are those of a clean host", async () => {
-    const flaky: FakeBoot[] = [{ boot: "infra", reason: "qemu exited (code 1) before the guest was reachable" }, { boot: "ok", console: CLEAN }];
-    const { verdicts, run } = await pool(12, flaky);
+  it("infra runs are recorded and never judged: a fix whose host failed twice is judged on its clean runs alone", async () => {
+    // Each of fix-drop-lock's first two runs fails in every boot try (a QEMU that will not start).
+    const infra = (spec: VmSpec, boots: VmSpec[]): FakeBoot =>
+      spec.kernel === "bzImage-fix-drop-lock" && nth(spec, boots) <= 2 * (INFRA_RETRIES + 1) ? { boot: "infra", reason: "qemu exited (code 1) before the guest was reachable" } : realConsoles(spec);
+    const { verdicts, run } = await pool(12, infra);
     expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
-    expect(run.cells.flatMap((c) => c.runs).every((r) => r.status !== "infra")).toBe(true);
+    const drop = run.cells.find((c) => c.variant === "fix-drop-lock")!;
+    // By its 4th clean run the baseline is at 5/5 (rate >= 0.55): (1-0.55)^4 = 0.041 <= 0.05.
+    expect(drop.runs.map((r) => r.status)).toEqual(["infra", "infra", "completed", "completed", "completed", "completed"]);
+    const verdict = judgeGroups(run)[0]!.verdicts.find((v) => v.fix === "fix-drop-lock")!;
+    expect(verdict.cleanRuns).toBe(4);
+    expect(verdict.missChance).toBeCloseTo(0.041, 3);
+  });
+
+  it("a guest that dies with no report is a bug, never a clean run", async () => {
+    const silent = (spec: VmSpec): FakeBoot => (spec.kernel === "bzImage-before" ? { boot: "ok", console: "", workload: "crash" } : realConsoles(spec));
+    const { run, verdicts } = await pool(12, silent);
+    const before = judgeGroups(run)[0]!.stats.find((s) => s.variant === "before")!;
+    expect(before.bugRuns).toBe(before.runs);
+    expect(verdicts["fix-drop-lock"]).toBe("FIXED");
+  });
+
+  it("a fix closed as FIXED is opened again when a later baseline miss lowers the bound", async () => {
+    // The baseline misses at its 1st and 7th runs and hits otherwise: at 5/6 the drop-lock
+    // fix is FIXED ((1-0.418)^6 = 0.039); at 5/7 it is not, so it runs on. A second clean
+    // fix whose host failed in its first two runs keeps the baseline going past 6 runs.
+    const misses = (spec: VmSpec, boots: VmSpec[]): FakeBoot => {
+      if (spec.kernel === "bzImage-before" && [1, 7].includes(nth(spec, boots))) return { boot: "ok", console: CLEAN };
+      if (spec.kernel === "bzImage-fix-reorder") return nth(spec, boots) <= 2 * (INFRA_RETRIES + 1) ? { boot: "infra", reason: "port taken" } : { boot: "ok", console: CLEAN };
+      return realConsoles(spec);
+    };
+    const { run, runsOf, verdicts } = await pool(20, misses);
+    expect(runsOf["fix-drop-lock"]).toBeGreaterThan(6);
+    expect(verdicts["fix-drop-lock"]).toBe("FIXED");
+    const v = judgeGroups(run)[0]!.verdicts.find((x) => x.fix === "fix-drop-lock")!;
+    expect(v.missChance).toBeLessThanOrEqual(0.05);
   });
 });
 
