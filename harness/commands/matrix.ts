@@ -49,7 +49,7 @@ function matrixCells(m: LoadedMatrix, shard?: Shard): { cells: CellRecord[]; tot
   const keys = expandCells({ scenarios, kernels: m.matrix.kernels, ...(m.matrix.variants && { variants: m.matrix.variants }), cpus: m.matrix.cpus, hotplug: m.matrix.hotplug.map((h) => h === "on") });
   const cells = (shard ? shardCells(keys, shard) : keys).map((k) => {
     const loaded = m.loaded.get(`${k.scenario}/${k.kernel}`)!;
-    return newCell(k, loaded.scenario.baseline, m.matrix.maxRuns ?? loaded.scenario.maxRuns, buildKey(k));
+    return newCell(k, loaded.scenario.baseline, m.matrix.maxRuns ?? loaded.scenario.maxRuns, buildKey(k), loaded.scenario.variants[k.variant]!.description);
   });
   return { cells, total: keys.length };
 }

@@ -27,7 +27,7 @@ export function runCellsOf(loaded: LoadedScenario, variants: string[], maxRuns: 
   const { scenario } = loaded;
   return variants.map((variant) => {
     const key: CellKey = { scenario: scenario.name, kernel: loaded.kernel.name, variant, cpus: scenario.vm.cpus, hotplug: hasHotplug(scenario.workload) };
-    return newCell(key, scenario.baseline, maxRuns, buildKey(key));
+    return newCell(key, scenario.baseline, maxRuns, buildKey(key), scenario.variants[variant]!.description);
   });
 }
 

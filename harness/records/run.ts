@@ -95,6 +95,8 @@ export const CellRecordSchema = CellKeySchema.extend({
   group: z.string(),
   /** The scenario's baseline variant, which this cell's group is judged against. */
   baseline: z.string(),
+  /** What the variant is (a fix from the command line: its mail's subject, or its commit's). */
+  description: z.string().optional(),
   /** The most runs this cell may get. */
   maxRuns: z.number().int().min(1),
   status: z.enum(["pending", "done", "failed"]),

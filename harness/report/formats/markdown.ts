@@ -11,6 +11,18 @@ function confidenceSection(groups: ReportModel["groups"]): string[] {
   return ["## Confidence", "", ...groups.flatMap((g) => g.verdicts.map((v) => line(g, v))), ""];
 }
 
+/** Each variant once: what it is, and the patch series its kernel was built with. */
+function variantLines(run: ReportModel["run"]): string[] {
+  const seen = new Map<string, string>();
+  for (const c of run.cells) {
+    if (seen.has(c.variant)) continue;
+    const build = run.builds[c.build];
+    const series = build?.status === "built" ? build.patches.map((p) => p.name).join(" + ") || "no patches" : "not built";
+    seen.set(c.variant, `- **${c.variant}**${c.description ? `: ${cellText(c.description)}` : ""} (${series})`);
+  }
+  return ["## Variants", "", ...seen.values(), ""];
+}
+
 /** The run's bugs with their runs per variant (as any report, and as the first). */
 function bugSection(run: ReportModel["run"], cols: string[]): string[] {
   return [
@@ -69,6 +81,7 @@ export function markdownReport({ run, groups }: ReportModel): string {
       return `| ${cellText(sigTitle(run, sig))} | ${counts.join(" | ")} |`;
     }),
     "",
+    ...variantLines(run),
     ...(failed.length ? ["## Failed cells", "", ...failed.map((c) => `- \`${c.id}\`: ${c.reason ?? "no reason recorded"}`), ""] : []),
     "## Timings",
     "",
