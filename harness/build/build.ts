@@ -54,7 +54,10 @@ export function makeArgs(srcDir: string, buildDir: string, jobs: number): string
 
 /** A cached image, if its metadata is whole and bzImage still has the hash recorded at store time. */
 async function cachedImage(dir: string, progress: Progress): Promise<ImageMeta | undefined> {
-  const meta = await readRecordIfExists(ImageMetaSchema, path.join(dir, "meta.json"), "image cache entry").catch(() => undefined);
+  const meta = await readRecordIfExists(ImageMetaSchema, path.join(dir, "meta.json"), "image cache entry").catch((err: Error) => {
+    progress.info(`warning: ${err.message.split("\n")[0]}; rebuilding that image`);
+    return undefined;
+  });
   const bzImage = path.join(dir, "bzImage");
   if (!meta || !(await exists(bzImage))) return undefined;
   if (meta.bzImageSha256 !== undefined && meta.bzImageSha256 === (await sha256File(bzImage))) return meta;

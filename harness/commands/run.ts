@@ -115,6 +115,10 @@ async function resumedRun(id: string, dir: string): Promise<{ run: RunFile; load
   if (prior.kind !== "run" || !prior.request) throw new UserError(`${id} is not a run that can be resumed (a matrix resumes with kharness matrix --resume)`, `list runs with: ls ${resultsRoot()}`);
   if (prior.status === "completed") throw new UserError(`run ${id} already completed`, `see ${path.join(dir, "report.md")}`);
   const { loaded } = await scenarioFor(prior.request, dir);
+  // Runs of one scenario only: evidence from a changed scenario would be judged as if it were the same.
+  if (inputOf(loaded.scenario.name, loaded.file, loaded.text).sha256 !== prior.input.sha256) {
+    throw new UserError(`${loaded.file} changed since run ${id} started: its runs and new ones would not be the same experiment`, "start a new run");
+  }
   const { error: _error, finishedAt: _finished, ...rest } = prior;
   return { run: { ...rest, status: "running" }, loaded };
 }

@@ -76,7 +76,9 @@ async function makeConfig(tree: SourceTree, base: string, frags: { file: string 
     reject: false,
     detached: true,
   }), { group: true });
-  if (merge.exitCode !== 0) throw new InfraError(`merge_config.sh failed:\n${merge.all}`);
+  if (merge.exitCode !== 0) {
+    throw new UserError(`merge_config.sh failed on the fragments ${frags.map((f) => f.file).join(", ")}:\n${merge.all}`, "check the fragments' syntax (CONFIG_FOO=y or # CONFIG_FOO is not set, one per line)");
+  }
   throwIfInterrupted("the config");
   const olddef = await make(["olddefconfig"]);
   throwIfInterrupted("the config");
