@@ -57,7 +57,8 @@ async function prepare(spec: TarballSpec, context: SourceContext) {
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
   // Debian's tarballs hold one top directory (linux-source-6.1/); strip it.
-  const untar = await track(execa("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { reject: false, all: true }));
+  // Its own process group: tar's xz decompressor dies with it on an interrupt.
+  const untar = await track(execa("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { reject: false, all: true, detached: true }), { group: true });
   if (interruption()) await fs.rm(tmp, { recursive: true, force: true });
   throwIfInterrupted(`unpacking ${tarball} (the partial tree was removed)`);
   if (untar.exitCode !== 0) await fs.rm(tmp, { recursive: true, force: true });
