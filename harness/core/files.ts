@@ -10,9 +10,12 @@ export async function writeFileAtomic(file: string, data: string | Buffer): Prom
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (err) {
-    // A full disk leaves the old file whole and no half-written temp beside it.
+    // A full disk leaves the old file whole and no half-written temp beside it; the error
+    // names the file (a failed write, unlike a failed open, carries no path of its own).
     await fs.rm(tmp, { force: true });
-    throw err;
+    const e = err as NodeJS.ErrnoException;
+    e.path ??= file;
+    throw e;
   }
 }
 

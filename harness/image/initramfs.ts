@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
-import path from "node:path";
 import { execa } from "execa";
 import { InfraError } from "../core/errors.js";
+import { writeFileAtomic } from "../core/files.js";
 import { writeCpio, type CpioEntry } from "./cpio.js";
 import { guestInit } from "./guestInit.js";
 
@@ -75,6 +75,5 @@ export async function buildInitramfs(inputs: GuestImageInputs): Promise<Buffer> 
 }
 
 export async function writeInitramfs(file: string, inputs: GuestImageInputs): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(file, await buildInitramfs(inputs));
+  await writeFileAtomic(file, await buildInitramfs(inputs));
 }

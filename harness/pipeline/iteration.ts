@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { collectEvidence } from "../collect/collect.js";
+import { writeFileAtomic } from "../core/files.js";
 import { interruption, Interrupted, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
 import { splatsOfRun, type SplatGroup } from "../parse/runSplats.js";
@@ -130,13 +131,13 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
   const ticker = setInterval(() => progress.detail(`${describeWorkload(inp.scenario.workload)} running`), 5000);
   const work = await workWatched(inp, vm).finally(() => clearInterval(ticker));
   record.workloadMs = work.durationMs;
-  await fs.writeFile(path.join(dir, "workload.txt"), work.output);
+  await writeFileAtomic(path.join(dir, "workload.txt"), work.output);
   const t = Date.now();
   // A wedged guest answers nothing: asking it for sysrq and dmesg would only cost the timeouts.
   const evidence = work.wedged ? { notes: ["the guest was wedged; the console is the record"] } : await collectEvidence(vm.shell, work.status === "hang");
   record.collectMs = Date.now() - t;
   if (evidence.dmesg !== undefined) {
-    await fs.writeFile(path.join(dir, "dmesg.txt"), evidence.dmesg);
+    await writeFileAtomic(path.join(dir, "dmesg.txt"), evidence.dmesg);
     record.dmesg = path.join(path.dirname(record.console), "dmesg.txt");
   }
   await vm.stop();
