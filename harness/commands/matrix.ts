@@ -10,7 +10,7 @@ import { chooseJobs } from "../matrix/jobs.js";
 import { loadMatrix, type LoadedMatrix } from "../matrix/load.js";
 import { executeCells } from "../pipeline/execute.js";
 import { hostRecord, newRunId } from "../pipeline/identity.js";
-import { expectOf, inputOf, newRunFile } from "../pipeline/plan.js";
+import { expectOf, inputOf, newRunFile, reopened } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
 import { readRecord } from "../records/read.js";
 import { RUN_FILE_NAME, RunFileSchema, type CellRecord, type RunFile } from "../records/run.js";
@@ -58,8 +58,7 @@ async function resumedRun(m: LoadedMatrix, id: string, cells: CellRecord[], prog
   const prior = await readRecord(RunFileSchema, path.join(resultsRoot(), id, RUN_FILE_NAME.matrix), "matrix run record");
   if (prior.kind !== "matrix") throw new UserError(`run ${id} is not a matrix run`, `list matrix runs with: ls ${resultsRoot()}`);
   if (prior.input.sha256 !== sha256(m.text)) progress.info(`warning: ${m.file} changed since run ${id}; cells are matched by id`);
-  const { error: _error, finishedAt: _finished, ...rest } = prior;
-  return { ...rest, status: "running", cells: resumeCells(cells, prior.cells) };
+  return { ...reopened(prior), cells: resumeCells(cells, prior.cells) };
 }
 
 async function newMatrixRun(m: LoadedMatrix, opts: MatrixOptions, cells: CellRecord[], vm: VmImplementation): Promise<RunFile> {

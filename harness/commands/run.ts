@@ -4,7 +4,7 @@ import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { executeCells } from "../pipeline/execute.js";
 import { hostRecord, newRunId } from "../pipeline/identity.js";
-import { expectOf, inputOf, newRunFile, runCellsOf } from "../pipeline/plan.js";
+import { expectOf, inputOf, newRunFile, reopened, runCellsOf } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
 import { readRecord } from "../records/read.js";
 import { RUN_FILE_NAME, RunFileSchema, type RunFile } from "../records/run.js";
@@ -46,8 +46,22 @@ export interface RunOptions {
   resume?: string;
 }
 
-/** A fix from the command line, taken out of its file or commit and written into the run. */
-async function fixFromFile(file: string, dir: string): Promise<{ name: string; description: string; patch: string }> {
+interface CliFix {
+  name: string;
+  description: string;
+  /** The patch as written into the run's fixes/ folder. */
+  patch: string;
+}
+
+/** Keep a fix's patch in the run (fixes/NAME.patch), where the series and the records find it. */
+async function keepFix(dir: string, name: string, description: string, text: string): Promise<CliFix> {
+  const patch = path.join(dir, "fixes", `${name}.patch`);
+  await writeFileAtomic(patch, text);
+  return { name, description, patch };
+}
+
+/** A fix from the command line, taken out of its file (a patch, or a mail). */
+async function fixFromFile(file: string, dir: string): Promise<CliFix> {
   let text: string;
   try {
     text = await fs.readFile(file, "utf8");
@@ -55,20 +69,15 @@ async function fixFromFile(file: string, dir: string): Promise<{ name: string; d
     throw new UserError(`cannot read --fix ${file}: ${(err as Error).message}`, "give the path of a patch or an mbox saved from the mailing list");
   }
   const mail = patchFromMail(text, file);
-  const name = variantNameFor(file);
-  const patch = path.join(dir, "fixes", `${name}.patch`);
-  await writeFileAtomic(patch, mail.patch);
-  return { name, description: `${mail.subject} (from ${file})`, patch };
+  return keepFix(dir, variantNameFor(file), `${mail.subject} (from ${file})`, mail.patch);
 }
 
-async function fixFromCommit(tree: string | undefined, rev: string, dir: string): Promise<{ name: string; description: string; patch: string }> {
+/** A fix from the command line as a commit of the tree. */
+async function fixFromCommit(tree: string | undefined, rev: string, dir: string): Promise<CliFix> {
   if (!tree) throw new UserError(`--fix-commit ${rev} needs --tree: the commit is taken from that repository`, `add --tree <your kernel git tree>`);
   const commit = await resolveUserCommit(tree, rev, "--fix-commit");
-  const { subject, patch: text } = await patchFromCommit(tree, commit);
-  const name = `commit-${commit.slice(0, 12)}`;
-  const patch = path.join(dir, "fixes", `${name}.patch`);
-  await writeFileAtomic(patch, text);
-  return { name, description: `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, patch };
+  const { subject, patch } = await patchFromCommit(tree, commit);
+  return keepFix(dir, `commit-${commit.slice(0, 12)}`, `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, patch);
 }
 
 /** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
@@ -119,8 +128,7 @@ async function resumedRun(id: string, dir: string): Promise<{ run: RunFile; load
   if (inputOf(loaded.scenario.name, loaded.file, loaded.text).sha256 !== prior.input.sha256) {
     throw new UserError(`${loaded.file} changed since run ${id} started: its runs and new ones would not be the same experiment`, "start a new run");
   }
-  const { error: _error, finishedAt: _finished, ...rest } = prior;
-  return { run: { ...rest, status: "running" }, loaded };
+  return { run: reopened(prior), loaded };
 }
 
 /** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */

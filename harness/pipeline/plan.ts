@@ -35,3 +35,9 @@ export function runCellsOf(loaded: LoadedScenario, variants: string[], maxRuns: 
 export function inputOf(name: string, file: string, text: string): RunFile["input"] {
   return { name, file: path.relative(process.cwd(), file), sha256: sha256(text) };
 }
+
+/** A recorded run to go on with: running again, without the ending it had. */
+export function reopened(prior: RunFile): RunFile {
+  const { error: _error, finishedAt: _finished, ...rest } = prior;
+  return { ...rest, status: "running" };
+}
