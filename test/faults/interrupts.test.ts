@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../harness/core/paths.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { applySeries } from "../../harness/source/series.js";
 import { prepareSource } from "../../harness/source/registry.js";
@@ -63,6 +64,27 @@ describe("SIGINT and SIGTERM at each stage of a run", () => {
       delete process.env.KHARNESS_CACHE;
     }
   }, 20 * 60_000);
+
+  it("during collect: a workload that times out while the guest still answers is collected with sysrq and a pause", async () => {
+    const marker = await warm;
+    // The wedge self-test's kernel, with a workload that outlives its timeout: a hang whose guest answers.
+    const dir = await fs.mkdtemp(path.join(marker, "scenario-"));
+    const yaml = (await fs.readFile(path.join(projectRoot, "scenarios/wedge-selftest/scenario.yaml"), "utf8"))
+      .replace("timeoutSec: 300", "timeoutSec: 10")
+      .replace("wedgeSec: 30", "wedgeSec: 300")
+      .replace(/script: \|[\s\S]*$/, 'script: "sleep 120"\nmaxRuns: 1\n');
+    await fs.writeFile(path.join(dir, "scenario.yaml"), yaml);
+    const results = await fs.mkdtemp(path.join(marker, "results-"));
+    const run = kharness(["run", dir, "--accel", "tcg"], { KHARNESS_RESULTS: results });
+    await run.waitFor(/\[collect pristine #1\]/, 10 * 60_000);
+    run.proc.kill("SIGINT");
+    const result = await run.proc;
+    expect(result.exitCode, run.output()).toBe(130);
+    const record = await readJson(path.join(await runDirIn(results), "run.json"));
+    expect(record.status).toBe("interrupted");
+    expect(record.cells[0].runs).toEqual([]);
+    expect(await leftovers(marker)).toEqual([]);
+  }, 10 * 60_000);
 
   it("during boot and during the workload (warm cache); --resume then finishes the run", async () => {
     const marker = await warm;
