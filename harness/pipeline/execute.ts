@@ -1,5 +1,6 @@
 import path from "node:path";
 import { writeJsonAtomic } from "../core/files.js";
+import { failpoint } from "../core/failpoint.js";
 import { runRecorded } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
 import { RUN_FILE_NAME } from "../records/run.js";
@@ -29,7 +30,10 @@ export async function executeCells(ctx: Omit<CellRun, "save">, progress: Progres
     async () => {
       ctx.run.timings.total = (ctx.run.timings.total ?? 0) + (Date.now() - started);
       await save();
+      progress.stage("report");
+      await failpoint("report");
       await writeReports(ctx.dir, ctx.run);
+      progress.done("reports written");
     },
   );
 }

@@ -21,11 +21,11 @@ afterAll(async () => {
  * and check what the catalogue promises: exit 130, no process of the run left, the record
  * says interrupted (naming the signal), and the reports of what finished are written.
  */
-async function interruptAt(stage: RegExp, signal: NodeJS.Signals, env: Record<string, string>, marker: string) {
+async function interruptAt(stage: RegExp, signal: NodeJS.Signals, env: Record<string, string>, marker: string, delayMs = 1500) {
   const results = await fs.mkdtemp(path.join(marker, "results-"));
   const run = kharness(["run", "memcg-hotplug-lockdep", "--variant", "before", "--max-runs", "1", "--accel", "tcg"], { ...env, KHARNESS_RESULTS: results });
   await run.waitFor(stage, 20 * 60_000);
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise((r) => setTimeout(r, delayMs));
   run.proc.kill(signal);
   const result = await run.proc;
   expect(result.exitCode, run.output()).toBe(130);
@@ -85,6 +85,16 @@ describe("SIGINT and SIGTERM at each stage of a run", () => {
     expect(record.cells[0].runs).toEqual([]);
     expect(await leftovers(marker)).toEqual([]);
   }, 10 * 60_000);
+
+  it("during report (held there by a failpoint, since writing the reports takes milliseconds): they are still written, and --resume completes the record", async () => {
+    const marker = await warm;
+    const { dir, record } = await interruptAt(/\[report\] started/, "SIGTERM", { KHARNESS_FAILPOINTS: "report=5000" }, marker, 500);
+    // The run itself had finished: its evidence is kept, and resuming has nothing left to run.
+    expect(record.cells[0].runs).toHaveLength(1);
+    const resumed = await kharness(["run", "--resume", path.basename(dir), "--accel", "tcg"], { KHARNESS_RESULTS: path.dirname(dir) }).proc;
+    expect(resumed.exitCode).toBe(0);
+    expect((await readJson(path.join(dir, "run.json"))).status).toBe("completed");
+  }, 20 * 60_000);
 
   it("during boot and during the workload (warm cache); --resume then finishes the run", async () => {
     const marker = await warm;
