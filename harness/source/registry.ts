@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { withFileLock } from "../core/lock.js";
 import { cacheRoot } from "../core/paths.js";
+import { schemasOf } from "../core/schemas.js";
 import type { Progress } from "../core/progress.js";
 import { dirSource } from "./dir.js";
 import { gitSource } from "./git.js";
@@ -15,13 +16,6 @@ export const SOURCE_KINDS = [
   gitSource,
   dirSource,
 ] as const;
-
-/** The kinds' schemas as a tuple, which z.discriminatedUnion needs to infer the union. */
-type WithSchema = { schema: z.core.$ZodTypeDiscriminable };
-type SchemasOf<K extends readonly WithSchema[]> = { -readonly [I in keyof K]: K[I]["schema"] };
-function schemasOf<const K extends readonly [WithSchema, ...WithSchema[]]>(kinds: K): SchemasOf<K> {
-  return kinds.map((k) => k.schema) as SchemasOf<K>;
-}
 
 /** A kernel recipe's `source:` (and what --tree/--ref make): one of the kinds' specs, chosen by `kind`. */
 export const SourceSpecSchema = z.discriminatedUnion("kind", schemasOf(SOURCE_KINDS));

@@ -1,13 +1,12 @@
 import { z } from "zod";
+import { schemasOf } from "../core/schemas.js";
 import { WORKLOAD_STEPS } from "./registry.js";
 
-// The registry's schemas as a tuple, which is what z.discriminatedUnion accepts.
-type SchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] extends { schema: infer S } ? S : never };
 const stepNames = WORKLOAD_STEPS.map((s) => s.name).join(", ");
 const givenStep = (entry: unknown) => (typeof entry === "object" && entry !== null && "step" in entry ? `unknown step ${JSON.stringify(entry.step)}` : "no step");
 
 /** One entry of `workload.steps`: the `step` field picks the schema from the registry. */
-export const WorkloadStepSchema = z.discriminatedUnion("step", WORKLOAD_STEPS.map((s) => s.schema) as unknown as SchemasOf<typeof WORKLOAD_STEPS>, {
+export const WorkloadStepSchema = z.discriminatedUnion("step", schemasOf(WORKLOAD_STEPS), {
   error: (issue) => (issue.code === "invalid_union" ? `${givenStep(issue.input)}: write step: with one of ${stepNames}` : undefined),
 });
 export type WorkloadStep = z.infer<typeof WorkloadStepSchema>;
