@@ -12,7 +12,7 @@ import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration } from "./iteration.js";
 import { buildTree, NO_PATCHES } from "./kernel.js";
-import { CRASH_RECORD, HANG_RECORD, signatureRecord } from "./signatures.js";
+import { runSignatureRecords } from "./signatures.js";
 
 /**
  * The bisection's world, made of the same stages as a run: a kernel of the commit checked
@@ -40,7 +40,7 @@ export function bisectEnv(c: { loaded: LoadedScenario; repo: BisectRepo; dir: st
       c.record.timings.bootMs += r.bootMs;
       c.record.timings.workloadMs += r.workloadMs;
       const judged = toRunRecord(r);
-      const found = [...out.groups.map(signatureRecord), ...(r.status === "hang" ? [HANG_RECORD] : []), ...(r.status === "crash" && out.groups.length === 0 ? [CRASH_RECORD] : [])];
+      const found = runSignatureRecords(r.status, out.groups);
       return { ...judged, booted: booted(judged), bootMs: r.bootMs, workloadMs: r.workloadMs, found };
     },
   };

@@ -2,7 +2,7 @@ import path from "node:path";
 import { BuildFailure } from "../build/build.js";
 import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
-import { CRASH_RECORD, HANG_RECORD, signatureRecord } from "./signatures.js";
+import { runSignatureRecords } from "./signatures.js";
 import type { Accel } from "../records/common.js";
 import type { CellRecord, RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
@@ -151,9 +151,7 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guest: 
 /** Keep one iteration's record, its signatures and its time; close the cell when its runs are in. */
 export function recordIteration(run: RunFile, cell: CellRecord, out: IterationOutcome): void {
   cell.runs.push(out.record);
-  for (const g of out.groups) run.signatures[g.signature] ??= signatureRecord(g);
-  if (out.record.status === "hang") run.signatures[HANG_RECORD.signature] ??= HANG_RECORD;
-  if (out.record.status === "crash" && out.groups.length === 0) run.signatures[CRASH_RECORD.signature] ??= CRASH_RECORD;
+  for (const r of runSignatureRecords(out.record.status, out.groups)) run.signatures[r.signature] ??= r;
   addTime(run, "boot", out.record.bootMs);
   addTime(run, "workload", out.record.workloadMs);
   addTime(run, "collect", out.record.collectMs);

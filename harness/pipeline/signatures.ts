@@ -1,7 +1,8 @@
 import type { Splat } from "../parse/parseConsole.js";
 import type { SplatGroup } from "../parse/runSplats.js";
 import type { SignatureRecord } from "../records/run.js";
-import { CRASH_SIGNATURE, HANG_SIGNATURE } from "../verdict/verdict.js";
+import type { RunStatus } from "../records/common.js";
+import { CRASH_SIGNATURE, endingSignatures, HANG_SIGNATURE } from "../verdict/verdict.js";
 
 /** A bug's identity: the report's family and kharness's culprit frame (not the call path). */
 export function bugIdOf(s: Pick<Splat, "kind" | "title" | "culprit" | "frame">): string {
@@ -44,3 +45,9 @@ export const CRASH_RECORD: SignatureRecord = {
   kind: "crash",
   title: "the guest died with no report on its console",
 };
+
+/** Every signature record of one run: its reports', and the one its ending adds (a hang, a report-less crash). */
+export function runSignatureRecords(status: RunStatus, groups: SplatGroup[]): SignatureRecord[] {
+  const ending = endingSignatures({ status, splats: groups });
+  return [...groups.map(signatureRecord), ...[HANG_RECORD, CRASH_RECORD].filter((r) => ending.includes(r.signature))];
+}

@@ -29,6 +29,15 @@ export interface RunBugs {
   signaturesOf: Map<string, string[]>;
 }
 
+/**
+ * The signatures a run's ending adds to its reports: "hang" for a hang, "crash" for a guest
+ * that died with no report. One rule for the verdicts, the bisection and the records.
+ */
+export function endingSignatures(run: Pick<JudgedRun, "status" | "splats">): string[] {
+  if (run.status === "hang") return [HANG_SIGNATURE];
+  return run.status === "crash" && run.splats.length === 0 ? [CRASH_SIGNATURE] : [];
+}
+
 /** The bug a signature belongs to (an unrecorded signature is a bug of its own). */
 export function bugOf(signature: string, signatures: Record<string, SignatureRecord>): string {
   return signatures[signature]?.bug ?? signature;
@@ -39,9 +48,8 @@ export function runBugs(run: JudgedRun, signatures: Record<string, SignatureReco
   const sigs = run.splats.map((s) => s.signature);
   // Records without `primary` (older ones) keep the console's order: the first is the first report.
   const primarySig = run.primary ?? sigs[0];
-  const ordered = primarySig === undefined ? sigs : [primarySig, ...sigs.filter((s) => s !== primarySig)];
-  if (run.status === "hang") ordered.push(HANG_SIGNATURE);
-  if (run.status === "crash" && ordered.length === 0) ordered.push(CRASH_SIGNATURE);
+  const reports = primarySig === undefined ? sigs : [primarySig, ...sigs.filter((s) => s !== primarySig)];
+  const ordered = [...reports, ...endingSignatures(run)];
   const signaturesOf = new Map<string, string[]>();
   for (const sig of ordered) {
     const bug = bugOf(sig, signatures);

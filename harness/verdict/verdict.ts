@@ -3,11 +3,11 @@ import type { RunStatus, VerdictName } from "../records/common.js";
 import type { SignatureRecord } from "../records/run.js";
 import { signatureLabel } from "../parse/describe.js";
 import { cleanRunsNeeded, lowerBound, missChance } from "./bounds.js";
-import { allBugs, booted, CRASH_SIGNATURE, HANG_SIGNATURE, runBugs, type JudgedRun, type RunBugs } from "./bugs.js";
+import { allBugs, booted, endingSignatures, runBugs, type JudgedRun, type RunBugs } from "./bugs.js";
 
 export type { JudgedRun, RunStatus, VerdictName };
 // The pipeline names hangs and boots through this module.
-export { booted, CRASH_SIGNATURE, HANG_SIGNATURE } from "./bugs.js";
+export { booted, CRASH_SIGNATURE, endingSignatures, HANG_SIGNATURE } from "./bugs.js";
 
 /** What judging reads besides the runs: what each signature stands for, and how sure a verdict must be. */
 export interface JudgeContext {
@@ -170,8 +170,5 @@ export function judgeVariants(baseline: string, variants: string[], runsOf: (var
 
 /** A run's signatures, a hang as HANG_SIGNATURE and a report-less crash as CRASH_SIGNATURE: what a bisection step compares with its target. */
 export function toRunRecord(r: Pick<JudgedRun, "status" | "splats">): { status: RunStatus; signatures: string[] } {
-  const sigs = r.splats.map((s) => s.signature);
-  if (r.status === "hang") sigs.push(HANG_SIGNATURE);
-  if (r.status === "crash" && sigs.length === 0) sigs.push(CRASH_SIGNATURE);
-  return { status: r.status, signatures: sigs };
+  return { status: r.status, signatures: [...r.splats.map((s) => s.signature), ...endingSignatures(r)] };
 }
