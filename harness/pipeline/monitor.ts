@@ -55,6 +55,8 @@ export function watchRun(vm: VmInstance, cfg: { tailMs: number; wedgeMs: number;
   const state: WatchState = { now: Date.now(), lastOutputAt: Date.now() };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // The console is parsed again only when it grew: a quiet second costs a read, not a parse.
+  let parsedLength = -1;
   const ending = new Promise<EarlyEnding>((resolve) => {
     const tick = async () => {
       try {
@@ -71,7 +73,9 @@ export function watchRun(vm: VmInstance, cfg: { tailMs: number; wedgeMs: number;
       if (stopped) return;
       state.now = Date.now();
       if (state.reportEndedAt === undefined && cfg.tailMs > 0) {
-        const report = firstEndedReport(await vm.console().catch(() => ""));
+        const text = await vm.console().catch(() => "");
+        const report = text.length === parsedLength ? undefined : firstEndedReport(text);
+        parsedLength = text.length;
         if (report) Object.assign(state, { reportEndedAt: Date.now(), reportTitle: report.title });
       }
       if (state.now - state.lastOutputAt >= cfg.wedgeMs / 2) {
