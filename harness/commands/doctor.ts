@@ -35,6 +35,9 @@ export const REQUIREMENTS: Requirement[] = [
   { name: "ccache", package: "ccache", check: onPath("ccache") },
   { name: "cpio", package: "cpio", check: onPath("cpio") },
   { name: "patch", package: "patch", check: onPath("patch") },
+  { name: "git (the git source kind, bisection, fixes from commits)", package: "git", check: onPath("git") },
+  // The fault tests look for processes a run left behind with pgrep.
+  { name: "pgrep (the fault tests)", package: "procps", check: onPath("pgrep") },
   { name: "xz", package: "xz-utils", check: onPath("xz") },
   {
     name: "static busybox",
