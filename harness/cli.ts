@@ -11,6 +11,7 @@ import { formatError, UserError } from "./core/errors.js";
 import { killAllChildren } from "./core/children.js";
 import { Interrupted } from "./core/interrupt.js";
 import { createProgress } from "./core/progress.js";
+import { ARCH_NAMES, DEFAULT_ARCH } from "./core/arch.js";
 import { parseShard } from "./matrix/expand.js";
 import { REPORT_FILES, REPORT_FORMATS } from "./report/write.js";
 
@@ -28,6 +29,7 @@ const confidence = (v: string) => {
   return p;
 };
 const accelOption = () => new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]);
+const archOption = () => new Option("--arch <arch>", `the arch to build for and boot (default: ${DEFAULT_ARCH}); another than the host's is cross-built and runs under TCG`).choices(ARCH_NAMES);
 
 program
   .command("run")
@@ -39,6 +41,7 @@ program
   .option("--confidence <p>", "how sure a verdict must be: FIXED only when a bug still present would have shown with this probability", confidence, 0.95)
   .option("--variant <name...>", "only these variants (the baseline always runs)")
   .option("--kernel <recipe>", "a kernel recipe other than the scenario's own (kernels/<recipe>.yaml)")
+  .addOption(archOption())
   .option("--tree <dir>", "build from your kernel git tree instead of the recipe's source (kharness works in its own clone; your checkout is never touched)")
   .option("--ref <rev>", "the revision of --tree to build (default: HEAD)")
   .option("--fix <file...>", "a candidate fix (a patch, or an mbox saved from the list) as a variant on top of the baseline's series, named after the file")
@@ -63,6 +66,7 @@ program
   .option("--signature <sig>", "chase only this splat: a signature hash, a title, or 'title (via caller <- ...)'")
   .option("--confidence <p>", "how sure a clean commit must be, given the measured reproduction rate", confidence, 0.95)
   .option("--max-runs <n>", "at most this many VM runs per commit", positiveInt, 8)
+  .addOption(archOption())
   .addOption(accelOption())
   .option("--resume <run-id>", "continue an interrupted bisection")
   .action(async (scenario: string | undefined, o) => {
@@ -76,7 +80,7 @@ program
 
 program
   .command("matrix")
-  .description("expand a matrix file into cells (scenario x kernel x variant x vCPUs x hotplug), run them, and write every report")
+  .description("expand a matrix file into cells (scenario x kernel x arch x variant x vCPUs x hotplug), run them, and write every report")
   .argument("<matrix-file>", "e.g. scenarios/nightly.yaml")
   .option("--jobs <n>", "VMs at once (default: from cores and free memory; the choice is printed)", positiveInt)
   .option("--shard <i/n>", "run only shard i of n (a deterministic block of whole groups)", (v: string) => {
@@ -117,6 +121,7 @@ program
   .argument("<scenario>", "scenario name or path")
   .option("--variant <name>", "variant to build (default: the baseline)")
   .option("--kernel <recipe>", "a kernel recipe other than the scenario's own")
+  .addOption(archOption())
   .action((name: string, o) => buildCommand(name, o, createProgress()));
 
 program

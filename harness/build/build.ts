@@ -12,7 +12,7 @@ import { ImageMetaSchema, type ImageMeta } from "../records/cache.js";
 import { readRecordIfExists } from "../records/read.js";
 import { cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
-import { HOST_ARCH } from "../core/arch.js";
+import { crossPrefix, makeArchVars, type Arch } from "../core/arch.js";
 import type { KernelConfig } from "../config/config.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
 
@@ -44,12 +44,13 @@ export interface KernelImage {
   compiled: string[];
 }
 
-export function imageKey(tree: SourceTree, series: AppliedSeries, config: KernelConfig, toolchain: string): string {
-  return sha256("kernel-image-v1", tree.content, ...series.patches.map((p) => p.sha256), config.sha256, toolchain);
+export function imageKey(arch: Arch, tree: SourceTree, series: AppliedSeries, config: KernelConfig, toolchain: string): string {
+  return sha256("kernel-image-v2", arch.name, tree.content, ...series.patches.map((p) => p.sha256), config.sha256, toolchain);
 }
 
-export function makeArgs(srcDir: string, buildDir: string, jobs: number): string[] {
-  return ["-C", srcDir, `O=${buildDir}`, `ARCH=${HOST_ARCH.make}`, `-j${jobs}`, "CC=ccache gcc", HOST_ARCH.target];
+export function makeArgs(arch: Arch, srcDir: string, buildDir: string, jobs: number, hostNode: string = process.arch): string[] {
+  const cc = `ccache ${crossPrefix(arch, hostNode)}gcc`;
+  return ["-C", srcDir, `O=${buildDir}`, ...makeArchVars(arch, hostNode), `-j${jobs}`, `CC=${cc}`, arch.target];
 }
 
 /** A cached image, if its metadata is whole and bzImage still has the hash recorded at store time. */
@@ -99,11 +100,19 @@ async function runMake(args: string[], env: Record<string, string>, command: str
  * Build bzImage out of tree with ccache. The build directory is shared by all variants of
  * one config, so after one variant only the files its patches touch recompile.
  */
-export async function buildKernel(tree: SourceTree, series: AppliedSeries, config: KernelConfig, toolchain: string, logFile: string, progress: Progress): Promise<KernelImage> {
-  const key = imageKey(tree, series, config, toolchain);
+export async function buildKernel(
+  arch: Arch,
+  tree: SourceTree,
+  series: AppliedSeries,
+  config: KernelConfig,
+  toolchain: string,
+  logFile: string,
+  progress: Progress,
+): Promise<KernelImage> {
+  const key = imageKey(arch, tree, series, config, toolchain);
   const dir = path.join(cacheRoot(), "images", key);
   const bzImage = path.join(dir, "bzImage");
-  const args = makeArgs(tree.dir, config.buildDir, os.cpus().length);
+  const args = makeArgs(arch, tree.dir, config.buildDir, os.cpus().length);
   const env = {
     CCACHE_DIR: path.join(cacheRoot(), "ccache"),
     // Fixed build identity: the image depends on the inputs only, and ccache hits more.
@@ -120,7 +129,7 @@ export async function buildKernel(tree: SourceTree, series: AppliedSeries, confi
   }
 
   const patchNames = series.patches.map((p) => p.name).join(" + ") || "no patches";
-  progress.stage(`build ${tree.id} (${patchNames})`);
+  progress.stage(`build ${tree.id} for ${arch.name} (${patchNames})`);
   const started = Date.now();
   const { exitCode, signal, compiled } = await runMake(args, env, command, logFile, progress);
   const durationMs = Date.now() - started;
@@ -135,7 +144,7 @@ export async function buildKernel(tree: SourceTree, series: AppliedSeries, confi
     throw new BuildFailure(what, `see ${logFile}; reproduce with: ${command}`);
   }
   await fs.mkdir(dir, { recursive: true });
-  await fs.copyFile(path.join(config.buildDir, HOST_ARCH.image), `${bzImage}.tmp`);
+  await fs.copyFile(path.join(config.buildDir, arch.image), `${bzImage}.tmp`);
   await fs.rename(`${bzImage}.tmp`, bzImage);
   await fs.writeFile(path.join(dir, "config"), config.text);
   const meta: ImageMeta = { compiled, durationMs, command, patches: series.patches.map((p) => p.name), bzImageSha256: await sha256File(bzImage) };

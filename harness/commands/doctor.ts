@@ -6,7 +6,7 @@ import { cacheRoot, projectRoot } from "../core/paths.js";
 import { loadKernelRecipe } from "../scenario/load.js";
 import { AccelChoiceSchema } from "../records/common.js";
 import { readRecordIfExists } from "../records/read.js";
-import { HOST_ARCH } from "../core/arch.js";
+import { archByName, isHostArch, type Arch } from "../core/arch.js";
 
 /** A host requirement, as data: what to check, and which Debian package provides it. */
 export interface Requirement {
@@ -15,6 +15,8 @@ export interface Requirement {
   check: () => Promise<string | true>;
   /** Extra facts for the ok line. */
   note?: () => Promise<string | undefined>;
+  /** A command (as root) that sets up what no package install does, run before apt-get update. */
+  setup?: string[];
 }
 
 const onPath = (cmd: string) => async () =>
@@ -24,7 +26,6 @@ const file = (p: string) => async () => (await fs.access(p).then(() => true, () 
 const MIN_FREE_GIB = 15;
 
 export const REQUIREMENTS: Requirement[] = [
-  { name: HOST_ARCH.qemu, package: HOST_ARCH.qemuPackage, check: onPath(HOST_ARCH.qemu) },
   { name: "gcc", package: "gcc", check: onPath("gcc") },
   { name: "make", package: "make", check: onPath("make") },
   { name: "flex", package: "flex", check: onPath("flex") },
@@ -34,6 +35,8 @@ export const REQUIREMENTS: Requirement[] = [
   { name: "openssl headers", package: "libssl-dev", check: file("/usr/include/openssl/ssl.h") },
   { name: "ccache", package: "ccache", check: onPath("ccache") },
   { name: "cpio", package: "cpio", check: onPath("cpio") },
+  // The libraries a guest's dropbear links are found from its ELF headers, for any arch.
+  { name: "readelf (the guest's libraries)", package: "binutils", check: onPath("readelf") },
   { name: "patch", package: "patch", check: onPath("patch") },
   { name: "git (the git source kind, bisection, fixes from commits)", package: "git", check: onPath("git") },
   // The fault tests look for processes a run left behind with pgrep.
@@ -73,16 +76,48 @@ export const REQUIREMENTS: Requirement[] = [
   },
 ];
 
-/** Every kernel recipe's source tarball, and the Debian package that provides it. */
+/** Whether dpkg knows a foreign architecture, so apt-get can download its packages. */
+const foreignArch = (debian: string) => async () => {
+  const r = await execa("dpkg", ["--print-foreign-architectures"], { reject: false });
+  return r.stdout.split("\n").includes(debian) || `dpkg has no ${debian} architecture, so apt-get cannot download ${debian} packages`;
+};
+
+/**
+ * What an arch needs on this host: its QEMU; on another arch's host also Debian's cross gcc,
+ * and the package lists of its Debian architecture, from which the guest's busybox and
+ * dropbear are downloaded and unpacked (never installed).
+ */
+export function archRequirements(arch: Arch, hostNode: string = process.arch): Requirement[] {
+  const qemu: Requirement = { name: `${arch.qemu} (${arch.name} guests)`, package: arch.qemuPackage, check: onPath(arch.qemu) };
+  if (isHostArch(arch, hostNode)) return [qemu];
+  const cc = `${arch.cross.prefix}gcc`;
+  return [
+    qemu,
+    { name: `${cc} (builds ${arch.name} kernels)`, package: arch.cross.package, check: onPath(cc) },
+    {
+      name: `${arch.debian} package lists (the ${arch.name} guest's busybox and dropbear)`,
+      check: foreignArch(arch.debian),
+      setup: ["dpkg", "--add-architecture", arch.debian],
+    },
+  ];
+}
+
+/** Every kernel recipe's source tarball (and the Debian package that provides it), and what each of its arches needs. */
 export async function recipeRequirements(kernelsDir = path.join(projectRoot, "kernels")): Promise<Requirement[]> {
   const names = (await fs.readdir(kernelsDir)).filter((f) => f.endsWith(".yaml")).sort();
   const recipes = await Promise.all(names.map((n) => loadKernelRecipe(path.join(kernelsDir, n))));
-  return recipes.flatMap((r) => (r.source.kind === "tarball" ? [{ name: `${r.name} source tarball`, ...(r.source.package && { package: r.source.package }), check: file(r.source.path) }] : []));
+  const tarballs = recipes.flatMap((r) =>
+    r.source.kind === "tarball" ? [{ name: `${r.name} source tarball`, ...(r.source.package && { package: r.source.package }), check: file(r.source.path) }] : [],
+  );
+  const arches = [...new Set(recipes.flatMap((r) => r.arches))].map((a) => archByName(a, "a kernel recipe's arches"));
+  return [...arches.flatMap((a) => archRequirements(a)), ...tarballs];
 }
 
 export interface DoctorReport {
   lines: string[];
   missingPackages: string[];
+  /** Set-up commands (as root) for unmet requirements that have one. */
+  setups: string[][];
   /** Problems no package fixes (disk space, KVM). */
   warnings: string[];
 }
@@ -91,6 +126,7 @@ export async function runDoctor(reqs?: Requirement[]): Promise<DoctorReport> {
   reqs ??= [...REQUIREMENTS, ...(await recipeRequirements())];
   const lines: string[] = [];
   const missingPackages: string[] = [];
+  const setups: string[][] = [];
   const warnings: string[] = [];
   for (const r of reqs) {
     const res = await r.check();
@@ -101,23 +137,27 @@ export async function runDoctor(reqs?: Requirement[]): Promise<DoctorReport> {
     else {
       lines.push(`MISSING  ${r.name}: ${res}${r.package ? ` (package ${r.package})` : ""}`);
       if (r.package) missingPackages.push(r.package);
+      else if (r.setup) setups.push(r.setup);
       else warnings.push(`${r.name}: ${res}`);
     }
   }
-  return { lines, missingPackages: [...new Set(missingPackages)], warnings };
+  return { lines, missingPackages: [...new Set(missingPackages)], setups, warnings };
 }
 
-export function aptInstallLine(packages: string[]): string {
-  return `apt-get install -y --no-install-recommends ${packages.join(" ")}`;
+/** The commands that set up and install what is missing (as root): the set-ups, apt-get update, apt-get install. */
+export function installCommands(report: Pick<DoctorReport, "missingPackages" | "setups">): string[][] {
+  if (report.missingPackages.length === 0 && report.setups.length === 0) return [];
+  const install = report.missingPackages.length > 0 ? [["apt-get", "install", "-y", "--no-install-recommends", ...report.missingPackages]] : [];
+  return [...report.setups, ["apt-get", "update"], ...install];
 }
 
-/** Install what is missing with apt-get (as root, after apt-get update). */
-export async function installMissing(packages: string[]): Promise<void> {
-  if (packages.length === 0) return;
+/** Run the install commands, in order; the first that fails stops them, and the error names it. */
+export async function installMissing(report: Pick<DoctorReport, "missingPackages" | "setups">): Promise<void> {
   const env = { DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update"], ["install", "-y", "--no-install-recommends", ...packages]]) {
-    const r = await execa("apt-get", args, { env, stdio: "inherit", reject: false });
-    if (r.exitCode !== 0) throw new InfraError(`apt-get ${args[0]} failed (exit ${r.exitCode})`, `run as root: ${aptInstallLine(packages)}`);
+  for (const [cmd, ...args] of installCommands(report)) {
+    const r = await execa(cmd!, args, { env, stdio: "inherit", reject: false });
+    const line = [cmd, ...args].join(" ");
+    if (r.exitCode !== 0) throw new InfraError(`${line} failed (exit ${r.exitCode})`, `run as root: ${line}`);
   }
 }
 
@@ -125,14 +165,16 @@ export async function installMissing(packages: string[]): Promise<void> {
 export async function doctorCommand(opts: { install?: boolean }): Promise<number> {
   let report = await runDoctor();
   for (const l of report.lines) console.log(l);
-  if (report.missingPackages.length > 0 && opts.install) {
-    await installMissing(report.missingPackages);
+  const commands = installCommands(report);
+  if (commands.length > 0 && opts.install) {
+    await installMissing(report);
     report = await runDoctor();
   }
-  if (report.missingPackages.length > 0) console.log(`\nto install what is missing, as root:\n  apt-get update && ${aptInstallLine(report.missingPackages)}`);
+  const left = installCommands(report);
+  if (left.length > 0) console.log(`\nto install what is missing, as root:\n  ${left.map((c) => c.join(" ")).join(" && ")}`);
   // Problems no package fixes (disk space) count as much as a missing package.
   if (report.warnings.length > 0) console.log(`\nnot met:\n${report.warnings.map((w) => `  ${w}`).join("\n")}`);
-  if (report.missingPackages.length > 0 || report.warnings.length > 0) return 1;
+  if (left.length > 0 || report.warnings.length > 0) return 1;
   console.log("\nall requirements met");
   return 0;
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { HOST_ARCH } from "../core/arch.js";
+import { crossPrefix, makeArchVars, type Arch } from "../core/arch.js";
 import { track } from "../core/children.js";
 import { throwIfInterrupted } from "../core/interrupt.js";
 import { InfraError, UserError } from "../core/errors.js";
@@ -14,6 +14,8 @@ import type { AppliedSeries, SourceTree } from "../source/source.js";
 import { describeProblems, parseKconfig, requirementsFromFragment, verifyKconfig, type ConfigRequirement } from "./kconfig.js";
 
 export interface ConfigInputs {
+  /** The target arch: make's ARCH and CROSS_COMPILE, and part of the cache key. */
+  arch: Arch;
   /** Make target for the base config, e.g. tinyconfig. */
   base: string;
   /** Fragment paths: absolute, or `tree:<path>` inside the source tree. */
@@ -31,15 +33,17 @@ export interface KernelConfig {
 }
 
 /** The toolchain identity that goes into cache keys: a new gcc or binutils means a new image. */
-export async function toolchainVersion(): Promise<string> {
+export async function toolchainVersion(arch: Arch): Promise<string> {
+  const prefix = crossPrefix(arch);
   const first = async (cmd: string, args: string[]) => {
     try {
       return (await execa(cmd, args)).stdout.split("\n")[0]!;
     } catch (err) {
-      throw new InfraError(`cannot run ${cmd}: ${(err as Error).message}`, "run `kharness doctor` and install what it lists");
+      const hint = prefix ? `install Debian's cross compiler (package ${arch.cross.package}): kharness doctor --install` : "run `kharness doctor` and install what it lists";
+      throw new InfraError(`cannot run ${cmd} (the ${arch.name} toolchain): ${(err as Error).message}`, hint);
     }
   };
-  return [await first("gcc", ["--version"]), await first("ld", ["--version"])].join("; ");
+  return [await first(`${prefix}gcc`, ["--version"]), await first(`${prefix}ld`, ["--version"])].join("; ");
 }
 
 async function fragmentText(tree: SourceTree, frag: string): Promise<{ name: string; file: string; text: string }> {
@@ -61,12 +65,12 @@ async function cachedConfig(file: string, progress: Progress): Promise<string | 
 }
 
 /** base config + merge_config.sh + olddefconfig in a scratch build directory; the resulting .config text. */
-async function makeConfig(tree: SourceTree, base: string, frags: { file: string }[], progress: Progress): Promise<string> {
-  progress.stage(`config ${base} + ${frags.length} fragments`);
+async function makeConfig(tree: SourceTree, arch: Arch, base: string, frags: { file: string }[], progress: Progress): Promise<string> {
+  progress.stage(`config ${base} + ${frags.length} fragments (${arch.name})`);
   const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.mkdir(scratch, { recursive: true });
-  const make = (args: string[]) => track(execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, reject: false, detached: true }), { group: true });
+  const make = (args: string[]) => track(execa("make", ["-C", tree.dir, `O=${scratch}`, ...makeArchVars(arch), ...args], { all: true, reject: false, detached: true }), { group: true });
   const made = await make([base]);
   throwIfInterrupted("the config");
   if (made.exitCode !== 0) throw new UserError(`make ${base} failed in ${tree.dir}:\n${made.all}`, "use a config target this kernel knows");
@@ -105,11 +109,11 @@ export async function configureKernel(
   // Only patches that touch Kconfig files can change the config: variants that differ in
   // C code share one cached config (and one build directory).
   const kconfigPatches = series.patches.filter((p) => patchTargets(p.text).some((f) => /(^|\/)Kconfig[^/]*$/.test(f)));
-  const key = sha256(tree.content, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
+  const key = sha256(tree.content, inputs.arch.name, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
   const cached = path.join(cacheRoot(), "configs", `${key}.config`);
 
   const cachedText = await cachedConfig(cached, progress);
-  const text = cachedText ?? (await makeConfig(tree, inputs.base, frags, progress));
+  const text = cachedText ?? (await makeConfig(tree, inputs.arch, inputs.base, frags, progress));
 
   // Only our own fragments and the scenario's list are checked: in-tree fragments are
   // best effort by design (kvm_guest.config names options tinyconfig cannot reach).

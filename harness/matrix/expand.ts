@@ -1,24 +1,27 @@
 /** Matrix expansion, sharding and cell identity: pure functions over the matrix's axes. */
+import type { ArchName } from "../core/arch.js";
 import type { CellRecord } from "../records/run.js";
 
 export interface CellKey {
   scenario: string;
   kernel: string;
+  arch: ArchName;
   variant: string;
   cpus: number;
   hotplug: boolean;
 }
 
-/** The cells that are judged together: one scenario on one kernel and one guest shape. */
+/** The cells that are judged together: one scenario on one kernel, one arch and one guest shape. */
 export interface GroupKey {
   scenario: string;
   kernel: string;
+  arch: ArchName;
   cpus: number;
   hotplug: boolean;
 }
 
 export function groupId(g: GroupKey): string {
-  return `${g.scenario}/${g.kernel}/cpus${g.cpus}/hotplug-${g.hotplug ? "on" : "off"}`;
+  return `${g.scenario}/${g.kernel}/${g.arch}/cpus${g.cpus}/hotplug-${g.hotplug ? "on" : "off"}`;
 }
 
 export function cellId(c: CellKey): string {
@@ -32,18 +35,29 @@ export interface ScenarioAxes {
   variants: string[];
 }
 
+export interface MatrixAxes {
+  scenarios: ScenarioAxes[];
+  kernels: string[];
+  arches: ArchName[];
+  variants?: string[];
+  cpus: number[];
+  hotplug: boolean[];
+}
+
 /**
- * Every cell of scenarios x kernels x variants x cpus x hotplug, in a stable order that
- * keeps one kernel's cells together (so a shard builds few kernels).
+ * Every cell of scenarios x kernels x arches x variants x cpus x hotplug, in a stable order
+ * that keeps one kernel's cells for one arch together (so a shard builds few kernels).
  */
-export function expandCells(axes: { scenarios: ScenarioAxes[]; kernels: string[]; variants?: string[]; cpus: number[]; hotplug: boolean[] }): CellKey[] {
+export function expandCells(axes: MatrixAxes): CellKey[] {
   const cells: CellKey[] = [];
   for (const kernel of axes.kernels) {
-    for (const s of axes.scenarios) {
-      const variants = s.variants.filter((v) => v === s.baseline || !axes.variants || axes.variants.includes(v));
-      for (const cpus of axes.cpus) {
-        for (const hotplug of axes.hotplug) {
-          for (const variant of variants) cells.push({ scenario: s.name, kernel, variant, cpus, hotplug });
+    for (const arch of axes.arches) {
+      for (const s of axes.scenarios) {
+        const variants = s.variants.filter((v) => v === s.baseline || !axes.variants || axes.variants.includes(v));
+        for (const cpus of axes.cpus) {
+          for (const hotplug of axes.hotplug) {
+            for (const variant of variants) cells.push({ scenario: s.name, kernel, arch, variant, cpus, hotplug });
+          }
         }
       }
     }
@@ -86,5 +100,5 @@ export function newCell(key: CellKey, baseline: string, maxRuns: number, build: 
   return { ...key, id: cellId(key), group: groupId(key), baseline, ...(description && { description }), maxRuns, status: "pending", build, runs: [] };
 }
 
-/** The key of a cell's kernel build: scenario, kernel recipe, variant. */
-export const buildKey = (c: Pick<CellKey, "scenario" | "kernel" | "variant">) => `${c.scenario}/${c.kernel}/${c.variant}`;
+/** The key of a cell's kernel build: scenario, kernel recipe, arch, variant. */
+export const buildKey = (c: Pick<CellKey, "scenario" | "kernel" | "arch" | "variant">) => `${c.scenario}/${c.kernel}/${c.arch}/${c.variant}`;

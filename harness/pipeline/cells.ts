@@ -4,7 +4,7 @@ import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
 import { runSignatureRecords } from "./signatures.js";
 import type { Accel } from "../records/common.js";
-import type { CellRecord, RunFile } from "../records/run.js";
+import { targetKey, type CellRecord, type RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { groupsOf } from "../verdict/groups.js";
 import { planGroup } from "../verdict/stopping.js";
@@ -18,7 +18,7 @@ import { cellScenario } from "./plan.js";
 export interface CellRun {
   run: RunFile;
   dir: string;
-  /** Each scenario loaded for each kernel: `${scenario}/${kernel}`. */
+  /** Each scenario loaded for each kernel and arch, by `targetKey`. */
   scenarios: Map<string, LoadedScenario>;
   jobs: number;
   vm: VmImplementation;
@@ -29,7 +29,7 @@ export interface CellRun {
 
 const addTime = (run: RunFile, stage: string, ms: number) => (run.timings[stage] = (run.timings[stage] ?? 0) + ms);
 const pending = (run: RunFile) => run.cells.filter((c) => c.status === "pending");
-const loadedFor = (ctx: CellRun, c: Pick<CellRecord, "scenario" | "kernel">) => ctx.scenarios.get(`${c.scenario}/${c.kernel}`)!;
+const loadedFor = (ctx: CellRun, c: Pick<CellRecord, "scenario" | "kernel" | "arch">) => ctx.scenarios.get(targetKey(c))!;
 
 /**
  * THE place the stages meet, for `run` and `matrix` alike: build every pending cell's
@@ -39,11 +39,24 @@ const loadedFor = (ctx: CellRun, c: Pick<CellRecord, "scenario" | "kernel">) => 
  */
 export async function runCells(ctx: CellRun, progress: Progress): Promise<void> {
   const images = await buildCells(ctx, progress);
-  const first = images.values().next().value;
-  if (!first) return;
-  const guest = await prepareGuest(ctx.dir, first, ctx.vm, progress, ctx.accel);
-  ctx.run.accel = guest.accel;
-  await runPool(ctx, images, guest, progress);
+  const guests = await prepareGuests(ctx, images, progress);
+  if (guests.size === 0) return;
+  await runPool(ctx, images, guests, progress);
+}
+
+/**
+ * One guest per arch that has a kernel to boot (its busybox, dropbear and accelerator are
+ * the arch's), probed with one of its kernels. The record keeps the first one's accelerator.
+ */
+async function prepareGuests(ctx: CellRun, images: Map<string, string>, progress: Progress): Promise<Map<string, Guest>> {
+  const guests = new Map<string, Guest>();
+  for (const cell of ctx.run.cells.filter((c) => images.has(c.build))) {
+    if (guests.has(cell.arch)) continue;
+    const guest = await prepareGuest(ctx.dir, loadedFor(ctx, cell).arch, images.get(cell.build)!, ctx.vm, progress, ctx.accel);
+    guests.set(cell.arch, guest);
+    ctx.run.accel ??= guest.accel;
+  }
+  return guests;
 }
 
 /** source -> config -> build for each kernel the pending cells need; a kernel that fails to compile fails its cells. */
@@ -63,13 +76,14 @@ async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string,
       const k = await prepareVariantKernel(loadedFor(ctx, cell), cell.variant, buildLog, progress);
       images.set(key, k.image.bzImage);
       run.host.toolchain = k.toolchain;
-      run.builds[key] = { ...kernelRecord(k, dir, buildLog), scenario: cell.scenario, kernel: cell.kernel, status: "built" };
+      run.builds[key] = { ...kernelRecord(k, dir, buildLog), scenario: cell.scenario, kernel: cell.kernel, arch: cell.arch, status: "built" };
       addTime(run, "build", k.timings.buildMs);
       progress.info(`${key}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
     } catch (err) {
       if (!(err instanceof BuildFailure)) throw err;
       const reason = `build failed: ${err.message.split("\n")[0]}`;
-      run.builds[key] = { status: "failed", scenario: cell.scenario, kernel: cell.kernel, variant: cell.variant, reason, buildLog: path.relative(dir, buildLog) };
+      const { scenario, kernel, arch, variant } = cell;
+      run.builds[key] = { status: "failed", scenario, kernel, arch, variant, reason, buildLog: path.relative(dir, buildLog) };
       for (const c of pending(run).filter((x) => x.build === key)) Object.assign(c, { status: "failed", reason });
       progress.info(`${key}: ${reason}; its cells are recorded as failed (${path.relative(process.cwd(), buildLog)})`);
     }
@@ -80,7 +94,7 @@ async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string,
 
 /** The directory name of a cell's iterations: the variant for a run, the whole cell for a matrix. */
 export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
-  return kind === "run" ? c.variant : `${c.kernel}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
+  return kind === "run" ? c.variant : `${c.kernel}-${c.arch}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
 }
 
 /**
@@ -119,7 +133,7 @@ export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }
 }
 
 /** Run rounds of iterations on up to `jobs` VMs at once until every pending cell is decided; `images` maps a cell's build key to its kernel. */
-export async function runPool(ctx: CellRun, images: Map<string, string>, guest: Guest, progress: Progress): Promise<void> {
+export async function runPool(ctx: CellRun, images: Map<string, string>, guests: Map<string, Guest>, progress: Progress): Promise<void> {
   let done = 0;
   // A worker that fails (a host error) or an interrupt stops the others before their next boot.
   let failed = false;
@@ -130,10 +144,17 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guest: 
       while (next < round.length && more()) {
         const { cell, iteration } = round[next++]!;
         const loaded = loadedFor(ctx, cell);
-        const out = await runIteration(
-          { scenario: cellScenario(loaded.scenario, cell), label: iterationLabel(ctx.run.kind, cell), iteration, bzImage: images.get(cell.build)!, guest, runDir: ctx.dir, vm: ctx.vm },
-          progress,
-        ).catch((err: unknown) => {
+        const inputs = {
+          scenario: cellScenario(loaded.scenario, cell),
+          arch: loaded.arch,
+          label: iterationLabel(ctx.run.kind, cell),
+          iteration,
+          bzImage: images.get(cell.build)!,
+          guest: guests.get(cell.arch)!,
+          runDir: ctx.dir,
+          vm: ctx.vm,
+        };
+        const out = await runIteration(inputs, progress).catch((err: unknown) => {
           failed = true;
           throw err;
         });

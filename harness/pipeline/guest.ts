@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { Arch } from "../core/arch.js";
 import type { Progress } from "../core/progress.js";
 import { READY_MARKER } from "../image/guestInit.js";
 import { generateHostKey } from "../image/hostKey.js";
@@ -17,12 +18,12 @@ export interface Guest {
 }
 
 /** The guest side of a run: fresh SSH keys (ours and the guest's), the initramfs that holds them, and the accelerator (probed with `bzImage`). */
-export async function prepareGuest(runDir: string, bzImage: string, vm: VmImplementation, progress: Progress, force?: Accel): Promise<Guest> {
+export async function prepareGuest(runDir: string, arch: Arch, bzImage: string, vm: VmImplementation, progress: Progress, force?: Accel): Promise<Guest> {
   const key = generateRunKey();
   const hostKey = await generateHostKey();
   const initrd = path.join(runDir, "guest", "initramfs.cpio");
   await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
-  const accel = await vm.accelerator({ kernel: bzImage, initrd }, progress, force);
+  const accel = await vm.accelerator({ arch, kernel: bzImage, initrd }, progress, force);
   progress.info(`accelerator: ${accel.accel} (${accel.reason})`);
   return { key, hostPublicKey: hostKey.publicKey, initrd, accel, readyMarker: READY_MARKER };
 }

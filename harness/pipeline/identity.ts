@@ -1,4 +1,5 @@
 import os from "node:os";
+import type { Arch } from "../core/arch.js";
 import type { HostRecord } from "../records/common.js";
 import type { VmImplementation } from "../vm/types.js";
 
@@ -8,9 +9,9 @@ export function newRunId(prefix: string): string {
   return `${prefix}-${stamp}`;
 }
 
-/** The machine a run, matrix or bisection ran on, for its record. */
-export async function hostRecord(vm: VmImplementation): Promise<HostRecord> {
-  const version = await vm.version();
+/** The machine a run, matrix or bisection ran on, for its record (QEMU's version from the binary of the first arch it boots). */
+export async function hostRecord(vm: VmImplementation, arch: Arch): Promise<HostRecord> {
+  const version = await vm.version(arch);
   return {
     hostname: os.hostname(),
     cpus: os.cpus().length,

@@ -3,6 +3,7 @@ import path from "node:path";
 import { collectEvidence } from "../collect/collect.js";
 import { writeFileAtomic } from "../core/files.js";
 import { interruption, Interrupted, throwIfInterrupted } from "../core/interrupt.js";
+import type { Arch } from "../core/arch.js";
 import type { Progress } from "../core/progress.js";
 import { splatsOfRun, type SplatGroup } from "../parse/runSplats.js";
 import type { RunStatus } from "../records/common.js";
@@ -16,6 +17,8 @@ import type { Guest } from "./guest.js";
 export interface IterationInputs {
   /** The scenario as this cell runs it (its vCPUs, its workload). */
   scenario: Scenario;
+  /** The arch its kernel was built for. */
+  arch: Arch;
   /** The directory name of this kernel's iterations, e.g. a variant or a cell label. */
   label: string;
   iteration: number;
@@ -49,6 +52,7 @@ async function iterate(inp: IterationInputs, progress: Progress): Promise<Iterat
   const dir = path.join(inp.runDir, rel);
   await fs.mkdir(dir, { recursive: true });
   const spec: VmSpec = {
+    arch: inp.arch,
     accel: inp.guest.accel,
     cpus: inp.scenario.vm.cpus,
     memoryMiB: inp.scenario.vm.memoryMiB,

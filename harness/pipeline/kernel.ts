@@ -47,10 +47,16 @@ export async function prepareVariantKernel(
 
 /** The config inputs of a scenario on its kernel recipe: the recipe's fragments, the scenario's, and its required options. */
 function configInputs(loaded: LoadedScenario) {
-  const { scenario, kernel, dir, kernelsDir } = loaded;
+  const { scenario, kernel, arch, dir, kernelsDir } = loaded;
+  const recipeFragment = (f: string) => (f.startsWith("tree:") ? f : path.join(kernelsDir, f));
   return {
+    arch,
     base: kernel.base,
-    fragments: [...kernel.fragments.map((f) => (f.startsWith("tree:") ? f : path.join(kernelsDir, f))), ...scenario.fragments.map((f) => path.join(dir, f))],
+    // The arch's fragments after the recipe's, so they can take back a generic choice.
+    fragments: [
+      ...[...kernel.fragments, ...arch.fragments].map(recipeFragment),
+      ...scenario.fragments.map((f) => path.join(dir, f)),
+    ],
     required: scenario.requireConfig.map((option) => ({ option, from: `scenario ${scenario.name}` })),
   };
 }
@@ -63,7 +69,7 @@ export async function checkVariant(loaded: LoadedScenario, variant: string, prog
   const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.resolve(loaded.dir, p)));
   await withSourceTree(loaded.kernel, progress, async (tree) => {
     const series = await applySeries(tree, patches);
-    await configureKernel(tree, series, configInputs(loaded), await toolchainVersion(), progress);
+    await configureKernel(tree, series, configInputs(loaded), await toolchainVersion(loaded.arch), progress);
   });
 }
 
@@ -78,10 +84,10 @@ export async function buildTree(
   sourceMs = 0,
 ): Promise<VariantKernel> {
   const t1 = Date.now();
-  const toolchain = await toolchainVersion();
+  const toolchain = await toolchainVersion(loaded.arch);
   const config = await configureKernel(tree, series, configInputs(loaded), toolchain, progress);
   const t2 = Date.now();
-  const image = await buildKernel(tree, series, config, toolchain, buildLog, progress);
+  const image = await buildKernel(loaded.arch, tree, series, config, toolchain, buildLog, progress);
   const source = describeSource(loaded.kernel.source);
   return { variant, source, tree, series, config, image, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
 }
@@ -97,6 +103,7 @@ export function kernelRecord(k: VariantKernel, runDir: string, buildLog: string)
     patchWarnings: k.series.warnings,
     configSha256: k.config.sha256,
     imageKey: k.image.key,
+    toolchain: k.toolchain,
     cached: k.image.cached,
     buildMs: k.image.durationMs,
     compiledObjects: k.image.compiled.length,

@@ -1,7 +1,8 @@
 import path from "node:path";
 import { sha256 } from "../core/hash.js";
 import { buildKey, newCell, type CellKey } from "../matrix/expand.js";
-import { RUN_SCHEMA, type CellRecord, type RunFile } from "../records/run.js";
+import type { ArchName } from "../core/arch.js";
+import { RUN_SCHEMA, targetKey, type CellRecord, type RunFile } from "../records/run.js";
 import { expectFor, type LoadedScenario } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
 import { hasHotplug, withHotplug } from "../workload/index.js";
@@ -11,10 +12,15 @@ export function cellScenario(base: Scenario, cell: Pick<CellRecord, "cpus" | "ho
   return { ...base, vm: { ...base.vm, cpus: cell.cpus }, workload: withHotplug(base.workload, cell.hotplug) };
 }
 
-/** Expected verdicts of one scenario on one kernel: each fix's, and REPRODUCES / CLEAN for the baseline. */
+/** Expected verdicts of one scenario on one kernel and arch: each fix's, and REPRODUCES / CLEAN for the baseline. */
 export function expectOf(loaded: LoadedScenario): Record<string, string> {
   const { scenario } = loaded;
-  return { ...expectFor(scenario, loaded.kernel.name), [scenario.baseline]: scenario.baselineExpect };
+  return { ...expectFor(scenario, loaded.kernel.name, loaded.arch.name), [scenario.baseline]: scenario.baselineExpect };
+}
+
+/** The record's and the cell runner's key of a loaded scenario: its name, kernel and arch. */
+export function loadedKey(loaded: LoadedScenario): string {
+  return targetKey({ scenario: loaded.scenario.name, kernel: loaded.kernel.name, arch: loaded.arch.name });
 }
 
 /** A fresh record for the one cell runner: no builds, no runs, every cell pending. */
@@ -26,7 +32,8 @@ export function newRunFile(f: Pick<RunFile, "kind" | "id" | "input" | "host" | "
 export function runCellsOf(loaded: LoadedScenario, variants: string[], maxRuns: number): CellRecord[] {
   const { scenario } = loaded;
   return variants.map((variant) => {
-    const key: CellKey = { scenario: scenario.name, kernel: loaded.kernel.name, variant, cpus: scenario.vm.cpus, hotplug: hasHotplug(scenario.workload) };
+    const arch = loaded.arch.name as ArchName;
+    const key: CellKey = { scenario: scenario.name, kernel: loaded.kernel.name, arch, variant, cpus: scenario.vm.cpus, hotplug: hasHotplug(scenario.workload) };
     return newCell(key, scenario.baseline, maxRuns, buildKey(key), scenario.variants[variant]!.description);
   });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ARCH_NAMES, type ArchName } from "../core/arch.js";
 import { AccelChoiceSchema, HostRecordSchema, OutcomeStatusSchema, RunStatusSchema } from "./common.js";
 
 /**
@@ -6,7 +7,7 @@ import { AccelChoiceSchema, HostRecordSchema, OutcomeStatusSchema, RunStatusSche
  * is a matrix of one group; every report reads this record alone. Paths are relative to
  * the results directory.
  */
-export const RUN_SCHEMA = "kharness.run/2";
+export const RUN_SCHEMA = "kharness.run/3";
 
 /** What one deduplicated report stands for, for humans and reports. */
 export const SignatureRecordSchema = z.object({
@@ -54,6 +55,9 @@ export const IterationRecordSchema = z.object({
 });
 export type IterationRecord = z.infer<typeof IterationRecordSchema>;
 
+/** The arch a cell or build is for (kharness.run/3: /2 had one arch and keyed expectations without it). */
+const ArchFieldSchema = z.enum(ARCH_NAMES as [ArchName, ...ArchName[]]);
+
 /** A built kernel: its inputs with hashes, its cost, and how to rebuild it. */
 export const KernelRecordSchema = z.object({
   variant: z.string(),
@@ -67,6 +71,8 @@ export const KernelRecordSchema = z.object({
   patchWarnings: z.array(z.string()),
   configSha256: z.string(),
   imageKey: z.string(),
+  /** The compiler and linker that built it (the arch's cross gcc on another arch's host). */
+  toolchain: z.string(),
   cached: z.boolean(),
   buildMs: z.number(),
   compiledObjects: z.number(),
@@ -77,14 +83,23 @@ export type KernelRecord = z.infer<typeof KernelRecordSchema>;
 
 /** A build of a cell: the kernel, or why there is none (its cells are then failed). */
 export const BuildRecordSchema = z.discriminatedUnion("status", [
-  KernelRecordSchema.extend({ status: z.literal("built"), scenario: z.string(), kernel: z.string() }),
-  z.object({ status: z.literal("failed"), scenario: z.string(), kernel: z.string(), variant: z.string(), reason: z.string(), buildLog: z.string() }),
+  KernelRecordSchema.extend({ status: z.literal("built"), scenario: z.string(), kernel: z.string(), arch: ArchFieldSchema }),
+  z.object({
+    status: z.literal("failed"),
+    scenario: z.string(),
+    kernel: z.string(),
+    arch: ArchFieldSchema,
+    variant: z.string(),
+    reason: z.string(),
+    buildLog: z.string(),
+  }),
 ]);
 export type BuildRecord = z.infer<typeof BuildRecordSchema>;
 
 export const CellKeySchema = z.object({
   scenario: z.string(),
   kernel: z.string(),
+  arch: ArchFieldSchema,
   variant: z.string(),
   cpus: z.number().int(),
   hotplug: z.boolean(),
@@ -126,7 +141,7 @@ export const RunFileSchema = z.object({
   host: HostRecordSchema,
   accel: AccelChoiceSchema.optional(),
   jobs: z.object({ count: z.number().int(), reason: z.string() }).optional(),
-  /** Expected verdicts per "scenario/kernel" and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */
+  /** Expected verdicts per target (`targetKey`: "scenario/kernel/arch") and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */
   expect: z.record(z.string(), z.record(z.string(), z.string())),
   builds: z.record(z.string(), BuildRecordSchema),
   cells: z.array(CellRecordSchema),
@@ -138,6 +153,7 @@ export const RunFileSchema = z.object({
     .object({
       scenario: z.string(),
       kernel: z.string().optional(),
+      arch: z.string().optional(),
       tree: z.string().optional(),
       ref: z.string().optional(),
       fix: z.array(z.string()).optional(),
@@ -148,6 +164,11 @@ export const RunFileSchema = z.object({
   settings: z.object({ confidence: z.number().gt(0).lt(1), maxRuns: z.number().int().min(1) }),
 });
 export type RunFile = z.infer<typeof RunFileSchema>;
+
+/** One scenario on one kernel for one arch: the key of its expectations in a record, and of the scenario as loaded for it. */
+export function targetKey(t: { scenario: string; kernel: string; arch: string }): string {
+  return `${t.scenario}/${t.kernel}/${t.arch}`;
+}
 
 /** The file a run of each kind is recorded in. */
 export const RUN_FILE_NAME: Record<RunFile["kind"], string> = { run: "run.json", matrix: "matrix.json" };

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import type { z } from "zod";
+import { archByName, DEFAULT_ARCH, isArchName, type Arch } from "../core/arch.js";
 import { UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
 import { projectRoot } from "../core/paths.js";
@@ -17,6 +18,8 @@ export interface LoadedScenario {
   /** Directory holding scenario.yaml; patch and fragment paths are relative to it. */
   dir: string;
   kernel: KernelRecipe;
+  /** The arch it is built for and booted on. */
+  arch: Arch;
   kernelsDir: string;
 }
 
@@ -52,33 +55,52 @@ export function selectVariants(scenario: Scenario, wanted?: string[]): string[] 
   return wanted ? all.filter((v) => v === scenario.baseline || wanted.includes(v)) : all;
 }
 
-/** The kernels a scenario has patches for: its default kernel, and every kernel a variant is ported to. */
-export function scenarioKernels(scenario: Scenario): string[] {
-  const ported = Object.values(scenario.variants).flatMap((v) => (Array.isArray(v.patches) ? [] : Object.keys(v.patches)));
-  return [...new Set([scenario.kernel, ...ported])];
+/**
+ * The entry of a per-target map (a variant's patches, a fix's expectation) for a kernel on an
+ * arch: the most specific key wins, "kernel/arch", then the kernel's, then the arch's.
+ */
+export function forTarget<T>(map: Record<string, T>, kernel: string, arch: string): T | undefined {
+  return map[`${kernel}/${arch}`] ?? map[kernel] ?? map[arch];
 }
 
-/** The verdict each fix is expected to get on `kernel` (fixes without an expectation are not listed). */
-export function expectFor(scenario: Scenario, kernel: string): Record<string, VerdictName> {
+/** A per-target key's kernel part: "linux-6.1/arm64" and "linux-6.1" name linux-6.1; "arm64" names no kernel. */
+function keyKernel(key: string): string | undefined {
+  const kernel = key.split("/")[0]!;
+  return isArchName(kernel) ? undefined : kernel;
+}
+
+/** The kernels a scenario has patches for: its default kernel, and every kernel a variant is ported to. */
+export function scenarioKernels(scenario: Scenario): string[] {
+  const keys = Object.values(scenario.variants).flatMap((v) => (Array.isArray(v.patches) ? [] : Object.keys(v.patches)));
+  return [...new Set([scenario.kernel, ...keys.flatMap((k) => keyKernel(k) ?? [])])];
+}
+
+/** The verdict each fix is expected to get on `kernel` for `arch` (fixes without an expectation are not listed). */
+export function expectFor(scenario: Scenario, kernel: string, arch: string): Record<string, VerdictName> {
   const out: Record<string, VerdictName> = {};
   for (const [fix, e] of Object.entries(scenario.expect)) {
-    const v = typeof e === "string" ? e : e[kernel];
+    const v = typeof e === "string" ? e : forTarget(e, kernel, arch);
     if (v) out[fix] = v;
   }
   return out;
 }
 
-/** A variant's patch series for the loaded kernel, relative to the scenario directory. */
+/** A variant's patch series for a kernel on an arch, relative to the scenario directory (undefined: not ported). */
+function seriesFor(scenario: Scenario, variant: string, kernel: string, arch: string): string[] | undefined {
+  const p = scenario.variants[variant]!.patches;
+  return Array.isArray(p) ? p : forTarget(p, kernel, arch);
+}
+
+/** A variant's patch series for the loaded kernel and arch, relative to the scenario directory. */
 export function variantPatches(loaded: LoadedScenario, variant: string): string[] {
-  const p = loaded.scenario.variants[variant]!.patches;
-  return Array.isArray(p) ? p : p[loaded.kernel.name]!;
+  return seriesFor(loaded.scenario, variant, loaded.kernel.name, loaded.arch.name)!;
 }
 
 /**
  * Resolve a scenario by name (scenarios/<name>/scenario.yaml) or by a path to its file or
- * directory, for its own kernel or the one given.
+ * directory, for its own kernel or the one given, on x86_64 or the arch given.
  */
-export async function loadScenario(nameOrPath: string, opts: { kernel?: string; root?: string } = {}): Promise<LoadedScenario> {
+export async function loadScenario(nameOrPath: string, opts: { kernel?: string; arch?: string; root?: string } = {}): Promise<LoadedScenario> {
   const root = opts.root ?? projectRoot;
   const candidates = [
     path.resolve(nameOrPath),
@@ -100,12 +122,13 @@ export async function loadScenario(nameOrPath: string, opts: { kernel?: string; 
   const scenario = parseWithSchema(ScenarioSchema, data, file);
   const dir = path.dirname(file);
   const kernelName = opts.kernel ?? scenario.kernel;
+  const arch = archByName(opts.arch ?? DEFAULT_ARCH);
   for (const [name, v] of Object.entries(scenario.variants)) {
-    const series = Array.isArray(v.patches) ? v.patches : v.patches[kernelName];
+    const series = seriesFor(scenario, name, kernelName, arch.name);
     if (!series) {
       throw new UserError(
-        `${file}: variant "${name}" has no patches for kernel ${kernelName} (it has: ${Object.keys(v.patches).join(", ")})`,
-        `port the variant to ${kernelName} and add a "${kernelName}:" list under its patches, or use one of the kernels above`,
+        `${file}: variant "${name}" has no patches for kernel ${kernelName} on ${arch.name} (it has: ${Object.keys(v.patches).join(", ")})`,
+        `port the variant and add a "${kernelName}:" (or "${kernelName}/${arch.name}:") list under its patches, or use one of the targets above`,
       );
     }
     for (const p of series) {
@@ -121,7 +144,13 @@ export async function loadScenario(nameOrPath: string, opts: { kernel?: string; 
     throw new UserError(`${file}: kernel "${kernelName}" has no recipe ${kernelFile}`, `use one of: ${known.join(", ")}`);
   }
   const kernel = await loadKernelRecipe(kernelFile);
-  return { scenario, file, text, dir, kernel, kernelsDir };
+  if (!kernel.arches.includes(arch.name)) {
+    throw new UserError(
+      `kernel recipe ${kernelName} is not set up for ${arch.name} (its arches: ${kernel.arches.join(", ")})`,
+      `use --arch ${kernel.arches[0]}, or add ${arch.name} to arches: in ${kernelFile} once it builds and boots there`,
+    );
+  }
+  return { scenario, file, text, dir, kernel, arch, kernelsDir };
 }
 
 export async function loadKernelRecipe(file: string): Promise<KernelRecipe> {

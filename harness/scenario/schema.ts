@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ARCH_NAMES, DEFAULT_ARCH } from "../core/arch.js";
 import { VerdictNameSchema } from "../records/common.js";
 import { SourceSpecSchema } from "../source/registry.js";
 import { WorkloadSchema } from "../workload/schema.js";
@@ -12,6 +13,8 @@ export const KernelRecipeSchema = z.strictObject({
   base: z.string().default("tinyconfig"),
   /** Fragments merged in order: paths relative to kernels/, or `tree:<path>` inside the source tree. */
   fragments: z.array(z.string()).default([]),
+  /** The arches this recipe is known to build and boot on (each adds its arch fragments); doctor sets up their toolchains. */
+  arches: z.array(z.enum(ARCH_NAMES as [string, ...string[]])).min(1).default([DEFAULT_ARCH]),
 });
 export type KernelRecipe = z.infer<typeof KernelRecipeSchema>;
 
@@ -19,7 +22,8 @@ export const VariantSchema = z.strictObject({
   description: z.string().optional(),
   /**
    * Patch files relative to the scenario directory, applied in order on the pristine
-   * source: one list for every kernel, or one list per kernel recipe name (a port).
+   * source: one list for every kernel, or lists per target (a port): keyed by a kernel
+   * recipe name, an arch, or "kernel/arch" (see `forTarget`).
    */
   patches: z.union([z.array(z.string()), z.record(z.string(), z.array(z.string()))]),
 });
@@ -51,8 +55,9 @@ export const ScenarioSchema = z
     /** The most fresh boots a variant gets; runs stop earlier once its verdict is decided. */
     maxRuns: z.number().int().min(1).default(10),
     /**
-     * What each fix is expected to get, on every kernel or per kernel recipe (a fix can be
-     * enough on one kernel and not on another); a mismatch is reported, and the exit code says so.
+     * What each fix is expected to get, on every target or per target (a fix can be enough on
+     * one kernel or arch and not on another), keyed as the patches are: a kernel recipe name,
+     * an arch, or "kernel/arch". A mismatch is reported, and the exit code says so.
      */
     expect: z.record(z.string(), z.union([VerdictNameSchema, z.record(z.string(), VerdictNameSchema)])).default({}),
     /** Whether the baseline is expected to show splats (a bug) or to be clean (a self-test). */

@@ -1,4 +1,4 @@
-import type { CellRecord, RunFile } from "../records/run.js";
+import { targetKey, type CellRecord, type RunFile } from "../records/run.js";
 import { summarizeBugs, type BugSummary } from "./bugs.js";
 import { judgeVariants, type VariantStats, type Verdict } from "./verdict.js";
 
@@ -7,6 +7,7 @@ export interface GroupResult {
   id: string;
   scenario: string;
   kernel: string;
+  arch: CellRecord["arch"];
   cpus: number;
   hotplug: boolean;
   baseline: string;
@@ -43,13 +44,13 @@ export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "setting
     const ctx = { signatures: run.signatures, confidence: run.settings.confidence };
     const judged = hasBaseline ? judgeVariants(first.baseline, variants, runsOf, ctx) : { stats: [], verdicts: [] };
     const bugs = summarizeBugs(variants.map((variant) => ({ variant, runs: runsOf(variant) })), run.signatures);
-    return { id, scenario: first.scenario, kernel: first.kernel, cpus: first.cpus, hotplug: first.hotplug, baseline: first.baseline, cells, stats: judged.stats, verdicts: brokenBuilds(judged.verdicts, cells), bugs };
+    return { id, scenario: first.scenario, kernel: first.kernel, arch: first.arch, cpus: first.cpus, hotplug: first.hotplug, baseline: first.baseline, cells, stats: judged.stats, verdicts: brokenBuilds(judged.verdicts, cells), bugs };
   });
 }
 
 /** What a cell is expected to show: a fix FIXED and a baseline REPRODUCES, unless the scenario says otherwise. */
-export function expectedVerdict(run: Pick<RunFile, "expect">, cell: Pick<CellRecord, "scenario" | "kernel" | "variant">, baseline: string): string {
-  return run.expect[`${cell.scenario}/${cell.kernel}`]?.[cell.variant] ?? (cell.variant === baseline ? "REPRODUCES" : "FIXED");
+export function expectedVerdict(run: Pick<RunFile, "expect">, cell: Pick<CellRecord, "scenario" | "kernel" | "arch" | "variant">, baseline: string): string {
+  return run.expect[targetKey(cell)]?.[cell.variant] ?? (cell.variant === baseline ? "REPRODUCES" : "FIXED");
 }
 
 /** Exit status: 0 when every fix got its expected verdict and no cell failed (a kernel that did not build), else 1. */

@@ -1,3 +1,4 @@
+import type { Arch } from "../core/arch.js";
 import type { Progress } from "../core/progress.js";
 import type { Accel, AccelChoice } from "../records/common.js";
 import type { ExecResult, SshKeyPair } from "./ssh.js";
@@ -11,6 +12,8 @@ export interface GuestShellLike {
 
 /** Everything needed to boot one guest; the implementation picks ports and binaries. */
 export interface VmSpec {
+  /** The guest's arch (its QEMU, machine, devices and console). */
+  arch: Arch;
   accel: AccelChoice;
   cpus: number;
   memoryMiB: number;
@@ -63,7 +66,7 @@ export interface VmImplementation {
   command(spec: VmSpec): string;
   boot(spec: VmSpec): Promise<BootResult>;
   /** The accelerator to use on this host (probed with this kernel and initrd), or the forced one. */
-  accelerator(probe: { kernel: string; initrd: string }, progress: Progress, force?: Accel): Promise<AccelChoice>;
-  /** The implementation's version, for the host record. */
-  version(): Promise<string | undefined>;
+  accelerator(probe: { arch: Arch; kernel: string; initrd: string }, progress: Progress, force?: Accel): Promise<AccelChoice>;
+  /** The implementation's version for guests of that arch, for the host record. */
+  version(arch: Arch): Promise<string | undefined>;
 }

@@ -93,7 +93,7 @@ describe("reports", () => {
 
   it("JSON: the run as recorded plus its judged groups", () => {
     const json = JSON.parse(renderReport(model, "json")) as { schema: string; cells: unknown[]; groups: { verdicts: { verdict: string }[] }[] };
-    expect(json.schema).toBe("kharness.run/2");
+    expect(json.schema).toBe("kharness.run/3");
     expect(json.cells).toHaveLength(24);
     expect(json.groups[0]!.verdicts.map((v) => v.verdict)).toEqual(["NOT FIXED", "FIXED"]);
   });

@@ -31,7 +31,7 @@ describe("results", () => {
     const older = readRunDir(dir);
     await expect(older).rejects.toThrow(UserError);
     await expect(older).rejects.toThrow(/old\/run\.json is not a run record[\s\S]*schema: /);
-    await fs.writeFile(file, '{"schema": "kharness.run/2", "cel');
+    await fs.writeFile(file, '{"schema": "kharness.run/3", "cel');
     await expect(readRunDir(dir)).rejects.toThrow(/run\.json is not valid JSON/);
     await expect(readRunDir(path.join(await root, "none"))).rejects.toThrow(/holds no run/);
   });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { HOST_ARCH } from "../../core/arch.js";
+import { ARCHES } from "../../core/arch.js";
 import { projectRoot } from "../../core/paths.js";
 import type { ReportModel } from "../model.js";
 import type { Verdict } from "../../verdict/verdict.js";
@@ -46,8 +46,8 @@ function checkoutsAndBuilds(run: ReportModel["run"]): { checkouts: Record<string
       id: id("build", key),
       origin: KCIDB_ORIGIN,
       checkout_id: checkoutId,
-      architecture: HOST_ARCH.kcidb,
-      compiler: run.host.toolchain ?? "gcc",
+      architecture: ARCHES[b.arch].kcidb,
+      compiler: built?.toolchain ?? run.host.toolchain ?? "gcc",
       ...(built && { command: built.command, config_name: `tinyconfig+fragments (${built.configSha256.slice(0, 12)})`, duration: built.buildMs / 1000 }),
       log_url: b.buildLog,
       status: built ? "PASS" : "FAIL",

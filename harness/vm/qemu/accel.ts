@@ -2,8 +2,9 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { HOST_ARCH } from "../../core/arch.js";
+import { isHostArch, type Arch } from "../../core/arch.js";
 import { track } from "../../core/children.js";
+import { UserError } from "../../core/errors.js";
 import { writeJsonAtomic } from "../../core/files.js";
 import { cacheRoot } from "../../core/paths.js";
 import type { Progress } from "../../core/progress.js";
@@ -17,12 +18,18 @@ const PROBE_MS = 20000;
 /**
  * /dev/kvm can exist and still not work (guests that never print, `-cpu host` aborting),
  * so KVM is chosen only when a short probe boot prints the kernel banner. The answer is
- * cached per host, QEMU version and host kernel.
+ * cached per host, QEMU version and host kernel. A guest of another arch than the host's
+ * runs under TCG without a probe: KVM runs only the host's own arch.
  */
-export async function chooseAccel(kernel: string, initrd: string, progress: Progress, force?: Accel): Promise<AccelChoice> {
-  const qemuVersion = (await execa(HOST_ARCH.qemu, ["--version"])).stdout.split("\n")[0]!;
+export async function chooseAccel(arch: Arch, kernel: string, initrd: string, progress: Progress, force?: Accel): Promise<AccelChoice> {
+  const qemuVersion = (await execa(arch.qemu, ["--version"])).stdout.split("\n")[0]!;
   const hostKey = `${os.hostname()} ${os.release()} ${qemuVersion}`;
-  if (force) return { accel: force, reason: `forced with --accel ${force}`, probedAt: new Date().toISOString(), hostKey };
+  const now = new Date().toISOString();
+  if (!isHostArch(arch)) {
+    if (force === "kvm") throw new UserError(`--accel kvm: KVM cannot run an ${arch.name} guest on this ${process.arch} host`, `leave --accel out (TCG is used), or run on an ${arch.name} host`);
+    return { accel: "tcg", reason: `an ${arch.name} guest on a ${process.arch} host: KVM runs only the host's own arch`, probedAt: now, hostKey };
+  }
+  if (force) return { accel: force, reason: `forced with --accel ${force}`, probedAt: now, hostKey };
   const cacheFile = path.join(cacheRoot(), "accel.json");
   const cached = await readRecordIfExists(AccelChoiceSchema, cacheFile, "KVM probe cache entry");
   if (cached && cached.hostKey === hostKey) return cached;
@@ -38,7 +45,7 @@ export async function chooseAccel(kernel: string, initrd: string, progress: Prog
   progress.stage("probe KVM");
   const failures: string[] = [];
   for (const cpuModel of ["host", undefined]) {
-    const seen = await probeBoot(kernel, initrd, cpuModel);
+    const seen = await probeBoot(arch, kernel, initrd, cpuModel);
     if (seen.ok) {
       choice = { accel: "kvm", ...(cpuModel && { cpuModel }), reason: `KVM probe boot printed the kernel banner in ${seen.ms} ms`, probedAt: new Date().toISOString(), hostKey };
       progress.done(`using KVM (${choice.reason})`);
@@ -53,10 +60,11 @@ export async function chooseAccel(kernel: string, initrd: string, progress: Prog
   return choice;
 }
 
-async function probeBoot(kernel: string, initrd: string, cpuModel: string | undefined): Promise<{ ok: true; ms: number } | { ok: false; why: string }> {
+async function probeBoot(arch: Arch, kernel: string, initrd: string, cpuModel: string | undefined): Promise<{ ok: true; ms: number } | { ok: false; why: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-probe-"));
   const consoleLog = path.join(dir, "console.log");
   const argv = qemuArgv({
+    arch,
     accel: "kvm",
     ...(cpuModel && { cpuModel }),
     cpus: 1,
@@ -66,7 +74,7 @@ async function probeBoot(kernel: string, initrd: string, cpuModel: string | unde
     consoleLog,
   });
   const started = Date.now();
-  const proc = track(execa(HOST_ARCH.qemu, argv, { reject: false, all: true, stdin: "ignore" }));
+  const proc = track(execa(arch.qemu, argv, { reject: false, all: true, stdin: "ignore" }));
   try {
     while (Date.now() - started < PROBE_MS) {
       await new Promise((r) => setTimeout(r, 250));

@@ -1,10 +1,12 @@
 /** The QEMU command line as data: one pure function, printable with --dry-run. */
-import { HOST_ARCH } from "../../core/arch.js";
+import type { Arch } from "../../core/arch.js";
 import type { Accel } from "../../records/common.js";
 
 export interface QemuSpec {
+  /** The guest's arch: the machine, its devices, its console and its CPU under TCG come from the arch table. */
+  arch: Arch;
   accel: Accel;
-  /** CPU model; undefined keeps QEMU's default for the accelerator. */
+  /** CPU model (the KVM probe's choice); undefined takes the arch's TCG model, or QEMU's default. */
   cpuModel?: string;
   cpus: number;
   memoryMiB: number;
@@ -23,11 +25,18 @@ export interface QemuSpec {
  * stay at the config's defaults; a scenario shortens them with `vm.cmdline` (as sysctl.*
  * parameters: a bare hung_task_timeout_secs= is not a boot parameter and only reaches init).
  */
-export function kernelCmdline(extra: string[] = []): string {
-  return [`console=${HOST_ARCH.console}`, "rdinit=/init", "panic=-1", "printk.devkmsg=on", ...extra].join(" ");
+export function kernelCmdline(arch: Arch, extra: string[] = []): string {
+  return [`console=${arch.console}`, "rdinit=/init", "panic=-1", "printk.devkmsg=on", ...extra].join(" ");
+}
+
+/** -cpu: the one asked for, else the arch's model under TCG (the one that emulates fastest), else none. */
+function cpuArgs(spec: QemuSpec): string[] {
+  const cpu = spec.cpuModel ?? (spec.accel === "tcg" ? spec.arch.tcgCpu : undefined);
+  return cpu ? ["-cpu", cpu] : [];
 }
 
 export function qemuArgv(spec: QemuSpec): string[] {
+  const { devices } = spec.arch;
   const argv = [
     "-nodefaults",
     "-no-user-config",
@@ -35,10 +44,10 @@ export function qemuArgv(spec: QemuSpec): string[] {
     "none",
     "-no-reboot",
     "-machine",
-    HOST_ARCH.machine,
+    spec.arch.machine,
     "-accel",
     spec.accel === "tcg" ? "tcg,thread=multi" : "kvm",
-    ...(spec.cpuModel ? ["-cpu", spec.cpuModel] : []),
+    ...cpuArgs(spec),
     "-smp",
     String(spec.cpus),
     "-m",
@@ -48,7 +57,7 @@ export function qemuArgv(spec: QemuSpec): string[] {
     "-initrd",
     spec.initrd,
     "-append",
-    kernelCmdline(spec.extraCmdline),
+    kernelCmdline(spec.arch, spec.extraCmdline),
     // The console goes to a file from the first byte; nothing reads the serial port.
     "-chardev",
     `file,id=console,path=${spec.consoleLog}`,
@@ -57,10 +66,10 @@ export function qemuArgv(spec: QemuSpec): string[] {
   ];
   if (spec.sshPort !== undefined) {
     // restrict=on: the guest reaches no network; only the loopback forward gets in.
-    argv.push("-netdev", `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`, "-device", "virtio-net-pci,netdev=net0");
+    argv.push("-netdev", `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`, "-device", `${devices.net},netdev=net0`);
   }
   // Entropy from the host at once: nothing in the guest waits for its pool to fill.
-  argv.push("-device", "virtio-rng-pci");
-  if (spec.disk) argv.push("-drive", `file=${spec.disk},format=raw,if=virtio,cache=unsafe`);
+  argv.push("-device", devices.rng);
+  if (spec.disk) argv.push("-drive", `file=${spec.disk},format=raw,if=${devices.diskIf},cache=unsafe`);
   return argv;
 }

@@ -2,7 +2,6 @@ import { promises as fs } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
-import { HOST_ARCH } from "../../core/arch.js";
 import { track } from "../../core/children.js";
 import { shellQuote } from "../../core/shell.js";
 import { GuestShell } from "../ssh.js";
@@ -75,6 +74,7 @@ const SSH_REFUSED = /authentication|handshake|protocol|host key|Host denied|veri
 
 function qemuSpec(spec: VmSpec, sshPort?: number): QemuSpec {
   return {
+    arch: spec.arch,
     accel: spec.accel.accel,
     ...(spec.accel.cpuModel && { cpuModel: spec.accel.cpuModel }),
     cpus: spec.cpus,
@@ -97,9 +97,9 @@ async function boot(spec: VmSpec): Promise<BootResult> {
   await fs.mkdir(path.dirname(spec.consoleLog), { recursive: true });
   const sshPort = await freeLoopbackPort();
   const argv = qemuArgv(qemuSpec(spec, sshPort));
-  const command = shellQuote([HOST_ARCH.qemu, ...argv]);
+  const command = shellQuote([spec.arch.qemu, ...argv]);
   const started = Date.now();
-  const proc = track(execa(HOST_ARCH.qemu, argv, { reject: false, all: true, stdin: "ignore" }));
+  const proc = track(execa(spec.arch.qemu, argv, { reject: false, all: true, stdin: "ignore" }));
   const fail = async (cause: "kernel" | "infra", reason: string): Promise<BootResult> => {
     proc.kill("SIGKILL");
     const qemuOut = ((await proc).all ?? "").trim();
@@ -144,8 +144,8 @@ async function waitForGuest(spec: VmSpec, sshPort: number, proc: ResultPromise, 
 
 export const qemuVm: VmImplementation = {
   name: "qemu",
-  command: (spec) => shellQuote([HOST_ARCH.qemu, ...qemuArgv(qemuSpec(spec, 10022))]),
+  command: (spec) => shellQuote([spec.arch.qemu, ...qemuArgv(qemuSpec(spec, 10022))]),
   boot,
-  accelerator: (probe, progress, force) => chooseAccel(probe.kernel, probe.initrd, progress, force),
-  version: async () => (await execa(HOST_ARCH.qemu, ["--version"], { reject: false })).stdout.split("\n")[0],
+  accelerator: (probe, progress, force) => chooseAccel(probe.arch, probe.kernel, probe.initrd, progress, force),
+  version: async (arch) => (await execa(arch.qemu, ["--version"], { reject: false })).stdout.split("\n")[0],
 };
