@@ -25,7 +25,7 @@ const BAD_CHECK_RUNS = 3;
 /** Everything that can be wrong with the input is found here, before any build. */
 async function validate(opts: BisectOptions): Promise<{ good: string; bad: string; loaded: LoadedScenario }> {
   if (!(opts.confidence > 0 && opts.confidence < 1)) throw new UserError(`--confidence ${opts.confidence} is not between 0 and 1`, "use e.g. --confidence 0.95");
-  const loaded = await loadScenario(opts.scenario);
+  const loaded = await loadScenario(opts.scenario, { ...(opts.arch && { arch: opts.arch }) });
   const { good, bad } = await resolveUserRevisions(opts.tree, { good: opts.good, bad: opts.bad });
   const [older, newer] = opts.direction === "cause" ? [good!, bad!] : [bad!, good!];
   if (!(await isAncestor(opts.tree, older, newer))) {

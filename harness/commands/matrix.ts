@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ARCHES } from "../core/arch.js";
 import { UserError } from "../core/errors.js";
 import { sha256 } from "../core/hash.js";
 import { resultsRoot } from "../core/paths.js";
@@ -13,7 +14,7 @@ import { hostRecord, newRunId } from "../pipeline/identity.js";
 import { expectOf, inputOf, newRunFile, reopened } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
 import { readRecord } from "../records/read.js";
-import { RUN_FILE_NAME, RunFileSchema, type CellRecord, type RunFile } from "../records/run.js";
+import { RUN_FILE_NAME, RunFileSchema, targetKey, type CellRecord, type RunFile } from "../records/run.js";
 import { runExitCode } from "../verdict/groups.js";
 import { vmImplementation } from "../vm/registry.js";
 import type { VmImplementation } from "../vm/types.js";
@@ -42,13 +43,15 @@ export function resumeCells(fresh: CellRecord[], prior: CellRecord[]): CellRecor
 
 /** Every cell of the matrix (or of one shard), pending. */
 function matrixCells(m: LoadedMatrix, shard?: Shard): { cells: CellRecord[]; total: number } {
+  const { kernels, arches, variants, cpus, hotplug } = m.matrix;
   const scenarios = m.matrix.scenarios.map((name) => {
-    const s = m.loaded.get(`${name}/${m.matrix.kernels[0]}`)!.scenario;
+    const s = m.loaded.get(targetKey({ scenario: name, kernel: kernels[0]!, arch: arches[0]! }))!.scenario;
     return { name, baseline: s.baseline, variants: Object.keys(s.variants) };
   });
-  const keys = expandCells({ scenarios, kernels: m.matrix.kernels, ...(m.matrix.variants && { variants: m.matrix.variants }), cpus: m.matrix.cpus, hotplug: m.matrix.hotplug.map((h) => h === "on") });
+  const axes = { scenarios, kernels, arches, ...(variants && { variants }), cpus, hotplug: hotplug.map((h) => h === "on") };
+  const keys = expandCells(axes);
   const cells = (shard ? shardCells(keys, shard) : keys).map((k) => {
-    const loaded = m.loaded.get(`${k.scenario}/${k.kernel}`)!;
+    const loaded = m.loaded.get(targetKey(k))!;
     return newCell(k, loaded.scenario.baseline, m.matrix.maxRuns ?? loaded.scenario.maxRuns, buildKey(k), loaded.scenario.variants[k.variant]!.description);
   });
   return { cells, total: keys.length };
@@ -65,7 +68,7 @@ async function newMatrixRun(m: LoadedMatrix, opts: MatrixOptions, cells: CellRec
   const id = opts.runId ?? `${newRunId(`matrix-${m.matrix.name}`)}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ""}`;
   const expect = Object.fromEntries([...m.loaded.entries()].map(([key, loaded]) => [key, expectOf(loaded)]));
   const maxRuns = Math.max(...cells.map((c) => c.maxRuns));
-  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect, settings: { confidence: opts.confidence ?? 0.95, maxRuns } });
+  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm, ARCHES[m.matrix.arches[0]!]), cells, expect, settings: { confidence: opts.confidence ?? 0.95, maxRuns } });
   return { ...run, ...(opts.shard && { shard: opts.shard }) };
 }
 

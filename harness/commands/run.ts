@@ -4,7 +4,7 @@ import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { executeCells } from "../pipeline/execute.js";
 import { hostRecord, newRunId } from "../pipeline/identity.js";
-import { expectOf, inputOf, newRunFile, reopened, runCellsOf } from "../pipeline/plan.js";
+import { expectOf, inputOf, loadedKey, newRunFile, reopened, runCellsOf } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
 import { readRecord } from "../records/read.js";
 import { RUN_FILE_NAME, RunFileSchema, type RunFile } from "../records/run.js";
@@ -33,6 +33,8 @@ export interface RunOptions {
   runId?: string;
   /** A kernel recipe other than the scenario's own (it must have the variants' patches). */
   kernel?: string;
+  /** The arch to build for and boot (default x86_64); one of the kernel recipe's arches. */
+  arch?: string;
   /** The VM implementation (registry name); qemu unless a test replays consoles. */
   vm?: string;
   /** Build from this git tree (kharness's own clone; the checkout is never touched) at `ref`. */
@@ -81,8 +83,11 @@ async function fixFromCommit(tree: string | undefined, rev: string, dir: string)
 }
 
 /** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
-async function scenarioFor(opts: Pick<RunOptions, "scenario" | "kernel" | "tree" | "ref" | "fix" | "fixCommit">, dir: string): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
-  let loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
+async function scenarioFor(
+  opts: Pick<RunOptions, "scenario" | "kernel" | "arch" | "tree" | "ref" | "fix" | "fixCommit">,
+  dir: string,
+): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
+  let loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }), ...(opts.arch && { arch: opts.arch }) });
   if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
   if (opts.tree) {
     const tree = path.resolve(opts.tree);
@@ -104,16 +109,16 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
   // Fixes from the command line always run, like the baseline.
   const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes]);
   const maxRuns = opts.maxRuns ?? scenario.maxRuns;
-  const { scenario: name, kernel, tree, ref, fix, fixCommit } = opts;
+  const { scenario: name, kernel, arch, tree, ref, fix, fixCommit } = opts;
   const run = newRunFile({
     kind: "run",
     id,
     input: inputOf(scenario.name, loaded.file, loaded.text),
-    host: await hostRecord(vm),
+    host: await hostRecord(vm, loaded.arch),
     cells: runCellsOf(loaded, variants, maxRuns),
-    expect: { [`${scenario.name}/${loaded.kernel.name}`]: expectOf(loaded) },
+    expect: { [loadedKey(loaded)]: expectOf(loaded) },
     settings: { confidence: opts.confidence ?? 0.95, maxRuns },
-    request: { scenario: name, ...(kernel && { kernel }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }), ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) },
+    request: { scenario: name, ...(kernel && { kernel }), ...(arch && { arch }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }), ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) },
   });
   return { run, loaded };
 }
@@ -139,9 +144,9 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
   const vm = vmImplementation(opts.vm ?? "qemu");
   const { run, loaded } = opts.resume ? await resumedRun(id, dir) : await newRun(opts, id, dir, vm);
   const variants = run.cells.map((c) => c.variant);
-  progress.info(`run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
+  progress.info(`run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} for ${loaded.arch.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
-  const scenarios = new Map([[`${loaded.scenario.name}/${loaded.kernel.name}`, loaded]]);
+  const scenarios = new Map([[loadedKey(loaded), loaded]]);
   await executeCells({ run, dir, scenarios, jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
   printSummary(run, progress);
   progress.info(`\nresults: ${dir}`);
@@ -160,7 +165,7 @@ function printSummary(run: RunFile, progress: Progress): void {
 }
 
 /** `kharness run --dry-run`: the series, make and VM commands each variant would get. */
-export async function dryRunCommand(opts: Pick<RunOptions, "scenario" | "kernel" | "variants" | "vm">): Promise<string> {
-  const loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
+export async function dryRunCommand(opts: Pick<RunOptions, "scenario" | "kernel" | "arch" | "variants" | "vm">): Promise<string> {
+  const loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }), ...(opts.arch && { arch: opts.arch }) });
   return describeRun(loaded, selectVariants(loaded.scenario, opts.variants), vmImplementation(opts.vm ?? "qemu"));
 }

@@ -1,29 +1,75 @@
 import { promises as fs } from "node:fs";
+import path from "node:path";
 import { execa } from "execa";
 import { InfraError } from "../core/errors.js";
-import { writeFileAtomic } from "../core/files.js";
+import { exists, writeFileAtomic } from "../core/files.js";
+import { GUEST_PROGRAMS, type GuestRoot } from "./guestRoot.js";
 import { writeCpio, type CpioEntry } from "./cpio.js";
 import { guestInit } from "./guestInit.js";
 
 export interface GuestImageInputs {
-  busybox: string;
-  dropbear: string;
+  /** Where busybox, dropbear and dropbear's libraries are read from (see guestRoot.ts). */
+  guest: GuestRoot;
   /** OpenSSH-format public key that may log in as root. */
   authorizedKey: string;
   /** dropbear's ed25519 host key file (made on the host, so the guest generates none at boot). */
   hostKey: Buffer;
 }
 
-export const DEFAULT_GUEST_BINARIES = { busybox: "/bin/busybox", dropbear: "/usr/sbin/dropbear" };
+/** What `readelf -d -l` says a binary needs: its loader, and the sonames it links. */
+export function parseReadelf(output: string): { interpreter?: string; needed: string[] } {
+  const interpreter = /\[Requesting program interpreter: (\S+)\]/.exec(output)?.[1];
+  const needed = [...output.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]!);
+  return { ...(interpreter && { interpreter }), needed };
+}
 
-/** Shared libraries (absolute paths, loader included) that `ldd` lists for a binary. */
-export function parseLdd(output: string): string[] {
-  const libs: string[] = [];
-  for (const line of output.split("\n")) {
-    const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(0x/.exec(line);
-    if (m) libs.push(m[1]!);
+/** A path inside `root` with its symlinks followed inside root too (an absolute link target is root-relative), root-relative. */
+export async function realpathIn(root: string, p: string, hops = 0): Promise<string> {
+  const parts = p.split("/").filter(Boolean);
+  let cur = "/";
+  for (let i = 0; i < parts.length; i++) {
+    const next = path.posix.join(cur, parts[i]!);
+    const st = await fs.lstat(path.join(root, next)).catch(() => undefined);
+    if (!st?.isSymbolicLink()) {
+      cur = next;
+      continue;
+    }
+    if (hops > 40) throw new InfraError(`too many symlinks resolving ${p} in ${root}`, "check the guest root for a symlink loop");
+    const target = await fs.readlink(path.join(root, next));
+    return realpathIn(root, path.posix.resolve(cur, target, ...parts.slice(i + 1)), hops + 1);
   }
-  return libs;
+  return cur.slice(1);
+}
+
+async function readelf(file: string): Promise<{ interpreter?: string; needed: string[] }> {
+  const r = await execa("readelf", ["-d", "-l", "-W", file], { reject: false });
+  if (r.exitCode !== 0) throw new InfraError(`readelf ${file} failed: ${r.stderr}`, "apt-get install binutils");
+  return parseReadelf(r.stdout);
+}
+
+/**
+ * The shared libraries (root-relative paths, loader included) a binary needs, and the ones
+ * they need, found by soname in the guest root's library directories as the loader would:
+ * from the ELF headers, so it works for a binary of any arch without running it.
+ */
+export async function sharedLibraries(guest: GuestRoot, binary: string): Promise<string[]> {
+  const dirs = [`lib/${guest.multiarch}`, `usr/lib/${guest.multiarch}`, "lib", "usr/lib"];
+  const found: string[] = [];
+  const queue = [binary];
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    const { interpreter, needed } = await readelf(path.join(guest.root, await realpathIn(guest.root, file)));
+    const wanted = [...(interpreter ? [interpreter.slice(1)] : []), ...(await Promise.all(needed.map((n) => findLibrary(guest, dirs, n))))];
+    for (const lib of wanted.filter((w) => !found.includes(w))) {
+      found.push(lib);
+      queue.push(lib);
+    }
+  }
+  return found;
+}
+
+async function findLibrary(guest: GuestRoot, dirs: string[], soname: string): Promise<string> {
+  for (const d of dirs) if (await exists(path.join(guest.root, d, soname))) return path.posix.join(d, soname);
+  throw new InfraError(`the guest's dropbear needs ${soname}, which is in none of ${dirs.join(", ")} under ${guest.root}`, "run `kharness doctor`");
 }
 
 /** Every parent directory of the given paths, shallowest first. */
@@ -41,20 +87,19 @@ function parentDirs(files: string[]): string[] {
  * an init and root's authorized key. Nothing from the host root is mounted or booted.
  */
 export async function buildInitramfs(inputs: GuestImageInputs): Promise<Buffer> {
-  const ldd = await execa("ldd", [inputs.dropbear], { reject: false });
-  if (ldd.exitCode !== 0) throw new InfraError(`ldd ${inputs.dropbear} failed: ${ldd.stderr}`, "apt-get install dropbear-bin");
-  const libs = parseLdd(ldd.stdout);
+  const { root } = inputs.guest;
+  const libs = await sharedLibraries(inputs.guest, GUEST_PROGRAMS.dropbear);
   const read = async (p: string) => {
     try {
       // Follow symlinks: the guest gets the real bytes at the path the loader asks for.
-      return await fs.readFile(await fs.realpath(p));
+      return await fs.readFile(path.join(root, await realpathIn(root, p)));
     } catch (err) {
-      throw new InfraError(`cannot read ${p} for the guest image: ${(err as Error).message}`, "run `kharness doctor`");
+      throw new InfraError(`cannot read ${p} in ${root} for the guest image: ${(err as Error).message}`, "run `kharness doctor`");
     }
   };
   const files: CpioEntry[] = [
-    { type: "file", path: "bin/busybox", data: await read(inputs.busybox), mode: 0o755 },
-    { type: "file", path: "usr/sbin/dropbear", data: await read(inputs.dropbear), mode: 0o755 },
+    { type: "file", path: "bin/busybox", data: await read(GUEST_PROGRAMS.busybox), mode: 0o755 },
+    { type: "file", path: "usr/sbin/dropbear", data: await read(GUEST_PROGRAMS.dropbear), mode: 0o755 },
     ...(await Promise.all(libs.map(async (l) => ({ type: "file" as const, path: l, data: await read(l), mode: 0o755 })))),
     { type: "file", path: "init", data: Buffer.from(guestInit()), mode: 0o755 },
     { type: "file", path: "etc/passwd", data: Buffer.from("root:x:0:0:root:/root:/bin/sh\n") },

@@ -3,13 +3,14 @@ import path from "node:path";
 import { UserError } from "../core/errors.js";
 import { projectRoot } from "../core/paths.js";
 import { loadScenario, parseWithSchema, readYaml, scenarioKernels, type LoadedScenario } from "../scenario/load.js";
+import { targetKey } from "../records/run.js";
 import { MatrixSchema, type Matrix } from "./schema.js";
 
 export interface LoadedMatrix {
   matrix: Matrix;
   file: string;
   text: string;
-  /** Each scenario loaded for each kernel: `${scenario}/${kernel}`. */
+  /** Each scenario loaded for each kernel and arch, by `targetKey`. */
   loaded: Map<string, LoadedScenario>;
 }
 
@@ -29,7 +30,7 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
       if (!ported.includes(kernel)) {
         throw new UserError(`${file}: kernels: scenario ${name} has no patches for ${kernel} (it has: ${ported.join(", ")})`, `drop ${kernel} from kernels, or port the scenario's patches to it`);
       }
-      loaded.set(`${name}/${kernel}`, await loadScenario(name, { kernel }));
+      for (const arch of matrix.arches) loaded.set(targetKey({ scenario: name, kernel, arch }), await loadScenario(name, { kernel, arch }));
     }
     for (const v of matrix.variants ?? []) {
       if (!(v in base.scenario.variants)) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ARCH_NAMES, DEFAULT_ARCH, type ArchName } from "../core/arch.js";
 
 const onOff = z.enum(["on", "off"], { message: 'must be "on" or "off"' });
 
@@ -10,6 +11,8 @@ export const MatrixSchema = z.strictObject({
   scenarios: z.array(z.string()).min(1),
   /** Kernel recipe names (kernels/<name>.yaml); each scenario must have patches for each. */
   kernels: z.array(z.string()).min(1),
+  /** The arches each kernel is built for and booted on; each must be one of its recipe's arches. */
+  arches: z.array(z.enum(ARCH_NAMES as [ArchName, ...ArchName[]], { message: `must be one of ${ARCH_NAMES.join(", ")}` })).min(1).default([DEFAULT_ARCH]),
   /** Variants to run (default: all of each scenario's); the baseline always runs. */
   variants: z.array(z.string()).min(1).optional(),
   cpus: z.array(z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { message: "must be one of 1, 2, 4, 8" })).min(1),

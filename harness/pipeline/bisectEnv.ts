@@ -34,8 +34,9 @@ export function bisectEnv(c: { loaded: LoadedScenario; repo: BisectRepo; dir: st
       }
     },
     async test(build, label, n) {
-      guest ??= await prepareGuest(c.dir, build.bzImage, c.vm, progress, c.record.options.accel);
-      const out = await runIteration({ scenario: c.loaded.scenario, label, iteration: n, bzImage: build.bzImage, guest, runDir: c.dir, vm: c.vm }, progress);
+      guest ??= await prepareGuest(c.dir, c.loaded.arch, build.bzImage, c.vm, progress, c.record.options.accel);
+      const { scenario, arch } = c.loaded;
+      const out = await runIteration({ scenario, arch, label, iteration: n, bzImage: build.bzImage, guest, runDir: c.dir, vm: c.vm }, progress);
       const r = out.record;
       c.record.timings.bootMs += r.bootMs;
       c.record.timings.workloadMs += r.workloadMs;

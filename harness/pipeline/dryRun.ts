@@ -11,16 +11,18 @@ import type { VmImplementation } from "../vm/types.js";
  * and the QEMU command line (with placeholders for paths only known at run time).
  */
 export function describeRun(loaded: LoadedScenario, variants: string[], vm: VmImplementation): string {
-  const { scenario, kernel } = loaded;
-  const lines = [`scenario ${scenario.name}: kernel ${kernel.name} from ${describeSource(kernel.source)}, base ${kernel.base}, fragments ${kernel.fragments.join(", ")}`];
+  const { scenario, kernel, arch } = loaded;
+  const fragments = [...kernel.fragments, ...arch.fragments].join(", ");
+  const lines = [`scenario ${scenario.name}: kernel ${kernel.name} for ${arch.name} from ${describeSource(kernel.source)}, base ${kernel.base}, fragments ${fragments}`];
   for (const v of variants) {
     lines.push(`\nvariant ${v}${v === scenario.baseline ? " (baseline)" : ""}: ${variantPatches(loaded, v).map((p) => path.basename(p)).join(" + ")}`);
-    lines.push(`  build: ${shellQuote(["make", ...makeArgs("<source tree>", "<build dir>", os.cpus().length)])}`);
+    lines.push(`  build: ${shellQuote(["make", ...makeArgs(arch, "<source tree>", "<build dir>", os.cpus().length)])}`);
   }
   const it = "results/<run-id>/iterations/<variant>-<n>";
   lines.push(
     `\nper run (up to ${scenario.maxRuns} per variant, fewer once its verdict is decided):`,
-      `  ${vm.command({
+    `  ${vm.command({
+      arch,
       accel: { accel: "tcg", reason: "dry run", probedAt: "", hostKey: "" },
       cpus: scenario.vm.cpus,
       memoryMiB: scenario.vm.memoryMiB,

@@ -27,6 +27,8 @@ export const BisectOptionsSchema = z.object({
   confidence: z.number().gt(0).lt(1),
   maxRuns: z.number().int().min(1),
   accel: AccelChoiceSchema.shape.accel.optional(),
+  /** The arch to build for and boot (x86_64 when absent). */
+  arch: z.string().optional(),
 });
 export type BisectOptions = z.infer<typeof BisectOptionsSchema>;
 
