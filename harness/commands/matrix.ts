@@ -83,7 +83,7 @@ export async function matrixCommand(opts: MatrixOptions, progress: Progress): Pr
   const run = opts.resume ? await resumedRun(m, opts.resume, cells, progress) : await newMatrixRun(m, opts, cells, vm);
   const dir = path.join(resultsRoot(), run.id);
   await fs.mkdir(dir, { recursive: true });
-  const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(`${c.scenario}/${c.kernel}`)!.scenario.vm.memoryMiB));
+  const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(targetKey(c))!.scenario.vm.memoryMiB));
   run.jobs = opts.jobs ? { count: opts.jobs, reason: `--jobs ${opts.jobs}` } : chooseJobs(os.cpus().length, Math.round(os.freemem() / 2 ** 20), vmMiB);
   const todo = run.cells.filter((c) => c.status === "pending").length;
   progress.info(`matrix ${run.id}: ${run.cells.length} cell(s)${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count} of ${total})` : ""}, ${todo} to run; ${run.jobs.reason}; results in ${dir}`);

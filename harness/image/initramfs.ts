@@ -54,17 +54,20 @@ async function readelf(file: string): Promise<{ interpreter?: string; needed: st
  */
 export async function sharedLibraries(guest: GuestRoot, binary: string): Promise<string[]> {
   const dirs = [`lib/${guest.multiarch}`, `usr/lib/${guest.multiarch}`, "lib", "usr/lib"];
-  const found: string[] = [];
+  // By real file: libc's NEEDED ld-linux is the loader already mapped from PT_INTERP's path, not a second copy.
+  const found = new Map<string, string>();
   const queue = [binary];
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     const { interpreter, needed } = await readelf(path.join(guest.root, await realpathIn(guest.root, file)));
     const wanted = [...(interpreter ? [interpreter.slice(1)] : []), ...(await Promise.all(needed.map((n) => findLibrary(guest, dirs, n))))];
-    for (const lib of wanted.filter((w) => !found.includes(w))) {
-      found.push(lib);
+    for (const lib of wanted) {
+      const real = await realpathIn(guest.root, lib);
+      if (found.has(real)) continue;
+      found.set(real, lib);
       queue.push(lib);
     }
   }
-  return found;
+  return [...found.values()];
 }
 
 async function findLibrary(guest: GuestRoot, dirs: string[], soname: string): Promise<string> {

@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { silentProgress } from "../../harness/core/progress.js";
 import { READY_MARKER } from "../../harness/image/guestInit.js";
 import { generateHostKey } from "../../harness/image/hostKey.js";
-import { DEFAULT_GUEST_BINARIES, writeInitramfs } from "../../harness/image/initramfs.js";
+import { guestRoot } from "../../harness/image/guestRoot.js";
+import { writeInitramfs } from "../../harness/image/initramfs.js";
 import { prepareVariantKernel } from "../../harness/pipeline/kernel.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import { vmImplementation } from "../../harness/vm/registry.js";
@@ -24,9 +25,10 @@ async function bootWith(change: (spec: VmSpec) => VmSpec) {
   const key = generateRunKey();
   const hostKey = await generateHostKey();
   const initrd = path.join(dir, "initramfs.cpio");
-  await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
+  await writeInitramfs(initrd, { guest: await guestRoot(loaded.arch, silentProgress), authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
   const qemu = vmImplementation("qemu");
   const spec: VmSpec = {
+    arch: loaded.arch,
     accel: { accel: "tcg", reason: "test", probedAt: "", hostKey: "" },
     cpus: 2,
     memoryMiB: 512,

@@ -3,33 +3,50 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { silentProgress } from "../../harness/core/progress.js";
-import { DEFAULT_GUEST_BINARIES, writeInitramfs } from "../../harness/image/initramfs.js";
+import { guestRoot } from "../../harness/image/guestRoot.js";
+import { writeInitramfs } from "../../harness/image/initramfs.js";
 import { READY_MARKER } from "../../harness/image/guestInit.js";
 import { generateHostKey } from "../../harness/image/hostKey.js";
 import { prepareVariantKernel } from "../../harness/pipeline/kernel.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import { vmImplementation } from "../../harness/vm/registry.js";
 import { generateRunKey } from "../../harness/vm/ssh.js";
+import type { VmInstance } from "../../harness/vm/types.js";
 
-// A real kernel (the scenario's baseline, through the build cache: cold, this is the
-// full build) booted in QEMU, and a command run in it over SSH.
+const dir = path.join(os.tmpdir(), `kharness-boot-${process.pid}`);
+
+/**
+ * A real kernel of `arch` (the scenario's baseline, through the build cache: cold, this is
+ * the full build) booted in QEMU with that arch's guest programs, and `check` run on it.
+ */
+async function bootAndCheck(arch: string, cpus: number, check: (vm: VmInstance, consoleLog: string) => Promise<void>) {
+  const loaded = await loadScenario("memcg-hotplug-lockdep", { arch });
+  const out = path.join(dir, arch);
+  const kernel = await prepareVariantKernel(loaded, "before", path.join(out, "build.log"), silentProgress);
+  const key = generateRunKey();
+  const initrd = path.join(out, "initramfs.cpio");
+  const hostKey = await generateHostKey();
+  const guest = await guestRoot(loaded.arch, silentProgress);
+  await writeInitramfs(initrd, { guest, authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
+  const qemu = vmImplementation("qemu");
+  const accel = await qemu.accelerator({ arch: loaded.arch, kernel: kernel.image.bzImage, initrd }, silentProgress);
+  const consoleLog = path.join(out, "console.log");
+  const spec = { arch: loaded.arch, accel, cpus, memoryMiB: 512, kernel: kernel.image.bzImage, initrd, consoleLog, cmdline: [] };
+  const boot = await qemu.boot({ ...spec, key, hostPublicKey: hostKey.publicKey, readyMarker: READY_MARKER, bootTimeoutMs: 240_000 });
+  if (!boot.ok) throw new Error(`boot failed: ${boot.reason}\n${boot.console.slice(-3000)}`);
+  try {
+    await check(boot.vm, consoleLog);
+  } finally {
+    await boot.vm.stop();
+  }
+}
+
 describe("boot a real kernel and run a command over SSH", () => {
-  const dir = path.join(os.tmpdir(), `kharness-boot-${process.pid}`);
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
-  it("boots the baseline kernel with 4 vCPUs and answers over SSH", { timeout: 45 * 60_000 }, async () => {
-    const loaded = await loadScenario("memcg-hotplug-lockdep");
-    const kernel = await prepareVariantKernel(loaded, "before", path.join(dir, "build.log"), silentProgress);
-    const key = generateRunKey();
-    const initrd = path.join(dir, "initramfs.cpio");
-    const hostKey = await generateHostKey();
-    await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
-    const qemu = vmImplementation("qemu");
-    const accel = await qemu.accelerator({ kernel: kernel.image.bzImage, initrd }, silentProgress);
-    const boot = await qemu.boot({ accel, cpus: 4, memoryMiB: 512, kernel: kernel.image.bzImage, initrd, consoleLog: path.join(dir, "console.log"), cmdline: [], key, hostPublicKey: hostKey.publicKey, readyMarker: READY_MARKER, bootTimeoutMs: 240_000 });
-    if (!boot.ok) throw new Error(`boot failed: ${boot.reason}\n${boot.console.slice(-3000)}`);
-    try {
-      const r = await boot.vm.shell.exec("uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers; ls /sys/devices/system/cpu/cpu1/online", 30_000);
+  it("x86_64: boots the baseline kernel with 4 vCPUs and answers over SSH", { timeout: 45 * 60_000 }, async () => {
+    await bootAndCheck("x86_64", 4, async (vm, consoleLog) => {
+      const r = await vm.shell.exec("uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers; ls /sys/devices/system/cpu/cpu1/online", 30_000);
       expect(r.code).toBe(0);
       const [release, cpus, controllers, online] = r.stdout.trim().split("\n");
       expect(release).toMatch(/^6\.1\./);
@@ -37,9 +54,27 @@ describe("boot a real kernel and run a command over SSH", () => {
       expect(controllers).toContain("memory");
       expect(online).toBe("/sys/devices/system/cpu/cpu1/online");
       // The console file holds the boot from its first line.
-      expect(await fs.readFile(path.join(dir, "console.log"), "utf8")).toMatch(/Linux version 6\.1\./);
-    } finally {
-      await boot.vm.stop();
-    }
+      expect(await fs.readFile(consoleLog, "utf8")).toMatch(/Linux version 6\.1\./);
+    });
+  });
+
+  it("arm64: a cross-built kernel boots under TCG, answers over SSH and takes cpu1 off and on through PSCI", { timeout: 90 * 60_000 }, async () => {
+    await bootAndCheck("arm64", 2, async (vm, consoleLog) => {
+      const r = await vm.shell.exec("uname -m; uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers", 30_000);
+      expect(r.code).toBe(0);
+      const [machine, release, cpus, controllers] = r.stdout.trim().split("\n");
+      expect(machine).toBe("aarch64");
+      expect(release).toMatch(/^6\.1\./);
+      expect(cpus).toBe("2");
+      expect(controllers).toContain("memory");
+      const cpu1 = "/sys/devices/system/cpu/cpu1/online";
+      const toggle = await vm.shell.exec(`echo 0 > ${cpu1} && cat ${cpu1} && nproc && echo 1 > ${cpu1} && cat ${cpu1} && nproc`, 60_000);
+      expect(toggle.code).toBe(0);
+      expect(toggle.stdout.trim().split("\n")).toEqual(["0", "1", "1", "2"]);
+      const text = await fs.readFile(consoleLog, "utf8");
+      expect(text).toMatch(/Linux version 6\.1\.\S+ .*aarch64-linux-gnu-gcc/);
+      // The CPU went down through the firmware, not just out of the scheduler.
+      expect(text).toMatch(/psci: CPU1 killed/);
+    });
   });
 });

@@ -1,8 +1,8 @@
-import { expandCells, newCell } from "../../harness/matrix/expand.js";
-import { RUN_SCHEMA, type IterationRecord, type RunFile } from "../../harness/records/run.js";
+import { buildKey, expandCells, newCell } from "../../harness/matrix/expand.js";
+import { RUN_SCHEMA, targetKey, type IterationRecord, type RunFile } from "../../harness/records/run.js";
 
 const memcg = { name: "memcg", baseline: "before", variants: ["before", "fix-reorder", "fix-drop-lock"] };
-export const memcgAxes = { scenarios: [memcg], kernels: ["linux-6.1", "linux-6.12"], cpus: [2, 4], hotplug: [true, false] };
+export const memcgAxes = { scenarios: [memcg], kernels: ["linux-6.1", "linux-6.12"], arches: ["x86_64" as const], cpus: [2, 4], hotplug: [true, false] };
 
 /**
  * A finished 24-cell matrix run as the memcg bug gives it, with runs stopped the way the
@@ -24,7 +24,7 @@ export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "
   });
   const runsOf: Record<string, string[][]> = { before: Array(5).fill(["rcu", "worker"]), "fix-reorder": [["worker"]], "fix-drop-lock": Array(4).fill([]) };
   const cells = expandCells(memcgAxes).map((k) => {
-    const c = newCell(k, "before", 5, `memcg/${k.kernel}/${k.variant}`);
+    const c = newCell(k, "before", 5, buildKey(k));
     c.status = statusOf(c.id);
     if (c.status === "done") c.runs = runsOf[k.variant]!.map((sigs, i) => run(k.variant, i + 1, sigs));
     return c;
@@ -37,7 +37,7 @@ export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "
     startedAt: "2026-11-26T00:00:00Z",
     input: { name: "nightly", file: "scenarios/nightly.yaml", sha256: "abc" },
     host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
-    expect: Object.fromEntries(memcgAxes.kernels.map((k) => [`memcg/${k}`, { "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" }])),
+    expect: Object.fromEntries(memcgAxes.kernels.map((k) => [targetKey({ scenario: "memcg", kernel: k, arch: "x86_64" }), { "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" }])),
     builds: {},
     cells,
     signatures: {

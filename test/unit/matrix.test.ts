@@ -9,7 +9,7 @@ import { resumeCells } from "../../harness/commands/matrix.js";
 import { cellScenario } from "../../harness/pipeline/plan.js";
 import { judgeGroups, runExitCode as matrixExitCode } from "../../harness/verdict/groups.js";
 import { MatrixSchema } from "../../harness/matrix/schema.js";
-import { expectFor } from "../../harness/scenario/load.js";
+import { expectFor, forTarget, scenarioKernels } from "../../harness/scenario/load.js";
 import { ScenarioSchema } from "../../harness/scenario/schema.js";
 import { memcgAxes as axes, sampleRun } from "../support/sampleMatrix.js";
 
@@ -27,11 +27,17 @@ const scenario = (fields: Record<string, unknown>) =>
   });
 
 describe("matrix expansion", () => {
-  it("scenario x kernel x vCPUs x hotplug x variant, one kernel's cells together, baseline first in a group", () => {
+  it("scenario x kernel x arch x vCPUs x hotplug x variant, one kernel's cells together, baseline first in a group", () => {
     const cells = expandCells(axes);
     expect(cells).toHaveLength(24);
     expect(cells.slice(0, 12).every((c) => c.kernel === "linux-6.1")).toBe(true);
-    expect(cellId(cells[0]!)).toBe("memcg/linux-6.1/cpus2/hotplug-on/before");
+    expect(cellId(cells[0]!)).toBe("memcg/linux-6.1/x86_64/cpus2/hotplug-on/before");
+    const two = expandCells({ ...axes, arches: ["x86_64", "arm64"] });
+    expect(two).toHaveLength(48);
+    // One kernel's cells for one arch stay together: a shard builds few kernels.
+    expect(two.slice(0, 12).every((c) => c.kernel === "linux-6.1" && c.arch === "x86_64")).toBe(true);
+    expect(two.slice(12, 24).every((c) => c.kernel === "linux-6.1" && c.arch === "arm64")).toBe(true);
+    expect(new Set(two.map(cellId)).size).toBe(48);
     expect(new Set(cells.map(cellId)).size).toBe(24);
     expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "fix-reorder")).toEqual([]);
     expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "before")).toHaveLength(8);
@@ -57,14 +63,27 @@ describe("matrix expansion", () => {
     expect(cellScenario(s, { cpus: 8, hotplug: true })).toMatchObject({ vm: { cpus: 8 }, workload: { steps: [writer, { step: "hotplug", rounds: 40 }] } });
   });
 
-  it("expectations can differ per kernel: a fix may be enough on one and not on another", () => {
+  it("expectations can differ per kernel and per arch: a fix may be enough on one and not on another", () => {
     const s = scenario({
       variants: { b: { patches: [] }, f: { patches: [] }, g: { patches: [] } },
-      expect: { f: { "linux-6.1": "NOT FIXED", "linux-6.12": "FIXED" }, g: "FIXED" },
+      expect: { f: { "linux-6.1": "NOT FIXED", "linux-6.12": "FIXED", "linux-6.12/arm64": "NOT FIXED" }, g: { arm64: "INCONCLUSIVE", "linux-6.1": "FIXED" } },
     });
-    expect(expectFor(s, "linux-6.1")).toEqual({ f: "NOT FIXED", g: "FIXED" });
-    expect(expectFor(s, "linux-6.12")).toEqual({ f: "FIXED", g: "FIXED" });
-    expect(expectFor(s, "linux-7.0")).toEqual({ g: "FIXED" });
+    expect(expectFor(s, "linux-6.1", "x86_64")).toEqual({ f: "NOT FIXED", g: "FIXED" });
+    expect(expectFor(s, "linux-6.12", "x86_64")).toEqual({ f: "FIXED" });
+    // Most specific first: kernel/arch, then the kernel, then the arch.
+    expect(expectFor(s, "linux-6.12", "arm64")).toEqual({ f: "NOT FIXED", g: "INCONCLUSIVE" });
+    expect(expectFor(s, "linux-6.1", "arm64")).toEqual({ f: "NOT FIXED", g: "FIXED" });
+    expect(expectFor(s, "linux-7.0", "x86_64")).toEqual({});
+  });
+
+  it("patches per arch: the kernel/arch list, else the kernel's, else the arch's; the kernels are the keys' kernel parts", () => {
+    const p = { "linux-6.1": ["a.patch"], "linux-6.1/arm64": ["a.patch", "arm.patch"], arm64: ["b.patch"] };
+    expect(forTarget(p, "linux-6.1", "arm64")).toEqual(["a.patch", "arm.patch"]);
+    expect(forTarget(p, "linux-6.1", "x86_64")).toEqual(["a.patch"]);
+    expect(forTarget(p, "linux-6.12", "arm64")).toEqual(["b.patch"]);
+    expect(forTarget(p, "linux-6.12", "x86_64")).toBeUndefined();
+    const s = scenario({ kernel: "linux-6.1", variants: { b: { patches: { ...p, "linux-6.12/arm64": [] } } } });
+    expect(scenarioKernels(s)).toEqual(["linux-6.1", "linux-6.12"]);
   });
 
   it("the matrix schema names the field and the allowed values", () => {
@@ -90,7 +109,7 @@ describe("judging and merging matrix runs", () => {
     expect(groups).toHaveLength(8);
     for (const g of groups) expect(Object.fromEntries(g.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
     expect(matrixExitCode(run)).toBe(0);
-    expect(matrixExitCode({ ...run, expect: { ...run.expect, "memcg/linux-6.12": { "fix-reorder": "FIXED" } } })).toBe(1);
+    expect(matrixExitCode({ ...run, expect: { ...run.expect, "memcg/linux-6.12/x86_64": { "fix-reorder": "FIXED" } } })).toBe(1);
   });
 
   it("shard + merge gives the unsharded run's set of cells", () => {

@@ -7,7 +7,7 @@ import { buildKey, expandCells, newCell } from "../../harness/matrix/expand.js";
 import { runPool } from "../../harness/pipeline/cells.js";
 import { prepareGuest } from "../../harness/pipeline/guest.js";
 import { INFRA_RETRIES, runIteration } from "../../harness/pipeline/iteration.js";
-import { newRunFile } from "../../harness/pipeline/plan.js";
+import { loadedKey, newRunFile } from "../../harness/pipeline/plan.js";
 import { watchVerdict } from "../../harness/pipeline/monitor.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import type { Scenario } from "../../harness/scenario/schema.js";
@@ -28,8 +28,8 @@ async function iterate(script: FakeBoot[], workload: Partial<Scenario["workload"
   const scenario = { ...loaded.scenario, workload: { ...loaded.scenario.workload, ...workload } };
   const runDir = await fs.mkdtemp(path.join(await root, "run-"));
   const vm = fakeVm(script);
-  const guest = await prepareGuest(runDir, "/nonexistent/bzImage", vm, silentProgress);
-  const out = await runIteration({ scenario, label: "before", iteration: 1, bzImage: "bzImage", guest, runDir, vm }, silentProgress);
+  const guest = await prepareGuest(runDir, loaded.arch, "/nonexistent/bzImage", vm, silentProgress);
+  const out = await runIteration({ scenario, arch: loaded.arch, label: "before", iteration: 1, bzImage: "bzImage", guest, runDir, vm }, silentProgress);
   return { ...out, vm, runDir };
 }
 
@@ -113,14 +113,15 @@ describe("the cell pool, on a fake VM", () => {
   async function pool(maxRuns: number, script: (spec: VmSpec, boots: VmSpec[]) => FakeBoot = realConsoles) {
     const loaded = await loadScenario("memcg-hotplug-lockdep");
     const dir = await fs.mkdtemp(path.join(await root, "pool-"));
-    const keys = expandCells({ scenarios: [{ name: loaded.scenario.name, baseline: "before", variants: Object.keys(loaded.scenario.variants) }], kernels: ["linux-6.1"], cpus: [2], hotplug: [true] });
+    const keys = expandCells({ scenarios: [{ name: loaded.scenario.name, baseline: "before", variants: Object.keys(loaded.scenario.variants) }], kernels: ["linux-6.1"], arches: ["x86_64"], cpus: [2], hotplug: [true] });
     const cells = keys.map((k) => newCell(k, "before", maxRuns, buildKey(k)));
     const run = newRunFile({ kind: "matrix", id: "pool", input: { name: "t", file: "t.yaml", sha256: "x" }, host: { hostname: "h", cpus: 2, memoryMiB: 1, node: "v20" }, cells, expect: {}, settings: { confidence: 0.95, maxRuns } });
     const vm = fakeVm(script);
-    const guest = await prepareGuest(dir, "bzImage-before", vm, silentProgress);
+    const guests = new Map([["x86_64", await prepareGuest(dir, loaded.arch, "bzImage-before", vm, silentProgress)]]);
     const images = new Map(cells.map((c) => [c.build, `bzImage-${c.variant}`]));
     let saves = 0;
-    await runPool({ run, dir, scenarios: new Map([[`${loaded.scenario.name}/linux-6.1`, loaded]]), jobs: 2, vm, save: async () => void saves++ }, images, guest, silentProgress);
+    const scenarios = new Map([[loadedKey(loaded), loaded]]);
+    await runPool({ run, dir, scenarios, jobs: 2, vm, save: async () => void saves++ }, images, guests, silentProgress);
     const runsOf = Object.fromEntries(run.cells.map((c) => [c.variant, c.runs.length]));
     return { run, vm, saves, runsOf, verdicts: Object.fromEntries(judgeGroups(run)[0]!.verdicts.map((v) => [v.fix, v.verdict])) };
   }

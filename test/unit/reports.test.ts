@@ -40,7 +40,7 @@ describe("reports", () => {
     expect(xml.match(/<testsuite /g)).toHaveLength(8);
     expect(xml).toContain('tests="24" failures="0" errors="0"');
     // Expectations are per kernel: only 6.12's four fix-reorder cells now differ.
-    const wrong = renderReport(reportModel({ ...run, expect: { ...run.expect, "memcg/linux-6.12": { "fix-reorder": "FIXED" } } }), "junit");
+    const wrong = renderReport(reportModel({ ...run, expect: { ...run.expect, "memcg/linux-6.12/x86_64": { "fix-reorder": "FIXED" } } }), "junit");
     expect(wrong).toContain('failures="4"');
     expect(wrong).toContain('<failure message="expected FIXED, got NOT FIXED: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)" type="verdict">');
     expect(wrong).toMatch(/<property name="evidence" value="baseline 5\/5 booted runs reproduced: rate &gt;= 0.55 at 95%"\/>/);
@@ -81,8 +81,8 @@ describe("reports", () => {
     const withBuild = {
       ...run,
       builds: {
-        "memcg/linux-6.12/before": {
-          variant: "before", scenario: "memcg", kernel: "linux-6.12", status: "built" as const, sourceId: "linux-6.12-x", sourceHash: "abc", source: "/usr/src/linux-source-6.12.tar.xz", patchWarnings: [], configSha256: "c", imageKey: "i", cached: false, buildMs: 1, compiledObjects: 1, buildLog: "builds/b.log", command: "make",
+        "memcg/linux-6.12/x86_64/before": {
+          variant: "before", scenario: "memcg", kernel: "linux-6.12", arch: "x86_64" as const, toolchain: "gcc 12", status: "built" as const, sourceId: "linux-6.12-x", sourceHash: "abc", source: "/usr/src/linux-source-6.12.tar.xz", patchWarnings: [], configSha256: "c", imageKey: "i", cached: false, buildMs: 1, compiledObjects: 1, buildLog: "builds/b.log", command: "make",
           patches: [{ name: "0001-bug.patch", sha256: "p", path: "scenarios/memcg-hotplug-lockdep/patches/linux-6.12/0001-bug.patch" }],
         },
       },
