@@ -44,11 +44,12 @@ export function resumeCells(fresh: CellRecord[], prior: CellRecord[]): CellRecor
 /** Every cell of the matrix (or of one shard), pending. */
 function matrixCells(m: LoadedMatrix, shard?: Shard): { cells: CellRecord[]; total: number } {
   const { kernels, arches, variants, cpus, hotplug } = m.matrix;
+  const { exclude } = m;
   const scenarios = m.matrix.scenarios.map((name) => {
-    const s = m.loaded.get(targetKey({ scenario: name, kernel: kernels[0]!, arch: arches[0]! }))!.scenario;
+    const s = [...m.loaded.values()].find((l) => l.scenario.name === name)!.scenario;
     return { name, baseline: s.baseline, variants: Object.keys(s.variants) };
   });
-  const axes = { scenarios, kernels, arches, ...(variants && { variants }), cpus, hotplug: hotplug.map((h) => h === "on") };
+  const axes = { scenarios, kernels, arches, ...(variants && { variants }), cpus, hotplug: hotplug.map((h) => h === "on"), exclude };
   const keys = expandCells(axes);
   const cells = (shard ? shardCells(keys, shard) : keys).map((k) => {
     const loaded = m.loaded.get(targetKey(k))!;

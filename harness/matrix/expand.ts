@@ -35,6 +35,9 @@ export interface ScenarioAxes {
   variants: string[];
 }
 
+/** Cells to leave out: a cell is left out when it has every field the pattern names. */
+export type CellPattern = Partial<Pick<CellKey, "kernel" | "arch" | "cpus" | "hotplug">>;
+
 export interface MatrixAxes {
   scenarios: ScenarioAxes[];
   kernels: string[];
@@ -42,6 +45,11 @@ export interface MatrixAxes {
   variants?: string[];
   cpus: number[];
   hotplug: boolean[];
+  exclude?: CellPattern[];
+}
+
+export function matchesPattern(c: CellKey, p: CellPattern): boolean {
+  return (Object.keys(p) as (keyof CellPattern)[]).every((k) => p[k] === c[k]);
 }
 
 /**
@@ -62,7 +70,7 @@ export function expandCells(axes: MatrixAxes): CellKey[] {
       }
     }
   }
-  return cells;
+  return cells.filter((c) => !(axes.exclude ?? []).some((p) => matchesPattern(c, p)));
 }
 
 export interface Shard {

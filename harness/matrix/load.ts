@@ -4,14 +4,24 @@ import { UserError } from "../core/errors.js";
 import { projectRoot } from "../core/paths.js";
 import { loadScenario, parseWithSchema, readYaml, scenarioKernels, type LoadedScenario } from "../scenario/load.js";
 import { targetKey } from "../records/run.js";
+import type { ArchName } from "../core/arch.js";
+import { matchesPattern, type CellPattern } from "./expand.js";
 import { MatrixSchema, type Matrix } from "./schema.js";
 
 export interface LoadedMatrix {
   matrix: Matrix;
   file: string;
   text: string;
-  /** Each scenario loaded for each kernel and arch, by `targetKey`. */
+  /** Each scenario loaded for each kernel and arch that has cells, by `targetKey`. */
   loaded: Map<string, LoadedScenario>;
+  /** The matrix's exclude patterns, with hotplug as the cells have it. */
+  exclude: CellPattern[];
+}
+
+/** Whether a kernel on an arch has no cell left: every vCPU count and hotplug setting of it is excluded. */
+function pairExcluded(matrix: Matrix, exclude: CellPattern[], kernel: string, arch: ArchName): boolean {
+  const shapes = matrix.cpus.flatMap((cpus) => matrix.hotplug.map((h) => ({ cpus, hotplug: h === "on" })));
+  return shapes.every((s) => exclude.some((p) => matchesPattern({ scenario: "", variant: "", kernel, arch, ...s }, p)));
 }
 
 /** Read and check a matrix file: the schema, then that every scenario exists and is ported to every kernel. */
@@ -22,6 +32,7 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
   if (!file) throw new UserError(`no matrix file "${fileOrName}"`, "give the path of a matrix file, e.g. scenarios/nightly.yaml");
   const { text, data } = await readYaml(file);
   const matrix = parseWithSchema(MatrixSchema, data, file);
+  const exclude = matrix.exclude.map(({ hotplug, ...p }) => ({ ...p, ...(hotplug && { hotplug: hotplug === "on" }) }));
   const loaded = new Map<string, LoadedScenario>();
   for (const name of matrix.scenarios) {
     const base = await loadScenario(name);
@@ -30,7 +41,9 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
       if (!ported.includes(kernel)) {
         throw new UserError(`${file}: kernels: scenario ${name} has no patches for ${kernel} (it has: ${ported.join(", ")})`, `drop ${kernel} from kernels, or port the scenario's patches to it`);
       }
-      for (const arch of matrix.arches) loaded.set(targetKey({ scenario: name, kernel, arch }), await loadScenario(name, { kernel, arch }));
+      for (const arch of matrix.arches.filter((a) => !pairExcluded(matrix, exclude, kernel, a))) {
+        loaded.set(targetKey({ scenario: name, kernel, arch }), await loadScenario(name, { kernel, arch }));
+      }
     }
     for (const v of matrix.variants ?? []) {
       if (!(v in base.scenario.variants)) {
@@ -38,5 +51,5 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
       }
     }
   }
-  return { matrix, file, text, loaded };
+  return { matrix, file, text, loaded, exclude };
 }

@@ -9,6 +9,7 @@ import { resumeCells } from "../../harness/commands/matrix.js";
 import { cellScenario } from "../../harness/pipeline/plan.js";
 import { judgeGroups, runExitCode as matrixExitCode } from "../../harness/verdict/groups.js";
 import { MatrixSchema } from "../../harness/matrix/schema.js";
+import { loadMatrix } from "../../harness/matrix/load.js";
 import { expectFor, forTarget, scenarioKernels } from "../../harness/scenario/load.js";
 import { ScenarioSchema } from "../../harness/scenario/schema.js";
 import { memcgAxes as axes, sampleRun } from "../support/sampleMatrix.js";
@@ -41,6 +42,15 @@ describe("matrix expansion", () => {
     expect(new Set(cells.map(cellId)).size).toBe(24);
     expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "fix-reorder")).toEqual([]);
     expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "before")).toHaveLength(8);
+  });
+
+  it("exclude leaves out the cells that have every field of a pattern; the nightly file has arm64 cells on 6.1 only", async () => {
+    const two = { ...axes, arches: ["x86_64", "arm64"] as ("x86_64" | "arm64")[] };
+    const cells = expandCells({ ...two, exclude: [{ kernel: "linux-6.12", arch: "arm64" }, { arch: "arm64", cpus: 4, hotplug: false }] });
+    expect(cells).toHaveLength(48 - 12 - 3);
+    expect(cells.filter((c) => c.arch === "arm64").every((c) => c.kernel === "linux-6.1" && !(c.cpus === 4 && !c.hotplug))).toBe(true);
+    const nightly = await loadMatrix("nightly");
+    expect([...nightly.loaded.keys()]).toEqual(["memcg-hotplug-lockdep/linux-6.1/x86_64", "memcg-hotplug-lockdep/linux-6.1/arm64", "memcg-hotplug-lockdep/linux-6.12/x86_64"]);
   });
 
   it("shards are deterministic, disjoint, cover every cell, and keep groups whole", () => {
