@@ -96,39 +96,23 @@ export function variantPatches(loaded: LoadedScenario, variant: string): string[
   return seriesFor(loaded.scenario, variant, loaded.kernel.name, loaded.arch.name)!;
 }
 
-/**
- * Resolve a scenario by name (scenarios/<name>/scenario.yaml) or by a path to its file or
- * directory, for its own kernel or the one given, on x86_64 or the arch given.
- */
-export async function loadScenario(nameOrPath: string, opts: { kernel?: string; arch?: string; root?: string } = {}): Promise<LoadedScenario> {
-  const root = opts.root ?? projectRoot;
-  const candidates = [
-    path.resolve(nameOrPath),
-    path.resolve(nameOrPath, "scenario.yaml"),
-    path.join(root, "scenarios", nameOrPath, "scenario.yaml"),
-  ];
-  let file: string | undefined;
-  for (const c of candidates) {
-    if (c.endsWith(".yaml") && (await exists(c))) {
-      file = c;
-      break;
-    }
-  }
-  if (!file) {
-    const known = await fs.readdir(path.join(root, "scenarios")).catch(() => []);
-    throw new UserError(`no scenario "${nameOrPath}"`, `use one of: ${known.join(", ") || "(none in scenarios/)"}`);
-  }
-  const { text, data } = await readYaml(file);
-  const scenario = parseWithSchema(ScenarioSchema, data, file);
+/** scenarios/<name>/scenario.yaml, or the file or directory a path names; none is an input error listing the known ones. */
+async function scenarioFile(nameOrPath: string, root: string): Promise<string> {
+  const candidates = [path.resolve(nameOrPath), path.resolve(nameOrPath, "scenario.yaml"), path.join(root, "scenarios", nameOrPath, "scenario.yaml")];
+  for (const c of candidates) if (c.endsWith(".yaml") && (await exists(c))) return c;
+  const known = await fs.readdir(path.join(root, "scenarios")).catch(() => []);
+  throw new UserError(`no scenario "${nameOrPath}"`, `use one of: ${known.join(", ") || "(none in scenarios/)"}`);
+}
+
+/** Every variant has a series for the kernel on the arch, and every patch it names exists. */
+async function checkSeries(scenario: Scenario, file: string, kernel: string, arch: Arch): Promise<void> {
   const dir = path.dirname(file);
-  const kernelName = opts.kernel ?? scenario.kernel;
-  const arch = archByName(opts.arch ?? DEFAULT_ARCH);
   for (const [name, v] of Object.entries(scenario.variants)) {
-    const series = seriesFor(scenario, name, kernelName, arch.name);
+    const series = seriesFor(scenario, name, kernel, arch.name);
     if (!series) {
       throw new UserError(
-        `${file}: variant "${name}" has no patches for kernel ${kernelName} on ${arch.name} (it has: ${Object.keys(v.patches).join(", ")})`,
-        `port the variant and add a "${kernelName}:" (or "${kernelName}/${arch.name}:") list under its patches, or use one of the targets above`,
+        `${file}: variant "${name}" has no patches for kernel ${kernel} on ${arch.name} (it has: ${Object.keys(v.patches).join(", ")})`,
+        `port the variant and add a "${kernel}:" (or "${kernel}/${arch.name}:") list under its patches, or use one of the targets above`,
       );
     }
     for (const p of series) {
@@ -137,20 +121,40 @@ export async function loadScenario(nameOrPath: string, opts: { kernel?: string; 
       }
     }
   }
-  const kernelsDir = path.join(root, "kernels");
-  const kernelFile = path.join(kernelsDir, `${kernelName}.yaml`);
+}
+
+/** kernels/<name>.yaml, which must be set up for the arch. */
+async function recipeFor(file: string, kernelsDir: string, name: string, arch: Arch): Promise<KernelRecipe> {
+  const kernelFile = path.join(kernelsDir, `${name}.yaml`);
   if (!(await exists(kernelFile))) {
     const known = (await fs.readdir(kernelsDir).catch(() => [])).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5));
-    throw new UserError(`${file}: kernel "${kernelName}" has no recipe ${kernelFile}`, `use one of: ${known.join(", ")}`);
+    throw new UserError(`${file}: kernel "${name}" has no recipe ${kernelFile}`, `use one of: ${known.join(", ")}`);
   }
   const kernel = await loadKernelRecipe(kernelFile);
   if (!kernel.arches.includes(arch.name)) {
     throw new UserError(
-      `kernel recipe ${kernelName} is not set up for ${arch.name} (its arches: ${kernel.arches.join(", ")})`,
+      `kernel recipe ${name} is not set up for ${arch.name} (its arches: ${kernel.arches.join(", ")})`,
       `use --arch ${kernel.arches[0]}, or add ${arch.name} to arches: in ${kernelFile} once it builds and boots there`,
     );
   }
-  return { scenario, file, text, dir, kernel, arch, kernelsDir };
+  return kernel;
+}
+
+/**
+ * Resolve a scenario by name (scenarios/<name>/scenario.yaml) or by a path to its file or
+ * directory, for its own kernel or the one given, on x86_64 or the arch given.
+ */
+export async function loadScenario(nameOrPath: string, opts: { kernel?: string; arch?: string; root?: string } = {}): Promise<LoadedScenario> {
+  const root = opts.root ?? projectRoot;
+  const file = await scenarioFile(nameOrPath, root);
+  const { text, data } = await readYaml(file);
+  const scenario = parseWithSchema(ScenarioSchema, data, file);
+  const kernelName = opts.kernel ?? scenario.kernel;
+  const arch = archByName(opts.arch ?? DEFAULT_ARCH);
+  await checkSeries(scenario, file, kernelName, arch);
+  const kernelsDir = path.join(root, "kernels");
+  const kernel = await recipeFor(file, kernelsDir, kernelName, arch);
+  return { scenario, file, text, dir: path.dirname(file), kernel, arch, kernelsDir };
 }
 
 export async function loadKernelRecipe(file: string): Promise<KernelRecipe> {
