@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ARCH_NAMES, DEFAULT_ARCH } from "../core/arch.js";
+import { ARCH_NAMES, DEFAULT_ARCH, isArchName } from "../core/arch.js";
 import { VerdictNameSchema } from "../records/common.js";
 import { SourceSpecSchema } from "../source/registry.js";
 import { WorkloadSchema } from "../workload/schema.js";
@@ -74,6 +74,17 @@ export const ScenarioSchema = z
     for (const v of Object.keys(s.expect)) {
       if (!(v in s.variants) || v === s.baseline) {
         ctx.addIssue({ code: "custom", path: ["expect", v], message: `"${v}" is not a fix variant of this scenario` });
+      }
+    }
+    // Per-target keys: a kernel recipe, an arch, or "kernel/arch"; a misspelt arch would silently never match.
+    const perTarget = [
+      ...Object.entries(s.variants).map(([v, d]) => ({ path: ["variants", v, "patches"], map: d.patches })),
+      ...Object.entries(s.expect).map(([v, e]) => ({ path: ["expect", v], map: e })),
+    ];
+    for (const { path, map } of perTarget) {
+      if (typeof map !== "object" || Array.isArray(map)) continue;
+      for (const key of Object.keys(map).filter((k) => k.includes("/") && !isArchName(k.split("/")[1]!))) {
+        ctx.addIssue({ code: "custom", path: [...path, key], message: `"${key}" is not "kernel/arch" with an arch of ${ARCH_NAMES.join(", ")}` });
       }
     }
   });

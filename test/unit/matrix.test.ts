@@ -94,6 +94,8 @@ describe("matrix expansion", () => {
     expect(forTarget(p, "linux-6.12", "x86_64")).toBeUndefined();
     const s = scenario({ kernel: "linux-6.1", variants: { b: { patches: { ...p, "linux-6.12/arm64": [] } } } });
     expect(scenarioKernels(s)).toEqual(["linux-6.1", "linux-6.12"]);
+    const bad = ScenarioSchema.safeParse({ ...s, variants: { b: { patches: { "linux-6.1/arm46": [] } } } });
+    expect(bad.error?.issues.map((i) => i.message)).toEqual(['"linux-6.1/arm46" is not "kernel/arch" with an arch of x86_64, arm64']);
   });
 
   it("the matrix schema names the field and the allowed values", () => {
