@@ -29,7 +29,9 @@ const confidence = (v: string) => {
   return p;
 };
 const accelOption = () => new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]);
-const archOption = () => new Option("--arch <arch>", `the arch to build for and boot (default: ${DEFAULT_ARCH}); another than the host's is cross-built and runs under TCG`).choices(ARCH_NAMES);
+const archOption = () =>
+  new Option("--arch <arch>", `the arch to build for and boot (default: ${DEFAULT_ARCH}); another than the host's is cross-built and runs under TCG`)
+    .choices(ARCH_NAMES);
 
 program
   .command("run")

@@ -45,10 +45,12 @@ export interface KernelImage {
 }
 
 export function imageKey(arch: Arch, tree: SourceTree, series: AppliedSeries, config: KernelConfig, toolchain: string): string {
-  return sha256("kernel-image-v2", arch.name, tree.content, ...series.patches.map((p) => p.sha256), config.sha256, toolchain);
+  const patches = series.patches.map((p) => p.sha256);
+  return sha256("kernel-image-v2", arch.name, tree.content, ...patches, config.sha256, toolchain);
 }
 
-export function makeArgs(arch: Arch, srcDir: string, buildDir: string, jobs: number, hostNode: string = process.arch): string[] {
+/** make's arguments for the arch's boot image: a native build keeps the line it always had (no CROSS_COMPILE). */
+export function makeArgs(arch: Arch, srcDir: string, buildDir: string, jobs: number, hostNode = process.arch): string[] {
   const cc = `ccache ${crossPrefix(arch, hostNode)}gcc`;
   return ["-C", srcDir, `O=${buildDir}`, ...makeArchVars(arch, hostNode), `-j${jobs}`, `CC=${cc}`, arch.target];
 }

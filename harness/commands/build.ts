@@ -6,9 +6,10 @@ import { loadScenario, selectVariants } from "../scenario/load.js";
 
 /** `kharness build`: one variant's kernel through the cache; prints the image path. */
 export async function buildCommand(name: string, opts: { variant?: string; kernel?: string; arch?: string }, progress: Progress): Promise<void> {
-  const loaded = await loadScenario(name, { ...(opts.kernel && { kernel: opts.kernel }), ...(opts.arch && { arch: opts.arch }) });
+  const loaded = await loadScenario(name, opts);
   const variant = opts.variant ?? loaded.scenario.baseline;
   selectVariants(loaded.scenario, [variant]);
-  const k = await prepareVariantKernel(loaded, variant, path.join(resultsRoot(), "builds", `${loaded.arch.name}-${variant}.log`), progress);
+  const log = path.join(resultsRoot(), "builds", `${loaded.arch.name}-${variant}.log`);
+  const k = await prepareVariantKernel(loaded, variant, log, progress);
   console.log(k.image.bzImage);
 }

@@ -79,7 +79,8 @@ export const REQUIREMENTS: Requirement[] = [
 /** Whether dpkg knows a foreign architecture, so apt-get can download its packages. */
 const foreignArch = (debian: string) => async () => {
   const r = await execa("dpkg", ["--print-foreign-architectures"], { reject: false });
-  return r.stdout.split("\n").includes(debian) || `dpkg has no ${debian} architecture, so apt-get cannot download ${debian} packages`;
+  if (r.stdout.split("\n").includes(debian)) return true;
+  return `dpkg has no ${debian} architecture, so apt-get cannot download ${debian} packages`;
 };
 
 /**
@@ -106,8 +107,8 @@ export function archRequirements(arch: Arch, hostNode: string = process.arch): R
 export async function recipeRequirements(kernelsDir = path.join(projectRoot, "kernels")): Promise<Requirement[]> {
   const names = (await fs.readdir(kernelsDir)).filter((f) => f.endsWith(".yaml")).sort();
   const recipes = await Promise.all(names.map((n) => loadKernelRecipe(path.join(kernelsDir, n))));
-  const tarballs = recipes.flatMap((r) =>
-    r.source.kind === "tarball" ? [{ name: `${r.name} source tarball`, ...(r.source.package && { package: r.source.package }), check: file(r.source.path) }] : [],
+  const tarballs = recipes.flatMap(({ name, source }) =>
+    source.kind === "tarball" ? [{ name: `${name} source tarball`, ...(source.package && { package: source.package }), check: file(source.path) }] : [],
   );
   const arches = [...new Set(recipes.flatMap((r) => r.arches))].map((a) => archByName(a, "a kernel recipe's arches"));
   return [...arches.flatMap((a) => archRequirements(a)), ...tarballs];
@@ -147,7 +148,8 @@ export async function runDoctor(reqs?: Requirement[]): Promise<DoctorReport> {
 /** The commands that set up and install what is missing (as root): the set-ups, apt-get update, apt-get install. */
 export function installCommands(report: Pick<DoctorReport, "missingPackages" | "setups">): string[][] {
   if (report.missingPackages.length === 0 && report.setups.length === 0) return [];
-  const install = report.missingPackages.length > 0 ? [["apt-get", "install", "-y", "--no-install-recommends", ...report.missingPackages]] : [];
+  const packages = report.missingPackages;
+  const install = packages.length > 0 ? [["apt-get", "install", "-y", "--no-install-recommends", ...packages]] : [];
   return [...report.setups, ["apt-get", "update"], ...install];
 }
 

@@ -69,7 +69,9 @@ async function newMatrixRun(m: LoadedMatrix, opts: MatrixOptions, cells: CellRec
   const id = opts.runId ?? `${newRunId(`matrix-${m.matrix.name}`)}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ""}`;
   const expect = Object.fromEntries([...m.loaded.entries()].map(([key, loaded]) => [key, expectOf(loaded)]));
   const maxRuns = Math.max(...cells.map((c) => c.maxRuns));
-  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm, ARCHES[m.matrix.arches[0]!]), cells, expect, settings: { confidence: opts.confidence ?? 0.95, maxRuns } });
+  const host = await hostRecord(vm, ARCHES[m.matrix.arches[0]!]);
+  const settings = { confidence: opts.confidence ?? 0.95, maxRuns };
+  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host, cells, expect, settings });
   return { ...run, ...(opts.shard && { shard: opts.shard }) };
 }
 

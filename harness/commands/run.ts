@@ -87,7 +87,7 @@ async function scenarioFor(
   opts: Pick<RunOptions, "scenario" | "kernel" | "arch" | "tree" | "ref" | "fix" | "fixCommit">,
   dir: string,
 ): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
-  let loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }), ...(opts.arch && { arch: opts.arch }) });
+  let loaded = await loadScenario(opts.scenario, opts);
   if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
   if (opts.tree) {
     const tree = path.resolve(opts.tree);
@@ -166,6 +166,6 @@ function printSummary(run: RunFile, progress: Progress): void {
 
 /** `kharness run --dry-run`: the series, make and VM commands each variant would get. */
 export async function dryRunCommand(opts: Pick<RunOptions, "scenario" | "kernel" | "arch" | "variants" | "vm">): Promise<string> {
-  const loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }), ...(opts.arch && { arch: opts.arch }) });
+  const loaded = await loadScenario(opts.scenario, opts);
   return describeRun(loaded, selectVariants(loaded.scenario, opts.variants), vmImplementation(opts.vm ?? "qemu"));
 }

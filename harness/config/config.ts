@@ -39,7 +39,9 @@ export async function toolchainVersion(arch: Arch): Promise<string> {
     try {
       return (await execa(cmd, args)).stdout.split("\n")[0]!;
     } catch (err) {
-      const hint = prefix ? `install Debian's cross compiler (package ${arch.cross.package}): kharness doctor --install` : "run `kharness doctor` and install what it lists";
+      const hint = prefix
+        ? `install Debian's cross compiler (package ${arch.cross.package}): kharness doctor --install`
+        : "run `kharness doctor` and install what it lists";
       throw new InfraError(`cannot run ${cmd} (the ${arch.name} toolchain): ${(err as Error).message}`, hint);
     }
   };
@@ -70,7 +72,8 @@ async function makeConfig(tree: SourceTree, arch: Arch, base: string, frags: { f
   const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.mkdir(scratch, { recursive: true });
-  const make = (args: string[]) => track(execa("make", ["-C", tree.dir, `O=${scratch}`, ...makeArchVars(arch), ...args], { all: true, reject: false, detached: true }), { group: true });
+  const make = (args: string[]) =>
+    track(execa("make", ["-C", tree.dir, `O=${scratch}`, ...makeArchVars(arch), ...args], { all: true, reject: false, detached: true }), { group: true });
   const made = await make([base]);
   throwIfInterrupted("the config");
   if (made.exitCode !== 0) throw new UserError(`make ${base} failed in ${tree.dir}:\n${made.all}`, "use a config target this kernel knows");
@@ -109,7 +112,8 @@ export async function configureKernel(
   // Only patches that touch Kconfig files can change the config: variants that differ in
   // C code share one cached config (and one build directory).
   const kconfigPatches = series.patches.filter((p) => patchTargets(p.text).some((f) => /(^|\/)Kconfig[^/]*$/.test(f)));
-  const key = sha256(tree.content, inputs.arch.name, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
+  const fragParts = frags.flatMap((f) => [f.name, f.text]);
+  const key = sha256(tree.content, inputs.arch.name, inputs.base, toolchain, ...fragParts, ...kconfigPatches.map((p) => p.sha256));
   const cached = path.join(cacheRoot(), "configs", `${key}.config`);
 
   const cachedText = await cachedConfig(cached, progress);

@@ -43,9 +43,9 @@ async function apt(args: string[], cwd: string, arch: Arch): Promise<string> {
 /** Download the guest packages of a foreign arch with their dependencies and unpack them into `dir`. */
 async function unpackPackages(arch: Arch, dir: string, progress: Progress): Promise<string[]> {
   const roots = GUEST_PACKAGES.map((p) => `${p}:${arch.debian}`);
-  const closure = parseDependsClosure(
-    await apt(["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", ...roots], dir, arch),
-  );
+  // Depends and Pre-Depends only, recursively: what the programs need to run.
+  const skip = ["--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"];
+  const closure = parseDependsClosure(await apt(["apt-cache", "depends", "--recurse", ...skip, ...roots], dir, arch));
   progress.detail(`apt-get download ${closure.join(" ")}`);
   const debs = path.join(dir, "debs");
   await fs.mkdir(debs, { recursive: true });
@@ -63,7 +63,8 @@ async function unpackPackages(arch: Arch, dir: string, progress: Progress): Prom
  */
 export async function guestRoot(arch: Arch, progress: Progress): Promise<GuestRoot> {
   if (isHostArch(arch)) return { root: "/", multiarch: arch.multiarch };
-  const dir = path.join(cacheRoot(), "guest-root", `${arch.debian}-${sha256(arch.debian, ...GUEST_PACKAGES).slice(0, 12)}`);
+  const key = sha256(arch.debian, ...GUEST_PACKAGES).slice(0, 12);
+  const dir = path.join(cacheRoot(), "guest-root", `${arch.debian}-${key}`);
   const done = path.join(dir, "packages.txt");
   if (!(await exists(done))) {
     progress.stage(`guest programs for ${arch.name}: Debian's ${arch.debian} ${GUEST_PACKAGES.join(", ")}`);

@@ -23,7 +23,7 @@ export function parseReadelf(output: string): { interpreter?: string; needed: st
   return { ...(interpreter && { interpreter }), needed };
 }
 
-/** A path inside `root` with its symlinks followed inside root too (an absolute link target is root-relative), root-relative. */
+/** A path inside `root` with its symlinks followed, inside root too (an absolute link target is root-relative); root-relative. */
 export async function realpathIn(root: string, p: string, hops = 0): Promise<string> {
   const parts = p.split("/").filter(Boolean);
   let cur = "/";
@@ -59,7 +59,8 @@ export async function sharedLibraries(guest: GuestRoot, binary: string): Promise
   const queue = [binary];
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     const { interpreter, needed } = await readelf(path.join(guest.root, await realpathIn(guest.root, file)));
-    const wanted = [...(interpreter ? [interpreter.slice(1)] : []), ...(await Promise.all(needed.map((n) => findLibrary(guest, dirs, n))))];
+    const libs = await Promise.all(needed.map((n) => findLibrary(guest, dirs, n)));
+    const wanted = [...(interpreter ? [interpreter.slice(1)] : []), ...libs];
     for (const lib of wanted) {
       const real = await realpathIn(guest.root, lib);
       if (found.has(real)) continue;

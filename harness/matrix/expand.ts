@@ -109,4 +109,5 @@ export function newCell(key: CellKey, baseline: string, maxRuns: number, build: 
 }
 
 /** The key of a cell's kernel build: scenario, kernel recipe, arch, variant. */
-export const buildKey = (c: Pick<CellKey, "scenario" | "kernel" | "arch" | "variant">) => `${c.scenario}/${c.kernel}/${c.arch}/${c.variant}`;
+export const buildKey = (c: Pick<CellKey, "scenario" | "kernel" | "arch" | "variant">) =>
+  `${c.scenario}/${c.kernel}/${c.arch}/${c.variant}`;

@@ -76,7 +76,8 @@ async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string,
       const k = await prepareVariantKernel(loadedFor(ctx, cell), cell.variant, buildLog, progress);
       images.set(key, k.image.bzImage);
       run.host.toolchain = k.toolchain;
-      run.builds[key] = { ...kernelRecord(k, dir, buildLog), scenario: cell.scenario, kernel: cell.kernel, arch: cell.arch, status: "built" };
+      const { scenario, kernel, arch } = cell;
+      run.builds[key] = { ...kernelRecord(k, dir, buildLog), scenario, kernel, arch, status: "built" };
       addTime(run, "build", k.timings.buildMs);
       progress.info(`${key}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
     } catch (err) {

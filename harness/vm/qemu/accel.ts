@@ -26,7 +26,9 @@ export async function chooseAccel(arch: Arch, kernel: string, initrd: string, pr
   const hostKey = `${os.hostname()} ${os.release()} ${qemuVersion}`;
   const now = new Date().toISOString();
   if (!isHostArch(arch)) {
-    if (force === "kvm") throw new UserError(`--accel kvm: KVM cannot run an ${arch.name} guest on this ${process.arch} host`, `leave --accel out (TCG is used), or run on an ${arch.name} host`);
+    if (force === "kvm") {
+      throw new UserError(`--accel kvm: KVM cannot run an ${arch.name} guest on this ${process.arch} host`, `leave --accel out (TCG is used), or run on an ${arch.name} host`);
+    }
     return { accel: "tcg", reason: `an ${arch.name} guest on a ${process.arch} host: KVM runs only the host's own arch`, probedAt: now, hostKey };
   }
   if (force) return { accel: force, reason: `forced with --accel ${force}`, probedAt: now, hostKey };
