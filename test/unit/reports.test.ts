@@ -24,9 +24,9 @@ describe("reports", () => {
 
   it("Markdown: the verdict table, the confidence of each verdict, bugs and unique splats per variant, timings", () => {
     const md = renderReport(model, "md");
-    expect(md).toContain("| scenario | kernel | vCPUs | hotplug | before | fix-reorder | fix-drop-lock |");
-    expect(md).toContain("| memcg | linux-6.12 | 4 | off | REPRODUCES 5/5 | NOT FIXED 1/1 | FIXED 0/4 |");
-    expect(md).toContain("- memcg linux-6.12 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; baseline 5/5 booted runs reproduced: rate >= 0.55 at 95%; miss chance (1-0.55)^4 = 0.041 <= 0.050");
+    expect(md).toContain("| scenario | kernel | arch | vCPUs | hotplug | before | fix-reorder | fix-drop-lock |");
+    expect(md).toContain("| memcg | linux-6.12 | x86_64 | 4 | off | REPRODUCES 5/5 | NOT FIXED 1/1 | FIXED 0/4 |");
+    expect(md).toContain("- memcg linux-6.12 x86_64 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; baseline 5/5 booted runs reproduced: rate >= 0.55 at 95%; miss chance (1-0.55)^4 = 0.041 <= 0.050");
     expect(md).toContain("| BUG: scheduling while atomic in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 0 | 40/40 | 8/8 (first 8) | 0/32 |");
     expect(md).toContain("| WARNING: suspicious RCU usage in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 1 | 40/40 (first 40) | 0/8 | 0/32 |");
     expect(md).toContain("| WARNING: suspicious RCU usage in mem_cgroup_wb_stats (via balance_dirty_pages) | 40/40 | 0/8 | 0/32 |");

@@ -44,7 +44,7 @@ function gridRows({ run, groups }: ReportModel, cols: string[]): string {
 <a href="#${anchor(c.id)}"><b>${esc(view.verdict)}</b>${view.ok ? "" : ` <span class="warn" title="expected ${esc(view.expected ?? "a result")}">&#x2717;</span>`}</a>
 <div class="bar" title="${view.bugRuns} of ${view.booted} booted runs with a bug"><i style="width:${rate}%"></i></div><small>${view.bugRuns}/${view.booted} runs with bugs${miss !== undefined ? `; miss ${miss.toPrecision(2)}` : ""}</small></td>`;
       });
-      return `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`;
+      return `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${esc(g.arch)}</th><th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`;
     })
     .join("\n");
 }
@@ -114,7 +114,7 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 <p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(run.accel?.accel ?? "?")}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
 <p class="legend">${Object.entries(COLORS).map(([k, c]) => `<span style="background:${c}">${k}</span>`).join("")}</p>
 <p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline, with the chance a bug still present stayed silent (miss). &#x2717; marks a result other than the scenario expects. Bars: share of booted runs with a bug.</p>
-<div class="scroll"><table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>
+<div class="scroll"><table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>arch</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>
 <tbody>
 ${grid}
 </tbody></table></div>

@@ -7,7 +7,7 @@ const cellText = (s: string) => s.replace(/\|/g, "\\|");
 
 /** Per fix: the baseline's k/n and rate bound, and the miss chance or the runs still needed. */
 function confidenceSection(groups: ReportModel["groups"]): string[] {
-  const line = (g: ReportModel["groups"][number], v: Verdict) => `- ${g.scenario} ${g.kernel} ${g.cpus} vCPUs hotplug ${hotplugLabel(g.hotplug)}, ${v.fix}: **${v.verdict}**; ${evidenceText(v)}`;
+  const line = (g: ReportModel["groups"][number], v: Verdict) => `- ${g.scenario} ${g.kernel} ${g.arch} ${g.cpus} vCPUs hotplug ${hotplugLabel(g.hotplug)}, ${v.fix}: **${v.verdict}**; ${evidenceText(v)}`;
   return ["## Confidence", "", ...groups.flatMap((g) => g.verdicts.map((v) => line(g, v))), ""];
 }
 
@@ -51,8 +51,8 @@ export function markdownReport({ run, groups }: ReportModel): string {
     "",
     "Baseline columns say whether the bug reproduced (booted runs with a bug / booted runs); fix columns give the verdict against that baseline. ✗ marks a result that differs from the scenario's expectation.",
     "",
-    `| scenario | kernel | vCPUs | hotplug | ${cols.join(" | ")} |`,
-    `|---|---|---|---|${cols.map(() => "---|").join("")}`,
+    `| scenario | kernel | arch | vCPUs | hotplug | ${cols.join(" | ")} |`,
+    `|---|---|---|---|---|${cols.map(() => "---|").join("")}`,
     ...groups.map((g) => {
       const cells = cols.map((v) => {
         const c = g.cells.find((x) => x.variant === v);
@@ -60,7 +60,7 @@ export function markdownReport({ run, groups }: ReportModel): string {
         const view = cellView(run, g, c);
         return `${view.verdict} ${view.bugRuns}/${view.booted}${mark(view.ok)}${view.expected && !view.ok && view.verdict !== "FAILED" ? ` (expected ${view.expected})` : ""}`;
       });
-      return `| ${g.scenario} | ${g.kernel} | ${g.cpus} | ${hotplugLabel(g.hotplug)} | ${cells.join(" | ")} |`;
+      return `| ${g.scenario} | ${g.kernel} | ${g.arch} | ${g.cpus} | ${hotplugLabel(g.hotplug)} | ${cells.join(" | ")} |`;
     }),
     "",
     ...confidenceSection(groups),
