@@ -35,7 +35,7 @@ function verdictRows(run: RunFile, wallMs: number): [string, string][] {
     ...(cold ? builds.map((b): [string, string] => [`build ${b.variant}${b.cached ? " (cache hit)" : ""}`, `${s(b.buildMs)}, ${b.compiledObjects} objects compiled`]) : []),
     [`time to the verdicts at ${Math.round(run.settings.confidence * 100)}% (${cold ? "cold" : "warm"})`, s(wallMs)],
     ...run.cells.map((c): [string, string] => [`runs of ${c.variant}`, `${c.runs.length}: ${c.stopped ?? c.status}`]),
-    ...(group ? group.verdicts.map((v): [string, string] => [`verdict ${v.fix}`, `${v.verdict}${v.missChance !== undefined ? `, miss chance ${v.missChance.toFixed(3)}` : ""}${v.moreNeeded ? `, ${v.moreNeeded} more runs needed` : ""}`]) : []),
+    ...(group ? group.verdicts.map((v): [string, string] => [`verdict ${v.fix}`, `${v.verdict}${v.test ? `, p ${v.test.pValue.toFixed(3)} vs level ${v.test.level.toFixed(3)}` : ""}${v.moreNeeded ? `, ${v.moreNeeded} more runs needed` : ""}`]) : []),
     ...(group?.verdicts[0] ? [["baseline bound", `${group.verdicts[0].baseline.k}/${group.verdicts[0].baseline.n} reproduced: rate >= ${group.verdicts[0].baseline.pLow.toFixed(3)}`] as [string, string]] : []),
     [`boot to workload (${run.accel?.accel}, guest ready over SSH)`, stats(iterations(run).filter(booted).map((i) => i.bootMs))],
     ["workload per run (decided runs stop early)", stats(iterations(run).filter(booted).map((i) => i.workloadMs))],

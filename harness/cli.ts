@@ -27,6 +27,15 @@ const confidence = (v: string) => {
   if (!(p > 0 && p < 1)) throw new InvalidArgumentError("must be a number between 0 and 1, e.g. 0.95");
   return p;
 };
+const residual = (v: string) => {
+  const r = Number(v);
+  if (!(r > 0 && r <= 1)) throw new InvalidArgumentError("must be a share of the bug's rate in (0, 1], e.g. 0.5");
+  return r;
+};
+const CONFIDENCE_HELP =
+  "how sure a verdict must be: FIXED rules out \"the fix changes nothing\" (or, with --residual, a partial fix) with this " +
+  "confidence over the whole sequential procedure; it does not rule out a partial fix below the residual";
+const RESIDUAL_HELP = "FIXED must also rule out a fix that leaves this share of the bug's rate (0 < R <= 1; 1: no change at all); smaller costs more runs";
 const accelOption = () => new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]);
 
 program
@@ -36,7 +45,8 @@ program
   .option("--resume <run-id>", "go on with an interrupted run: its finished runs are kept")
   .option("--run-id <id>", "name the results directory, instead of <scenario>-<time>")
   .option("-n, --max-runs <n>", "the most fresh boots per variant (default: the scenario's maxRuns); a variant stops once its verdict is decided", positiveInt)
-  .option("--confidence <p>", "how sure a verdict must be: FIXED only when a bug still present would have shown with this probability", confidence, 0.95)
+  .option("--confidence <p>", CONFIDENCE_HELP, confidence, 0.95)
+  .option("--residual <r>", RESIDUAL_HELP, residual, 1)
   .option("--variant <name...>", "only these variants (the baseline always runs)")
   .option("--kernel <recipe>", "a kernel recipe other than the scenario's own (kernels/<recipe>.yaml)")
   .option("--tree <dir>", "build from your kernel git tree instead of the recipe's source (kharness works in its own clone; your checkout is never touched)")
@@ -88,7 +98,8 @@ program
   })
   .option("--resume <run-id>", "finish only the missing cells of an earlier run")
   .option("--run-id <id>", "name the results directory (e.g. from the CI job), instead of matrix-<name>-<time>")
-  .option("--confidence <p>", "how sure a verdict must be", confidence, 0.95)
+  .option("--confidence <p>", CONFIDENCE_HELP, confidence, 0.95)
+  .option("--residual <r>", RESIDUAL_HELP, residual, 1)
   .addOption(accelOption())
   .action(async (file: string, o) => {
     const { dir, exitCode } = await matrixCommand({ file, ...o }, createProgress());

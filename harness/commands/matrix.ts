@@ -1,3 +1,4 @@
+import { calibrate, describeProcedure } from "../verdict/calibrate.js";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -29,6 +30,8 @@ export interface MatrixOptions {
   vm?: string;
   /** How sure a verdict must be (default 0.95). */
   confidence?: number;
+  /** The share of the bug's rate that FIXED must also rule out (default 1: no change at all). */
+  residual?: number;
 }
 
 /**
@@ -65,7 +68,7 @@ async function newMatrixRun(m: LoadedMatrix, opts: MatrixOptions, cells: CellRec
   const id = opts.runId ?? `${newRunId(`matrix-${m.matrix.name}`)}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ""}`;
   const expect = Object.fromEntries([...m.loaded.entries()].map(([key, loaded]) => [key, expectOf(loaded)]));
   const maxRuns = Math.max(...cells.map((c) => c.maxRuns));
-  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect, settings: { confidence: opts.confidence ?? 0.95, maxRuns } });
+  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect, settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1 } });
   return { ...run, ...(opts.shard && { shard: opts.shard }) };
 }
 
@@ -84,6 +87,7 @@ export async function matrixCommand(opts: MatrixOptions, progress: Progress): Pr
   run.jobs = opts.jobs ? { count: opts.jobs, reason: `--jobs ${opts.jobs}` } : chooseJobs(os.cpus().length, Math.round(os.freemem() / 2 ** 20), vmMiB);
   const todo = run.cells.filter((c) => c.status === "pending").length;
   progress.info(`matrix ${run.id}: ${run.cells.length} cell(s)${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count} of ${total})` : ""}, ${todo} to run; ${run.jobs.reason}; results in ${dir}`);
+  progress.info(describeProcedure(calibrate(run.settings.maxRuns, run.settings.confidence, run.settings.residual)));
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness matrix ${m.file} --resume ${run.id}`;
   await executeCells({ run, dir, scenarios: m.loaded, jobs: run.jobs.count, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
   return { run, dir, exitCode: runExitCode(run) };

@@ -18,6 +18,7 @@ import { loadScenario, onSource, selectVariants, withFixVariant, type LoadedScen
 import { patchFromCommit } from "../source/commitPatch.js";
 import { resolveUserCommit } from "../source/gitClone.js";
 import { patchFromMail, variantNameFor } from "../source/mbox.js";
+import { calibrate, describeProcedure } from "../verdict/calibrate.js";
 import { expectedVerdict, judgeGroups, runExitCode } from "../verdict/groups.js";
 import { vmImplementation } from "../vm/registry.js";
 
@@ -27,6 +28,8 @@ export interface RunOptions {
   maxRuns?: number;
   /** How sure a verdict must be (default 0.95). */
   confidence?: number;
+  /** The share of the bug's rate that FIXED must also rule out (default 1: no change at all). */
+  residual?: number;
   /** Variants to run (default: all); the baseline is always included. */
   variants?: string[];
   accel?: Accel;
@@ -112,7 +115,7 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
     host: await hostRecord(vm),
     cells: runCellsOf(loaded, variants, maxRuns),
     expect: { [`${scenario.name}/${loaded.kernel.name}`]: expectOf(loaded) },
-    settings: { confidence: opts.confidence ?? 0.95, maxRuns },
+    settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1 },
     request: { scenario: name, ...(kernel && { kernel }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }), ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) },
   });
   return { run, loaded };
@@ -140,6 +143,7 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
   const { run, loaded } = opts.resume ? await resumedRun(id, dir) : await newRun(opts, id, dir, vm);
   const variants = run.cells.map((c) => c.variant);
   progress.info(`run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
+  progress.info(describeProcedure(calibrate(run.settings.maxRuns, run.settings.confidence, run.settings.residual)));
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
   const scenarios = new Map([[`${loaded.scenario.name}/${loaded.kernel.name}`, loaded]]);
   await executeCells({ run, dir, scenarios, jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);

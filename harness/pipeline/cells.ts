@@ -6,7 +6,7 @@ import { runSignatureRecords } from "./signatures.js";
 import type { Accel } from "../records/common.js";
 import type { CellRecord, RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
-import { groupsOf } from "../verdict/groups.js";
+import { groupsOf, judgeSettings } from "../verdict/groups.js";
 import { planGroup } from "../verdict/stopping.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
@@ -86,8 +86,9 @@ export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
 /**
  * The next round of runs: for every group, the stopping rules say which of its variants
  * need another run; the rest are closed with the reason they stopped. One run of each
- * undecided variant per round, so every variant is judged against the baseline's current
- * bound: a fix closed as FIXED is opened again if a later baseline miss lowers the bound.
+ * undecided variant per round, so a fix and the baseline gather evidence side by side, as
+ * the calibration assumes. A fix closed by the rules keeps its verdict and the baseline
+ * records it was judged against.
  */
 export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }[] {
   const tasks: { cell: CellRecord; iteration: number }[] = [];
@@ -98,17 +99,20 @@ export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }
       for (const c of cells.filter((x) => x.status === "pending")) closeCell(c, "the baseline's kernel did not build");
       continue;
     }
+    const judged = cells.filter((c) => c.status !== "failed");
     const plan = planGroup({
       baseline: baseline.variant,
-      runs: Object.fromEntries(cells.filter((c) => c.status !== "failed").map((c) => [c.variant, c.runs])),
+      runs: Object.fromEntries(judged.map((c) => [c.variant, c.runs])),
+      decided: judged.filter((c) => c.judgedAgainst !== undefined).map((c) => c.variant),
       signatures: run.signatures,
-      confidence: run.settings.confidence,
-      maxRuns: Math.min(...cells.map((c) => c.maxRuns)),
+      ...judgeSettings(run, cells),
     });
-    for (const cell of cells.filter((c) => c.status !== "failed")) {
+    for (const cell of judged.filter((c) => c.judgedAgainst === undefined)) {
       const p = plan[cell.variant]!;
-      if (p.done) closeCell(cell, p.why);
-      else {
+      if (p.done) {
+        closeCell(cell, p.why);
+        if (cell !== baseline) cell.judgedAgainst = baseline.runs.length;
+      } else {
         cell.status = "pending";
         delete cell.stopped;
         tasks.push({ cell, iteration: cell.runs.length + 1 });

@@ -102,6 +102,8 @@ export const CellRecordSchema = CellKeySchema.extend({
   status: z.enum(["pending", "done", "failed"]),
   /** Why the cell got no more runs (its verdict was decided, or its budget was spent). */
   stopped: z.string().optional(),
+  /** A fix decided by the rules: the baseline records (a count) it was judged against, which its verdict keeps. */
+  judgedAgainst: z.number().int().min(0).optional(),
   reason: z.string().optional(),
   /** Key into `builds`. */
   build: z.string(),
@@ -145,7 +147,12 @@ export const RunFileSchema = z.object({
     })
     .optional(),
   /** How sure a verdict must be, and the most runs a variant gets (runs stop once its verdict is decided). */
-  settings: z.object({ confidence: z.number().gt(0).lt(1), maxRuns: z.number().int().min(1) }),
+  settings: z.object({
+    confidence: z.number().gt(0).lt(1),
+    maxRuns: z.number().int().min(1),
+    /** FIXED also rules out a fix that leaves this share of the bug's rate (1: no change at all). */
+    residual: z.number().gt(0).max(1).default(1),
+  }),
 });
 export type RunFile = z.infer<typeof RunFileSchema>;
 

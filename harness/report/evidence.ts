@@ -10,16 +10,27 @@ export function baselineText(v: Pick<Verdict, "baseline" | "confidence">): strin
   return `baseline ${k}/${n} booted runs reproduced: rate >= ${pLow.toFixed(2)} at ${pct(v.confidence)}`;
 }
 
-/** "miss chance (1-0.37)^7 = 0.040 <= 0.05", with the runs still needed when it is too high; none when not computable. */
-export function missText(v: Pick<Verdict, "baseline" | "confidence" | "cleanRuns" | "missChance" | "moreNeeded">): string | undefined {
-  if (v.missChance === undefined) return undefined;
-  const allowed = 1 - v.confidence;
-  const chance = `miss chance (1-${v.baseline.pLow.toFixed(2)})^${v.cleanRuns} = ${v.missChance.toPrecision(2)}`;
-  if (v.missChance <= allowed) return `${chance} <= ${allowed.toPrecision(2)}`;
-  return `${chance} > ${allowed.toPrecision(2)}${v.moreNeeded !== undefined ? `: ${v.moreNeeded} more clean run(s) needed` : ""}`;
+/** "fix 0/3 booted runs with a baseline bug: rate <= 0.63 at 95%" */
+export function fixText(v: Pick<Verdict, "cleanRuns" | "fixBooted" | "pHigh" | "confidence">): string {
+  const j = v.fixBooted - v.cleanRuns;
+  return `fix ${j}/${v.fixBooted} booted runs with a baseline bug: rate <= ${v.pHigh.toFixed(2)} at ${pct(v.confidence)}`;
 }
 
-/** Both, on one line. */
+/** "FIXED test p = 0.050 <= calibrated level 0.083", with the runs still needed when it is too high. */
+export function testText(v: Pick<Verdict, "test" | "moreNeeded">): string | undefined {
+  if (!v.test) return undefined;
+  const { name, pValue, level } = v.test;
+  const line = `${name} test p = ${pValue.toPrecision(2)} ${pValue <= level ? "<=" : ">"} calibrated level ${level.toPrecision(2)}`;
+  return v.moreNeeded === undefined ? line : `${line}: ${v.moreNeeded} more clean run(s) needed`;
+}
+
+/** The evidence behind a verdict, in parts; NOT FIXED is a fact about the fix's runs, not a rate comparison. */
+export function evidenceParts(v: Verdict): string[] {
+  if (v.verdict === "NOT FIXED") return [fixText(v)];
+  return [baselineText(v), fixText(v), testText(v)].filter((x): x is string => x !== undefined);
+}
+
+/** All of it, on one line. */
 export function evidenceText(v: Verdict): string {
-  return [baselineText(v), missText(v)].filter(Boolean).join("; ");
+  return evidenceParts(v).join("; ");
 }

@@ -2,7 +2,7 @@ import type { SignatureRecord } from "../records/run.js";
 import type { BugSummary } from "../verdict/bugs.js";
 import type { GroupResult } from "../verdict/groups.js";
 import { nameBug, type Verdict } from "../verdict/verdict.js";
-import { baselineText, missText } from "./evidence.js";
+import { evidenceParts } from "./evidence.js";
 
 /** The terminal summary of one group: the table, the bugs, and a few lines per verdict. */
 
@@ -10,9 +10,9 @@ export function verdictLines(v: Verdict, sigs: Record<string, SignatureRecord>):
   const lines = [`${v.fix}: ${v.verdict} - ${v.reason}`];
   for (const r of v.remaining) lines.push(`    still there in ${r.runs} run(s): ${nameBug(r, sigs)}`);
   for (const a of v.added) lines.push(`    new first report in ${a.runs} run(s): ${nameBug(a, sigs)}`);
-  lines.push(`    ${baselineText(v)}; ${v.cleanRuns} clean run(s) of the fix`);
-  const miss = missText(v);
-  if (miss) lines.push(`    ${miss}`);
+  const [first, ...rest] = evidenceParts(v);
+  lines.push(`    ${[first, ...rest.slice(0, 1)].join("; ")}`);
+  for (const part of rest.slice(1)) lines.push(`    ${part}`);
   return lines;
 }
 

@@ -26,7 +26,7 @@ describe("reports", () => {
     const md = renderReport(model, "md");
     expect(md).toContain("| scenario | kernel | vCPUs | hotplug | before | fix-reorder | fix-drop-lock |");
     expect(md).toContain("| memcg | linux-6.12 | 4 | off | REPRODUCES 5/5 | NOT FIXED 1/1 | FIXED 0/4 |");
-    expect(md).toContain("- memcg linux-6.12 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; baseline 5/5 booted runs reproduced: rate >= 0.55 at 95%; miss chance (1-0.55)^4 = 0.041 <= 0.050");
+    expect(md).toContain("- memcg linux-6.12 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; baseline 4/4 booted runs reproduced: rate >= 0.47 at 95%; fix 0/4 booted runs with a baseline bug: rate <= 0.53 at 95%; FIXED test p = 0.014 <= calibrated level 0.083");
     expect(md).toContain("| BUG: scheduling while atomic in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 0 | 40/40 | 8/8 (first 8) | 0/32 |");
     expect(md).toContain("| WARNING: suspicious RCU usage in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 1 | 40/40 (first 40) | 0/8 | 0/32 |");
     expect(md).toContain("| WARNING: suspicious RCU usage in mem_cgroup_wb_stats (via balance_dirty_pages) | 40/40 | 0/8 | 0/32 |");
@@ -43,7 +43,7 @@ describe("reports", () => {
     const wrong = renderReport(reportModel({ ...run, expect: { ...run.expect, "memcg/linux-6.12": { "fix-reorder": "FIXED" } } }), "junit");
     expect(wrong).toContain('failures="4"');
     expect(wrong).toContain('<failure message="expected FIXED, got NOT FIXED: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)" type="verdict">');
-    expect(wrong).toMatch(/<property name="evidence" value="baseline 5\/5 booted runs reproduced: rate &gt;= 0.55 at 95%"\/>/);
+    expect(wrong).toMatch(/<property name="evidence" value="fix 1\/1 booted runs with a baseline bug: rate &lt;= 1.00 at 95%"\/>/);
     expect(wrong).toContain('<property name="iteration.1" value="completed; 1 signature(s); iterations/fix-reorder-1/console.log"/>');
   });
 
@@ -51,7 +51,7 @@ describe("reports", () => {
     const short = { ...run, cells: run.cells.map((c) => (c.variant === "fix-drop-lock" ? { ...c, runs: c.runs.slice(0, 2) } : c)) };
     const html = renderReport(reportModel(short), "html");
     expect(html).toMatch(/data-verdict="INCONCLUSIVE" data-ok="false" style="background:#ef6c00"/);
-    expect(html).toContain("miss chance (1-0.55)^2 = 0.20 &gt; 0.050: 2 more clean run(s) needed");
+    expect(html).toContain("FIXED test p = 0.17 &gt; calibrated level 0.083: 2 more clean run(s) needed");
     expect(renderReport(reportModel(short), "junit")).toContain('failures="8"');
     const expected = { ...short, expect: Object.fromEntries(Object.keys(run.expect).map((k) => [k, { ...run.expect[k], "fix-drop-lock": "INCONCLUSIVE" }])) };
     expect(renderReport(reportModel(expected), "junit")).toContain('failures="0"');
@@ -74,7 +74,7 @@ describe("reports", () => {
     const rcu = k.incidents.filter((i) => i.issue_id === "kharness:issue:rcu");
     expect(rcu).toHaveLength(24);
     expect(rcu.filter((i) => i.present).map((i) => String(i.test_id).split("/").at(-1))).toEqual(Array(8).fill("before"));
-    expect(k.tests.find((t) => String(t.id).endsWith("/fix-drop-lock"))!.misc).toMatchObject({ verdict: "FIXED", baseline_reproduced: "5/5", clean_runs: 4, miss_chance: expect.closeTo(0.041, 3) });
+    expect(k.tests.find((t) => String(t.id).endsWith("/fix-drop-lock"))!.misc).toMatchObject({ verdict: "FIXED", baseline_reproduced: "4/4", clean_runs: 4, test: "FIXED", p_value: expect.closeTo(1 / 70, 12), calibrated_level: expect.closeTo(1 / 12, 12) });
   });
 
   it("KCIDB: a checkout's patchset_files point at the patch files the build used", () => {

@@ -39,10 +39,10 @@ function gridRows({ run, groups }: ReportModel, cols: string[]): string {
         if (!c) return "<td></td>";
         const view = cellView(run, g, c);
         const rate = pct(view.bugRuns, view.booted);
-        const miss = view.fixVerdict?.missChance;
+        const test = view.fixVerdict?.test;
         return `<td class="cell" data-cell="${esc(c.id)}" data-verdict="${esc(view.verdict)}" data-ok="${view.ok}" style="background:${COLORS[view.verdict] ?? "#bdbdbd"}">
 <a href="#${anchor(c.id)}"><b>${esc(view.verdict)}</b>${view.ok ? "" : ` <span class="warn" title="expected ${esc(view.expected ?? "a result")}">&#x2717;</span>`}</a>
-<div class="bar" title="${view.bugRuns} of ${view.booted} booted runs with a bug"><i style="width:${rate}%"></i></div><small>${view.bugRuns}/${view.booted} runs with bugs${miss !== undefined ? `; miss ${miss.toPrecision(2)}` : ""}</small></td>`;
+<div class="bar" title="${view.bugRuns} of ${view.booted} booted runs with a bug"><i style="width:${rate}%"></i></div><small>${view.bugRuns}/${view.booted} runs with bugs${test ? `; p ${test.pValue.toPrecision(2)}` : ""}</small></td>`;
       });
       return `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`;
     })
