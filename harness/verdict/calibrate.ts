@@ -23,15 +23,23 @@ export interface ProcedureOutcome {
 
 type Code = "go" | "FIXED" | "REGRESSED" | "NOT FIXED" | "other";
 
+/**
+ * When the baseline runs: 0, one run beside each fix run (the rounds of `run` and
+ * `matrix`); n > 0, n runs before the first fix run and none after (a bisection's bad
+ * revision, checked before any step).
+ */
+export type BaselineFirst = number;
+
 /** The decision at each count state after round r: baseline k hits, fix y hits (one of them 0 while alive). */
-function decisionTable(lv: Levels): (r: number, k: number, y: number) => Code {
+function decisionTable(lv: Levels, baseFirst: BaselineFirst): (r: number, k: number, y: number) => Code {
   const memo = new Map<number, Code>();
   return (r, k, y) => {
     const key = (r * 64 + k) * 64 + y;
     let code = memo.get(key);
     if (code === undefined) {
       // The fix's hits are the baseline's bug once the baseline has shown it.
-      const c = { k, n: r, baseEvidence: r, baseDone: r >= lv.maxRuns, m: r, fixEvidence: r, j: k > 0 ? y : 0, y: k > 0 ? 0 : y };
+      const n = baseFirst || r;
+      const c = { k, n, baseEvidence: n, baseDone: baseFirst > 0 || r >= lv.maxRuns, m: r, fixEvidence: r, j: k > 0 ? y : 0, y: k > 0 ? 0 : y };
       const d = decideFix(c, lv);
       code = !d.done ? "go" : d.verdict === "FIXED" || d.verdict === "REGRESSED" || d.verdict === "NOT FIXED" ? d.verdict : "other";
       memo.set(key, code);
@@ -41,18 +49,28 @@ function decisionTable(lv: Levels): (r: number, k: number, y: number) => Code {
 }
 
 const tables = new Map<string, ReturnType<typeof decisionTable>>();
-function tableFor(lv: Levels) {
-  const key = `${lv.fixed}/${lv.regressed}/${lv.maxRuns}`;
+function tableFor(lv: Levels, baseFirst: BaselineFirst) {
+  const key = `${lv.fixed}/${lv.regressed}/${lv.maxRuns}/${baseFirst}`;
   let t = tables.get(key);
-  if (!t) tables.set(key, (t = decisionTable(lv)));
+  if (!t) tables.set(key, (t = decisionTable(lv, baseFirst)));
   return t;
 }
 
+/** The chances of k hits in n runs at rate p, for k = 0..n. */
+function binomial(n: number, p: number): number[] {
+  const out = [1];
+  for (let i = 0; i < n; i++) out.push(0);
+  for (let i = 0; i < n; i++) for (let k = i + 1; k >= 0; k--) out[k] = (out[k] ?? 0) * (1 - p) + (k > 0 ? out[k - 1]! * p : 0);
+  return out;
+}
+
 /** One fix against the baseline, each run a hit with chance pBase (baseline) or pFix (fix): how it ends. */
-export function procedureOutcome(lv: Levels, pBase: number, pFix: number): ProcedureOutcome {
-  const decide = tableFor(lv);
-  const size = lv.maxRuns + 1;
-  let alive = new Map<number, number>([[0, 1]]); // k * size + y -> chance
+export function procedureOutcome(lv: Levels, pBase: number, pFix: number, baseFirst: BaselineFirst = 0): ProcedureOutcome {
+  const decide = tableFor(lv, baseFirst);
+  const size = Math.max(lv.maxRuns, baseFirst) + 1;
+  // k * size + y -> chance; a baseline that runs first starts with its binomial counts.
+  let alive = new Map<number, number>(binomial(baseFirst, pBase).map((c, k) => [k * size, c]));
+  const baseRate = baseFirst > 0 ? 0 : pBase;
   const out: ProcedureOutcome = { fixed: 0, regressed: 0, notFixed: 0, rounds: 0 };
   for (let r = 1; r <= lv.maxRuns && alive.size > 0; r++) {
     const next = new Map<number, number>();
@@ -60,7 +78,7 @@ export function procedureOutcome(lv: Levels, pBase: number, pFix: number): Proce
       out.rounds += chance;
       const k0 = Math.floor(state / size);
       const y0 = state % size;
-      for (const [bh, pb] of [[1, pBase], [0, 1 - pBase]] as const) {
+      for (const [bh, pb] of [[1, baseRate], [0, 1 - baseRate]] as const) {
         for (const [fh, pf] of [[1, pFix], [0, 1 - pFix]] as const) {
           const p = chance * pb * pf;
           if (p === 0) continue;
@@ -101,9 +119,9 @@ export function supremum(f: (p: number) => number, grid = 200): { value: number;
 }
 
 /** Every value FIXED's statistic takes in the synchronous rounds, ascending: the levels worth trying. */
-export function attainableLevels(maxRuns: number): number[] {
+export function attainableLevels(maxRuns: number, baseFirst: BaselineFirst = 0): number[] {
   const values = new Set<number>();
-  for (let r = 1; r <= maxRuns; r++) for (let k = 1; k <= r; k++) values.add(fixedPValue(k, r, r));
+  for (let r = 1; r <= maxRuns; r++) for (let k = 1; k <= (baseFirst || r); k++) values.add(fixedPValue(k, baseFirst || r, r));
   return [...values].sort((a, b) => a - b);
 }
 
@@ -122,6 +140,7 @@ export interface Calibration {
   maxRuns: number;
   confidence: number;
   residual: number;
+  baseFirst: BaselineFirst;
   levels: Levels;
   /** The worst chance, over every true rate, of FIXED for a fix leaving `residual` of the rate, and where. */
   worstFalseFixed: { value: number; at: number };
@@ -134,39 +153,41 @@ export interface Calibration {
 }
 
 /** The worst chance over the true rate p that the procedure says FIXED when the fix keeps `share` of p. */
-export const worstFixedAt = (lv: Levels, share: number) => supremum((p) => procedureOutcome(lv, p, share * p).fixed);
-export const worstRegressed = (lv: Levels) => supremum((p) => procedureOutcome(lv, p, p).regressed);
+export const worstFixedAt = (lv: Levels, share: number, baseFirst: BaselineFirst = 0) =>
+  supremum((p) => procedureOutcome(lv, p, share * p, baseFirst).fixed);
+export const worstRegressed = (lv: Levels, baseFirst: BaselineFirst = 0) => supremum((p) => procedureOutcome(lv, p, p, baseFirst).regressed);
 
-function computeCalibration(maxRuns: number, confidence: number, residual: number): Calibration {
+function computeCalibration(maxRuns: number, confidence: number, residual: number, baseFirst: BaselineFirst): Calibration {
   const allowed = 1 - confidence;
-  const levels = attainableLevels(maxRuns);
+  const levels = attainableLevels(maxRuns, baseFirst);
   // REGRESSED (off while FIXED's level is found) never changes when FIXED can happen: a fix
   // with a hit can only be NOT FIXED once the baseline shows that bug.
-  const fixed = largestSafe(levels, allowed, (l) => worstFixedAt({ fixed: l, regressed: -1, maxRuns }, residual).value);
-  const regressed = largestSafe(levels, allowed, (l) => worstRegressed({ fixed, regressed: l, maxRuns }).value);
+  const fixed = largestSafe(levels, allowed, (l) => worstFixedAt({ fixed: l, regressed: -1, maxRuns }, residual, baseFirst).value);
+  const regressed = largestSafe(levels, allowed, (l) => worstRegressed({ fixed, regressed: l, maxRuns }, baseFirst).value);
   const lv = { fixed, regressed, maxRuns };
   return {
     maxRuns,
     confidence,
     residual,
+    baseFirst,
     levels: lv,
-    worstFalseFixed: worstFixedAt(lv, residual),
-    worstFalseRegressed: worstRegressed(lv),
-    partialPass: { half: worstFixedAt(lv, 0.5).value, quarter: worstFixedAt(lv, 0.25).value },
+    worstFalseFixed: worstFixedAt(lv, residual, baseFirst),
+    worstFalseRegressed: worstRegressed(lv, baseFirst),
+    partialPass: { half: worstFixedAt(lv, 0.5, baseFirst).value, quarter: worstFixedAt(lv, 0.25, baseFirst).value },
     ...(fewestRoundsToFixed(lv) !== undefined && { fewestRounds: fewestRoundsToFixed(lv)! }),
   };
 }
 
 const calibrations = new Map<string, Calibration>();
 
-/** The calibration for a budget, a confidence and a residual share (computed once per process). */
-export function calibrate(maxRuns: number, confidence: number, residual = 1): Calibration {
+/** The calibration for a budget, a confidence, a residual share and a baseline schedule (computed once per process). */
+export function calibrate(maxRuns: number, confidence: number, residual = 1, baseFirst: BaselineFirst = 0): Calibration {
   if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > 60) throw new RangeError(`max runs must be an integer in 1..60, got ${maxRuns}`);
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
   if (!(residual > 0 && residual <= 1)) throw new RangeError(`residual must be in (0, 1], got ${residual}`);
-  const key = `${maxRuns}/${confidence}/${residual}`;
+  const key = `${maxRuns}/${confidence}/${residual}/${baseFirst}`;
   let c = calibrations.get(key);
-  if (!c) calibrations.set(key, (c = computeCalibration(maxRuns, confidence, residual)));
+  if (!c) calibrations.set(key, (c = computeCalibration(maxRuns, confidence, residual, baseFirst)));
   return c;
 }
 
