@@ -1,7 +1,7 @@
 /**
  * What the README publishes about verdicts, measured warm on this machine: the default
  * scenario run to a 95% verdict (its wall time, the runs each variant took and why it
- * stopped, the baseline's bound, the FIXED miss chance, boot-to-workload time), and the
+ * stopped, the baseline's bound, the FIXED test and its level, boot-to-workload time), and the
  * time a wedged guest costs (the wedge-selftest scenario). With --cold it first builds
  * every kernel in a throwaway cache, for the build figures.
  * Usage: npm run bench [-- --cold] [-- --scenario NAME]
@@ -26,7 +26,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const stats = (xs: number[]) => (xs.length ? `${s(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${s(Math.min(...xs))}, max ${s(Math.max(...xs))}, n=${xs.length})` : "n/a");
 const iterations = (r: RunFile) => r.cells.flatMap((c) => c.runs);
 
-/** The rows for one run to a verdict: wall time, runs and stop reasons, bound, miss chance, boot time. */
+/** The rows for one run to a verdict: wall time, runs and stop reasons, bound, the test, boot time. */
 function verdictRows(run: RunFile, wallMs: number): [string, string][] {
   const [group] = judgeGroups(run);
   const builds = Object.values(run.builds).flatMap((b) => (b.status === "built" ? [b] : []));

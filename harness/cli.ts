@@ -71,7 +71,7 @@ program
   .option("--bad <rev>", "a revision with the splat")
   .option("--fix", "find the first commit without the splat (good is then newer than bad)")
   .option("--signature <sig>", "chase only this splat: a signature hash, a title, or 'title (via caller <- ...)'")
-  .option("--confidence <p>", "how sure a clean commit must be, given the measured reproduction rate", confidence, 0.95)
+  .option("--confidence <p>", "how sure a clean call must be: a commit is clean when its clean runs pass the verdicts' FIXED test against the bad revision's runs, calibrated for the whole schedule", confidence, 0.95)
   .option("--max-runs <n>", "at most this many VM runs per commit", positiveInt, 8)
   .addOption(accelOption())
   .option("--resume <run-id>", "continue an interrupted bisection")

@@ -54,7 +54,7 @@ export function newBisectState(settings: BisectSettings): BisectState {
 export const rateOf = (s: BisectState) => lowerBound(s.rateEvidence.hits, s.rateEvidence.runs, s.settings.confidence);
 
 /** The calibration of this bisection's clean calls: the bad revision's check runs stand in for the baseline. */
-export const calibrationOf = (s: BisectState) => bisectCalibration(s.rateEvidence, s.settings.checkRuns, s.settings.confidence, s.settings.maxRuns);
+export const calibrationOf = (s: BisectState) => bisectCalibration(s.rateEvidence, s.settings.confidence, s.settings.maxRuns);
 
 /** Bugs, not signatures, as `run` judges them: one bug reached by another call path is the same bug. */
 const bugsOf = (s: BisectState, signatures: string[]) => signatures.map((sig) => bugOf(sig, s.signatures));

@@ -34,9 +34,8 @@ export interface BadEvidence {
   runs: number;
 }
 
-/** The calibration a bisection's clean calls use: the bad revision runs first, then each step up to maxRuns. */
-export const bisectCalibration = (bad: BadEvidence, checkRuns: number, confidence: number, maxRuns: number) =>
-  calibrate(maxRuns, confidence, 1, Math.max(checkRuns, bad.runs, 1));
+/** The calibration a bisection's clean calls use: the bad revision's booted runs first, then each step up to maxRuns. */
+export const bisectCalibration = (bad: BadEvidence, confidence: number, maxRuns: number) => calibrate(maxRuns, confidence, 1, Math.max(bad.runs, 1));
 
 /**
  * Classify a commit from its runs so far. `maxRuns` bounds the work on one commit; a commit

@@ -14,7 +14,7 @@ import { silentProgress } from "../../harness/core/progress.js";
 const run = (...bugs: string[]) => ({ booted: true, bugs });
 const noBoot = { booted: false, bugs: [] };
 const bad33 = { hits: 3, runs: 3 };
-const cal = (maxRuns = 8) => bisectCalibration(bad33, 3, 0.95, maxRuns);
+const cal = (maxRuns = 8) => bisectCalibration(bad33, 0.95, maxRuns);
 
 describe("bisection decisions, by the verdicts' calibrated test", () => {
   it("a commit is a splat as soon as a target bug shows, whatever else it shows", () => {
@@ -33,7 +33,7 @@ describe("bisection decisions, by the verdicts' calibrated test", () => {
 
   it("a commit clean but short of the test is a skip, never a guess; runs that never boot are a skip", () => {
     const weak = { hits: 1, runs: 3 };
-    const c = bisectCalibration(weak, 3, 0.95, 4);
+    const c = bisectCalibration(weak, 0.95, 4);
     expect(classifyStep([run(), run(), run(), run()], new Set(["T"]), weak, c)).toMatchObject({ state: "skip", reason: expect.stringMatching(/not enough against the bad revision's 1\/3/) });
     expect(classifyStep([noBoot, noBoot], new Set(["T"]), bad33, cal(4))).toMatchObject({ state: "skip" });
   });
@@ -102,8 +102,11 @@ beforeAll(async () => {
   }
 });
 
-/** bug: RCU splat + worker splat; half-fixed: worker splat only; `flaky` drops every other hit. */
-function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: number } = {}) {
+/**
+ * bug: RCU splat + worker splat; half-fixed: worker splat only; `flaky` drops every other hit;
+ * `otherPath`: the half fix reaches the worker bug's culprit by another call path (another signature, the same bug).
+ */
+function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: number; otherPath?: boolean } = {}) {
   const log = { builds: 0, runs: 0 };
   let n = 0;
   const env: BisectEnv = {
@@ -118,7 +121,7 @@ function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: numb
       log.runs++;
       n++;
       const shows = !opts.flaky || n % 2 === 0;
-      const sigs = build.imageHash === "bug" ? ["rcu", "worker"] : build.imageHash === "half-fixed" ? ["worker"] : [];
+      const sigs = build.imageHash === "bug" ? ["rcu", "worker"] : build.imageHash === "half-fixed" ? [opts.otherPath ? "worker-via-bdp" : "worker"] : [];
       const signatures = shows ? sigs : [];
       return {
         booted: true,
@@ -126,7 +129,7 @@ function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: numb
         bootMs: 1,
         workloadMs: 1,
         signatures,
-        found: signatures.map((s) => ({ signature: s, bug: s, kind: "rcu" as const, title: s === "rcu" ? "WARNING: suspicious RCU usage in f" : "BUG: scheduling while atomic in f", callPath: ["f"], frames: [], corrupted: false, excerpt: [] })),
+        found: signatures.map((s) => ({ signature: s, bug: s.replace("-via-bdp", ""), kind: "rcu" as const, title: s === "rcu" ? "WARNING: suspicious RCU usage in f" : "BUG: scheduling while atomic in f", callPath: ["f"], frames: [], corrupted: false, excerpt: [] })),
       };
     },
   };
@@ -161,6 +164,12 @@ describe("bisection on a tiny git history with a fake build and test", () => {
   it("fix, one signature: the half fix is the first commit without it", async () => {
     const { result } = await bisectTiny({ direction: "fix", good: hashes[9]!, bad: hashes[4]!, signature: "WARNING: suspicious RCU usage in f" });
     expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[6]);
+  });
+
+  it("fix, one signature: a commit that reaches the same culprit by another call path still has the bug (as run judges it)", async () => {
+    const worker = "BUG: scheduling while atomic in f";
+    const { result } = await bisectTiny({ direction: "fix", good: hashes[9]!, bad: hashes[4]!, signature: worker }, (r) => fakeEnv(r, { otherPath: true }));
+    expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[8]);
   });
 
   it("flaky reproduction: many more clean runs per good commit at the rate's lower bound, same answer, confidence said", async () => {

@@ -5,7 +5,7 @@ import { bugCount, bugsByVariant, cellView, columns, hotplugLabel, secs, sigTitl
 
 const cellText = (s: string) => s.replace(/\|/g, "\\|");
 
-/** Per fix: the baseline's k/n and rate bound, and the miss chance or the runs still needed. */
+/** Per fix: both sides' evidence and the calibrated test that decided it (or the runs still needed). */
 function confidenceSection(groups: ReportModel["groups"]): string[] {
   const line = (g: ReportModel["groups"][number], v: Verdict) => `- ${g.scenario} ${g.kernel} ${g.cpus} vCPUs hotplug ${hotplugLabel(g.hotplug)}, ${v.fix}: **${v.verdict}**; ${evidenceText(v)}`;
   return ["## Confidence", "", ...groups.flatMap((g) => g.verdicts.map((v) => line(g, v))), ""];
