@@ -109,7 +109,31 @@ export const CellRecordSchema = CellKeySchema.extend({
 });
 export type CellRecord = z.infer<typeof CellRecordSchema>;
 
-export const ShardSchema = z.object({ index: z.number().int().min(1), count: z.number().int().min(1) });
+/**
+ * One shard of a sharded matrix run. `cells` lists every shard's cell ids (shard 1 first),
+ * so a merge knows the shard count and names the cells of a shard that never reported.
+ */
+export const ShardSchema = z
+  .object({ index: z.number().int().min(1), count: z.number().int().min(1), cells: z.array(z.array(z.string())) })
+  .refine((s) => s.index <= s.count && s.cells.length === s.count, { message: "needs index <= count and the cell ids of each of the count shards" });
+export type ShardRecord = z.infer<typeof ShardSchema>;
+
+/**
+ * What a merge found of each shard. merged: its record is in and it finished; stopped: it
+ * ended on an input or host error, or was interrupted, before its cells were done; missing:
+ * no record of it was given (it failed before writing one, or its artifact was lost).
+ */
+export const ShardOutcomeSchema = z.object({
+  index: z.number().int().min(1),
+  status: z.enum(["merged", "stopped", "missing"]),
+  /** The shard's run id, when its record was there. */
+  run: z.string().optional(),
+  /** Why a stopped shard stopped, as its record says. */
+  error: z.string().optional(),
+  /** Its cells without a result: every cell of a missing shard, the unfinished ones of a stopped shard. */
+  unfinished: z.array(z.string()),
+});
+export type ShardOutcome = z.infer<typeof ShardOutcomeSchema>;
 
 export const RunFileSchema = z.object({
   schema: z.literal(RUN_SCHEMA),
@@ -123,6 +147,8 @@ export const RunFileSchema = z.object({
   /** The scenario or matrix file the run came from. */
   input: z.object({ name: z.string(), file: z.string(), sha256: z.string() }),
   shard: ShardSchema.optional(),
+  /** A merged run: what became of each shard of the matrix. */
+  merge: z.object({ shards: z.array(ShardOutcomeSchema) }).optional(),
   host: HostRecordSchema,
   accel: AccelChoiceSchema.optional(),
   jobs: z.object({ count: z.number().int(), reason: z.string() }).optional(),

@@ -1,6 +1,7 @@
 import { toRunRecord, type Verdict } from "../../verdict/verdict.js";
 import type { ReportModel } from "../model.js";
 import { evidenceText } from "../evidence.js";
+import { shardProblems } from "../shards.js";
 import { bugCount, bugsByVariant, cellView, columns, hotplugLabel, secs, sigTitle } from "./common.js";
 
 const cellText = (s: string) => s.replace(/\|/g, "\\|");
@@ -37,7 +38,14 @@ function bugSection(run: ReportModel["run"], cols: string[]): string[] {
   ];
 }
 
-/** A summary fit for a CI step summary or a mailing-list reply. */
+/** A merged run whose shards did not all report: first, since its verdicts cover only part of the matrix. */
+function shardSection(run: ReportModel["run"]): string[] {
+  const problems = shardProblems(run.merge?.shards ?? []);
+  if (problems.length === 0) return [];
+  return [`## Incomplete: ${problems.length} of ${run.merge!.shards.length} shard(s) did not report in full`, "", ...problems.map((p) => `- ${p}`), ""];
+}
+
+/** A summary fit for a CI step summary. */
 export function markdownReport({ run, groups }: ReportModel): string {
   const cols = columns(groups);
   const failed = run.cells.filter((c) => c.status === "failed");
@@ -45,8 +53,9 @@ export function markdownReport({ run, groups }: ReportModel): string {
   const lines = [
     `# kharness ${run.input.name}: ${run.id}`,
     "",
-    `Status **${run.status}**${run.error ? ` (${run.error})` : ""}; ${run.cells.length} cell(s), ${failed.length} failed; accelerator ${run.accel?.accel ?? "?"}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ""}.`,
+    `Status **${run.status}**${run.error && !run.merge ? ` (${run.error})` : ""}; ${run.cells.length} cell(s), ${failed.length} failed; accelerator ${run.accel?.accel ?? "?"}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ""}.`,
     "",
+    ...shardSection(run),
     "## Verdicts",
     "",
     "Baseline columns say whether the bug reproduced (booted runs with a bug / booted runs); fix columns give the verdict against that baseline. ✗ marks a result that differs from the scenario's expectation.",
