@@ -5,6 +5,7 @@ import { buildCommand } from "./commands/build.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { matrixCommand } from "./commands/matrix.js";
 import { parseCommand } from "./commands/parse.js";
+import { replyCommand } from "./commands/reply.js";
 import { mergeCommand, reportCommand } from "./commands/report.js";
 import { dryRunCommand, runCommand } from "./commands/run.js";
 import { formatError, UserError } from "./core/errors.js";
@@ -110,6 +111,18 @@ program
   .addOption(new Option("--format <format>", "one format (default: all)").choices([...REPORT_FORMATS]))
   .option("--stdout", "print the report instead of writing it")
   .action((dir: string, o) => reportCommand(dir, o));
+
+program
+  .command("reply")
+  .description("the plain-text reply to a tested patch, for the mailing list: what was tested, how, what happened, and the trailers")
+  .argument("<run>", "a run id (results/<run-id>) or its directory")
+  .option("--fix <variant>", "the fix answered (default: the one given with --fix or --fix-commit, or the run's only fix)")
+  .option("--tested-by <who>", '"Name <mail>" for the Tested-by of a FIXED fix (default: git config user.name and user.email)')
+  .action(async (run: string, o) => {
+    const { text, note } = await replyCommand(run, o);
+    process.stdout.write(text);
+    if (note) console.error(`kharness reply: ${note}`);
+  });
 
 program
   .command("build")

@@ -10,7 +10,7 @@ import { chooseJobs } from "../matrix/jobs.js";
 import { loadMatrix, type LoadedMatrix } from "../matrix/load.js";
 import { executeCells } from "../pipeline/execute.js";
 import { hostRecord, newRunId } from "../pipeline/identity.js";
-import { expectOf, inputOf, newRunFile, reopened } from "../pipeline/plan.js";
+import { cellAbout, expectOf, inputOf, newRunFile, reopened } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
 import { readRecord } from "../records/read.js";
 import { RUN_FILE_NAME, RunFileSchema, type CellRecord, type RunFile, type ShardRecord } from "../records/run.js";
@@ -49,7 +49,7 @@ function matrixCells(m: LoadedMatrix, shard?: Shard): { cells: CellRecord[]; key
   const keys = expandCells({ scenarios, kernels: m.matrix.kernels, ...(m.matrix.variants && { variants: m.matrix.variants }), cpus: m.matrix.cpus, hotplug: m.matrix.hotplug.map((h) => h === "on") });
   const cells = (shard ? shardCells(keys, shard) : keys).map((k) => {
     const loaded = m.loaded.get(`${k.scenario}/${k.kernel}`)!;
-    return newCell(k, loaded.scenario.baseline, m.matrix.maxRuns ?? loaded.scenario.maxRuns, buildKey(k), loaded.scenario.variants[k.variant]!.description);
+    return newCell(k, loaded.scenario.baseline, m.matrix.maxRuns ?? loaded.scenario.maxRuns, buildKey(k), cellAbout(loaded.scenario, k));
   });
   return { cells, keys };
 }

@@ -7,7 +7,7 @@ import { hostRecord, newRunId } from "../pipeline/identity.js";
 import { expectOf, inputOf, newRunFile, reopened, runCellsOf } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
 import { readRecord } from "../records/read.js";
-import { RUN_FILE_NAME, RunFileSchema, type RunFile } from "../records/run.js";
+import { RUN_FILE_NAME, RunFileSchema, type FixOrigin, type RunFile } from "../records/run.js";
 import type { VmImplementation } from "../vm/types.js";
 import { describeRun } from "../pipeline/dryRun.js";
 import { describeSource } from "../source/registry.js";
@@ -51,13 +51,14 @@ interface CliFix {
   description: string;
   /** The patch as written into the run's fixes/ folder. */
   patch: string;
+  origin: FixOrigin;
 }
 
 /** Keep a fix's patch in the run (fixes/NAME.patch), where the series and the records find it. */
-async function keepFix(dir: string, name: string, description: string, text: string): Promise<CliFix> {
-  const patch = path.join(dir, "fixes", `${name}.patch`);
+async function keepFix(dir: string, fix: Omit<CliFix, "patch">, text: string): Promise<CliFix> {
+  const patch = path.join(dir, "fixes", `${fix.name}.patch`);
   await writeFileAtomic(patch, text);
-  return { name, description, patch };
+  return { ...fix, patch };
 }
 
 /** A fix from the command line, taken out of its file (a patch, or a mail). */
@@ -69,7 +70,8 @@ async function fixFromFile(file: string, dir: string): Promise<CliFix> {
     throw new UserError(`cannot read --fix ${file}: ${(err as Error).message}`, "give the path of a patch or an mbox saved from the mailing list");
   }
   const mail = patchFromMail(text, file);
-  return keepFix(dir, variantNameFor(file), `${mail.subject} (from ${file})`, mail.patch);
+  const origin: FixOrigin = { kind: "mail", file: path.resolve(file), subject: mail.subject, ...(mail.messageId && { messageId: mail.messageId }), ...(mail.author && { author: mail.author }) };
+  return keepFix(dir, { name: variantNameFor(file), description: `${mail.subject} (from ${file})`, origin }, mail.patch);
 }
 
 /** A fix from the command line as a commit of the tree. */
@@ -77,11 +79,12 @@ async function fixFromCommit(tree: string | undefined, rev: string, dir: string)
   if (!tree) throw new UserError(`--fix-commit ${rev} needs --tree: the commit is taken from that repository`, `add --tree <your kernel git tree>`);
   const commit = await resolveUserCommit(tree, rev, "--fix-commit");
   const { subject, patch } = await patchFromCommit(tree, commit);
-  return keepFix(dir, `commit-${commit.slice(0, 12)}`, `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, patch);
+  const origin: FixOrigin = { kind: "commit", tree, commit, subject };
+  return keepFix(dir, { name: `commit-${commit.slice(0, 12)}`, description: `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, origin }, patch);
 }
 
 /** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
-async function scenarioFor(opts: Pick<RunOptions, "scenario" | "kernel" | "tree" | "ref" | "fix" | "fixCommit">, dir: string): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
+async function scenarioFor(opts: Pick<RunOptions, "scenario" | "kernel" | "tree" | "ref" | "fix" | "fixCommit">, dir: string): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
   let loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
   if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
   if (opts.tree) {
@@ -94,7 +97,7 @@ async function scenarioFor(opts: Pick<RunOptions, "scenario" | "kernel" | "tree"
     ...(await Promise.all((opts.fixCommit ?? []).map((c) => fixFromCommit(opts.tree && path.resolve(opts.tree), c, dir)))),
   ];
   for (const fix of fixes) loaded = withFixVariant(loaded, fix);
-  return { loaded, fixes: fixes.map((f) => f.name) };
+  return { loaded, fixes };
 }
 
 /** A new run's record: one group, every cell pending. */
@@ -102,7 +105,8 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
   const { loaded, fixes } = await scenarioFor(opts, dir);
   const { scenario } = loaded;
   // Fixes from the command line always run, like the baseline.
-  const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes]);
+  const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes.map((f) => f.name)]);
+  const originOf = new Map(fixes.map((f) => [f.name, f.origin]));
   const maxRuns = opts.maxRuns ?? scenario.maxRuns;
   const { scenario: name, kernel, tree, ref, fix, fixCommit } = opts;
   const run = newRunFile({
@@ -110,7 +114,7 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
     id,
     input: inputOf(scenario.name, loaded.file, loaded.text),
     host: await hostRecord(vm),
-    cells: runCellsOf(loaded, variants, maxRuns),
+    cells: runCellsOf(loaded, variants, maxRuns).map((c) => (originOf.has(c.variant) ? { ...c, fix: originOf.get(c.variant)! } : c)),
     expect: { [`${scenario.name}/${loaded.kernel.name}`]: expectOf(loaded) },
     settings: { confidence: opts.confidence ?? 0.95, maxRuns },
     request: { scenario: name, ...(kernel && { kernel }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }), ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) },
