@@ -52,6 +52,7 @@ function configInputs(loaded: LoadedScenario) {
   const { scenario, kernel, dir, kernelsDir } = loaded;
   return {
     base: kernel.base,
+    ...(scenario.baseConfig && { baseConfig: path.resolve(dir, scenario.baseConfig) }),
     fragments: [...kernel.fragments.map((f) => (f.startsWith("tree:") ? f : path.join(kernelsDir, f))), ...scenario.fragments.map((f) => path.join(dir, f))],
     required: scenario.requireConfig.map((option) => ({ option, from: `scenario ${scenario.name}` })),
   };
@@ -85,7 +86,7 @@ export async function buildTree(
   const t2 = Date.now();
   const image = await buildKernel(tree, series, config, toolchain, buildLog, progress);
   const source = describeSource(loaded.kernel.source);
-  const configNames = { base: loaded.kernel.base, fragments: [...loaded.kernel.fragments, ...loaded.scenario.fragments] };
+  const configNames = { base: loaded.scenario.baseConfig ?? loaded.kernel.base, fragments: [...loaded.kernel.fragments, ...loaded.scenario.fragments] };
   return { variant, source, tree, series, config, image, configNames, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
 }
 

@@ -82,7 +82,7 @@ function bugTable(id: string, bugs: BugSummary[], cols: string[]): string {
   const rows = bugs.map(
     (b) => `<tr><td>${esc(b.title)}</td><td>${esc(b.culprit ?? "")}</td><td class="path">${b.callPaths.map((p) => esc(p.join(" <- "))).join("<br>")}</td><td>${b.cascadeSize}</td>${b.variants.map((v) => `<td>${bugCount(v)}</td>`).join("")}</tr>`,
   );
-  const head = `<th class="title">bug</th><th class="culprit">culprit</th><th class="paths">call paths</th><th class="n">cascade</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}`;
+  const head = `<th class="title">bug</th><th class="culprit">culprit</th><th class="paths">call paths</th><th class="n">cascade</th>${cols.map((v) => `<th class="v">${esc(v)}</th>`).join("")}`;
   return `<table id="${id}" class="bugs"><thead><tr>${head}</tr></thead>\n<tbody>${rows.join("\n")}</tbody></table>`;
 }
 
@@ -111,7 +111,7 @@ body{font-family:sans-serif;margin:1.5em auto;padding:0 1em;color:#212121;max-wi
 table#grid,table.bugs{border-collapse:collapse}
 table.bugs{width:100%;table-layout:fixed}
 .bugs th,.bugs td{border:1px solid #e0e0e0;padding:4px 8px;text-align:left;vertical-align:top}
-.bugs .title{width:28%}.bugs .culprit{width:13%}.bugs .paths{width:30%}.bugs .n{width:5.5em}
+.bugs .title{width:26%}.bugs .culprit{width:11em}.bugs .n{width:4.5em}.bugs .v{width:6.5em}
 .bugs td.path{font-family:monospace;font-size:12px}
 details#cascade{margin-top:.8em}
 details#cascade summary{cursor:pointer;color:#455a64}
@@ -137,7 +137,6 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 ${grid}
 </tbody></table></div>
 <h2>Bugs</h2>
-<p>A bug is a report's family and culprit frame. Runs that showed it per variant; "first": as the run's first report (the rest of a run is its cascade).</p>
 ${bugSections(run, cols)}
 <h2>Time per stage</h2>
 ${timingChart(run.timings)}
