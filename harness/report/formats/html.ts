@@ -111,7 +111,7 @@ body{font-family:sans-serif;margin:1.5em auto;padding:0 1em;color:#212121;max-wi
 table#grid,table.bugs{border-collapse:collapse}
 table.bugs{width:100%;table-layout:fixed}
 .bugs th,.bugs td{border:1px solid #e0e0e0;padding:4px 8px;text-align:left;vertical-align:top}
-.bugs .title{width:26%}.bugs .culprit{width:11em}.bugs .n{width:4.5em}.bugs .v{width:6.5em}
+.bugs .title{width:26%}.bugs .culprit{width:13em}.bugs .n{width:5.5em}.bugs .v{width:6.5em}
 .bugs td.path{font-family:monospace;font-size:12px}
 details#cascade{margin-top:.8em}
 details#cascade summary{cursor:pointer;color:#455a64}
