@@ -5,6 +5,7 @@ import { buildCommand } from "./commands/build.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { matrixCommand } from "./commands/matrix.js";
 import { parseCommand } from "./commands/parse.js";
+import { replyCommand } from "./commands/reply.js";
 import { mergeCommand, reportCommand } from "./commands/report.js";
 import { dryRunCommand, runCommand } from "./commands/run.js";
 import { formatError, UserError } from "./core/errors.js";
@@ -53,10 +54,14 @@ program
   .option("--ref <rev>", "the revision of --tree to build (default: HEAD)")
   .option("--fix <file...>", "a candidate fix (a patch, or an mbox saved from the list) as a variant on top of the baseline's series, named after the file")
   .option("--fix-commit <rev...>", "a commit of --tree as a candidate fix, on top of the baseline's series")
+  .option("--workload <step...>", "no scenario file: --tree at --ref is the baseline, each --fix a variant expected FIXED, and the workload these steps, together (STEP[:key=value,...], e.g. hotplug:rounds=40)")
+  .option("--require <options>", "with --workload: config options that must be =y, comma-separated (e.g. PROVE_LOCKING,DEBUG_ATOMIC_SLEEP)", (v: string) => v.split(",").map((x) => x.trim()).filter(Boolean))
+  .option("--config <file>", "with --workload: your own .config as the base; the guest and debug-locking fragments go on top")
+  .option("--save-scenario <dir>", "with --workload: write the scenario there (scenario.yaml, patches/), to run again as kharness run <dir> --tree ...")
   .addOption(accelOption())
   .option("--dry-run", "print the patch series, make and QEMU commands, and stop")
   .action(async (scenario: string | undefined, o) => {
-    if (!scenario && !o.resume) throw new UserError("run needs a <scenario>, or --resume <run-id>", "e.g. kharness run memcg-hotplug-lockdep");
+    if (!scenario && !o.resume && !o.workload) throw new UserError("run needs a <scenario>, --workload steps on --tree, or --resume <run-id>", "e.g. kharness run memcg-hotplug-lockdep, or kharness run --tree ~/linux --fix fix.mbox --workload memcg-writer --workload hotplug");
     const opts = { scenario: scenario ?? "", ...o, ...(o.variant && { variants: o.variant }) };
     if (o.dryRun) return console.log(await dryRunCommand(opts));
     process.exitCode = (await runCommand(opts, createProgress())).exitCode;
@@ -121,6 +126,18 @@ program
   .addOption(new Option("--format <format>", "one format (default: all)").choices([...REPORT_FORMATS]))
   .option("--stdout", "print the report instead of writing it")
   .action((dir: string, o) => reportCommand(dir, o));
+
+program
+  .command("reply")
+  .description("the plain-text reply to a tested patch, for the mailing list: what was tested, how, what happened, and the trailers")
+  .argument("<run>", "a run id (results/<run-id>) or its directory")
+  .option("--fix <variant>", "the fix answered (default: the one given with --fix or --fix-commit, or the run's only fix)")
+  .option("--tested-by <who>", '"Name <mail>" for the Tested-by of a FIXED fix (default: git config user.name and user.email)')
+  .action(async (run: string, o) => {
+    const { text, note } = await replyCommand(run, o);
+    process.stdout.write(text);
+    if (note) console.error(`kharness reply: ${note}`);
+  });
 
 program
   .command("build")

@@ -52,6 +52,8 @@ export const REQUIREMENTS: Requirement[] = [
   { name: "shellcheck (lints the guest scripts in the tests)", package: "shellcheck", check: onPath("shellcheck") },
   // The HTML report is checked in a real headless browser by the tests.
   { name: "chromium (renders the HTML report in the tests)", package: "chromium", check: onPath("chromium") },
+  // The reply test checks that b4 collects a FIXED reply's Tested-by, and no other line.
+  { name: "b4 (reads kharness reply's trailers in the tests)", package: "b4", check: onPath("b4") },
   {
     name: "accelerator (whether KVM boots a guest is decided by a probe boot at run time)",
     // Not a requirement: without KVM, guests run under TCG, slower and still correct.

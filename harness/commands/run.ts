@@ -7,13 +7,14 @@ import { hostRecord, newRunId } from "../pipeline/identity.js";
 import { expectOf, inputOf, newRunFile, reopened, runCellsOf } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
 import { readRecord } from "../records/read.js";
-import { RUN_FILE_NAME, RunFileSchema, type RunFile } from "../records/run.js";
+import { RUN_FILE_NAME, RunFileSchema, type FixOrigin, type RunFile } from "../records/run.js";
 import type { VmImplementation } from "../vm/types.js";
 import { describeRun } from "../pipeline/dryRun.js";
 import { describeSource } from "../source/registry.js";
 import { statsTable, verdictLines } from "../report/summary.js";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
+import { CLI_SCENARIO_FLAGS, cliScenario, saveCliScenario, TREE_RECIPE } from "../scenario/fromCli.js";
 import { loadScenario, onSource, selectVariants, withFixVariant, type LoadedScenario } from "../scenario/load.js";
 import { patchFromCommit } from "../source/commitPatch.js";
 import { resolveUserCommit } from "../source/gitClone.js";
@@ -47,6 +48,14 @@ export interface RunOptions {
   fixCommit?: string[];
   /** Go on with this interrupted run (its record says what it was asked for). */
   resume?: string;
+  /** A scenario from the command line instead of a file: the workload's steps (STEP[:k=v,...]), on --tree. */
+  workload?: string[];
+  /** Options that must be =y in the final config (a scenario from the command line). */
+  require?: string[];
+  /** The user's .config as the base config (a scenario from the command line). */
+  config?: string;
+  /** Where the scenario from the command line is written (default: the run's own scenario/ folder). */
+  saveScenario?: string;
 }
 
 interface CliFix {
@@ -54,13 +63,14 @@ interface CliFix {
   description: string;
   /** The patch as written into the run's fixes/ folder. */
   patch: string;
+  origin: FixOrigin;
 }
 
 /** Keep a fix's patch in the run (fixes/NAME.patch), where the series and the records find it. */
-async function keepFix(dir: string, name: string, description: string, text: string): Promise<CliFix> {
-  const patch = path.join(dir, "fixes", `${name}.patch`);
+async function keepFix(dir: string, fix: Omit<CliFix, "patch">, text: string): Promise<CliFix> {
+  const patch = path.join(dir, "fixes", `${fix.name}.patch`);
   await writeFileAtomic(patch, text);
-  return { name, description, patch };
+  return { ...fix, patch };
 }
 
 /** A fix from the command line, taken out of its file (a patch, or a mail). */
@@ -72,7 +82,8 @@ async function fixFromFile(file: string, dir: string): Promise<CliFix> {
     throw new UserError(`cannot read --fix ${file}: ${(err as Error).message}`, "give the path of a patch or an mbox saved from the mailing list");
   }
   const mail = patchFromMail(text, file);
-  return keepFix(dir, variantNameFor(file), `${mail.subject} (from ${file})`, mail.patch);
+  const origin: FixOrigin = { kind: "mail", file: path.resolve(file), subject: mail.subject, ...(mail.messageId && { messageId: mail.messageId }), ...(mail.author && { author: mail.author }) };
+  return keepFix(dir, { name: variantNameFor(file), description: `${mail.subject} (from ${file})`, origin }, mail.patch);
 }
 
 /** A fix from the command line as a commit of the tree. */
@@ -80,24 +91,58 @@ async function fixFromCommit(tree: string | undefined, rev: string, dir: string)
   if (!tree) throw new UserError(`--fix-commit ${rev} needs --tree: the commit is taken from that repository`, `add --tree <your kernel git tree>`);
   const commit = await resolveUserCommit(tree, rev, "--fix-commit");
   const { subject, patch } = await patchFromCommit(tree, commit);
-  return keepFix(dir, `commit-${commit.slice(0, 12)}`, `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, patch);
+  const origin: FixOrigin = { kind: "commit", tree, commit, subject };
+  return keepFix(dir, { name: `commit-${commit.slice(0, 12)}`, description: `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, origin }, patch);
 }
 
-/** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
-async function scenarioFor(opts: Pick<RunOptions, "scenario" | "kernel" | "tree" | "ref" | "fix" | "fixCommit">, dir: string): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
-  let loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
-  if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
-  if (opts.tree) {
-    const tree = path.resolve(opts.tree);
-    await resolveUserCommit(tree, opts.ref ?? "HEAD");
-    loaded = onSource(loaded, { kind: "git", tree, ref: opts.ref ?? "HEAD" });
-  }
-  const fixes = [
+type ScenarioRequest = Pick<RunOptions, "scenario" | "kernel" | "tree" | "ref" | "fix" | "fixCommit" | "workload" | "require" | "config" | "saveScenario">;
+
+/** The fixes given on the command line, each taken out of its file or commit and kept in the run. */
+async function cliFixes(opts: ScenarioRequest, dir: string): Promise<CliFix[]> {
+  return [
     ...(await Promise.all((opts.fix ?? []).map((f) => fixFromFile(f, dir)))),
     ...(await Promise.all((opts.fixCommit ?? []).map((c) => fixFromCommit(opts.tree && path.resolve(opts.tree), c, dir)))),
   ];
+}
+
+/** The scenario loaded on the user's tree at the ref (checked to exist), when --tree is given. */
+async function onTree(loaded: LoadedScenario, opts: ScenarioRequest): Promise<LoadedScenario> {
+  if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
+  if (!opts.tree) {
+    if (loaded.kernel.name !== TREE_RECIPE) return loaded;
+    throw new UserError(`scenario ${loaded.scenario.name} builds your tree (kernel "${TREE_RECIPE}"), and no --tree was given`, `add --tree <your kernel git tree> [--ref REV]`);
+  }
+  const tree = path.resolve(opts.tree);
+  await resolveUserCommit(tree, opts.ref ?? "HEAD");
+  return onSource(loaded, { kind: "git", tree, ref: opts.ref ?? "HEAD" });
+}
+
+/**
+ * A scenario from the command line: the tree as it is is the baseline, each fix a variant;
+ * validated as a scenario file is, written out as one, and loaded from there.
+ */
+async function cliScenarioFor(opts: ScenarioRequest, dir: string): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
+  if (!opts.tree) throw new UserError(`a scenario from the command line (${CLI_SCENARIO_FLAGS}) needs --tree`, "add --tree <your kernel git tree> [--ref REV]");
+  if (opts.kernel) throw new UserError("--kernel names a recipe of a scenario file; a scenario from the command line builds --tree", "leave out --kernel");
+  const tree = path.resolve(opts.tree);
+  const ref = opts.ref ?? "HEAD";
+  await resolveUserCommit(tree, ref);
+  const fixes = await cliFixes(opts, dir);
+  const req = { tree, ref, fixes, workload: opts.workload ?? [], require: opts.require ?? [], ...(opts.config && { config: path.resolve(opts.config) }) };
+  const saved = path.resolve(opts.saveScenario ?? path.join(dir, "scenario"));
+  await saveCliScenario(saved, cliScenario(req), req);
+  return { loaded: await onTree(await loadScenario(saved), { scenario: saved, tree, ref }), fixes };
+}
+
+/** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
+export async function scenarioFor(opts: ScenarioRequest, dir: string): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
+  const fromCli = Boolean(opts.workload?.length || opts.require?.length || opts.config || opts.saveScenario);
+  if (fromCli && opts.scenario) throw new UserError(`give a scenario, or a scenario from the command line (${CLI_SCENARIO_FLAGS}), not both`, `leave out ${opts.scenario}, or the options`);
+  if (fromCli) return cliScenarioFor(opts, dir);
+  let loaded = await onTree(await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) }), opts);
+  const fixes = await cliFixes(opts, dir);
   for (const fix of fixes) loaded = withFixVariant(loaded, fix);
-  return { loaded, fixes: fixes.map((f) => f.name) };
+  return { loaded, fixes };
 }
 
 /** A new run's record: one group, every cell pending. */
@@ -105,18 +150,21 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
   const { loaded, fixes } = await scenarioFor(opts, dir);
   const { scenario } = loaded;
   // Fixes from the command line always run, like the baseline.
-  const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes]);
+  const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes.map((f) => f.name)]);
+  const originOf = new Map(fixes.map((f) => [f.name, f.origin]));
   const maxRuns = opts.maxRuns ?? scenario.maxRuns;
-  const { scenario: name, kernel, tree, ref, fix, fixCommit } = opts;
+  const { kernel, tree, ref, fix, fixCommit } = opts;
+  // A scenario from the command line was written out: a resume loads it from there, its fixes are its variants.
+  const cli = opts.scenario ? { scenario: opts.scenario, ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) } : { scenario: loaded.dir };
   const run = newRunFile({
     kind: "run",
     id,
     input: inputOf(scenario.name, loaded.file, loaded.text),
     host: await hostRecord(vm),
-    cells: runCellsOf(loaded, variants, maxRuns),
+    cells: runCellsOf(loaded, variants, maxRuns).map((c) => (originOf.has(c.variant) ? { ...c, fix: originOf.get(c.variant)! } : c)),
     expect: { [`${scenario.name}/${loaded.kernel.name}`]: expectOf(loaded) },
     settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1 },
-    request: { scenario: name, ...(kernel && { kernel }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }), ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) },
+    request: { ...cli, ...(kernel && { kernel }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }) },
   });
   return { run, loaded };
 }
@@ -136,7 +184,7 @@ async function resumedRun(id: string, dir: string): Promise<{ run: RunFile; load
 
 /** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */
 export async function runCommand(opts: RunOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
-  const id = opts.resume ?? opts.runId ?? newRunId(path.basename(opts.scenario));
+  const id = opts.resume ?? opts.runId ?? newRunId(path.basename(opts.scenario || path.resolve(opts.tree ?? "tree")));
   const dir = path.join(resultsRoot(), id);
   await fs.mkdir(dir, { recursive: true });
   const vm = vmImplementation(opts.vm ?? "qemu");

@@ -16,6 +16,8 @@ import { describeProblems, parseKconfig, requirementsFromFragment, verifyKconfig
 export interface ConfigInputs {
   /** Make target for the base config, e.g. tinyconfig. */
   base: string;
+  /** The user's own .config (absolute path) to start from instead of `base`'s make target. */
+  baseConfig?: string;
   /** Fragment paths: absolute, or `tree:<path>` inside the source tree. */
   fragments: string[];
   /** Options that must be =y, and who asks for them. */
@@ -60,16 +62,26 @@ async function cachedConfig(file: string, progress: Progress): Promise<string | 
   return undefined;
 }
 
-/** base config + merge_config.sh + olddefconfig in a scratch build directory; the resulting .config text. */
-async function makeConfig(tree: SourceTree, base: string, frags: { file: string }[], progress: Progress): Promise<string> {
-  progress.stage(`config ${base} + ${frags.length} fragments`);
+/** The text of the user's base .config; one that cannot be read is an input error naming it. */
+async function baseConfigText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, "utf8");
+  } catch (err) {
+    throw new UserError(`cannot read the base config ${file}: ${(err as Error).message}`, "give --config the path of a kernel .config");
+  }
+}
+
+/** base config (a make target, or the user's .config) + merge_config.sh + olddefconfig in a scratch build directory; the resulting .config text. */
+async function makeConfig(tree: SourceTree, base: { target: string; text?: string }, frags: { file: string }[], progress: Progress): Promise<string> {
+  progress.stage(`config ${base.text === undefined ? base.target : "from your .config"} + ${frags.length} fragments`);
   const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.mkdir(scratch, { recursive: true });
   const make = (args: string[]) => track(execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, reject: false, detached: true }), { group: true });
-  const made = await make([base]);
+  if (base.text !== undefined) await fs.writeFile(path.join(scratch, ".config"), base.text);
+  const made = base.text === undefined ? await make([base.target]) : { exitCode: 0, all: "" };
   throwIfInterrupted("the config");
-  if (made.exitCode !== 0) throw new UserError(`make ${base} failed in ${tree.dir}:\n${made.all}`, "use a config target this kernel knows");
+  if (made.exitCode !== 0) throw new UserError(`make ${base.target} failed in ${tree.dir}:\n${made.all}`, "use a config target this kernel knows");
   const merge = await track(execa(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
     cwd: scratch,
     all: true,
@@ -105,11 +117,12 @@ export async function configureKernel(
   // Only patches that touch Kconfig files can change the config: variants that differ in
   // C code share one cached config (and one build directory).
   const kconfigPatches = series.patches.filter((p) => patchTargets(p.text).some((f) => /(^|\/)Kconfig[^/]*$/.test(f)));
-  const key = sha256(tree.content, inputs.base, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
+  const base = { target: inputs.base, ...(inputs.baseConfig && { text: await baseConfigText(inputs.baseConfig) }) };
+  const key = sha256(tree.content, base.text ?? base.target, toolchain, ...frags.flatMap((f) => [f.name, f.text]), ...kconfigPatches.map((p) => p.sha256));
   const cached = path.join(cacheRoot(), "configs", `${key}.config`);
 
   const cachedText = await cachedConfig(cached, progress);
-  const text = cachedText ?? (await makeConfig(tree, inputs.base, frags, progress));
+  const text = cachedText ?? (await makeConfig(tree, base, frags, progress));
 
   // Only our own fragments and the scenario's list are checked: in-tree fragments are
   // best effort by design (kvm_guest.config names options tinyconfig cannot reach).

@@ -1,4 +1,5 @@
 import os from "node:os";
+import { HOST_ARCH } from "../core/arch.js";
 import type { HostRecord } from "../records/common.js";
 import type { VmImplementation } from "../vm/types.js";
 
@@ -13,6 +14,7 @@ export async function hostRecord(vm: VmImplementation): Promise<HostRecord> {
   const version = await vm.version();
   return {
     hostname: os.hostname(),
+    arch: HOST_ARCH.make,
     cpus: os.cpus().length,
     memoryMiB: Math.round(os.totalmem() / 2 ** 20),
     node: process.version,

@@ -17,6 +17,8 @@ export const OutcomeStatusSchema = z.enum(["running", "completed", "interrupted"
 
 export const HostRecordSchema = z.object({
   hostname: z.string(),
+  /** The arch kharness built and booted (make's ARCH). */
+  arch: z.string().optional(),
   cpus: z.number(),
   memoryMiB: z.number(),
   node: z.string(),

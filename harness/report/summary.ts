@@ -3,6 +3,7 @@ import type { BugSummary } from "../verdict/bugs.js";
 import type { GroupResult } from "../verdict/groups.js";
 import { nameBug, type Verdict } from "../verdict/verdict.js";
 import { evidenceParts } from "./evidence.js";
+import { CASCADE_POINTER, splitBugs } from "./formats/common.js";
 
 /** The terminal summary of one group: the table, the bugs, and a few lines per verdict. */
 
@@ -21,10 +22,9 @@ function perVariant(b: BugSummary): string {
   return b.variants.map((v) => `${v.variant} ${v.any}/${v.runs}${v.primary ? ` (first ${v.primary})` : ""}`).join(", ");
 }
 
-/** A few lines per bug that was some run's first report; the bugs only ever seen in a cascade on one line. */
+/** A few lines per bug that was some run's first report; the bugs only ever seen in a cascade as a count. */
 export function bugLines(bugs: BugSummary[]): string[] {
-  const primaries = bugs.filter((b) => b.variants.some((v) => v.primary > 0));
-  const cascadeOnly = bugs.filter((b) => !primaries.includes(b));
+  const { first: primaries, cascade: cascadeOnly } = splitBugs(bugs);
   const out = primaries.length ? ["bugs (runs that showed each, and as the run's first report):"] : ["no bug in any run"];
   for (const b of primaries) {
     out.push(`  ${b.title}  [${b.bug}]`);
@@ -32,10 +32,7 @@ export function bugLines(bugs: BugSummary[]): string[] {
     out.push(`      ${b.culprit ? `culprit ${b.culprit}; ` : ""}${paths.length ? `call path ${paths.join(" | ")}` : "no call path"}`);
     out.push(`      ${perVariant(b)}; cascade ${b.cascadeSize} bug(s)`);
   }
-  if (cascadeOnly.length) {
-    const named = cascadeOnly.slice(0, 4).map((b) => b.title);
-    out.push(`  + ${cascadeOnly.length} bug(s) only ever after another report (cascade): ${named.join("; ")}${cascadeOnly.length > named.length ? "; ..." : ""}`);
-  }
+  if (cascadeOnly.length) out.push(`  + ${cascadeOnly.length} bug(s) only ever after another report (cascade), ${CASCADE_POINTER}`);
   return out;
 }
 

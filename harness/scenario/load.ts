@@ -114,6 +114,9 @@ export async function loadScenario(nameOrPath: string, opts: { kernel?: string; 
       }
     }
   }
+  if (scenario.baseConfig && !(await exists(path.join(dir, scenario.baseConfig)))) {
+    throw new UserError(`${file}: baseConfig ${scenario.baseConfig} does not exist in ${dir}`, `fix the path (relative to ${dir}), or add the file`);
+  }
   const kernelsDir = path.join(root, "kernels");
   const kernelFile = path.join(kernelsDir, `${kernelName}.yaml`);
   if (!(await exists(kernelFile))) {

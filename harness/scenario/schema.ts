@@ -44,6 +44,8 @@ export const ScenarioSchema = z
     requireConfig: z.array(z.string().regex(/^[A-Z0-9_]+$/)),
     /** Scenario-specific fragments, relative to the scenario directory. */
     fragments: z.array(z.string()).default([]),
+    /** A .config to start from (relative to the scenario directory) instead of the recipe's base target; the fragments go on top. */
+    baseConfig: z.string().optional(),
     baseline: z.string(),
     variants: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/), VariantSchema),
     vm: VmSchema.prefault({}),

@@ -45,7 +45,8 @@ async function prepare(spec: GitSpec, context: SourceContext): Promise<SourceTre
   if (!(await exists(makefile))) {
     throw new UserError(`--ref ${spec.ref} of ${spec.tree} is not a kernel tree (no top-level Makefile)`, "give --tree a kernel repository and --ref one of its commits");
   }
-  return { id, content: `git:${await clone.treeOf(commit)}`, sourceHash: commit, dir: clone.workTree };
+  const origin = { kind: "git" as const, tree: spec.tree, ref: spec.ref, commit };
+  return { id, content: `git:${await clone.treeOf(commit)}`, sourceHash: commit, dir: clone.workTree, origin };
 }
 
 /** A commit of the user's git repository, checked out in a clone kharness owns. */

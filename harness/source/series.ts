@@ -5,6 +5,7 @@ import { InfraError, UserError } from "../core/errors.js";
 import { exists, readJsonIfExists, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
 import { describeInexact, extractHunk, parsePatchOutput, patchTargets, type PatchApplyReport } from "./patches.js";
+import type { SourceOrigin } from "../records/run.js";
 
 export interface SourceTree {
   /** Stable id of the directory (names its lock and build directories); see each source kind. */
@@ -15,6 +16,8 @@ export interface SourceTree {
   sourceHash: string;
   /** The tree that patches are applied to (one per source; variants take turns). */
   dir: string;
+  /** What a developer calls this source (a commit, a Debian package version), when there is a name for it. */
+  origin?: SourceOrigin;
 }
 
 export interface PatchFile {

@@ -8,6 +8,7 @@ import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import { exists } from "../core/files.js";
 import { sha256File } from "../core/hash.js";
 import { cacheRoot } from "../core/paths.js";
+import type { SourceOrigin } from "../records/run.js";
 import type { SourceContext, SourceKind } from "./kinds.js";
 
 export const TarballSpecSchema = z.strictObject({
@@ -38,6 +39,14 @@ async function checkedTarballHash(spec: TarballSpec, context: SourceContext): Pr
   return tarballHash(spec.path);
 }
 
+/** The installed version of the Debian package that provides the tarball: how a kernel developer names this source. */
+async function debianOrigin(spec: TarballSpec): Promise<SourceOrigin | undefined> {
+  if (!spec.package) return undefined;
+  const q = await execa("dpkg-query", ["-W", "-f=${Version}", spec.package], { reject: false });
+  // A tarball put there by hand (no package installed) has no version to name; the path and hash still do.
+  return q.exitCode === 0 && q.stdout ? { kind: "debian", package: spec.package, version: q.stdout.trim() } : undefined;
+}
+
 /** The id (and cache dir name) is `<recipe>-<sha12>`, as before the registry: caches stay warm. */
 async function treeId(spec: TarballSpec, context: SourceContext): Promise<string> {
   return `${context.name}-${(await checkedTarballHash(spec, context)).slice(0, 12)}`;
@@ -49,7 +58,8 @@ async function prepare(spec: TarballSpec, context: SourceContext) {
   const tarballSha256 = await checkedTarballHash(spec, context);
   const id = await treeId(spec, context);
   const dir = path.join(cacheRoot(), "src", id);
-  const tree = { id, content: id, sourceHash: tarballSha256, dir };
+  const origin = await debianOrigin(spec);
+  const tree = { id, content: id, sourceHash: tarballSha256, dir, ...(origin && { origin }) };
   if (await exists(path.join(dir, "Makefile"))) return tree;
 
   context.progress.stage(`unpack ${path.basename(tarball)}`);

@@ -1,9 +1,19 @@
-import { describe, expect, it } from "vitest";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../harness/core/paths.js";
 import { KCIDB_ORIGIN, kcidbReport } from "../../harness/report/formats/kcidb.js";
 import { reportModel } from "../../harness/report/model.js";
 import { renderReport } from "../../harness/report/write.js";
+import { CASCADE_POINTER, splitBugs } from "../../harness/report/formats/common.js";
+import { statsTable } from "../../harness/report/summary.js";
+import type { RunFile } from "../../harness/records/run.js";
+import { judgeGroups } from "../../harness/verdict/groups.js";
+import { recordedRun } from "../support/recordedRun.js";
 import { sampleRun } from "../support/sampleMatrix.js";
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /**
  * Required properties per object type in the KCIDB I/O schema v5 (kcidb-io,
@@ -96,5 +106,43 @@ describe("reports", () => {
     expect(json.schema).toBe("kharness.run/2");
     expect(json.cells).toHaveLength(24);
     expect(json.groups[0]!.verdicts.map((v) => v.verdict)).toEqual(["NOT FIXED", "FIXED"]);
+  });
+});
+
+describe("reports lead with the bugs that were some run's first report (the README's run, from its recorded consoles)", () => {
+  let run: RunFile;
+  let first: string[];
+  let cascade: string[];
+  beforeAll(async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-reports-"));
+    run = await recordedRun(path.join(dir, "run"));
+    await fs.rm(dir, { recursive: true, force: true });
+    const bugs = splitBugs(judgeGroups(run)[0]!.bugs);
+    [first, cascade] = [bugs.first.map((b) => b.title), bugs.cascade.map((b) => b.title)];
+  }, 60_000);
+
+  it("the recorded run has both: two first reports, and a cascade of many more", () => {
+    expect(first).toEqual(["WARNING: suspicious RCU usage in mem_cgroup_wb_stats", "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats"]);
+    expect(cascade.length).toBeGreaterThan(10);
+  });
+
+  it("terminal and Markdown: the first reports in full, the cascade as a count with a pointer", () => {
+    const terminal = statsTable(judgeGroups(run)[0]!);
+    const md = renderReport(reportModel(run), "md");
+    for (const text of [terminal, md]) {
+      for (const t of first) expect(text).toContain(t);
+      for (const t of cascade) expect(text).not.toContain(t);
+      expect(text).toContain(`${cascade.length}`);
+      expect(text).toContain(CASCADE_POINTER);
+    }
+  });
+
+  it("HTML: the first reports' table, then the cascade in a collapsed section", () => {
+    const html = renderReport(reportModel(run), "html");
+    const [lead, folded] = html.split('<details id="cascade">');
+    for (const t of first) expect(lead).toContain(esc(t));
+    for (const t of cascade) expect(lead).not.toContain(`<td>${esc(t)}</td>`);
+    for (const t of cascade) expect(folded).toContain(`<td>${esc(t)}</td>`);
+    expect(folded).toMatch(new RegExp(`^<summary>${cascade.length} more bug\\(s\\)`));
   });
 });
