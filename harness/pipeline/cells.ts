@@ -8,6 +8,7 @@ import type { CellRecord, RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { groupsOf, judgeSettings } from "../verdict/groups.js";
 import { planGroup } from "../verdict/stopping.js";
+import { trialWindow } from "../verdict/window.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration, type IterationOutcome } from "./iteration.js";
@@ -83,6 +84,13 @@ export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
   return kind === "run" ? c.variant : `${c.kernel}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
 }
 
+/** One run of a round: its cell, its number, and for a fix its trial window. */
+export interface RoundTask {
+  cell: CellRecord;
+  iteration: number;
+  windowMs?: number;
+}
+
 /**
  * The next round of runs: for every group, the stopping rules say which of its variants
  * need another run; the rest are closed with the reason they stopped. One run of each
@@ -90,8 +98,8 @@ export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
  * the calibration assumes. A fix closed by the rules keeps its verdict and the baseline
  * records it was judged against.
  */
-export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }[] {
-  const tasks: { cell: CellRecord; iteration: number }[] = [];
+export function nextRound(run: RunFile): RoundTask[] {
+  const tasks: RoundTask[] = [];
   for (const cells of groupsOf(run.cells)) {
     const baseline = cells.find((c) => c.variant === c.baseline);
     // Without a baseline kernel there is nothing to judge against: no run would help.
@@ -100,6 +108,8 @@ export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }
       continue;
     }
     const judged = cells.filter((c) => c.status !== "failed");
+    // Fixed before the round: this round's fix runs are judged by the window the baseline had before it.
+    const windowMs = trialWindow(baseline.runs);
     const plan = planGroup({
       baseline: baseline.variant,
       runs: Object.fromEntries(judged.map((c) => [c.variant, c.runs])),
@@ -115,7 +125,7 @@ export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }
       } else {
         cell.status = "pending";
         delete cell.stopped;
-        tasks.push({ cell, iteration: cell.runs.length + 1 });
+        tasks.push({ cell, iteration: cell.runs.length + 1, ...(cell !== baseline && windowMs !== undefined && { windowMs }) });
       }
     }
   }
@@ -132,10 +142,10 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guest: 
     let next = 0;
     const worker = async () => {
       while (next < round.length && more()) {
-        const { cell, iteration } = round[next++]!;
+        const { cell, iteration, windowMs } = round[next++]!;
         const loaded = loadedFor(ctx, cell);
         const out = await runIteration(
-          { scenario: cellScenario(loaded.scenario, cell), label: iterationLabel(ctx.run.kind, cell), iteration, bzImage: images.get(cell.build)!, guest, runDir: ctx.dir, vm: ctx.vm },
+          { scenario: cellScenario(loaded.scenario, cell), label: iterationLabel(ctx.run.kind, cell), iteration, bzImage: images.get(cell.build)!, guest, runDir: ctx.dir, vm: ctx.vm, ...(windowMs !== undefined && { windowMs }) },
           progress,
         ).catch((err: unknown) => {
           failed = true;

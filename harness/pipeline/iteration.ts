@@ -23,6 +23,8 @@ export interface IterationInputs {
   guest: Guest;
   runDir: string;
   vm: VmImplementation;
+  /** A fix run's trial window (ms): clean that long, it is a complete trial and stops. */
+  windowMs?: number;
 }
 
 export interface IterationOutcome {
@@ -98,10 +100,28 @@ async function bootWithRetries(inp: IterationInputs, spec: VmSpec, label: string
   return boot!;
 }
 
-/** The workload, ended early when the watch decides (a deciding report is in, or the guest is wedged). */
-async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<{ status: RunStatus; output: string; reason?: string; stoppedEarly?: string; wedged?: boolean; durationMs: number }> {
+interface WatchedWork {
+  status: RunStatus;
+  output: string;
+  reason?: string;
+  stoppedEarly?: string;
+  wedged?: boolean;
+  durationMs: number;
+  firstReportMs?: number;
+}
+
+/** The workload, ended early when the watch decides; with when its first report came (the baseline's times set the trial window). */
+async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<WatchedWork> {
   const { workload } = inp.scenario;
-  const watch = watchRun(vm, { tailMs: workload.tailSec * 1000, wedgeMs: workload.wedgeSec * 1000 });
+  const watch = watchRun(vm, { tailMs: workload.tailSec * 1000, wedgeMs: workload.wedgeSec * 1000, ...(inp.windowMs !== undefined && { windowMs: inp.windowMs }) });
+  const work = await workRaced(inp, vm, watch);
+  const firstReportMs = watch.firstReportMs();
+  return firstReportMs === undefined ? work : { ...work, firstReportMs };
+}
+
+/** The workload raced with the watch: a deciding report, a clean trial window, or a wedged guest ends it early. */
+async function workRaced(inp: IterationInputs, vm: VmInstance, watch: ReturnType<typeof watchRun>): Promise<WatchedWork> {
+  const { workload } = inp.scenario;
   const started = Date.now();
   let output = "";
   const work = runWorkload(vm.shell, workload, (chunk) => {
@@ -113,7 +133,7 @@ async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<{ stat
   // The workload left behind when the watch ends the run fails once the VM is gone: expected, not an error.
   work.catch(() => undefined);
   const durationMs = Date.now() - started;
-  if (first.kind === "decided") return { status: "completed", output, stoppedEarly: first.reason, durationMs };
+  if (first.kind === "decided" || first.kind === "window") return { status: "completed", output, stoppedEarly: first.reason, durationMs };
   if (first.kind === "wedged") return { status: "hang", output, reason: first.reason, wedged: true, durationMs };
   const w = first.w;
   if (w.status !== "lost") return { status: w.status, output: w.output, ...(w.status !== "completed" && { reason: w.reason }), durationMs: w.durationMs };
@@ -148,7 +168,8 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
   if (work.status === "error" && groups.length > 0) work.status = "crash";
   const notes = [...(work.reason ? [work.reason] : []), ...evidence.notes];
   progress.done(`${work.status}${work.stoppedEarly ? " (stopped early)" : ""}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
-  return finish({ ...record, status: work.status, ...(notes.length && { reason: notes.join("; ") }), ...(work.stoppedEarly && { stoppedEarly: work.stoppedEarly }) }, groups);
+  const timing = { ...(work.firstReportMs !== undefined && { firstReportMs: work.firstReportMs }), ...(inp.windowMs !== undefined && { windowMs: inp.windowMs }) };
+  return finish({ ...record, status: work.status, ...(notes.length && { reason: notes.join("; ") }), ...(work.stoppedEarly && { stoppedEarly: work.stoppedEarly }), ...timing }, groups);
 }
 
 function finish(record: IterationRecord, groups: SplatGroup[]): IterationOutcome {

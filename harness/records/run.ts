@@ -51,6 +51,10 @@ export const IterationRecordSchema = z.object({
   primary: z.string().optional(),
   /** Why the run ended before its workload did (a deciding report and its cascade were in). */
   stoppedEarly: z.string().optional(),
+  /** ms from the workload's start to the first report the watch saw (within its poll interval). */
+  firstReportMs: z.number().optional(),
+  /** The trial window this run was given (a fix run clean for that long stops); absent: the whole workload. */
+  windowMs: z.number().optional(),
 });
 export type IterationRecord = z.infer<typeof IterationRecordSchema>;
 

@@ -1,4 +1,5 @@
 import { lowerBound } from "../verdict/bounds.js";
+import { DEFAULT_WINDOW } from "../verdict/window.js";
 import type { VariantStats, Verdict } from "../verdict/verdict.js";
 
 /** How sure a verdict is, in words every report shares. */
@@ -30,10 +31,17 @@ export function testText(v: Pick<Verdict, "test" | "moreNeeded">): string | unde
   return v.moreNeeded === undefined ? line : `${line}: ${v.moreNeeded} more clean run(s) needed`;
 }
 
+/** "trial window 8.2 s; 2 clean run(s) cut at a shorter window left out" */
+export function windowText(v: Pick<Verdict, "windowMs" | "leftOut">): string | undefined {
+  if (v.windowMs === undefined) return undefined;
+  const left = v.leftOut ? `; ${v.leftOut} clean run(s) cut at a shorter window left out` : "";
+  return `trial window ${(v.windowMs / 1000).toFixed(1)} s (twice the baseline's latest first report, at least ${DEFAULT_WINDOW.floorMs / 1000} s)${left}`;
+}
+
 /** The evidence behind a verdict, in parts; NOT FIXED is a fact about the fix's runs, not a rate comparison. */
 export function evidenceParts(v: Verdict): string[] {
   if (v.verdict === "NOT FIXED") return [fixText(v)];
-  return [baselineText(v), fixText(v), testText(v)].filter((x): x is string => x !== undefined);
+  return [baselineText(v), fixText(v), testText(v), windowText(v)].filter((x): x is string => x !== undefined);
 }
 
 /** All of it, on one line. */

@@ -11,7 +11,7 @@
  */
 import type { SignatureRecord } from "../records/run.js";
 import type { JudgedRun } from "./bugs.js";
-import { baselineEvidence, baselineFor, budgetSpent, judgeFix, nameBug, type Verdict } from "./verdict.js";
+import { baselineEvidence, budgetSpent, judgeFixInGroup, nameBug, type Verdict } from "./verdict.js";
 
 export interface GroupPlanInput {
   baseline: string;
@@ -52,7 +52,7 @@ export function planGroup(input: GroupPlanInput): Record<string, VariantPlan> {
       plans[f] = { done: true, why: "decided in an earlier round" };
       continue;
     }
-    const v = judgeFix(baselineFor(input.baseline, baseRuns, input.runs[f]!, ctx), f, input.runs[f]!, ctx);
+    const v = judgeFixInGroup(input.baseline, baseRuns, f, input.runs[f]!, ctx);
     plans[f] = { done: v.done, why: fixLine(v, input.signatures) };
   }
   const spent = budgetSpent(baseRuns, input.maxRuns);

@@ -6,6 +6,7 @@ import { lowerBound, upperBound } from "./bounds.js";
 import { calibrate, type Calibration } from "./calibrate.js";
 import { decideFix, type FixCounts } from "./decide.js";
 import { fixedPValue, regressedPValue } from "./fisher.js";
+import { isCompleteTrial, trialWindow } from "./window.js";
 import { allBugs, booted, endingSignatures, runBugs, type JudgedRun, type RunBugs } from "./bugs.js";
 
 export type { JudgedRun, RunStatus, VerdictName };
@@ -60,17 +61,28 @@ export function baselineEvidence(variant: string, runs: JudgedRun[], ctx: JudgeC
 /**
  * The baseline as one fix is judged against it: the counts from its first runs, as many
  * evidence runs as the fix has (the rounds they shared: a run the host spoiled delays one
- * side, and the calibration compares equal rounds), the bugs from every run up to
- * `judgedAgainst` (the records a decided fix was judged against; all while it is open).
+ * side, and the calibration compares equal rounds), the bugs from all of `baseRuns`.
  */
-export function baselineFor(variant: string, baseRuns: JudgedRun[], fixRuns: JudgedRun[], ctx: JudgeContext, judgedAgainst?: number): BaselineEvidence {
-  const upTo = judgedAgainst === undefined ? baseRuns : baseRuns.slice(0, judgedAgainst);
-  const all = baselineEvidence(variant, upTo, ctx);
+export function baselineFor(variant: string, baseRuns: JudgedRun[], fixRuns: JudgedRun[], ctx: JudgeContext): BaselineEvidence {
+  const all = baselineEvidence(variant, baseRuns, ctx);
   const want = fixRuns.filter(isEvidence).length;
   let cut = 0;
-  for (let seen = 0; cut < upTo.length && seen < want; cut++) if (isEvidence(upTo[cut]!)) seen++;
-  const counted = baselineEvidence(variant, upTo.slice(0, cut), ctx);
+  for (let seen = 0; cut < baseRuns.length && seen < want; cut++) if (isEvidence(baseRuns[cut]!)) seen++;
+  const counted = baselineEvidence(variant, baseRuns.slice(0, cut), ctx);
   return { ...counted, done: all.done, primaries: all.primaries, shown: all.shown };
+}
+
+/**
+ * One fix in its group: against the baseline records it was decided on (`judgedAgainst`;
+ * all of them while it is open), with its runs that are complete trials under the window
+ * those baseline runs set (a clean run cut at a shorter window is left out, and counted).
+ */
+export function judgeFixInGroup(baseline: string, baseRuns: JudgedRun[], fix: string, fixRuns: JudgedRun[], ctx: JudgeContext, judgedAgainst?: number): Verdict {
+  const upTo = judgedAgainst === undefined ? baseRuns : baseRuns.slice(0, judgedAgainst);
+  const window = trialWindow(upTo);
+  const counted = fixRuns.filter((r) => !isEvidence(r) || isCompleteTrial(r, window));
+  const v = judgeFix(baselineFor(baseline, upTo, counted, ctx), fix, counted, ctx);
+  return { ...v, ...(window !== undefined && { windowMs: window }), ...(counted.length < fixRuns.length && { leftOut: fixRuns.length - counted.length }) };
 }
 
 /** The budget a variant has spent, if it has: evidence runs, or infra runs (the host's failures have a cap of their own). */
@@ -120,6 +132,10 @@ export interface Verdict {
   partialPass?: { half: number; quarter: number };
   /** INCONCLUSIVE: clean runs still needed against this baseline's evidence (absent when out of reach). */
   moreNeeded?: number;
+  /** The trial window the baseline's runs set (ms), which a clean fix run must have lasted to count. */
+  windowMs?: number;
+  /** Clean fix runs cut at a window shorter than today's: no longer complete trials, so not counted. */
+  leftOut?: number;
   /** Baseline bugs the fix still shows. */
   remaining: BugEvidence[];
   /** Bugs that were a fix run's primary and that the baseline never showed. */
@@ -270,8 +286,7 @@ export function judgeVariants(
   ctx: JudgeContext,
   judgedAgainst: (variant: string) => number | undefined = () => undefined,
 ): { stats: VariantStats[]; verdicts: Verdict[] } {
-  const baseRuns = runsOf(baseline);
-  const judge = (fix: string) => judgeFix(baselineFor(baseline, baseRuns, runsOf(fix), ctx, judgedAgainst(fix)), fix, runsOf(fix), ctx);
+  const judge = (fix: string) => judgeFixInGroup(baseline, runsOf(baseline), fix, runsOf(fix), ctx, judgedAgainst(fix));
   return { stats: variants.map((v) => variantStats(v, runsOf(v))), verdicts: variants.filter((v) => v !== baseline).map(judge) };
 }
 

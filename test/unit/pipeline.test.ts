@@ -189,15 +189,15 @@ describe("the cell pool, on a fake VM", () => {
 describe("the watch of a running workload (pure rules)", () => {
   const cfg = { tailMs: 3000, wedgeMs: 30_000 };
   it("stops a tail after the first report ends, not before", () => {
-    expect(watchVerdict({ now: 10_000, lastOutputAt: 9_000, reportEndedAt: 8_000, reportTitle: "BUG: x" }, cfg).kind).toBe("continue");
-    expect(watchVerdict({ now: 11_000, lastOutputAt: 9_000, reportEndedAt: 8_000, reportTitle: "BUG: x" }, cfg).kind).toBe("decided");
-    expect(watchVerdict({ now: 99_000, lastOutputAt: 98_000, reportEndedAt: 8_000 }, { ...cfg, tailMs: 0 }).kind).toBe("continue");
+    expect(watchVerdict({ startedAt: 0, now: 10_000, lastOutputAt: 9_000, reportEndedAt: 8_000, reportTitle: "BUG: x" }, cfg).kind).toBe("continue");
+    expect(watchVerdict({ startedAt: 0, now: 11_000, lastOutputAt: 9_000, reportEndedAt: 8_000, reportTitle: "BUG: x" }, cfg).kind).toBe("decided");
+    expect(watchVerdict({ startedAt: 0, now: 99_000, lastOutputAt: 98_000, reportEndedAt: 8_000 }, { ...cfg, tailMs: 0 }).kind).toBe("continue");
   });
   it("a quiet guest is wedged only when it also does not answer", () => {
-    expect(watchVerdict({ now: 40_000, lastOutputAt: 5_000 }, cfg).kind).toBe("continue");
-    expect(watchVerdict({ now: 40_000, lastOutputAt: 5_000, silentSince: 30_000 }, cfg).kind).toBe("wedged");
-    expect(watchVerdict({ now: 20_000, lastOutputAt: 5_000, silentSince: 10_000 }, cfg).kind).toBe("continue");
+    expect(watchVerdict({ startedAt: 0, now: 40_000, lastOutputAt: 5_000 }, cfg).kind).toBe("continue");
+    expect(watchVerdict({ startedAt: 0, now: 40_000, lastOutputAt: 5_000, silentSince: 30_000 }, cfg).kind).toBe("wedged");
+    expect(watchVerdict({ startedAt: 0, now: 20_000, lastOutputAt: 5_000, silentSince: 10_000 }, cfg).kind).toBe("continue");
     // One slow answer of a busy guest is not a wedge: it must stay silent for a while.
-    expect(watchVerdict({ now: 40_000, lastOutputAt: 5_000, silentSince: 35_000 }, cfg).kind).toBe("continue");
+    expect(watchVerdict({ startedAt: 0, now: 40_000, lastOutputAt: 5_000, silentSince: 35_000 }, cfg).kind).toBe("continue");
   });
 });
