@@ -20,7 +20,11 @@ export interface WindowPolicy {
   floorMs: number;
 }
 
-export const DEFAULT_WINDOW: WindowPolicy = { factor: 2, floorMs: 6000 };
+/**
+ * The floor is wide on purpose: a partial fix can move the bug later. On 6.1 the baseline's
+ * first report came 2 s into the workload, the reorder fix's (the worker path) 6 s in.
+ */
+export const DEFAULT_WINDOW: WindowPolicy = { factor: 2, floorMs: 10_000 };
 
 /** What a run says about its timing: when its first report came, and the window it ran for. */
 export interface TimedRun {

@@ -12,8 +12,8 @@ describe("trial windows", () => {
   it("twice the baseline's latest first report, with a floor; none before a timed report", () => {
     expect(trialWindow([])).toBeUndefined();
     expect(trialWindow([run(), run("a")])).toBeUndefined();
-    expect(trialWindow([timedHit(1200), timedHit(4100), run()])).toBe(8200);
-    expect(trialWindow([timedHit(300)])).toBe(6000);
+    expect(trialWindow([timedHit(1200), timedHit(6100), run()])).toBe(12_200);
+    expect(trialWindow([timedHit(300)])).toBe(10_000);
   });
 
   it("a clean run cut at a shorter window than today's is no complete trial; a hit always counts", () => {
@@ -32,11 +32,11 @@ describe("trial windows", () => {
   });
 
   it("a window that grew leaves the shorter fix runs out of the verdict, and says so", () => {
-    // Round 1 ran whole (no window yet); rounds 2-3 ran at 6 s; a late baseline report (5 s) makes it 10 s.
-    const base = [timedHit(2000), timedHit(2500), timedHit(5000)];
-    const v = judgeFixInGroup("before", base, "fix", [cleanCut(), cleanCut(6000), cleanCut(6000)], ctx);
-    expect(v).toMatchObject({ windowMs: 10_000, leftOut: 2, fixBooted: 1, verdict: "INCONCLUSIVE" });
-    const w = judgeFixInGroup("before", base, "fix", [cleanCut(), cleanCut(10_000), cleanCut(12_000)], ctx);
+    // Round 1 ran whole (no window yet); rounds 2-3 ran at 10 s; a late baseline report (7 s) makes it 14 s.
+    const base = [timedHit(2000), timedHit(2500), timedHit(7000)];
+    const v = judgeFixInGroup("before", base, "fix", [cleanCut(), cleanCut(10_000), cleanCut(10_000)], ctx);
+    expect(v).toMatchObject({ windowMs: 14_000, leftOut: 2, fixBooted: 1, verdict: "INCONCLUSIVE" });
+    const w = judgeFixInGroup("before", base, "fix", [cleanCut(), cleanCut(14_000), cleanCut(15_000)], ctx);
     expect(w).toMatchObject({ fixBooted: 3, verdict: "FIXED" });
     expect(w.leftOut).toBeUndefined();
   });
