@@ -82,7 +82,10 @@ export function judgeFixInGroup(baseline: string, baseRuns: JudgedRun[], fix: st
   const window = trialWindow(upTo);
   const counted = fixRuns.filter((r) => !isEvidence(r) || isCompleteTrial(r, window));
   const v = judgeFix(baselineFor(baseline, upTo, counted, ctx), fix, counted, ctx);
-  return { ...v, ...(window !== undefined && { windowMs: window }), ...(counted.length < fixRuns.length && { leftOut: fixRuns.length - counted.length }) };
+  // Under a window, what FIXED rules out is a baseline bug within it.
+  const within = window !== undefined && v.verdict === "FIXED" ? `; each trial: a baseline bug within ${(window / 1000).toFixed(1)} s of the workload's start` : "";
+  const timed = window === undefined ? {} : { windowMs: window, reason: `${v.reason}${within}` };
+  return { ...v, ...timed, ...(counted.length < fixRuns.length && { leftOut: fixRuns.length - counted.length }) };
 }
 
 /** The budget a variant has spent, if it has: evidence runs, or infra runs (the host's failures have a cap of their own). */
