@@ -1,6 +1,6 @@
 import { promises as fs, statfsSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { tool } from "../core/exec.js";
 import { InfraError } from "../core/errors.js";
 import { cacheRoot, projectRoot } from "../core/paths.js";
 import { loadKernelRecipe } from "../scenario/load.js";
@@ -18,7 +18,7 @@ export interface Requirement {
 }
 
 const onPath = (cmd: string) => async () =>
-  (await execa("sh", ["-c", `command -v ${cmd}`], { reject: false })).exitCode === 0 || `${cmd} not on PATH`;
+  (await tool("sh", ["-c", `command -v ${cmd}`])).exitCode === 0 || `${cmd} not on PATH`;
 const file = (p: string) => async () => (await fs.access(p).then(() => true, () => false)) || `${p} missing`;
 
 const MIN_FREE_GIB = 15;
@@ -43,7 +43,7 @@ export const REQUIREMENTS: Requirement[] = [
     name: "static busybox",
     package: "busybox-static",
     check: async () => {
-      const r = await execa("ldd", ["/bin/busybox"], { reject: false });
+      const r = await tool("ldd", ["/bin/busybox"]);
       if (r.exitCode === 127 || /No such file/.test(r.stderr)) return "/bin/busybox missing";
       return /not a dynamic executable|statically linked/.test(r.stdout + r.stderr) || "/bin/busybox is not static (the busybox package is installed instead of busybox-static)";
     },
@@ -116,7 +116,7 @@ export async function installMissing(packages: string[]): Promise<void> {
   if (packages.length === 0) return;
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   for (const args of [["update"], ["install", "-y", "--no-install-recommends", ...packages]]) {
-    const r = await execa("apt-get", args, { env, stdio: "inherit", reject: false });
+    const r = await tool("apt-get", args, { env, stdio: "inherit" });
     if (r.exitCode !== 0) throw new InfraError(`apt-get ${args[0]} failed (exit ${r.exitCode})`, `run as root: ${aptInstallLine(packages)}`);
   }
 }

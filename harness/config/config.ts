@@ -1,8 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { HOST_ARCH } from "../core/arch.js";
-import { track } from "../core/children.js";
+import { tool, toolOutput } from "../core/exec.js";
 import { throwIfInterrupted } from "../core/interrupt.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
@@ -33,11 +32,8 @@ export interface KernelConfig {
 /** The toolchain identity that goes into cache keys: a new gcc or binutils means a new image. */
 export async function toolchainVersion(): Promise<string> {
   const first = async (cmd: string, args: string[]) => {
-    try {
-      return (await execa(cmd, args)).stdout.split("\n")[0]!;
-    } catch (err) {
-      throw new InfraError(`cannot run ${cmd}: ${(err as Error).message}`, "run `kharness doctor` and install what it lists");
-    }
+    const r = await toolOutput(cmd, args, { hint: "run `kharness doctor` and install what it lists" });
+    return r.stdout.split("\n")[0]!;
   };
   return [await first("gcc", ["--version"]), await first("ld", ["--version"])].join("; ");
 }
@@ -66,16 +62,15 @@ async function makeConfig(tree: SourceTree, base: string, frags: { file: string 
   const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.mkdir(scratch, { recursive: true });
-  const make = (args: string[]) => track(execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, reject: false, detached: true }), { group: true });
+  const make = (args: string[]) => tool("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, group: true });
   const made = await make([base]);
   throwIfInterrupted("the config");
   if (made.exitCode !== 0) throw new UserError(`make ${base} failed in ${tree.dir}:\n${made.all}`, "use a config target this kernel knows");
-  const merge = await track(execa(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
+  const merge = await tool(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
     cwd: scratch,
     all: true,
-    reject: false,
-    detached: true,
-  }), { group: true });
+    group: true,
+  });
   if (merge.exitCode !== 0) {
     throw new UserError(`merge_config.sh failed on the fragments ${frags.map((f) => f.file).join(", ")}:\n${merge.all}`, "check the fragments' syntax (CONFIG_FOO=y or # CONFIG_FOO is not set, one per line)");
   }

@@ -13,6 +13,11 @@ export function cacheRoot(): string {
   return process.env.KHARNESS_CACHE ?? path.join(os.homedir(), ".cache", "kharness");
 }
 
+/** ccache's directory: in the cache unless KHARNESS_CCACHE says otherwise (a test with a cache of its own, kept warm). */
+export function ccacheDir(): string {
+  return process.env.KHARNESS_CCACHE ?? path.join(cacheRoot(), "ccache");
+}
+
 export function resultsRoot(): string {
   return process.env.KHARNESS_RESULTS ?? path.join(projectRoot, "results");
 }
