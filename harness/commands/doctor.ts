@@ -1,4 +1,4 @@
-import { promises as fs, statfsSync } from "node:fs";
+import { constants as fsConstants, promises as fs, statfsSync } from "node:fs";
 import path from "node:path";
 import { tool } from "../core/exec.js";
 import { InfraError } from "../core/errors.js";
@@ -17,13 +17,19 @@ export interface Requirement {
   note?: () => Promise<string | undefined>;
 }
 
-const onPath = (cmd: string) => async () =>
-  (await tool("sh", ["-c", `command -v ${cmd}`])).exitCode === 0 || `${cmd} not on PATH`;
+/** Looked up in PATH here, not by a shell: every child kharness starts needs setpriv, which may be what is missing. */
+const onPath = (cmd: string) => async () => {
+  const dirs = (process.env.PATH ?? "").split(":").filter(Boolean);
+  const found = await Promise.all(dirs.map((d) => fs.access(path.join(d, cmd), fsConstants.X_OK).then(() => true, () => false)));
+  return found.includes(true) || `${cmd} not on PATH`;
+};
 const file = (p: string) => async () => (await fs.access(p).then(() => true, () => false)) || `${p} missing`;
 
 const MIN_FREE_GIB = 15;
 
 export const REQUIREMENTS: Requirement[] = [
+  // Every child (QEMU, make, git, ...) gets a parent-death signal through it: nothing outlives a killed kharness.
+  { name: "setpriv (util-linux)", package: "util-linux", check: onPath("setpriv") },
   { name: HOST_ARCH.qemu, package: HOST_ARCH.qemuPackage, check: onPath(HOST_ARCH.qemu) },
   { name: "gcc", package: "gcc", check: onPath("gcc") },
   { name: "make", package: "make", check: onPath("make") },

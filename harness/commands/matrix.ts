@@ -8,6 +8,8 @@ import type { Progress } from "../core/progress.js";
 import { buildKey, expandCells, newCell, shardCells, type Shard } from "../matrix/expand.js";
 import { chooseJobs } from "../matrix/jobs.js";
 import { loadMatrix, type LoadedMatrix } from "../matrix/load.js";
+import { runInterruptible } from "../core/interrupt.js";
+import { checkCells } from "../pipeline/cells.js";
 import { executeCells } from "../pipeline/execute.js";
 import { hostRecord, newRunId } from "../pipeline/identity.js";
 import { expectOf, inputOf, newRunFile, reopened } from "../pipeline/plan.js";
@@ -78,6 +80,8 @@ export async function matrixCommand(opts: MatrixOptions, progress: Progress): Pr
   const vm = vmImplementation(opts.vm ?? "qemu");
   const { cells, total } = matrixCells(m, opts.shard);
   const run = opts.resume ? await resumedRun(m, opts.resume, cells, progress) : await newMatrixRun(m, opts, cells, vm);
+  // The input is checked before the run starts: a matrix with bad input gets no results folder.
+  await runInterruptible("the checks of the input", progress, () => checkCells(run.cells, m.loaded, progress));
   const dir = path.join(resultsRoot(), run.id);
   await fs.mkdir(dir, { recursive: true });
   const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(`${c.scenario}/${c.kernel}`)!.scenario.vm.memoryMiB));

@@ -11,9 +11,11 @@ import { RUN_FILE_NAME, RunFileSchema, type RunFile } from "../records/run.js";
 import type { VmImplementation } from "../vm/types.js";
 import { describeRun } from "../pipeline/dryRun.js";
 import { describeSource } from "../source/registry.js";
-import { statsTable, verdictLines } from "../report/summary.js";
+import { buildFailureLines, statsTable, verdictLines } from "../report/summary.js";
 import { UserError } from "../core/errors.js";
-import { writeFileAtomic } from "../core/files.js";
+import { exists, writeFileAtomic } from "../core/files.js";
+import { runInterruptible } from "../core/interrupt.js";
+import { checkCells } from "../pipeline/cells.js";
 import { loadScenario, onSource, selectVariants, withFixVariant, type LoadedScenario } from "../scenario/load.js";
 import { patchFromCommit } from "../source/commitPatch.js";
 import { resolveUserCommit } from "../source/gitClone.js";
@@ -49,16 +51,13 @@ export interface RunOptions {
 interface CliFix {
   name: string;
   description: string;
-  /** The patch as written into the run's fixes/ folder. */
+  /** Where the patch goes in the run (fixes/NAME.patch), for the series and the records: written once the run starts. */
   patch: string;
+  text: string;
 }
 
-/** Keep a fix's patch in the run (fixes/NAME.patch), where the series and the records find it. */
-async function keepFix(dir: string, name: string, description: string, text: string): Promise<CliFix> {
-  const patch = path.join(dir, "fixes", `${name}.patch`);
-  await writeFileAtomic(patch, text);
-  return { name, description, patch };
-}
+/** A fix's place in the run's fixes/ folder. */
+const cliFix = (dir: string, name: string, description: string, text: string): CliFix => ({ name, description, patch: path.join(dir, "fixes", `${name}.patch`), text });
 
 /** A fix from the command line, taken out of its file (a patch, or a mail). */
 async function fixFromFile(file: string, dir: string): Promise<CliFix> {
@@ -69,7 +68,7 @@ async function fixFromFile(file: string, dir: string): Promise<CliFix> {
     throw new UserError(`cannot read --fix ${file}: ${(err as Error).message}`, "give the path of a patch or an mbox saved from the mailing list");
   }
   const mail = patchFromMail(text, file);
-  return keepFix(dir, variantNameFor(file), `${mail.subject} (from ${file})`, mail.patch);
+  return cliFix(dir, variantNameFor(file), `${mail.subject} (from ${file})`, mail.patch);
 }
 
 /** A fix from the command line as a commit of the tree. */
@@ -77,11 +76,11 @@ async function fixFromCommit(tree: string | undefined, rev: string, dir: string)
   if (!tree) throw new UserError(`--fix-commit ${rev} needs --tree: the commit is taken from that repository`, `add --tree <your kernel git tree>`);
   const commit = await resolveUserCommit(tree, rev, "--fix-commit");
   const { subject, patch } = await patchFromCommit(tree, commit);
-  return keepFix(dir, `commit-${commit.slice(0, 12)}`, `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, patch);
+  return cliFix(dir, `commit-${commit.slice(0, 12)}`, `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, patch);
 }
 
 /** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
-async function scenarioFor(opts: Pick<RunOptions, "scenario" | "kernel" | "tree" | "ref" | "fix" | "fixCommit">, dir: string): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
+async function scenarioFor(opts: Pick<RunOptions, "scenario" | "kernel" | "tree" | "ref" | "fix" | "fixCommit">, dir: string): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
   let loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
   if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
   if (opts.tree) {
@@ -94,15 +93,15 @@ async function scenarioFor(opts: Pick<RunOptions, "scenario" | "kernel" | "tree"
     ...(await Promise.all((opts.fixCommit ?? []).map((c) => fixFromCommit(opts.tree && path.resolve(opts.tree), c, dir)))),
   ];
   for (const fix of fixes) loaded = withFixVariant(loaded, fix);
-  return { loaded, fixes: fixes.map((f) => f.name) };
+  return { loaded, fixes };
 }
 
 /** A new run's record: one group, every cell pending. */
-async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplementation): Promise<{ run: RunFile; loaded: LoadedScenario }> {
+async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplementation): Promise<Planned> {
   const { loaded, fixes } = await scenarioFor(opts, dir);
   const { scenario } = loaded;
   // Fixes from the command line always run, like the baseline.
-  const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes]);
+  const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes.map((f) => f.name)]);
   const maxRuns = opts.maxRuns ?? scenario.maxRuns;
   const { scenario: name, kernel, tree, ref, fix, fixCommit } = opts;
   const run = newRunFile({
@@ -115,40 +114,68 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
     settings: { confidence: opts.confidence ?? 0.95, maxRuns },
     request: { scenario: name, ...(kernel && { kernel }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }), ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) },
   });
-  return { run, loaded };
+  return { run, loaded, fixes };
 }
 
 /** An interrupted run's record, to go on with: its finished cells and the runs of the others are kept. */
-async function resumedRun(id: string, dir: string): Promise<{ run: RunFile; loaded: LoadedScenario }> {
+async function resumedRun(id: string, dir: string): Promise<Planned> {
   const prior = await readRecord(RunFileSchema, path.join(dir, RUN_FILE_NAME.run), "run record");
   if (prior.kind !== "run" || !prior.request) throw new UserError(`${id} is not a run that can be resumed (a matrix resumes with kharness matrix --resume)`, `list runs with: ls ${resultsRoot()}`);
   if (prior.status === "completed") throw new UserError(`run ${id} already completed`, `see ${path.join(dir, "report.md")}`);
-  const { loaded } = await scenarioFor(prior.request, dir);
+  const { loaded, fixes } = await scenarioFor(prior.request, dir);
   // Runs of one scenario only: evidence from a changed scenario would be judged as if it were the same.
   if (inputOf(loaded.scenario.name, loaded.file, loaded.text).sha256 !== prior.input.sha256) {
     throw new UserError(`${loaded.file} changed since run ${id} started: its runs and new ones would not be the same experiment`, "start a new run");
   }
-  return { run: reopened(prior), loaded };
+  return { run: reopened(prior), loaded, fixes };
+}
+
+interface Planned {
+  run: RunFile;
+  loaded: LoadedScenario;
+  fixes: CliFix[];
+}
+
+/**
+ * The run, checked before it starts: options, scenario, tree, fixes and the resumed record
+ * first, then each variant's series and config (a results folder is made for these, since
+ * the fixes' patches live there, and removed again if they fail or are interrupted).
+ */
+async function plannedRun(opts: RunOptions, id: string, dir: string, vm: VmImplementation, progress: Progress): Promise<Planned> {
+  const planned = opts.resume ? await resumedRun(id, dir) : await newRun(opts, id, dir, vm);
+  const fresh = !(await exists(dir));
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    for (const fix of planned.fixes) await writeFileAtomic(fix.patch, fix.text);
+    const { loaded } = planned;
+    const scenarios = new Map([[`${loaded.scenario.name}/${loaded.kernel.name}`, loaded]]);
+    await runInterruptible("the checks of the input", progress, () => checkCells(planned.run.cells, scenarios, progress));
+    return planned;
+  } catch (err) {
+    if (fresh) await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */
 export async function runCommand(opts: RunOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
   const id = opts.resume ?? opts.runId ?? newRunId(path.basename(opts.scenario));
   const dir = path.join(resultsRoot(), id);
-  await fs.mkdir(dir, { recursive: true });
   const vm = vmImplementation(opts.vm ?? "qemu");
-  const { run, loaded } = opts.resume ? await resumedRun(id, dir) : await newRun(opts, id, dir, vm);
+  const { run, loaded } = await plannedRun(opts, id, dir, vm, progress);
   const variants = run.cells.map((c) => c.variant);
   progress.info(`run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
   const scenarios = new Map([[`${loaded.scenario.name}/${loaded.kernel.name}`, loaded]]);
   await executeCells({ run, dir, scenarios, jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
-  printSummary(run, progress);
+  printSummary(run, dir, progress);
   progress.info(`\nresults: ${dir}`);
   return { run, dir, exitCode: runExitCode(run) };
 }
 
-function printSummary(run: RunFile, progress: Progress): void {
+function printSummary(run: RunFile, dir: string, progress: Progress): void {
+  const failedBuilds = buildFailureLines(run, dir);
+  if (failedBuilds.length) progress.info(`\n${failedBuilds.join("\n")}`);
   for (const g of judgeGroups(run)) {
     progress.info(`\n${statsTable(g)}\n`);
     for (const v of g.verdicts) {
