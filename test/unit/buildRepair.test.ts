@@ -98,6 +98,8 @@ describe("exit codes of the command line", () => {
     const cmdline = (await fs.readFile(`/proc/${p.pid}/cmdline`, "utf8")).split("\0");
     expect(cmdline[0]).toBe("node");
     expect(cmdline.some((a) => a.endsWith("/harness/cli.ts"))).toBe(true);
+    // No second node under it (tsx's CLI would run one): a kill of this pid reaches the work.
+    expect((await execa("pgrep", ["-P", String(p.pid)], { reject: false })).stdout).toBe("");
     p.stdin!.end();
     expect((await p).exitCode).toBe(0);
   });
