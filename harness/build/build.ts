@@ -9,7 +9,7 @@ import { exists, writeJsonAtomic } from "../core/files.js";
 import { sha256, sha256File } from "../core/hash.js";
 import { ImageMetaSchema, type ImageMeta } from "../records/cache.js";
 import { readRecordIfExists } from "../records/read.js";
-import { cacheRoot, ccacheDir } from "../core/paths.js";
+import { buildRoot, cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { HOST_ARCH } from "../core/arch.js";
 import type { KernelConfig } from "../config/config.js";
@@ -156,10 +156,10 @@ async function makeInBuildDir(buildDir: string, args: string[], env: Record<stri
  */
 export async function buildKernel(tree: SourceTree, series: AppliedSeries, config: KernelConfig, toolchain: string, logFile: string, progress: Progress): Promise<KernelImage> {
   const key = imageKey(tree, series, config, toolchain);
-  const dir = path.join(cacheRoot(), "images", key);
+  const dir = path.join(buildRoot(), "images", key);
   const bzImage = path.join(dir, "bzImage");
   const args = makeArgs(tree.dir, config.buildDir, os.cpus().length);
-  const env = { CCACHE_DIR: ccacheDir(), ...BUILD_IDENTITY };
+  const env = { CCACHE_DIR: path.join(cacheRoot(), "ccache"), ...BUILD_IDENTITY };
   const command = shellQuote([...Object.entries(env).map(([k, v]) => `${k}=${v}`), "make", ...args]);
   await fs.mkdir(path.dirname(logFile), { recursive: true });
   const cached = await cachedImage(dir, progress);

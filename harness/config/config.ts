@@ -6,7 +6,7 @@ import { throwIfInterrupted } from "../core/interrupt.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
-import { cacheRoot } from "../core/paths.js";
+import { buildRoot, cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { patchTargets } from "../source/patches.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
@@ -125,7 +125,7 @@ export async function configureKernel(
   }
 
   const configSha = sha256(text);
-  const buildDir = path.join(cacheRoot(), "build", `${tree.id}-${configSha.slice(0, 12)}`);
+  const buildDir = path.join(buildRoot(), "build", `${tree.id}-${configSha.slice(0, 12)}`);
   await fs.mkdir(buildDir, { recursive: true });
   const current = await fs.readFile(path.join(buildDir, ".config"), "utf8").catch(() => "");
   // Rewriting an identical .config would bump its mtime and make kbuild re-sync the config.
