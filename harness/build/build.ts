@@ -112,17 +112,24 @@ async function runMake(args: string[], env: Record<string, string>, command: str
   return { exitCode: result.exitCode, signal: result.signal, compiled };
 }
 
-/** make ended, and why it did not build: a compile error is the variant's (BROKEN), a kill or a host out of resources is not. */
-async function makeFailure(r: { exitCode: number | undefined; signal: string | undefined }, what: string, logFile: string, command: string): Promise<Error> {
+/** Why make did not build: a compile error is the variant's (BROKEN); a kill, or a host out of resources, is not. */
+async function makeFailure(
+  r: { exitCode: number | undefined; signal: string | undefined },
+  what: string,
+  logFile: string,
+  command: string,
+): Promise<Error> {
   const log = await fs.readFile(logFile, "utf8");
   const tail = log.split("\n").slice(-30).join("\n");
   const first = firstBuildError(log);
-  const message = `kernel build failed (${howEnded(r)}) for ${what}: ${first ?? "no compiler or linker error line in the log"}\nlast lines:\n${tail}`;
+  const headline = `kernel build failed (${howEnded(r)}) for ${what}: ${first ?? "no compiler or linker error line in the log"}`;
+  const message = `${headline}\nlast lines:\n${tail}`;
   // Killed by a signal kharness did not send (the OOM killer), or out of disk or memory: the host's doing.
   const killed = /kharness: make was killed by signal \d+ from outside kharness/.exec(log)?.[0];
   if (r.signal || killed || HOST_FAILURE.test(tail)) {
     const why = killed ? `: ${killed.replace("kharness: ", "")}` : r.signal ? ` (make was killed by ${r.signal})` : "";
-    return new InfraError(`the host stopped the kernel build of ${what}${why}; ${message}`, `free memory or disk space, then run again (the build directory is repaired first); see ${logFile}`);
+    const hint = `free memory or disk space, then run again (the build directory is repaired first); see ${logFile}`;
+    return new InfraError(`the host stopped the kernel build of ${what}${why}; ${message}`, hint);
   }
   return new BuildFailure(message, `see ${logFile}; reproduce with: ${command}`, first, logFile);
 }
@@ -141,9 +148,19 @@ async function storeImage(dir: string, config: KernelConfig, meta: ImageMeta): P
  * make in a build directory made trustworthy first. The marker around it stays if make
  * did not end by itself (killed, interrupted), so the next build repairs the directory.
  */
-async function makeInBuildDir(buildDir: string, args: string[], env: Record<string, string>, command: string, logFile: string, progress: Progress) {
+async function makeInBuildDir(
+  buildDir: string,
+  args: string[],
+  env: Record<string, string>,
+  command: string,
+  logFile: string,
+  progress: Progress,
+) {
   const repaired = await recoverBuildDir(buildDir);
-  if (repaired) progress.info(`warning: ${buildDir} was left by a build that did not end (${repaired.marker}); removed the ${repaired.removed} file(s) it wrote, so make rebuilds them whole`);
+  if (repaired) {
+    const what = `removed the ${repaired.removed} file(s) it wrote, so make rebuilds them whole`;
+    progress.info(`warning: ${buildDir} was left by a build that did not end (${repaired.marker}); ${what}`);
+  }
   await markBuildStarted(buildDir, { pid: process.pid, startedAt: new Date().toISOString(), command });
   const result = await runMake(args, env, command, logFile, progress);
   if (result.exitCode !== undefined && !result.signal && !interruption()) await markBuildEnded(buildDir);

@@ -6,7 +6,9 @@
 export function firstBuildError(log: string): string | undefined {
   const lines = log.split("\n").map((l) => l.trimEnd());
   const compiler = lines.find((l) => /^[^\s:]+:\d+(?::\d+)?: (?:fatal )?error: /.test(l));
-  const linker = lines.find((l) => /undefined reference to|multiple definition of|^(?:\S*\/)?ld(?:\.bfd)?: .*(?:error|cannot find)/.test(l));
+  const linker = lines.find((l) =>
+    /undefined reference to|multiple definition of|^(?:\S*\/)?ld(?:\.bfd)?: .*(?:error|cannot find)/.test(l),
+  );
   const make = lines.find((l) => /^make(?:\[\d+\])?: \*\*\* .*Error \d+/.test(l));
   return (compiler ?? linker ?? make)?.trim();
 }

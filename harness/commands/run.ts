@@ -57,7 +57,12 @@ interface CliFix {
 }
 
 /** A fix's place in the run's fixes/ folder. */
-const cliFix = (dir: string, name: string, description: string, text: string): CliFix => ({ name, description, patch: path.join(dir, "fixes", `${name}.patch`), text });
+const cliFix = (dir: string, name: string, description: string, text: string): CliFix => ({
+  name,
+  description,
+  patch: path.join(dir, "fixes", `${name}.patch`),
+  text,
+});
 
 /** A fix from the command line, taken out of its file (a patch, or a mail). */
 async function fixFromFile(file: string, dir: string): Promise<CliFix> {
@@ -141,7 +146,13 @@ interface Planned {
  * first, then each variant's series and config (a results folder is made for these, since
  * the fixes' patches live there, and removed again if they fail or are interrupted).
  */
-async function plannedRun(opts: RunOptions, id: string, dir: string, vm: VmImplementation, progress: Progress): Promise<Planned> {
+async function plannedRun(
+  opts: RunOptions,
+  id: string,
+  dir: string,
+  vm: VmImplementation,
+  progress: Progress,
+): Promise<Planned> {
   const planned = opts.resume ? await resumedRun(id, dir) : await newRun(opts, id, dir, vm);
   const fresh = !(await exists(dir));
   try {

@@ -34,7 +34,8 @@ function saveRegistry(): void {
   const file = registryFile();
   if (live.size === 0) return rmSync(file, { force: true });
   const self = procInfo(process.pid)!;
-  const record: ChildRegistry = { schema: "kharness.children/1", boot: bootId(), owner: { pid: self.pid, startTime: self.startTime, cmdline: self.cmdline }, children: [...live.values()] };
+  const owner = { pid: self.pid, startTime: self.startTime, cmdline: self.cmdline };
+  const record: ChildRegistry = { schema: "kharness.children/1", boot: bootId(), owner, children: [...live.values()] };
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2));
   renameSync(`${file}.tmp`, file);
@@ -77,7 +78,8 @@ export function killAllChildren(): number {
 /** The recorded command line, or the same one not yet exec'd by its launcher (setpriv ... -- CMD). */
 function sameCommand(recorded: string[], now: string[]): boolean {
   const tail = now.slice(now.length - recorded.length);
-  const launcherOk = now.length === recorded.length || (now[0] === "setpriv" && now[now.length - recorded.length - 1] === "--");
+  const launcherOk =
+    now.length === recorded.length || (now[0] === "setpriv" && now[now.length - recorded.length - 1] === "--");
   return launcherOk && tail.length === recorded.length && tail.every((a, i) => a === recorded[i]);
 }
 
@@ -116,7 +118,8 @@ function readRegistry(file: string): ChildRegistry {
   } catch (err) {
     throw new Error(`cannot read the child registry ${file}: ${(err as Error).message}; remove it if no kharness runs`);
   }
-  if (record.schema === "kharness.children/1" && record.owner && Array.isArray(record.children)) return record as ChildRegistry;
+  const whole = record.schema === "kharness.children/1" && record.owner && Array.isArray(record.children);
+  if (whole) return record as ChildRegistry;
   throw new Error(`${file} is not a kharness child registry (schema kharness.children/1); remove it if no kharness runs`);
 }
 
@@ -150,7 +153,8 @@ export function endLeftovers(): string[] {
     rmSync(file, { force: true });
     if (victims.length) {
       const what = victims.map((v) => `${v.pid} ${v.cmdline.slice(0, 3).join(" ")}`).join("; ");
-      said.push(`ended ${victims.length} leftover process(es) of a dead kharness (pid ${registry.owner.pid}: ${registry.owner.cmdline.slice(1).join(" ")}): ${what}`);
+      const owner = `pid ${registry.owner.pid}: ${registry.owner.cmdline.slice(1).join(" ")}`;
+      said.push(`ended ${victims.length} leftover process(es) of a dead kharness (${owner}): ${what}`);
     }
   }
   return said;

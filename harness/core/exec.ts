@@ -27,7 +27,11 @@ export function launchArgv(file: string, args: readonly string[], group: boolean
  * kharness can end it if this one was killed. It never rejects: the caller reads the exit
  * (or uses toolOutput, whose error names the command).
  */
-export function tool<O extends Options = {}>(file: string, args: readonly string[], options?: O & { group?: boolean }): ResultPromise<O & { reject: false }>;
+export function tool<O extends Options = {}>(
+  file: string,
+  args: readonly string[],
+  options?: O & { group?: boolean },
+): ResultPromise<O & { reject: false }>;
 export function tool(file: string, args: readonly string[], options: ToolOptions = {}): unknown {
   const { group = false, ...rest } = options;
   const { argv, cmdline } = launchArgv(file, args, group);
@@ -44,11 +48,16 @@ export function howEnded(r: { exitCode?: number | undefined; signal?: string | u
 /** The last lines a failed command printed, for its error. */
 const tail = (text: unknown, lines = 15) => (typeof text === "string" ? text.trim().split("\n").slice(-lines).join("\n") : "");
 
-/** Run a command that must succeed; its output. A failure is an InfraError that names the command, its exit and its last words. */
-export async function toolOutput(file: string, args: readonly string[], options: Options & { hint?: string } = {}): Promise<Result<{ all: true }>> {
+/** Run a command that must succeed; its output. A failure is an InfraError naming the command, its exit and last words. */
+export async function toolOutput(
+  file: string,
+  args: readonly string[],
+  options: Options & { hint?: string } = {},
+): Promise<Result<{ all: true }>> {
   const { hint, ...rest } = options;
   const r = (await tool(file, args, { ...rest, all: true })) as unknown as Result<{ all: true }>;
   if (r.exitCode === 0) return r;
   const said = tail(r.all) || (r as { originalMessage?: string }).originalMessage || "";
-  throw new InfraError(`${shellQuote([file, ...args])} failed (${howEnded(r)})${said ? `:\n${said}` : ""}`, hint ?? "run `kharness doctor`, and that command by hand to see why");
+  const what = `${shellQuote([file, ...args])} failed (${howEnded(r)})${said ? `:\n${said}` : ""}`;
+  throw new InfraError(what, hint ?? "run `kharness doctor`, and that command by hand to see why");
 }

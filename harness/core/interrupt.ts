@@ -73,7 +73,8 @@ async function onInterrupts<T>(then: (sig: NodeJS.Signals, killed: number) => vo
  * interrupt stops it and its children, and Interrupted is thrown, with nothing to keep.
  */
 export async function runInterruptible<T>(what: string, progress: Progress, body: () => Promise<T>): Promise<T> {
-  const said = (sig: NodeJS.Signals, killed: number) => progress.info(`\ninterrupted by ${sig} during ${what}: ${killed} child process(es) stopped`);
+  const said = (sig: NodeJS.Signals, killed: number) =>
+    progress.info(`\ninterrupted by ${sig} during ${what}: ${killed} child process(es) stopped`);
   const out = await onInterrupts(said, body).catch((err: unknown) => {
     throw interruptedBy ? new Interrupted(`${interruptedBy} during ${what}`) : err;
   });
@@ -99,7 +100,7 @@ export async function runRecorded(
   const onSignal = (sig: NodeJS.Signals, killed: number) => {
     Object.assign(record, { status: "interrupted", error: howToContinue(sig, killed), finishedAt: new Date().toISOString() });
     writeNow(recordFile, record, progress);
-    progress.info(`\ninterrupted by ${sig}: ${killed} child process(es) stopped; writing the record and the reports of what finished`);
+    progress.info(`\ninterrupted by ${sig}: ${killed} child process(es) stopped; writing the record and the reports`);
   };
   await onInterrupts(onSignal, async () => {
     try {

@@ -19,7 +19,9 @@ export function parseStat(text: string): Pick<ProcInfo, "state" | "pgid" | "star
   const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
   // rest[0] is field 3 (state), so field N is rest[N - 3].
   const [state, pgid, startTime] = [rest[0], Number(rest[2]), Number(rest[19])];
-  if (!state || !Number.isInteger(pgid) || !Number.isInteger(startTime)) throw new Error(`unreadable /proc stat line: ${text.slice(0, 200)}`);
+  if (!state || !Number.isInteger(pgid) || !Number.isInteger(startTime)) {
+    throw new Error(`unreadable /proc stat line: ${text.slice(0, 200)}`);
+  }
   return { state, pgid, startTime };
 }
 

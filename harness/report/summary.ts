@@ -51,5 +51,7 @@ export function statsTable(group: GroupResult): string {
 
 /** The kernels that did not build, each with its first compiler or linker error and its log, where the reader looks first. */
 export function buildFailureLines(run: RunFile, dir: string): string[] {
-  return Object.entries(run.builds).flatMap(([key, b]) => (b.status === "failed" ? [`${key}: ${b.reason}`, `    log: ${path.join(dir, b.buildLog)}`] : []));
+  return Object.entries(run.builds).flatMap(([key, b]) =>
+    b.status === "failed" ? [`${key}: ${b.reason}`, `    log: ${path.join(dir, b.buildLog)}`] : [],
+  );
 }
