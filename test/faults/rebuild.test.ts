@@ -56,7 +56,9 @@ describe("a build killed at any point, rebuilt, gives the clean build's image", 
     expect(stillRunning(running)).toEqual([]);
 
     // 2. make alone, from outside, during a run: a host failure, and no verdict about the kernel.
-    const runEnv = await envOf(roots.killed);
+    // Its own results folder: the one of `kharness build` holds builds/ too.
+    const runEnv = { ...(await envOf(roots.killed)), KHARNESS_RESULTS: path.join(await roots.killed, "run-results") };
+    await fs.mkdir(runEnv.KHARNESS_RESULTS, { recursive: true });
     const run = kharness(["run", "memcg-hotplug-lockdep", "--variant", "before", "--max-runs", "1", "--accel", "tcg"], runEnv);
     await run.waitFor(/\[build /, 10 * 60_000);
     const runLog = path.join(await runDirIn(runEnv.KHARNESS_RESULTS), "builds", "memcg-hotplug-lockdep-linux-6.1-before.log");
