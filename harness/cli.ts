@@ -1,5 +1,5 @@
 import path from "node:path";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { bisectCommand } from "./commands/bisect.js";
 import { buildCommand } from "./commands/build.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -9,14 +9,29 @@ import { replyCommand } from "./commands/reply.js";
 import { mergeCommand, reportCommand } from "./commands/report.js";
 import { dryRunCommand, runCommand } from "./commands/run.js";
 import { formatError, UserError } from "./core/errors.js";
-import { killAllChildren } from "./core/children.js";
-import { Interrupted } from "./core/interrupt.js";
+import { endLeftovers, killAllChildren } from "./core/children.js";
+import { Interrupted, signalExitCode } from "./core/interrupt.js";
 import { createProgress } from "./core/progress.js";
 import { parseShard } from "./matrix/expand.js";
 import { REPORT_FILES, REPORT_FORMATS } from "./report/write.js";
 
 /** The command line: options in, one call into commands/, an exit code out. */
-const program = new Command("kharness").description("Prove or disprove kernel locking bugs and their fixes in QEMU").showHelpAfterError();
+// exitOverride: commander throws its errors instead of exiting 1, which means "a verdict differs"; the catch below exits 2.
+const program = new Command("kharness").description("Prove or disprove kernel locking bugs and their fixes in QEMU").showHelpAfterError().exitOverride();
+
+/** Commands that start children: first, end what a killed kharness left running (checked to be its own). */
+const WORKERS = new Set(["run", "matrix", "bisect", "build"]);
+program.hook("preAction", (_program, action) => {
+  if (!WORKERS.has(action.name())) return;
+  for (const line of endLeftovers()) console.error(`kharness: ${line}`);
+});
+
+// A closed terminal (SIGHUP) makes every later write to it fail; the run goes on to write its record and reports.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE" && err.code !== "EIO") throw err;
+  });
+}
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -163,7 +178,12 @@ program
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof Interrupted) {
     console.error(`kharness: interrupted: ${err.message}`);
-    process.exitCode = 130;
+    process.exitCode = signalExitCode(err.signal ?? "SIGINT");
+    return;
+  }
+  // commander has printed its message (or the help, or the version, which exit 0).
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
     return;
   }
   console.error(formatError(err));

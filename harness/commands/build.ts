@@ -1,4 +1,5 @@
 import path from "node:path";
+import { runInterruptible } from "../core/interrupt.js";
 import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { prepareVariantKernel } from "../pipeline/kernel.js";
@@ -9,6 +10,7 @@ export async function buildCommand(name: string, opts: { variant?: string; kerne
   const loaded = await loadScenario(name, { ...(opts.kernel && { kernel: opts.kernel }) });
   const variant = opts.variant ?? loaded.scenario.baseline;
   selectVariants(loaded.scenario, [variant]);
-  const k = await prepareVariantKernel(loaded, variant, path.join(resultsRoot(), "builds", `${variant}.log`), progress);
+  const log = path.join(resultsRoot(), "builds", `${variant}.log`);
+  const k = await runInterruptible(`the build of ${variant}`, progress, () => prepareVariantKernel(loaded, variant, log, progress));
   console.log(k.image.bzImage);
 }

@@ -1,6 +1,6 @@
-import { promises as fs, statfsSync } from "node:fs";
+import { constants as fsConstants, promises as fs, statfsSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { tool } from "../core/exec.js";
 import { InfraError } from "../core/errors.js";
 import { cacheRoot, projectRoot } from "../core/paths.js";
 import { loadKernelRecipe } from "../scenario/load.js";
@@ -17,13 +17,19 @@ export interface Requirement {
   note?: () => Promise<string | undefined>;
 }
 
-const onPath = (cmd: string) => async () =>
-  (await execa("sh", ["-c", `command -v ${cmd}`], { reject: false })).exitCode === 0 || `${cmd} not on PATH`;
+/** Looked up in PATH here, not by a shell: every child kharness starts needs setpriv, which may be what is missing. */
+const onPath = (cmd: string) => async () => {
+  const dirs = (process.env.PATH ?? "").split(":").filter(Boolean);
+  const found = await Promise.all(dirs.map((d) => fs.access(path.join(d, cmd), fsConstants.X_OK).then(() => true, () => false)));
+  return found.includes(true) || `${cmd} not on PATH`;
+};
 const file = (p: string) => async () => (await fs.access(p).then(() => true, () => false)) || `${p} missing`;
 
 const MIN_FREE_GIB = 15;
 
 export const REQUIREMENTS: Requirement[] = [
+  // Every child (QEMU, make, git, ...) gets a parent-death signal through it: nothing outlives a killed kharness.
+  { name: "setpriv (util-linux)", package: "util-linux", check: onPath("setpriv") },
   { name: HOST_ARCH.qemu, package: HOST_ARCH.qemuPackage, check: onPath(HOST_ARCH.qemu) },
   { name: "gcc", package: "gcc", check: onPath("gcc") },
   { name: "make", package: "make", check: onPath("make") },
@@ -43,7 +49,7 @@ export const REQUIREMENTS: Requirement[] = [
     name: "static busybox",
     package: "busybox-static",
     check: async () => {
-      const r = await execa("ldd", ["/bin/busybox"], { reject: false });
+      const r = await tool("ldd", ["/bin/busybox"]);
       if (r.exitCode === 127 || /No such file/.test(r.stderr)) return "/bin/busybox missing";
       return /not a dynamic executable|statically linked/.test(r.stdout + r.stderr) || "/bin/busybox is not static (the busybox package is installed instead of busybox-static)";
     },
@@ -118,7 +124,7 @@ export async function installMissing(packages: string[]): Promise<void> {
   if (packages.length === 0) return;
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   for (const args of [["update"], ["install", "-y", "--no-install-recommends", ...packages]]) {
-    const r = await execa("apt-get", args, { env, stdio: "inherit", reject: false });
+    const r = await tool("apt-get", args, { env, stdio: "inherit" });
     if (r.exitCode !== 0) throw new InfraError(`apt-get ${args[0]} failed (exit ${r.exitCode})`, `run as root: ${aptInstallLine(packages)}`);
   }
 }

@@ -9,6 +9,8 @@ import type { Progress } from "../core/progress.js";
 import { buildKey, cellId, expandCells, newCell, shardCells, type CellKey, type Shard } from "../matrix/expand.js";
 import { chooseJobs } from "../matrix/jobs.js";
 import { loadMatrix, type LoadedMatrix } from "../matrix/load.js";
+import { runInterruptible } from "../core/interrupt.js";
+import { checkCells } from "../pipeline/cells.js";
 import { executeCells } from "../pipeline/execute.js";
 import { hostRecord, newRunId } from "../pipeline/identity.js";
 import { cellAbout, expectOf, inputOf, newRunFile, reopened } from "../pipeline/plan.js";
@@ -87,6 +89,8 @@ export async function matrixCommand(opts: MatrixOptions, progress: Progress): Pr
   const vm = vmImplementation(opts.vm ?? "qemu");
   const planned = matrixCells(m, opts.shard);
   const run = opts.resume ? await resumedRun(m, opts.resume, planned.cells, progress) : await newMatrixRun(m, opts, planned, vm);
+  // The input is checked before the run starts: a matrix with bad input gets no results folder.
+  await runInterruptible("the checks of the input", progress, () => checkCells(run.cells, m.loaded, progress));
   const dir = path.join(resultsRoot(), run.id);
   await fs.mkdir(dir, { recursive: true });
   const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(`${c.scenario}/${c.kernel}`)!.scenario.vm.memoryMiB));

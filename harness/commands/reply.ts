@@ -1,5 +1,5 @@
 import path from "node:path";
-import { execa } from "execa";
+import { tool } from "../core/exec.js";
 import { exists } from "../core/files.js";
 import { resultsRoot } from "../core/paths.js";
 import { readRunDir, reportModel } from "../report/model.js";
@@ -12,7 +12,7 @@ export interface ReplyCommandOptions {
 
 /** git's user.name and user.email, as a commit would carry them; none when either is unset. */
 async function gitIdentity(): Promise<string | undefined> {
-  const get = async (key: string) => (await execa("git", ["config", "--get", key], { reject: false })).stdout.trim();
+  const get = async (key: string) => (await tool("git", ["config", "--get", key])).stdout.trim();
   const [name, email] = await Promise.all([get("user.name"), get("user.email")]);
   return name && email ? checkTester(`${name} <${email}>`, "git config user.name and user.email give") : undefined;
 }

@@ -11,9 +11,11 @@ import { RUN_FILE_NAME, RunFileSchema, type FixOrigin, type RunFile } from "../r
 import type { VmImplementation } from "../vm/types.js";
 import { describeRun } from "../pipeline/dryRun.js";
 import { describeSource } from "../source/registry.js";
-import { statsTable, verdictLines } from "../report/summary.js";
+import { buildFailureLines, statsTable, verdictLines } from "../report/summary.js";
 import { UserError } from "../core/errors.js";
-import { writeFileAtomic } from "../core/files.js";
+import { exists, writeFileAtomic } from "../core/files.js";
+import { runInterruptible } from "../core/interrupt.js";
+import { checkCells } from "../pipeline/cells.js";
 import { CLI_SCENARIO_FLAGS, cliScenario, saveCliScenario, TREE_RECIPE } from "../scenario/fromCli.js";
 import { loadScenario, onSource, selectVariants, withFixVariant, type LoadedScenario } from "../scenario/load.js";
 import { patchFromCommit } from "../source/commitPatch.js";
@@ -61,17 +63,14 @@ export interface RunOptions {
 interface CliFix {
   name: string;
   description: string;
-  /** The patch as written into the run's fixes/ folder. */
+  /** Where the patch goes in the run (fixes/NAME.patch), for the series and the records: written once the run starts. */
   patch: string;
+  text: string;
   origin: FixOrigin;
 }
 
-/** Keep a fix's patch in the run (fixes/NAME.patch), where the series and the records find it. */
-async function keepFix(dir: string, fix: Omit<CliFix, "patch">, text: string): Promise<CliFix> {
-  const patch = path.join(dir, "fixes", `${fix.name}.patch`);
-  await writeFileAtomic(patch, text);
-  return { ...fix, patch };
-}
+/** A fix's place in the run's fixes/ folder (written once the checks before the run pass). */
+const cliFix = (dir: string, fix: Omit<CliFix, "patch">): CliFix => ({ ...fix, patch: path.join(dir, "fixes", `${fix.name}.patch`) });
 
 /** A fix from the command line, taken out of its file (a patch, or a mail). */
 async function fixFromFile(file: string, dir: string): Promise<CliFix> {
@@ -83,7 +82,7 @@ async function fixFromFile(file: string, dir: string): Promise<CliFix> {
   }
   const mail = patchFromMail(text, file);
   const origin: FixOrigin = { kind: "mail", file: path.resolve(file), subject: mail.subject, ...(mail.messageId && { messageId: mail.messageId }), ...(mail.author && { author: mail.author }) };
-  return keepFix(dir, { name: variantNameFor(file), description: `${mail.subject} (from ${file})`, origin }, mail.patch);
+  return cliFix(dir, { name: variantNameFor(file), description: `${mail.subject} (from ${file})`, text: mail.patch, origin });
 }
 
 /** A fix from the command line as a commit of the tree. */
@@ -92,12 +91,12 @@ async function fixFromCommit(tree: string | undefined, rev: string, dir: string)
   const commit = await resolveUserCommit(tree, rev, "--fix-commit");
   const { subject, patch } = await patchFromCommit(tree, commit);
   const origin: FixOrigin = { kind: "commit", tree, commit, subject };
-  return keepFix(dir, { name: `commit-${commit.slice(0, 12)}`, description: `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, origin }, patch);
+  return cliFix(dir, { name: `commit-${commit.slice(0, 12)}`, description: `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, text: patch, origin });
 }
 
 type ScenarioRequest = Pick<RunOptions, "scenario" | "kernel" | "tree" | "ref" | "fix" | "fixCommit" | "workload" | "require" | "config" | "saveScenario">;
 
-/** The fixes given on the command line, each taken out of its file or commit and kept in the run. */
+/** The fixes given on the command line, each taken out of its file or commit (kept in the run once it starts). */
 async function cliFixes(opts: ScenarioRequest, dir: string): Promise<CliFix[]> {
   return [
     ...(await Promise.all((opts.fix ?? []).map((f) => fixFromFile(f, dir)))),
@@ -146,7 +145,7 @@ export async function scenarioFor(opts: ScenarioRequest, dir: string): Promise<{
 }
 
 /** A new run's record: one group, every cell pending. */
-async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplementation): Promise<{ run: RunFile; loaded: LoadedScenario }> {
+async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplementation): Promise<Planned> {
   const { loaded, fixes } = await scenarioFor(opts, dir);
   const { scenario } = loaded;
   // Fixes from the command line always run, like the baseline.
@@ -166,41 +165,79 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
     settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1 },
     request: { ...cli, ...(kernel && { kernel }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }) },
   });
-  return { run, loaded };
+  return { run, loaded, fixes };
 }
 
 /** An interrupted run's record, to go on with: its finished cells and the runs of the others are kept. */
-async function resumedRun(id: string, dir: string): Promise<{ run: RunFile; loaded: LoadedScenario }> {
+async function resumedRun(id: string, dir: string): Promise<Planned> {
   const prior = await readRecord(RunFileSchema, path.join(dir, RUN_FILE_NAME.run), "run record");
   if (prior.kind !== "run" || !prior.request) throw new UserError(`${id} is not a run that can be resumed (a matrix resumes with kharness matrix --resume)`, `list runs with: ls ${resultsRoot()}`);
   if (prior.status === "completed") throw new UserError(`run ${id} already completed`, `see ${path.join(dir, "report.md")}`);
-  const { loaded } = await scenarioFor(prior.request, dir);
+  const { loaded, fixes } = await scenarioFor(prior.request, dir);
   // Runs of one scenario only: evidence from a changed scenario would be judged as if it were the same.
   if (inputOf(loaded.scenario.name, loaded.file, loaded.text).sha256 !== prior.input.sha256) {
     throw new UserError(`${loaded.file} changed since run ${id} started: its runs and new ones would not be the same experiment`, "start a new run");
   }
-  return { run: reopened(prior), loaded };
+  return { run: reopened(prior), loaded, fixes };
+}
+
+interface Planned {
+  run: RunFile;
+  loaded: LoadedScenario;
+  fixes: CliFix[];
+}
+
+/**
+ * The run, checked before it starts: options, scenario, tree, fixes and the resumed record
+ * first, then each variant's series and config (a results folder is made for these, since
+ * the fixes' patches live there, and removed again if they fail or are interrupted).
+ */
+async function plannedRun(
+  opts: RunOptions,
+  id: string,
+  dir: string,
+  vm: VmImplementation,
+  progress: Progress,
+): Promise<Planned> {
+  const fresh = !(await exists(dir));
+  const planned = await (opts.resume ? resumedRun(id, dir) : newRun(opts, id, dir, vm)).catch(async (err: unknown) => {
+    // A scenario from the command line is written into the run before it is checked.
+    if (fresh) await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    for (const fix of planned.fixes) await writeFileAtomic(fix.patch, fix.text);
+    const { loaded } = planned;
+    const scenarios = new Map([[`${loaded.scenario.name}/${loaded.kernel.name}`, loaded]]);
+    await runInterruptible("the checks of the input", progress, () => checkCells(planned.run.cells, scenarios, progress));
+    return planned;
+  } catch (err) {
+    if (fresh) await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */
 export async function runCommand(opts: RunOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
   const id = opts.resume ?? opts.runId ?? newRunId(path.basename(opts.scenario || path.resolve(opts.tree ?? "tree")));
   const dir = path.join(resultsRoot(), id);
-  await fs.mkdir(dir, { recursive: true });
   const vm = vmImplementation(opts.vm ?? "qemu");
-  const { run, loaded } = opts.resume ? await resumedRun(id, dir) : await newRun(opts, id, dir, vm);
+  const { run, loaded } = await plannedRun(opts, id, dir, vm, progress);
   const variants = run.cells.map((c) => c.variant);
   progress.info(`run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
   progress.info(describeProcedure(calibrate(run.settings.maxRuns, run.settings.confidence, run.settings.residual)));
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
   const scenarios = new Map([[`${loaded.scenario.name}/${loaded.kernel.name}`, loaded]]);
   await executeCells({ run, dir, scenarios, jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
-  printSummary(run, progress);
+  printSummary(run, dir, progress);
   progress.info(`\nresults: ${dir}`);
   return { run, dir, exitCode: runExitCode(run) };
 }
 
-function printSummary(run: RunFile, progress: Progress): void {
+function printSummary(run: RunFile, dir: string, progress: Progress): void {
+  const failedBuilds = buildFailureLines(run, dir);
+  if (failedBuilds.length) progress.info(`\n${failedBuilds.join("\n")}`);
   for (const g of judgeGroups(run)) {
     progress.info(`\n${statsTable(g)}\n`);
     for (const v of g.verdicts) {

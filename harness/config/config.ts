@@ -1,13 +1,12 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { HOST_ARCH } from "../core/arch.js";
-import { track } from "../core/children.js";
+import { tool, toolOutput } from "../core/exec.js";
 import { throwIfInterrupted } from "../core/interrupt.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
-import { cacheRoot } from "../core/paths.js";
+import { buildRoot, cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { patchTargets } from "../source/patches.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
@@ -35,11 +34,8 @@ export interface KernelConfig {
 /** The toolchain identity that goes into cache keys: a new gcc or binutils means a new image. */
 export async function toolchainVersion(): Promise<string> {
   const first = async (cmd: string, args: string[]) => {
-    try {
-      return (await execa(cmd, args)).stdout.split("\n")[0]!;
-    } catch (err) {
-      throw new InfraError(`cannot run ${cmd}: ${(err as Error).message}`, "run `kharness doctor` and install what it lists");
-    }
+    const r = await toolOutput(cmd, args, { hint: "run `kharness doctor` and install what it lists" });
+    return r.stdout.split("\n")[0]!;
   };
   return [await first("gcc", ["--version"]), await first("ld", ["--version"])].join("; ");
 }
@@ -77,17 +73,17 @@ async function makeConfig(tree: SourceTree, base: { target: string; text?: strin
   const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.mkdir(scratch, { recursive: true });
-  const make = (args: string[]) => track(execa("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, reject: false, detached: true }), { group: true });
+  const make = (args: string[]) => tool("make", ["-C", tree.dir, `O=${scratch}`, `ARCH=${HOST_ARCH.make}`, ...args], { all: true, group: true });
   if (base.text !== undefined) await fs.writeFile(path.join(scratch, ".config"), base.text);
   const made = base.text === undefined ? await make([base.target]) : { exitCode: 0, all: "" };
   throwIfInterrupted("the config");
-  if (made.exitCode !== 0) throw new UserError(`make ${base.target} failed in ${tree.dir}:\n${made.all}`, "use a config target this kernel knows");
-  const merge = await track(execa(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
+  if (made.exitCode !== 0) throw new UserError(`make ${base.target} failed in ${tree.dir}:
+${made.all}`, "use a config target this kernel knows");
+  const merge = await tool(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
     cwd: scratch,
     all: true,
-    reject: false,
-    detached: true,
-  }), { group: true });
+    group: true,
+  });
   if (merge.exitCode !== 0) {
     throw new UserError(`merge_config.sh failed on the fragments ${frags.map((f) => f.file).join(", ")}:\n${merge.all}`, "check the fragments' syntax (CONFIG_FOO=y or # CONFIG_FOO is not set, one per line)");
   }
@@ -143,7 +139,7 @@ export async function configureKernel(
   }
 
   const configSha = sha256(text);
-  const buildDir = path.join(cacheRoot(), "build", `${tree.id}-${configSha.slice(0, 12)}`);
+  const buildDir = path.join(buildRoot(), "build", `${tree.id}-${configSha.slice(0, 12)}`);
   await fs.mkdir(buildDir, { recursive: true });
   const current = await fs.readFile(path.join(buildDir, ".config"), "utf8").catch(() => "");
   // Rewriting an identical .config would bump its mtime and make kbuild re-sync the config.

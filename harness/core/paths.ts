@@ -13,6 +13,16 @@ export function cacheRoot(): string {
   return process.env.KHARNESS_CACHE ?? path.join(os.homedir(), ".cache", "kharness");
 }
 
+/**
+ * Where kernels are built (`build/`) and the built images kept (`images/`): the cache,
+ * unless KHARNESS_BUILD_ROOT says otherwise. The kill-and-rebuild test builds in fresh
+ * ones, with the shared source trees, configs and ccache, so it never damages the shared
+ * build directories and its builds stay warm.
+ */
+export function buildRoot(): string {
+  return process.env.KHARNESS_BUILD_ROOT ?? cacheRoot();
+}
+
 export function resultsRoot(): string {
   return process.env.KHARNESS_RESULTS ?? path.join(projectRoot, "results");
 }

@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { execa } from "execa";
+import { tool } from "../core/exec.js";
 import { InfraError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
 import { writeCpio, type CpioEntry } from "./cpio.js";
@@ -41,7 +41,7 @@ function parentDirs(files: string[]): string[] {
  * an init and root's authorized key. Nothing from the host root is mounted or booted.
  */
 export async function buildInitramfs(inputs: GuestImageInputs): Promise<Buffer> {
-  const ldd = await execa("ldd", [inputs.dropbear], { reject: false });
+  const ldd = await tool("ldd", [inputs.dropbear]);
   if (ldd.exitCode !== 0) throw new InfraError(`ldd ${inputs.dropbear} failed: ${ldd.stderr}`, "apt-get install dropbear-bin");
   const libs = parseLdd(ldd.stdout);
   const read = async (p: string) => {

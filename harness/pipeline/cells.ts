@@ -47,16 +47,24 @@ export async function runCells(ctx: CellRun, progress: Progress): Promise<void> 
   await runPool(ctx, images, guest, progress);
 }
 
+/**
+ * Bad input (a patch that does not apply, an option that does not survive, a missing
+ * tarball) in any kernel the pending cells need: found before the run starts, in seconds
+ * (minutes for a first unpack), before any build.
+ */
+export async function checkCells(cells: CellRecord[], scenarios: CellRun["scenarios"], progress: Progress): Promise<void> {
+  const todo = cells.filter((c) => c.status === "pending");
+  for (const key of new Set(todo.map((c) => c.build))) {
+    const cell = todo.find((c) => c.build === key)!;
+    await checkVariant(scenarios.get(`${cell.scenario}/${cell.kernel}`)!, cell.variant, progress);
+  }
+}
+
 /** source -> config -> build for each kernel the pending cells need; a kernel that fails to compile fails its cells. */
 async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string, string>> {
   const { run, dir } = ctx;
   const images = new Map<string, string>();
   const keys = [...new Set(pending(run).map((c) => c.build))];
-  // Bad input (a patch that does not apply, an option that does not survive) stops the run before any build.
-  for (const key of keys) {
-    const cell = pending(run).find((c) => c.build === key)!;
-    await checkVariant(loadedFor(ctx, cell), cell.variant, progress);
-  }
   for (const key of keys) {
     const cell = pending(run).find((c) => c.build === key)!;
     const buildLog = path.join(dir, "builds", `${key.replaceAll("/", "-")}.log`);
@@ -69,6 +77,7 @@ async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string,
       progress.info(`${key}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
     } catch (err) {
       if (!(err instanceof BuildFailure)) throw err;
+      // The message's first line names the first compiler or linker error; the rest (the log's tail) is in the log.
       const reason = `build failed: ${err.message.split("\n")[0]}`;
       run.builds[key] = { status: "failed", scenario: cell.scenario, kernel: cell.kernel, variant: cell.variant, reason, buildLog: path.relative(dir, buildLog) };
       for (const c of pending(run).filter((x) => x.build === key)) Object.assign(c, { status: "failed", reason });

@@ -1,4 +1,5 @@
-import type { SignatureRecord } from "../records/run.js";
+import path from "node:path";
+import type { RunFile, SignatureRecord } from "../records/run.js";
 import type { BugSummary } from "../verdict/bugs.js";
 import type { GroupResult } from "../verdict/groups.js";
 import { nameBug, type Verdict } from "../verdict/verdict.js";
@@ -43,4 +44,11 @@ export function statsTable(group: GroupResult): string {
   const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const out = rows.map((r) => r.map((cell, c) => cell.padEnd(width[c]!)).join("  ").trimEnd());
   return [...out, "", ...bugLines(group.bugs)].join("\n");
+}
+
+/** The kernels that did not build, each with its first compiler or linker error and its log, where the reader looks first. */
+export function buildFailureLines(run: RunFile, dir: string): string[] {
+  return Object.entries(run.builds).flatMap(([key, b]) =>
+    b.status === "failed" ? [`${key}: ${b.reason}`, `    log: ${path.join(dir, b.buildLog)}`] : [],
+  );
 }

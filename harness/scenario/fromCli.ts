@@ -24,7 +24,8 @@ export interface CliScenarioRequest {
   tree: string;
   ref: string;
   /** Fixes: each a variant (expected FIXED), its patch as taken out of the file or commit. */
-  fixes: { name: string; description: string; patch: string }[];
+  /** Each fix: its variant name, what it is, and its patch's text. */
+  fixes: { name: string; description: string; text: string }[];
   /** --workload STEP[:k=v,...], in order; the steps run together. */
   workload: string[];
   /** --require OPT,...: options (with or without CONFIG_) that must be =y. */
@@ -83,7 +84,7 @@ export function cliScenario(req: CliScenarioRequest): Scenario {
 
 /** Write the scenario as a directory kharness run takes: scenario.yaml, patches/, and the base config. */
 export async function saveCliScenario(dir: string, scenario: Scenario, req: CliScenarioRequest): Promise<string> {
-  for (const f of req.fixes) await fs.mkdir(path.join(dir, "patches"), { recursive: true }).then(() => fs.copyFile(f.patch, path.join(dir, "patches", `${f.name}.patch`)));
+  for (const f of req.fixes) await writeFileAtomic(path.join(dir, "patches", `${f.name}.patch`), f.text);
   if (req.config) {
     const text = await fs.readFile(req.config, "utf8").catch((err: Error) => {
       throw new UserError(`cannot read --config ${req.config}: ${err.message}`, "give the path of a kernel .config");

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { tool } from "../core/exec.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists, readJsonIfExists, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
@@ -82,9 +82,8 @@ export async function discardSeries(dir: string): Promise<void> {
 }
 
 async function runPatch(tree: SourceTree, patch: PatchFile, dryRun: boolean) {
-  return execa("patch", ["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", ...(dryRun ? ["--dry-run"] : []), "-i", patch.path], {
+  return tool("patch", ["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", ...(dryRun ? ["--dry-run"] : []), "-i", patch.path], {
     cwd: tree.dir,
-    reject: false,
     all: true,
   });
 }

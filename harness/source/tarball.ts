@@ -1,8 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { z } from "zod";
-import { track } from "../core/children.js";
+import { tool } from "../core/exec.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import { exists } from "../core/files.js";
@@ -42,7 +41,7 @@ async function checkedTarballHash(spec: TarballSpec, context: SourceContext): Pr
 /** The installed version of the Debian package that provides the tarball: how a kernel developer names this source. */
 async function debianOrigin(spec: TarballSpec): Promise<SourceOrigin | undefined> {
   if (!spec.package) return undefined;
-  const q = await execa("dpkg-query", ["-W", "-f=${Version}", spec.package], { reject: false });
+  const q = await tool("dpkg-query", ["-W", "-f=${Version}", spec.package]);
   // A tarball put there by hand (no package installed) has no version to name; the path and hash still do.
   return q.exitCode === 0 && q.stdout ? { kind: "debian", package: spec.package, version: q.stdout.trim() } : undefined;
 }
@@ -68,7 +67,7 @@ async function prepare(spec: TarballSpec, context: SourceContext) {
   await fs.mkdir(tmp, { recursive: true });
   // Debian's tarballs hold one top directory (linux-source-6.1/); strip it.
   // Its own process group: tar's xz decompressor dies with it on an interrupt.
-  const untar = await track(execa("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { reject: false, all: true, detached: true }), { group: true });
+  const untar = await tool("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { all: true, group: true });
   if (interruption()) await fs.rm(tmp, { recursive: true, force: true });
   throwIfInterrupted(`unpacking ${tarball} (the partial tree was removed)`);
   if (untar.exitCode !== 0) await fs.rm(tmp, { recursive: true, force: true });

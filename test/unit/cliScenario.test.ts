@@ -13,7 +13,7 @@ const FIX = path.join(projectRoot, "scenarios/memcg-hotplug-lockdep/patches/0003
 const request = (fields: Partial<Parameters<typeof cliScenario>[0]> = {}) => ({
   tree: "/home/dev/linux",
   ref: "v6.1.118",
-  fixes: [{ name: "drop-hotplug-lock", description: "mm: memcg: drop the hotplug lock", patch: FIX }],
+  fixes: [{ name: "drop-hotplug-lock", description: "mm: memcg: drop the hotplug lock", text: "--- a/x\n+++ b/x\n" }],
   workload: ["memcg-writer", "hotplug:rounds=40"],
   require: ["CONFIG_PROVE_LOCKING", "DEBUG_ATOMIC_SLEEP"],
   ...fields,

@@ -1,9 +1,8 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { HOST_ARCH } from "../../core/arch.js";
-import { track } from "../../core/children.js";
+import { tool, toolOutput } from "../../core/exec.js";
 import { writeJsonAtomic } from "../../core/files.js";
 import { cacheRoot } from "../../core/paths.js";
 import type { Progress } from "../../core/progress.js";
@@ -20,7 +19,7 @@ const PROBE_MS = 20000;
  * cached per host, QEMU version and host kernel.
  */
 export async function chooseAccel(kernel: string, initrd: string, progress: Progress, force?: Accel): Promise<AccelChoice> {
-  const qemuVersion = (await execa(HOST_ARCH.qemu, ["--version"])).stdout.split("\n")[0]!;
+  const qemuVersion = (await toolOutput(HOST_ARCH.qemu, ["--version"])).stdout.split("\n")[0]!;
   const hostKey = `${os.hostname()} ${os.release()} ${qemuVersion}`;
   if (force) return { accel: force, reason: `forced with --accel ${force}`, probedAt: new Date().toISOString(), hostKey };
   const cacheFile = path.join(cacheRoot(), "accel.json");
@@ -66,7 +65,7 @@ async function probeBoot(kernel: string, initrd: string, cpuModel: string | unde
     consoleLog,
   });
   const started = Date.now();
-  const proc = track(execa(HOST_ARCH.qemu, argv, { reject: false, all: true, stdin: "ignore" }));
+  const proc = tool(HOST_ARCH.qemu, argv, { all: true, stdin: "ignore" });
   try {
     while (Date.now() - started < PROBE_MS) {
       await new Promise((r) => setTimeout(r, 250));

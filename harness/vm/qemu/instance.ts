@@ -1,9 +1,9 @@
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
+import type { ResultPromise } from "execa";
 import { HOST_ARCH } from "../../core/arch.js";
-import { track } from "../../core/children.js";
+import { tool } from "../../core/exec.js";
 import { shellQuote } from "../../core/shell.js";
 import { GuestShell } from "../ssh.js";
 import type { BootResult, GuestShellLike, VmImplementation, VmInstance, VmSpec } from "../types.js";
@@ -99,7 +99,7 @@ async function boot(spec: VmSpec): Promise<BootResult> {
   const argv = qemuArgv(qemuSpec(spec, sshPort));
   const command = shellQuote([HOST_ARCH.qemu, ...argv]);
   const started = Date.now();
-  const proc = track(execa(HOST_ARCH.qemu, argv, { reject: false, all: true, stdin: "ignore" }));
+  const proc = tool(HOST_ARCH.qemu, argv, { all: true, stdin: "ignore" });
   const fail = async (cause: "kernel" | "infra", reason: string): Promise<BootResult> => {
     proc.kill("SIGKILL");
     const qemuOut = ((await proc).all ?? "").trim();
@@ -147,5 +147,5 @@ export const qemuVm: VmImplementation = {
   command: (spec) => shellQuote([HOST_ARCH.qemu, ...qemuArgv(qemuSpec(spec, 10022))]),
   boot,
   accelerator: (probe, progress, force) => chooseAccel(probe.kernel, probe.initrd, progress, force),
-  version: async () => (await execa(HOST_ARCH.qemu, ["--version"], { reject: false })).stdout.split("\n")[0],
+  version: async () => (await tool(HOST_ARCH.qemu, ["--version"])).stdout.split("\n")[0],
 };
