@@ -106,6 +106,8 @@ export async function buildKernel(tree: SourceTree, series: AppliedSeries, confi
   const args = makeArgs(tree.dir, config.buildDir, os.cpus().length);
   const env = {
     CCACHE_DIR: path.join(cacheRoot(), "ccache"),
+    // Absolute paths under the tree (an older kernel's srctree) hash as relative ones: see buildDirOf.
+    CCACHE_BASEDIR: tree.dir,
     // Fixed build identity: the image depends on the inputs only, and ccache hits more.
     KBUILD_BUILD_TIMESTAMP: "kharness",
     KBUILD_BUILD_USER: "kharness",

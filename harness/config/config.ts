@@ -9,6 +9,7 @@ import { exists, writeFileAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
 import { cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
+import { buildDirOf } from "../source/kinds.js";
 import { patchTargets } from "../source/patches.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
 import { describeProblems, parseKconfig, requirementsFromFragment, verifyKconfig, type ConfigRequirement } from "./kconfig.js";
@@ -130,7 +131,7 @@ export async function configureKernel(
   }
 
   const configSha = sha256(text);
-  const buildDir = path.join(cacheRoot(), "build", `${tree.id}-${configSha.slice(0, 12)}`);
+  const buildDir = buildDirOf(tree.dir, configSha);
   await fs.mkdir(buildDir, { recursive: true });
   const current = await fs.readFile(path.join(buildDir, ".config"), "utf8").catch(() => "");
   // Rewriting an identical .config would bump its mtime and make kbuild re-sync the config.
