@@ -11,6 +11,7 @@ import { AccelChoiceSchema, type Accel, type AccelChoice } from "../../records/c
 import { readRecordIfExists } from "../../records/read.js";
 import { qemuArgv } from "./argv.js";
 import { readConsoleFile } from "./console.js";
+import { qemuVersion } from "./version.js";
 
 const PROBE_MS = 20000;
 
@@ -54,7 +55,6 @@ export function cpuinfoFlags(cpuinfo: string): Set<string> {
 }
 
 async function hostFacts(cacheFile: string, force?: Accel): Promise<AccelFacts> {
-  const qemuVersion = (await execa(HOST_ARCH.qemu, ["--version"])).stdout.split("\n")[0]!;
   const kvmAccessError = await fs.access("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK).then(
     () => undefined,
     (err: NodeJS.ErrnoException) => err.code ?? err.message,
@@ -64,7 +64,7 @@ async function hostFacts(cacheFile: string, force?: Accel): Promise<AccelFacts> 
     hostArch: process.arch,
     cpuFlags: cpuinfoFlags(await fs.readFile("/proc/cpuinfo", "utf8").catch(() => "")),
     ...(kvmAccessError && { kvmAccessError }),
-    hostKey: `${os.hostname()} ${os.release()} ${qemuVersion}`,
+    hostKey: `${os.hostname()} ${os.release()} ${await qemuVersion()}`,
     ...(cached && { cached }),
     ...(force && { force }),
   };
