@@ -14,7 +14,7 @@ import { qemuVersion } from "./version.js";
 const RESTORE_TIMEOUT_MS = 30_000;
 
 /** The snapshot key of the guest `spec` boots: its kernel, initramfs, QEMU and shape (with the generation ID device). */
-async function snapshotKeyOf(spec: VmSpec): Promise<string> {
+export async function snapshotKeyOf(spec: VmSpec): Promise<string> {
   return snapshotKey({
     kernelSha256: await sha256FileOnce(spec.kernel),
     initrdSha256: await sha256FileOnce(spec.initrd),
