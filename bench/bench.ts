@@ -5,7 +5,8 @@
  * time a wedged guest costs (the wedge-selftest scenario). With --cold it first builds
  * every kernel in a throwaway cache, for the build figures.
  * Usage: npm run bench [-- --cold] [-- --scenario NAME]
- * `npm run bench -- restore` compares booted snapshots with fresh boots instead (bench/restore.ts).
+ * `npm run bench -- restore` compares booted snapshots with fresh boots instead (bench/restore.ts), and
+ * `npm run bench -- ccache` times a second tree of the same code from ccache (bench/ccache.ts).
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -45,6 +46,7 @@ function verdictRows(run: RunFile, wallMs: number): [string, string][] {
 }
 
 if (argv._[0] === "restore") await import("./restore.js");
+else if (argv._[0] === "ccache") await import("./ccache.js");
 else await verdictBench();
 
 /** The default scenario to its verdicts, then the wedge self-test. */
