@@ -56,14 +56,14 @@ describe("a booted snapshot, restored", () => {
 
   it("starts from the saved guest, with the boot's console, a working fresh disk and new random numbers", { timeout: 10 * 60_000 }, async () => {
     const first = await boot();
-    expect(first.ok && first.start).toBe("saved");
+    expect(first.ok && first.start, reasonOf(first)).toBe("saved");
     await inGuest(first, "touch /tmp/after-the-save");
     if (first.ok) await first.vm.stop();
 
     const uuids: string[] = [];
     for (let i = 0; i < 2; i++) {
       const b = await boot();
-      expect(b.ok && b.start).toBe("restored");
+      expect(b.ok && b.start, reasonOf(b)).toBe("restored");
       // The state is the save's: nothing the first run did after it is there.
       expect(await inGuest(b, "test -e /tmp/after-the-save && echo there || echo absent")).toBe("absent");
       expect(await inGuest(b, "mke2fs -q -F /dev/vda && mount -t ext2 /dev/vda /mnt && echo ok > /mnt/f && sync && cat /mnt/f && umount /mnt")).toBe("ok");
@@ -92,7 +92,12 @@ describe("a booted snapshot, restored", () => {
     expect(!failed.ok && failed.reason).toMatch(/restor/);
     await expect(fs.access(path.join(snapshots, ours))).rejects.toThrow();
     const again = await boot();
-    expect(again.ok && again.start).toBe("saved");
+    expect(again.ok && again.start, reasonOf(again)).toBe("saved");
     if (again.ok) await again.vm.stop();
   });
 });
+
+/** Why a boot failed, for the assertion's message. */
+function reasonOf(b: BootResult): string {
+  return b.ok ? (b.warning ?? "") : `${b.cause}: ${b.reason}\n${b.console.slice(-1500)}`;
+}

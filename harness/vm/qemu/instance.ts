@@ -6,6 +6,7 @@ import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { HOST_ARCH } from "../../core/arch.js";
 import { track } from "../../core/children.js";
+import { exists } from "../../core/files.js";
 import { shellQuote } from "../../core/shell.js";
 import { GuestShell } from "../ssh.js";
 import type { BootResult, GuestShellLike, VmInstance, VmSpec } from "../types.js";
@@ -84,12 +85,15 @@ export class QemuInstance implements VmInstance {
     const qmp = await Qmp.connect(this.qemu.qmpSocket, 5000, () => !this.exited);
     try {
       await qmp.execute("stop");
-      await qmp.execute("migrate", { uri: `exec:cat > ${shellQuote([file])}` });
+      // QEMU says "completed" once it has written the stream to cat's pipe, not once cat has
+      // written it all: the file gets its name only after cat has ended well.
+      const [part, whole] = [`${file}.part`, file].map((f) => shellQuote([f]));
+      await qmp.execute("migrate", { uri: `exec:cat > ${part} && mv ${part} ${whole}` });
       for (;;) {
         const m = await qmp.execute<{ status?: string; "error-desc"?: string }>("query-migrate");
-        if (m.status === "completed") break;
+        if (m.status === "completed" && (await exists(file))) break;
         if (m.status === "failed" || m.status === "cancelled") throw new Error(`the save to ${file} ${m.status}: ${m["error-desc"] ?? "no reason given"}`);
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 10));
       }
     } finally {
       // The guest runs on whether or not the save worked (it was stopped for it).
