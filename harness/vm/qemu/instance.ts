@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { createWriteStream, promises as fs } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { HOST_ARCH } from "../../core/arch.js";
 import { track } from "../../core/children.js";
-import { exists } from "../../core/files.js";
 import { shellQuote } from "../../core/shell.js";
 import { GuestShell } from "../ssh.js";
 import type { BootResult, GuestShellLike, VmInstance, VmSpec } from "../types.js";
@@ -83,22 +82,21 @@ export class QemuInstance implements VmInstance {
     // Time for dropbear's session to see the close and end, so the saved guest has no half-closed session.
     await new Promise((r) => setTimeout(r, 300));
     const qmp = await Qmp.connect(this.qemu.qmpSocket, 5000, () => !this.exited);
+    const receiver = await streamReceiver(file);
     try {
       await qmp.execute("stop");
-      // QEMU says "completed" once it has written the stream to cat's pipe, not once cat has
-      // written it all: the file gets its name only after cat has ended well.
-      const [part, whole] = [`${file}.part`, file].map((f) => shellQuote([f]));
-      await qmp.execute("migrate", { uri: `exec:cat > ${part} && mv ${part} ${whole}` });
+      await qmp.execute("migrate", { uri: `unix:${receiver.socket}` });
       for (;;) {
         const m = await qmp.execute<{ status?: string; "error-desc"?: string }>("query-migrate");
-        if (m.status === "completed" && (await exists(file))) break;
+        if (m.status === "completed") break;
         if (m.status === "failed" || m.status === "cancelled") throw new Error(`the save to ${file} ${m.status}: ${m["error-desc"] ?? "no reason given"}`);
         await new Promise((r) => setTimeout(r, 10));
       }
+      await receiver.written;
     } finally {
+      receiver.close();
       // The guest runs on whether or not the save worked (it was stopped for it).
-      await qmp.execute("cont").catch(() => undefined);
-      qmp.close();
+      await resume(qmp).finally(() => qmp.close());
     }
   }
 
@@ -124,6 +122,45 @@ export class QemuInstance implements VmInstance {
     this.currentShell.close();
     this.qemu.proc.kill("SIGKILL");
     void fs.rm(this.qemu.qmpSocket, { force: true });
+  }
+}
+
+/**
+ * Where QEMU sends a migration stream to be saved: a unix socket kharness listens on and
+ * copies into `file`; `written` resolves once the file holds the whole stream. Not
+ * `exec:cat > FILE`: QEMU 7.2 ends an exec: command it has closed with SIGTERM (and SIGKILL
+ * 10 ms later) when it has not exited yet, and cat's last buffer was lost (a restore then
+ * failed to load the state).
+ */
+async function streamReceiver(file: string): Promise<{ socket: string; written: Promise<void>; close(): void }> {
+  const socket = path.join(os.tmpdir(), `kharness-save-${process.pid}-${randomUUID().slice(0, 8)}.sock`);
+  const server = net.createServer();
+  const written = new Promise<void>((resolve, reject) => {
+    server.once("connection", (conn) => {
+      const out = createWriteStream(file);
+      conn.on("error", reject);
+      out.on("error", reject).on("finish", resolve);
+      conn.pipe(out);
+    });
+  });
+  // A save that fails before QEMU connects must not leave an unhandled rejection behind.
+  written.catch(() => undefined);
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(socket, resolve));
+  return { socket, written, close: () => void server.close(() => fs.rm(socket, { force: true })) };
+}
+
+/**
+ * `cont` until the guest runs: right after a migration's "completed" QEMU is still in
+ * finish-migrate for a moment, and refuses `cont` then ("Migration is not finalized yet").
+ */
+async function resume(qmp: Qmp): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { status } = await qmp.execute<{ status: string }>("query-status");
+    if (status === "running") return;
+    if (Date.now() > deadline) throw new Error(`the guest stayed ${status} after its save`);
+    if (status !== "finish-migrate") await qmp.execute("cont").catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
