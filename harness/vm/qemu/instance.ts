@@ -150,16 +150,17 @@ async function streamReceiver(file: string): Promise<{ socket: string; written: 
 }
 
 /**
- * `cont` until the guest runs: right after a migration's "completed" QEMU is still in
- * finish-migrate for a moment, and refuses `cont` then ("Migration is not finalized yet").
+ * `cont` until the guest runs. Right after a migration's "completed" QEMU is still in
+ * finish-migrate for a moment and refuses `cont`; a restored guest loads (inmigrate) and
+ * then stays paused, as the saved one was when it was saved.
  */
-async function resume(qmp: Qmp): Promise<void> {
-  const deadline = Date.now() + 10_000;
+export async function resume(qmp: Qmp, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status } = await qmp.execute<{ status: string }>("query-status");
     if (status === "running") return;
-    if (Date.now() > deadline) throw new Error(`the guest stayed ${status} after its save`);
-    if (status !== "finish-migrate") await qmp.execute("cont").catch(() => undefined);
+    if (Date.now() > deadline) throw new Error(`the guest stayed ${status}`);
+    if (status !== "finish-migrate" && status !== "inmigrate") await qmp.execute("cont").catch(() => undefined);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

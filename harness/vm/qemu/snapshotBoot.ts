@@ -5,7 +5,7 @@ import { sha256FileOnce } from "../../core/hash.js";
 import { GuestShell } from "../ssh.js";
 import type { BootResult, VmSpec } from "../types.js";
 import { qemuArgv } from "./argv.js";
-import { coldBoot, freeLoopbackPort, newQmpSocket, QemuInstance, qemuSpec, SSH_REFUSED, startQemu, type Fail, type QemuProcess } from "./instance.js";
+import { coldBoot, freeLoopbackPort, newQmpSocket, QemuInstance, qemuSpec, resume, SSH_REFUSED, startQemu, type Fail, type QemuProcess } from "./instance.js";
 import { Qmp } from "./qmp.js";
 import { dropSnapshot, findSnapshot, snapshotKey, snapshotScratch, snapshotShape, storeSnapshot, type Snapshot } from "./snapshot.js";
 import { qemuVersion } from "./version.js";
@@ -92,10 +92,9 @@ async function waitRestored(spec: VmSpec, qemu: QemuProcess, fail: Fail): Promis
   const qmp = await Qmp.connect(qemu.qmpSocket, RESTORE_TIMEOUT_MS, alive);
   try {
     // Connecting before the guest runs would only queue the SYN, and TCP's first retry is a second later.
-    while ((await qmp.execute<{ status: string }>("query-status")).status !== "running") {
-      if (!alive() || Date.now() > deadline) return fail("infra", "the restored guest never ran (the saved state did not load)");
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await resume(qmp, deadline - Date.now());
+  } catch (err) {
+    return fail("infra", `the restored guest never ran (the saved state did not load): ${(err as Error).message}`);
   } finally {
     qmp.close();
   }
