@@ -5,6 +5,8 @@
  * time a wedged guest costs (the wedge-selftest scenario). With --cold it first builds
  * every kernel in a throwaway cache, for the build figures.
  * Usage: npm run bench [-- --cold] [-- --scenario NAME]
+ * `npm run bench -- restore` compares booted snapshots with fresh boots instead (bench/restore.ts), and
+ * `npm run bench -- ccache` times a second tree of the same code from ccache (bench/ccache.ts).
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -43,19 +45,26 @@ function verdictRows(run: RunFile, wallMs: number): [string, string][] {
   ];
 }
 
-try {
-  const t0 = Date.now();
-  const main = await runCommand({ scenario }, progress);
-  const rows = verdictRows(main.run, Date.now() - t0);
-  const t1 = Date.now();
-  const wedge = await runCommand({ scenario: "wedge-selftest" }, progress);
-  const wedged = iterations(wedge.run)[0];
-  rows.push(["a wedged guest (wedge-selftest): recorded as", `${wedged?.status} after ${s(wedged?.workloadMs ?? 0)} of workload (${s(Date.now() - t1)} with boot), timeout ${300} s`]);
-  const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
-  console.log(`\n${table}`);
-  const out = path.join(process.env.KHARNESS_RESULTS, `bench-${new Date().toISOString().slice(0, 10)}.md`);
-  await fs.writeFile(out, `${table}\n`);
-  console.log(`\nwritten to ${out}`);
-} finally {
-  if (cold) await fs.rm(cold, { recursive: true, force: true });
+if (argv._[0] === "restore") await import("./restore.js");
+else if (argv._[0] === "ccache") await import("./ccache.js");
+else await verdictBench();
+
+/** The default scenario to its verdicts, then the wedge self-test. */
+async function verdictBench(): Promise<void> {
+  try {
+    const t0 = Date.now();
+    const main = await runCommand({ scenario }, progress);
+    const rows = verdictRows(main.run, Date.now() - t0);
+    const t1 = Date.now();
+    const wedge = await runCommand({ scenario: "wedge-selftest" }, progress);
+    const wedged = iterations(wedge.run)[0];
+    rows.push(["a wedged guest (wedge-selftest): recorded as", `${wedged?.status} after ${s(wedged?.workloadMs ?? 0)} of workload (${s(Date.now() - t1)} with boot), timeout ${300} s`]);
+    const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
+    console.log(`\n${table}`);
+    const out = path.join(process.env.KHARNESS_RESULTS!, `bench-${new Date().toISOString().slice(0, 10)}.md`);
+    await fs.writeFile(out, `${table}\n`);
+    console.log(`\nwritten to ${out}`);
+  } finally {
+    if (cold) await fs.rm(cold, { recursive: true, force: true });
+  }
 }

@@ -176,7 +176,8 @@ export async function buildKernel(tree: SourceTree, series: AppliedSeries, confi
   const dir = path.join(buildRoot(), "images", key);
   const bzImage = path.join(dir, "bzImage");
   const args = makeArgs(tree.dir, config.buildDir, os.cpus().length);
-  const env = { CCACHE_DIR: path.join(cacheRoot(), "ccache"), ...BUILD_IDENTITY };
+  // CCACHE_BASEDIR: absolute paths under the tree (an older kernel's srctree) hash as relative ones: see buildDirOf.
+  const env = { CCACHE_DIR: path.join(cacheRoot(), "ccache"), CCACHE_BASEDIR: tree.dir, ...BUILD_IDENTITY };
   const command = shellQuote([...Object.entries(env).map(([k, v]) => `${k}=${v}`), "make", ...args]);
   await fs.mkdir(path.dirname(logFile), { recursive: true });
   const cached = await cachedImage(dir, progress);

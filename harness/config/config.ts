@@ -6,8 +6,9 @@ import { throwIfInterrupted } from "../core/interrupt.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
-import { buildRoot, cacheRoot } from "../core/paths.js";
+import { cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
+import { buildDirOf } from "../source/kinds.js";
 import { patchTargets } from "../source/patches.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
 import { describeProblems, parseKconfig, requirementsFromFragment, verifyKconfig, type ConfigRequirement } from "./kconfig.js";
@@ -139,7 +140,7 @@ export async function configureKernel(
   }
 
   const configSha = sha256(text);
-  const buildDir = path.join(buildRoot(), "build", `${tree.id}-${configSha.slice(0, 12)}`);
+  const buildDir = buildDirOf(tree.dir, configSha, process.env.KHARNESS_BUILD_ROOT);
   await fs.mkdir(buildDir, { recursive: true });
   const current = await fs.readFile(path.join(buildDir, ".config"), "utf8").catch(() => "");
   // Rewriting an identical .config would bump its mtime and make kbuild re-sync the config.

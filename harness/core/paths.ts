@@ -14,10 +14,10 @@ export function cacheRoot(): string {
 }
 
 /**
- * Where kernels are built (`build/`) and the built images kept (`images/`): the cache,
- * unless KHARNESS_BUILD_ROOT says otherwise. The kill-and-rebuild test builds in fresh
- * ones, with the shared source trees, configs and ccache, so it never damages the shared
- * build directories and its builds stay warm.
+ * Where the built images are kept (`images/`): the cache, unless KHARNESS_BUILD_ROOT says
+ * otherwise. The kill-and-rebuild test builds in fresh ones: its images here, its build
+ * directories beside the shared ones in the source tree (buildDirOf), with the shared
+ * configs and ccache, so it never damages the shared build directories and stays warm.
  */
 export function buildRoot(): string {
   return process.env.KHARNESS_BUILD_ROOT ?? cacheRoot();

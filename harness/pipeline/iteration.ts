@@ -63,6 +63,7 @@ async function iterate(inp: IterationInputs, progress: Progress): Promise<Iterat
     hostPublicKey: inp.guest.hostPublicKey,
     readyMarker: inp.guest.readyMarker,
     bootTimeoutMs: inp.scenario.vm.bootTimeoutSec * 1000,
+    snapshot: inp.scenario.vm.restore,
   };
   const base = { iteration: inp.iteration, bootMs: 0, workloadMs: 0, collectMs: 0, console: path.join(rel, "console.log"), vmCommand: inp.vm.command(spec), splats: [] };
   const label = `${inp.label} #${inp.iteration}`;
@@ -73,10 +74,12 @@ async function iterate(inp: IterationInputs, progress: Progress): Promise<Iterat
       const status: RunStatus = boot.cause === "infra" ? "infra" : "boot-failure";
       return finish({ ...base, vmCommand: boot.command, status, reason: boot.reason, bootMs: boot.bootMs }, splatsOfRun(boot.console));
     }
-    progress.done("guest reachable over SSH");
+    progress.done(`guest reachable over SSH (${boot.start === "restored" ? "restored from its booted snapshot" : boot.start === "saved" ? "booted, and saved as the snapshot later runs restore" : "booted"})`);
+    if (boot.warning) progress.info(`warning: ${boot.warning}`);
     throwIfInterrupted(`the boot of ${label}`);
     try {
-      return await workAndCollect(inp, boot.vm, { ...base, vmCommand: boot.vm.command, status: "completed", bootMs: boot.bootMs }, dir, progress);
+      const record: IterationRecord = { ...base, vmCommand: boot.vm.command, status: "completed", bootMs: boot.bootMs, boot: boot.start };
+      return await workAndCollect(inp, boot.vm, record, dir, progress);
     } finally {
       boot.vm.kill();
     }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AccelChoiceSchema, HostRecordSchema, OutcomeStatusSchema, RunStatusSchema } from "./common.js";
+import { AccelChoiceSchema, BootStartSchema, HostRecordSchema, OutcomeStatusSchema, RunStatusSchema } from "./common.js";
 
 /**
  * results/<id>/run.json (kharness run) and matrix.json (kharness matrix): one shape. A run
@@ -35,6 +35,8 @@ export const IterationRecordSchema = z.object({
   status: RunStatusSchema,
   reason: z.string().optional(),
   bootMs: z.number(),
+  /** Absent in records from before booted snapshots (every boot was cold). */
+  boot: BootStartSchema.optional(),
   workloadMs: z.number(),
   collectMs: z.number(),
   /** The serial console, relative to the results directory ("" when nothing was captured). */

@@ -31,6 +31,11 @@ export const VmSchema = z.strictObject({
   bootTimeoutSec: z.number().int().min(10).default(240),
   /** Extra kernel parameters, e.g. shorter detector thresholds (sysctl.kernel.hung_task_timeout_secs=10). */
   cmdline: z.array(z.string().regex(/^\S+$/, "one parameter per entry, without spaces")).default([]),
+  /**
+   * Runs after a kernel's first start from its booted snapshot (saved once the guest is ready)
+   * instead of booting. Off for a bug that depends on what happens during boot (README).
+   */
+  restore: z.boolean().default(true),
 });
 
 

@@ -4,6 +4,8 @@ import { tool, toolOutput } from "../core/exec.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
+import { cacheRoot } from "../core/paths.js";
+import { treeDir } from "./kinds.js";
 
 /** Git at the edge: every call names the repository, and a failure says which command failed. */
 export async function git(gitDir: string, args: string[], workTree?: string, okExits: number[] = [0]): Promise<string> {
@@ -98,4 +100,23 @@ export class SharedClone {
 /** Stable per user repository, whichever of its worktrees or paths (symlinks) names it. */
 export async function userRepoKey(tree: string, flag = "--tree"): Promise<string> {
   return sha256(await userGitDir(tree, flag)).slice(0, 12);
+}
+
+/** The id of kharness's clone of a user repository: its work tree's, its lock's and its build directories' name. */
+export async function userCloneId(tree: string, flag = "--tree"): Promise<string> {
+  return cloneIdOf(await userRepoKey(tree, flag));
+}
+
+const cloneIdOf = (repoKey: string) => `git-${repoKey}`;
+
+/**
+ * The one clone of a user repository that `run --tree` and `bisect` share (cacheRoot()/git/<key>/repo.git,
+ * work tree treeDir(id)): one work tree and one build directory per config, so a bisection
+ * step rebuilds only what differs from the last run of any command. Its users take turns
+ * under treeLockFile(id).
+ */
+export async function openUserClone(tree: string, flag = "--tree"): Promise<{ id: string; clone: SharedClone }> {
+  const key = await userRepoKey(tree, flag);
+  const id = cloneIdOf(key);
+  return { id, clone: await SharedClone.open(tree, path.join(cacheRoot(), "git", key, "repo.git"), treeDir(id)) };
 }

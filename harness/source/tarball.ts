@@ -5,7 +5,7 @@ import { tool } from "../core/exec.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import { exists } from "../core/files.js";
-import { sha256File } from "../core/hash.js";
+import { sha256FileOnce } from "../core/hash.js";
 import { cacheRoot } from "../core/paths.js";
 import type { SourceOrigin } from "../records/run.js";
 import type { SourceContext, SourceKind } from "./kinds.js";
@@ -18,16 +18,6 @@ export const TarballSpecSchema = z.strictObject({
 });
 export type TarballSpec = z.infer<typeof TarballSpecSchema>;
 
-/** Hashing 140 MB costs about half a second: once per process and file version is enough. */
-const hashed = new Map<string, string>();
-async function tarballHash(file: string): Promise<string> {
-  const st = await fs.stat(file);
-  const key = `${file}\0${st.size}\0${st.mtimeMs}`;
-  let h = hashed.get(key);
-  if (!h) hashed.set(key, (h = await sha256File(file)));
-  return h;
-}
-
 async function checkedTarballHash(spec: TarballSpec, context: SourceContext): Promise<string> {
   if (!(await exists(spec.path))) {
     throw new UserError(
@@ -35,7 +25,8 @@ async function checkedTarballHash(spec: TarballSpec, context: SourceContext): Pr
       spec.package ? `apt-get install ${spec.package}` : `put the tarball at ${spec.path}`,
     );
   }
-  return tarballHash(spec.path);
+  // Hashing 140 MB costs about half a second: once per process and file version is enough.
+  return sha256FileOnce(spec.path);
 }
 
 /** The installed version of the Debian package that provides the tarball: how a kernel developer names this source. */

@@ -3,6 +3,8 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { sha256File } from "../../harness/core/hash.js";
+import { cacheRoot } from "../../harness/core/paths.js";
+import { buildDirOf } from "../../harness/source/kinds.js";
 import { kharness, processesOf, readJson, runDirIn, scratch, sleep, stillRunning } from "./support.js";
 
 /**
@@ -13,7 +15,23 @@ import { kharness, processesOf, readJson, runDirIn, scratch, sleep, stillRunning
  * is mostly cache hits and the link: about 3 to 5 min for the clean one here (2 cores).
  */
 const roots = { killed: scratch("rebuild-killed"), clean: scratch("rebuild-clean") };
-afterAll(async () => Promise.all(Object.values(roots).map(async (r) => fs.rm(await r, { recursive: true, force: true }))));
+/** The build directories a build root of its own got, beside the shared ones in the source trees (buildDirOf). */
+async function ownBuildDirs(root: string): Promise<string[]> {
+  const src = path.join(cacheRoot(), "src");
+  const trees = await fs.readdir(src).catch(() => [] as string[]);
+  const suffix = path.basename(buildDirOf("/", "0".repeat(12), root));
+  const own = suffix.slice(suffix.lastIndexOf("-"));
+  const dirs = await Promise.all(trees.map(async (t) => (await fs.readdir(path.join(src, t)).catch(() => [] as string[])).filter((d) => d.startsWith(".kharness-build-") && d.endsWith(own)).map((d) => path.join(src, t, d))));
+  return dirs.flat();
+}
+afterAll(async () =>
+  Promise.all(
+    Object.values(roots).map(async (r) => {
+      for (const d of await ownBuildDirs(await r)) await fs.rm(d, { recursive: true, force: true });
+      await fs.rm(await r, { recursive: true, force: true });
+    }),
+  ),
+);
 
 const envOf = async (root: Promise<string>) => ({ KHARNESS_BUILD_ROOT: await root, KHARNESS_RESULTS: path.join(await root, "results") });
 const build = async (root: Promise<string>) => kharness(["build", "memcg-hotplug-lockdep"], await envOf(root));

@@ -136,9 +136,15 @@ function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: numb
   return { env, log };
 }
 
+/** The shared clone in a cache of its own: each bisection starts from a fresh clone. */
+async function openIn(root: string): Promise<BisectRepo> {
+  process.env.KHARNESS_CACHE = root;
+  return BisectRepo.open(userRepo);
+}
+
 async function bisectTiny(settings: Partial<BisectSettings> & Pick<BisectSettings, "direction" | "good" | "bad">, env?: (r: BisectRepo) => ReturnType<typeof fakeEnv>, prior?: BisectState) {
   const root = await fs.mkdtemp(path.join(scratch, "cache-"));
-  const repo = await BisectRepo.open(userRepo, root);
+  const repo = await openIn(root);
   const fake = (env ?? fakeEnv)(repo);
   const state = prior ?? newBisectState({ confidence: 0.95, checkRuns: 3, maxRuns: 8, ...settings });
   const save = async () => undefined;
@@ -210,7 +216,7 @@ describe("bisection on a tiny git history with a fake build and test", () => {
 
   it("an interrupted bisection continues from its saved state and git log", async () => {
     const root = await fs.mkdtemp(path.join(scratch, "resume-"));
-    const repo = await BisectRepo.open(userRepo, root);
+    const repo = await openIn(root);
     const state = newBisectState({ direction: "cause", good: hashes[0]!, bad: hashes[7]!, confidence: 0.95, checkRuns: 3, maxRuns: 8 });
     const saved: string[] = [];
     const save = async () => void saved.push(JSON.stringify(state));
