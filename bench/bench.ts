@@ -1,10 +1,12 @@
 /**
  * What the README publishes about verdicts, measured warm on this machine: the default
  * scenario run to a 95% verdict (its wall time, the runs each variant took and why it
- * stopped, the baseline's bound, the FIXED miss chance, boot-to-workload time), and the
+ * stopped, the baseline's bound, the FIXED test and its level, boot-to-workload time), and the
  * time a wedged guest costs (the wedge-selftest scenario). With --cold it first builds
  * every kernel in a throwaway cache, for the build figures.
  * Usage: npm run bench [-- --cold] [-- --scenario NAME]
+ * `npm run bench -- restore` compares booted snapshots with fresh boots instead (bench/restore.ts), and
+ * `npm run bench -- ccache` times a second tree of the same code from ccache (bench/ccache.ts).
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -26,7 +28,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const stats = (xs: number[]) => (xs.length ? `${s(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${s(Math.min(...xs))}, max ${s(Math.max(...xs))}, n=${xs.length})` : "n/a");
 const iterations = (r: RunFile) => r.cells.flatMap((c) => c.runs);
 
-/** The rows for one run to a verdict: wall time, runs and stop reasons, bound, miss chance, boot time. */
+/** The rows for one run to a verdict: wall time, runs and stop reasons, bound, the test, boot time. */
 function verdictRows(run: RunFile, wallMs: number): [string, string][] {
   const [group] = judgeGroups(run);
   const builds = Object.values(run.builds).flatMap((b) => (b.status === "built" ? [b] : []));
@@ -35,7 +37,7 @@ function verdictRows(run: RunFile, wallMs: number): [string, string][] {
     ...(cold ? builds.map((b): [string, string] => [`build ${b.variant}${b.cached ? " (cache hit)" : ""}`, `${s(b.buildMs)}, ${b.compiledObjects} objects compiled`]) : []),
     [`time to the verdicts at ${Math.round(run.settings.confidence * 100)}% (${cold ? "cold" : "warm"})`, s(wallMs)],
     ...run.cells.map((c): [string, string] => [`runs of ${c.variant}`, `${c.runs.length}: ${c.stopped ?? c.status}`]),
-    ...(group ? group.verdicts.map((v): [string, string] => [`verdict ${v.fix}`, `${v.verdict}${v.missChance !== undefined ? `, miss chance ${v.missChance.toFixed(3)}` : ""}${v.moreNeeded ? `, ${v.moreNeeded} more runs needed` : ""}`]) : []),
+    ...(group ? group.verdicts.map((v): [string, string] => [`verdict ${v.fix}`, `${v.verdict}${v.test ? `, p ${v.test.pValue.toFixed(3)} vs level ${v.test.level.toFixed(3)}` : ""}${v.moreNeeded ? `, ${v.moreNeeded} more runs needed` : ""}`]) : []),
     ...(group?.verdicts[0] ? [["baseline bound", `${group.verdicts[0].baseline.k}/${group.verdicts[0].baseline.n} reproduced: rate >= ${group.verdicts[0].baseline.pLow.toFixed(3)}`] as [string, string]] : []),
     [`boot to workload (${run.accel?.accel}, guest ready over SSH)`, stats(iterations(run).filter(booted).map((i) => i.bootMs))],
     ["workload per run (decided runs stop early)", stats(iterations(run).filter(booted).map((i) => i.workloadMs))],
@@ -43,19 +45,26 @@ function verdictRows(run: RunFile, wallMs: number): [string, string][] {
   ];
 }
 
-try {
-  const t0 = Date.now();
-  const main = await runCommand({ scenario }, progress);
-  const rows = verdictRows(main.run, Date.now() - t0);
-  const t1 = Date.now();
-  const wedge = await runCommand({ scenario: "wedge-selftest" }, progress);
-  const wedged = iterations(wedge.run)[0];
-  rows.push(["a wedged guest (wedge-selftest): recorded as", `${wedged?.status} after ${s(wedged?.workloadMs ?? 0)} of workload (${s(Date.now() - t1)} with boot), timeout ${300} s`]);
-  const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
-  console.log(`\n${table}`);
-  const out = path.join(process.env.KHARNESS_RESULTS, `bench-${new Date().toISOString().slice(0, 10)}.md`);
-  await fs.writeFile(out, `${table}\n`);
-  console.log(`\nwritten to ${out}`);
-} finally {
-  if (cold) await fs.rm(cold, { recursive: true, force: true });
+if (argv._[0] === "restore") await import("./restore.js");
+else if (argv._[0] === "ccache") await import("./ccache.js");
+else await verdictBench();
+
+/** The default scenario to its verdicts, then the wedge self-test. */
+async function verdictBench(): Promise<void> {
+  try {
+    const t0 = Date.now();
+    const main = await runCommand({ scenario }, progress);
+    const rows = verdictRows(main.run, Date.now() - t0);
+    const t1 = Date.now();
+    const wedge = await runCommand({ scenario: "wedge-selftest" }, progress);
+    const wedged = iterations(wedge.run)[0];
+    rows.push(["a wedged guest (wedge-selftest): recorded as", `${wedged?.status} after ${s(wedged?.workloadMs ?? 0)} of workload (${s(Date.now() - t1)} with boot), timeout ${300} s`]);
+    const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
+    console.log(`\n${table}`);
+    const out = path.join(process.env.KHARNESS_RESULTS!, `bench-${new Date().toISOString().slice(0, 10)}.md`);
+    await fs.writeFile(out, `${table}\n`);
+    console.log(`\nwritten to ${out}`);
+  } finally {
+    if (cold) await fs.rm(cold, { recursive: true, force: true });
+  }
 }

@@ -5,14 +5,17 @@ import type { BisectResult, BisectSettings, BisectState, CommitInfo, StepRecord,
 import type { RunStatus } from "../records/common.js";
 import type { SignatureRecord } from "../records/run.js";
 import { lowerBound } from "../verdict/bounds.js";
+import { bugOf } from "../verdict/bugs.js";
 import { booted } from "../verdict/verdict.js";
 import {
   bisectTerms,
   chooseTarget,
+  bisectCalibration,
   classifyStep,
   culpritConfidence,
   hasTarget,
   type StepRun,
+  type Target,
 } from "./decide.js";
 import type { BisectProgress } from "./git.js";
 import type { BisectRepo } from "./repo.js";
@@ -24,7 +27,10 @@ export type StepBuild =
   | { ok: true; imageHash: string; bzImage: string; cached: boolean; buildMs: number }
   | { ok: false; reason: string; buildMs: number };
 
-export interface StepRunResult extends StepRun {
+export interface StepRunResult {
+  booted: boolean;
+  /** Signatures seen in the run (hang included). */
+  signatures: string[];
   status: RunStatus;
   bootMs: number;
   workloadMs: number;
@@ -44,8 +50,15 @@ export function newBisectState(settings: BisectSettings): BisectState {
   return { settings, terms: bisectTerms(settings.direction), target: [], rateEvidence: { hits: 0, runs: 0 }, signatures: {}, steps: [] };
 }
 
-/** The reproduction rate's lower bound at the bisection's confidence, from the evidence so far. */
+/** The reproduction rate's lower bound at the bisection's confidence, from the bad revision's check runs. */
 export const rateOf = (s: BisectState) => lowerBound(s.rateEvidence.hits, s.rateEvidence.runs, s.settings.confidence);
+
+/** The calibration of this bisection's clean calls: the bad revision's check runs stand in for the baseline. */
+export const calibrationOf = (s: BisectState) => bisectCalibration(s.rateEvidence, s.settings.confidence, s.settings.maxRuns);
+
+/** Bugs, not signatures, as `run` judges them: one bug reached by another call path is the same bug. */
+const bugsOf = (s: BisectState, signatures: string[]) => signatures.map((sig) => bugOf(sig, s.signatures));
+const targetOf = (s: BisectState): Target => new Set(bugsOf(s, s.target));
 
 /** Builds that ran make (cache hits excluded) and VM runs, for the evidence and the benchmark. */
 export function bisectCost(s: BisectState): { builds: number; vmRuns: number; steps: number } {
@@ -79,7 +92,7 @@ async function runStep(state: BisectState, step: StepRecord, env: BisectEnv, bui
  * run again.
  */
 async function decideCommit(state: BisectState, step: StepRecord, env: BisectEnv, save: () => Promise<void>, progress: Progress, label: string): Promise<StepState> {
-  const target = new Set(state.target);
+  const target = targetOf(state);
   const built = await buildStep(step, env, label);
   if (!built.ok) return { state: "skip", reason: `build failed: ${built.reason}` };
   const twin = state.steps.find((s) => s !== step && s.build.imageHash === built.imageHash && s.state && s.state.state !== "more" && s.index > 0);
@@ -89,16 +102,17 @@ async function decideCommit(state: BisectState, step: StepRecord, env: BisectEnv
     return twin.state!;
   }
   for (;;) {
-    const current = classifyStep(step.runs.map(toStepRun), target, rateOf(state), state.settings.confidence, state.settings.maxRuns);
+    const current = classifyStep(step.runs.map((r) => toStepRun(state, r)), target, state.rateEvidence, calibrationOf(state));
     if (current.state !== "more" && step.runs.length > 0) return current;
     const r = await runStep(state, step, env, built, label, save);
-    const hit = r.booted && hasTarget(r, target);
-    const others = r.signatures.filter((x) => !target.has(x)).length;
+    const seen = toStepRun(state, r);
+    const hit = r.booted && hasTarget(seen, target);
+    const others = seen.bugs.filter((x) => !target.has(x)).length;
     progress.info(`${label} run ${step.runs.length}: ${r.status}, ${hit ? "target splat seen" : "target splat not seen"}${others ? ` (+${others} other signature(s))` : ""}`);
   }
 }
 
-const toStepRun = (r: StepRecord["runs"][number]): StepRun => ({ booted: booted(r), signatures: r.signatures });
+const toStepRun = (s: BisectState, r: Pick<StepRecord["runs"][number], "status" | "signatures">): StepRun => ({ booted: booted(r), bugs: bugsOf(s, r.signatures) });
 
 /**
  * Check that the bad revision reproduces (before any bisection step), measure the rate and
@@ -118,7 +132,7 @@ export async function checkBadRevision(state: BisectState, repo: BisectRepo, env
     const r = await runStep(state, step, env, built, label, save);
     progress.info(`${label} run ${step.runs.length}: ${r.status}, ${r.signatures.length} signature(s)`);
   }
-  const ran = step.runs.map(toStepRun).filter((r) => r.booted);
+  const ran = step.runs.filter(booted);
   const seen = [...new Set(ran.flatMap((r) => r.signatures))].map((sig) => state.signatures[sig]!).filter(Boolean);
   const { target, unmatched } = chooseTarget(seen, state.settings.signature);
   if (ran.length === 0) throw new UserError(`the bad revision ${step.commit.hash.slice(0, 12)} did not boot in ${step.runs.length} run(s)`, "check the scenario on that revision with kharness run first");
@@ -135,7 +149,7 @@ export async function checkBadRevision(state: BisectState, repo: BisectRepo, env
     );
   }
   state.target = [...target];
-  const hits = ran.filter((r) => hasTarget(r, target)).length;
+  const hits = ran.filter((r) => hasTarget(toStepRun(state, r), targetOf(state))).length;
   state.rateEvidence = { hits, runs: ran.length };
   step.state = { state: "splat", hits, runs: ran.length };
   await save();
@@ -165,20 +179,17 @@ export async function runBisection(state: BisectState, repo: BisectRepo, env: Bi
     progress.info(`\nstep ${step.index}: ${step.commit.hash.slice(0, 12)} ${step.commit.subject}${at.remaining !== undefined ? ` (${at.remaining} left after this)` : ""}`);
     const decided = await decideCommit(state, step, env, save, progress, label);
     step.state = decided;
-    if (decided.state === "splat" && step.sameImageAs === undefined) {
-      state.rateEvidence.hits += decided.hits;
-      state.rateEvidence.runs += decided.runs;
-    }
     step.mark = decided.state === "splat" ? terms.splat : decided.state === "clean" ? terms.clean : "skip";
-    progress.info(`step ${step.index}: ${step.mark}${decided.state === "clean" ? ` (confidence ${(decided.confidence * 100).toFixed(1)}% at rate >= ${rateOf(state).toFixed(2)})` : decided.state === "skip" ? ` (${decided.reason})` : ""}`);
+    const clean = decided.state === "clean" ? ` (${decided.runs} clean run(s) against the bad revision's ${state.rateEvidence.hits}/${state.rateEvidence.runs}: wrong with chance <= ${(1 - decided.confidence).toFixed(3)})` : "";
+    progress.info(`step ${step.index}: ${step.mark}${clean}${decided.state === "skip" ? ` (${decided.reason})` : ""}`);
     at = await repo.mark(step.mark);
     state.bisectLog = await repo.log();
     await save();
   }
 
   if (at.kind === "first") {
-    const clean = state.steps.filter((s) => s.state?.state === "clean").map((s) => (s.state as { runs: number }).runs);
-    state.result = { kind: "culprit", commit: await repo.info(at.commit), confidence: culpritConfidence(clean, rateOf(state)) };
+    const clean = state.steps.filter((s) => s.state?.state === "clean" && s.sameImageAs === undefined).length;
+    state.result = { kind: "culprit", commit: await repo.info(at.commit), confidence: culpritConfidence(clean, calibrationOf(state).worstFalseFixed.value) };
   } else {
     state.result = { kind: "ambiguous", candidates: await Promise.all(at.candidates.map((c) => repo.info(c))) };
   }

@@ -1,60 +1,64 @@
 import { signatureLabel } from "../parse/describe.js";
 import type { BisectDirection, StepState } from "../records/bisect.js";
-import { cleanRunsNeeded, missChance } from "../verdict/bounds.js";
+import { calibrate, type Calibration } from "../verdict/calibrate.js";
+import { decideFix } from "../verdict/decide.js";
+import { fixedPValue } from "../verdict/fisher.js";
 
 export type { BisectDirection, StepState };
 
 /**
- * Bisection decisions as pure functions: what one commit's runs say (splat, clean, or not
- * yet known), how many clean runs make "clean" trustworthy at the measured reproduction
- * rate's lower bound, and what the whole bisection's answer is worth.
+ * Bisection decisions as pure functions, by the verdicts' own test: a commit is a splat as
+ * soon as its runs show a target bug, and clean once its clean runs against the bad
+ * revision's check runs pass FIXED's calibrated test (`decideFix`, calibrated for a
+ * baseline that runs first: the bad revision is checked before any step).
  */
 
 /** One VM run of a bisection step. */
 export interface StepRun {
   /** completed / crash / hang: the kernel booted and ran the workload. */
   booted: boolean;
-  /** Signatures seen in the run (hang included). */
-  signatures: string[];
+  /** Bugs seen in the run (family + culprit, as `run` judges them; hang included). */
+  bugs: string[];
 }
 
-/** What the target splat looks like: a set of signatures, any of which counts. */
+/** What the target looks like: a set of bugs, any of which counts. */
 export type Target = ReadonlySet<string>;
 
-/** The chance that `clean` runs of a commit with the bug at `rate` would have shown it. */
-export function cleanConfidence(rate: number, clean: number): number {
-  return 1 - missChance(rate, clean);
+export function hasTarget(run: StepRun, target: Target): boolean {
+  return run.bugs.some((s) => target.has(s));
 }
 
-export function hasTarget(run: StepRun, target: Target): boolean {
-  return run.signatures.some((s) => target.has(s));
+/** The bad revision's check: k target hits in n booted runs. */
+export interface BadEvidence {
+  hits: number;
+  runs: number;
 }
+
+/** The calibration a bisection's clean calls use: the bad revision's booted runs first, then each step up to maxRuns. */
+export const bisectCalibration = (bad: BadEvidence, confidence: number, maxRuns: number) => calibrate(maxRuns, confidence, 1, Math.max(bad.runs, 1));
 
 /**
- * Classify a commit from its runs so far. `rate` is the reproduction rate's exact lower
- * bound (3 hits in 3 runs: 0.37 at 95%, so 7 clean runs). `maxRuns` bounds the work on one
- * commit; a commit clean at the budget is called clean with the lower confidence it has.
+ * Classify a commit from its runs so far. `maxRuns` bounds the work on one commit; a commit
+ * still undecided when FIXED's test is out of reach is a skip, never a guess.
  */
-export function classifyStep(runs: StepRun[], target: Target, rate: number, confidence: number, maxRuns: number): StepState {
+export function classifyStep(runs: StepRun[], target: Target, bad: BadEvidence, cal: Calibration): StepState {
   const booted = runs.filter((r) => r.booted);
   const hits = booted.filter((r) => hasTarget(r, target)).length;
   if (hits > 0) return { state: "splat", hits, runs: booted.length };
   if (booted.length === 0 && runs.length > 0) return { state: "skip", reason: `none of ${runs.length} run(s) booted` };
-  const needed = Math.min(cleanRunsNeeded(rate, confidence), maxRuns);
-  if (booted.length >= needed) return { state: "clean", runs: booted.length, confidence: cleanConfidence(rate, booted.length) };
-  // Runs that failed to boot count against the budget, so a flaky boot cannot loop forever.
-  if (runs.length >= maxRuns) return { state: "skip", reason: `only ${booted.length} of ${runs.length} run(s) booted` };
-  return { state: "more", runs: booted.length, needed };
+  const counts = { k: bad.hits, n: bad.runs, baseEvidence: bad.runs, baseDone: true, j: 0, m: booted.length, fixEvidence: runs.length, y: 0 };
+  const d = decideFix(counts, cal.levels);
+  if (d.verdict === "FIXED") return { state: "clean", runs: booted.length, confidence: 1 - cal.worstFalseFixed.value };
+  if (d.done) return { state: "skip", reason: `clean in ${booted.length} of ${runs.length} run(s), but not enough against the bad revision's ${bad.hits}/${bad.runs}: ${d.why}` };
+  let more = 1;
+  while (booted.length + more < cal.maxRuns && fixedPValue(bad.hits, bad.runs, booted.length + more) > cal.levels.fixed) more++;
+  return { state: "more", runs: booted.length, needed: booted.length + more };
 }
 
-/**
- * The culprit is right if every commit called clean really was clean (a splat is proof).
- * So its confidence is the product of the clean steps' confidences, at the final rate bound.
- */
-export function culpritConfidence(cleanRunsPerStep: number[], rate: number): number {
-  return cleanRunsPerStep.reduce((p, n) => p * cleanConfidence(rate, n), 1);
+/** The culprit is right if every commit called clean really was clean (a splat is proof): each clean call errs at most `worst`. */
+export function culpritConfidence(cleanSteps: number, worstFalseClean: number): number {
+  return (1 - worstFalseClean) ** cleanSteps;
 }
-
 
 /**
  * git bisect's two terms: the old state and the new state. Cause bisection looks for the

@@ -1,24 +1,31 @@
 import path from "node:path";
 import { exists } from "../core/files.js";
-import { SharedClone, userRepoKey } from "../source/gitClone.js";
+import { openUserClone } from "../source/gitClone.js";
+import { discardSeries } from "../source/series.js";
 import { commitInfo, git, parseBisectOutput, type BisectProgress, type CommitInfo } from "./git.js";
 
 /**
- * The repository a bisection runs in: kharness's shared clone of the user's tree (see
- * SharedClone: objects borrowed, the user's checkout and refs never touched), with git
- * bisect's own state in it.
+ * The repository a bisection runs in: kharness's clone of the user's tree, the one `run
+ * --tree` uses too (openUserClone: objects borrowed, the user's checkout and refs never
+ * touched), with git bisect's own state in it. Its users take turns under the tree's lock.
  */
 export class BisectRepo {
   private constructor(
+    /** The clone's tree id: its lock and build directories are named after it. */
+    readonly id: string,
     readonly gitDir: string,
     readonly workTree: string,
   ) {}
 
-  /** The shared clone of `userTree` under `root` (made on first use; the user's tree is only read). */
-  static async open(userTree: string, root: string): Promise<BisectRepo> {
-    const dir = path.join(root, await userRepoKey(userTree));
-    const clone = await SharedClone.open(userTree, path.join(dir, "repo.git"), path.join(dir, "src"));
-    return new BisectRepo(clone.gitDir, clone.workTree);
+  /** The shared clone of `userTree` (made on first use; the user's tree is only read). */
+  static async open(userTree: string): Promise<BisectRepo> {
+    const { id, clone } = await openUserClone(userTree);
+    return new BisectRepo(id, clone.gitDir, clone.workTree);
+  }
+
+  /** Undo a series a run left in the shared work tree: git bisect will not check out over patched files. */
+  discardSeries(): Promise<void> {
+    return discardSeries(this.workTree);
   }
 
   private run(args: string[], okExits?: number[]): Promise<string> {

@@ -48,7 +48,7 @@ function resultLines(r: BisectFile): string[] {
   return [
     `${noun}: ${res.commit.hash} ${res.commit.subject}`,
     `  author ${res.commit.author}`,
-    `  confidence ${(res.confidence * 100).toFixed(1)}% (every commit called clean had enough clean runs at reproduction rate >= ${rateOf(r.state).toFixed(2)}, the exact lower bound from ${r.state.rateEvidence.hits}/${r.state.rateEvidence.runs})`,
+    `  confidence ${(res.confidence * 100).toFixed(1)}% (each commit called clean passed FIXED's calibrated test against the bad revision's ${r.state.rateEvidence.hits}/${r.state.rateEvidence.runs}, rate >= ${rateOf(r.state).toFixed(2)})`,
   ];
 }
 

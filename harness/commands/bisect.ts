@@ -4,12 +4,13 @@ import { UserError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/files.js";
 import { runRecorded } from "../core/interrupt.js";
 import { withFileLock } from "../core/lock.js";
-import { cacheRoot, resultsRoot } from "../core/paths.js";
+import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { checkBadRevision, newBisectState, rateOf, runBisection, type BisectEnv } from "../bisect/bisect.js";
 import { commitCount, isAncestor, resolveUserRevisions } from "../bisect/git.js";
 import { bisectMarkdown, bisectSummary } from "../bisect/report.js";
 import { BisectRepo } from "../bisect/repo.js";
+import { treeLockFile } from "../source/kinds.js";
 import { bisectEnv } from "../pipeline/bisectEnv.js";
 import { newRunId } from "../pipeline/identity.js";
 import { BISECT_SCHEMA, BisectFileSchema, type BisectFile, type BisectOptions } from "../records/bisect.js";
@@ -69,17 +70,18 @@ export async function bisectCommand(input: { options?: BisectOptions; resumeId?:
   const file = path.join(dir, "bisect.json");
   const save = () => writeJsonAtomic(file, record);
 
-  const repo = await BisectRepo.open(record.options.tree, path.join(cacheRoot(), "bisect"));
+  const repo = await BisectRepo.open(record.options.tree);
   const s = record.state.settings;
   record.rangeCommits = await commitCount(repo.gitDir, s.direction === "cause" ? `${s.good}..${s.bad}` : `${s.bad}..${s.good}`);
   progress.info(`bisection ${record.id}: ${s.direction} of ${record.options.scenario} over ${record.rangeCommits} commit(s) of ${record.options.tree}; results in ${dir}`);
 
   const env: BisectEnv = bisectEnv({ loaded, repo, dir, record, vm: vmImplementation("qemu") }, progress);
 
-  // One bisection at a time per clone: git bisect's state and the work tree are shared.
-  await withFileLock(path.join(cacheRoot(), "locks", `bisect-${path.basename(path.dirname(repo.workTree))}.lock`), `the bisection clone of ${record.options.tree}`, progress, () =>
-    bisectIn(record, repo, env, save, progress, dir),
-  );
+  // The clone is `run --tree`'s too: git bisect's state and the work tree are held for the whole bisection.
+  await withFileLock(treeLockFile(repo.id), `the clone of ${record.options.tree}`, progress, async () => {
+    await repo.discardSeries();
+    await bisectIn(record, repo, env, save, progress, dir);
+  });
   progress.info(`\n${bisectSummary(record)}\n\nresults: ${dir}`);
   return { record, dir, exitCode: record.state.result?.kind === "culprit" ? 0 : 1 };
 }

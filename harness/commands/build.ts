@@ -1,4 +1,5 @@
 import path from "node:path";
+import { runInterruptible } from "../core/interrupt.js";
 import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { prepareVariantKernel } from "../pipeline/kernel.js";
@@ -10,6 +11,6 @@ export async function buildCommand(name: string, opts: { variant?: string; kerne
   const variant = opts.variant ?? loaded.scenario.baseline;
   selectVariants(loaded.scenario, [variant]);
   const log = path.join(resultsRoot(), "builds", `${loaded.arch.name}-${variant}.log`);
-  const k = await prepareVariantKernel(loaded, variant, log, progress);
+  const k = await runInterruptible(`the build of ${variant}`, progress, () => prepareVariantKernel(loaded, variant, log, progress));
   console.log(k.image.bzImage);
 }

@@ -1,6 +1,6 @@
-import { promises as fs, statfsSync } from "node:fs";
+import { constants as fsConstants, promises as fs, statfsSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { howEnded, tool } from "../core/exec.js";
 import { InfraError } from "../core/errors.js";
 import { cacheRoot, projectRoot } from "../core/paths.js";
 import { loadKernelRecipe } from "../scenario/load.js";
@@ -19,13 +19,20 @@ export interface Requirement {
   setup?: string[];
 }
 
-const onPath = (cmd: string) => async () =>
-  (await execa("sh", ["-c", `command -v ${cmd}`], { reject: false })).exitCode === 0 || `${cmd} not on PATH`;
+/** Looked up in PATH here, not by a shell: every child kharness starts needs setpriv, which may be what is missing. */
+const onPath = (cmd: string) => async () => {
+  const dirs = (process.env.PATH ?? "").split(":").filter(Boolean);
+  const found = await Promise.all(dirs.map((d) => fs.access(path.join(d, cmd), fsConstants.X_OK).then(() => true, () => false)));
+  return found.includes(true) || `${cmd} not on PATH`;
+};
 const file = (p: string) => async () => (await fs.access(p).then(() => true, () => false)) || `${p} missing`;
 
 const MIN_FREE_GIB = 15;
 
 export const REQUIREMENTS: Requirement[] = [
+  // Every child (QEMU, make, git, ...) gets a parent-death signal through it: nothing outlives a killed kharness.
+  { name: "setpriv (util-linux)", package: "util-linux", check: onPath("setpriv") },
+  // Each arch's QEMU (and cross gcc) comes from archRequirements.
   { name: "gcc", package: "gcc", check: onPath("gcc") },
   { name: "make", package: "make", check: onPath("make") },
   { name: "flex", package: "flex", check: onPath("flex") },
@@ -46,7 +53,7 @@ export const REQUIREMENTS: Requirement[] = [
     name: "static busybox",
     package: "busybox-static",
     check: async () => {
-      const r = await execa("ldd", ["/bin/busybox"], { reject: false });
+      const r = await tool("ldd", ["/bin/busybox"]);
       if (r.exitCode === 127 || /No such file/.test(r.stderr)) return "/bin/busybox missing";
       return /not a dynamic executable|statically linked/.test(r.stdout + r.stderr) || "/bin/busybox is not static (the busybox package is installed instead of busybox-static)";
     },
@@ -55,6 +62,8 @@ export const REQUIREMENTS: Requirement[] = [
   { name: "shellcheck (lints the guest scripts in the tests)", package: "shellcheck", check: onPath("shellcheck") },
   // The HTML report is checked in a real headless browser by the tests.
   { name: "chromium (renders the HTML report in the tests)", package: "chromium", check: onPath("chromium") },
+  // The reply test checks that b4 collects a FIXED reply's Tested-by, and no other line.
+  { name: "b4 (reads kharness reply's trailers in the tests)", package: "b4", check: onPath("b4") },
   {
     name: "accelerator (whether KVM boots a guest is decided by a probe boot at run time)",
     // Not a requirement: without KVM, guests run under TCG, slower and still correct.
@@ -78,7 +87,7 @@ export const REQUIREMENTS: Requirement[] = [
 
 /** Whether dpkg knows a foreign architecture, so apt-get can download its packages. */
 const foreignArch = (debian: string) => async () => {
-  const r = await execa("dpkg", ["--print-foreign-architectures"], { reject: false });
+  const r = await tool("dpkg", ["--print-foreign-architectures"]);
   if (r.stdout.split("\n").includes(debian)) return true;
   return `dpkg has no ${debian} architecture, so apt-get cannot download ${debian} packages`;
 };
@@ -157,9 +166,9 @@ export function installCommands(report: Pick<DoctorReport, "missingPackages" | "
 export async function installMissing(report: Pick<DoctorReport, "missingPackages" | "setups">): Promise<void> {
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   for (const [cmd, ...args] of installCommands(report)) {
-    const r = await execa(cmd!, args, { env, stdio: "inherit", reject: false });
+    const r = await tool(cmd!, args, { env, stdio: "inherit" });
     const line = [cmd, ...args].join(" ");
-    if (r.exitCode !== 0) throw new InfraError(`${line} failed (exit ${r.exitCode})`, `run as root: ${line}`);
+    if (r.exitCode !== 0) throw new InfraError(`${line} failed (${howEnded(r)})`, `run as root: ${line}`);
   }
 }
 

@@ -7,17 +7,21 @@ import { hostRecord, newRunId } from "../pipeline/identity.js";
 import { expectOf, inputOf, loadedKey, newRunFile, reopened, runCellsOf } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
 import { readRecord } from "../records/read.js";
-import { RUN_FILE_NAME, RunFileSchema, type RunFile } from "../records/run.js";
+import { RUN_FILE_NAME, RunFileSchema, type FixOrigin, type RunFile } from "../records/run.js";
 import type { VmImplementation } from "../vm/types.js";
 import { describeRun } from "../pipeline/dryRun.js";
 import { describeSource } from "../source/registry.js";
-import { statsTable, verdictLines } from "../report/summary.js";
+import { buildFailureLines, statsTable, verdictLines } from "../report/summary.js";
 import { UserError } from "../core/errors.js";
-import { writeFileAtomic } from "../core/files.js";
+import { exists, writeFileAtomic } from "../core/files.js";
+import { runInterruptible } from "../core/interrupt.js";
+import { checkCells } from "../pipeline/cells.js";
+import { CLI_SCENARIO_FLAGS, cliScenario, saveCliScenario, TREE_RECIPE } from "../scenario/fromCli.js";
 import { loadScenario, onSource, selectVariants, withFixVariant, type LoadedScenario } from "../scenario/load.js";
 import { patchFromCommit } from "../source/commitPatch.js";
 import { resolveUserCommit } from "../source/gitClone.js";
 import { patchFromMail, variantNameFor } from "../source/mbox.js";
+import { calibrate, describeProcedure } from "../verdict/calibrate.js";
 import { expectedVerdict, judgeGroups, runExitCode } from "../verdict/groups.js";
 import { vmImplementation } from "../vm/registry.js";
 
@@ -27,6 +31,8 @@ export interface RunOptions {
   maxRuns?: number;
   /** How sure a verdict must be (default 0.95). */
   confidence?: number;
+  /** The share of the bug's rate that FIXED must also rule out (default 1: no change at all). */
+  residual?: number;
   /** Variants to run (default: all); the baseline is always included. */
   variants?: string[];
   accel?: Accel;
@@ -46,21 +52,27 @@ export interface RunOptions {
   fixCommit?: string[];
   /** Go on with this interrupted run (its record says what it was asked for). */
   resume?: string;
+  /** A scenario from the command line instead of a file: the workload's steps (STEP[:k=v,...]), on --tree. */
+  workload?: string[];
+  /** Options that must be =y in the final config (a scenario from the command line). */
+  require?: string[];
+  /** The user's .config as the base config (a scenario from the command line). */
+  config?: string;
+  /** Where the scenario from the command line is written (default: the run's own scenario/ folder). */
+  saveScenario?: string;
 }
 
 interface CliFix {
   name: string;
   description: string;
-  /** The patch as written into the run's fixes/ folder. */
+  /** Where the patch goes in the run (fixes/NAME.patch), for the series and the records: written once the run starts. */
   patch: string;
+  text: string;
+  origin: FixOrigin;
 }
 
-/** Keep a fix's patch in the run (fixes/NAME.patch), where the series and the records find it. */
-async function keepFix(dir: string, name: string, description: string, text: string): Promise<CliFix> {
-  const patch = path.join(dir, "fixes", `${name}.patch`);
-  await writeFileAtomic(patch, text);
-  return { name, description, patch };
-}
+/** A fix's place in the run's fixes/ folder (written once the checks before the run pass). */
+const cliFix = (dir: string, fix: Omit<CliFix, "patch">): CliFix => ({ ...fix, patch: path.join(dir, "fixes", `${fix.name}.patch`) });
 
 /** A fix from the command line, taken out of its file (a patch, or a mail). */
 async function fixFromFile(file: string, dir: string): Promise<CliFix> {
@@ -71,7 +83,8 @@ async function fixFromFile(file: string, dir: string): Promise<CliFix> {
     throw new UserError(`cannot read --fix ${file}: ${(err as Error).message}`, "give the path of a patch or an mbox saved from the mailing list");
   }
   const mail = patchFromMail(text, file);
-  return keepFix(dir, variantNameFor(file), `${mail.subject} (from ${file})`, mail.patch);
+  const origin: FixOrigin = { kind: "mail", file: path.resolve(file), subject: mail.subject, ...(mail.messageId && { messageId: mail.messageId }), ...(mail.author && { author: mail.author }) };
+  return cliFix(dir, { name: variantNameFor(file), description: `${mail.subject} (from ${file})`, text: mail.patch, origin });
 }
 
 /** A fix from the command line as a commit of the tree. */
@@ -79,81 +92,155 @@ async function fixFromCommit(tree: string | undefined, rev: string, dir: string)
   if (!tree) throw new UserError(`--fix-commit ${rev} needs --tree: the commit is taken from that repository`, `add --tree <your kernel git tree>`);
   const commit = await resolveUserCommit(tree, rev, "--fix-commit");
   const { subject, patch } = await patchFromCommit(tree, commit);
-  return keepFix(dir, `commit-${commit.slice(0, 12)}`, `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, patch);
+  const origin: FixOrigin = { kind: "commit", tree, commit, subject };
+  return cliFix(dir, { name: `commit-${commit.slice(0, 12)}`, description: `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, text: patch, origin });
 }
 
-/** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
-async function scenarioFor(
-  opts: Pick<RunOptions, "scenario" | "kernel" | "arch" | "tree" | "ref" | "fix" | "fixCommit">,
-  dir: string,
-): Promise<{ loaded: LoadedScenario; fixes: string[] }> {
-  let loaded = await loadScenario(opts.scenario, opts);
-  if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
-  if (opts.tree) {
-    const tree = path.resolve(opts.tree);
-    await resolveUserCommit(tree, opts.ref ?? "HEAD");
-    loaded = onSource(loaded, { kind: "git", tree, ref: opts.ref ?? "HEAD" });
-  }
-  const fixes = [
+type ScenarioRequest = Pick<RunOptions, "scenario" | "kernel" | "arch" | "tree" | "ref" | "fix" | "fixCommit" | "workload" | "require" | "config" | "saveScenario">;
+
+/** The fixes given on the command line, each taken out of its file or commit (kept in the run once it starts). */
+async function cliFixes(opts: ScenarioRequest, dir: string): Promise<CliFix[]> {
+  return [
     ...(await Promise.all((opts.fix ?? []).map((f) => fixFromFile(f, dir)))),
     ...(await Promise.all((opts.fixCommit ?? []).map((c) => fixFromCommit(opts.tree && path.resolve(opts.tree), c, dir)))),
   ];
+}
+
+/** The scenario loaded on the user's tree at the ref (checked to exist), when --tree is given. */
+async function onTree(loaded: LoadedScenario, opts: ScenarioRequest): Promise<LoadedScenario> {
+  if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
+  if (!opts.tree) {
+    if (loaded.kernel.name !== TREE_RECIPE) return loaded;
+    throw new UserError(`scenario ${loaded.scenario.name} builds your tree (kernel "${TREE_RECIPE}"), and no --tree was given`, `add --tree <your kernel git tree> [--ref REV]`);
+  }
+  const tree = path.resolve(opts.tree);
+  await resolveUserCommit(tree, opts.ref ?? "HEAD");
+  return onSource(loaded, { kind: "git", tree, ref: opts.ref ?? "HEAD" });
+}
+
+/**
+ * A scenario from the command line: the tree as it is is the baseline, each fix a variant;
+ * validated as a scenario file is, written out as one, and loaded from there.
+ */
+async function cliScenarioFor(opts: ScenarioRequest, dir: string): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
+  if (!opts.tree) throw new UserError(`a scenario from the command line (${CLI_SCENARIO_FLAGS}) needs --tree`, "add --tree <your kernel git tree> [--ref REV]");
+  if (opts.kernel) throw new UserError("--kernel names a recipe of a scenario file; a scenario from the command line builds --tree", "leave out --kernel");
+  const tree = path.resolve(opts.tree);
+  const ref = opts.ref ?? "HEAD";
+  await resolveUserCommit(tree, ref);
+  const fixes = await cliFixes(opts, dir);
+  const req = { tree, ref, fixes, workload: opts.workload ?? [], require: opts.require ?? [], ...(opts.config && { config: path.resolve(opts.config) }) };
+  const saved = path.resolve(opts.saveScenario ?? path.join(dir, "scenario"));
+  await saveCliScenario(saved, cliScenario(req), req);
+  const loaded = await loadScenario(saved, { ...(opts.arch && { arch: opts.arch }) });
+  return { loaded: await onTree(loaded, { scenario: saved, tree, ref }), fixes };
+}
+
+/** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
+export async function scenarioFor(opts: ScenarioRequest, dir: string): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
+  const fromCli = Boolean(opts.workload?.length || opts.require?.length || opts.config || opts.saveScenario);
+  if (fromCli && opts.scenario) throw new UserError(`give a scenario, or a scenario from the command line (${CLI_SCENARIO_FLAGS}), not both`, `leave out ${opts.scenario}, or the options`);
+  if (fromCli) return cliScenarioFor(opts, dir);
+  let loaded = await onTree(await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }), ...(opts.arch && { arch: opts.arch }) }), opts);
+  const fixes = await cliFixes(opts, dir);
   for (const fix of fixes) loaded = withFixVariant(loaded, fix);
-  return { loaded, fixes: fixes.map((f) => f.name) };
+  return { loaded, fixes };
 }
 
 /** A new run's record: one group, every cell pending. */
-async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplementation): Promise<{ run: RunFile; loaded: LoadedScenario }> {
+async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplementation): Promise<Planned> {
   const { loaded, fixes } = await scenarioFor(opts, dir);
   const { scenario } = loaded;
   // Fixes from the command line always run, like the baseline.
-  const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes]);
+  const variants = selectVariants(scenario, opts.variants && [...opts.variants, ...fixes.map((f) => f.name)]);
+  const originOf = new Map(fixes.map((f) => [f.name, f.origin]));
   const maxRuns = opts.maxRuns ?? scenario.maxRuns;
-  const { scenario: name, kernel, arch, tree, ref, fix, fixCommit } = opts;
+  const { kernel, arch, tree, ref, fix, fixCommit } = opts;
+  // A scenario from the command line was written out: a resume loads it from there, its fixes are its variants.
+  const cli = opts.scenario ? { scenario: opts.scenario, ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) } : { scenario: loaded.dir };
   const run = newRunFile({
     kind: "run",
     id,
     input: inputOf(scenario.name, loaded.file, loaded.text),
     host: await hostRecord(vm, loaded.arch),
-    cells: runCellsOf(loaded, variants, maxRuns),
+    cells: runCellsOf(loaded, variants, maxRuns).map((c) => (originOf.has(c.variant) ? { ...c, fix: originOf.get(c.variant)! } : c)),
     expect: { [loadedKey(loaded)]: expectOf(loaded) },
-    settings: { confidence: opts.confidence ?? 0.95, maxRuns },
-    request: { scenario: name, ...(kernel && { kernel }), ...(arch && { arch }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }), ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) },
+    settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1 },
+    request: { ...cli, ...(kernel && { kernel }), ...(arch && { arch }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }) },
   });
-  return { run, loaded };
+  return { run, loaded, fixes };
 }
 
 /** An interrupted run's record, to go on with: its finished cells and the runs of the others are kept. */
-async function resumedRun(id: string, dir: string): Promise<{ run: RunFile; loaded: LoadedScenario }> {
+async function resumedRun(id: string, dir: string): Promise<Planned> {
   const prior = await readRecord(RunFileSchema, path.join(dir, RUN_FILE_NAME.run), "run record");
   if (prior.kind !== "run" || !prior.request) throw new UserError(`${id} is not a run that can be resumed (a matrix resumes with kharness matrix --resume)`, `list runs with: ls ${resultsRoot()}`);
   if (prior.status === "completed") throw new UserError(`run ${id} already completed`, `see ${path.join(dir, "report.md")}`);
-  const { loaded } = await scenarioFor(prior.request, dir);
+  const { loaded, fixes } = await scenarioFor(prior.request, dir);
   // Runs of one scenario only: evidence from a changed scenario would be judged as if it were the same.
   if (inputOf(loaded.scenario.name, loaded.file, loaded.text).sha256 !== prior.input.sha256) {
     throw new UserError(`${loaded.file} changed since run ${id} started: its runs and new ones would not be the same experiment`, "start a new run");
   }
-  return { run: reopened(prior), loaded };
+  return { run: reopened(prior), loaded, fixes };
+}
+
+interface Planned {
+  run: RunFile;
+  loaded: LoadedScenario;
+  fixes: CliFix[];
+}
+
+/**
+ * The run, checked before it starts: options, scenario, tree, fixes and the resumed record
+ * first, then each variant's series and config (a results folder is made for these, since
+ * the fixes' patches live there, and removed again if they fail or are interrupted).
+ */
+async function plannedRun(
+  opts: RunOptions,
+  id: string,
+  dir: string,
+  vm: VmImplementation,
+  progress: Progress,
+): Promise<Planned> {
+  const fresh = !(await exists(dir));
+  const planned = await (opts.resume ? resumedRun(id, dir) : newRun(opts, id, dir, vm)).catch(async (err: unknown) => {
+    // A scenario from the command line is written into the run before it is checked.
+    if (fresh) await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    for (const fix of planned.fixes) await writeFileAtomic(fix.patch, fix.text);
+    const { loaded } = planned;
+    const scenarios = new Map([[loadedKey(loaded), loaded]]);
+    await runInterruptible("the checks of the input", progress, () => checkCells(planned.run.cells, scenarios, progress));
+    return planned;
+  } catch (err) {
+    if (fresh) await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */
 export async function runCommand(opts: RunOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
-  const id = opts.resume ?? opts.runId ?? newRunId(path.basename(opts.scenario));
+  const id = opts.resume ?? opts.runId ?? newRunId(path.basename(opts.scenario || path.resolve(opts.tree ?? "tree")));
   const dir = path.join(resultsRoot(), id);
-  await fs.mkdir(dir, { recursive: true });
   const vm = vmImplementation(opts.vm ?? "qemu");
-  const { run, loaded } = opts.resume ? await resumedRun(id, dir) : await newRun(opts, id, dir, vm);
+  const { run, loaded } = await plannedRun(opts, id, dir, vm, progress);
   const variants = run.cells.map((c) => c.variant);
   progress.info(`run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} for ${loaded.arch.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
+  progress.info(describeProcedure(calibrate(run.settings.maxRuns, run.settings.confidence, run.settings.residual)));
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
   const scenarios = new Map([[loadedKey(loaded), loaded]]);
   await executeCells({ run, dir, scenarios, jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
-  printSummary(run, progress);
+  printSummary(run, dir, progress);
   progress.info(`\nresults: ${dir}`);
   return { run, dir, exitCode: runExitCode(run) };
 }
 
-function printSummary(run: RunFile, progress: Progress): void {
+function printSummary(run: RunFile, dir: string, progress: Progress): void {
+  const failedBuilds = buildFailureLines(run, dir);
+  if (failedBuilds.length) progress.info(`\n${failedBuilds.join("\n")}`);
   for (const g of judgeGroups(run)) {
     progress.info(`\n${statsTable(g)}\n`);
     for (const v of g.verdicts) {

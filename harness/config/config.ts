@@ -1,14 +1,14 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { crossPrefix, makeArchVars, type Arch } from "../core/arch.js";
-import { track } from "../core/children.js";
+import { tool, toolOutput } from "../core/exec.js";
 import { throwIfInterrupted } from "../core/interrupt.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
 import { cacheRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
+import { buildDirOf } from "../source/kinds.js";
 import { patchTargets } from "../source/patches.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
 import { describeProblems, parseKconfig, requirementsFromFragment, verifyKconfig, type ConfigRequirement } from "./kconfig.js";
@@ -18,6 +18,8 @@ export interface ConfigInputs {
   arch: Arch;
   /** Make target for the base config, e.g. tinyconfig. */
   base: string;
+  /** The user's own .config (absolute path) to start from instead of `base`'s make target. */
+  baseConfig?: string;
   /** Fragment paths: absolute, or `tree:<path>` inside the source tree. */
   fragments: string[];
   /** Options that must be =y, and who asks for them. */
@@ -36,14 +38,11 @@ export interface KernelConfig {
 export async function toolchainVersion(arch: Arch): Promise<string> {
   const prefix = crossPrefix(arch);
   const first = async (cmd: string, args: string[]) => {
-    try {
-      return (await execa(cmd, args)).stdout.split("\n")[0]!;
-    } catch (err) {
-      const hint = prefix
-        ? `install Debian's cross compiler (package ${arch.cross.package}): kharness doctor --install`
-        : "run `kharness doctor` and install what it lists";
-      throw new InfraError(`cannot run ${cmd} (the ${arch.name} toolchain): ${(err as Error).message}`, hint);
-    }
+    const hint = prefix
+      ? `install Debian's cross compiler (package ${arch.cross.package}): kharness doctor --install`
+      : "run `kharness doctor` and install what it lists";
+    const r = await toolOutput(cmd, args, { hint });
+    return r.stdout.split("\n")[0]!;
   };
   return [await first(`${prefix}gcc`, ["--version"]), await first(`${prefix}ld`, ["--version"])].join("; ");
 }
@@ -66,23 +65,32 @@ async function cachedConfig(file: string, progress: Progress): Promise<string | 
   return undefined;
 }
 
-/** base config + merge_config.sh + olddefconfig in a scratch build directory; the resulting .config text. */
-async function makeConfig(tree: SourceTree, arch: Arch, base: string, frags: { file: string }[], progress: Progress): Promise<string> {
-  progress.stage(`config ${base} + ${frags.length} fragments (${arch.name})`);
+/** The text of the user's base .config; one that cannot be read is an input error naming it. */
+async function baseConfigText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, "utf8");
+  } catch (err) {
+    throw new UserError(`cannot read the base config ${file}: ${(err as Error).message}`, "give --config the path of a kernel .config");
+  }
+}
+
+/** base config (a make target, or the user's .config) + merge_config.sh + olddefconfig in a scratch build directory; the resulting .config text. */
+async function makeConfig(tree: SourceTree, arch: Arch, base: { target: string; text?: string }, frags: { file: string }[], progress: Progress): Promise<string> {
+  progress.stage(`config ${base.text === undefined ? base.target : "from your .config"} + ${frags.length} fragments (${arch.name})`);
   const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.mkdir(scratch, { recursive: true });
-  const make = (args: string[]) =>
-    track(execa("make", ["-C", tree.dir, `O=${scratch}`, ...makeArchVars(arch), ...args], { all: true, reject: false, detached: true }), { group: true });
-  const made = await make([base]);
+  const make = (args: string[]) => tool("make", ["-C", tree.dir, `O=${scratch}`, ...makeArchVars(arch), ...args], { all: true, group: true });
+  if (base.text !== undefined) await fs.writeFile(path.join(scratch, ".config"), base.text);
+  const made = base.text === undefined ? await make([base.target]) : { exitCode: 0, all: "" };
   throwIfInterrupted("the config");
-  if (made.exitCode !== 0) throw new UserError(`make ${base} failed in ${tree.dir}:\n${made.all}`, "use a config target this kernel knows");
-  const merge = await track(execa(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
+  if (made.exitCode !== 0) throw new UserError(`make ${base.target} failed in ${tree.dir}:
+${made.all}`, "use a config target this kernel knows");
+  const merge = await tool(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
     cwd: scratch,
     all: true,
-    reject: false,
-    detached: true,
-  }), { group: true });
+    group: true,
+  });
   if (merge.exitCode !== 0) {
     throw new UserError(`merge_config.sh failed on the fragments ${frags.map((f) => f.file).join(", ")}:\n${merge.all}`, "check the fragments' syntax (CONFIG_FOO=y or # CONFIG_FOO is not set, one per line)");
   }
@@ -112,12 +120,13 @@ export async function configureKernel(
   // Only patches that touch Kconfig files can change the config: variants that differ in
   // C code share one cached config (and one build directory).
   const kconfigPatches = series.patches.filter((p) => patchTargets(p.text).some((f) => /(^|\/)Kconfig[^/]*$/.test(f)));
+  const base = { target: inputs.base, ...(inputs.baseConfig && { text: await baseConfigText(inputs.baseConfig) }) };
   const fragParts = frags.flatMap((f) => [f.name, f.text]);
-  const key = sha256(tree.content, inputs.arch.name, inputs.base, toolchain, ...fragParts, ...kconfigPatches.map((p) => p.sha256));
+  const key = sha256(tree.content, inputs.arch.name, base.text ?? base.target, toolchain, ...fragParts, ...kconfigPatches.map((p) => p.sha256));
   const cached = path.join(cacheRoot(), "configs", `${key}.config`);
 
   const cachedText = await cachedConfig(cached, progress);
-  const text = cachedText ?? (await makeConfig(tree, inputs.arch, inputs.base, frags, progress));
+  const text = cachedText ?? (await makeConfig(tree, inputs.arch, base, frags, progress));
 
   // Only our own fragments and the scenario's list are checked: in-tree fragments are
   // best effort by design (kvm_guest.config names options tinyconfig cannot reach).
@@ -138,7 +147,7 @@ export async function configureKernel(
   }
 
   const configSha = sha256(text);
-  const buildDir = path.join(cacheRoot(), "build", `${tree.id}-${configSha.slice(0, 12)}`);
+  const buildDir = buildDirOf(tree.dir, configSha, process.env.KHARNESS_BUILD_ROOT);
   await fs.mkdir(buildDir, { recursive: true });
   const current = await fs.readFile(path.join(buildDir, ".config"), "utf8").catch(() => "");
   // Rewriting an identical .config would bump its mtime and make kbuild re-sync the config.

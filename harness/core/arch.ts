@@ -24,6 +24,11 @@ export interface Arch {
   devices: { net: string; rng: string; diskIf: string };
   /** The kernel's name for the first serial port. */
   console: string;
+  /**
+   * Whether the guest reads a VM generation ID (QEMU's -device vmgenid, an ACPI device): a
+   * restored snapshot then reseeds its RNG. x86 only; arm64's 6.1 kernels find none in a device tree.
+   */
+  vmgenid: boolean;
   /** Config fragments this arch adds to every recipe's, relative to kernels/. */
   fragments: string[];
   /** Node's process.arch for a host of this arch: KVM runs a guest only on a host of its own arch. */
@@ -48,6 +53,7 @@ export const ARCHES = {
     machine: "q35",
     devices: { net: "virtio-net-pci", rng: "virtio-rng-pci", diskIf: "virtio" },
     console: "ttyS0",
+    vmgenid: true,
     fragments: ["fragments/arch/x86_64.config"],
     node: "x64",
     debian: "amd64",
@@ -68,6 +74,7 @@ export const ARCHES = {
     // PCI on virt, as on q35: one set of virtio drivers (VIRTIO_PCI) for both arches.
     devices: { net: "virtio-net-pci", rng: "virtio-rng-pci", diskIf: "virtio" },
     console: "ttyAMA0",
+    vmgenid: false,
     fragments: ["fragments/arch/arm64.config"],
     node: "arm64",
     debian: "arm64",
@@ -106,4 +113,9 @@ export function crossPrefix(arch: Arch, hostNode: string = process.arch): string
 export function makeArchVars(arch: Arch, hostNode: string = process.arch): string[] {
   const prefix = crossPrefix(arch, hostNode);
   return [`ARCH=${arch.make}`, ...(prefix ? [`CROSS_COMPILE=${prefix}`] : [])];
+}
+
+/** The host's arch for its record: the table's name for it (make's ARCH), or Node's name for a host of no arch here. */
+export function hostArchName(hostNode: string = process.arch): string {
+  return Object.values(ARCHES).find((a: Arch) => a.node === hostNode)?.name ?? hostNode;
 }

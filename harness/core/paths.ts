@@ -13,6 +13,16 @@ export function cacheRoot(): string {
   return process.env.KHARNESS_CACHE ?? path.join(os.homedir(), ".cache", "kharness");
 }
 
+/**
+ * Where the built images are kept (`images/`): the cache, unless KHARNESS_BUILD_ROOT says
+ * otherwise. The kill-and-rebuild test builds in fresh ones: its images here, its build
+ * directories beside the shared ones in the source tree (buildDirOf), with the shared
+ * configs and ccache, so it never damages the shared build directories and stays warm.
+ */
+export function buildRoot(): string {
+  return process.env.KHARNESS_BUILD_ROOT ?? cacheRoot();
+}
+
 export function resultsRoot(): string {
   return process.env.KHARNESS_RESULTS ?? path.join(projectRoot, "results");
 }

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { howEnded, tool } from "../core/exec.js";
 import { isHostArch, type Arch } from "../core/arch.js";
 import { InfraError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
@@ -33,10 +33,10 @@ export function parseDependsClosure(output: string): string[] {
 }
 
 async function apt(args: string[], cwd: string, arch: Arch): Promise<string> {
-  const r = await execa(args[0]!, args.slice(1), { cwd, reject: false, all: true });
+  const r = await tool(args[0]!, args.slice(1), { cwd, all: true });
   if (r.exitCode === 0) return r.stdout;
   throw new InfraError(
-    `${args.join(" ")} failed (exit ${r.exitCode}) while fetching the ${arch.name} guest's busybox and dropbear:\n${(r.all ?? "").slice(-2000)}`,
+    `${args.join(" ")} failed (${howEnded(r)}) while fetching the ${arch.name} guest's busybox and dropbear:\n${(r.all ?? "").slice(-2000)}`,
     `let apt see ${arch.debian} packages (as root): kharness doctor --install, which runs dpkg --add-architecture ${arch.debian} and apt-get update`,
   );
 }

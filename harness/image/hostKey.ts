@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { tool } from "../core/exec.js";
 import { InfraError } from "../core/errors.js";
 
 /** The guest's SSH host key, made on the host: the guest does no key generation at boot, and the host knows whom it talks to. */
@@ -16,7 +16,7 @@ export async function generateHostKey(): Promise<GuestHostKey> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-hostkey-"));
   try {
     const file = path.join(dir, "dropbear_ed25519_host_key");
-    const made = await execa("dropbearkey", ["-t", "ed25519", "-f", file], { reject: false, all: true });
+    const made = await tool("dropbearkey", ["-t", "ed25519", "-f", file], { all: true });
     if (made.exitCode !== 0) throw new InfraError(`dropbearkey failed: ${made.all}`, "apt-get install dropbear-bin");
     const line = made.stdout.split("\n").find((l) => l.startsWith("ssh-ed25519 "));
     if (!line) throw new InfraError(`dropbearkey printed no public key:\n${made.all}`, "apt-get install dropbear-bin");

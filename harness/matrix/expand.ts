@@ -104,8 +104,9 @@ export function shardCells<T extends CellKey>(cells: T[], shard: Shard): T[] {
 }
 
 /** A cell not run yet: `build` names the kernel it boots (several cells can share one). */
-export function newCell(key: CellKey, baseline: string, maxRuns: number, build: string, description?: string): CellRecord {
-  return { ...key, id: cellId(key), group: groupId(key), baseline, ...(description && { description }), maxRuns, status: "pending", build, runs: [] };
+export function newCell(key: CellKey, baseline: string, maxRuns: number, build: string, about: Pick<CellRecord, "description" | "workload"> = {}): CellRecord {
+  const { description, workload } = about;
+  return { ...key, id: cellId(key), group: groupId(key), baseline, ...(description && { description }), ...(workload && { workload }), maxRuns, status: "pending", build, runs: [] };
 }
 
 /** The key of a cell's kernel build: scenario, kernel recipe, arch, variant. */

@@ -3,7 +3,46 @@ import path from "node:path";
 import { UserError } from "../core/errors.js";
 import { writeJsonAtomic } from "../core/files.js";
 import { readRecord } from "../records/read.js";
-import { RUN_FILE_NAME, RunFileSchema, type RunFile } from "../records/run.js";
+import { RUN_FILE_NAME, RunFileSchema, type RunFile, type ShardOutcome } from "../records/run.js";
+import { shardProblems } from "../report/shards.js";
+
+/**
+ * `kharness merge`'s exit codes beyond the verdicts' (0 as expected, 1 a verdict differs,
+ * 2 merge's own input or host error): a shard that stopped before its cells were done, and
+ * a shard with no record at all. Each says why the nightly run is incomplete.
+ */
+export const MERGE_EXIT = { shardStopped: 3, shardMissing: 4 } as const;
+
+/** Every shard of the matrix, from the count and cell lists the shards' records carry. */
+export function shardOutcomes(runs: RunFile[]): ShardOutcome[] {
+  const sharded = runs.filter((r) => r.shard);
+  const plan = sharded[0]?.shard;
+  if (!plan) return [];
+  for (const r of runs) {
+    if (r.shard?.count !== plan.count) {
+      const what = r.shard ? `shard ${r.shard.index}/${r.shard.count}` : "not a shard";
+      throw new UserError(`run ${r.id} is ${what}, but ${sharded[0]!.id} is one of ${plan.count} shards`, "merge the shards of one sharded matrix run only");
+    }
+  }
+  return plan.cells.map((cells, i): ShardOutcome => {
+    const index = i + 1;
+    const mine = runs.filter((r) => r.shard!.index === index);
+    // A shard retried in CI may be given twice: one finished record is enough.
+    const record = mine.find((r) => r.status === "completed") ?? mine[0];
+    if (!record) return { index, status: "missing", unfinished: cells };
+    const done = new Set(record.cells.filter((c) => c.status !== "pending").map((c) => c.id));
+    const unfinished = cells.filter((id) => !done.has(id));
+    if (record.status === "completed" && unfinished.length === 0) return { index, status: "merged", run: record.id, unfinished };
+    return { index, status: "stopped", run: record.id, error: record.error ?? `its record says ${record.status}`, unfinished };
+  });
+}
+
+/** A missing shard outranks a stopped one, and either outranks the verdicts: the cells judged are not all the matrix's. */
+export function mergeExitCode(shards: ShardOutcome[], verdictExit: number): number {
+  if (shards.some((s) => s.status === "missing")) return MERGE_EXIT.shardMissing;
+  if (shards.some((s) => s.status === "stopped")) return MERGE_EXIT.shardStopped;
+  return verdictExit;
+}
 
 /**
  * Shard results into one run: cells by id (a cell in two shards keeps the finished one),
@@ -26,12 +65,17 @@ export function mergeRuns(runs: RunFile[], id: string): RunFile {
   }
   const timings: Record<string, number> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.timings)) timings[k] = (timings[k] ?? 0) + v;
-  const statuses = runs.map((r) => r.status);
-  const { shard: _shard, ...unsharded } = first;
+  const { shard: _shard, error: _error, ...unsharded } = first;
+  const shards = shardOutcomes(runs);
+  const problems = shardProblems(shards);
+  // A missing shard is a run that failed, even when every shard given completed.
+  const status = problems.length > 0 ? "failed" : (runs.find((r) => r.status !== "completed")?.status ?? "completed");
   return {
     ...unsharded,
+    ...(shards.length > 0 && { merge: { shards } }),
+    ...((problems.length > 0 || first.error) && { error: problems.join("; ") || first.error }),
     id,
-    status: statuses.every((s) => s === "completed") ? "completed" : (statuses.find((s) => s !== "completed") ?? "completed"),
+    status,
     startedAt: runs.map((r) => r.startedAt).sort()[0]!,
     ...(runs.every((r) => r.finishedAt) && { finishedAt: runs.map((r) => r.finishedAt!).sort().at(-1)! }),
     builds: Object.assign({}, ...runs.map((r) => r.builds)),

@@ -19,7 +19,7 @@ import { runSignatureRecords } from "./signatures.js";
  * out in the bisection's work tree (config -> build, no patches), and fresh iterations of it.
  */
 export function bisectEnv(c: { loaded: LoadedScenario; repo: BisectRepo; dir: string; record: BisectFile; vm: VmImplementation }, progress: Progress): BisectEnv {
-  const tree = (content: string, hash: string): SourceTree => ({ id: `bisect-${path.basename(path.dirname(c.repo.workTree))}`, dir: c.repo.workTree, content, sourceHash: hash });
+  const tree = (content: string, hash: string): SourceTree => ({ id: c.repo.id, dir: c.repo.workTree, content, sourceHash: hash });
   let guest: Guest | undefined;
   return {
     async build(commit, label) {

@@ -6,8 +6,9 @@ import { runSignatureRecords } from "./signatures.js";
 import type { Accel } from "../records/common.js";
 import { targetKey, type CellRecord, type RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
-import { groupsOf } from "../verdict/groups.js";
+import { groupsOf, judgeSettings } from "../verdict/groups.js";
 import { planGroup } from "../verdict/stopping.js";
+import { trialWindow } from "../verdict/window.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration, type IterationOutcome } from "./iteration.js";
@@ -59,16 +60,24 @@ async function prepareGuests(ctx: CellRun, images: Map<string, string>, progress
   return guests;
 }
 
+/**
+ * Bad input (a patch that does not apply, an option that does not survive, a missing
+ * tarball) in any kernel the pending cells need: found before the run starts, in seconds
+ * (minutes for a first unpack), before any build.
+ */
+export async function checkCells(cells: CellRecord[], scenarios: CellRun["scenarios"], progress: Progress): Promise<void> {
+  const todo = cells.filter((c) => c.status === "pending");
+  for (const key of new Set(todo.map((c) => c.build))) {
+    const cell = todo.find((c) => c.build === key)!;
+    await checkVariant(scenarios.get(targetKey(cell))!, cell.variant, progress);
+  }
+}
+
 /** source -> config -> build for each kernel the pending cells need; a kernel that fails to compile fails its cells. */
 async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string, string>> {
   const { run, dir } = ctx;
   const images = new Map<string, string>();
   const keys = [...new Set(pending(run).map((c) => c.build))];
-  // Bad input (a patch that does not apply, an option that does not survive) stops the run before any build.
-  for (const key of keys) {
-    const cell = pending(run).find((c) => c.build === key)!;
-    await checkVariant(loadedFor(ctx, cell), cell.variant, progress);
-  }
   for (const key of keys) {
     const cell = pending(run).find((c) => c.build === key)!;
     const buildLog = path.join(dir, "builds", `${key.replaceAll("/", "-")}.log`);
@@ -82,6 +91,7 @@ async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string,
       progress.info(`${key}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
     } catch (err) {
       if (!(err instanceof BuildFailure)) throw err;
+      // The message's first line names the first compiler or linker error; the rest (the log's tail) is in the log.
       const reason = `build failed: ${err.message.split("\n")[0]}`;
       const { scenario, kernel, arch, variant } = cell;
       run.builds[key] = { status: "failed", scenario, kernel, arch, variant, reason, buildLog: path.relative(dir, buildLog) };
@@ -98,14 +108,22 @@ export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
   return kind === "run" ? c.variant : `${c.kernel}-${c.arch}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
 }
 
+/** One run of a round: its cell, its number, and for a fix its trial window. */
+export interface RoundTask {
+  cell: CellRecord;
+  iteration: number;
+  windowMs?: number;
+}
+
 /**
  * The next round of runs: for every group, the stopping rules say which of its variants
  * need another run; the rest are closed with the reason they stopped. One run of each
- * undecided variant per round, so every variant is judged against the baseline's current
- * bound: a fix closed as FIXED is opened again if a later baseline miss lowers the bound.
+ * undecided variant per round, so a fix and the baseline gather evidence side by side, as
+ * the calibration assumes. A fix closed by the rules keeps its verdict and the baseline
+ * records it was judged against.
  */
-export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }[] {
-  const tasks: { cell: CellRecord; iteration: number }[] = [];
+export function nextRound(run: RunFile): RoundTask[] {
+  const tasks: RoundTask[] = [];
   for (const cells of groupsOf(run.cells)) {
     const baseline = cells.find((c) => c.variant === c.baseline);
     // Without a baseline kernel there is nothing to judge against: no run would help.
@@ -113,20 +131,25 @@ export function nextRound(run: RunFile): { cell: CellRecord; iteration: number }
       for (const c of cells.filter((x) => x.status === "pending")) closeCell(c, "the baseline's kernel did not build");
       continue;
     }
+    const judged = cells.filter((c) => c.status !== "failed");
+    // Fixed before the round: this round's fix runs are judged by the window the baseline had before it.
+    const windowMs = trialWindow(baseline.runs);
     const plan = planGroup({
       baseline: baseline.variant,
-      runs: Object.fromEntries(cells.filter((c) => c.status !== "failed").map((c) => [c.variant, c.runs])),
+      runs: Object.fromEntries(judged.map((c) => [c.variant, c.runs])),
+      decided: judged.filter((c) => c.judgedAgainst !== undefined).map((c) => c.variant),
       signatures: run.signatures,
-      confidence: run.settings.confidence,
-      maxRuns: Math.min(...cells.map((c) => c.maxRuns)),
+      ...judgeSettings(run, cells),
     });
-    for (const cell of cells.filter((c) => c.status !== "failed")) {
+    for (const cell of judged.filter((c) => c.judgedAgainst === undefined)) {
       const p = plan[cell.variant]!;
-      if (p.done) closeCell(cell, p.why);
-      else {
+      if (p.done) {
+        closeCell(cell, p.why);
+        if (cell !== baseline) cell.judgedAgainst = baseline.runs.length;
+      } else {
         cell.status = "pending";
         delete cell.stopped;
-        tasks.push({ cell, iteration: cell.runs.length + 1 });
+        tasks.push({ cell, iteration: cell.runs.length + 1, ...(cell !== baseline && windowMs !== undefined && { windowMs }) });
       }
     }
   }
@@ -143,7 +166,7 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guests:
     let next = 0;
     const worker = async () => {
       while (next < round.length && more()) {
-        const { cell, iteration } = round[next++]!;
+        const { cell, iteration, windowMs } = round[next++]!;
         const loaded = loadedFor(ctx, cell);
         const inputs = {
           scenario: cellScenario(loaded.scenario, cell),
@@ -154,6 +177,7 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guests:
           guest: guests.get(cell.arch)!,
           runDir: ctx.dir,
           vm: ctx.vm,
+          ...(windowMs !== undefined && { windowMs }),
         };
         const out = await runIteration(inputs, progress).catch((err: unknown) => {
           failed = true;

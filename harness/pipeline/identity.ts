@@ -1,5 +1,5 @@
 import os from "node:os";
-import type { Arch } from "../core/arch.js";
+import { hostArchName, type Arch } from "../core/arch.js";
 import type { HostRecord } from "../records/common.js";
 import type { VmImplementation } from "../vm/types.js";
 
@@ -14,6 +14,7 @@ export async function hostRecord(vm: VmImplementation, arch: Arch): Promise<Host
   const version = await vm.version(arch);
   return {
     hostname: os.hostname(),
+    arch: hostArchName(),
     cpus: os.cpus().length,
     memoryMiB: Math.round(os.totalmem() / 2 ** 20),
     node: process.version,

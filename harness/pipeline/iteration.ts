@@ -26,6 +26,8 @@ export interface IterationInputs {
   guest: Guest;
   runDir: string;
   vm: VmImplementation;
+  /** A fix run's trial window (ms): clean that long, it is a complete trial and stops. */
+  windowMs?: number;
 }
 
 export interface IterationOutcome {
@@ -65,6 +67,7 @@ async function iterate(inp: IterationInputs, progress: Progress): Promise<Iterat
     hostPublicKey: inp.guest.hostPublicKey,
     readyMarker: inp.guest.readyMarker,
     bootTimeoutMs: inp.scenario.vm.bootTimeoutSec * 1000,
+    snapshot: inp.scenario.vm.restore,
   };
   const base = { iteration: inp.iteration, bootMs: 0, workloadMs: 0, collectMs: 0, console: path.join(rel, "console.log"), vmCommand: inp.vm.command(spec), splats: [] };
   const label = `${inp.label} #${inp.iteration}`;
@@ -75,10 +78,12 @@ async function iterate(inp: IterationInputs, progress: Progress): Promise<Iterat
       const status: RunStatus = boot.cause === "infra" ? "infra" : "boot-failure";
       return finish({ ...base, vmCommand: boot.command, status, reason: boot.reason, bootMs: boot.bootMs }, splatsOfRun(boot.console));
     }
-    progress.done("guest reachable over SSH");
+    progress.done(`guest reachable over SSH (${boot.start === "restored" ? "restored from its booted snapshot" : boot.start === "saved" ? "booted, and saved as the snapshot later runs restore" : "booted"})`);
+    if (boot.warning) progress.info(`warning: ${boot.warning}`);
     throwIfInterrupted(`the boot of ${label}`);
     try {
-      return await workAndCollect(inp, boot.vm, { ...base, vmCommand: boot.vm.command, status: "completed", bootMs: boot.bootMs }, dir, progress);
+      const record: IterationRecord = { ...base, vmCommand: boot.vm.command, status: "completed", bootMs: boot.bootMs, boot: boot.start };
+      return await workAndCollect(inp, boot.vm, record, dir, progress);
     } finally {
       boot.vm.kill();
     }
@@ -102,10 +107,28 @@ async function bootWithRetries(inp: IterationInputs, spec: VmSpec, label: string
   return boot!;
 }
 
-/** The workload, ended early when the watch decides (a deciding report is in, or the guest is wedged). */
-async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<{ status: RunStatus; output: string; reason?: string; stoppedEarly?: string; wedged?: boolean; durationMs: number }> {
+interface WatchedWork {
+  status: RunStatus;
+  output: string;
+  reason?: string;
+  stoppedEarly?: string;
+  wedged?: boolean;
+  durationMs: number;
+  firstReportMs?: number;
+}
+
+/** The workload, ended early when the watch decides; with when its first report came (the baseline's times set the trial window). */
+async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<WatchedWork> {
   const { workload } = inp.scenario;
-  const watch = watchRun(vm, { tailMs: workload.tailSec * 1000, wedgeMs: workload.wedgeSec * 1000 });
+  const watch = watchRun(vm, { tailMs: workload.tailSec * 1000, wedgeMs: workload.wedgeSec * 1000, ...(inp.windowMs !== undefined && { windowMs: inp.windowMs }) });
+  const work = await workRaced(inp, vm, watch);
+  const firstReportMs = watch.firstReportMs();
+  return firstReportMs === undefined ? work : { ...work, firstReportMs };
+}
+
+/** The workload raced with the watch: a deciding report, a clean trial window, or a wedged guest ends it early. */
+async function workRaced(inp: IterationInputs, vm: VmInstance, watch: ReturnType<typeof watchRun>): Promise<WatchedWork> {
+  const { workload } = inp.scenario;
   const started = Date.now();
   let output = "";
   const work = runWorkload(vm.shell, workload, (chunk) => {
@@ -117,7 +140,7 @@ async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<{ stat
   // The workload left behind when the watch ends the run fails once the VM is gone: expected, not an error.
   work.catch(() => undefined);
   const durationMs = Date.now() - started;
-  if (first.kind === "decided") return { status: "completed", output, stoppedEarly: first.reason, durationMs };
+  if (first.kind === "decided" || first.kind === "window") return { status: "completed", output, stoppedEarly: first.reason, durationMs };
   if (first.kind === "wedged") return { status: "hang", output, reason: first.reason, wedged: true, durationMs };
   const w = first.w;
   if (w.status !== "lost") return { status: w.status, output: w.output, ...(w.status !== "completed" && { reason: w.reason }), durationMs: w.durationMs };
@@ -152,7 +175,8 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
   if (work.status === "error" && groups.length > 0) work.status = "crash";
   const notes = [...(work.reason ? [work.reason] : []), ...evidence.notes];
   progress.done(`${work.status}${work.stoppedEarly ? " (stopped early)" : ""}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
-  return finish({ ...record, status: work.status, ...(notes.length && { reason: notes.join("; ") }), ...(work.stoppedEarly && { stoppedEarly: work.stoppedEarly }) }, groups);
+  const timing = { ...(work.firstReportMs !== undefined && { firstReportMs: work.firstReportMs }), ...(inp.windowMs !== undefined && { windowMs: inp.windowMs }) };
+  return finish({ ...record, status: work.status, ...(notes.length && { reason: notes.join("; ") }), ...(work.stoppedEarly && { stoppedEarly: work.stoppedEarly }), ...timing }, groups);
 }
 
 function finish(record: IterationRecord, groups: SplatGroup[]): IterationOutcome {

@@ -22,6 +22,8 @@ export interface VariantKernel {
   series: AppliedSeries;
   config: KernelConfig;
   image: KernelImage;
+  /** The config's base and fragments as the recipe and scenario name them, for records. */
+  configNames: { base: string; fragments: string[] };
   toolchain: string;
   timings: { sourceMs: number; configMs: number; buildMs: number };
 }
@@ -52,6 +54,7 @@ function configInputs(loaded: LoadedScenario) {
   return {
     arch,
     base: kernel.base,
+    ...(scenario.baseConfig && { baseConfig: path.resolve(dir, scenario.baseConfig) }),
     // The arch's fragments after the recipe's, so they can take back a generic choice.
     fragments: [
       ...[...kernel.fragments, ...arch.fragments].map(recipeFragment),
@@ -89,7 +92,8 @@ export async function buildTree(
   const t2 = Date.now();
   const image = await buildKernel(loaded.arch, tree, series, config, toolchain, buildLog, progress);
   const source = describeSource(loaded.kernel.source);
-  return { variant, source, tree, series, config, image, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
+  const configNames = { base: loaded.scenario.baseConfig ?? loaded.kernel.base, fragments: [...loaded.kernel.fragments, ...loaded.arch.fragments, ...loaded.scenario.fragments] };
+  return { variant, source, tree, series, config, image, configNames, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
 }
 
 /** What run.json and matrix.json keep of a built kernel: inputs with hashes, cost, and how to rebuild it. */
@@ -101,6 +105,8 @@ export function kernelRecord(k: VariantKernel, runDir: string, buildLog: string)
     source: k.source,
     patches: k.series.patches.map((p) => ({ name: p.name, sha256: p.sha256, path: projectPath(p.path) })),
     patchWarnings: k.series.warnings,
+    ...(k.tree.origin && { origin: k.tree.origin }),
+    config: k.configNames,
     configSha256: k.config.sha256,
     imageKey: k.image.key,
     toolchain: k.toolchain,

@@ -4,6 +4,10 @@ import type { VmInstance } from "../vm/types.js";
 /** What the watch of a running workload has seen so far (times in ms). */
 export interface WatchState {
   now: number;
+  /** When the workload started. */
+  startedAt: number;
+  /** When the console first held a report (whole or not). */
+  reportSeenAt?: number;
   /** The last time the workload printed anything. */
   lastOutputAt: number;
   /** When the console's first report was seen complete (more lines followed it). */
@@ -15,18 +19,29 @@ export interface WatchState {
 }
 
 /** How a watched run should end early. */
-export type EarlyEnding = { kind: "decided"; reason: string } | { kind: "wedged"; reason: string };
+export type EarlyEnding = { kind: "decided"; reason: string } | { kind: "wedged"; reason: string } | { kind: "window"; reason: string };
+
+export interface WatchConfig {
+  tailMs: number;
+  wedgeMs: number;
+  /** A clean trial ends after this long with no report (a fix run under the baseline's trial window). */
+  windowMs?: number;
+}
 export type WatchVerdict = { kind: "continue" } | EarlyEnding;
 
 /**
  * Whether a run can end before its workload: its first report (the deciding one: the
- * kernel is tainted after it) has ended and the tail for its cascade has passed; or the
- * guest printed nothing for `wedgeMs` and does not answer, so waiting for the timeout
- * would only cost time. Pure, so every rule is tested without a guest.
+ * kernel is tainted after it) has ended and the tail for its cascade has passed; or a
+ * trial window passed with no report at all (a complete clean trial); or the guest printed
+ * nothing for `wedgeMs` and does not answer, so waiting for the timeout would only cost
+ * time. Pure, so every rule is tested without a guest.
  */
-export function watchVerdict(s: WatchState, cfg: { tailMs: number; wedgeMs: number }): WatchVerdict {
+export function watchVerdict(s: WatchState, cfg: WatchConfig): WatchVerdict {
   if (cfg.tailMs > 0 && s.reportEndedAt !== undefined && s.now - s.reportEndedAt >= cfg.tailMs) {
     return { kind: "decided", reason: `stopped ${Math.round(cfg.tailMs / 1000)} s after the first report ended (${s.reportTitle}): the rest would be its cascade` };
+  }
+  if (cfg.windowMs !== undefined && s.reportSeenAt === undefined && s.now - s.startedAt >= cfg.windowMs) {
+    return { kind: "window", reason: `clean for the trial window (${(cfg.windowMs / 1000).toFixed(1)} s): a complete trial` };
   }
   const quietMs = s.now - s.lastOutputAt;
   // Silent for a third of wedgeMs (two or more probes unanswered), not one slow answer of a busy guest.
@@ -36,12 +51,12 @@ export function watchVerdict(s: WatchState, cfg: { tailMs: number; wedgeMs: numb
   return { kind: "continue" };
 }
 
-/** The first report of a console, once lines follow it (so it is whole). */
-export function firstEndedReport(console: string): { title: string } | undefined {
+/** The first report of a console, and whether lines follow it (so it is whole). */
+export function firstReport(console: string): { title: string; ended: boolean } | undefined {
   const [first] = parseConsole(console);
   if (!first) return undefined;
   const lines = console.split("\n").length;
-  return first.endLine < lines - 2 ? { title: first.title } : undefined;
+  return { title: first.title, ended: first.endLine < lines - 2 };
 }
 
 const PROBE_TIMEOUT_MS = 8000;
@@ -51,8 +66,11 @@ const PROBE_TIMEOUT_MS = 8000;
  * the workload has been quiet. Resolves with how the run should end early, or never
  * (the caller races it with the workload and calls `stop`).
  */
-export function watchRun(vm: VmInstance, cfg: { tailMs: number; wedgeMs: number; pollMs?: number }): { output(chunk: string): void; ending: Promise<EarlyEnding>; stop(): void } {
-  const state: WatchState = { now: Date.now(), lastOutputAt: Date.now() };
+export function watchRun(
+  vm: VmInstance,
+  cfg: WatchConfig & { pollMs?: number },
+): { output(chunk: string): void; ending: Promise<EarlyEnding>; stop(): void; firstReportMs(): number | undefined } {
+  const state: WatchState = { now: Date.now(), startedAt: Date.now(), lastOutputAt: Date.now() };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   // The console is parsed again only when it grew: a quiet second costs a read, not a parse.
@@ -72,11 +90,12 @@ export function watchRun(vm: VmInstance, cfg: { tailMs: number; wedgeMs: number;
     const step = async () => {
       if (stopped) return;
       state.now = Date.now();
-      if (state.reportEndedAt === undefined && cfg.tailMs > 0) {
+      if (state.reportEndedAt === undefined && (cfg.tailMs > 0 || cfg.windowMs !== undefined)) {
         const text = await vm.console().catch(() => "");
-        const report = text.length === parsedLength ? undefined : firstEndedReport(text);
+        const report = text.length === parsedLength ? undefined : firstReport(text);
         parsedLength = text.length;
-        if (report) Object.assign(state, { reportEndedAt: Date.now(), reportTitle: report.title });
+        if (report) state.reportSeenAt ??= Date.now();
+        if (report?.ended && cfg.tailMs > 0) Object.assign(state, { reportEndedAt: Date.now(), reportTitle: report.title });
       }
       if (state.now - state.lastOutputAt >= cfg.wedgeMs / 2) {
         const probe = await vm.shell.exec("true", PROBE_TIMEOUT_MS);
@@ -88,6 +107,7 @@ export function watchRun(vm: VmInstance, cfg: { tailMs: number; wedgeMs: number;
   return {
     output: () => (state.lastOutputAt = Date.now()),
     ending,
+    firstReportMs: () => (state.reportSeenAt === undefined ? undefined : state.reportSeenAt - state.startedAt),
     stop: () => {
       stopped = true;
       clearTimeout(timer);

@@ -5,11 +5,17 @@ import type { ArchName } from "../core/arch.js";
 import { RUN_SCHEMA, targetKey, type CellRecord, type RunFile } from "../records/run.js";
 import { expectFor, type LoadedScenario } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
-import { hasHotplug, withHotplug } from "../workload/index.js";
+import { hasHotplug, withHotplug, workloadLine } from "../workload/index.js";
 
 /** The scenario as one cell runs it: its guest's vCPUs, and hotplug stress on or off. */
 export function cellScenario(base: Scenario, cell: Pick<CellRecord, "cpus" | "hotplug">): Scenario {
   return { ...base, vm: { ...base.vm, cpus: cell.cpus }, workload: withHotplug(base.workload, cell.hotplug) };
+}
+
+/** What a new cell records of its scenario: the variant's description and the workload the cell runs. */
+export function cellAbout(scenario: Scenario, key: CellKey): Pick<CellRecord, "description" | "workload"> {
+  const description = scenario.variants[key.variant]!.description;
+  return { ...(description && { description }), workload: workloadLine(cellScenario(scenario, key).workload) };
 }
 
 /** Expected verdicts of one scenario on one kernel and arch: each fix's, and REPRODUCES / CLEAN for the baseline. */
@@ -34,7 +40,7 @@ export function runCellsOf(loaded: LoadedScenario, variants: string[], maxRuns: 
   return variants.map((variant) => {
     const arch = loaded.arch.name as ArchName;
     const key: CellKey = { scenario: scenario.name, kernel: loaded.kernel.name, arch, variant, cpus: scenario.vm.cpus, hotplug: hasHotplug(scenario.workload) };
-    return newCell(key, scenario.baseline, maxRuns, buildKey(key), scenario.variants[variant]!.description);
+    return newCell(key, scenario.baseline, maxRuns, buildKey(key), cellAbout(scenario, key));
   });
 }
 

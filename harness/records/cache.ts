@@ -16,3 +16,19 @@ export const ImageMetaSchema = z.object({
 });
 export type ImageMeta = z.infer<typeof ImageMetaSchema>;
 
+/**
+ * snapshots/<key>/meta.json: a booted guest saved with QEMU's migration (the `state` file
+ * beside it, and `console.log`, its console up to the save). Written last, so its presence
+ * means the entry is whole.
+ */
+export const SnapshotMetaSchema = z.object({
+  key: z.string(),
+  /** sha256 of `state` when it was saved: a changed file is never restored. */
+  stateSha256: z.string(),
+  stateBytes: z.number().int(),
+  savedAt: z.string(),
+  /** The cold boot to a guest ready over SSH, and the save itself. */
+  bootMs: z.number(),
+  saveMs: z.number(),
+});
+export type SnapshotMeta = z.infer<typeof SnapshotMetaSchema>;

@@ -8,6 +8,13 @@ import { z } from "zod";
 export const RunStatusSchema = z.enum(["completed", "crash", "hang", "boot-failure", "error", "infra"]);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
+/**
+ * How a run's guest started: a cold boot; a cold boot saved as the booted snapshot that later
+ * runs of the kernel and shape restore; or restored from that snapshot.
+ */
+export const BootStartSchema = z.enum(["cold", "saved", "restored"]);
+export type BootStart = z.infer<typeof BootStartSchema>;
+
 /** INCONCLUSIVE: clean so far, but too few runs for FIXED at the baseline's rate bound. */
 export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN", "INCONCLUSIVE"]);
 export type VerdictName = z.infer<typeof VerdictNameSchema>;
@@ -17,6 +24,8 @@ export const OutcomeStatusSchema = z.enum(["running", "completed", "interrupted"
 
 export const HostRecordSchema = z.object({
   hostname: z.string(),
+  /** The host's arch (the arch table's name, make's ARCH); each cell and build records the arch it is for. */
+  arch: z.string().optional(),
   cpus: z.number(),
   memoryMiB: z.number(),
   node: z.string(),

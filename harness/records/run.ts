@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ARCH_NAMES, type ArchName } from "../core/arch.js";
-import { AccelChoiceSchema, HostRecordSchema, OutcomeStatusSchema, RunStatusSchema } from "./common.js";
+import { AccelChoiceSchema, BootStartSchema, HostRecordSchema, OutcomeStatusSchema, RunStatusSchema } from "./common.js";
 
 /**
  * results/<id>/run.json (kharness run) and matrix.json (kharness matrix): one shape. A run
@@ -36,6 +36,8 @@ export const IterationRecordSchema = z.object({
   status: RunStatusSchema,
   reason: z.string().optional(),
   bootMs: z.number(),
+  /** Absent in records from before booted snapshots (every boot was cold). */
+  boot: BootStartSchema.optional(),
   workloadMs: z.number(),
   collectMs: z.number(),
   /** The serial console, relative to the results directory ("" when nothing was captured). */
@@ -52,11 +54,25 @@ export const IterationRecordSchema = z.object({
   primary: z.string().optional(),
   /** Why the run ended before its workload did (a deciding report and its cascade were in). */
   stoppedEarly: z.string().optional(),
+  /** ms from the workload's start to the first report the watch saw (within its poll interval). */
+  firstReportMs: z.number().optional(),
+  /** The trial window this run was given (a fix run clean for that long stops); absent: the whole workload. */
+  windowMs: z.number().optional(),
 });
 export type IterationRecord = z.infer<typeof IterationRecordSchema>;
 
 /** The arch a cell or build is for (kharness.run/3: /2 had one arch and keyed expectations without it). */
 const ArchFieldSchema = z.enum(ARCH_NAMES as [ArchName, ...ArchName[]]);
+
+/**
+ * What a developer calls the source a kernel was built from: a commit of a git tree (a
+ * reply's base-commit), or a Debian source package at its version.
+ */
+export const SourceOriginSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("git"), tree: z.string(), ref: z.string(), commit: z.string() }),
+  z.object({ kind: z.literal("debian"), package: z.string(), version: z.string() }),
+]);
+export type SourceOrigin = z.infer<typeof SourceOriginSchema>;
 
 /** A built kernel: its inputs with hashes, its cost, and how to rebuild it. */
 export const KernelRecordSchema = z.object({
@@ -69,6 +85,9 @@ export const KernelRecordSchema = z.object({
   /** The series in order; `path` is relative to the project root, or absolute outside it. */
   patches: z.array(z.object({ name: z.string(), sha256: z.string(), path: z.string() })),
   patchWarnings: z.array(z.string()),
+  origin: SourceOriginSchema.optional(),
+  /** The config's base (a make target, or the user's .config) and the fragments merged on top, by name. */
+  config: z.object({ base: z.string(), fragments: z.array(z.string()) }).optional(),
   configSha256: z.string(),
   imageKey: z.string(),
   /** The compiler and linker that built it (the arch's cross gcc on another arch's host). */
@@ -105,6 +124,13 @@ export const CellKeySchema = z.object({
   hotplug: z.boolean(),
 });
 
+/** A fix given on the command line: the mail it came in (subject and Message-ID, as sent), or the commit. */
+export const FixOriginSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("mail"), file: z.string(), subject: z.string(), messageId: z.string().optional(), author: z.string().optional() }),
+  z.object({ kind: z.literal("commit"), tree: z.string(), commit: z.string(), subject: z.string() }),
+]);
+export type FixOrigin = z.infer<typeof FixOriginSchema>;
+
 export const CellRecordSchema = CellKeySchema.extend({
   id: z.string(),
   group: z.string(),
@@ -112,11 +138,17 @@ export const CellRecordSchema = CellKeySchema.extend({
   baseline: z.string(),
   /** What the variant is (a fix from the command line: its mail's subject, or its commit's). */
   description: z.string().optional(),
+  /** Where a fix from the command line came from. */
+  fix: FixOriginSchema.optional(),
+  /** The cell's workload in one line, as --workload writes it ("memcg-writer:files=1 + hotplug:rounds=40"). */
+  workload: z.string().optional(),
   /** The most runs this cell may get. */
   maxRuns: z.number().int().min(1),
   status: z.enum(["pending", "done", "failed"]),
   /** Why the cell got no more runs (its verdict was decided, or its budget was spent). */
   stopped: z.string().optional(),
+  /** A fix decided by the rules: the baseline records (a count) it was judged against, which its verdict keeps. */
+  judgedAgainst: z.number().int().min(0).optional(),
   reason: z.string().optional(),
   /** Key into `builds`. */
   build: z.string(),
@@ -124,7 +156,31 @@ export const CellRecordSchema = CellKeySchema.extend({
 });
 export type CellRecord = z.infer<typeof CellRecordSchema>;
 
-export const ShardSchema = z.object({ index: z.number().int().min(1), count: z.number().int().min(1) });
+/**
+ * One shard of a sharded matrix run. `cells` lists every shard's cell ids (shard 1 first),
+ * so a merge knows the shard count and names the cells of a shard that never reported.
+ */
+export const ShardSchema = z
+  .object({ index: z.number().int().min(1), count: z.number().int().min(1), cells: z.array(z.array(z.string())) })
+  .refine((s) => s.index <= s.count && s.cells.length === s.count, { message: "needs index <= count and the cell ids of each of the count shards" });
+export type ShardRecord = z.infer<typeof ShardSchema>;
+
+/**
+ * What a merge found of each shard. merged: its record is in and it finished; stopped: it
+ * ended on an input or host error, or was interrupted, before its cells were done; missing:
+ * no record of it was given (it failed before writing one, or its artifact was lost).
+ */
+export const ShardOutcomeSchema = z.object({
+  index: z.number().int().min(1),
+  status: z.enum(["merged", "stopped", "missing"]),
+  /** The shard's run id, when its record was there. */
+  run: z.string().optional(),
+  /** Why a stopped shard stopped, as its record says. */
+  error: z.string().optional(),
+  /** Its cells without a result: every cell of a missing shard, the unfinished ones of a stopped shard. */
+  unfinished: z.array(z.string()),
+});
+export type ShardOutcome = z.infer<typeof ShardOutcomeSchema>;
 
 export const RunFileSchema = z.object({
   schema: z.literal(RUN_SCHEMA),
@@ -138,6 +194,8 @@ export const RunFileSchema = z.object({
   /** The scenario or matrix file the run came from. */
   input: z.object({ name: z.string(), file: z.string(), sha256: z.string() }),
   shard: ShardSchema.optional(),
+  /** A merged run: what became of each shard of the matrix. */
+  merge: z.object({ shards: z.array(ShardOutcomeSchema) }).optional(),
   host: HostRecordSchema,
   accel: AccelChoiceSchema.optional(),
   jobs: z.object({ count: z.number().int(), reason: z.string() }).optional(),
@@ -161,7 +219,12 @@ export const RunFileSchema = z.object({
     })
     .optional(),
   /** How sure a verdict must be, and the most runs a variant gets (runs stop once its verdict is decided). */
-  settings: z.object({ confidence: z.number().gt(0).lt(1), maxRuns: z.number().int().min(1) }),
+  settings: z.object({
+    confidence: z.number().gt(0).lt(1),
+    maxRuns: z.number().int().min(1),
+    /** FIXED also rules out a fix that leaves this share of the bug's rate (1: no change at all). */
+    residual: z.number().gt(0).max(1).default(1),
+  }),
 });
 export type RunFile = z.infer<typeof RunFileSchema>;
 

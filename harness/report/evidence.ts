@@ -1,25 +1,50 @@
-import type { Verdict } from "../verdict/verdict.js";
+import { lowerBound } from "../verdict/bounds.js";
+import { DEFAULT_WINDOW } from "../verdict/window.js";
+import type { VariantStats, Verdict } from "../verdict/verdict.js";
 
 /** How sure a verdict is, in words every report shares. */
 
 const pct = (c: number) => `${Math.round(c * 1000) / 10}%`;
 
 /** "baseline 3/3 booted runs reproduced: rate >= 0.37 at 95%" */
-export function baselineText(v: Pick<Verdict, "baseline" | "confidence">): string {
+export function baselineText(v: { baseline: Pick<Verdict["baseline"], "k" | "n" | "pLow">; confidence: number }): string {
   const { k, n, pLow } = v.baseline;
   return `baseline ${k}/${n} booted runs reproduced: rate >= ${pLow.toFixed(2)} at ${pct(v.confidence)}`;
 }
 
-/** "miss chance (1-0.37)^7 = 0.040 <= 0.05", with the runs still needed when it is too high; none when not computable. */
-export function missText(v: Pick<Verdict, "baseline" | "confidence" | "cleanRuns" | "missChance" | "moreNeeded">): string | undefined {
-  if (v.missChance === undefined) return undefined;
-  const allowed = 1 - v.confidence;
-  const chance = `miss chance (1-${v.baseline.pLow.toFixed(2)})^${v.cleanRuns} = ${v.missChance.toPrecision(2)}`;
-  if (v.missChance <= allowed) return `${chance} <= ${allowed.toPrecision(2)}`;
-  return `${chance} > ${allowed.toPrecision(2)}${v.moreNeeded !== undefined ? `: ${v.moreNeeded} more clean run(s) needed` : ""}`;
+/** The baseline's whole evidence in a group (a fix is judged on the rounds it shared with it: `baselineText`). */
+export function groupBaselineText(stats: Pick<VariantStats, "bugRuns" | "booted">, confidence: number): string {
+  return baselineText({ baseline: { k: stats.bugRuns, n: stats.booted, pLow: lowerBound(stats.bugRuns, stats.booted, confidence) }, confidence });
 }
 
-/** Both, on one line. */
+/** "fix 0/3 booted runs with a baseline bug: rate <= 0.63 at 95%" */
+export function fixText(v: Pick<Verdict, "cleanRuns" | "fixBooted" | "pHigh" | "confidence">): string {
+  const j = v.fixBooted - v.cleanRuns;
+  return `fix ${j}/${v.fixBooted} booted runs with a baseline bug: rate <= ${v.pHigh.toFixed(2)} at ${pct(v.confidence)}`;
+}
+
+/** "FIXED test p = 0.050 <= calibrated level 0.083", with the runs still needed when it is too high. */
+export function testText(v: Pick<Verdict, "test" | "moreNeeded">): string | undefined {
+  if (!v.test) return undefined;
+  const { name, pValue, level } = v.test;
+  const line = `${name} test p = ${pValue.toPrecision(2)} ${pValue <= level ? "<=" : ">"} calibrated level ${level.toPrecision(2)}`;
+  return v.moreNeeded === undefined ? line : `${line}: ${v.moreNeeded} more clean run(s) needed`;
+}
+
+/** "trial window 8.2 s; 2 clean run(s) cut at a shorter window left out" */
+export function windowText(v: Pick<Verdict, "windowMs" | "leftOut">): string | undefined {
+  if (v.windowMs === undefined) return undefined;
+  const left = v.leftOut ? `; ${v.leftOut} clean run(s) cut at a shorter window left out` : "";
+  return `trial window ${(v.windowMs / 1000).toFixed(1)} s (twice the baseline's latest first report, at least ${DEFAULT_WINDOW.floorMs / 1000} s)${left}`;
+}
+
+/** The evidence behind a verdict, in parts; NOT FIXED is a fact about the fix's runs, not a rate comparison. */
+export function evidenceParts(v: Verdict): string[] {
+  if (v.verdict === "NOT FIXED") return [fixText(v)];
+  return [baselineText(v), fixText(v), testText(v), windowText(v)].filter((x): x is string => x !== undefined);
+}
+
+/** All of it, on one line. */
 export function evidenceText(v: Verdict): string {
-  return [baselineText(v), missText(v)].filter(Boolean).join("; ");
+  return evidenceParts(v).join("; ");
 }

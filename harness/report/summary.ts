@@ -1,8 +1,10 @@
-import type { SignatureRecord } from "../records/run.js";
+import path from "node:path";
+import type { RunFile, SignatureRecord } from "../records/run.js";
 import type { BugSummary } from "../verdict/bugs.js";
 import type { GroupResult } from "../verdict/groups.js";
 import { nameBug, type Verdict } from "../verdict/verdict.js";
-import { baselineText, missText } from "./evidence.js";
+import { evidenceParts } from "./evidence.js";
+import { CASCADE_POINTER, splitBugs } from "./formats/common.js";
 
 /** The terminal summary of one group: the table, the bugs, and a few lines per verdict. */
 
@@ -10,9 +12,9 @@ export function verdictLines(v: Verdict, sigs: Record<string, SignatureRecord>):
   const lines = [`${v.fix}: ${v.verdict} - ${v.reason}`];
   for (const r of v.remaining) lines.push(`    still there in ${r.runs} run(s): ${nameBug(r, sigs)}`);
   for (const a of v.added) lines.push(`    new first report in ${a.runs} run(s): ${nameBug(a, sigs)}`);
-  lines.push(`    ${baselineText(v)}; ${v.cleanRuns} clean run(s) of the fix`);
-  const miss = missText(v);
-  if (miss) lines.push(`    ${miss}`);
+  const [first, ...rest] = evidenceParts(v);
+  lines.push(`    ${[first, ...rest.slice(0, 1)].join("; ")}`);
+  for (const part of rest.slice(1)) lines.push(`    ${part}`);
   return lines;
 }
 
@@ -21,10 +23,9 @@ function perVariant(b: BugSummary): string {
   return b.variants.map((v) => `${v.variant} ${v.any}/${v.runs}${v.primary ? ` (first ${v.primary})` : ""}`).join(", ");
 }
 
-/** A few lines per bug that was some run's first report; the bugs only ever seen in a cascade on one line. */
+/** A few lines per bug that was some run's first report; the bugs only ever seen in a cascade as a count. */
 export function bugLines(bugs: BugSummary[]): string[] {
-  const primaries = bugs.filter((b) => b.variants.some((v) => v.primary > 0));
-  const cascadeOnly = bugs.filter((b) => !primaries.includes(b));
+  const { first: primaries, cascade: cascadeOnly } = splitBugs(bugs);
   const out = primaries.length ? ["bugs (runs that showed each, and as the run's first report):"] : ["no bug in any run"];
   for (const b of primaries) {
     out.push(`  ${b.title}  [${b.bug}]`);
@@ -32,10 +33,7 @@ export function bugLines(bugs: BugSummary[]): string[] {
     out.push(`      ${b.culprit ? `culprit ${b.culprit}; ` : ""}${paths.length ? `call path ${paths.join(" | ")}` : "no call path"}`);
     out.push(`      ${perVariant(b)}; cascade ${b.cascadeSize} bug(s)`);
   }
-  if (cascadeOnly.length) {
-    const named = cascadeOnly.slice(0, 4).map((b) => b.title);
-    out.push(`  + ${cascadeOnly.length} bug(s) only ever after another report (cascade): ${named.join("; ")}${cascadeOnly.length > named.length ? "; ..." : ""}`);
-  }
+  if (cascadeOnly.length) out.push(`  + ${cascadeOnly.length} bug(s) only ever after another report (cascade), ${CASCADE_POINTER}`);
   return out;
 }
 
@@ -46,4 +44,11 @@ export function statsTable(group: GroupResult): string {
   const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const out = rows.map((r) => r.map((cell, c) => cell.padEnd(width[c]!)).join("  ").trimEnd());
   return [...out, "", ...bugLines(group.bugs)].join("\n");
+}
+
+/** The kernels that did not build, each with its first compiler or linker error and its log, where the reader looks first. */
+export function buildFailureLines(run: RunFile, dir: string): string[] {
+  return Object.entries(run.builds).flatMap(([key, b]) =>
+    b.status === "failed" ? [`${key}: ${b.reason}`, `    log: ${path.join(dir, b.buildLog)}`] : [],
+  );
 }

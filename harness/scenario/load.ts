@@ -121,6 +121,9 @@ async function checkSeries(scenario: Scenario, file: string, kernel: string, arc
       }
     }
   }
+  if (scenario.baseConfig && !(await exists(path.join(dir, scenario.baseConfig)))) {
+    throw new UserError(`${file}: baseConfig ${scenario.baseConfig} does not exist in ${dir}`, `fix the path (relative to ${dir}), or add the file`);
+  }
 }
 
 /** kernels/<name>.yaml, which must be set up for the arch. */

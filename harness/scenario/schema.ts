@@ -35,6 +35,11 @@ export const VmSchema = z.strictObject({
   bootTimeoutSec: z.number().int().min(10).default(240),
   /** Extra kernel parameters, e.g. shorter detector thresholds (sysctl.kernel.hung_task_timeout_secs=10). */
   cmdline: z.array(z.string().regex(/^\S+$/, "one parameter per entry, without spaces")).default([]),
+  /**
+   * Runs after a kernel's first start from its booted snapshot (saved once the guest is ready)
+   * instead of booting. Off for a bug that depends on what happens during boot (README).
+   */
+  restore: z.boolean().default(true),
 });
 
 
@@ -48,6 +53,8 @@ export const ScenarioSchema = z
     requireConfig: z.array(z.string().regex(/^[A-Z0-9_]+$/)),
     /** Scenario-specific fragments, relative to the scenario directory. */
     fragments: z.array(z.string()).default([]),
+    /** A .config to start from (relative to the scenario directory) instead of the recipe's base target; the fragments go on top. */
+    baseConfig: z.string().optional(),
     baseline: z.string(),
     variants: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/), VariantSchema),
     vm: VmSchema.prefault({}),

@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { toolOutput } from "../core/exec.js";
 import { UserError } from "../core/errors.js";
 import { resolveUserCommit } from "./gitClone.js";
 import { patchFromMail } from "./mbox.js";
@@ -10,7 +10,7 @@ import { patchFromMail } from "./mbox.js";
  */
 export async function patchFromCommit(tree: string, rev: string): Promise<{ subject: string; patch: string }> {
   const commit = await resolveUserCommit(tree, rev, "--fix-commit");
-  const r = await execa("git", ["-C", tree, "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "format-patch", "-1", "--stdout", "--no-color", "--no-ext-diff", commit]);
+  const r = await toolOutput("git", ["-C", tree, "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "format-patch", "-1", "--stdout", "--no-color", "--no-ext-diff", commit]);
   if (!r.stdout.trim()) {
     throw new UserError(`--fix-commit ${rev} (${commit.slice(0, 12)}) in ${tree} has no patch: it is a merge commit or changes nothing`, "give a commit that changes files itself (not a merge)");
   }

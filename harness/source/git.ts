@@ -2,9 +2,8 @@ import path from "node:path";
 import { z } from "zod";
 import { UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
-import { cacheRoot } from "../core/paths.js";
-import { resolveUserCommit, SharedClone, userRepoKey } from "./gitClone.js";
-import { treeDir, type SourceContext, type SourceKind } from "./kinds.js";
+import { openUserClone, resolveUserCommit, userCloneId } from "./gitClone.js";
+import type { SourceContext, SourceKind } from "./kinds.js";
 import { discardSeries, type SourceTree } from "./series.js";
 
 export const GitSpecSchema = z.strictObject({
@@ -16,23 +15,16 @@ export const GitSpecSchema = z.strictObject({
 });
 export type GitSpec = z.infer<typeof GitSpecSchema>;
 
-const idOf = (repoKey: string) => `git-${repoKey}`;
-
-async function treeId(spec: GitSpec): Promise<string> {
-  return idOf(await userRepoKey(spec.tree));
-}
 
 /**
- * Check out the ref in kharness's clone (cacheRoot()/git/<key>/repo.git, work tree
- * treeDir("git-<key>")): one work tree per user repository whatever the ref, so refs share
- * one build directory per config and make rebuilds only what differs between them. The
- * same commit again keeps the tree (and any series) as is.
+ * Check out the ref in kharness's clone (openUserClone, shared with bisect): one work tree
+ * per user repository whatever the ref, so refs share one build directory per config and
+ * make rebuilds only what differs between them. The same commit again keeps the tree (and
+ * any series) as is.
  */
 async function prepare(spec: GitSpec, context: SourceContext): Promise<SourceTree> {
   const commit = await resolveUserCommit(spec.tree, spec.ref, "--ref");
-  const repoKey = await userRepoKey(spec.tree);
-  const id = idOf(repoKey);
-  const clone = await SharedClone.open(spec.tree, path.join(cacheRoot(), "git", repoKey, "repo.git"), treeDir(id));
+  const { id, clone } = await openUserClone(spec.tree);
   const makefile = path.join(clone.workTree, "Makefile");
   // A work tree removed by hand (the clone still says the commit is out) is checked out again.
   if ((await clone.head()) !== commit || !(await exists(makefile))) {
@@ -45,14 +37,15 @@ async function prepare(spec: GitSpec, context: SourceContext): Promise<SourceTre
   if (!(await exists(makefile))) {
     throw new UserError(`--ref ${spec.ref} of ${spec.tree} is not a kernel tree (no top-level Makefile)`, "give --tree a kernel repository and --ref one of its commits");
   }
-  return { id, content: `git:${await clone.treeOf(commit)}`, sourceHash: commit, dir: clone.workTree };
+  const origin = { kind: "git" as const, tree: spec.tree, ref: spec.ref, commit };
+  return { id, content: `git:${await clone.treeOf(commit)}`, sourceHash: commit, dir: clone.workTree, origin };
 }
 
 /** A commit of the user's git repository, checked out in a clone kharness owns. */
 export const gitSource: SourceKind<GitSpec> = {
   kind: "git",
   schema: GitSpecSchema,
-  treeId,
+  treeId: (spec) => userCloneId(spec.tree),
   prepare,
   describe: (spec) => `git ${spec.tree} at ${spec.ref}`,
 };

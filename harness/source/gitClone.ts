@@ -1,15 +1,16 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
-import { track } from "../core/children.js";
+import { tool, toolOutput } from "../core/exec.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
+import { cacheRoot } from "../core/paths.js";
+import { treeDir } from "./kinds.js";
 
 /** Git at the edge: every call names the repository, and a failure says which command failed. */
 export async function git(gitDir: string, args: string[], workTree?: string, okExits: number[] = [0]): Promise<string> {
   // git bisect insists on running from the top of the work tree.
-  const r = await track(execa("git", [`--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args], { reject: false, all: true, ...(workTree && { cwd: workTree }) }));
+  const r = await tool("git", [`--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args], { all: true, ...(workTree && { cwd: workTree }) });
   if (!okExits.includes(r.exitCode ?? -1)) throw new InfraError(`git ${args.join(" ")} failed in ${gitDir} (exit ${r.exitCode}):\n${(r.all ?? "").trim()}`);
   return (r.all ?? "").trim();
 }
@@ -19,7 +20,7 @@ export async function git(gitDir: string, args: string[], workTree?: string, okE
  * worktrees, and what a clone must borrow objects from). `flag` names the input in errors.
  */
 export async function userGitDir(tree: string, flag = "--tree"): Promise<string> {
-  const r = await execa("git", ["-C", tree, "rev-parse", "--path-format=absolute", "--git-common-dir"], { reject: false });
+  const r = await tool("git", ["-C", tree, "rev-parse", "--path-format=absolute", "--git-common-dir"]);
   if (r.exitCode !== 0) {
     throw new UserError(
       `${flag} ${tree} is not a git repository`,
@@ -32,7 +33,7 @@ export async function userGitDir(tree: string, flag = "--tree"): Promise<string>
 /** A revision of the user's repository as a commit hash; `what` names the input in errors (e.g. "--ref"). */
 export async function resolveUserCommit(tree: string, rev: string, what = "--ref"): Promise<string> {
   await userGitDir(tree);
-  const r = await execa("git", ["-C", tree, "rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`], { reject: false });
+  const r = await tool("git", ["-C", tree, "rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]);
   if (r.exitCode !== 0) throw new UserError(`${what} ${rev} is not a commit of ${tree}`, `check it with: git -C ${tree} log --oneline -1 ${rev}`);
   return r.stdout.trim();
 }
@@ -60,7 +61,7 @@ export class SharedClone {
       const tmp = `${gitDir}.cloning-${process.pid}`;
       await fs.rm(tmp, { recursive: true, force: true });
       await fs.mkdir(path.dirname(tmp), { recursive: true });
-      await track(execa("git", ["clone", "--quiet", "--bare", "--shared", await userGitDir(userTree), tmp]));
+      await toolOutput("git", ["clone", "--quiet", "--bare", "--shared", await userGitDir(userTree), tmp]);
       // A bare clone has no work tree of its own; checkout and bisect need one.
       await git(tmp, ["config", "core.bare", "false"]);
       await fs.rename(tmp, gitDir).catch(async (err: unknown) => {
@@ -99,4 +100,23 @@ export class SharedClone {
 /** Stable per user repository, whichever of its worktrees or paths (symlinks) names it. */
 export async function userRepoKey(tree: string, flag = "--tree"): Promise<string> {
   return sha256(await userGitDir(tree, flag)).slice(0, 12);
+}
+
+/** The id of kharness's clone of a user repository: its work tree's, its lock's and its build directories' name. */
+export async function userCloneId(tree: string, flag = "--tree"): Promise<string> {
+  return cloneIdOf(await userRepoKey(tree, flag));
+}
+
+const cloneIdOf = (repoKey: string) => `git-${repoKey}`;
+
+/**
+ * The one clone of a user repository that `run --tree` and `bisect` share (cacheRoot()/git/<key>/repo.git,
+ * work tree treeDir(id)): one work tree and one build directory per config, so a bisection
+ * step rebuilds only what differs from the last run of any command. Its users take turns
+ * under treeLockFile(id).
+ */
+export async function openUserClone(tree: string, flag = "--tree"): Promise<{ id: string; clone: SharedClone }> {
+  const key = await userRepoKey(tree, flag);
+  const id = cloneIdOf(key);
+  return { id, clone: await SharedClone.open(tree, path.join(cacheRoot(), "git", key, "repo.git"), treeDir(id)) };
 }

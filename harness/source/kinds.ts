@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import type { z } from "zod";
 import { cacheRoot } from "../core/paths.js";
@@ -33,16 +34,27 @@ export interface SourceKind<S extends { kind: string }> {
 /**
  * Where a non-tarball kind keeps the tree it owns (tarballs keep cacheRoot()/src/<id>, the
  * layout from before kinds existed, so those caches stay warm).
- *
- * ccache: a tree keeps one path for all its refs or refreshes, so its builds see the same
- * absolute paths and ccache hits with no CCACHE_BASEDIR. Across trees paths differ; ccache
- * rewrites paths under CCACHE_BASEDIR relative to the compiler's directory (the build
- * directory), so a hit across trees needs the source at the same relative path from every
- * build directory. With every tree at trees/<id>/src that holds once build directories
- * live beside their tree (trees/<id>/build-<config>): then CCACHE_BASEDIR=cacheRoot() in
- * build.ts would share ccache across trees. Today's build/<id>-<config> (config.ts) gives
- * ../../trees/<id>/src, which differs per tree, so BASEDIR is not set yet.
  */
 export function treeDir(id: string): string {
   return path.join(cacheRoot(), "trees", id, "src");
+}
+
+/** The lock a tree's users take turns on (prepare, patching, build; a whole bisection). */
+export function treeLockFile(id: string): string {
+  return path.join(cacheRoot(), "locks", `${id}.lock`);
+}
+
+/**
+ * The build directory of a tree for one .config: a direct child of the tree, in every kind.
+ * ccache keys on the compiler's command line and the preprocessed text, which hold the
+ * source's path: with O= a direct child, kbuild gives srctree as "..", so every tree's
+ * command lines and line markers are the same and a second tree of the same code compiles
+ * from ccache. (Kernels older than that rule give an absolute srctree; build.ts sets
+ * CCACHE_BASEDIR to the tree, which turns those paths into the same "..".) Beside the
+ * series state (.kharness/), and like it never part of the tree's content.
+ */
+export function buildDirOf(treeDir: string, configSha256: string, buildRoot?: string): string {
+  // A build root of its own (KHARNESS_BUILD_ROOT: the kill-and-rebuild test) gets fresh directories, still direct children.
+  const own = buildRoot === undefined ? "" : `-${createHash("sha256").update(buildRoot).digest("hex").slice(0, 8)}`;
+  return path.join(treeDir, `.kharness-build-${configSha256.slice(0, 12)}${own}`);
 }

@@ -10,6 +10,8 @@ export interface MailPatch {
   /** The subject without "Re:" and "[PATCH v2 3/5]"-style prefixes: the fix's description. */
   subject: string;
   author?: string;
+  /** The mail's Message-ID, without its angle brackets: what a reply to it and lore's links name. */
+  messageId?: string;
   /** The unified diff alone: from the first file header to the end of the last hunk. */
   patch: string;
 }
@@ -36,9 +38,11 @@ export function patchFromMail(text: string, file: string): MailPatch {
       if (!patch) continue;
       const from = inBodyFrom(body) ?? message.headers.get("from");
       const subject = message.headers.get("subject");
+      const messageId = /<([^>\s]+)>/.exec(message.headers.get("message-id") ?? "")?.[1];
       return {
         subject: subject === undefined ? path.basename(file) : cleanSubject(decodeWords(subject)),
         ...(from && { author: decodeWords(from).trim() }),
+        ...(messageId && { messageId }),
         patch,
       };
     }

@@ -1,12 +1,10 @@
-import path from "node:path";
 import { z } from "zod";
 import { withFileLock } from "../core/lock.js";
-import { cacheRoot } from "../core/paths.js";
 import { schemasOf } from "../core/schemas.js";
 import type { Progress } from "../core/progress.js";
 import { dirSource } from "./dir.js";
 import { gitSource } from "./git.js";
-import type { SourceKind } from "./kinds.js";
+import { treeLockFile, type SourceKind } from "./kinds.js";
 import type { SourceTree } from "./series.js";
 import { tarballSource } from "./tarball.js";
 
@@ -53,7 +51,7 @@ export async function withSourceTree<T>(named: NamedSource, progress: Progress, 
   const kind = kindOf(named.source);
   const context = { name: named.name, progress };
   const id = await kind.treeId(named.source, context);
-  return withFileLock(path.join(cacheRoot(), "locks", `${id}.lock`), `source tree ${id}`, progress, async () => use(await kind.prepare(named.source, context)));
+  return withFileLock(treeLockFile(id), `source tree ${id}`, progress, async () => use(await kind.prepare(named.source, context)));
 }
 
 export function describeSource(spec: SourceSpec): string {

@@ -1,10 +1,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { tool } from "../core/exec.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists, readJsonIfExists, writeJsonAtomic } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
 import { describeInexact, extractHunk, parsePatchOutput, patchTargets, type PatchApplyReport } from "./patches.js";
+import type { SourceOrigin } from "../records/run.js";
 
 export interface SourceTree {
   /** Stable id of the directory (names its lock and build directories); see each source kind. */
@@ -15,6 +16,8 @@ export interface SourceTree {
   sourceHash: string;
   /** The tree that patches are applied to (one per source; variants take turns). */
   dir: string;
+  /** What a developer calls this source (a commit, a Debian package version), when there is a name for it. */
+  origin?: SourceOrigin;
 }
 
 export interface PatchFile {
@@ -79,9 +82,8 @@ export async function discardSeries(dir: string): Promise<void> {
 }
 
 async function runPatch(tree: SourceTree, patch: PatchFile, dryRun: boolean) {
-  return execa("patch", ["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", ...(dryRun ? ["--dry-run"] : []), "-i", patch.path], {
+  return tool("patch", ["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", ...(dryRun ? ["--dry-run"] : []), "-i", patch.path], {
     cwd: tree.dir,
-    reject: false,
     all: true,
   });
 }

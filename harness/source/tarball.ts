@@ -1,13 +1,13 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { z } from "zod";
-import { track } from "../core/children.js";
+import { tool } from "../core/exec.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import { exists } from "../core/files.js";
-import { sha256File } from "../core/hash.js";
+import { sha256FileOnce } from "../core/hash.js";
 import { cacheRoot } from "../core/paths.js";
+import type { SourceOrigin } from "../records/run.js";
 import type { SourceContext, SourceKind } from "./kinds.js";
 
 export const TarballSpecSchema = z.strictObject({
@@ -18,16 +18,6 @@ export const TarballSpecSchema = z.strictObject({
 });
 export type TarballSpec = z.infer<typeof TarballSpecSchema>;
 
-/** Hashing 140 MB costs about half a second: once per process and file version is enough. */
-const hashed = new Map<string, string>();
-async function tarballHash(file: string): Promise<string> {
-  const st = await fs.stat(file);
-  const key = `${file}\0${st.size}\0${st.mtimeMs}`;
-  let h = hashed.get(key);
-  if (!h) hashed.set(key, (h = await sha256File(file)));
-  return h;
-}
-
 async function checkedTarballHash(spec: TarballSpec, context: SourceContext): Promise<string> {
   if (!(await exists(spec.path))) {
     throw new UserError(
@@ -35,7 +25,16 @@ async function checkedTarballHash(spec: TarballSpec, context: SourceContext): Pr
       spec.package ? `apt-get install ${spec.package}` : `put the tarball at ${spec.path}`,
     );
   }
-  return tarballHash(spec.path);
+  // Hashing 140 MB costs about half a second: once per process and file version is enough.
+  return sha256FileOnce(spec.path);
+}
+
+/** The installed version of the Debian package that provides the tarball: how a kernel developer names this source. */
+async function debianOrigin(spec: TarballSpec): Promise<SourceOrigin | undefined> {
+  if (!spec.package) return undefined;
+  const q = await tool("dpkg-query", ["-W", "-f=${Version}", spec.package]);
+  // A tarball put there by hand (no package installed) has no version to name; the path and hash still do.
+  return q.exitCode === 0 && q.stdout ? { kind: "debian", package: spec.package, version: q.stdout.trim() } : undefined;
 }
 
 /** The id (and cache dir name) is `<recipe>-<sha12>`, as before the registry: caches stay warm. */
@@ -49,7 +48,8 @@ async function prepare(spec: TarballSpec, context: SourceContext) {
   const tarballSha256 = await checkedTarballHash(spec, context);
   const id = await treeId(spec, context);
   const dir = path.join(cacheRoot(), "src", id);
-  const tree = { id, content: id, sourceHash: tarballSha256, dir };
+  const origin = await debianOrigin(spec);
+  const tree = { id, content: id, sourceHash: tarballSha256, dir, ...(origin && { origin }) };
   if (await exists(path.join(dir, "Makefile"))) return tree;
 
   context.progress.stage(`unpack ${path.basename(tarball)}`);
@@ -58,7 +58,7 @@ async function prepare(spec: TarballSpec, context: SourceContext) {
   await fs.mkdir(tmp, { recursive: true });
   // Debian's tarballs hold one top directory (linux-source-6.1/); strip it.
   // Its own process group: tar's xz decompressor dies with it on an interrupt.
-  const untar = await track(execa("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { reject: false, all: true, detached: true }), { group: true });
+  const untar = await tool("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { all: true, group: true });
   if (interruption()) await fs.rm(tmp, { recursive: true, force: true });
   throwIfInterrupted(`unpacking ${tarball} (the partial tree was removed)`);
   if (untar.exitCode !== 0) await fs.rm(tmp, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
- * Exact one-sided Clopper-Pearson bounds for a binomial rate, and what they mean for clean
- * runs. A point estimate (k/n, or Laplace's (k+1)/(n+2)) overclaims: 3 hits in 3 runs only
- * shows p >= 0.37 at 95%, so 3 clean runs of a fix still miss a present bug 25% of the time.
+ * Exact one-sided Clopper-Pearson bounds for a binomial rate: what each side's evidence says
+ * on its own in the reports. A point estimate (k/n, or Laplace's (k+1)/(n+2)) overclaims: 3
+ * hits in 3 runs only shows p >= 0.37 at 95%. The verdicts compare the two sides with the
+ * calibrated test of fisher.ts, not with these bounds.
  */
 
 /** ln C(n, i), summed directly: n is a run count, never large. */
@@ -55,21 +56,4 @@ export function upperBound(k: number, n: number, confidence: number): number {
   if (k === 0) return 1 - (1 - confidence) ** (1 / n);
   // P(X <= k) = 1 - P(X >= k + 1), which falls as p rises.
   return solveIncreasing((p) => binomialTail(k + 1, n, p), confidence);
-}
-
-/** The chance that a bug present at rate >= pLow stayed silent in `cleanRuns` runs: (1 - pLow)^M. */
-export function missChance(pLow: number, cleanRuns: number): number {
-  return (1 - pLow) ** cleanRuns;
-}
-
-/** The fewest clean runs M with (1 - pLow)^M <= 1 - confidence (Infinity when pLow = 0). */
-export function cleanRunsNeeded(pLow: number, confidence: number): number {
-  if (pLow <= 0) return Infinity;
-  if (pLow >= 1) return 1;
-  let m = Math.max(1, Math.ceil(Math.log(1 - confidence) / Math.log(1 - pLow)));
-  // The logarithms can be off by an ulp at an exact boundary: settle on missChance itself,
-  // so "needed" and the FIXED test never disagree.
-  while (m > 1 && missChance(pLow, m - 1) <= 1 - confidence) m--;
-  while (missChance(pLow, m) > 1 - confidence) m++;
-  return m;
 }

@@ -18,7 +18,7 @@ export function booted(r: { status: RunStatus }): boolean {
 }
 
 /** What a run leaves for judging. */
-export type JudgedRun = Pick<IterationRecord, "status" | "splats" | "primary">;
+export type JudgedRun = Pick<IterationRecord, "status" | "splats" | "primary" | "firstReportMs" | "windowMs">;
 
 export interface RunBugs {
   /** The bug of the run's first report ("hang" for a hang without one); none for a clean run. */

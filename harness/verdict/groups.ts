@@ -33,6 +33,11 @@ function brokenBuilds(verdicts: Verdict[], cells: CellRecord[]): Verdict[] {
   });
 }
 
+/** The procedure a group was run under: the run's confidence and residual, and the group's run budget. */
+export function judgeSettings(run: Pick<RunFile, "settings">, cells: Pick<CellRecord, "maxRuns">[]) {
+  return { confidence: run.settings.confidence, residual: run.settings.residual, maxRuns: Math.min(...cells.map((c) => c.maxRuns)) };
+}
+
 /** Judge each group from the runs its cells hold (a group without its baseline is not judged). */
 export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "settings">): GroupResult[] {
   return groupsOf(run.cells).map((cells) => {
@@ -41,8 +46,9 @@ export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "setting
     const variants = [first.baseline, ...cells.map((c) => c.variant).filter((v) => v !== first.baseline)];
     const hasBaseline = cells.some((c) => c.variant === first.baseline);
     const runsOf = (v: string) => cells.find((c) => c.variant === v)?.runs ?? [];
-    const ctx = { signatures: run.signatures, confidence: run.settings.confidence };
-    const judged = hasBaseline ? judgeVariants(first.baseline, variants, runsOf, ctx) : { stats: [], verdicts: [] };
+    const ctx = { signatures: run.signatures, ...judgeSettings(run, cells) };
+    const judgedAgainst = (v: string) => cells.find((c) => c.variant === v)?.judgedAgainst;
+    const judged = hasBaseline ? judgeVariants(first.baseline, variants, runsOf, ctx, judgedAgainst) : { stats: [], verdicts: [] };
     const bugs = summarizeBugs(variants.map((variant) => ({ variant, runs: runsOf(variant) })), run.signatures);
     return { id, scenario: first.scenario, kernel: first.kernel, arch: first.arch, cpus: first.cpus, hotplug: first.hotplug, baseline: first.baseline, cells, stats: judged.stats, verdicts: brokenBuilds(judged.verdicts, cells), bugs };
   });

@@ -1,5 +1,5 @@
 import { UserError } from "../core/errors.js";
-import { qemuVm } from "./qemu/instance.js";
+import { qemuVm } from "./qemu/vm.js";
 import type { VmImplementation } from "./types.js";
 
 /** Every way kharness can run a guest, by name (one line each); the tests hand the pipeline a fake directly. */

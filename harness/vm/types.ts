@@ -1,6 +1,6 @@
 import type { Arch } from "../core/arch.js";
 import type { Progress } from "../core/progress.js";
-import type { Accel, AccelChoice } from "../records/common.js";
+import type { Accel, AccelChoice, BootStart } from "../records/common.js";
 import type { ExecResult, SshKeyPair } from "./ssh.js";
 
 /** What a guest runs commands on: one SSH connection, many exec channels. */
@@ -31,6 +31,11 @@ export interface VmSpec {
   /** The guest prints this on its console when sshd listens. */
   readyMarker: string;
   bootTimeoutMs: number;
+  /**
+   * Start from the booted snapshot of this kernel, initramfs and shape when there is one, and
+   * save one after a cold boot when there is not (the scenario's vm.restore).
+   */
+  snapshot?: boolean;
 }
 
 /** A running guest. */
@@ -56,7 +61,7 @@ export interface VmInstance {
  * did not start, a port was taken, SSH refused our key): infra is retried, never judged.
  */
 export type BootResult =
-  | { ok: true; vm: VmInstance; bootMs: number }
+  | { ok: true; vm: VmInstance; bootMs: number; start: BootStart; warning?: string }
   | { ok: false; cause: "kernel" | "infra"; reason: string; bootMs: number; console: string; command: string };
 
 /** A way to run guests: QEMU, or a fake that replays recorded consoles in tests. */

@@ -35,6 +35,19 @@ export function describeWorkload(workload: Workload): string {
   return workload.steps.map((s) => s.step).join(workload.mode === "together" ? " + " : ", then ");
 }
 
+/** One step as --workload takes it: "hotplug:rounds=40", "memcg-writer:memoryMax=64M,files=1". */
+export function stepLine(step: WorkloadStep): string {
+  const { step: name, ...fields } = step;
+  const values = Object.entries(fields).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("+") : String(v)}`);
+  return values.length ? `${name}:${values.join(",")}` : name;
+}
+
+/** The workload in one line, for records and replies: its steps as --workload writes them, how they run, and the time limit. */
+export function workloadLine(workload: Workload): string {
+  const steps = workload.steps.map(stepLine).join(workload.mode === "together" ? " + " : ", then ");
+  return `${steps} (${workload.mode}, up to ${workload.timeoutSec} s)`;
+}
+
 /**
  * Run the scenario's workload on a booted guest; every ending is a value. Setups have
  * SETUP_TIMEOUT_SEC each; the steps' work shares `timeoutSec`, in either mode. `onOutput`

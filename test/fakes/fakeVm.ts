@@ -78,6 +78,7 @@ export function fakeVm(script: FakeBoot[] | ((spec: VmSpec, boots: VmSpec[]) => 
       return {
         ok: true,
         bootMs: 10,
+        start: "cold",
         vm: {
           command,
           shell: fakeShell(ending, exec),

@@ -28,6 +28,8 @@ async function rejects(args: string[], ...names: (string | RegExp)[]) {
   for (const n of names) expect(run.output()).toMatch(n);
   expect(run.output()).toMatch(/fix: /);
   expect(run.output()).not.toMatch(/\[build /);
+  // A run that never started leaves no results folder.
+  expect(await fs.readdir(path.join(await root, "results")).catch(() => [])).toEqual([]);
 }
 
 describe("bad input is exit 2, naming the file, the field or patch, and the fix, before any build", () => {
@@ -35,6 +37,14 @@ describe("bad input is exit 2, naming the file, the field or patch, and the fix,
     await rejects(["run", await scenarioWith((y) => y.replace("maxRuns: 12", "maxRuns: twelve"))], /scenario\.yaml is not valid/, /maxRuns/);
     await rejects(["run", await scenarioWith((y) => y.replace("step: hotplug", "step: hotplugg"))], /workload\.steps\.1/, /unknown step "hotplugg"/);
     await rejects(["run", await scenarioWith((y) => y.replace("fix-drop-lock: FIXED", "fix-drop-lock: SOLVED"))], /expect\.fix-drop-lock/);
+  });
+
+  it("a run to resume that does not exist, and options commander rejects", async () => {
+    await rejects(["run", "--resume", "no-such-run"], /cannot read run record .*no-such-run\/run\.json/);
+    for (const args of [["run", "memcg-hotplug-lockdep", "--confidence", "2"], ["run", "memcg-hotplug-lockdep", "--accel", "xen"]]) {
+      const r = await kharness(args, { KHARNESS_RESULTS: path.join(await root, "results") }).proc;
+      expect(r.exitCode, args.join(" ")).toBe(2);
+    }
   });
 
   it("an unknown variant; a missing patch file; a patch that does not apply", async () => {

@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,8 +19,10 @@ afterAll(async () => {
 
 /**
  * Start `kharness run` on the default scenario's baseline, send `signal` once `stage` shows,
- * and check what the catalogue promises: exit 130, no process of the run left, the record
- * says interrupted (naming the signal), and the reports of what finished are written.
+ * and check what the catalogue promises: exit 128 + the signal, no process of the run left,
+ * the record says interrupted (naming the signal), and the reports of what finished are
+ * written. Before the run starts (the input's checks: unpack, config), there is no record:
+ * a run that never started leaves no results folder.
  */
 async function interruptAt(stage: RegExp, signal: NodeJS.Signals, env: Record<string, string>, marker: string, delayMs = 1500) {
   const results = await fs.mkdtemp(path.join(marker, "results-"));
@@ -28,8 +31,14 @@ async function interruptAt(stage: RegExp, signal: NodeJS.Signals, env: Record<st
   await new Promise((r) => setTimeout(r, delayMs));
   run.proc.kill(signal);
   const result = await run.proc;
-  expect(result.exitCode, run.output()).toBe(130);
+  expect(result.exitCode, run.output()).toBe(128 + os.constants.signals[signal]);
   expect(run.output()).toMatch(new RegExp(`interrupted by ${signal}`));
+  if (/interrupted by \S+ during the checks of the input/.test(run.output())) {
+    expect(await fs.readdir(results)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await leftovers(marker)).toEqual([]);
+    return undefined;
+  }
   const dir = await runDirIn(results);
   const record = await readJson(path.join(dir, "run.json"));
   expect(record.status).toBe("interrupted");
@@ -42,7 +51,7 @@ async function interruptAt(stage: RegExp, signal: NodeJS.Signals, env: Record<st
 }
 
 describe("SIGINT and SIGTERM at each stage of a run", () => {
-  it("during unpack: the partial tree is removed", async () => {
+  it("during unpack (the input's checks, before the run starts: no results folder): the partial tree is removed", async () => {
     const cache = path.join(await cold, "cache");
     await interruptAt(/\[unpack /, "SIGINT", { KHARNESS_CACHE: cache }, await cold);
     const src = await fs.readdir(path.join(cache, "src")).catch(() => []);
@@ -88,7 +97,7 @@ describe("SIGINT and SIGTERM at each stage of a run", () => {
 
   it("during report (held there by a failpoint, since writing the reports takes milliseconds): they are still written, and --resume completes the record", async () => {
     const marker = await warm;
-    const { dir, record } = await interruptAt(/\[report\] started/, "SIGTERM", { KHARNESS_FAILPOINTS: "report=5000" }, marker, 500);
+    const { dir, record } = (await interruptAt(/\[report\] started/, "SIGTERM", { KHARNESS_FAILPOINTS: "report=5000" }, marker, 500))!;
     // The run itself had finished: its evidence is kept, and resuming has nothing left to run.
     expect(record.cells[0].runs).toHaveLength(1);
     const resumed = await kharness(["run", "--resume", path.basename(dir), "--accel", "tcg"], { KHARNESS_RESULTS: path.dirname(dir) }).proc;
@@ -99,7 +108,7 @@ describe("SIGINT and SIGTERM at each stage of a run", () => {
   it("during boot and during the workload (warm cache); --resume then finishes the run", async () => {
     const marker = await warm;
     await interruptAt(/\[boot before #1/, "SIGINT", {}, marker);
-    const { dir, record } = await interruptAt(/\[workload before #1\] started/, "SIGTERM", {}, marker);
+    const { dir, record } = (await interruptAt(/\[workload before #1\] started/, "SIGTERM", {}, marker))!;
     // A run cut short is no evidence: none is kept.
     expect(record.cells[0].runs).toEqual([]);
     const resumed = kharness(["run", "--resume", path.basename(dir), "--accel", "tcg"], { KHARNESS_RESULTS: path.dirname(dir) });

@@ -1,8 +1,10 @@
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
+import { leftoversOf, type ChildRegistry } from "../../harness/core/children.js";
 import { projectRoot } from "../../harness/core/paths.js";
+import { allProcs, procInfo, type ProcInfo } from "../../harness/core/proc.js";
 
 /** A folder for one fault, under the system's temp dir, named so a leftover is easy to spot. */
 export const scratch = (name: string) => fs.mkdtemp(path.join(os.tmpdir(), `kharness-fault-${name}-`));
@@ -37,3 +39,29 @@ export async function runDirIn(results: string): Promise<string> {
 }
 
 export const readJson = async (file: string) => JSON.parse(await fs.readFile(file, "utf8"));
+
+/**
+ * What a kharness process has running now, by its own record of its children (never by
+ * name): each recorded child that is still the same process, and every member of a
+ * recorded group (make's compilers). `cache` is the kharness's KHARNESS_CACHE.
+ */
+export function processesOf(kharnessPid: number, cache = path.join(os.homedir(), ".cache", "kharness")): ProcInfo[] {
+  let registry: ChildRegistry;
+  try {
+    registry = JSON.parse(readFileSync(path.join(cache, "children", `${kharnessPid}.json`), "utf8")) as ChildRegistry;
+  } catch {
+    return []; // no child running, so no registry
+  }
+  const procs = allProcs();
+  return [...new Map(leftoversOf(registry, procs).map((p) => [p.pid, p])).values()];
+}
+
+/** Which of `procs` still run: the same pid with the same start time, and not a zombie. */
+export function stillRunning(procs: ProcInfo[]): ProcInfo[] {
+  return procs.filter((p) => {
+    const now = procInfo(p.pid);
+    return now !== undefined && now.state !== "Z" && now.startTime === p.startTime;
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

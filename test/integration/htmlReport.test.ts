@@ -3,9 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { resultsRoot } from "../../harness/core/paths.js";
+import { projectRoot, resultsRoot } from "../../harness/core/paths.js";
 import { reportModel } from "../../harness/report/model.js";
 import { renderReport } from "../../harness/report/write.js";
+import { recordedRun } from "../support/recordedRun.js";
 import { sampleRun } from "../support/sampleMatrix.js";
 
 // Debian's Chromium, headless and offline (the page must need no network), as the probe of
@@ -33,6 +34,31 @@ describe("the HTML report in a real headless Chromium", () => {
     const shot = path.join(resultsRoot(), "test-artifacts", "report.png");
     await fs.mkdir(path.dirname(shot), { recursive: true });
     await execa("chromium", [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, "--hide-scrollbars", "--window-size=1280,900", `--screenshot=${shot}`, `file://${page}`]);
+    expect((await fs.stat(shot)).size).toBeGreaterThan(10_000);
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it("the README's run fits a 1200-pixel page, the first reports first and the cascade folded; its screenshot is docs/report.png", { timeout: 120_000 }, async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-html-"));
+    const run = await recordedRun(path.join(dir, "memcg-hotplug-lockdep-20261127-101500"));
+    const html = renderReport(reportModel(run), "html");
+    const page = path.join(dir, "report.html");
+    await fs.writeFile(page, html);
+    // A copy that measures itself once laid out (the report itself carries no script).
+    const probe = path.join(dir, "probe.html");
+    await fs.writeFile(probe, html.replace("</body>", '<script>onload=()=>{document.body.dataset.width=document.documentElement.scrollWidth}</script></body>'));
+    const profile = path.join(dir, "profile");
+    const window = ["--hide-scrollbars", "--window-size=1200,1100"];
+    const dom = await execa("chromium", [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, ...window, "--virtual-time-budget=2000", "--dump-dom", `file://${probe}`]);
+    const width = Number(/data-width="(\d+)"/.exec(dom.stdout)?.[1]);
+    expect(width).toBeGreaterThan(0);
+    expect(width).toBeLessThanOrEqual(1200);
+    // The cascade is there, and closed.
+    expect(dom.stdout).toMatch(/<details id="cascade"><summary>\d+ more bug\(s\)/);
+    expect(dom.stdout.indexOf('<table id="bugs"')).toBeLessThan(dom.stdout.indexOf('<details id="cascade">'));
+
+    const shot = path.join(projectRoot, "docs", "report.png");
+    await execa("chromium", [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, ...window, `--screenshot=${shot}`, `file://${page}`]);
     expect((await fs.stat(shot)).size).toBeGreaterThan(10_000);
     await fs.rm(dir, { recursive: true, force: true });
   });

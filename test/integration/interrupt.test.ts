@@ -33,7 +33,7 @@ describe("an interrupted run", () => {
 
     child.kill("SIGTERM");
     const result = await child;
-    expect(result.exitCode).toBe(130);
+    expect(result.exitCode).toBe(143); // 128 + SIGTERM
     const run = JSON.parse(await fs.readFile(path.join(results, runDir, "run.json"), "utf8"));
     expect(run.status).toBe("interrupted");
     expect(run.error).toMatch(/SIGTERM/);

@@ -45,7 +45,7 @@ export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "
       worker: { signature: "worker", bug: "atomic-sleep:mem_cgroup_wb_stats", culprit: "mem_cgroup_wb_stats", kind: "atomic-sleep", title: "BUG: scheduling while atomic in mem_cgroup_wb_stats", callPath: ["mem_cgroup_wb_stats", "wb_over_bg_thresh"], frames: ["mem_cgroup_wb_stats", "wb_over_bg_thresh"], corrupted: false, excerpt: ["BUG: scheduling while atomic: kworker/u8:1/34/0x00000002"] },
     },
     timings: { build: 600000, boot: 24000, workload: 48000 },
-    settings: { confidence: 0.95, maxRuns: 10 },
+    settings: { confidence: 0.95, maxRuns: 10, residual: 1 },
   };
 }
 

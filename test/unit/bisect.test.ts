@@ -4,46 +4,48 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkBadRevision, newBisectState, runBisection, type BisectEnv, type BisectSettings, type BisectState } from "../../harness/bisect/bisect.js";
-import { chooseTarget, classifyStep, culpritConfidence } from "../../harness/bisect/decide.js";
+import { bisectCalibration, chooseTarget, classifyStep, culpritConfidence } from "../../harness/bisect/decide.js";
 import { rateOf } from "../../harness/bisect/bisect.js";
-import { lowerBound } from "../../harness/verdict/bounds.js";
 import { parseBisectOutput } from "../../harness/bisect/git.js";
 import { BisectRepo } from "../../harness/bisect/repo.js";
 import { UserError } from "../../harness/core/errors.js";
 import { silentProgress } from "../../harness/core/progress.js";
 
-const run = (...signatures: string[]) => ({ booted: true, signatures });
-const noBoot = { booted: false, signatures: [] };
+const run = (...bugs: string[]) => ({ booted: true, bugs });
+const noBoot = { booted: false, bugs: [] };
+const bad33 = { hits: 3, runs: 3 };
+const cal = (maxRuns = 8) => bisectCalibration(bad33, 0.95, maxRuns);
 
-describe("bisection decisions", () => {
-  it("a commit is a splat as soon as the target shows, whatever else it shows", () => {
-    expect(classifyStep([run("other"), run("T")], new Set(["T"]), 0.5, 0.95, 10)).toMatchObject({ state: "splat", hits: 1, runs: 2 });
+describe("bisection decisions, by the verdicts' calibrated test", () => {
+  it("a commit is a splat as soon as a target bug shows, whatever else it shows", () => {
+    expect(classifyStep([run("other"), run("T")], new Set(["T"]), bad33, cal())).toMatchObject({ state: "splat", hits: 1, runs: 2 });
   });
 
-  it("clean only after enough runs for the confidence at the rate's lower bound", () => {
+  it("clean once its clean runs pass FIXED's test against the bad revision's check runs (run first)", () => {
     const t = new Set(["T"]);
-    // 3 hits in 3 runs: rate >= 0.37 at 95%, so a good step needs 7 clean runs, not 2.
-    expect(classifyStep([run()], t, lowerBound(3, 3, 0.95), 0.95, 10)).toEqual({ state: "more", runs: 1, needed: 7 });
-    expect(classifyStep([run("other")], t, 0.5, 0.95, 10)).toEqual({ state: "more", runs: 1, needed: 5 });
-    const five = classifyStep([run(), run(), run(), run(), run("other")], t, 0.5, 0.95, 10);
-    expect(five.state).toBe("clean");
-    expect(five.state === "clean" && five.confidence).toBeCloseTo(1 - 0.5 ** 5);
+    // 3/3 then 0/2: p = 1/C(5,3) = 0.1, within the level calibrated for a baseline of 3 runs first (0.107).
+    expect(cal().levels.fixed).toBeCloseTo(3 / 28, 12);
+    expect(classifyStep([run()], t, bad33, cal())).toEqual({ state: "more", runs: 1, needed: 2 });
+    const two = classifyStep([run(), run("other")], t, bad33, cal());
+    expect(two).toEqual({ state: "clean", runs: 2, confidence: 1 - cal().worstFalseFixed.value });
+    expect(cal().worstFalseFixed.value).toBeLessThanOrEqual(0.05);
   });
 
-  it("the run budget caps the work on one commit; runs that never boot are a skip", () => {
-    expect(classifyStep([run(), run()], new Set(["T"]), 0.1, 0.95, 2).state).toBe("clean");
-    expect(classifyStep([noBoot, noBoot], new Set(["T"]), 0.5, 0.95, 4)).toMatchObject({ state: "skip" });
-    expect(classifyStep([noBoot, run(), noBoot, noBoot], new Set(["T"]), 0.5, 0.95, 4)).toMatchObject({ state: "skip" });
+  it("a commit clean but short of the test is a skip, never a guess; runs that never boot are a skip", () => {
+    const weak = { hits: 1, runs: 3 };
+    const c = bisectCalibration(weak, 0.95, 4);
+    expect(classifyStep([run(), run(), run(), run()], new Set(["T"]), weak, c)).toMatchObject({ state: "skip", reason: expect.stringMatching(/not enough against the bad revision's 1\/3/) });
+    expect(classifyStep([noBoot, noBoot], new Set(["T"]), bad33, cal(4))).toMatchObject({ state: "skip" });
   });
 
-  it("the rate is the exact lower bound of the evidence; the culprit's confidence multiplies the clean steps'", () => {
+  it("the rate is the exact lower bound of the check runs; the culprit's confidence multiplies the clean calls' guarantees", () => {
     const state = newBisectState({ direction: "cause", good: "g", bad: "b", confidence: 0.95, checkRuns: 3, maxRuns: 8 });
     state.rateEvidence = { hits: 3, runs: 3 };
     expect(rateOf(state)).toBeCloseTo(0.368, 3);
     state.rateEvidence = { hits: 1, runs: 4 };
     expect(rateOf(state)).toBeCloseTo(0.0127, 4);
-    expect(culpritConfidence([2, 2], 0.8)).toBeCloseTo(0.96 * 0.96);
-    expect(culpritConfidence([], 0.8)).toBe(1);
+    expect(culpritConfidence(2, 0.04)).toBeCloseTo(0.96 * 0.96);
+    expect(culpritConfidence(0, 0.04)).toBe(1);
   });
 
   it("the target is every signature of the bad revision, or the one --signature names", () => {
@@ -100,8 +102,11 @@ beforeAll(async () => {
   }
 });
 
-/** bug: RCU splat + worker splat; half-fixed: worker splat only; `flaky` drops every other hit. */
-function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: number } = {}) {
+/**
+ * bug: RCU splat + worker splat; half-fixed: worker splat only; `flaky` drops every other hit;
+ * `otherPath`: the half fix reaches the worker bug's culprit by another call path (another signature, the same bug).
+ */
+function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: number; otherPath?: boolean } = {}) {
   const log = { builds: 0, runs: 0 };
   let n = 0;
   const env: BisectEnv = {
@@ -116,7 +121,7 @@ function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: numb
       log.runs++;
       n++;
       const shows = !opts.flaky || n % 2 === 0;
-      const sigs = build.imageHash === "bug" ? ["rcu", "worker"] : build.imageHash === "half-fixed" ? ["worker"] : [];
+      const sigs = build.imageHash === "bug" ? ["rcu", "worker"] : build.imageHash === "half-fixed" ? [opts.otherPath ? "worker-via-bdp" : "worker"] : [];
       const signatures = shows ? sigs : [];
       return {
         booted: true,
@@ -124,16 +129,22 @@ function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: numb
         bootMs: 1,
         workloadMs: 1,
         signatures,
-        found: signatures.map((s) => ({ signature: s, bug: s, kind: "rcu" as const, title: s === "rcu" ? "WARNING: suspicious RCU usage in f" : "BUG: scheduling while atomic in f", callPath: ["f"], frames: [], corrupted: false, excerpt: [] })),
+        found: signatures.map((s) => ({ signature: s, bug: s.replace("-via-bdp", ""), kind: "rcu" as const, title: s === "rcu" ? "WARNING: suspicious RCU usage in f" : "BUG: scheduling while atomic in f", callPath: ["f"], frames: [], corrupted: false, excerpt: [] })),
       };
     },
   };
   return { env, log };
 }
 
+/** The shared clone in a cache of its own: each bisection starts from a fresh clone. */
+async function openIn(root: string): Promise<BisectRepo> {
+  process.env.KHARNESS_CACHE = root;
+  return BisectRepo.open(userRepo);
+}
+
 async function bisectTiny(settings: Partial<BisectSettings> & Pick<BisectSettings, "direction" | "good" | "bad">, env?: (r: BisectRepo) => ReturnType<typeof fakeEnv>, prior?: BisectState) {
   const root = await fs.mkdtemp(path.join(scratch, "cache-"));
-  const repo = await BisectRepo.open(userRepo, root);
+  const repo = await openIn(root);
   const fake = (env ?? fakeEnv)(repo);
   const state = prior ?? newBisectState({ confidence: 0.95, checkRuns: 3, maxRuns: 8, ...settings });
   const save = async () => undefined;
@@ -161,13 +172,21 @@ describe("bisection on a tiny git history with a fake build and test", () => {
     expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[6]);
   });
 
+  it("fix, one signature: a commit that reaches the same culprit by another call path still has the bug (as run judges it)", async () => {
+    const worker = "BUG: scheduling while atomic in f";
+    const { result } = await bisectTiny({ direction: "fix", good: hashes[9]!, bad: hashes[4]!, signature: worker }, (r) => fakeEnv(r, { otherPath: true }));
+    expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[8]);
+  });
+
   it("flaky reproduction: many more clean runs per good commit at the rate's lower bound, same answer, confidence said", async () => {
     const { result, state, log } = await bisectTiny({ direction: "cause", good: hashes[0]!, bad: hashes[7]!, checkRuns: 6, maxRuns: 30 }, (r) => fakeEnv(r, { flaky: true }));
     expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[3]);
     expect(result.kind === "culprit" && result.confidence).toBeGreaterThan(0.9);
     const clean = state.steps.filter((s) => s.state?.state === "clean");
-    // Half the runs hit (4/8 by the end): rate >= 0.19 at 95%, so 14 clean runs, not Laplace's 4.
-    expect(clean.map((s) => s.runs.length)).toEqual([14]);
+    // Half the check runs hit (3/6): 6 clean runs give p = C(6,3)/C(12,3) = 0.091, within the
+    // level calibrated for 6 check runs first (0.110); 5 give 0.12. Not Laplace's 4.
+    expect(state.rateEvidence).toEqual({ hits: 3, runs: 6 });
+    expect(clean.map((s) => s.runs.length)).toEqual([6]);
     expect(log.runs).toBeGreaterThan(state.steps.length);
   });
 
@@ -197,7 +216,7 @@ describe("bisection on a tiny git history with a fake build and test", () => {
 
   it("an interrupted bisection continues from its saved state and git log", async () => {
     const root = await fs.mkdtemp(path.join(scratch, "resume-"));
-    const repo = await BisectRepo.open(userRepo, root);
+    const repo = await openIn(root);
     const state = newBisectState({ direction: "cause", good: hashes[0]!, bad: hashes[7]!, confidence: 0.95, checkRuns: 3, maxRuns: 8 });
     const saved: string[] = [];
     const save = async () => void saved.push(JSON.stringify(state));

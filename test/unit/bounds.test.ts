@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { binomialTail, cleanRunsNeeded, lowerBound, missChance, upperBound } from "../../harness/verdict/bounds.js";
+import { binomialTail, lowerBound, upperBound } from "../../harness/verdict/bounds.js";
+import { decideFix } from "../../harness/verdict/decide.js";
+import { fixedPValue, regressedPValue } from "../../harness/verdict/fisher.js";
 
 describe("exact one-sided Clopper-Pearson bounds", () => {
   it("3 of 3 at 95% only shows p >= 0.368 = 0.05^(1/3)", () => {
@@ -35,20 +37,25 @@ describe("exact one-sided Clopper-Pearson bounds", () => {
   });
 });
 
-describe("clean runs", () => {
-  it("the miss chance of 3 clean runs at 3/3 is 25%; 7 are needed for 95%", () => {
-    const p = lowerBound(3, 3, 0.95);
-    expect(missChance(p, 3)).toBeCloseTo(0.252, 3);
-    expect(cleanRunsNeeded(p, 0.95)).toBe(7);
-    expect(missChance(p, 7)).toBeLessThanOrEqual(0.05);
-    expect(missChance(p, 6)).toBeGreaterThan(0.05);
+describe("Fisher's one-sided statistic, and the decision that uses it", () => {
+  it("is C(a, h) / C(a + b, h): 3/3 against 0/3 is 1/20, 4/10 against 0/10 is C(10,4)/C(20,4)", () => {
+    expect(fixedPValue(3, 3, 3)).toBeCloseTo(1 / 20, 15);
+    expect(fixedPValue(4, 10, 10)).toBeCloseTo(210 / 4845, 15);
+    expect(fixedPValue(0, 5, 5)).toBe(1);
+    expect(regressedPValue(2, 4, 6)).toBeCloseTo(6 / 45, 15);
+    expect(() => fixedPValue(4, 3, 3)).toThrow(RangeError);
   });
 
-  it("is the smallest M with (1-p)^M <= 1-c, exact at the boundary; Infinity without a hit", () => {
-    expect(cleanRunsNeeded(0.5, 0.75)).toBe(2); // 0.25 <= 0.25 exactly
-    expect(cleanRunsNeeded(0.5, 0.95)).toBe(5);
-    expect(cleanRunsNeeded(1, 0.95)).toBe(1);
-    expect(cleanRunsNeeded(0, 0.95)).toBe(Infinity);
-    expect(cleanRunsNeeded(lowerBound(5, 5, 0.95), 0.95)).toBe(4);
+  it("decides NOT FIXED first, then REGRESSED, then FIXED, then futility", () => {
+    const lv = { fixed: 1 / 12, regressed: 1 / 12, maxRuns: 12 };
+    const c = { k: 3, n: 3, baseEvidence: 3, baseDone: false, j: 0, m: 3, fixEvidence: 3, y: 0 };
+    expect(decideFix(c, lv)).toMatchObject({ verdict: "FIXED", done: true });
+    expect(decideFix({ ...c, j: 1 }, lv)).toMatchObject({ verdict: "NOT FIXED", done: true });
+    expect(decideFix({ ...c, k: 0, y: 3 }, lv)).toMatchObject({ verdict: "REGRESSED", done: true });
+    expect(decideFix({ ...c, m: 2, fixEvidence: 2 }, lv)).toMatchObject({ verdict: "INCONCLUSIVE", done: false });
+    // 1/9 with 3 rounds left: even 4/12 against 0/12 has p = C(12,4)/C(24,4) = 0.047 <= 1/12, so it goes on;
+    // 1/11 with one left: 2/12 against 0/12 has p = 0.24, out of reach.
+    expect(decideFix({ ...c, k: 1, n: 9, baseEvidence: 9, m: 9, fixEvidence: 9 }, lv).done).toBe(false);
+    expect(decideFix({ ...c, k: 1, n: 11, baseEvidence: 11, m: 11, fixEvidence: 11 }, lv)).toMatchObject({ verdict: "INCONCLUSIVE", done: true });
   });
 });

@@ -4,8 +4,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cellId, expandCells, parseShard, shardCells } from "../../harness/matrix/expand.js";
 import { chooseJobs } from "../../harness/matrix/jobs.js";
-import { mergeDirs, mergeRuns } from "../../harness/matrix/merge.js";
-import { resumeCells } from "../../harness/commands/matrix.js";
+import { MERGE_EXIT, mergeDirs, mergeExitCode, mergeRuns } from "../../harness/matrix/merge.js";
+import { resumeCells, shardRecord } from "../../harness/commands/matrix.js";
+import { mergeCommand } from "../../harness/commands/report.js";
+import type { RunFile } from "../../harness/records/run.js";
 import { cellScenario } from "../../harness/pipeline/plan.js";
 import { judgeGroups, runExitCode as matrixExitCode } from "../../harness/verdict/groups.js";
 import { MatrixSchema } from "../../harness/matrix/schema.js";
@@ -26,6 +28,15 @@ const scenario = (fields: Record<string, unknown>) =>
     workload: { timeoutSec: 10, steps: [{ step: "script", script: "true" }] },
     ...fields,
   });
+
+/** The records `kharness matrix --shard I/N` would write for each shard of a finished run. */
+function shardsOf(whole: RunFile, count: number): RunFile[] {
+  return Array.from({ length: count }, (_, i) => {
+    const shard = shardRecord(whole.cells, { index: i + 1, count });
+    const mine = new Set(shard.cells[i]);
+    return { ...whole, id: `nightly-shard${i + 1}of${count}`, shard, cells: whole.cells.filter((c) => mine.has(c.id)) };
+  });
+}
 
 describe("matrix expansion", () => {
   it("scenario x kernel x arch x vCPUs x hotplug x variant, one kernel's cells together, baseline first in a group", () => {
@@ -127,10 +138,7 @@ describe("judging and merging matrix runs", () => {
   it("shard + merge gives the unsharded run's set of cells", () => {
     const whole = sampleRun();
     const ids = whole.cells.map((c) => c.id);
-    const shards = [1, 2, 3].map((i) => {
-      const mine = new Set(shardCells(whole.cells, { index: i, count: 3 }).map((c) => c.id));
-      return { ...whole, id: `shard${i}`, shard: { index: i, count: 3 }, cells: whole.cells.filter((c) => mine.has(c.id)) };
-    });
+    const shards = shardsOf(whole, 3);
     const merged = mergeRuns(shards, "merged");
     expect(merged.cells.map((c) => c.id).sort()).toEqual([...ids].sort());
     expect(judgeGroups(merged).map((g) => g.verdicts.map((v) => v.verdict))).toEqual(judgeGroups({ ...whole, cells: [...whole.cells].sort((a, b) => a.id.localeCompare(b.id)) }).map((g) => g.verdicts.map((v) => v.verdict)));
@@ -162,10 +170,9 @@ describe("judging and merging matrix runs", () => {
     const whole = sampleRun();
     const root = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-merge-"));
     const dirs = [1, 2].map((i) => path.join(root, `nightly-shard${i}of2`));
-    for (const [n, d] of dirs.entries()) {
-      const mine = new Set(shardCells(whole.cells, { index: n + 1, count: 2 }).map((c) => c.id));
-      await fs.mkdir(d, { recursive: true });
-      await fs.writeFile(path.join(d, "matrix.json"), JSON.stringify({ ...whole, id: path.basename(d), cells: whole.cells.filter((c) => mine.has(c.id)) }));
+    for (const [n, shard] of shardsOf(whole, 2).entries()) {
+      await fs.mkdir(dirs[n]!, { recursive: true });
+      await fs.writeFile(path.join(dirs[n]!, "matrix.json"), JSON.stringify(shard));
     }
     const merged = await mergeDirs(dirs, path.join(root, "merged"));
     expect(merged.cells).toHaveLength(24);
@@ -178,5 +185,71 @@ describe("judging and merging matrix runs", () => {
     await fs.writeFile(path.join(dirs[0]!, "matrix.json"), JSON.stringify(damaged));
     await expect(mergeDirs(dirs, path.join(root, "m3"))).rejects.toThrow(/nightly-shard1of2\/matrix\.json is not a matrix run record[\s\S]*cells\.0\.runs\.0\.status/);
     await fs.rm(root, { recursive: true, force: true });
+  });
+});
+
+describe("kharness merge tells whether the nightly run is whole", () => {
+  /** The 4 shards' result directories, as CI downloads them; `change` edits a shard's record, null drops it. */
+  async function nightly(change: (shard: RunFile) => RunFile | null = (r) => r) {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-nightly-"));
+    const dirs: string[] = [];
+    for (const shard of shardsOf(sampleRun(), 4)) {
+      const record = change(shard);
+      if (!record) continue;
+      const dir = path.join(root, record.id);
+      await fs.mkdir(dir, { recursive: true });
+      await fs.writeFile(path.join(dir, "matrix.json"), JSON.stringify(record));
+      dirs.push(dir);
+    }
+    const out = path.join(root, "merged");
+    const exitCode = await mergeCommand(dirs, { out });
+    const report = await fs.readFile(path.join(out, "report.md"), "utf8");
+    await fs.rm(root, { recursive: true, force: true });
+    return { exitCode, report };
+  }
+  const shardIndex = (r: RunFile) => r.shard!.index;
+
+  it("every shard in and as expected: 0", async () => {
+    expect((await nightly()).exitCode).toBe(0);
+  });
+
+  it("a cell whose verdict differs: 1, and the report marks it", async () => {
+    // Shard 2's drop-lock kernels show the writeback worker's splat at their first run.
+    const worse = (c: RunFile["cells"][number]) => (c.variant === "fix-drop-lock" ? { ...c, runs: c.runs.slice(0, 1).map((x) => ({ ...x, splats: [{ signature: "worker", count: 1 }], primary: "worker" })) } : c);
+    const { exitCode, report } = await nightly((r) => (shardIndex(r) === 2 ? { ...r, cells: r.cells.map(worse) } : r));
+    expect(exitCode).toBe(1);
+    expect(report).toMatch(/NOT FIXED 1\/1 ✗ \(expected FIXED\)/);
+    expect(report).not.toMatch(/Incomplete/);
+  });
+
+  it("a missing shard: its own exit code, and the report names the shard and each of its cells", async () => {
+    const missing = shardsOf(sampleRun(), 4)[2]!;
+    const { exitCode, report } = await nightly((r) => (shardIndex(r) === 3 ? null : r));
+    expect(exitCode).toBe(MERGE_EXIT.shardMissing);
+    expect(report).toMatch(/shard 3\/4 missing/);
+    for (const c of missing.cells) expect(report).toContain(c.id);
+  });
+
+  it("a shard that stopped on a host error: its own exit code, with the error and its unfinished cells", async () => {
+    const error = "no space left on the device holding /root/.cache/kharness";
+    const stopped = (r: RunFile): RunFile => ({ ...r, status: "failed", error, cells: r.cells.map((c, i) => (i === 0 ? c : { ...c, status: "pending", runs: [] })) });
+    const { exitCode, report } = await nightly((r) => (shardIndex(r) === 1 ? stopped(r) : r));
+    expect(exitCode).toBe(MERGE_EXIT.shardStopped);
+    expect(report).toContain(`shard 1/4 stopped (run nightly-shard1of4): ${error}`);
+    const unfinished = shardsOf(sampleRun(), 4)[0]!.cells.slice(1);
+    for (const c of unfinished) expect(report).toContain(c.id);
+  });
+
+  it("a missing shard outranks a stopped one, and both outrank a differing verdict", () => {
+    const outcome = (status: "merged" | "stopped" | "missing") => ({ index: 1, status, unfinished: [] });
+    expect(mergeExitCode([outcome("merged"), outcome("stopped"), outcome("missing")], 1)).toBe(MERGE_EXIT.shardMissing);
+    expect(mergeExitCode([outcome("merged"), outcome("stopped")], 1)).toBe(MERGE_EXIT.shardStopped);
+    expect(mergeExitCode([outcome("merged")], 1)).toBe(1);
+  });
+
+  it("shards of different counts are an input error naming both runs", () => {
+    const [a] = shardsOf(sampleRun(), 2);
+    const [, b] = shardsOf(sampleRun(), 3);
+    expect(() => mergeRuns([a!, b!], "m")).toThrow(/run nightly-shard2of3 is shard 2\/3, but nightly-shard1of2 is one of 2 shards/);
   });
 });

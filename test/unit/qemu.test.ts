@@ -75,6 +75,27 @@ describe("qemu argv", () => {
   });
 });
 
+describe("qemu argv of a boot or restore (a generation ID, QMP, the saved state)", () => {
+  const restore = { vmgenid: "11111111-1111-4111-8111-111111111111", qmpSocket: "/tmp/q.sock", incoming: "/c/state" };
+
+  it("x86_64: -device vmgenid with the new ID, as main's restore has it", () => {
+    const argv = qemuArgv({ ...spec, ...restore });
+    expect(argv.slice(argv.indexOf("file=/r/disk.img,format=raw,if=virtio,cache=unsafe") + 1)).toEqual([
+      "-device", "vmgenid,guid=11111111-1111-4111-8111-111111111111",
+      "-qmp", "unix:/tmp/q.sock,server=on,wait=off",
+      "-incoming", "exec:cat /c/state",
+    ]);
+    expect(argv).toContain("file,id=console,path=/r/console.log,append=on");
+  });
+
+  it("arm64: no vmgenid device (an ACPI device; virt's 6.1 guest reads none from its device tree), QMP and the state still", () => {
+    const argv = qemuArgv({ ...arm64, ...restore });
+    expect(argv.some((a) => a.startsWith("vmgenid"))).toBe(false);
+    expect(argv).toContain("unix:/tmp/q.sock,server=on,wait=off");
+    expect(argv).toContain("exec:cat /c/state");
+  });
+});
+
 describe("arch table", () => {
   it("cross-compiles only on another arch's host, and keeps a native make line as it was", () => {
     expect(makeArchVars(ARCHES.x86_64, "x64")).toEqual(["ARCH=x86_64"]);

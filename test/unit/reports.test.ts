@@ -1,9 +1,19 @@
-import { describe, expect, it } from "vitest";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../harness/core/paths.js";
 import { KCIDB_ORIGIN, kcidbReport } from "../../harness/report/formats/kcidb.js";
 import { reportModel } from "../../harness/report/model.js";
 import { renderReport } from "../../harness/report/write.js";
+import { CASCADE_POINTER, splitBugs } from "../../harness/report/formats/common.js";
+import { statsTable } from "../../harness/report/summary.js";
+import type { RunFile } from "../../harness/records/run.js";
+import { judgeGroups } from "../../harness/verdict/groups.js";
+import { recordedRun } from "../support/recordedRun.js";
 import { sampleRun } from "../support/sampleMatrix.js";
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /**
  * Required properties per object type in the KCIDB I/O schema v5 (kcidb-io,
@@ -26,7 +36,7 @@ describe("reports", () => {
     const md = renderReport(model, "md");
     expect(md).toContain("| scenario | kernel | arch | vCPUs | hotplug | before | fix-reorder | fix-drop-lock |");
     expect(md).toContain("| memcg | linux-6.12 | x86_64 | 4 | off | REPRODUCES 5/5 | NOT FIXED 1/1 | FIXED 0/4 |");
-    expect(md).toContain("- memcg linux-6.12 x86_64 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; baseline 5/5 booted runs reproduced: rate >= 0.55 at 95%; miss chance (1-0.55)^4 = 0.041 <= 0.050");
+    expect(md).toContain("- memcg linux-6.12 x86_64 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; baseline 4/4 booted runs reproduced: rate >= 0.47 at 95%; fix 0/4 booted runs with a baseline bug: rate <= 0.53 at 95%; FIXED test p = 0.014 <= calibrated level 0.083");
     expect(md).toContain("| BUG: scheduling while atomic in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 0 | 40/40 | 8/8 (first 8) | 0/32 |");
     expect(md).toContain("| WARNING: suspicious RCU usage in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 1 | 40/40 (first 40) | 0/8 | 0/32 |");
     expect(md).toContain("| WARNING: suspicious RCU usage in mem_cgroup_wb_stats (via balance_dirty_pages) | 40/40 | 0/8 | 0/32 |");
@@ -43,7 +53,7 @@ describe("reports", () => {
     const wrong = renderReport(reportModel({ ...run, expect: { ...run.expect, "memcg/linux-6.12/x86_64": { "fix-reorder": "FIXED" } } }), "junit");
     expect(wrong).toContain('failures="4"');
     expect(wrong).toContain('<failure message="expected FIXED, got NOT FIXED: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)" type="verdict">');
-    expect(wrong).toMatch(/<property name="evidence" value="baseline 5\/5 booted runs reproduced: rate &gt;= 0.55 at 95%"\/>/);
+    expect(wrong).toMatch(/<property name="evidence" value="fix 1\/1 booted runs with a baseline bug: rate &lt;= 1.00 at 95%"\/>/);
     expect(wrong).toContain('<property name="iteration.1" value="completed; 1 signature(s); iterations/fix-reorder-1/console.log"/>');
   });
 
@@ -51,7 +61,7 @@ describe("reports", () => {
     const short = { ...run, cells: run.cells.map((c) => (c.variant === "fix-drop-lock" ? { ...c, runs: c.runs.slice(0, 2) } : c)) };
     const html = renderReport(reportModel(short), "html");
     expect(html).toMatch(/data-verdict="INCONCLUSIVE" data-ok="false" style="background:#ef6c00"/);
-    expect(html).toContain("miss chance (1-0.55)^2 = 0.20 &gt; 0.050: 2 more clean run(s) needed");
+    expect(html).toContain("FIXED test p = 0.17 &gt; calibrated level 0.083: 2 more clean run(s) needed");
     expect(renderReport(reportModel(short), "junit")).toContain('failures="8"');
     const expected = { ...short, expect: Object.fromEntries(Object.keys(run.expect).map((k) => [k, { ...run.expect[k], "fix-drop-lock": "INCONCLUSIVE" }])) };
     expect(renderReport(reportModel(expected), "junit")).toContain('failures="0"');
@@ -74,7 +84,7 @@ describe("reports", () => {
     const rcu = k.incidents.filter((i) => i.issue_id === "kharness:issue:rcu");
     expect(rcu).toHaveLength(24);
     expect(rcu.filter((i) => i.present).map((i) => String(i.test_id).split("/").at(-1))).toEqual(Array(8).fill("before"));
-    expect(k.tests.find((t) => String(t.id).endsWith("/fix-drop-lock"))!.misc).toMatchObject({ verdict: "FIXED", baseline_reproduced: "5/5", clean_runs: 4, miss_chance: expect.closeTo(0.041, 3) });
+    expect(k.tests.find((t) => String(t.id).endsWith("/fix-drop-lock"))!.misc).toMatchObject({ verdict: "FIXED", baseline_reproduced: "4/4", clean_runs: 4, test: "FIXED", p_value: expect.closeTo(1 / 70, 12), calibrated_level: expect.closeTo(1 / 12, 12) });
   });
 
   it("KCIDB: a checkout's patchset_files point at the patch files the build used", () => {
@@ -96,5 +106,43 @@ describe("reports", () => {
     expect(json.schema).toBe("kharness.run/3");
     expect(json.cells).toHaveLength(24);
     expect(json.groups[0]!.verdicts.map((v) => v.verdict)).toEqual(["NOT FIXED", "FIXED"]);
+  });
+});
+
+describe("reports lead with the bugs that were some run's first report (the README's run, from its recorded consoles)", () => {
+  let run: RunFile;
+  let first: string[];
+  let cascade: string[];
+  beforeAll(async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-reports-"));
+    run = await recordedRun(path.join(dir, "run"));
+    await fs.rm(dir, { recursive: true, force: true });
+    const bugs = splitBugs(judgeGroups(run)[0]!.bugs);
+    [first, cascade] = [bugs.first.map((b) => b.title), bugs.cascade.map((b) => b.title)];
+  }, 60_000);
+
+  it("the recorded run has both: two first reports, and a cascade of many more", () => {
+    expect(first).toEqual(["WARNING: suspicious RCU usage in mem_cgroup_wb_stats", "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats"]);
+    expect(cascade.length).toBeGreaterThan(10);
+  });
+
+  it("terminal and Markdown: the first reports in full, the cascade as a count with a pointer", () => {
+    const terminal = statsTable(judgeGroups(run)[0]!);
+    const md = renderReport(reportModel(run), "md");
+    for (const text of [terminal, md]) {
+      for (const t of first) expect(text).toContain(t);
+      for (const t of cascade) expect(text).not.toContain(t);
+      expect(text).toContain(`${cascade.length}`);
+      expect(text).toContain(CASCADE_POINTER);
+    }
+  });
+
+  it("HTML: the first reports' table, then the cascade in a collapsed section", () => {
+    const html = renderReport(reportModel(run), "html");
+    const [lead, folded] = html.split('<details id="cascade">');
+    for (const t of first) expect(lead).toContain(esc(t));
+    for (const t of cascade) expect(lead).not.toContain(`<td>${esc(t)}</td>`);
+    for (const t of cascade) expect(folded).toContain(`<td>${esc(t)}</td>`);
+    expect(folded).toMatch(new RegExp(`^<summary>${cascade.length} more bug\\(s\\)`));
   });
 });

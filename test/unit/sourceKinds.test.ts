@@ -7,6 +7,8 @@ import { UserError } from "../../harness/core/errors.js";
 import { exists } from "../../harness/core/files.js";
 import { sha256, sha256File } from "../../harness/core/hash.js";
 import { silentProgress } from "../../harness/core/progress.js";
+import { BisectRepo } from "../../harness/bisect/repo.js";
+import { buildDirOf } from "../../harness/source/kinds.js";
 import { applySeries, prepareSource, readPatches, SourceSpecSchema, withSourceTree, type SourceSpec } from "../../harness/source/source.js";
 
 // Source kinds on a tiny tree (a Makefile and two C files), in a private cache.
@@ -127,6 +129,25 @@ describe("git source", () => {
     const series = await applySeries(again, await readPatches([patch]));
     expect(series.reports).toHaveLength(1);
     expect(await read(again.dir, "mm/a.c")).toBe("int a = 3;\n");
+  });
+
+  it("is the clone bisect uses: one work tree, one lock and one build directory per config", async () => {
+    const patch = path.join(tmp, "git-series.patch");
+    const tree = await prepare({ kind: "git", tree: repo, ref: commits.v2! });
+    await applySeries(tree, await readPatches([patch]));
+    const bisecting = await BisectRepo.open(repo);
+    expect([bisecting.id, bisecting.workTree]).toEqual([tree.id, tree.dir]);
+    // A run's series is undone before git bisect checks out over it.
+    await bisecting.discardSeries();
+    expect(await read(tree.dir, "mm/a.c")).toBe("int a = 2;\n");
+    expect(await exists(path.join(tree.dir, "mm/new.c"))).toBe(false);
+  });
+
+  it("builds beside the source in every kind, so a second tree compiles from ccache (kbuild's srctree is ..)", async () => {
+    const dir = path.join(tmp, "plain");
+    await writeFiles(dir, V1);
+    const trees = [await prepare({ kind: "git", tree: repo, ref: "v1" }), await prepare({ kind: "dir", path: dir })];
+    for (const t of trees) expect(path.relative(buildDirOf(t.dir, "c0ffee".repeat(8)), t.dir)).toBe("..");
   });
 
   it("checks out again a work tree removed by hand", async () => {

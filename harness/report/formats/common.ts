@@ -51,6 +51,19 @@ export function bugsByVariant(run: RunFile, cols: string[]): BugSummary[] {
   return summarizeBugs(cols.map((variant) => ({ variant, runs: run.cells.filter((c) => c.variant === variant).flatMap((c) => c.runs) })), run.signatures);
 }
 
+/**
+ * The bugs that matter first: those that were some run's first report. The others only
+ * ever came after another report in a tainted kernel (its cascade), and every format
+ * shows them last and folded: a collapsed section in HTML, a count with a pointer elsewhere.
+ */
+export function splitBugs(bugs: BugSummary[]): { first: BugSummary[]; cascade: BugSummary[] } {
+  const first = bugs.filter((b) => b.variants.some((v) => v.primary > 0));
+  return { first, cascade: bugs.filter((b) => !first.includes(b)) };
+}
+
+/** Where the folded cascade is listed in full, for the formats that only count it. */
+export const CASCADE_POINTER = "listed in report.html (the folded cascade section) and report.json";
+
 /** "3/5 (first 2)": runs of a variant that showed the bug, and as their first report. */
 export const bugCount = (v: BugSummary["variants"][number]) => `${v.any}/${v.runs}${v.primary ? ` (first ${v.primary})` : ""}`;
 

@@ -1,6 +1,7 @@
 import type { ReportModel } from "../model.js";
 import { evidenceText } from "../evidence.js";
-import { bugCount, bugsByVariant, cellView, columns, hotplugLabel, pct, secs, sigTitle } from "./common.js";
+import type { BugSummary } from "../../verdict/bugs.js";
+import { bugCount, bugsByVariant, cellView, columns, hotplugLabel, pct, secs, sigTitle, splitBugs } from "./common.js";
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -39,10 +40,10 @@ function gridRows({ run, groups }: ReportModel, cols: string[]): string {
         if (!c) return "<td></td>";
         const view = cellView(run, g, c);
         const rate = pct(view.bugRuns, view.booted);
-        const miss = view.fixVerdict?.missChance;
+        const test = view.fixVerdict?.test;
         return `<td class="cell" data-cell="${esc(c.id)}" data-verdict="${esc(view.verdict)}" data-ok="${view.ok}" style="background:${COLORS[view.verdict] ?? "#bdbdbd"}">
 <a href="#${anchor(c.id)}"><b>${esc(view.verdict)}</b>${view.ok ? "" : ` <span class="warn" title="expected ${esc(view.expected ?? "a result")}">&#x2717;</span>`}</a>
-<div class="bar" title="${view.bugRuns} of ${view.booted} booted runs with a bug"><i style="width:${rate}%"></i></div><small>${view.bugRuns}/${view.booted} runs with bugs${miss !== undefined ? `; miss ${miss.toPrecision(2)}` : ""}</small></td>`;
+<div class="bar" title="${view.bugRuns} of ${view.booted} booted runs with a bug"><i style="width:${rate}%"></i></div><small>${view.bugRuns}/${view.booted} runs with bugs${test ? `; p ${test.pValue.toPrecision(2)}` : ""}</small></td>`;
       });
       return `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${esc(g.arch)}</th><th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`;
     })
@@ -76,12 +77,24 @@ ${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `
     .join("\n");
 }
 
-/** The run's bugs: title, culprit, call paths, cascade, and runs per variant (any report / first report). */
-function bugTable(run: ReportModel["run"], cols: string[]): string {
-  const rows = bugsByVariant(run, cols).map(
-    (b) => `<tr><td>${esc(b.title)}</td><td>${esc(b.culprit ?? "")}</td><td>${b.callPaths.map((p) => esc(p.join(" <- "))).join("<br>")}</td><td>${b.cascadeSize}</td>${b.variants.map((v) => `<td>${bugCount(v)}</td>`).join("")}</tr>`,
+/** Bugs with title, culprit, call paths, cascade, and runs per variant (any report / first report). */
+function bugTable(id: string, bugs: BugSummary[], cols: string[]): string {
+  const rows = bugs.map(
+    (b) => `<tr><td>${esc(b.title)}</td><td>${esc(b.culprit ?? "")}</td><td class="path">${b.callPaths.map((p) => esc(p.join(" <- "))).join("<br>")}</td><td>${b.cascadeSize}</td>${b.variants.map((v) => `<td>${bugCount(v)}</td>`).join("")}</tr>`,
   );
-  return `<table id="bugs"><thead><tr><th>bug</th><th>culprit</th><th>call paths</th><th>cascade</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>\n<tbody>${rows.join("\n")}</tbody></table>`;
+  const head = `<th class="title">bug</th><th class="culprit">culprit</th><th class="paths">call paths</th><th class="n">cascade</th>${cols.map((v) => `<th class="v">${esc(v)}</th>`).join("")}`;
+  return `<table id="${id}" class="bugs"><thead><tr>${head}</tr></thead>\n<tbody>${rows.join("\n")}</tbody></table>`;
+}
+
+/** The bugs that were some run's first report, then the cascade folded away: what a reader needs first. */
+function bugSections(run: ReportModel["run"], cols: string[]): string {
+  const { first, cascade } = splitBugs(bugsByVariant(run, cols));
+  const folded = cascade.length
+    ? `<details id="cascade"><summary>${cascade.length} more bug(s) only ever came after another report (the cascade of a tainted kernel)</summary>\n${bugTable("cascade-bugs", cascade, cols)}</details>`
+    : "";
+  return `<p>A bug is a report's family and culprit frame. These were some run's first report. Runs that showed each, per variant; "first": as the run's first report (the rest of a run is its cascade).</p>
+${first.length ? bugTable("bugs", first, cols) : "<p>No bug in any run.</p>"}
+${folded}`;
 }
 
 /** One self-contained page: the grid coloured by verdict, rate bars, each splat with its stack and console excerpt, timings, raw log links. */
@@ -93,10 +106,15 @@ export function htmlReport(model: ReportModel): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kharness ${esc(run.input.name)} ${esc(run.id)}</title>
 <style>
-body{font-family:sans-serif;margin:1.5em;color:#212121}
+body{font-family:sans-serif;margin:1.5em auto;padding:0 1em;color:#212121;max-width:1168px;overflow-wrap:anywhere}
 .scroll{overflow-x:auto}
-table#grid,table#bugs{border-collapse:collapse}
-#bugs th,#bugs td{border:1px solid #e0e0e0;padding:4px 8px;text-align:left;vertical-align:top}
+table#grid,table.bugs{border-collapse:collapse}
+table.bugs{width:100%;table-layout:fixed}
+.bugs th,.bugs td{border:1px solid #e0e0e0;padding:4px 8px;text-align:left;vertical-align:top}
+.bugs .title{width:26%}.bugs .culprit{width:13em}.bugs .n{width:5.5em}.bugs .v{width:6.5em}
+.bugs td.path{font-family:monospace;font-size:12px}
+details#cascade{margin-top:.8em}
+details#cascade summary{cursor:pointer;color:#455a64}
 #grid th,#grid td{border:1px solid #fff;padding:6px 10px;text-align:left;vertical-align:top}
 #grid thead th{background:#eceff1}
 #grid tbody th{background:#f5f5f5;font-weight:normal}
@@ -119,8 +137,7 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 ${grid}
 </tbody></table></div>
 <h2>Bugs</h2>
-<p>A bug is a report's family and culprit frame. Runs that showed it per variant; "first": as the run's first report (the rest of a run is its cascade).</p>
-<div class="scroll">${bugTable(run, cols)}</div>
+${bugSections(run, cols)}
 <h2>Time per stage</h2>
 ${timingChart(run.timings)}
 <h2>Cells</h2>

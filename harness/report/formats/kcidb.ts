@@ -64,14 +64,17 @@ function testStatus(cellStatus: string, view: CellView): string {
   return view.verdict === "INCONCLUSIVE" ? "DONE" : "FAIL";
 }
 
-/** How sure the verdict is: the baseline's evidence and the miss chance. */
+/** How sure the verdict is: both sides' evidence and the calibrated test that decided it. */
 function verdictMisc(v: Verdict): Record<string, unknown> {
   return {
     confidence: v.confidence,
     baseline_reproduced: `${v.baseline.k}/${v.baseline.n}`,
     baseline_rate_lower_bound: v.baseline.pLow,
     clean_runs: v.cleanRuns,
-    ...(v.missChance !== undefined && { miss_chance: v.missChance }),
+    fix_rate_upper_bound: v.pHigh,
+    residual: v.residual,
+    ...(v.test && { test: v.test.name, p_value: v.test.pValue, calibrated_level: v.test.level }),
+    ...(v.partialPass && { pass_chance_half_rate: v.partialPass.half, pass_chance_quarter_rate: v.partialPass.quarter }),
     ...(v.moreNeeded !== undefined && { more_runs_needed: v.moreNeeded }),
   };
 }

@@ -1,11 +1,13 @@
 import { toRunRecord, type Verdict } from "../../verdict/verdict.js";
 import type { ReportModel } from "../model.js";
 import { evidenceText } from "../evidence.js";
-import { bugCount, bugsByVariant, cellView, columns, hotplugLabel, secs, sigTitle } from "./common.js";
+import { shardProblems } from "../shards.js";
+import type { BugSummary } from "../../verdict/bugs.js";
+import { bugCount, bugsByVariant, CASCADE_POINTER, cellView, columns, hotplugLabel, secs, sigTitle, splitBugs } from "./common.js";
 
 const cellText = (s: string) => s.replace(/\|/g, "\\|");
 
-/** Per fix: the baseline's k/n and rate bound, and the miss chance or the runs still needed. */
+/** Per fix: both sides' evidence and the calibrated test that decided it (or the runs still needed). */
 function confidenceSection(groups: ReportModel["groups"]): string[] {
   const line = (g: ReportModel["groups"][number], v: Verdict) => `- ${g.scenario} ${g.kernel} ${g.arch} ${g.cpus} vCPUs hotplug ${hotplugLabel(g.hotplug)}, ${v.fix}: **${v.verdict}**; ${evidenceText(v)}`;
   return ["## Confidence", "", ...groups.flatMap((g) => g.verdicts.map((v) => line(g, v))), ""];
@@ -23,30 +25,62 @@ function variantLines(run: ReportModel["run"]): string[] {
   return ["## Variants", "", ...seen.values(), ""];
 }
 
-/** The run's bugs with their runs per variant (as any report, and as the first). */
-function bugSection(run: ReportModel["run"], cols: string[]): string[] {
+/** The bugs that were some run's first report, with their runs per variant; the cascade as a count with a pointer. */
+function bugSection(bugs: ReturnType<typeof splitBugs>, cols: string[]): string[] {
   return [
     "## Bugs",
     "",
-    'A bug is a report\'s family and culprit frame. Runs that showed each bug, per variant, over all cells; "first": as the run\'s first report (the rest of a run is its cascade).',
+    'A bug is a report\'s family and culprit frame. Runs that showed each bug that was some run\'s first report, per variant, over all cells; "first": as the run\'s first report (the rest of a run is its cascade).',
     "",
     `| bug | culprit | cascade | ${cols.join(" | ")} |`,
     `|---|---|---|${cols.map(() => "---|").join("")}`,
-    ...bugsByVariant(run, cols).map((b) => `| ${cellText(b.title)} | ${b.culprit ?? ""} | ${b.cascadeSize} | ${b.variants.map(bugCount).join(" | ")} |`),
+    ...bugs.first.map((b) => `| ${cellText(b.title)} | ${b.culprit ?? ""} | ${b.cascadeSize} | ${b.variants.map(bugCount).join(" | ")} |`),
+    "",
+    ...(bugs.cascade.length ? [`${bugs.cascade.length} more bug(s) only ever came after another report (the cascade of a tainted kernel), ${CASCADE_POINTER}.`, ""] : []),
+  ];
+}
+
+/** Runs in which each splat of those bugs appeared, per variant, over all cells. */
+function splatSection(run: ReportModel["run"], first: BugSummary[], cols: string[]): string[] {
+  const shown = first.flatMap((b) => b.signatures).filter((sig) => sig in run.signatures);
+  const counts = (sig: string) =>
+    cols.map((v) => {
+      const cells = run.cells.filter((c) => c.variant === v);
+      const total = cells.reduce((n, c) => n + c.runs.length, 0);
+      const hits = cells.reduce((n, c) => n + c.runs.filter((r) => toRunRecord(r).signatures.includes(sig)).length, 0);
+      return `${hits}/${total}`;
+    });
+  return [
+    "## Splats",
+    "",
+    "Runs in which each unique splat of those bugs appeared, per variant, over all cells.",
+    "",
+    `| splat | ${cols.join(" | ")} |`,
+    `|---|${cols.map(() => "---|").join("")}`,
+    ...shown.map((sig) => `| ${cellText(sigTitle(run, sig))} | ${counts(sig).join(" | ")} |`),
     "",
   ];
 }
 
-/** A summary fit for a CI step summary or a mailing-list reply. */
+/** A merged run whose shards did not all report: first, since its verdicts cover only part of the matrix. */
+function shardSection(run: ReportModel["run"]): string[] {
+  const problems = shardProblems(run.merge?.shards ?? []);
+  if (problems.length === 0) return [];
+  return [`## Incomplete: ${problems.length} of ${run.merge!.shards.length} shard(s) did not report in full`, "", ...problems.map((p) => `- ${p}`), ""];
+}
+
+/** A summary fit for a CI step summary. */
 export function markdownReport({ run, groups }: ReportModel): string {
   const cols = columns(groups);
+  const bugs = splitBugs(bugsByVariant(run, cols));
   const failed = run.cells.filter((c) => c.status === "failed");
   const mark = (ok: boolean) => (ok ? "" : " ✗");
   const lines = [
     `# kharness ${run.input.name}: ${run.id}`,
     "",
-    `Status **${run.status}**${run.error ? ` (${run.error})` : ""}; ${run.cells.length} cell(s), ${failed.length} failed; accelerator ${run.accel?.accel ?? "?"}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ""}.`,
+    `Status **${run.status}**${run.error && !run.merge ? ` (${run.error})` : ""}; ${run.cells.length} cell(s), ${failed.length} failed; accelerator ${run.accel?.accel ?? "?"}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ""}.`,
     "",
+    ...shardSection(run),
     "## Verdicts",
     "",
     "Baseline columns say whether the bug reproduced (booted runs with a bug / booted runs); fix columns give the verdict against that baseline. ✗ marks a result that differs from the scenario's expectation.",
@@ -64,23 +98,8 @@ export function markdownReport({ run, groups }: ReportModel): string {
     }),
     "",
     ...confidenceSection(groups),
-    ...bugSection(run, cols),
-    "## Splats",
-    "",
-    "Runs in which each unique splat appeared, per variant, over all cells.",
-    "",
-    `| splat | ${cols.join(" | ")} |`,
-    `|---|${cols.map(() => "---|").join("")}`,
-    ...Object.keys(run.signatures).map((sig) => {
-      const counts = cols.map((v) => {
-        const cells = run.cells.filter((c) => c.variant === v);
-        const total = cells.reduce((n, c) => n + c.runs.length, 0);
-        const hits = cells.reduce((n, c) => n + c.runs.filter((r) => toRunRecord(r).signatures.includes(sig)).length, 0);
-        return `${hits}/${total}`;
-      });
-      return `| ${cellText(sigTitle(run, sig))} | ${counts.join(" | ")} |`;
-    }),
-    "",
+    ...bugSection(bugs, cols),
+    ...splatSection(run, bugs.first, cols),
     ...variantLines(run),
     ...(failed.length ? ["## Failed cells", "", ...failed.map((c) => `- \`${c.id}\`: ${c.reason ?? "no reason recorded"}`), ""] : []),
     "## Timings",

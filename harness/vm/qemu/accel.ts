@@ -1,10 +1,9 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { isHostArch, type Arch } from "../../core/arch.js";
-import { track } from "../../core/children.js";
 import { UserError } from "../../core/errors.js";
+import { tool } from "../../core/exec.js";
 import { writeJsonAtomic } from "../../core/files.js";
 import { cacheRoot } from "../../core/paths.js";
 import type { Progress } from "../../core/progress.js";
@@ -12,53 +11,104 @@ import { AccelChoiceSchema, type Accel, type AccelChoice } from "../../records/c
 import { readRecordIfExists } from "../../records/read.js";
 import { qemuArgv } from "./argv.js";
 import { readConsoleFile } from "./console.js";
+import { qemuVersion } from "./version.js";
 
 const PROBE_MS = 20000;
 
+/** What the accelerator choice depends on, read from the host at the edge (hostFacts). */
+export interface AccelFacts {
+  /** Node's process.arch: only x86 CPUs say in /proc/cpuinfo whether they can virtualise. */
+  hostArch: string;
+  /** The words of /proc/cpuinfo's "flags" lines. */
+  cpuFlags: ReadonlySet<string>;
+  /** Why /dev/kvm cannot be opened read-write (an errno code), or undefined when it can. */
+  kvmAccessError?: string;
+  /** Host name, host kernel and QEMU version: a probe answer holds for this key only. */
+  hostKey: string;
+  /** The cached probe answer, if any (for any host key). */
+  cached?: AccelChoice;
+  force?: Accel;
+  /** The guest's arch when it is not the host's (the arch table's isHostArch): KVM runs only the host's own arch. */
+  foreignGuest?: string;
+}
+
+/** Either an answer now (no boot needed) or "probe": only a boot can tell whether KVM works. */
+export type AccelDecision = { kind: "use"; choice: Omit<AccelChoice, "probedAt"> } | { kind: "probe" };
+
+/**
+ * The choice without a probe boot wherever one could not succeed: a forced accelerator, a
+ * guest of another arch than the host's (TCG: KVM runs only the host's own), an x86 CPU without vmx or svm (a probe boot there only costs its timeout, twice), a /dev/kvm
+ * we cannot open, or this host's cached probe answer. Only then is a probe boot worth it.
+ */
+export function decideAccel(f: AccelFacts): AccelDecision {
+  const use = (accel: Accel, reason: string): AccelDecision => ({ kind: "use", choice: { accel, reason, hostKey: f.hostKey } });
+  if (f.force) return use(f.force, `forced with --accel ${f.force}`);
+  if (f.foreignGuest) return use("tcg", `an ${f.foreignGuest} guest on a ${f.hostArch} host: KVM runs only the host's own arch`);
+  if ((f.hostArch === "x64" || f.hostArch === "ia32") && !f.cpuFlags.has("vmx") && !f.cpuFlags.has("svm")) {
+    return use("tcg", "the CPU has no vmx or svm flag in /proc/cpuinfo: no hardware virtualisation for KVM");
+  }
+  if (f.kvmAccessError) return use("tcg", `/dev/kvm is not usable (${f.kvmAccessError})`);
+  if (f.cached && f.cached.hostKey === f.hostKey) return { kind: "use", choice: f.cached };
+  return { kind: "probe" };
+}
+
+/** The flags of every CPU in /proc/cpuinfo's text. */
+export function cpuinfoFlags(cpuinfo: string): Set<string> {
+  return new Set([...cpuinfo.matchAll(/^flags\s*:(.*)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)));
+}
+
+async function hostFacts(arch: Arch, cacheFile: string, force?: Accel): Promise<AccelFacts> {
+  const kvmAccessError = await fs.access("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK).then(
+    () => undefined,
+    (err: NodeJS.ErrnoException) => err.code ?? err.message,
+  );
+  const cached = await readRecordIfExists(AccelChoiceSchema, cacheFile, "KVM probe cache entry");
+  return {
+    hostArch: process.arch,
+    cpuFlags: cpuinfoFlags(await fs.readFile("/proc/cpuinfo", "utf8").catch(() => "")),
+    ...(kvmAccessError && { kvmAccessError }),
+    hostKey: `${os.hostname()} ${os.release()} ${await qemuVersion(arch)}`,
+    ...(cached && { cached }),
+    ...(force && { force }),
+    ...(!isHostArch(arch) && { foreignGuest: arch.name }),
+  };
+}
+
 /**
  * /dev/kvm can exist and still not work (guests that never print, `-cpu host` aborting),
- * so KVM is chosen only when a short probe boot prints the kernel banner. The answer is
- * cached per host, QEMU version and host kernel. A guest of another arch than the host's
- * runs under TCG without a probe: KVM runs only the host's own arch.
+ * so where decideAccel cannot answer, KVM is chosen only when a short probe boot prints
+ * the kernel banner. That answer is cached per host, QEMU version and host kernel. A guest
+ * of another arch than the host's runs under TCG without a probe: KVM runs only the host's own arch.
  */
 export async function chooseAccel(arch: Arch, kernel: string, initrd: string, progress: Progress, force?: Accel): Promise<AccelChoice> {
-  const qemuVersion = (await execa(arch.qemu, ["--version"])).stdout.split("\n")[0]!;
-  const hostKey = `${os.hostname()} ${os.release()} ${qemuVersion}`;
-  const now = new Date().toISOString();
-  if (!isHostArch(arch)) {
-    if (force === "kvm") {
-      throw new UserError(`--accel kvm: KVM cannot run an ${arch.name} guest on this ${process.arch} host`, `leave --accel out (TCG is used), or run on an ${arch.name} host`);
-    }
-    return { accel: "tcg", reason: `an ${arch.name} guest on a ${process.arch} host: KVM runs only the host's own arch`, probedAt: now, hostKey };
+  if (force === "kvm" && !isHostArch(arch)) {
+    throw new UserError(`--accel kvm: KVM cannot run an ${arch.name} guest on this ${process.arch} host`, `leave --accel out (TCG is used), or run on an ${arch.name} host`);
   }
-  if (force) return { accel: force, reason: `forced with --accel ${force}`, probedAt: now, hostKey };
   const cacheFile = path.join(cacheRoot(), "accel.json");
-  const cached = await readRecordIfExists(AccelChoiceSchema, cacheFile, "KVM probe cache entry");
-  if (cached && cached.hostKey === hostKey) return cached;
+  const facts = await hostFacts(arch, cacheFile, force);
+  const decision = decideAccel(facts);
+  if (decision.kind === "use") return { probedAt: new Date().toISOString(), ...decision.choice };
+  const choice = await probeKvm(arch, kernel, initrd, facts.hostKey, progress);
+  await writeJsonAtomic(cacheFile, choice);
+  return choice;
+}
 
-  let choice: AccelChoice;
-  try {
-    await fs.access("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK);
-  } catch (err) {
-    choice = { accel: "tcg", reason: `/dev/kvm is not usable (${(err as NodeJS.ErrnoException).code})`, probedAt: new Date().toISOString(), hostKey };
-    await writeJsonAtomic(cacheFile, choice);
-    return choice;
-  }
+/** Probe boots with -cpu host, then QEMU's default model: KVM if either prints the banner. */
+async function probeKvm(arch: Arch, kernel: string, initrd: string, hostKey: string, progress: Progress): Promise<AccelChoice> {
   progress.stage("probe KVM");
+  const probedAt = new Date().toISOString();
   const failures: string[] = [];
   for (const cpuModel of ["host", undefined]) {
     const seen = await probeBoot(arch, kernel, initrd, cpuModel);
     if (seen.ok) {
-      choice = { accel: "kvm", ...(cpuModel && { cpuModel }), reason: `KVM probe boot printed the kernel banner in ${seen.ms} ms`, probedAt: new Date().toISOString(), hostKey };
+      const choice: AccelChoice = { accel: "kvm", ...(cpuModel && { cpuModel }), reason: `KVM probe boot printed the kernel banner in ${seen.ms} ms`, probedAt, hostKey };
       progress.done(`using KVM (${choice.reason})`);
-      await writeJsonAtomic(cacheFile, choice);
       return choice;
     }
     failures.push(`-cpu ${cpuModel ?? "default"}: ${seen.why}`);
   }
-  choice = { accel: "tcg", reason: `/dev/kvm exists but KVM does not boot a guest (${failures.join("; ")})`, probedAt: new Date().toISOString(), hostKey };
+  const choice: AccelChoice = { accel: "tcg", reason: `/dev/kvm exists but KVM does not boot a guest (${failures.join("; ")})`, probedAt, hostKey };
   progress.done(`using TCG: ${choice.reason}`);
-  await writeJsonAtomic(cacheFile, choice);
   return choice;
 }
 
@@ -76,7 +126,7 @@ async function probeBoot(arch: Arch, kernel: string, initrd: string, cpuModel: s
     consoleLog,
   });
   const started = Date.now();
-  const proc = track(execa(arch.qemu, argv, { reject: false, all: true, stdin: "ignore" }));
+  const proc = tool(arch.qemu, argv, { all: true, stdin: "ignore" });
   try {
     while (Date.now() - started < PROBE_MS) {
       await new Promise((r) => setTimeout(r, 250));

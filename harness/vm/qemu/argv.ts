@@ -1,5 +1,6 @@
 /** The QEMU command line as data: one pure function, printable with --dry-run. */
 import type { Arch } from "../../core/arch.js";
+import { shellQuote } from "../../core/shell.js";
 import type { Accel } from "../../records/common.js";
 
 export interface QemuSpec {
@@ -18,6 +19,12 @@ export interface QemuSpec {
   /** Host port on 127.0.0.1 forwarded to the guest's sshd; no network at all when absent. */
   sshPort?: number;
   extraCmdline?: string[];
+  /** The VM generation ID (a UUID): a new one on each restore makes the guest reseed its RNG. */
+  vmgenid?: string;
+  /** A QMP socket (a unix path) to stop, save and watch the guest through. */
+  qmpSocket?: string;
+  /** Start from this saved state (a booted snapshot) instead of booting; the console is appended to. */
+  incoming?: string;
 }
 
 /**
@@ -60,7 +67,7 @@ export function qemuArgv(spec: QemuSpec): string[] {
     kernelCmdline(spec.arch, spec.extraCmdline),
     // The console goes to a file from the first byte; nothing reads the serial port.
     "-chardev",
-    `file,id=console,path=${spec.consoleLog}`,
+    `file,id=console,path=${spec.consoleLog}${spec.incoming ? ",append=on" : ""}`,
     "-serial",
     "chardev:console",
   ];
@@ -71,5 +78,10 @@ export function qemuArgv(spec: QemuSpec): string[] {
   // Entropy from the host at once: nothing in the guest waits for its pool to fill.
   argv.push("-device", devices.rng);
   if (spec.disk) argv.push("-drive", `file=${spec.disk},format=raw,if=${devices.diskIf},cache=unsafe`);
+  // Only where the arch's guest reads one (an ACPI device): elsewhere QEMU would add a device nothing sees.
+  if (spec.vmgenid && spec.arch.vmgenid) argv.push("-device", `vmgenid,guid=${spec.vmgenid}`);
+  if (spec.qmpSocket) argv.push("-qmp", `unix:${spec.qmpSocket},server=on,wait=off`);
+  // exec:, not file: (QEMU 8.2 and later): the state streams in through cat, and the guest runs once it is loaded.
+  if (spec.incoming) argv.push("-incoming", `exec:cat ${shellQuote([spec.incoming])}`);
   return argv;
 }

@@ -4,12 +4,14 @@ import { defineStep, guestScript } from "../step.js";
 /** The cgroup v2 group the writer runs in (the name of the original pagetest reproducer). */
 export const MEMCG_GROUP = "/sys/fs/cgroup/pagetest";
 
+// The defaults are the default scenario's: one file over twice memory.max, which reproduced
+// the memcg bug on 6.1 within seconds, so `--workload memcg-writer` alone is a useful stress.
 export const MemcgWriterStepSchema = z.strictObject({
   step: z.literal("memcg-writer"),
   /** memory.max of the writer's cgroup, as the kernel accepts it (e.g. 64M). */
-  memoryMax: z.string().regex(/^\d+[KMG]?$/, "a size such as 64M (digits, then K, M or G)"),
-  files: z.number().int().min(1),
-  fileMiB: z.number().int().min(1),
+  memoryMax: z.string().regex(/^\d+[KMG]?$/, "a size such as 64M (digits, then K, M or G)").default("64M"),
+  files: z.number().int().min(1).default(1),
+  fileMiB: z.number().int().min(1).default(150),
 });
 
 /** Dirty-page writeback in a memory-limited cgroup: ext2 on /dev/vda, then dd files larger than memory.max. */

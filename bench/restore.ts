@@ -1,0 +1,122 @@
+/**
+ * Booted snapshots against fresh boots (`npm run bench -- restore`): for each scenario, the
+ * baseline's kernel is run N times from a cold boot and N times restored from its booted
+ * snapshot, in turns (fresh, restored, fresh, ...) so the host's load falls on both alike,
+ * after one cold boot that saves the snapshot. For each side: the reproduction rate with its
+ * exact 95% bounds (Clopper-Pearson, two-sided), the time from the disk's mount (the
+ * workload's first console line) to the first report, the time to a guest ready over SSH,
+ * and what appeared on one side only (bugs, stalls, clock warnings).
+ * Usage: npm run bench -- restore [--runs 20] [--scenario NAME]...
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { argv } from "zx";
+import { createProgress } from "../harness/core/progress.js";
+import { projectRoot } from "../harness/core/paths.js";
+import { prepareGuest } from "../harness/pipeline/guest.js";
+import { runIteration, type IterationOutcome } from "../harness/pipeline/iteration.js";
+import { prepareVariantKernel } from "../harness/pipeline/kernel.js";
+import { loadScenario } from "../harness/scenario/load.js";
+import type { Scenario } from "../harness/scenario/schema.js";
+import { lowerBound, upperBound } from "../harness/verdict/bounds.js";
+import { booted } from "../harness/verdict/verdict.js";
+import { vmImplementation } from "../harness/vm/registry.js";
+
+const runs = Number(argv.runs ?? 20);
+const scenarios: string[] = argv.scenario ? [argv.scenario].flat().map(String) : ["memcg-hotplug-lockdep", "memcg-coin-lockdep"];
+process.env.KHARNESS_RESULTS ??= path.join(projectRoot, "results", "bench");
+const progress = createProgress();
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** Console lines a watchdog or the clock prints when time jumps: a restore must not add any. */
+const CLOCK_OR_STALL = /soft lockup|rcu_(?:sched|preempt) (?:self-)?detected stall|blocked for more than|clocksource|timekeeping|time went backwards|hrtimer: interrupt took|Watchdog detected hard LOCKUP|TSC .*unstable/i;
+
+interface Side {
+  outcomes: IterationOutcome[];
+  consoles: string[];
+}
+
+/** Seconds from the workload's mount of the disk to the first report's first line, by the guest's printk clock. */
+function firstReportDelay(console: string, reportLine: string | undefined): number | undefined {
+  const ts = (line: string | undefined) => (line ? Number(/^\[\s*(\d+\.\d+)\]/.exec(line)?.[1] ?? NaN) : NaN);
+  const mounted = console.split("\n").find((l) => /EXT4-fs \(vda\): mounted filesystem/.test(l));
+  const delay = ts(reportLine) - ts(mounted);
+  return Number.isFinite(delay) ? delay : undefined;
+}
+
+function describeSide(side: Side): { rate: string; firstReport: string; ready: string; reproduced: number; n: number } {
+  const judged = side.outcomes.filter((o) => booted(o.record));
+  const hits = judged.filter((o) => o.record.primary !== undefined || o.record.status === "hang");
+  const lo = lowerBound(hits.length, judged.length, 0.975);
+  const hi = upperBound(hits.length, judged.length, 0.975);
+  const delays = side.outcomes.flatMap((o, i) => {
+    const d = o.groups[0] ? firstReportDelay(side.consoles[i]!, o.groups[0].first.lines[0]) : undefined;
+    return d === undefined ? [] : [d];
+  });
+  const ready = judged.map((o) => o.record.bootMs);
+  const spread = (xs: number[], f: (x: number) => string) => (xs.length ? `mean ${f(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${f(Math.min(...xs))}, max ${f(Math.max(...xs))}, n=${xs.length})` : "n/a");
+  return {
+    rate: `${hits.length}/${judged.length} = ${(hits.length / Math.max(1, judged.length)).toFixed(2)}, 95% [${lo.toFixed(3)}, ${hi.toFixed(3)}]`,
+    firstReport: spread(delays, (x) => `${x.toFixed(2)} s`),
+    ready: spread(ready, s),
+    reproduced: hits.length,
+    n: judged.length,
+  };
+}
+
+/** Bug titles and clock or stall lines that one side showed and the other never did. */
+function onlyIn(a: Side, b: Side): string[] {
+  const titles = (x: Side) => new Set(x.outcomes.flatMap((o) => o.groups.map((g) => g.first.title)));
+  const clock = (x: Side) => new Set(x.consoles.flatMap((c) => c.split("\n").filter((l) => CLOCK_OR_STALL.test(l)).map((l) => l.replace(/^\[[^\]]*\](\[[^\]]*\])?\s*/, "").replace(/\d+/g, "N"))));
+  const [ta, tb, ca, cb] = [titles(a), titles(b), clock(a), clock(b)];
+  return [...[...ta].filter((t) => !tb.has(t)).map((t) => `bug: ${t}`), ...[...ca].filter((l) => !cb.has(l)).map((l) => `console: ${l}`)];
+}
+
+/** The baseline of one scenario, N fresh and N restored runs in turns; its rows for the table. */
+async function compare(name: string): Promise<[string, string][]> {
+  const loaded = await loadScenario(name);
+  const baseline = loaded.scenario.baseline;
+  const runDir = path.join(process.env.KHARNESS_RESULTS!, `restore-${name}-${new Date().toISOString().replace(/[:.]/g, "").slice(0, 15)}`);
+  const kernel = await prepareVariantKernel(loaded, baseline, path.join(runDir, "builds", `${baseline}.log`), progress);
+  const vm = vmImplementation("qemu");
+  const guest = await prepareGuest(runDir, loaded.arch, kernel.image.bzImage, vm, progress);
+  const withRestore = (restore: boolean): Scenario => ({ ...loaded.scenario, vm: { ...loaded.scenario.vm, restore } });
+  const one = async (label: string, i: number, restore: boolean, into?: Side) => {
+    const out = await runIteration({ scenario: withRestore(restore), arch: loaded.arch, label, iteration: i, bzImage: kernel.image.bzImage, guest, runDir, vm }, progress);
+    into?.outcomes.push(out);
+    into?.consoles.push(await fs.readFile(path.join(runDir, out.record.console), "utf8").catch(() => ""));
+    return out;
+  };
+  const prime = await one("save", 1, true);
+  const fresh: Side = { outcomes: [], consoles: [] };
+  const restored: Side = { outcomes: [], consoles: [] };
+  for (let i = 1; i <= runs; i++) {
+    await one("fresh", i, false, fresh);
+    await one("restored", i, true, restored);
+  }
+  const [f, r] = [describeSide(fresh), describeSide(restored)];
+  const notRestored = restored.outcomes.filter((o) => o.record.boot !== "restored").length;
+  const overlap = Math.max(lowerBound(f.reproduced, f.n, 0.975), lowerBound(r.reproduced, r.n, 0.975)) <= Math.min(upperBound(f.reproduced, f.n, 0.975), upperBound(r.reproduced, r.n, 0.975));
+  return [
+    [`${name}: the saving run`, `${prime.record.boot}, ready in ${s(prime.record.bootMs)} (boot and save)`],
+    [`${name}: reproduction, fresh`, f.rate],
+    [`${name}: reproduction, restored`, `${r.rate}${notRestored ? ` (${notRestored} run(s) fell back to a cold boot)` : ""}`],
+    [`${name}: the rates agree within their bounds`, overlap ? "yes (the 95% intervals overlap)" : "NO"],
+    [`${name}: mount to first report, fresh`, f.firstReport],
+    [`${name}: mount to first report, restored`, r.firstReport],
+    [`${name}: start to SSH session open, fresh boot`, f.ready],
+    [`${name}: start to SSH session open, restored`, r.ready],
+    [`${name}: only after restores`, onlyIn(restored, fresh).join("; ") || "nothing"],
+    [`${name}: only after fresh boots`, onlyIn(fresh, restored).join("; ") || "nothing"],
+    [`${name}: results`, runDir],
+  ];
+}
+
+const rows: [string, string][] = [];
+for (const name of scenarios) rows.push(...(await compare(name)));
+const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
+console.log(`\n${table}`);
+const out = path.join(process.env.KHARNESS_RESULTS!, `restore-${new Date().toISOString().slice(0, 10)}.md`);
+await fs.mkdir(path.dirname(out), { recursive: true });
+await fs.writeFile(out, `${runs} fresh boots and ${runs} restores per scenario\n\n${table}\n`);
+console.log(`\nwritten to ${out}`);
