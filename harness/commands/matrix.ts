@@ -1,4 +1,5 @@
 import { calibrate, describeProcedure } from "../verdict/calibrate.js";
+import { DEFAULT_WINDOW } from "../verdict/window.js";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -76,7 +77,7 @@ async function newMatrixRun(m: LoadedMatrix, opts: MatrixOptions, { cells, keys 
   const id = opts.runId ?? `${newRunId(`matrix-${m.matrix.name}`)}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ""}`;
   const expect = Object.fromEntries([...m.loaded.entries()].map(([key, loaded]) => [key, expectOf(loaded)]));
   const maxRuns = Math.max(...cells.map((c) => c.maxRuns));
-  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect, settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1 } });
+  const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host: await hostRecord(vm), cells, expect, settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1, window: DEFAULT_WINDOW } });
   return { ...run, ...(opts.shard && { shard: shardRecord(keys, opts.shard) }) };
 }
 
