@@ -12,6 +12,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { argv } from "zx";
 import { createProgress } from "../harness/core/progress.js";
+import { parseConsole } from "../harness/parse/parseConsole.js";
 import { projectRoot } from "../harness/core/paths.js";
 import { prepareGuest } from "../harness/pipeline/guest.js";
 import { runIteration, type IterationOutcome } from "../harness/pipeline/iteration.js";
@@ -36,11 +37,12 @@ interface Side {
   consoles: string[];
 }
 
-/** Seconds from the workload's mount of the disk to the first report's first line, by the guest's printk clock. */
-function firstReportDelay(console: string, reportLine: string | undefined): number | undefined {
+/** Seconds from the workload's mount of the disk to the first report's first line (1-based), by the guest's printk clock. */
+function firstReportDelay(console: string, reportStartLine: number): number | undefined {
+  const lines = console.split("\n");
   const ts = (line: string | undefined) => (line ? Number(/^\[\s*(\d+\.\d+)\]/.exec(line)?.[1] ?? NaN) : NaN);
-  const mounted = console.split("\n").find((l) => /EXT4-fs \(vda\): mounted filesystem/.test(l));
-  const delay = ts(reportLine) - ts(mounted);
+  const mounted = lines.find((l) => /EXT4-fs \(vda\): mounted filesystem/.test(l));
+  const delay = ts(lines[reportStartLine - 1]) - ts(mounted);
   return Number.isFinite(delay) ? delay : undefined;
 }
 
@@ -49,8 +51,9 @@ function describeSide(side: Side): { rate: string; firstReport: string; ready: s
   const hits = judged.filter((o) => o.record.primary !== undefined || o.record.status === "hang");
   const lo = lowerBound(hits.length, judged.length, 0.975);
   const hi = upperBound(hits.length, judged.length, 0.975);
-  const delays = side.outcomes.flatMap((o, i) => {
-    const d = o.groups[0] ? firstReportDelay(side.consoles[i]!, o.groups[0].first.lines[0]) : undefined;
+  const delays = side.outcomes.flatMap((_outcome, i) => {
+    const first = parseConsole(side.consoles[i]!)[0];
+    const d = first ? firstReportDelay(side.consoles[i]!, first.startLine) : undefined;
     return d === undefined ? [] : [d];
   });
   const ready = judged.map((o) => o.record.bootMs);
