@@ -30,7 +30,13 @@ const progress = createProgress();
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** Console lines a watchdog or the clock prints when time jumps: a restore must not add any. */
-const CLOCK_OR_STALL = /soft lockup|rcu_(?:sched|preempt) (?:self-)?detected stall|blocked for more than|clocksource|timekeeping|time went backwards|hrtimer: interrupt took|Watchdog detected hard LOCKUP|TSC .*unstable/i;
+const CLOCK_OR_STALL = new RegExp(
+  [
+    "soft lockup", "rcu_(?:sched|preempt) (?:self-)?detected stall", "blocked for more than", "clocksource", "timekeeping",
+    "time went backwards", "hrtimer: interrupt took", "Watchdog detected hard LOCKUP", "TSC .*unstable",
+  ].join("|"),
+  "i",
+);
 
 interface Side {
   outcomes: IterationOutcome[];
@@ -57,7 +63,10 @@ function describeSide(side: Side): { rate: string; firstReport: string; ready: s
     return d === undefined ? [] : [d];
   });
   const ready = judged.map((o) => o.record.bootMs);
-  const spread = (xs: number[], f: (x: number) => string) => (xs.length ? `mean ${f(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${f(Math.min(...xs))}, max ${f(Math.max(...xs))}, n=${xs.length})` : "n/a");
+  const spread = (xs: number[], f: (x: number) => string) => {
+    if (!xs.length) return "n/a";
+    return `mean ${f(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${f(Math.min(...xs))}, max ${f(Math.max(...xs))}, n=${xs.length})`;
+  };
   return {
     rate: `${hits.length}/${judged.length} = ${(hits.length / Math.max(1, judged.length)).toFixed(2)}, 95% [${lo.toFixed(3)}, ${hi.toFixed(3)}]`,
     firstReport: spread(delays, (x) => `${x.toFixed(2)} s`),
@@ -70,7 +79,9 @@ function describeSide(side: Side): { rate: string; firstReport: string; ready: s
 /** Bug titles and clock or stall lines that one side showed and the other never did. */
 function onlyIn(a: Side, b: Side): string[] {
   const titles = (x: Side) => new Set(x.outcomes.flatMap((o) => o.groups.map((g) => g.first.title)));
-  const clock = (x: Side) => new Set(x.consoles.flatMap((c) => c.split("\n").filter((l) => CLOCK_OR_STALL.test(l)).map((l) => l.replace(/^\[[^\]]*\](\[[^\]]*\])?\s*/, "").replace(/\d+/g, "N"))));
+  // The message without its timestamp and caller, numbers masked: one line per kind of message.
+  const message = (l: string) => l.replace(/^\[[^\]]*\](\[[^\]]*\])?\s*/, "").replace(/\d+/g, "N");
+  const clock = (x: Side) => new Set(x.consoles.flatMap((c) => c.split("\n").filter((l) => CLOCK_OR_STALL.test(l)).map(message)));
   const [ta, tb, ca, cb] = [titles(a), titles(b), clock(a), clock(b)];
   return [...[...ta].filter((t) => !tb.has(t)).map((t) => `bug: ${t}`), ...[...ca].filter((l) => !cb.has(l)).map((l) => `console: ${l}`)];
 }
@@ -99,7 +110,8 @@ async function compare(name: string): Promise<[string, string][]> {
   }
   const [f, r] = [describeSide(fresh), describeSide(restored)];
   const notRestored = restored.outcomes.filter((o) => o.record.boot !== "restored").length;
-  const overlap = Math.max(lowerBound(f.reproduced, f.n, 0.975), lowerBound(r.reproduced, r.n, 0.975)) <= Math.min(upperBound(f.reproduced, f.n, 0.975), upperBound(r.reproduced, r.n, 0.975));
+  const interval = (x: { reproduced: number; n: number }) => [lowerBound(x.reproduced, x.n, 0.975), upperBound(x.reproduced, x.n, 0.975)] as const;
+  const overlap = Math.max(interval(f)[0], interval(r)[0]) <= Math.min(interval(f)[1], interval(r)[1]);
   return [
     [`${name}: the saving run`, `${prime.record.boot}, ready in ${s(prime.record.bootMs)} (boot and save)`],
     [`${name}: reproduction, fresh`, f.rate],

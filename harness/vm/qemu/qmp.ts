@@ -62,7 +62,9 @@ export class Qmp {
   /** QEMU answers a command in milliseconds; one that has not answered in this long is not going to. */
   private async inTime<T>(p: Promise<T>, what: string, ms = 15_000): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new InfraError(`QEMU did not answer ${what} within ${ms / 1000} s`)), ms)));
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new InfraError(`QEMU did not answer ${what} within ${ms / 1000} s`)), ms);
+    });
     try {
       return await Promise.race([p, late]);
     } finally {
