@@ -11,6 +11,7 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import YAML from "yaml";
 import { argv } from "zx";
 import { runCommand } from "../harness/commands/run.js";
 import { createProgress } from "../harness/core/progress.js";
@@ -49,12 +50,29 @@ if (argv._[0] === "restore") await import("./restore.js");
 else if (argv._[0] === "ccache") await import("./ccache.js");
 else await verdictBench();
 
-/** The default scenario to its verdicts, then the wedge self-test. */
+/** A copy of the scenario's folder with booted snapshots off (`vm.restore: false`), for the side-by-side figure. */
+async function withoutRestore(name: string): Promise<string> {
+  const src = path.join(projectRoot, "scenarios", name);
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "kharness-bench-")), name);
+  await fs.cp(src, dir, { recursive: true });
+  const file = path.join(dir, "scenario.yaml");
+  const doc = YAML.parseDocument(await fs.readFile(file, "utf8"));
+  doc.setIn(["vm", "restore"], false);
+  await fs.writeFile(file, doc.toString());
+  return dir;
+}
+
+/** The default scenario to its verdicts, with booted snapshots and without, then the wedge self-test. */
 async function verdictBench(): Promise<void> {
   try {
     const t0 = Date.now();
     const main = await runCommand({ scenario }, progress);
     const rows = verdictRows(main.run, Date.now() - t0);
+    const copy = await withoutRestore(scenario);
+    const tOff = Date.now();
+    const off = await runCommand({ scenario: copy }, progress);
+    rows.push(...verdictRows(off.run, Date.now() - tOff).filter(([k]) => /^(time to|runs of|boot to)/.test(k)).map(([k, v]): [string, string] => [`${k}, restore off`, v]));
+    await fs.rm(path.dirname(copy), { recursive: true, force: true });
     const t1 = Date.now();
     const wedge = await runCommand({ scenario: "wedge-selftest" }, progress);
     const wedged = iterations(wedge.run)[0];
