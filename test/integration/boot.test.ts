@@ -3,13 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { silentProgress } from "../../harness/core/progress.js";
-import { DEFAULT_GUEST_BINARIES, writeInitramfs } from "../../harness/image/initramfs.js";
-import { READY_MARKER } from "../../harness/image/guestInit.js";
-import { generateHostKey } from "../../harness/image/hostKey.js";
-import { prepareVariantKernel } from "../../harness/pipeline/kernel.js";
-import { loadScenario } from "../../harness/scenario/load.js";
 import { vmImplementation } from "../../harness/vm/registry.js";
-import { generateRunKey } from "../../harness/vm/ssh.js";
+import { baselineGuest } from "../support/baselineGuest.js";
 
 // A real kernel (the scenario's baseline, through the build cache: cold, this is the
 // full build) booted in QEMU, and a command run in it over SSH.
@@ -18,15 +13,10 @@ describe("boot a real kernel and run a command over SSH", () => {
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
   it("boots the baseline kernel with 4 vCPUs and answers over SSH", { timeout: 45 * 60_000 }, async () => {
-    const loaded = await loadScenario("memcg-hotplug-lockdep");
-    const kernel = await prepareVariantKernel(loaded, "before", path.join(dir, "build.log"), silentProgress);
-    const key = generateRunKey();
-    const initrd = path.join(dir, "initramfs.cpio");
-    const hostKey = await generateHostKey();
-    await writeInitramfs(initrd, { ...DEFAULT_GUEST_BINARIES, authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
+    const guest = await baselineGuest(dir);
     const qemu = vmImplementation("qemu");
-    const accel = await qemu.accelerator({ kernel: kernel.image.bzImage, initrd }, silentProgress);
-    const boot = await qemu.boot({ accel, cpus: 4, memoryMiB: 512, kernel: kernel.image.bzImage, initrd, consoleLog: path.join(dir, "console.log"), cmdline: [], key, hostPublicKey: hostKey.publicKey, readyMarker: READY_MARKER, bootTimeoutMs: 240_000 });
+    const accel = await qemu.accelerator(guest, silentProgress);
+    const boot = await qemu.boot({ ...guest, accel, cpus: 4, memoryMiB: 512, consoleLog: path.join(dir, "console.log"), cmdline: [], bootTimeoutMs: 240_000 });
     if (!boot.ok) throw new Error(`boot failed: ${boot.reason}\n${boot.console.slice(-3000)}`);
     try {
       const r = await boot.vm.shell.exec("uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers; ls /sys/devices/system/cpu/cpu1/online", 30_000);
