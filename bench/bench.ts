@@ -11,11 +11,13 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import YAML from "yaml";
 import { argv } from "zx";
 import { runCommand } from "../harness/commands/run.js";
 import { createProgress } from "../harness/core/progress.js";
 import { projectRoot } from "../harness/core/paths.js";
 import type { RunFile } from "../harness/records/run.js";
+import { groupBaselineText } from "../harness/report/evidence.js";
 import { judgeGroups } from "../harness/verdict/groups.js";
 import { booted } from "../harness/verdict/verdict.js";
 
@@ -38,7 +40,7 @@ function verdictRows(run: RunFile, wallMs: number): [string, string][] {
     [`time to the verdicts at ${Math.round(run.settings.confidence * 100)}% (${cold ? "cold" : "warm"})`, s(wallMs)],
     ...run.cells.map((c): [string, string] => [`runs of ${c.variant}`, `${c.runs.length}: ${c.stopped ?? c.status}`]),
     ...(group ? group.verdicts.map((v): [string, string] => [`verdict ${v.fix}`, `${v.verdict}${v.test ? `, p ${v.test.pValue.toFixed(3)} vs level ${v.test.level.toFixed(3)}` : ""}${v.moreNeeded ? `, ${v.moreNeeded} more runs needed` : ""}`]) : []),
-    ...(group?.verdicts[0] ? [["baseline bound", `${group.verdicts[0].baseline.k}/${group.verdicts[0].baseline.n} reproduced: rate >= ${group.verdicts[0].baseline.pLow.toFixed(3)}`] as [string, string]] : []),
+    ...(group ? [["baseline", groupBaselineText(group.stats.find((x) => x.variant === group.baseline)!, run.settings.confidence)] as [string, string]] : []),
     [`boot to workload (${run.accel?.accel}, guest ready over SSH)`, stats(iterations(run).filter(booted).map((i) => i.bootMs))],
     ["workload per run (decided runs stop early)", stats(iterations(run).filter(booted).map((i) => i.workloadMs))],
     ["runs stopped early by a deciding report", `${iterations(run).filter((i) => i.stoppedEarly).length} of ${iterations(run).length}`],
@@ -49,12 +51,29 @@ if (argv._[0] === "restore") await import("./restore.js");
 else if (argv._[0] === "ccache") await import("./ccache.js");
 else await verdictBench();
 
-/** The default scenario to its verdicts, then the wedge self-test. */
+/** A copy of the scenario's folder with booted snapshots off (`vm.restore: false`), for the side-by-side figure. */
+async function withoutRestore(name: string): Promise<string> {
+  const src = path.join(projectRoot, "scenarios", name);
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "kharness-bench-")), name);
+  await fs.cp(src, dir, { recursive: true });
+  const file = path.join(dir, "scenario.yaml");
+  const doc = YAML.parseDocument(await fs.readFile(file, "utf8"));
+  doc.setIn(["vm", "restore"], false);
+  await fs.writeFile(file, doc.toString());
+  return dir;
+}
+
+/** The default scenario to its verdicts, with booted snapshots and without, then the wedge self-test. */
 async function verdictBench(): Promise<void> {
   try {
     const t0 = Date.now();
     const main = await runCommand({ scenario }, progress);
     const rows = verdictRows(main.run, Date.now() - t0);
+    const copy = await withoutRestore(scenario);
+    const tOff = Date.now();
+    const off = await runCommand({ scenario: copy }, progress);
+    rows.push(...verdictRows(off.run, Date.now() - tOff).filter(([k]) => /^(time to|runs of|boot to)/.test(k)).map(([k, v]): [string, string] => [`${k}, restore off`, v]));
+    await fs.rm(path.dirname(copy), { recursive: true, force: true });
     const t1 = Date.now();
     const wedge = await runCommand({ scenario: "wedge-selftest" }, progress);
     const wedged = iterations(wedge.run)[0];

@@ -52,8 +52,10 @@ try {
     const b = await buildFromNewTree(scratch, name);
     trees.push(path.dirname(b.kernel.tree.dir));
     const t = b.kernel.timings;
-    rows.push([`${name} tree (${b.kernel.tree.id}), ${variant}: make`, `${(b.kernel.image.durationMs / 1000).toFixed(1)} s, ${b.kernel.image.compiled.length} objects, ccache ${b.hits} hits / ${b.misses} misses`]);
-    rows.push([`${name} tree: unpack, copy, config`, `${(b.unpackMs / 1000).toFixed(1)} s, ${(t.sourceMs / 1000).toFixed(1)} s, ${(t.configMs / 1000).toFixed(1)} s`]);
+    const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const made = `${sec(b.kernel.image.durationMs)}, ${b.kernel.image.compiled.length} objects, ccache ${b.hits} hits / ${b.misses} misses`;
+    rows.push([`${name} tree (${b.kernel.tree.id}), ${variant}: make`, made]);
+    rows.push([`${name} tree: unpack, copy, config`, `${sec(b.unpackMs)}, ${sec(t.sourceMs)}, ${sec(t.configMs)}`]);
   }
   console.log(["", "| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n"));
 } finally {

@@ -12,6 +12,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { argv } from "zx";
 import { createProgress } from "../harness/core/progress.js";
+import { parseConsole } from "../harness/parse/parseConsole.js";
 import { projectRoot } from "../harness/core/paths.js";
 import { prepareGuest } from "../harness/pipeline/guest.js";
 import { runIteration, type IterationOutcome } from "../harness/pipeline/iteration.js";
@@ -29,18 +30,25 @@ const progress = createProgress();
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** Console lines a watchdog or the clock prints when time jumps: a restore must not add any. */
-const CLOCK_OR_STALL = /soft lockup|rcu_(?:sched|preempt) (?:self-)?detected stall|blocked for more than|clocksource|timekeeping|time went backwards|hrtimer: interrupt took|Watchdog detected hard LOCKUP|TSC .*unstable/i;
+const CLOCK_OR_STALL = new RegExp(
+  [
+    "soft lockup", "rcu_(?:sched|preempt) (?:self-)?detected stall", "blocked for more than", "clocksource", "timekeeping",
+    "time went backwards", "hrtimer: interrupt took", "Watchdog detected hard LOCKUP", "TSC .*unstable",
+  ].join("|"),
+  "i",
+);
 
 interface Side {
   outcomes: IterationOutcome[];
   consoles: string[];
 }
 
-/** Seconds from the workload's mount of the disk to the first report's first line, by the guest's printk clock. */
-function firstReportDelay(console: string, reportLine: string | undefined): number | undefined {
+/** Seconds from the workload's mount of the disk to the first report's first line (1-based), by the guest's printk clock. */
+function firstReportDelay(console: string, reportStartLine: number): number | undefined {
+  const lines = console.split("\n");
   const ts = (line: string | undefined) => (line ? Number(/^\[\s*(\d+\.\d+)\]/.exec(line)?.[1] ?? NaN) : NaN);
-  const mounted = console.split("\n").find((l) => /EXT4-fs \(vda\): mounted filesystem/.test(l));
-  const delay = ts(reportLine) - ts(mounted);
+  const mounted = lines.find((l) => /EXT4-fs \(vda\): mounted filesystem/.test(l));
+  const delay = ts(lines[reportStartLine - 1]) - ts(mounted);
   return Number.isFinite(delay) ? delay : undefined;
 }
 
@@ -49,12 +57,16 @@ function describeSide(side: Side): { rate: string; firstReport: string; ready: s
   const hits = judged.filter((o) => o.record.primary !== undefined || o.record.status === "hang");
   const lo = lowerBound(hits.length, judged.length, 0.975);
   const hi = upperBound(hits.length, judged.length, 0.975);
-  const delays = side.outcomes.flatMap((o, i) => {
-    const d = o.groups[0] ? firstReportDelay(side.consoles[i]!, o.groups[0].first.lines[0]) : undefined;
+  const delays = side.outcomes.flatMap((_outcome, i) => {
+    const first = parseConsole(side.consoles[i]!)[0];
+    const d = first ? firstReportDelay(side.consoles[i]!, first.startLine) : undefined;
     return d === undefined ? [] : [d];
   });
   const ready = judged.map((o) => o.record.bootMs);
-  const spread = (xs: number[], f: (x: number) => string) => (xs.length ? `mean ${f(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${f(Math.min(...xs))}, max ${f(Math.max(...xs))}, n=${xs.length})` : "n/a");
+  const spread = (xs: number[], f: (x: number) => string) => {
+    if (!xs.length) return "n/a";
+    return `mean ${f(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${f(Math.min(...xs))}, max ${f(Math.max(...xs))}, n=${xs.length})`;
+  };
   return {
     rate: `${hits.length}/${judged.length} = ${(hits.length / Math.max(1, judged.length)).toFixed(2)}, 95% [${lo.toFixed(3)}, ${hi.toFixed(3)}]`,
     firstReport: spread(delays, (x) => `${x.toFixed(2)} s`),
@@ -67,7 +79,9 @@ function describeSide(side: Side): { rate: string; firstReport: string; ready: s
 /** Bug titles and clock or stall lines that one side showed and the other never did. */
 function onlyIn(a: Side, b: Side): string[] {
   const titles = (x: Side) => new Set(x.outcomes.flatMap((o) => o.groups.map((g) => g.first.title)));
-  const clock = (x: Side) => new Set(x.consoles.flatMap((c) => c.split("\n").filter((l) => CLOCK_OR_STALL.test(l)).map((l) => l.replace(/^\[[^\]]*\](\[[^\]]*\])?\s*/, "").replace(/\d+/g, "N"))));
+  // The message without its timestamp and caller, numbers masked: one line per kind of message.
+  const message = (l: string) => l.replace(/^\[[^\]]*\](\[[^\]]*\])?\s*/, "").replace(/\d+/g, "N");
+  const clock = (x: Side) => new Set(x.consoles.flatMap((c) => c.split("\n").filter((l) => CLOCK_OR_STALL.test(l)).map(message)));
   const [ta, tb, ca, cb] = [titles(a), titles(b), clock(a), clock(b)];
   return [...[...ta].filter((t) => !tb.has(t)).map((t) => `bug: ${t}`), ...[...ca].filter((l) => !cb.has(l)).map((l) => `console: ${l}`)];
 }
@@ -96,7 +110,8 @@ async function compare(name: string): Promise<[string, string][]> {
   }
   const [f, r] = [describeSide(fresh), describeSide(restored)];
   const notRestored = restored.outcomes.filter((o) => o.record.boot !== "restored").length;
-  const overlap = Math.max(lowerBound(f.reproduced, f.n, 0.975), lowerBound(r.reproduced, r.n, 0.975)) <= Math.min(upperBound(f.reproduced, f.n, 0.975), upperBound(r.reproduced, r.n, 0.975));
+  const interval = (x: { reproduced: number; n: number }) => [lowerBound(x.reproduced, x.n, 0.975), upperBound(x.reproduced, x.n, 0.975)] as const;
+  const overlap = Math.max(interval(f)[0], interval(r)[0]) <= Math.min(interval(f)[1], interval(r)[1]);
   return [
     [`${name}: the saving run`, `${prime.record.boot}, ready in ${s(prime.record.bootMs)} (boot and save)`],
     [`${name}: reproduction, fresh`, f.rate],

@@ -1,4 +1,5 @@
 import { calibrate, describeProcedure } from "../verdict/calibrate.js";
+import { DEFAULT_WINDOW } from "../verdict/window.js";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -81,7 +82,7 @@ async function newMatrixRun(m: LoadedMatrix, opts: MatrixOptions, { cells, keys 
   const expect = Object.fromEntries([...m.loaded.entries()].map(([key, loaded]) => [key, expectOf(loaded)]));
   const maxRuns = Math.max(...cells.map((c) => c.maxRuns));
   const host = await hostRecord(vm, ARCHES[m.matrix.arches[0]!]);
-  const settings = { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1 };
+  const settings = { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1, window: DEFAULT_WINDOW };
   const run = newRunFile({ kind: "matrix", id, input: inputOf(m.matrix.name, m.file, m.text), host, cells, expect, settings });
   return { ...run, ...(opts.shard && { shard: shardRecord(keys, opts.shard) }) };
 }

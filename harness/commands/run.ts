@@ -22,6 +22,7 @@ import { patchFromCommit } from "../source/commitPatch.js";
 import { resolveUserCommit } from "../source/gitClone.js";
 import { patchFromMail, variantNameFor } from "../source/mbox.js";
 import { calibrate, describeProcedure } from "../verdict/calibrate.js";
+import { DEFAULT_WINDOW } from "../verdict/window.js";
 import { expectedVerdict, judgeGroups, runExitCode } from "../verdict/groups.js";
 import { vmImplementation } from "../vm/registry.js";
 
@@ -165,7 +166,7 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
     host: await hostRecord(vm, loaded.arch),
     cells: runCellsOf(loaded, variants, maxRuns).map((c) => (originOf.has(c.variant) ? { ...c, fix: originOf.get(c.variant)! } : c)),
     expect: { [loadedKey(loaded)]: expectOf(loaded) },
-    settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1 },
+    settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1, window: DEFAULT_WINDOW },
     request: { ...cli, ...(kernel && { kernel }), ...(arch && { arch }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }) },
   });
   return { run, loaded, fixes };

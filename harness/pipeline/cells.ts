@@ -133,7 +133,7 @@ export function nextRound(run: RunFile): RoundTask[] {
     }
     const judged = cells.filter((c) => c.status !== "failed");
     // Fixed before the round: this round's fix runs are judged by the window the baseline had before it.
-    const windowMs = trialWindow(baseline.runs);
+    const windowMs = trialWindow(baseline.runs, judgeSettings(run, cells).window);
     const plan = planGroup({
       baseline: baseline.variant,
       runs: Object.fromEntries(judged.map((c) => [c.variant, c.runs])),

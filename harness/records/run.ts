@@ -224,6 +224,8 @@ export const RunFileSchema = z.object({
     maxRuns: z.number().int().min(1),
     /** FIXED also rules out a fix that leaves this share of the bug's rate (1: no change at all). */
     residual: z.number().gt(0).max(1).default(1),
+    /** The trial window's rule the run was judged by (verdict/window.ts has the default). */
+    window: z.object({ factor: z.number().min(1), floorMs: z.number().min(0) }).optional(),
   }),
 });
 export type RunFile = z.infer<typeof RunFileSchema>;

@@ -1,5 +1,4 @@
 import { lowerBound } from "../verdict/bounds.js";
-import { DEFAULT_WINDOW } from "../verdict/window.js";
 import type { VariantStats, Verdict } from "../verdict/verdict.js";
 
 /** How sure a verdict is, in words every report shares. */
@@ -35,7 +34,7 @@ export function testText(v: Pick<Verdict, "test" | "moreNeeded">): string | unde
 export function windowText(v: Pick<Verdict, "windowMs" | "leftOut">): string | undefined {
   if (v.windowMs === undefined) return undefined;
   const left = v.leftOut ? `; ${v.leftOut} clean run(s) cut at a shorter window left out` : "";
-  return `trial window ${(v.windowMs / 1000).toFixed(1)} s (twice the baseline's latest first report, at least ${DEFAULT_WINDOW.floorMs / 1000} s)${left}`;
+  return `trial window ${(v.windowMs / 1000).toFixed(1)} s (from the baseline's first-report times, with a floor)${left}`;
 }
 
 /** The evidence behind a verdict, in parts; NOT FIXED is a fact about the fix's runs, not a rate comparison. */

@@ -1,3 +1,4 @@
+import { DEFAULT_WINDOW } from "./window.js";
 import { targetKey, type CellRecord, type RunFile } from "../records/run.js";
 import { summarizeBugs, type BugSummary } from "./bugs.js";
 import { judgeVariants, type VariantStats, type Verdict } from "./verdict.js";
@@ -35,7 +36,8 @@ function brokenBuilds(verdicts: Verdict[], cells: CellRecord[]): Verdict[] {
 
 /** The procedure a group was run under: the run's confidence and residual, and the group's run budget. */
 export function judgeSettings(run: Pick<RunFile, "settings">, cells: Pick<CellRecord, "maxRuns">[]) {
-  return { confidence: run.settings.confidence, residual: run.settings.residual, maxRuns: Math.min(...cells.map((c) => c.maxRuns)) };
+  const { confidence, residual, window = DEFAULT_WINDOW } = run.settings;
+  return { confidence, residual, window, maxRuns: Math.min(...cells.map((c) => c.maxRuns)) };
 }
 
 /** Judge each group from the runs its cells hold (a group without its baseline is not judged). */

@@ -11,6 +11,7 @@
  */
 import type { SignatureRecord } from "../records/run.js";
 import type { JudgedRun } from "./bugs.js";
+import type { WindowPolicy } from "./window.js";
 import { baselineEvidence, budgetSpent, judgeFixInGroup, nameBug, type Verdict } from "./verdict.js";
 
 export interface GroupPlanInput {
@@ -23,6 +24,7 @@ export interface GroupPlanInput {
   confidence: number;
   maxRuns: number;
   residual: number;
+  window?: WindowPolicy;
 }
 
 export interface VariantPlan {
@@ -42,7 +44,7 @@ function fixLine(v: Verdict, signatures: Record<string, SignatureRecord>): strin
 
 /** For each variant of one group: does it need another run, and why. */
 export function planGroup(input: GroupPlanInput): Record<string, VariantPlan> {
-  const ctx = { signatures: input.signatures, confidence: input.confidence, maxRuns: input.maxRuns, residual: input.residual };
+  const ctx = { signatures: input.signatures, confidence: input.confidence, maxRuns: input.maxRuns, residual: input.residual, ...(input.window && { window: input.window }) };
   const baseRuns = input.runs[input.baseline] ?? [];
   const base = baselineEvidence(input.baseline, baseRuns, ctx);
   const fixes = Object.keys(input.runs).filter((v) => v !== input.baseline);

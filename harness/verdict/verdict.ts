@@ -6,7 +6,7 @@ import { lowerBound, upperBound } from "./bounds.js";
 import { calibrate, type Calibration } from "./calibrate.js";
 import { decideFix, type FixCounts } from "./decide.js";
 import { fixedPValue, regressedPValue } from "./fisher.js";
-import { isCompleteTrial, trialWindow } from "./window.js";
+import { isCompleteTrial, trialWindow, type WindowPolicy } from "./window.js";
 import { allBugs, booted, endingSignatures, runBugs, type JudgedRun, type RunBugs } from "./bugs.js";
 
 export type { JudgedRun, RunStatus, VerdictName };
@@ -21,6 +21,8 @@ export interface JudgeContext {
   maxRuns: number;
   /** FIXED must also rule out a fix that leaves this share of the bug's rate (1: no change at all). */
   residual: number;
+  /** The trial window's rule (default: DEFAULT_WINDOW). */
+  window?: WindowPolicy;
 }
 
 /** The baseline's evidence: k of n booted runs reproduced (any report, or a hang), and the bugs it showed. */
@@ -79,7 +81,7 @@ export function baselineFor(variant: string, baseRuns: JudgedRun[], fixRuns: Jud
  */
 export function judgeFixInGroup(baseline: string, baseRuns: JudgedRun[], fix: string, fixRuns: JudgedRun[], ctx: JudgeContext, judgedAgainst?: number): Verdict {
   const upTo = judgedAgainst === undefined ? baseRuns : baseRuns.slice(0, judgedAgainst);
-  const window = trialWindow(upTo);
+  const window = trialWindow(upTo, ctx.window);
   const counted = fixRuns.filter((r) => !isEvidence(r) || isCompleteTrial(r, window));
   const v = judgeFix(baselineFor(baseline, upTo, counted, ctx), fix, counted, ctx);
   // Under a window, what FIXED rules out is a baseline bug within it.

@@ -26,7 +26,7 @@ describe("two runs and a matrix on one cache at once", () => {
       const record = await readJson(path.join(results, id!, file!));
       expect(record.status).toBe("completed");
       const reorder = record.cells.find((c: { variant: string }) => c.variant === "fix-reorder");
-      expect(reorder.stopped).toMatch(/^NOT FIXED at run 1/);
+      expect(reorder.stopped).toMatch(/^NOT FIXED: a baseline bug in 1 of 1 fix run/);
     }
     expect(await leftovers(results)).toEqual([]);
   }, 30 * 60_000);

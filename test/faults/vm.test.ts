@@ -2,15 +2,9 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { silentProgress } from "../../harness/core/progress.js";
-import { READY_MARKER } from "../../harness/image/guestInit.js";
 import { generateHostKey } from "../../harness/image/hostKey.js";
-import { guestRoot } from "../../harness/image/guestRoot.js";
-import { writeInitramfs } from "../../harness/image/initramfs.js";
-import { prepareVariantKernel } from "../../harness/pipeline/kernel.js";
-import { loadScenario } from "../../harness/scenario/load.js";
 import { vmImplementation } from "../../harness/vm/registry.js";
-import { generateRunKey } from "../../harness/vm/ssh.js";
+import { baselineGuest } from "../support/baselineGuest.js";
 import type { VmSpec } from "../../harness/vm/types.js";
 import { kharness, leftovers, readJson, runDirIn, scratch } from "./support.js";
 
@@ -20,25 +14,14 @@ afterAll(async () => fs.rm(await root, { recursive: true, force: true }));
 /** A real boot of the baseline kernel with a real initramfs; `change` injects the fault. */
 async function bootWith(change: (spec: VmSpec) => VmSpec) {
   const dir = await fs.mkdtemp(path.join(await root, "boot-"));
-  const loaded = await loadScenario("memcg-hotplug-lockdep");
-  const kernel = await prepareVariantKernel(loaded, "before", path.join(dir, "build.log"), silentProgress);
-  const key = generateRunKey();
-  const hostKey = await generateHostKey();
-  const initrd = path.join(dir, "initramfs.cpio");
-  await writeInitramfs(initrd, { guest: await guestRoot(loaded.arch, silentProgress), authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
   const qemu = vmImplementation("qemu");
   const spec: VmSpec = {
-    arch: loaded.arch,
+    ...(await baselineGuest(dir)),
     accel: { accel: "tcg", reason: "test", probedAt: "", hostKey: "" },
     cpus: 2,
     memoryMiB: 512,
-    kernel: kernel.image.bzImage,
-    initrd,
     consoleLog: path.join(dir, "console.log"),
     cmdline: [],
-    key,
-    hostPublicKey: hostKey.publicKey,
-    readyMarker: READY_MARKER,
     bootTimeoutMs: 60_000,
   };
   const started = Date.now();

@@ -3,15 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { silentProgress } from "../../harness/core/progress.js";
-import { guestRoot } from "../../harness/image/guestRoot.js";
-import { writeInitramfs } from "../../harness/image/initramfs.js";
-import { READY_MARKER } from "../../harness/image/guestInit.js";
-import { generateHostKey } from "../../harness/image/hostKey.js";
-import { prepareVariantKernel } from "../../harness/pipeline/kernel.js";
-import { loadScenario } from "../../harness/scenario/load.js";
 import { vmImplementation } from "../../harness/vm/registry.js";
-import { generateRunKey } from "../../harness/vm/ssh.js";
 import type { VmInstance } from "../../harness/vm/types.js";
+import { baselineGuest } from "../support/baselineGuest.js";
 
 const dir = path.join(os.tmpdir(), `kharness-boot-${process.pid}`);
 
@@ -20,19 +14,13 @@ const dir = path.join(os.tmpdir(), `kharness-boot-${process.pid}`);
  * the full build) booted in QEMU with that arch's guest programs, and `check` run on it.
  */
 async function bootAndCheck(arch: string, cpus: number, check: (vm: VmInstance, consoleLog: string) => Promise<void>) {
-  const loaded = await loadScenario("memcg-hotplug-lockdep", { arch });
   const out = path.join(dir, arch);
-  const kernel = await prepareVariantKernel(loaded, "before", path.join(out, "build.log"), silentProgress);
-  const key = generateRunKey();
-  const initrd = path.join(out, "initramfs.cpio");
-  const hostKey = await generateHostKey();
-  const guest = await guestRoot(loaded.arch, silentProgress);
-  await writeInitramfs(initrd, { guest, authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
+  await fs.mkdir(out, { recursive: true });
+  const guest = await baselineGuest(out, arch);
   const qemu = vmImplementation("qemu");
-  const accel = await qemu.accelerator({ arch: loaded.arch, kernel: kernel.image.bzImage, initrd }, silentProgress);
+  const accel = await qemu.accelerator(guest, silentProgress);
   const consoleLog = path.join(out, "console.log");
-  const spec = { arch: loaded.arch, accel, cpus, memoryMiB: 512, kernel: kernel.image.bzImage, initrd, consoleLog, cmdline: [] };
-  const boot = await qemu.boot({ ...spec, key, hostPublicKey: hostKey.publicKey, readyMarker: READY_MARKER, bootTimeoutMs: 240_000 });
+  const boot = await qemu.boot({ ...guest, accel, cpus, memoryMiB: 512, consoleLog, cmdline: [], bootTimeoutMs: 240_000 });
   if (!boot.ok) throw new Error(`boot failed: ${boot.reason}\n${boot.console.slice(-3000)}`);
   try {
     await check(boot.vm, consoleLog);

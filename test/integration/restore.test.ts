@@ -5,15 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256File } from "../../harness/core/hash.js";
 import { cacheRoot } from "../../harness/core/paths.js";
 import { silentProgress } from "../../harness/core/progress.js";
-import { READY_MARKER } from "../../harness/image/guestInit.js";
-import { generateHostKey } from "../../harness/image/hostKey.js";
-import { guestRoot } from "../../harness/image/guestRoot.js";
-import { writeInitramfs } from "../../harness/image/initramfs.js";
-import { prepareVariantKernel } from "../../harness/pipeline/kernel.js";
-import { loadScenario } from "../../harness/scenario/load.js";
 import { vmImplementation } from "../../harness/vm/registry.js";
+import { baselineGuest } from "../support/baselineGuest.js";
 import { snapshotKeyOf } from "../../harness/vm/qemu/snapshotBoot.js";
-import { generateRunKey } from "../../harness/vm/ssh.js";
 import type { BootResult, VmSpec } from "../../harness/vm/types.js";
 
 // The baseline kernel booted cold and saved, then restored from that snapshot: a new QEMU,
@@ -27,14 +21,9 @@ describe("a booted snapshot, restored", () => {
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
   beforeAll(async () => {
-    const loaded = await loadScenario("memcg-hotplug-lockdep");
-    const kernel = await prepareVariantKernel(loaded, "before", path.join(dir, "build.log"), silentProgress);
-    const key = generateRunKey();
-    const hostKey = await generateHostKey();
-    const initrd = path.join(dir, "initramfs.cpio");
-    await writeInitramfs(initrd, { guest: await guestRoot(loaded.arch, silentProgress), authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
-    const accel = await qemu.accelerator({ arch: loaded.arch, kernel: kernel.image.bzImage, initrd }, silentProgress);
-    spec = { arch: loaded.arch, accel, cpus: 4, memoryMiB: 1024, kernel: kernel.image.bzImage, initrd, cmdline: [], key, hostPublicKey: hostKey.publicKey, readyMarker: READY_MARKER, bootTimeoutMs: 240_000, snapshot: true };
+    const guest = await baselineGuest(dir);
+    const accel = await qemu.accelerator(guest, silentProgress);
+    spec = { ...guest, accel, cpus: 4, memoryMiB: 1024, cmdline: [], bootTimeoutMs: 240_000, snapshot: true };
   }, 45 * 60_000);
 
   /** A boot on a fresh sparse disk of one shape (1 GiB), as each run gets. */

@@ -131,7 +131,7 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 <h1>kharness ${esc(run.input.name)}</h1>
 <p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(run.accel?.accel ?? "?")}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
 <p class="legend">${Object.entries(COLORS).map(([k, c]) => `<span style="background:${c}">${k}</span>`).join("")}</p>
-<p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline, with the chance a bug still present stayed silent (miss). &#x2717; marks a result other than the scenario expects. Bars: share of booted runs with a bug.</p>
+<p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline, with the p-value of its calibrated two-sample test (p). &#x2717; marks a result other than the scenario expects. Bars: share of booted runs with a bug.</p>
 <div class="scroll"><table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>arch</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>
 <tbody>
 ${grid}

@@ -101,7 +101,8 @@ async function probeKvm(arch: Arch, kernel: string, initrd: string, hostKey: str
   for (const cpuModel of ["host", undefined]) {
     const seen = await probeBoot(arch, kernel, initrd, cpuModel);
     if (seen.ok) {
-      const choice: AccelChoice = { accel: "kvm", ...(cpuModel && { cpuModel }), reason: `KVM probe boot printed the kernel banner in ${seen.ms} ms`, probedAt, hostKey };
+      const reason = `KVM probe boot printed the kernel banner in ${seen.ms} ms`;
+      const choice: AccelChoice = { accel: "kvm", ...(cpuModel && { cpuModel }), reason, probedAt, hostKey };
       progress.done(`using KVM (${choice.reason})`);
       return choice;
     }

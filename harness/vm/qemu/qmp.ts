@@ -10,6 +10,7 @@ type Reply = { return?: unknown; error?: { class: string; desc: string } };
 export class Qmp {
   private buffered = "";
   private readonly waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void }[] = [];
+  private closed: Error | undefined;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -18,7 +19,9 @@ export class Qmp {
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => this.read(chunk));
     const gone = (err?: Error) => {
-      for (const w of this.waiting.splice(0)) w.reject(new InfraError(`QMP ${path} closed${err ? `: ${err.message}` : ""}`));
+      // QEMU gone (it exited, or failed to load a state): every command from now on fails at once, not never.
+      this.closed ??= new InfraError(`QMP ${path} closed${err ? `: ${err.message}` : ""}`);
+      for (const w of this.waiting.splice(0)) w.reject(this.closed);
     };
     socket.on("error", gone);
     socket.on("close", () => gone());
@@ -33,7 +36,7 @@ export class Qmp {
           const s = net.createConnection(path, () => resolve(s)).once("error", reject);
         });
         const qmp = new Qmp(socket, path);
-        await qmp.next(); // the greeting
+        await qmp.inTime(qmp.next(), "the greeting");
         await qmp.execute("qmp_capabilities");
         return qmp;
       } catch (err) {
@@ -47,7 +50,7 @@ export class Qmp {
   async execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T> {
     const reply = this.next();
     this.socket.write(`${JSON.stringify({ execute: command, ...(args && { arguments: args }) })}\n`);
-    const r = await reply;
+    const r = await this.inTime(reply, command);
     if (r.error) throw new InfraError(`QEMU refused ${command}: ${r.error.class}: ${r.error.desc}`);
     return r.return as T;
   }
@@ -56,7 +59,21 @@ export class Qmp {
     this.socket.destroy();
   }
 
+  /** QEMU answers a command in milliseconds; one that has not answered in this long is not going to. */
+  private async inTime<T>(p: Promise<T>, what: string, ms = 15_000): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new InfraError(`QEMU did not answer ${what} within ${ms / 1000} s`)), ms);
+    });
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private next(): Promise<Reply> {
+    if (this.closed) return Promise.reject(this.closed);
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 

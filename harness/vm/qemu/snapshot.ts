@@ -90,7 +90,8 @@ export async function snapshotScratch(key: string): Promise<string> {
 export async function storeSnapshot(scratch: string, key: string, console: string, timings: { bootMs: number; saveMs: number }): Promise<void> {
   const state = path.join(scratch, "state");
   await fs.writeFile(path.join(scratch, "console.log"), console);
-  const meta: SnapshotMeta = { key, stateSha256: await sha256File(state), stateBytes: (await fs.stat(state)).size, savedAt: new Date().toISOString(), ...timings };
+  const stateBytes = (await fs.stat(state)).size;
+  const meta: SnapshotMeta = { key, stateSha256: await sha256File(state), stateBytes, savedAt: new Date().toISOString(), ...timings };
   await writeJsonAtomic(path.join(scratch, "meta.json"), meta);
   // Another run may have saved the same key first: theirs stays, ours goes.
   await fs.rename(scratch, entryDir(key)).catch(() => fs.rm(scratch, { recursive: true, force: true }));

@@ -61,7 +61,8 @@ async function save(spec: VmSpec, vm: QemuInstance, qemu: QemuProcess, key: stri
     vm.reconnect(await GuestShell.connect(qemu.sshPort, spec.key, spec.hostPublicKey, 20000));
   } catch (err) {
     vm.kill();
-    return { ok: false, cause: "infra", reason: `the guest did not answer SSH again after its save: ${(err as Error).message}`, bootMs: Date.now() - qemu.started, console: await vm.console(), command: vm.command };
+    const reason = `the guest did not answer SSH again after its save: ${(err as Error).message}`;
+    return { ok: false, cause: "infra", reason, bootMs: Date.now() - qemu.started, console: await vm.console(), command: vm.command };
   }
   return { ok: true, vm, bootMs: Date.now() - qemu.started, start: warning ? "cold" : "saved", ...(warning && { warning }) };
 }
