@@ -108,11 +108,18 @@ export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
   return kind === "run" ? c.variant : `${c.kernel}-${c.arch}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
 }
 
-/** One run of a round: its cell, its number, and for a fix its trial window. */
+/** One run of a round: its cell, its number, and for a fix how to find its trial window. */
 export interface RoundTask {
   cell: CellRecord;
   iteration: number;
-  windowMs?: number;
+  /**
+   * A fix run's window, asked for when the run starts: from the baseline runs finished by
+   * then, so it is fixed before the run and never depends on it. The baseline's run comes
+   * first in its round, so with one VM at a time even a first round's fix runs are cut at
+   * the window of that round's baseline run; with more VMs a fix run that starts before any
+   * baseline report runs the whole workload.
+   */
+  windowAtStart?: () => number | undefined;
 }
 
 /**
@@ -131,9 +138,9 @@ export function nextRound(run: RunFile): RoundTask[] {
       for (const c of cells.filter((x) => x.status === "pending")) closeCell(c, "the baseline's kernel did not build");
       continue;
     }
-    const judged = cells.filter((c) => c.status !== "failed");
-    // Fixed before the round: this round's fix runs are judged by the window the baseline had before it.
-    const windowMs = trialWindow(baseline.runs, judgeSettings(run, cells).window);
+    // The baseline first: its run of the round can set the window of the fixes' runs after it.
+    const judged = [baseline, ...cells.filter((c) => c !== baseline && c.status !== "failed")];
+    const windowAtStart = () => trialWindow(baseline.runs, judgeSettings(run, cells).window);
     const plan = planGroup({
       baseline: baseline.variant,
       runs: Object.fromEntries(judged.map((c) => [c.variant, c.runs])),
@@ -149,7 +156,7 @@ export function nextRound(run: RunFile): RoundTask[] {
       } else {
         cell.status = "pending";
         delete cell.stopped;
-        tasks.push({ cell, iteration: cell.runs.length + 1, ...(cell !== baseline && windowMs !== undefined && { windowMs }) });
+        tasks.push({ cell, iteration: cell.runs.length + 1, ...(cell !== baseline && { windowAtStart }) });
       }
     }
   }
@@ -166,7 +173,8 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guests:
     let next = 0;
     const worker = async () => {
       while (next < round.length && more()) {
-        const { cell, iteration, windowMs } = round[next++]!;
+        const { cell, iteration, windowAtStart } = round[next++]!;
+        const windowMs = windowAtStart?.();
         const loaded = loadedFor(ctx, cell);
         const inputs = {
           scenario: cellScenario(loaded.scenario, cell),

@@ -5,8 +5,8 @@
  *
  * What keeps this honest: every run that counts is the same trial, "a report within W of the
  * workload's start", for the window W the group has now. Each baseline hit is within W by
- * construction (W is at least twice its time). A fix run gets the window fixed before its
- * round (the first round runs the whole workload), and counts only while the group's window
+ * construction (W is at least twice its time). A fix run gets the window fixed when it
+ * starts, from the baseline runs finished by then, and counts only while the group's window
  * is no longer than the one it ran: if a later baseline report comes late and W grows, the
  * shorter fix runs are no longer complete trials and are left out (never counted as clean).
  * Leaving a fix run out depends on the baseline's runs only, never on that run's outcome.

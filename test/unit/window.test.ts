@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { newCell } from "../../harness/matrix/expand.js";
+import { nextRound } from "../../harness/pipeline/cells.js";
 import { watchVerdict } from "../../harness/pipeline/monitor.js";
+import { newRunFile } from "../../harness/pipeline/plan.js";
 import { judgeFixInGroup, type JudgedRun } from "../../harness/verdict/verdict.js";
 import { isCompleteTrial, trialWindow } from "../../harness/verdict/window.js";
 import { run, signatureMap } from "../support/runs.js";
@@ -39,5 +42,23 @@ describe("trial windows", () => {
     const w = judgeFixInGroup("before", base, "fix", [cleanCut(), cleanCut(14_000), cleanCut(15_000)], ctx);
     expect(w).toMatchObject({ fixBooted: 3, verdict: "FIXED" });
     expect(w.leftOut).toBeUndefined();
+  });
+
+  it("a fix run's window is the one its baseline had when it started, the round's own baseline run first", () => {
+    // The fix is listed before the baseline: the round still starts with the baseline.
+    const key = (variant: string) => ({ scenario: "s", kernel: "k", variant, cpus: 2, hotplug: true });
+    const cells = ["fix", "before"].map((v) => newCell(key(v), "before", 12, `s/k/${v}`));
+    const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
+    const settings = { confidence: 0.95, maxRuns: 12, residual: 1 };
+    const rec = newRunFile({ kind: "run", id: "w", input: { name: "s", file: "s", sha256: "0" }, host, cells, expect: {}, settings });
+    rec.signatures = ctx.signatures;
+    const [first, second] = nextRound(rec);
+    expect([first!.cell.variant, second!.cell.variant]).toEqual(["before", "fix"]);
+    expect(first!.windowAtStart).toBeUndefined();
+    // Before the baseline's run ends there is no window: a fix run started then runs whole.
+    expect(second!.windowAtStart!()).toBeUndefined();
+    const base = rec.cells.find((c) => c.variant === "before")!;
+    base.runs.push({ iteration: 1, status: "completed", bootMs: 0, workloadMs: 0, collectMs: 0, console: "", vmCommand: "", splats: [{ signature: "a", count: 1 }], primary: "a", firstReportMs: 6500 });
+    expect(second!.windowAtStart!()).toBe(13_000);
   });
 });
