@@ -46,7 +46,7 @@ describe("trial windows", () => {
 
   it("a fix run's window is the one its baseline had when it started, the round's own baseline run first", () => {
     // The fix is listed before the baseline: the round still starts with the baseline.
-    const key = (variant: string) => ({ scenario: "s", kernel: "k", variant, cpus: 2, hotplug: true });
+    const key = (variant: string) => ({ scenario: "s", kernel: "k", arch: "x86_64" as const, variant, cpus: 2, hotplug: true });
     const cells = ["fix", "before"].map((v) => newCell(key(v), "before", 12, `s/k/${v}`));
     const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
     const settings = { confidence: 0.95, maxRuns: 12, residual: 1 };
