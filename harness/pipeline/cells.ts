@@ -4,7 +4,7 @@ import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
 import { runSignatureRecords } from "./signatures.js";
 import type { Accel } from "../records/common.js";
-import type { CellRecord, RunFile } from "../records/run.js";
+import type { CellRecord, IterationRecord, RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { groupsOf, judgeSettings } from "../verdict/groups.js";
 import { planGroup } from "../verdict/stopping.js";
@@ -169,7 +169,7 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guest: 
           throw err;
         });
         recordIteration(ctx.run, cell, out);
-        progress.info(`[${++done}] ${cell.id} #${iteration}: ${out.record.status}${out.record.stoppedEarly ? " (decided early)" : ""}, ${out.groups.length} unique splat(s)`);
+        progress.info(`[${++done}] ${cell.id} #${iteration}: ${out.record.status}${stopNote(out.record)}, ${out.groups.length} unique splat(s)`);
         await ctx.save();
       }
     };
@@ -178,6 +178,9 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guest: 
   throwIfInterrupted("the runs");
   for (const c of ctx.run.cells.filter((x) => x.stopped)) progress.info(`${c.id}: stopped after ${c.runs.length} run(s): ${c.stopped}`);
 }
+
+/** Why a run ended before its workload did: only a report decides a run, so a clean one that stopped ran out its window. */
+const stopNote = (r: IterationRecord) => (r.stoppedEarly === undefined ? "" : r.primary === undefined ? " (clean for its trial window)" : " (decided early)");
 
 /** Keep one iteration's record, its signatures and its time; close the cell when its runs are in. */
 export function recordIteration(run: RunFile, cell: CellRecord, out: IterationOutcome): void {
