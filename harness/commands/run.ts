@@ -11,7 +11,7 @@ import { RUN_FILE_NAME, RunFileSchema, type FixOrigin, type RunFile } from "../r
 import type { VmImplementation } from "../vm/types.js";
 import { describeRun } from "../pipeline/dryRun.js";
 import { describeSource } from "../source/registry.js";
-import { buildFailureLines, statsTable, verdictLines } from "../report/summary.js";
+import { summaryLines } from "../report/summary.js";
 import { UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { runInterruptible } from "../core/interrupt.js";
@@ -23,7 +23,7 @@ import { resolveUserCommit } from "../source/gitClone.js";
 import { patchFromMail, variantNameFor } from "../source/mbox.js";
 import { calibrate, describeProcedure } from "../verdict/calibrate.js";
 import { DEFAULT_WINDOW } from "../verdict/window.js";
-import { expectedVerdict, judgeGroups, runExitCode } from "../verdict/groups.js";
+import { runExitCode } from "../verdict/groups.js";
 import { vmImplementation } from "../vm/registry.js";
 
 export interface RunOptions {
@@ -231,22 +231,9 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
   const scenarios = new Map([[`${loaded.scenario.name}/${loaded.kernel.name}`, loaded]]);
   await executeCells({ run, dir, scenarios, jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
-  printSummary(run, dir, progress);
+  progress.info(summaryLines(run, dir).join("\n"));
   progress.info(`\nresults: ${dir}`);
   return { run, dir, exitCode: runExitCode(run) };
-}
-
-function printSummary(run: RunFile, dir: string, progress: Progress): void {
-  const failedBuilds = buildFailureLines(run, dir);
-  if (failedBuilds.length) progress.info(`\n${failedBuilds.join("\n")}`);
-  for (const g of judgeGroups(run)) {
-    progress.info(`\n${statsTable(g)}\n`);
-    for (const v of g.verdicts) {
-      progress.info(verdictLines(v, run.signatures).join("\n"));
-      const expected = expectedVerdict(run, { ...g, variant: v.fix }, g.baseline);
-      if (v.verdict !== expected) progress.info(`expected ${v.fix}: ${expected}, got ${v.verdict}`);
-    }
-  }
 }
 
 /** `kharness run --dry-run`: the series, make and VM commands each variant would get. */
