@@ -6,8 +6,8 @@ import { executeCells } from "../pipeline/execute.js";
 import { hostRecord, newRunId } from "../pipeline/identity.js";
 import { expectOf, inputOf, newRunFile, reopened, runCellsOf } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
-import { readRecord } from "../records/read.js";
-import { RUN_FILE_NAME, RunFileSchema, type FixOrigin, type RunFile } from "../records/run.js";
+import type { FixOrigin, RunFile } from "../records/run.js";
+import { refuseChangedInput, resumableRecord } from "../pipeline/resume.js";
 import type { VmImplementation } from "../vm/types.js";
 import { describeRun } from "../pipeline/dryRun.js";
 import { describeSource } from "../source/registry.js";
@@ -171,14 +171,10 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
 
 /** An interrupted run's record, to go on with: its finished cells and the runs of the others are kept. */
 async function resumedRun(id: string, dir: string): Promise<Planned> {
-  const prior = await readRecord(RunFileSchema, path.join(dir, RUN_FILE_NAME.run), "run record");
-  if (prior.kind !== "run" || !prior.request) throw new UserError(`${id} is not a run that can be resumed (a matrix resumes with kharness matrix --resume)`, `list runs with: ls ${resultsRoot()}`);
-  if (prior.status === "completed") throw new UserError(`run ${id} already completed`, `see ${path.join(dir, "report.md")}`);
+  const prior = await resumableRecord("run", id);
+  if (!prior.request) throw new UserError(`${id} records no request to replay (it is older than run --resume)`, "start a new run");
   const { loaded, fixes } = await scenarioFor(prior.request, dir);
-  // Runs of one scenario only: evidence from a changed scenario would be judged as if it were the same.
-  if (inputOf(loaded.scenario.name, loaded.file, loaded.text).sha256 !== prior.input.sha256) {
-    throw new UserError(`${loaded.file} changed since run ${id} started: its runs and new ones would not be the same experiment`, "start a new run");
-  }
+  refuseChangedInput(prior, inputOf(loaded.scenario.name, loaded.file, loaded.text));
   return { run: reopened(prior), loaded, fixes };
 }
 
