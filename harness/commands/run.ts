@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
@@ -195,7 +196,7 @@ async function plannedRun(
   dir: string,
   vm: VmImplementation,
   progress: Progress,
-): Promise<Planned> {
+): Promise<Planned & { makes: Map<string, string> }> {
   const fresh = !(await exists(dir));
   const planned = await (opts.resume ? resumedRun(id, dir) : newRun(opts, id, dir, vm)).catch(async (err: unknown) => {
     // A scenario from the command line is written into the run before it is checked.
@@ -207,8 +208,9 @@ async function plannedRun(
     for (const fix of planned.fixes) await writeFileAtomic(fix.patch, fix.text);
     const { loaded } = planned;
     const scenarios = new Map([[`${loaded.scenario.name}/${loaded.kernel.name}`, loaded]]);
-    await runInterruptible("the checks of the input", progress, () => checkCells(planned.run.cells, scenarios, progress));
-    return planned;
+    const check = () => checkCells(planned.run.cells, scenarios, progress);
+    const makes = await runInterruptible("the checks of the input", progress, check);
+    return { ...planned, makes };
   } catch (err) {
     if (fresh) await fs.rm(dir, { recursive: true, force: true });
     throw err;
@@ -232,8 +234,19 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
   return { run, dir, exitCode: runExitCode(run) };
 }
 
-/** `kharness run --dry-run`: the series, make and VM commands each variant would get. */
-export async function dryRunCommand(opts: Pick<RunOptions, "scenario" | "kernel" | "variants" | "vm">): Promise<string> {
-  const loaded = await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }) });
-  return describeRun(loaded, selectVariants(loaded.scenario, opts.variants), vmImplementation(opts.vm ?? "qemu"));
+/**
+ * `kharness run --dry-run`: the run planned and checked as a real one is (the same errors),
+ * in a scratch folder that is removed again; then the series, make and VM commands each
+ * variant would get, and nothing run.
+ */
+export async function dryRunCommand(opts: RunOptions, progress: Progress): Promise<string> {
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-dry-run-"));
+  try {
+    const id = opts.resume ?? opts.runId ?? "dry-run";
+    const vm = vmImplementation(opts.vm ?? "qemu");
+    const { run, loaded, makes } = await plannedRun(opts, id, path.join(scratch, id), vm, progress);
+    return describeRun(loaded, run, makes, vm);
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
 }
