@@ -188,7 +188,8 @@ interface Planned {
 /**
  * The run, checked before it starts: options, scenario, tree, fixes and the resumed record
  * first, then each variant's series and config (a results folder is made for these, since
- * the fixes' patches live there, and removed again if they fail or are interrupted).
+ * the fixes' patches live there, and removed again if they fail or are interrupted), with
+ * the make command each build will run. A dry run plans in a scratch folder instead.
  */
 async function plannedRun(
   opts: RunOptions,
