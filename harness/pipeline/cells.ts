@@ -50,14 +50,20 @@ export async function runCells(ctx: CellRun, progress: Progress): Promise<void> 
 /**
  * Bad input (a patch that does not apply, an option that does not survive, a missing
  * tarball) in any kernel the pending cells need: found before the run starts, in seconds
- * (minutes for a first unpack), before any build.
+ * (minutes for a first unpack), before any build. The make command of each build key.
  */
-export async function checkCells(cells: CellRecord[], scenarios: CellRun["scenarios"], progress: Progress): Promise<void> {
+export async function checkCells(
+  cells: CellRecord[],
+  scenarios: CellRun["scenarios"],
+  progress: Progress,
+): Promise<Map<string, string>> {
   const todo = cells.filter((c) => c.status === "pending");
+  const makes = new Map<string, string>();
   for (const key of new Set(todo.map((c) => c.build))) {
     const cell = todo.find((c) => c.build === key)!;
-    await checkVariant(scenarios.get(`${cell.scenario}/${cell.kernel}`)!, cell.variant, progress);
+    makes.set(key, await checkVariant(scenarios.get(`${cell.scenario}/${cell.kernel}`)!, cell.variant, progress));
   }
+  return makes;
 }
 
 /** source -> config -> build for each kernel the pending cells need; a kernel that fails to compile fails its cells. */

@@ -74,7 +74,6 @@ export function markdownReport({ run, groups }: ReportModel): string {
   const cols = columns(groups);
   const bugs = splitBugs(bugsByVariant(run, cols));
   const failed = run.cells.filter((c) => c.status === "failed");
-  const mark = (ok: boolean) => (ok ? "" : " ✗");
   const lines = [
     `# kharness ${run.input.name}: ${run.id}`,
     "",
@@ -91,8 +90,8 @@ export function markdownReport({ run, groups }: ReportModel): string {
       const cells = cols.map((v) => {
         const c = g.cells.find((x) => x.variant === v);
         if (!c) return "";
-        const view = cellView(run, g, c);
-        return `${view.verdict} ${view.bugRuns}/${view.booted}${mark(view.ok)}${view.expected && !view.ok && view.verdict !== "FAILED" ? ` (expected ${view.expected})` : ""}`;
+        const view = cellView(g, c);
+        return `${view.verdict} ${view.bugRuns}/${view.booted}${view.ok ? "" : ` ✗ (expected ${view.expected})`}`;
       });
       return `| ${g.scenario} | ${g.kernel} | ${g.cpus} | ${hotplugLabel(g.hotplug)} | ${cells.join(" | ")} |`;
     }),

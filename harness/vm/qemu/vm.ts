@@ -4,7 +4,7 @@ import { HOST_ARCH } from "../../core/arch.js";
 import { shellQuote } from "../../core/shell.js";
 import type { VmImplementation } from "../types.js";
 import { chooseAccel } from "./accel.js";
-import { qemuArgv } from "./argv.js";
+import { qemuArgv, SSH_PORT_PLACEHOLDER } from "./argv.js";
 import { coldBoot, qemuSpec } from "./instance.js";
 import { bootWithSnapshot } from "./snapshotBoot.js";
 import { qemuVersion } from "./version.js";
@@ -12,7 +12,7 @@ import { qemuVersion } from "./version.js";
 /** QEMU, with KVM where it works, and booted snapshots where the scenario allows them (VmSpec.snapshot). */
 export const qemuVm: VmImplementation = {
   name: "qemu",
-  command: (spec) => shellQuote([HOST_ARCH.qemu, ...qemuArgv(qemuSpec(spec, 10022))]),
+  command: (spec) => shellQuote([HOST_ARCH.qemu, ...qemuArgv(qemuSpec(spec, SSH_PORT_PLACEHOLDER))]),
   async boot(spec) {
     await fs.mkdir(path.dirname(spec.consoleLog), { recursive: true });
     return spec.snapshot ? bootWithSnapshot(spec) : (await coldBoot(spec)).boot;
