@@ -9,9 +9,11 @@ import { prepareGuest } from "../../harness/pipeline/guest.js";
 import { INFRA_RETRIES, runIteration } from "../../harness/pipeline/iteration.js";
 import { newRunFile } from "../../harness/pipeline/plan.js";
 import { watchVerdict } from "../../harness/pipeline/monitor.js";
+import { signatureRecord } from "../../harness/pipeline/signatures.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import type { Scenario } from "../../harness/scenario/schema.js";
 import type { VmSpec } from "../../harness/vm/types.js";
+import { runBugs } from "../../harness/verdict/bugs.js";
 import { judgeGroups } from "../../harness/verdict/groups.js";
 import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
 
@@ -39,6 +41,11 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     expect(record.status).toBe("completed");
     expect(groups.some((g) => g.first.title.startsWith("BUG: sleeping function called from invalid context"))).toBe(true);
     expect(record.splats.length).toBe(groups.length);
+    // The console's first report is the run's primary, and the verdicts' bug: the kernel is tainted after it.
+    const primary = groups.find((g) => g.signature === record.primary)!;
+    expect(primary.first.title).toBe("WARNING: suspicious RCU usage in mem_cgroup_wb_stats");
+    const signatures = Object.fromEntries(groups.map((g) => [g.signature, signatureRecord(g)]));
+    expect(runBugs(record, signatures)).toMatchObject({ primary: "rcu:mem_cgroup_wb_stats" });
   });
 
   it("a guest that dies during the workload is a crash; its console is still parsed", async () => {
@@ -98,6 +105,13 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
   it("a workload command that fails is an error with its message", async () => {
     const { record } = await iterate([{ boot: "ok", console: CLEAN, workload: "error" }]);
     expect(record.status).toBe("error");
+    expect(record.reason).toMatch(/mke2fs: no such device/);
+  });
+
+  it("a workload command that fails after the kernel reported is a crash: it ended with evidence", async () => {
+    const { record, groups } = await iterate([{ boot: "ok", console: BEFORE, workload: "error" }]);
+    expect(groups.length).toBeGreaterThan(0);
+    expect(record.status).toBe("crash");
     expect(record.reason).toMatch(/mke2fs: no such device/);
   });
 });
