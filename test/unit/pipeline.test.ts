@@ -87,6 +87,17 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it("the watch reads the console as it grows: a report printed once the workload runs decides the run", async () => {
+    // The first report starts at line 236: 100 lines at boot, then 10 every 200 ms print it about 2.7 s in,
+    // after the watch's first reads of the console (one a second).
+    const printed = { atBoot: 100, lines: 10, everyMs: 200 };
+    const boot: FakeBoot = { boot: "ok", console: BEFORE, workload: "slow", printed };
+    const { record } = await iterate([boot], { tailSec: 1, timeoutSec: 10 });
+    expect(record.stoppedEarly).toMatch(/after the first report ended \(WARNING: suspicious RCU usage in mem_cgroup_wb_stats/);
+    expect(record.firstReportMs).toBeGreaterThanOrEqual(2000);
+    expect(record.status).toBe("completed");
+  }, 15_000);
+
   it("a run nothing decides runs its whole workload", async () => {
     const { record } = await iterate([{ boot: "ok", console: CLEAN }], { tailSec: 1 });
     expect(record.status).toBe("completed");
