@@ -31,8 +31,8 @@ const HUNK = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/;
 export async function patchFromMail(text: string, file: string): Promise<MailPatch> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-mail-"));
   try {
-    // git fails here only on text that is no mail at all (the patch's own checks come after).
-    const hint = `check that ${file} is a patch, a mail or an mbox (\`git mailsplit -b\` and \`git mailinfo\` read it)`;
+    // Any text is a mail to these two (a bare diff is a mail's body): a failure is an older git, or an odd mail.
+    const hint = `git 2.34 or later reads ${file} (mailinfo --quoted-cr); check the version, and that ${file} is a mail or patch`;
     for (const message of await splitMbox(text, dir, hint)) {
       const mail = await mailInfo(message, dir, hint);
       const patch = extractDiff(mail.patch, file);
