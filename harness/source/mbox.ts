@@ -52,9 +52,8 @@ export async function patchFromMail(text: string, file: string): Promise<MailPat
 async function splitMbox(text: string, dir: string, hint: string): Promise<string[]> {
   const out = path.join(dir, "split");
   await fs.mkdir(out);
-  // mboxrd (public-inbox, lore) escapes body lines "From " as ">From ": mailsplit undoes that when told.
-  const mboxrd = text.trimStart().startsWith("From mboxrd@z ") ? ["--mboxrd"] : [];
-  await toolOutput("git", ["mailsplit", "-b", ...mboxrd, `-o${out}`], { input: text, hint });
+  // No --mboxrd for lore's mboxrd: its ">From " escapes are in commit messages, never in a diff's lines.
+  await toolOutput("git", ["mailsplit", "-b", `-o${out}`], { input: text, hint });
   return (await fs.readdir(out)).sort().map((name) => path.join(out, name));
 }
 
