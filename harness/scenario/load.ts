@@ -25,7 +25,8 @@ export interface LoadedScenario {
 export function parseWithSchema<T extends z.ZodType>(schema: T, data: unknown, file: string): z.infer<T> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  throw new UserError(`${file} is not valid:\n${describeIssues(result.error)}`, `edit ${file} so the fields above match the schema`);
+  const hint = `edit ${file} so the fields above match the schema`;
+  throw new UserError(`${file} is not valid:\n${describeIssues(result.error)}`, hint);
 }
 
 /** A YAML input file: its text and its data; unreadable or invalid YAML is an input error naming the file. */

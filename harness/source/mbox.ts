@@ -32,7 +32,7 @@ export async function patchFromMail(text: string, file: string): Promise<MailPat
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-mail-"));
   try {
     // Any text is a mail to these two (a bare diff is a mail's body): a failure is an older git, or an odd mail.
-    const hint = `git 2.34 or later reads ${file} (mailinfo --quoted-cr); check the version, and that ${file} is a mail or patch`;
+    const hint = `git 2.34 or later reads ${file} (mailinfo --quoted-cr): check the version, and the file`;
     for (const message of await splitMbox(text, dir, hint)) {
       const mail = await mailInfo(message, dir, hint);
       const patch = extractDiff(mail.patch, file);

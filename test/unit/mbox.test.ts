@@ -176,7 +176,8 @@ describe("patchFromMail", () => {
   });
 
   it("names the file and what was expected when there is no patch", async () => {
-    const err = await patchFromMail("From: a@example.org\nSubject: hello\n\nNo diff here.\n", "/tmp/hello.eml").catch((e: unknown) => e);
+    const mail = "From: a@example.org\nSubject: hello\n\nNo diff here.\n";
+    const err = await patchFromMail(mail, "/tmp/hello.eml").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toMatch(/\/tmp\/hello\.eml holds no patch: .*unified diff/);
     expect((err as UserError).hint).toMatch(/format-patch/);
@@ -218,7 +219,7 @@ describe("patchFromCommit", () => {
 describe("subjects and variant names", () => {
   it("strips Re: and bracketed prefixes as git am does", async () => {
     const bare = ["--- a/f.c", "+++ b/f.c", "@@ -1 +1 @@", "-old", "+new", ""].join("\n");
-    const subjectOf = async (subject: string) => (await patchFromMail(`Subject: ${subject}\n\n${bare}`, "s.eml")).subject;
+    const subjectOf = async (s: string) => (await patchFromMail(`Subject: ${s}\n\n${bare}`, "s.eml")).subject;
     expect(await subjectOf("Re: [PATCH v2 3/5] mm: memcg: drop lock")).toBe("mm: memcg: drop lock");
     expect(await subjectOf("[RFC] [PATCH]   mm:  fix")).toBe("mm: fix");
   });
