@@ -82,7 +82,7 @@ async function fixFromFile(file: string, dir: string): Promise<CliFix> {
   } catch (err) {
     throw new UserError(`cannot read --fix ${file}: ${(err as Error).message}`, "give the path of a patch or an mbox saved from the mailing list");
   }
-  const mail = patchFromMail(text, file);
+  const mail = await patchFromMail(text, file);
   const origin: FixOrigin = { kind: "mail", file: path.resolve(file), subject: mail.subject, ...(mail.messageId && { messageId: mail.messageId }), ...(mail.author && { author: mail.author }) };
   return cliFix(dir, { name: variantNameFor(file), description: `${mail.subject} (from ${file})`, text: mail.patch, origin });
 }
