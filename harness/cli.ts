@@ -79,11 +79,11 @@ program
   .option("--config <file>", "with --workload: your own .config as the base; the guest and debug-locking fragments go on top")
   .option("--save-scenario <dir>", "with --workload: write the scenario there (scenario.yaml, patches/), to run again as kharness run <dir> --tree ...")
   .addOption(accelOption())
-  .option("--dry-run", "print the patch series, make and QEMU commands, and stop")
+  .option("--dry-run", "check the input as a run does, then print the series, make (with its environment) and QEMU commands")
   .action(async (scenario: string | undefined, o) => {
     if (!scenario && !o.resume && !o.workload) throw new UserError("run needs a <scenario>, --workload steps on --tree, or --resume <run-id>", "e.g. kharness run memcg-hotplug-lockdep, or kharness run --tree ~/linux --fix fix.mbox --workload memcg-writer --workload hotplug");
     const opts = { scenario: scenario ?? "", ...o, ...(o.variant && { variants: o.variant }) };
-    if (o.dryRun) return console.log(await dryRunCommand(opts));
+    if (o.dryRun) return console.log(await dryRunCommand(opts, createProgress()));
     process.exitCode = (await runCommand(opts, createProgress())).exitCode;
   });
 

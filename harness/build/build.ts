@@ -170,6 +170,15 @@ async function makeInBuildDir(
   return result;
 }
 
+/** The make a build runs, with its environment, and as one shell line (the record's, and --dry-run's). */
+export function makeCommand(arch: Arch, tree: Pick<SourceTree, "dir">, config: Pick<KernelConfig, "buildDir">) {
+  const args = makeArgs(arch, tree.dir, config.buildDir, os.cpus().length);
+  // CCACHE_BASEDIR: absolute paths under the tree (an older kernel's srctree) hash as relative ones: see buildDirOf.
+  const env = { CCACHE_DIR: path.join(cacheRoot(), "ccache"), CCACHE_BASEDIR: tree.dir, ...BUILD_IDENTITY };
+  const command = shellQuote([...Object.entries(env).map(([k, v]) => `${k}=${v}`), "make", ...args]);
+  return { args, env, command };
+}
+
 /**
  * Build bzImage out of tree with ccache. The build directory is shared by all variants of
  * one config, so after one variant only the files its patches touch recompile.
@@ -186,10 +195,7 @@ export async function buildKernel(
   const key = imageKey(arch, tree, series, config, toolchain);
   const dir = path.join(buildRoot(), "images", key);
   const bzImage = path.join(dir, "bzImage");
-  const args = makeArgs(arch, tree.dir, config.buildDir, os.cpus().length);
-  // CCACHE_BASEDIR: absolute paths under the tree (an older kernel's srctree) hash as relative ones: see buildDirOf.
-  const env = { CCACHE_DIR: path.join(cacheRoot(), "ccache"), CCACHE_BASEDIR: tree.dir, ...BUILD_IDENTITY };
-  const command = shellQuote([...Object.entries(env).map(([k, v]) => `${k}=${v}`), "make", ...args]);
+  const { args, env, command } = makeCommand(arch, tree, config);
   await fs.mkdir(path.dirname(logFile), { recursive: true });
   const cached = await cachedImage(dir, progress);
   if (cached) {

@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
@@ -6,12 +7,12 @@ import { executeCells } from "../pipeline/execute.js";
 import { hostRecord, newRunId } from "../pipeline/identity.js";
 import { expectOf, inputOf, loadedKey, newRunFile, reopened, runCellsOf } from "../pipeline/plan.js";
 import type { Accel } from "../records/common.js";
-import { readRecord } from "../records/read.js";
-import { RUN_FILE_NAME, RunFileSchema, type FixOrigin, type RunFile } from "../records/run.js";
+import type { FixOrigin, RunFile } from "../records/run.js";
+import { refuseChangedInput, resumableRecord } from "../pipeline/resume.js";
 import type { VmImplementation } from "../vm/types.js";
 import { describeRun } from "../pipeline/dryRun.js";
 import { describeSource } from "../source/registry.js";
-import { buildFailureLines, statsTable, verdictLines } from "../report/summary.js";
+import { summaryLines } from "../report/summary.js";
 import { UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { runInterruptible } from "../core/interrupt.js";
@@ -23,7 +24,7 @@ import { resolveUserCommit } from "../source/gitClone.js";
 import { patchFromMail, variantNameFor } from "../source/mbox.js";
 import { calibrate, describeProcedure } from "../verdict/calibrate.js";
 import { DEFAULT_WINDOW } from "../verdict/window.js";
-import { expectedVerdict, judgeGroups, runExitCode } from "../verdict/groups.js";
+import { runExitCode } from "../verdict/groups.js";
 import { vmImplementation } from "../vm/registry.js";
 
 export interface RunOptions {
@@ -83,7 +84,7 @@ async function fixFromFile(file: string, dir: string): Promise<CliFix> {
   } catch (err) {
     throw new UserError(`cannot read --fix ${file}: ${(err as Error).message}`, "give the path of a patch or an mbox saved from the mailing list");
   }
-  const mail = patchFromMail(text, file);
+  const mail = await patchFromMail(text, file);
   const origin: FixOrigin = { kind: "mail", file: path.resolve(file), subject: mail.subject, ...(mail.messageId && { messageId: mail.messageId }), ...(mail.author && { author: mail.author }) };
   return cliFix(dir, { name: variantNameFor(file), description: `${mail.subject} (from ${file})`, text: mail.patch, origin });
 }
@@ -174,14 +175,10 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
 
 /** An interrupted run's record, to go on with: its finished cells and the runs of the others are kept. */
 async function resumedRun(id: string, dir: string): Promise<Planned> {
-  const prior = await readRecord(RunFileSchema, path.join(dir, RUN_FILE_NAME.run), "run record");
-  if (prior.kind !== "run" || !prior.request) throw new UserError(`${id} is not a run that can be resumed (a matrix resumes with kharness matrix --resume)`, `list runs with: ls ${resultsRoot()}`);
-  if (prior.status === "completed") throw new UserError(`run ${id} already completed`, `see ${path.join(dir, "report.md")}`);
+  const prior = await resumableRecord("run", id);
+  if (!prior.request) throw new UserError(`${id} records no request to replay (it is older than run --resume)`, "start a new run");
   const { loaded, fixes } = await scenarioFor(prior.request, dir);
-  // Runs of one scenario only: evidence from a changed scenario would be judged as if it were the same.
-  if (inputOf(loaded.scenario.name, loaded.file, loaded.text).sha256 !== prior.input.sha256) {
-    throw new UserError(`${loaded.file} changed since run ${id} started: its runs and new ones would not be the same experiment`, "start a new run");
-  }
+  refuseChangedInput(prior, inputOf(loaded.scenario.name, loaded.file, loaded.text));
   return { run: reopened(prior), loaded, fixes };
 }
 
@@ -194,7 +191,8 @@ interface Planned {
 /**
  * The run, checked before it starts: options, scenario, tree, fixes and the resumed record
  * first, then each variant's series and config (a results folder is made for these, since
- * the fixes' patches live there, and removed again if they fail or are interrupted).
+ * the fixes' patches live there, and removed again if they fail or are interrupted), with
+ * the make command each build will run. A dry run plans in a scratch folder instead.
  */
 async function plannedRun(
   opts: RunOptions,
@@ -202,7 +200,7 @@ async function plannedRun(
   dir: string,
   vm: VmImplementation,
   progress: Progress,
-): Promise<Planned> {
+): Promise<Planned & { makes: Map<string, string> }> {
   const fresh = !(await exists(dir));
   const planned = await (opts.resume ? resumedRun(id, dir) : newRun(opts, id, dir, vm)).catch(async (err: unknown) => {
     // A scenario from the command line is written into the run before it is checked.
@@ -214,8 +212,9 @@ async function plannedRun(
     for (const fix of planned.fixes) await writeFileAtomic(fix.patch, fix.text);
     const { loaded } = planned;
     const scenarios = new Map([[loadedKey(loaded), loaded]]);
-    await runInterruptible("the checks of the input", progress, () => checkCells(planned.run.cells, scenarios, progress));
-    return planned;
+    const check = () => checkCells(planned.run.cells, scenarios, progress);
+    const makes = await runInterruptible("the checks of the input", progress, check);
+    return { ...planned, makes };
   } catch (err) {
     if (fresh) await fs.rm(dir, { recursive: true, force: true });
     throw err;
@@ -234,26 +233,24 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
   const scenarios = new Map([[loadedKey(loaded), loaded]]);
   await executeCells({ run, dir, scenarios, jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
-  printSummary(run, dir, progress);
+  progress.info(summaryLines(run, dir).join("\n"));
   progress.info(`\nresults: ${dir}`);
   return { run, dir, exitCode: runExitCode(run) };
 }
 
-function printSummary(run: RunFile, dir: string, progress: Progress): void {
-  const failedBuilds = buildFailureLines(run, dir);
-  if (failedBuilds.length) progress.info(`\n${failedBuilds.join("\n")}`);
-  for (const g of judgeGroups(run)) {
-    progress.info(`\n${statsTable(g)}\n`);
-    for (const v of g.verdicts) {
-      progress.info(verdictLines(v, run.signatures).join("\n"));
-      const expected = expectedVerdict(run, { ...g, variant: v.fix }, g.baseline);
-      if (v.verdict !== expected) progress.info(`expected ${v.fix}: ${expected}, got ${v.verdict}`);
-    }
+/**
+ * `kharness run --dry-run`: the run planned and checked as a real one is (the same errors),
+ * in a scratch folder that is removed again; then the series, make and VM commands each
+ * variant would get, and nothing run.
+ */
+export async function dryRunCommand(opts: RunOptions, progress: Progress): Promise<string> {
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-dry-run-"));
+  try {
+    const id = opts.resume ?? opts.runId ?? "dry-run";
+    const vm = vmImplementation(opts.vm ?? "qemu");
+    const { run, loaded, makes } = await plannedRun(opts, id, path.join(scratch, id), vm, progress);
+    return describeRun(loaded, run, makes, vm);
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
   }
-}
-
-/** `kharness run --dry-run`: the series, make and VM commands each variant would get. */
-export async function dryRunCommand(opts: Pick<RunOptions, "scenario" | "kernel" | "arch" | "variants" | "vm">): Promise<string> {
-  const loaded = await loadScenario(opts.scenario, opts);
-  return describeRun(loaded, selectVariants(loaded.scenario, opts.variants), vmImplementation(opts.vm ?? "qemu"));
 }

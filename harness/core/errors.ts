@@ -1,7 +1,10 @@
 /**
- * Two roots of failure, as in tuxmake: the user's input is wrong (a scenario, a
- * patch, a flag) or the host/infrastructure failed (a tool missing, a crash).
- * Both carry a hint that says how to fix it.
+ * The two errors that stop kharness, named after tuxmake's TuxMakeUserError and
+ * TuxMakeInfrastructureError: the user's input is wrong (a scenario, a patch, a flag), or the
+ * host failed (a tool missing or failing, a full disk). Unlike tuxmake's, each carries a hint
+ * that says how to fix it. Neither is a kernel that does not build (BuildFailure: tuxmake's
+ * FAIL, evidence, not an error) nor a bug in kharness, which tuxmake would count as
+ * infrastructure and formatError calls an internal error.
  */
 export class UserError extends Error {
   constructor(message: string, readonly hint?: string) {

@@ -1,7 +1,8 @@
 /**
- * Progress for long steps: a stage name, elapsed time and the latest detail line
- * (e.g. make's current file). On a terminal the line is redrawn in place; in CI
- * logs it is printed at most every few seconds so logs stay readable.
+ * Progress for long steps: a line when a stage starts and one when it is done (with the time it
+ * took), and detail lines between them (make's current file, a running workload). On a terminal
+ * the detail line is redrawn in place; elsewhere (a CI log) a detail is printed only when 15 s
+ * have passed since the last one printed, and the others are dropped, so logs stay readable.
  */
 export interface Progress {
   stage(name: string): void;

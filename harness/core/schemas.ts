@@ -8,3 +8,12 @@ type SchemasOf<K extends readonly WithSchema[]> = { -readonly [I in keyof K]: K[
 export function schemasOf<const K extends readonly [WithSchema, ...WithSchema[]]>(items: K): SchemasOf<K> {
   return items.map((k) => k.schema) as SchemasOf<K>;
 }
+
+/**
+ * The fields a document failed on, one per line: "  cells.3.runs.0.status: Invalid option ...".
+ * kharness's own format rather than z.prettifyError's ("✖ message", then "→ at cells[3]..."): the
+ * field comes first, on the line of its message, as the errors and their tests name it.
+ */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `  ${i.path.join(".") || "(top level)"}: ${i.message}`).join("\n");
+}

@@ -7,7 +7,7 @@ import type { BisectRepo } from "../bisect/repo.js";
 import type { BisectFile } from "../records/bisect.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import type { SourceTree } from "../source/source.js";
-import { booted, toRunRecord } from "../verdict/verdict.js";
+import { booted, runSignatures } from "../verdict/verdict.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration } from "./iteration.js";
@@ -40,9 +40,9 @@ export function bisectEnv(c: { loaded: LoadedScenario; repo: BisectRepo; dir: st
       const r = out.record;
       c.record.timings.bootMs += r.bootMs;
       c.record.timings.workloadMs += r.workloadMs;
-      const judged = toRunRecord(r);
       const found = runSignatureRecords(r.status, out.groups);
-      return { ...judged, booted: booted(judged), bootMs: r.bootMs, workloadMs: r.workloadMs, found };
+      const timings = { bootMs: r.bootMs, workloadMs: r.workloadMs };
+      return { status: r.status, signatures: runSignatures(r), booted: booted(r), ...timings, found };
     },
   };
 }

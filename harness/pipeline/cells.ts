@@ -4,7 +4,7 @@ import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
 import { runSignatureRecords } from "./signatures.js";
 import type { Accel } from "../records/common.js";
-import { targetKey, type CellRecord, type RunFile } from "../records/run.js";
+import { targetKey, type CellRecord, type IterationRecord, type RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { groupsOf, judgeSettings } from "../verdict/groups.js";
 import { planGroup } from "../verdict/stopping.js";
@@ -63,14 +63,20 @@ async function prepareGuests(ctx: CellRun, images: Map<string, string>, progress
 /**
  * Bad input (a patch that does not apply, an option that does not survive, a missing
  * tarball) in any kernel the pending cells need: found before the run starts, in seconds
- * (minutes for a first unpack), before any build.
+ * (minutes for a first unpack), before any build. The make command of each build key.
  */
-export async function checkCells(cells: CellRecord[], scenarios: CellRun["scenarios"], progress: Progress): Promise<void> {
+export async function checkCells(
+  cells: CellRecord[],
+  scenarios: CellRun["scenarios"],
+  progress: Progress,
+): Promise<Map<string, string>> {
   const todo = cells.filter((c) => c.status === "pending");
+  const makes = new Map<string, string>();
   for (const key of new Set(todo.map((c) => c.build))) {
     const cell = todo.find((c) => c.build === key)!;
-    await checkVariant(scenarios.get(targetKey(cell))!, cell.variant, progress);
+    makes.set(key, await checkVariant(scenarios.get(targetKey(cell))!, cell.variant, progress));
   }
+  return makes;
 }
 
 /** source -> config -> build for each kernel the pending cells need; a kernel that fails to compile fails its cells. */
@@ -192,7 +198,7 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guests:
           throw err;
         });
         recordIteration(ctx.run, cell, out);
-        progress.info(`[${++done}] ${cell.id} #${iteration}: ${out.record.status}${out.record.stoppedEarly ? " (decided early)" : ""}, ${out.groups.length} unique splat(s)`);
+        progress.info(`[${++done}] ${cell.id} #${iteration}: ${out.record.status}${stopNote(out.record)}, ${out.groups.length} unique splat(s)`);
         await ctx.save();
       }
     };
@@ -201,6 +207,9 @@ export async function runPool(ctx: CellRun, images: Map<string, string>, guests:
   throwIfInterrupted("the runs");
   for (const c of ctx.run.cells.filter((x) => x.stopped)) progress.info(`${c.id}: stopped after ${c.runs.length} run(s): ${c.stopped}`);
 }
+
+/** Why a run ended before its workload did: only a report decides a run, so a clean one that stopped ran out its window. */
+const stopNote = (r: IterationRecord) => (r.stoppedEarly === undefined ? "" : r.primary === undefined ? " (clean for its trial window)" : " (decided early)");
 
 /** Keep one iteration's record, its signatures and its time; close the cell when its runs are in. */
 export function recordIteration(run: RunFile, cell: CellRecord, out: IterationOutcome): void {

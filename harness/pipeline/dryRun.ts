@@ -1,42 +1,49 @@
-import os from "node:os";
 import path from "node:path";
-import { makeArgs } from "../build/build.js";
-import { shellQuote } from "../core/shell.js";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
 import { describeSource } from "../source/registry.js";
+import type { RunFile } from "../records/run.js";
 import type { VmImplementation } from "../vm/types.js";
 
 /**
- * What `run` would do, without doing it: each variant's patch series, the make command
- * and the QEMU command line (with placeholders for paths only known at run time).
+ * What `run` would do, without doing it: each variant's patch series, the make command the
+ * input's checks found for it (environment included), and the VM command line (with
+ * placeholders, said to be ones, for what each boot picks when it starts).
  */
-export function describeRun(loaded: LoadedScenario, variants: string[], vm: VmImplementation): string {
+export function describeRun(
+  loaded: LoadedScenario,
+  run: Pick<RunFile, "cells" | "settings">,
+  makes: Map<string, string>,
+  vm: VmImplementation,
+): string {
   const { scenario, kernel, arch } = loaded;
+  const source = describeSource(kernel.source);
   const fragments = [...kernel.fragments, ...arch.fragments].join(", ");
-  const lines = [`scenario ${scenario.name}: kernel ${kernel.name} for ${arch.name} from ${describeSource(kernel.source)}, base ${kernel.base}, fragments ${fragments}`];
-  for (const v of variants) {
-    lines.push(`\nvariant ${v}${v === scenario.baseline ? " (baseline)" : ""}: ${variantPatches(loaded, v).map((p) => path.basename(p)).join(" + ")}`);
-    lines.push(`  build: ${shellQuote(["make", ...makeArgs(arch, "<source tree>", "<build dir>", os.cpus().length)])}`);
+  const lines = [`scenario ${scenario.name}: kernel ${kernel.name} for ${arch.name} from ${source}, base ${kernel.base}, fragments ${fragments}`];
+  for (const { variant: v, build } of run.cells) {
+    const series = variantPatches(loaded, v).map((p) => path.basename(p)).join(" + ") || "no patches";
+    lines.push(`\nvariant ${v}${v === scenario.baseline ? " (baseline)" : ""}: ${series}`);
+    lines.push(`  build: ${makes.get(build) ?? "none: its cell is finished"}`);
   }
   const it = "results/<run-id>/iterations/<variant>-<n>";
+  const command = vm.command({
+    arch,
+    accel: { accel: "tcg", reason: "dry run", probedAt: "", hostKey: "" },
+    cpus: scenario.vm.cpus,
+    memoryMiB: scenario.vm.memoryMiB,
+    kernel: "<bzImage>",
+    initrd: "results/<run-id>/guest/initramfs.cpio",
+    disk: `${it}/disk.img`,
+    consoleLog: `${it}/console.log`,
+    cmdline: scenario.vm.cmdline,
+    key: { privateKey: "", publicKey: "" },
+    hostPublicKey: "",
+    readyMarker: "",
+    bootTimeoutMs: scenario.vm.bootTimeoutSec * 1000,
+  });
   lines.push(
-    `\nper run (up to ${scenario.maxRuns} per variant, fewer once its verdict is decided):`,
-    `  ${vm.command({
-      arch,
-      accel: { accel: "tcg", reason: "dry run", probedAt: "", hostKey: "" },
-      cpus: scenario.vm.cpus,
-      memoryMiB: scenario.vm.memoryMiB,
-      kernel: "<bzImage>",
-      initrd: "results/<run-id>/guest/initramfs.cpio",
-      disk: `${it}/disk.img`,
-      consoleLog: `${it}/console.log`,
-      cmdline: scenario.vm.cmdline,
-      key: { privateKey: "", publicKey: "" },
-      hostPublicKey: "",
-      readyMarker: "",
-      bootTimeoutMs: scenario.vm.bootTimeoutSec * 1000,
-    })}`,
-    "  (the accelerator is tcg or kvm after the KVM probe; the SSH port is a free one on 127.0.0.1)",
+    `\nper run (up to ${run.settings.maxRuns} per variant, fewer once its verdict is decided):`,
+    `  ${command}`,
+    "  (placeholders in <>; each boot takes a free SSH port on 127.0.0.1; the accelerator is tcg or kvm after the KVM probe)",
   );
   return lines.join("\n");
 }

@@ -159,7 +159,7 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
   const work = await workWatched(inp, vm).finally(() => clearInterval(ticker));
   record.workloadMs = work.durationMs;
   await writeFileAtomic(path.join(dir, "workload.txt"), work.output);
-  progress.done(`${work.status}${work.stoppedEarly ? " (decided early)" : ""}; collecting the evidence`);
+  progress.done(`${work.status}${work.stoppedEarly ? `: ${work.stoppedEarly}` : ""}; collecting the evidence`);
   progress.stage(`collect ${inp.label} #${inp.iteration}`);
   const t = Date.now();
   // A wedged guest answers nothing: asking it for sysrq and dmesg would only cost the timeouts.

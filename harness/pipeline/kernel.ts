@@ -2,7 +2,7 @@ import path from "node:path";
 import { projectRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { configureKernel, toolchainVersion, type KernelConfig } from "../config/config.js";
-import { buildKernel, type KernelImage } from "../build/build.js";
+import { buildKernel, makeCommand, type KernelImage } from "../build/build.js";
 import type { KernelRecord } from "../records/run.js";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
 import { describeSource, withSourceTree } from "../source/registry.js";
@@ -67,12 +67,14 @@ function configInputs(loaded: LoadedScenario) {
 /**
  * What can be wrong with a variant's input, found in seconds before any build: its source,
  * its patch series (each patch applies) and its config (every required option survives).
+ * The make command its build will run, environment included.
  */
-export async function checkVariant(loaded: LoadedScenario, variant: string, progress: Progress): Promise<void> {
+export async function checkVariant(loaded: LoadedScenario, variant: string, progress: Progress): Promise<string> {
   const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.resolve(loaded.dir, p)));
-  await withSourceTree(loaded.kernel, progress, async (tree) => {
+  return withSourceTree(loaded.kernel, progress, async (tree) => {
     const series = await applySeries(tree, patches);
-    await configureKernel(tree, series, configInputs(loaded), await toolchainVersion(loaded.arch), progress);
+    const config = await configureKernel(tree, series, configInputs(loaded), await toolchainVersion(loaded.arch), progress);
+    return makeCommand(loaded.arch, tree, config).command;
   });
 }
 

@@ -1,8 +1,9 @@
 import { z } from "zod";
 
 /**
- * Cache entries under ~/.cache/kharness that kharness reads back. A damaged entry is an
- * input error naming its file (delete it and it is rebuilt), never a wrong image.
+ * Cache entries under ~/.cache/kharness that kharness reads back. A damaged entry is never
+ * used, nor an error: an image is rebuilt (with a warning naming the entry), a snapshot is
+ * deleted and the guest boots cold.
  */
 
 /** images/<key>/meta.json: written after bzImage, so its presence means the image is whole. */
@@ -11,15 +12,15 @@ export const ImageMetaSchema = z.object({
   durationMs: z.number(),
   command: z.string(),
   patches: z.array(z.string()),
-  /** sha256 of bzImage when it was stored: a changed image is rebuilt, never booted. */
+  /** sha256 of bzImage when it was stored: a changed image, or an entry without it, is rebuilt, never booted. */
   bzImageSha256: z.string().optional(),
 });
 export type ImageMeta = z.infer<typeof ImageMetaSchema>;
 
 /**
  * snapshots/<key>/meta.json: a booted guest saved with QEMU's migration (the `state` file
- * beside it, and `console.log`, its console up to the save). Written last, so its presence
- * means the entry is whole.
+ * beside it, and `console.log`, its console up to the save). Written last, in a scratch folder
+ * that is then renamed to the entry, so a found entry is whole.
  */
 export const SnapshotMetaSchema = z.object({
   key: z.string(),

@@ -1,9 +1,12 @@
 import { z } from "zod";
 
 /**
- * completed: the workload finished; crash: the guest died during it; hang: it stopped
- * progressing; boot-failure: the kernel never reached the guest; error: the workload failed
- * or the kernel was not built; infra: the host failed (QEMU, a port, SSH), never evidence.
+ * completed: the workload finished, or the watch ended it early (a decided first report, a
+ * clean trial window); crash: the guest died during it, or a workload command failed after the
+ * kernel reported; hang: it timed out, or the guest stopped answering while the VM ran on;
+ * boot-failure: the kernel never reached the guest; error: a workload command failed with no
+ * report on the console; infra: the host failed (QEMU, a port, SSH), never evidence. A kernel
+ * that did not build has no runs: its cell is failed.
  */
 export const RunStatusSchema = z.enum(["completed", "crash", "hang", "boot-failure", "error", "infra"]);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
@@ -15,11 +18,14 @@ export type RunStatus = z.infer<typeof RunStatusSchema>;
 export const BootStartSchema = z.enum(["cold", "saved", "restored"]);
 export type BootStart = z.infer<typeof BootStartSchema>;
 
-/** INCONCLUSIVE: clean so far, but too few runs for FIXED at the baseline's rate bound. */
+/**
+ * INCONCLUSIVE: the baseline reproduced, the fix showed none of its bugs, and FIXED's calibrated
+ * test has not passed: not yet, or it cannot within max runs (then it is final).
+ */
 export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN", "INCONCLUSIVE"]);
 export type VerdictName = z.infer<typeof VerdictNameSchema>;
 
-/** How every results record (run, matrix, bisection) ended. */
+/** Where every results record (run, matrix, bisection) stands: running, then how it ended. */
 export const OutcomeStatusSchema = z.enum(["running", "completed", "interrupted", "failed"]);
 
 export const HostRecordSchema = z.object({

@@ -1,11 +1,7 @@
 import { promises as fs } from "node:fs";
 import type { z } from "zod";
 import { UserError } from "../core/errors.js";
-
-/** The fields a record failed on, one per line: "  cells.3.runs.0.status: Invalid option ...". */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `  ${i.path.join(".") || "(top level)"}: ${i.message}`).join("\n");
-}
+import { describeIssues } from "../core/schemas.js";
 
 /**
  * Read a record kharness wrote earlier and validate it: a damaged, truncated or older file

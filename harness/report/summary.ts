@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { RunFile, SignatureRecord } from "../records/run.js";
 import type { BugSummary } from "../verdict/bugs.js";
-import type { GroupResult } from "../verdict/groups.js";
+import { judgeGroups, type GroupResult } from "../verdict/groups.js";
 import { nameBug, type Verdict } from "../verdict/verdict.js";
 import { evidenceParts } from "./evidence.js";
 import { CASCADE_POINTER, splitBugs } from "./formats/common.js";
@@ -51,4 +51,16 @@ export function buildFailureLines(run: RunFile, dir: string): string[] {
   return Object.entries(run.builds).flatMap(([key, b]) =>
     b.status === "failed" ? [`${key}: ${b.reason}`, `    log: ${path.join(dir, b.buildLog)}`] : [],
   );
+}
+
+/** The terminal summary: failed builds, then per group its table, each fix's verdict, each cell not as expected. */
+export function summaryLines(run: RunFile, dir: string): string[] {
+  const failedBuilds = buildFailureLines(run, dir);
+  const lines = failedBuilds.length ? ["", ...failedBuilds] : [];
+  for (const g of judgeGroups(run)) {
+    lines.push("", statsTable(g), "");
+    for (const v of g.verdicts) lines.push(...verdictLines(v, run.signatures));
+    for (const r of g.results.filter((x) => !x.ok)) lines.push(`${r.cell.id}: expected ${r.expected}, got ${r.got}`);
+  }
+  return lines;
 }

@@ -6,6 +6,7 @@ import { junitReport } from "./formats/junit.js";
 import { kcidbReport } from "./formats/kcidb.js";
 import { markdownReport } from "./formats/markdown.js";
 import { reportModel, type ReportModel } from "./model.js";
+import type { GroupResult } from "../verdict/groups.js";
 
 export const REPORT_FORMATS = ["md", "html", "junit", "json", "kcidb"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -19,6 +20,12 @@ export const REPORT_FILES: Record<ReportFormat, string> = {
   kcidb: "kcidb.json",
 };
 
+/** A judged group for report.json: each cell's result by its id (the cells are in the record already). */
+function jsonGroup({ cells: _cells, results, ...g }: GroupResult) {
+  const byId = results.map(({ cell, got, expected, ok }) => ({ cell: cell.id, variant: cell.variant, got, expected, ok }));
+  return { ...g, results: byId };
+}
+
 export function renderReport(model: ReportModel, format: ReportFormat): string {
   switch (format) {
     case "md":
@@ -31,7 +38,7 @@ export function renderReport(model: ReportModel, format: ReportFormat): string {
       return `${JSON.stringify(kcidbReport(model), null, 2)}\n`;
     case "json":
       // The run as recorded, plus its judged groups: stable, documented in the README.
-      return `${JSON.stringify({ ...model.run, groups: model.groups.map(({ cells: _cells, ...g }) => g) }, null, 2)}\n`;
+      return `${JSON.stringify({ ...model.run, groups: model.groups.map(jsonGroup) }, null, 2)}\n`;
   }
 }
 

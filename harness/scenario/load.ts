@@ -6,6 +6,7 @@ import { archByName, DEFAULT_ARCH, isArchName, type Arch } from "../core/arch.js
 import { UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
 import { projectRoot } from "../core/paths.js";
+import { describeIssues } from "../core/schemas.js";
 import type { VerdictName } from "../records/common.js";
 import type { SourceSpec } from "../source/registry.js";
 import { KernelRecipeSchema, ScenarioSchema, type KernelRecipe, type Scenario } from "./schema.js";
@@ -27,8 +28,8 @@ export interface LoadedScenario {
 export function parseWithSchema<T extends z.ZodType>(schema: T, data: unknown, file: string): z.infer<T> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(top level)"}: ${i.message}`);
-  throw new UserError(`${file} is not valid:\n${lines.join("\n")}`, `edit ${file} so the fields above match the schema`);
+  const hint = `edit ${file} so the fields above match the schema`;
+  throw new UserError(`${file} is not valid:\n${describeIssues(result.error)}`, hint);
 }
 
 /** A YAML input file: its text and its data; unreadable or invalid YAML is an input error naming the file. */

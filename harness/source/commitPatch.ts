@@ -14,6 +14,6 @@ export async function patchFromCommit(tree: string, rev: string): Promise<{ subj
   if (!r.stdout.trim()) {
     throw new UserError(`--fix-commit ${rev} (${commit.slice(0, 12)}) in ${tree} has no patch: it is a merge commit or changes nothing`, "give a commit that changes files itself (not a merge)");
   }
-  const { subject, patch } = patchFromMail(r.stdout, `commit ${rev} of ${tree}`);
+  const { subject, patch } = await patchFromMail(r.stdout, `commit ${rev} of ${tree}`);
   return { subject, patch };
 }

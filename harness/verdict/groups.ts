@@ -1,7 +1,24 @@
 import { DEFAULT_WINDOW } from "./window.js";
 import { targetKey, type CellRecord, type RunFile } from "../records/run.js";
 import { summarizeBugs, type BugSummary } from "./bugs.js";
-import { judgeVariants, type VariantStats, type Verdict } from "./verdict.js";
+import { judgeVariants, variantStats, type VariantStats, type Verdict } from "./verdict.js";
+
+/**
+ * What one cell got, against what was expected of it: the one answer the exit code, the
+ * terminal summary and every report read.
+ */
+export interface CellResult {
+  cell: CellRecord;
+  /**
+   * A fix's verdict; REPRODUCES or CLEAN for a baseline; BROKEN for any cell whose kernel did
+   * not build; PENDING for a cell with no result yet.
+   */
+  got: string;
+  expected: string;
+  ok: boolean;
+  /** A fix's verdict in full (absent for a baseline, and for a fix not judged yet). */
+  fixVerdict?: Verdict;
+}
 
 /** The cells judged together: one scenario on one kernel and one guest shape. */
 export interface GroupResult {
@@ -15,6 +32,8 @@ export interface GroupResult {
   cells: CellRecord[];
   stats: VariantStats[];
   verdicts: Verdict[];
+  /** Each cell's result, in the order of `cells`. */
+  results: CellResult[];
   /** The group's bugs, for the summary: each with its runs per variant and its cascade. */
   bugs: BugSummary[];
 }
@@ -26,11 +45,23 @@ export function groupsOf(cells: CellRecord[]): CellRecord[][] {
   return [...groups.values()];
 }
 
-/** A fix whose kernel did not build is BROKEN, whatever its (absent) runs would say. */
-function brokenBuilds(verdicts: Verdict[], cells: CellRecord[]): Verdict[] {
+const NO_BASELINE_KERNEL = "the baseline's kernel did not build: no verdict against it";
+
+/**
+ * A kernel that did not build decides before any run: the fix's own makes it BROKEN, and
+ * the baseline's leaves nothing to judge a fix against (NOT REPRODUCED: no verdict).
+ */
+function unbuiltKernels(verdicts: Verdict[], cells: CellRecord[], baseline: string): Verdict[] {
+  const failed = (variant: string) => cells.find((c) => c.variant === variant && c.status === "failed");
+  const base = failed(baseline);
   return verdicts.map((v) => {
-    const cell = cells.find((c) => c.variant === v.fix);
-    return cell?.status === "failed" ? { ...v, verdict: "BROKEN" as const, reason: cell.reason ?? "its kernel did not build" } : v;
+    const own = failed(v.fix);
+    if (!own && !base) return v;
+    // The tests' numbers are from runs that never happened: no test decided this.
+    const { test: _test, partialPass: _partial, moreNeeded: _more, ...rest } = v;
+    return own
+      ? { ...rest, verdict: "BROKEN" as const, done: true, reason: own.reason ?? "its kernel did not build" }
+      : { ...rest, verdict: "NOT REPRODUCED" as const, done: true, reason: NO_BASELINE_KERNEL };
   });
 }
 
@@ -40,29 +71,59 @@ export function judgeSettings(run: Pick<RunFile, "settings">, cells: Pick<CellRe
   return { confidence, residual, window, maxRuns: Math.min(...cells.map((c) => c.maxRuns)) };
 }
 
-/** Judge each group from the runs its cells hold (a group without its baseline is not judged). */
-export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "settings">): GroupResult[] {
-  return groupsOf(run.cells).map((cells) => {
-    const id = cells[0]!.group;
-    const first = cells[0]!;
-    const variants = [first.baseline, ...cells.map((c) => c.variant).filter((v) => v !== first.baseline)];
-    const hasBaseline = cells.some((c) => c.variant === first.baseline);
-    const runsOf = (v: string) => cells.find((c) => c.variant === v)?.runs ?? [];
-    const ctx = { signatures: run.signatures, ...judgeSettings(run, cells) };
-    const judgedAgainst = (v: string) => cells.find((c) => c.variant === v)?.judgedAgainst;
-    const judged = hasBaseline ? judgeVariants(first.baseline, variants, runsOf, ctx, judgedAgainst) : { stats: [], verdicts: [] };
-    const bugs = summarizeBugs(variants.map((variant) => ({ variant, runs: runsOf(variant) })), run.signatures);
-    return { id, scenario: first.scenario, kernel: first.kernel, arch: first.arch, cpus: first.cpus, hotplug: first.hotplug, baseline: first.baseline, cells, stats: judged.stats, verdicts: brokenBuilds(judged.verdicts, cells), bugs };
+/** What a cell is expected to show: a fix FIXED and a baseline REPRODUCES, unless the scenario says otherwise. */
+export function expectedVerdict(
+  run: Pick<RunFile, "expect">,
+  cell: Pick<CellRecord, "scenario" | "kernel" | "arch" | "variant">,
+  baseline: string,
+): string {
+  const fallback = cell.variant === baseline ? "REPRODUCES" : "FIXED";
+  return run.expect[targetKey(cell)]?.[cell.variant] ?? fallback;
+}
+
+/** What a cell got: BROKEN without a kernel, PENDING without a result, else the baseline's reproduction or the verdict. */
+function cellGot(cell: CellRecord, fixVerdict: Verdict | undefined): string {
+  if (cell.status === "failed") return "BROKEN";
+  if (cell.status === "pending") return "PENDING";
+  if (cell.variant === cell.baseline) return variantStats(cell.variant, cell.runs).bugRuns > 0 ? "REPRODUCES" : "CLEAN";
+  return fixVerdict?.verdict ?? "PENDING";
+}
+
+/** Each cell of a group against its expectation. */
+export function cellResults(run: Pick<RunFile, "expect">, cells: CellRecord[], verdicts: Verdict[]): CellResult[] {
+  return cells.map((cell) => {
+    const fixVerdict = verdicts.find((v) => v.fix === cell.variant);
+    const got = cellGot(cell, fixVerdict);
+    const expected = expectedVerdict(run, cell, cell.baseline);
+    return { cell, got, expected, ok: got === expected, ...(fixVerdict && { fixVerdict }) };
   });
 }
 
-/** What a cell is expected to show: a fix FIXED and a baseline REPRODUCES, unless the scenario says otherwise. */
-export function expectedVerdict(run: Pick<RunFile, "expect">, cell: Pick<CellRecord, "scenario" | "kernel" | "arch" | "variant">, baseline: string): string {
-  return run.expect[targetKey(cell)]?.[cell.variant] ?? (cell.variant === baseline ? "REPRODUCES" : "FIXED");
+/** Judge each group from the runs its cells hold (a group without its baseline is not judged). */
+export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "settings" | "expect">): GroupResult[] {
+  return groupsOf(run.cells).map((cells) => {
+    const first = cells[0]!;
+    const { baseline } = first;
+    const variants = [baseline, ...cells.map((c) => c.variant).filter((v) => v !== baseline)];
+    const runsOf = (v: string) => cells.find((c) => c.variant === v)?.runs ?? [];
+    const ctx = { signatures: run.signatures, ...judgeSettings(run, cells) };
+    const judgedAgainst = (v: string) => cells.find((c) => c.variant === v)?.judgedAgainst;
+    const judged = cells.some((c) => c.variant === baseline)
+      ? judgeVariants(baseline, variants, runsOf, ctx, judgedAgainst)
+      : { stats: [], verdicts: [] };
+    const verdicts = unbuiltKernels(judged.verdicts, cells, baseline);
+    const bugs = summarizeBugs(variants.map((variant) => ({ variant, runs: runsOf(variant) })), run.signatures);
+    const { scenario, kernel, arch, cpus, hotplug } = first;
+    const results = cellResults(run, cells, verdicts);
+    const { stats } = judged;
+    return { id: first.group, scenario, kernel, arch, cpus, hotplug, baseline, cells, stats, verdicts, results, bugs };
+  });
 }
 
-/** Exit status: 0 when every fix got its expected verdict and no cell failed (a kernel that did not build), else 1. */
-export function runExitCode(run: RunFile): number {
-  const wrong = judgeGroups(run).flatMap((g) => g.verdicts.filter((v) => v.verdict !== expectedVerdict(run, { ...g, variant: v.fix }, g.baseline)));
-  return wrong.length === 0 && run.cells.every((c) => c.status === "done") ? 0 : 1;
+/** Every cell's result, group by group: what the exit code and every report count. */
+export const runResults = (groups: GroupResult[]): CellResult[] => groups.flatMap((g) => g.results);
+
+/** Exit status: 0 when every cell (baseline, fixes, kernels that did not build) got what was expected of it, else 1. */
+export function runExitCode(run: Pick<RunFile, "cells" | "signatures" | "settings" | "expect">): number {
+  return runResults(judgeGroups(run)).every((r) => r.ok) ? 0 : 1;
 }

@@ -295,7 +295,7 @@ export function judgeVariants(
   return { stats: variants.map((v) => variantStats(v, runsOf(v))), verdicts: variants.filter((v) => v !== baseline).map(judge) };
 }
 
-/** A run's signatures, a hang as HANG_SIGNATURE and a report-less crash as CRASH_SIGNATURE: what a bisection step compares with its target. */
-export function toRunRecord(r: Pick<JudgedRun, "status" | "splats">): { status: RunStatus; signatures: string[] } {
-  return { status: r.status, signatures: [...r.splats.map((s) => s.signature), ...endingSignatures(r)] };
+/** A run's signatures and its ending's: a hang as HANG_SIGNATURE, a report-less crash as CRASH_SIGNATURE. */
+export function runSignatures(r: Pick<JudgedRun, "status" | "splats">): string[] {
+  return [...r.splats.map((s) => s.signature), ...endingSignatures(r)];
 }

@@ -21,7 +21,7 @@ export interface VmSpec {
   initrd: string;
   /** Raw disk image for the workload, attached as the first virtio disk (/dev/vda). */
   disk?: string;
-  /** The serial console is written here from the first byte. */
+  /** The serial console is written here from the first byte (a restored guest's starts with its snapshot's). */
   consoleLog: string;
   /** Extra kernel parameters. */
   cmdline: string[];
@@ -32,8 +32,8 @@ export interface VmSpec {
   readyMarker: string;
   bootTimeoutMs: number;
   /**
-   * Start from the booted snapshot of this kernel, initramfs and shape when there is one, and
-   * save one after a cold boot when there is not (the scenario's vm.restore).
+   * Start from the booted snapshot of this kernel, initramfs, QEMU, disk size and shape when there
+   * is one, and save one after a cold boot when there is not (the scenario's vm.restore).
    */
   snapshot?: boolean;
 }
@@ -43,9 +43,9 @@ export interface VmInstance {
   /** The command line that started it, to reproduce by hand. */
   readonly command: string;
   readonly shell: GuestShellLike;
-  /** The console so far; an unreadable console is an infra error, never "". */
+  /** The console so far ("" before QEMU opened it); an unreadable one throws an InfraError. */
   console(): Promise<string>;
-  /** Wait up to `ms` for the guest to end on its own (a panic ends it); true if it did. */
+  /** Wait up to `ms` for the VM to end (a panic ends it, and so does a kill: see killedFromOutside); true if it did. */
   waitExit(ms: number): Promise<boolean>;
   /** The VM was killed by something other than kharness (a signal from outside): the host's doing, not the kernel's. */
   killedFromOutside(): boolean;
@@ -58,7 +58,8 @@ export interface VmInstance {
 /**
  * How a boot ended. A failure is `kernel` when it is evidence about the kernel (a panic
  * during boot, a guest that never became ready) and `infra` when the host failed (QEMU
- * did not start, a port was taken, SSH refused our key): infra is retried, never judged.
+ * did not start, a port was taken, SSH refused our key, a snapshot did not restore): infra
+ * is retried, never judged.
  */
 export type BootResult =
   | { ok: true; vm: VmInstance; bootMs: number; start: BootStart; warning?: string }

@@ -9,13 +9,14 @@ export const fixture = (name: string) => path.join(projectRoot, "test", "fixture
 
 /**
  * How one fake boot goes. `console` is a real console to replay; the guest "prints" it
- * into the run's console file, as QEMU's serial chardev would.
+ * into the run's console file, as QEMU's serial chardev would: all of it at boot, or over
+ * time when `printed` says how.
  *  - ok: boots; the workload completes (or `workload` says how it ends)
  *  - panic: the kernel dies during boot (evidence)
  *  - infra: the host fails before the guest (QEMU did not start, SSH refused the key)
  */
 export type FakeBoot =
-  | { boot: "ok"; console: string; workload?: Ending }
+  | { boot: "ok"; console: string; workload?: Ending; printed?: PrintPace }
   | { boot: "panic"; console: string }
   | { boot: "infra"; reason: string };
 
@@ -25,6 +26,35 @@ export type FakeBoot =
  * on, prints nothing, and the guest answers nothing).
  */
 type Ending = "completed" | "crash" | "hang" | "error" | "slow" | "wedge";
+
+/** A console printed over time: its first `atBoot` lines at boot, then `lines` more every `everyMs`. */
+export interface PrintPace {
+  atBoot: number;
+  lines: number;
+  everyMs: number;
+}
+
+/** Print `text` into `file` as a running guest does; the returned function stops the printing (the VM is gone). */
+async function printConsole(file: string, text: string, pace?: PrintPace): Promise<() => void> {
+  if (!pace) {
+    await fs.writeFile(file, text);
+    return () => undefined;
+  }
+  const lines = text.split(/(?<=\n)/);
+  await fs.writeFile(file, lines.slice(0, pace.atBoot).join(""));
+  let next = pace.atBoot;
+  let timer: NodeJS.Timeout | undefined;
+  const print = async () => {
+    if (next >= lines.length) return;
+    await fs.appendFile(file, lines.slice(next, (next += pace.lines)).join(""));
+    timer = setTimeout(() => void print().catch(() => undefined), pace.everyMs);
+  };
+  timer = setTimeout(() => void print().catch(() => undefined), pace.everyMs);
+  return () => {
+    next = lines.length;
+    clearTimeout(timer);
+  };
+}
 
 const ok = (stdout = ""): ExecResult => ({ code: 0, stdout, stderr: "", timedOut: false });
 const dropped: ExecResult = { code: null, stdout: "", stderr: "", timedOut: false };
@@ -72,7 +102,7 @@ export function fakeVm(script: FakeBoot[] | ((spec: VmSpec, boots: VmSpec[]) => 
       const command = `fake-vm ${spec.kernel}`;
       if (step.boot === "infra") return { ok: false, cause: "infra", reason: step.reason, bootMs: 5, console: "", command };
       const text = step.console ? await fs.readFile(step.console, "utf8") : "";
-      await fs.writeFile(spec.consoleLog, text);
+      const stopPrinting = await printConsole(spec.consoleLog, text, step.boot === "ok" ? step.printed : undefined);
       if (step.boot === "panic") return { ok: false, cause: "kernel", reason: "kernel panic during boot", bootMs: 10, console: text, command };
       const ending = step.workload ?? "completed";
       return {
@@ -85,8 +115,8 @@ export function fakeVm(script: FakeBoot[] | ((spec: VmSpec, boots: VmSpec[]) => 
           console: () => fs.readFile(spec.consoleLog, "utf8"),
           waitExit: async () => ending === "crash",
           killedFromOutside: () => false,
-          stop: async () => undefined,
-          kill: () => undefined,
+          stop: async () => stopPrinting(),
+          kill: stopPrinting,
         },
       };
     },

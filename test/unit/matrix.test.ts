@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { cellId, expandCells, parseShard, shardCells } from "../../harness/matrix/expand.js";
 import { chooseJobs } from "../../harness/matrix/jobs.js";
 import { MERGE_EXIT, mergeDirs, mergeExitCode, mergeRuns } from "../../harness/matrix/merge.js";
-import { resumeCells, shardRecord } from "../../harness/commands/matrix.js";
+import { resumeCells, shardRecord } from "../../harness/pipeline/matrixPlan.js";
 import { mergeCommand } from "../../harness/commands/report.js";
 import type { RunFile } from "../../harness/records/run.js";
 import { cellScenario } from "../../harness/pipeline/plan.js";

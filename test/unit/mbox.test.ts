@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserError } from "../../harness/core/errors.js";
 import { patchFromCommit } from "../../harness/source/commitPatch.js";
-import { cleanSubject, patchFromMail, variantNameFor } from "../../harness/source/mbox.js";
+import { patchFromMail, variantNameFor } from "../../harness/source/mbox.js";
 
 // A toy "kernel" file and a fix for it, committed in a throwaway repository, so the mails
 // below are what git format-patch really writes.
@@ -86,7 +86,7 @@ describe("patchFromMail", () => {
   };
 
   it("takes the fix out of a format-patch mail, without the signature", async () => {
-    const got = patchFromMail(mail, "fix.patch");
+    const got = await patchFromMail(mail, "fix.patch");
     expect(got.patch).toBe(expected);
     expect(got.patch).not.toContain("2.39");
     expect(got.subject).toBe("mm: stock: do not take stock_lock in hotplug_dead");
@@ -96,18 +96,18 @@ describe("patchFromMail", () => {
 
   it("skips a cover letter and a reply that quotes the patch, in either order", async () => {
     for (const mbox of [[COVER, mail, replyQuoting(mail)], [replyQuoting(mail), COVER, mail]]) {
-      const got = patchFromMail(mbox.join("\n"), "thread.mbox");
+      const got = await patchFromMail(mbox.join("\n"), "thread.mbox");
       expect(got.patch).toBe(expected);
       expect(got.subject).toBe("mm: stock: do not take stock_lock in hotplug_dead");
       expect(await applies(got.patch)).toBe(0);
     }
   });
 
-  it("says a reply that only quotes a patch holds none", () => {
-    expect(() => patchFromMail(replyQuoting(mail), "reply.eml")).toThrow(/reply\.eml holds no patch/);
+  it("says a reply that only quotes a patch holds none", async () => {
+    await expect(patchFromMail(replyQuoting(mail), "reply.eml")).rejects.toThrow(/reply\.eml holds no patch/);
   });
 
-  it("decodes a quoted-printable body and an encoded, folded subject", () => {
+  it("decodes a quoted-printable body and an encoded, folded subject", async () => {
     const qp = [
       "From: =?UTF-8?q?J=C3=B6rg?= Tester <jorg@example.org>",
       // The folded subject splits "é" (C3 A9) across two encoded words.
@@ -129,7 +129,7 @@ describe("patchFromMail", () => {
       "-- ",
       "2.39.5",
     ].join("\r\n");
-    const got = patchFromMail(qp, "qp.eml");
+    const got = await patchFromMail(qp, "qp.eml");
     expect(got.subject).toBe("mm: stock: café au lait");
     expect(got.author).toBe("Jörg Tester <jorg@example.org>");
     expect(got.patch).toBe(
@@ -146,7 +146,7 @@ describe("patchFromMail", () => {
     );
   });
 
-  it("decodes a base64 patch attached to a multipart mail", () => {
+  it("decodes a base64 patch attached to a multipart mail", async () => {
     const attached = Buffer.from(expected).toString("base64").replace(/.{76}/g, "$&\n");
     const multipart = [
       "From: Ada Tester <ada@example.org>",
@@ -165,32 +165,27 @@ describe("patchFromMail", () => {
       "--==cut==--",
       "",
     ].join("\n");
-    const got = patchFromMail(multipart, "attached.eml");
+    const got = await patchFromMail(multipart, "attached.eml");
     expect(got.subject).toBe("mm: stock: drop the outer lock");
     expect(got.patch).toBe(expected);
   });
 
-  it("takes a bare diff -u file as it is", () => {
+  it("takes a bare diff -u file as it is", async () => {
     const bare = ["--- a/mm/stock.c", "+++ b/mm/stock.c", "@@ -1 +1 @@", "-old", "+new", ""].join("\n");
-    expect(patchFromMail(bare, "/tmp/x/bare.diff")).toEqual({ subject: "bare.diff", patch: bare });
+    expect(await patchFromMail(bare, "/tmp/x/bare.diff")).toEqual({ subject: "bare.diff", patch: bare });
   });
 
-  it("names the file and what was expected when there is no patch", () => {
-    const err = (() => {
-      try {
-        return patchFromMail("From: a@example.org\nSubject: hello\n\nNo diff here.\n", "/tmp/hello.eml");
-      } catch (e) {
-        return e;
-      }
-    })();
+  it("names the file and what was expected when there is no patch", async () => {
+    const mail = "From: a@example.org\nSubject: hello\n\nNo diff here.\n";
+    const err = await patchFromMail(mail, "/tmp/hello.eml").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toMatch(/\/tmp\/hello\.eml holds no patch: .*unified diff/);
     expect((err as UserError).hint).toMatch(/format-patch/);
   });
 
-  it("says a patch was cut short rather than returning half a hunk", () => {
+  it("says a patch was cut short rather than returning half a hunk", async () => {
     const cut = ["--- a/f.c", "+++ b/f.c", "@@ -1,3 +1,3 @@", " a", "-b"].join("\n");
-    expect(() => patchFromMail(cut, "cut.patch")).toThrow(/cut\.patch is cut short/);
+    await expect(patchFromMail(cut, "cut.patch")).rejects.toThrow(/cut\.patch is cut short/);
   });
 });
 
@@ -222,9 +217,11 @@ describe("patchFromCommit", () => {
 });
 
 describe("subjects and variant names", () => {
-  it("strips Re: and bracketed prefixes as git am does", () => {
-    expect(cleanSubject("Re: [PATCH v2 3/5] mm: memcg: drop lock")).toBe("mm: memcg: drop lock");
-    expect(cleanSubject("[RFC] [PATCH]   mm:  fix")).toBe("mm: fix");
+  it("strips Re: and bracketed prefixes as git am does", async () => {
+    const bare = ["--- a/f.c", "+++ b/f.c", "@@ -1 +1 @@", "-old", "+new", ""].join("\n");
+    const subjectOf = async (s: string) => (await patchFromMail(`Subject: ${s}\n\n${bare}`, "s.eml")).subject;
+    expect(await subjectOf("Re: [PATCH v2 3/5] mm: memcg: drop lock")).toBe("mm: memcg: drop lock");
+    expect(await subjectOf("[RFC] [PATCH]   mm:  fix")).toBe("mm: fix");
   });
 
   it("names a variant after the file", () => {

@@ -9,9 +9,11 @@ import { prepareGuest } from "../../harness/pipeline/guest.js";
 import { INFRA_RETRIES, runIteration } from "../../harness/pipeline/iteration.js";
 import { loadedKey, newRunFile } from "../../harness/pipeline/plan.js";
 import { watchVerdict } from "../../harness/pipeline/monitor.js";
+import { signatureRecord } from "../../harness/pipeline/signatures.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import type { Scenario } from "../../harness/scenario/schema.js";
 import type { VmSpec } from "../../harness/vm/types.js";
+import { runBugs } from "../../harness/verdict/bugs.js";
 import { judgeGroups } from "../../harness/verdict/groups.js";
 import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
 
@@ -39,6 +41,11 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     expect(record.status).toBe("completed");
     expect(groups.some((g) => g.first.title.startsWith("BUG: sleeping function called from invalid context"))).toBe(true);
     expect(record.splats.length).toBe(groups.length);
+    // The console's first report is the run's primary, and the verdicts' bug: the kernel is tainted after it.
+    const primary = groups.find((g) => g.signature === record.primary)!;
+    expect(primary.first.title).toBe("WARNING: suspicious RCU usage in mem_cgroup_wb_stats");
+    const signatures = Object.fromEntries(groups.map((g) => [g.signature, signatureRecord(g)]));
+    expect(runBugs(record, signatures)).toMatchObject({ primary: "rcu:mem_cgroup_wb_stats" });
   });
 
   it("a guest that dies during the workload is a crash; its console is still parsed", async () => {
@@ -80,6 +87,17 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it("the watch reads the console as it grows: a report printed once the workload runs decides the run", async () => {
+    // The first report starts at line 236: 100 lines at boot, then 10 every 200 ms print it about 2.7 s in,
+    // after the watch's first reads of the console (one a second).
+    const printed = { atBoot: 100, lines: 10, everyMs: 200 };
+    const boot: FakeBoot = { boot: "ok", console: BEFORE, workload: "slow", printed };
+    const { record } = await iterate([boot], { tailSec: 1, timeoutSec: 10 });
+    expect(record.stoppedEarly).toMatch(/after the first report ended \(WARNING: suspicious RCU usage in mem_cgroup_wb_stats/);
+    expect(record.firstReportMs).toBeGreaterThanOrEqual(2000);
+    expect(record.status).toBe("completed");
+  }, 15_000);
+
   it("a run nothing decides runs its whole workload", async () => {
     const { record } = await iterate([{ boot: "ok", console: CLEAN }], { tailSec: 1 });
     expect(record.status).toBe("completed");
@@ -98,6 +116,13 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
   it("a workload command that fails is an error with its message", async () => {
     const { record } = await iterate([{ boot: "ok", console: CLEAN, workload: "error" }]);
     expect(record.status).toBe("error");
+    expect(record.reason).toMatch(/mke2fs: no such device/);
+  });
+
+  it("a workload command that fails after the kernel reported is a crash: it ended with evidence", async () => {
+    const { record, groups } = await iterate([{ boot: "ok", console: BEFORE, workload: "error" }]);
+    expect(groups.length).toBeGreaterThan(0);
+    expect(record.status).toBe("crash");
     expect(record.reason).toMatch(/mke2fs: no such device/);
   });
 });

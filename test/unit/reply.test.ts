@@ -90,7 +90,7 @@ describe("kharness reply, on the README's default run replayed from its recorded
     root = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-reply-"));
     dropMail = await patchMail("0003-fix-drop-hotplug-lock.patch", DROP_SUBJECT, DROP_ID);
     // What `run --fix drop.mbox` records of the mail.
-    const mail = patchFromMail(dropMail, "drop.mbox");
+    const mail = await patchFromMail(dropMail, "drop.mbox");
     run = await recordedRun(path.join(root, "memcg-run"), { fix: { kind: "mail", file: "/home/tess/drop.mbox", subject: mail.subject, messageId: mail.messageId! } });
     gitRun = await recordedRun(path.join(root, "git-run"), { origin: { kind: "git", tree: "/home/tess/linux", ref: "v6.1.118", commit: COMMIT } });
   }, 60_000);

@@ -1,16 +1,16 @@
 import type { CellRecord, RunFile } from "../../records/run.js";
-import { expectedVerdict, type GroupResult } from "../../verdict/groups.js";
+import type { GroupResult } from "../../verdict/groups.js";
 import { signatureLabel } from "../../parse/describe.js";
 import { summarizeBugs, type BugSummary } from "../../verdict/bugs.js";
 import type { Verdict } from "../../verdict/verdict.js";
 
-/** What one cell of the grid says, for every format: its verdict (or the baseline's reproduction) and its evidence. */
+/** What one cell of the grid says, for every format: the judge's result for it, and its evidence. */
 export interface CellView {
   cell: CellRecord;
-  /** FIXED, NOT FIXED, ... for a fix; REPRODUCES / CLEAN for a baseline; FAILED / PENDING otherwise. */
+  /** The result's got: FIXED, NOT FIXED, ... for a fix; REPRODUCES / CLEAN for a baseline; BROKEN; PENDING. */
   verdict: string;
-  expected?: string;
-  /** The cell's verdict is the one expected (a baseline is expected to reproduce). */
+  expected: string;
+  /** The judge's: the cell got what was expected of it. */
   ok: boolean;
   runs: number;
   /** Runs that booted and ran the workload: the denominator of every rate. */
@@ -22,22 +22,17 @@ export interface CellView {
   fixVerdict?: Verdict;
 }
 
-export function cellView(run: RunFile, group: GroupResult, cell: CellRecord): CellView {
+/** A cell as the formats show it: its result (verdict/groups.ts decides it) with its counts. */
+export function cellView(group: GroupResult, cell: CellRecord): CellView {
   const stats = group.stats.find((s) => s.variant === cell.variant);
-  const base = { cell, runs: cell.runs.length, booted: stats?.booted ?? 0, bugRuns: stats?.bugRuns ?? 0, signatures: stats?.signatures ?? [] };
-  if (cell.status === "failed") return { ...base, verdict: "FAILED", ok: false };
-  if (cell.status === "pending") return { ...base, verdict: "PENDING", ok: false };
-  if (cell.variant === cell.baseline) {
-    const reproduces = base.bugRuns > 0;
-    const expected = expectedVerdict(run, cell, cell.baseline);
-    const verdict = reproduces ? "REPRODUCES" : "CLEAN";
-    return { ...base, verdict, expected, ok: verdict === expected };
-  }
-  const v = group.verdicts.find((x) => x.fix === cell.variant);
-  const expected = expectedVerdict(run, cell, cell.baseline);
-  if (!v) return { ...base, verdict: "PENDING", expected, ok: false };
-  return { ...base, verdict: v.verdict, expected, ok: v.verdict === expected, fixVerdict: v };
+  const result = group.results.find((r) => r.cell === cell)!;
+  const { got: verdict, expected, ok, fixVerdict } = result;
+  const counts = { booted: stats?.booted ?? 0, bugRuns: stats?.bugRuns ?? 0, signatures: stats?.signatures ?? [] };
+  return { cell, verdict, expected, ok, runs: cell.runs.length, ...counts, ...(fixVerdict && { fixVerdict }) };
 }
+
+/** A cell that got no result to compare (its kernel did not build, or it never ran): an error, not a failed test. */
+export const didNotRun = (c: CellRecord) => c.status !== "done";
 
 /** Variants in column order: the baseline first, then the fixes as they appear. */
 export function columns(groups: GroupResult[]): string[] {

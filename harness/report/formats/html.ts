@@ -14,7 +14,6 @@ const COLORS: Record<string, string> = {
   INCONCLUSIVE: "#ef6c00",
   REPRODUCES: "#1565c0",
   CLEAN: "#9e9e9e",
-  FAILED: "#4e342e",
   PENDING: "#bdbdbd",
 };
 
@@ -32,17 +31,17 @@ function timingChart(timings: Record<string, number>): string {
 const anchor = (id: string) => `cell-${id.replace(/[^A-Za-z0-9-]/g, "_")}`;
 
 /** The grid: a row per group, a column per variant, each cell coloured by its verdict. */
-function gridRows({ run, groups }: ReportModel, cols: string[]): string {
+function gridRows({ groups }: ReportModel, cols: string[]): string {
   return groups
     .map((g) => {
       const tds = cols.map((v) => {
         const c = g.cells.find((x) => x.variant === v);
         if (!c) return "<td></td>";
-        const view = cellView(run, g, c);
+        const view = cellView(g, c);
         const rate = pct(view.bugRuns, view.booted);
         const test = view.fixVerdict?.test;
         return `<td class="cell" data-cell="${esc(c.id)}" data-verdict="${esc(view.verdict)}" data-ok="${view.ok}" style="background:${COLORS[view.verdict] ?? "#bdbdbd"}">
-<a href="#${anchor(c.id)}"><b>${esc(view.verdict)}</b>${view.ok ? "" : ` <span class="warn" title="expected ${esc(view.expected ?? "a result")}">&#x2717;</span>`}</a>
+<a href="#${anchor(c.id)}"><b>${esc(view.verdict)}</b>${view.ok ? "" : ` <span class="warn" title="expected ${esc(view.expected)}">&#x2717;</span>`}</a>
 <div class="bar" title="${view.bugRuns} of ${view.booted} booted runs with a bug"><i style="width:${rate}%"></i></div><small>${view.bugRuns}/${view.booted} runs with bugs${test ? `; p ${test.pValue.toPrecision(2)}` : ""}</small></td>`;
       });
       return `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${esc(g.arch)}</th><th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`;
@@ -55,7 +54,7 @@ function cellSections({ run, groups }: ReportModel): string {
   return groups
     .flatMap((g) =>
       g.cells.map((c) => {
-        const view = cellView(run, g, c);
+        const view = cellView(g, c);
         const splats = view.signatures
           .map(({ signature, runs }) => {
             const s = run.signatures[signature];

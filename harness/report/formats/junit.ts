@@ -1,32 +1,37 @@
 import type { ReportModel } from "../model.js";
 import { evidenceText } from "../evidence.js";
-import { cellSeconds, cellView, sigTitle } from "./common.js";
+import { cellSeconds, cellView, didNotRun, sigTitle, type CellView } from "./common.js";
 
 const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
+type Outcome = "pass" | "failure" | "error";
+
+/** A cell's test case outcome: a pass when the cell got what was expected, whether or not it ran. */
+function caseOutcome(run: ReportModel["run"], view: CellView): { kind: Outcome; outcome: string } {
+  if (view.ok) return { kind: "pass", outcome: "" };
+  const { cell } = view;
+  if (didNotRun(cell)) {
+    const message = `expected ${view.expected}, got ${view.verdict}: ${cell.reason ?? cell.status}`;
+    return { kind: "error", outcome: `<error message="${xml(message)}" type="${cell.status}"/>` };
+  }
+  const titles = view.signatures.map((s) => sigTitle(run, s.signature));
+  const message = `expected ${view.expected}, got ${view.verdict}${titles.length ? `: ${titles.join("; ")}` : ""}`;
+  const evidence = view.fixVerdict ? [view.fixVerdict.reason, evidenceText(view.fixVerdict)] : [];
+  const body = xml([...evidence, ...titles].join("\n"));
+  return { kind: "failure", outcome: `<failure message="${xml(message)}" type="verdict">${body}</failure>` };
+}
+
 /**
  * JUnit XML: a suite per group, a test case per cell with its iterations as properties.
- * A cell whose verdict differs from the expectation fails (INCONCLUSIVE too, unless
- * expected), with the splat titles as the message; a cell that could not run is an error.
+ * A cell whose result differs from the expectation fails (INCONCLUSIVE too, unless
+ * expected), with the splat titles as the message; one that could not run is an error.
  */
 export function junitReport({ run, groups }: ReportModel): string {
-  type Outcome = "pass" | "failure" | "error";
   const suites = groups.map((g) => {
     const cases = g.cells.map((c) => {
-      const view = cellView(run, g, c);
+      const view = cellView(g, c);
       const props = c.runs.map((r) => `<property name="iteration.${r.iteration}" value="${xml(`${r.status}; ${r.splats.length} signature(s); ${r.console}`)}"/>`);
-      let kind: Outcome = "pass";
-      let outcome = "";
-      if (c.status !== "done") {
-        kind = "error";
-        outcome = `<error message="${xml(c.reason ?? c.status)}" type="${c.status}"/>`;
-      } else if (!view.ok) {
-        kind = "failure";
-        const titles = view.signatures.map((s) => sigTitle(run, s.signature));
-        const message = `expected ${view.expected}, got ${view.verdict}${titles.length ? `: ${titles.join("; ")}` : ""}`;
-        const evidence = view.fixVerdict ? [view.fixVerdict.reason, evidenceText(view.fixVerdict)] : [];
-        outcome = `<failure message="${xml(message)}" type="verdict">${xml([...evidence, ...titles].join("\n"))}</failure>`;
-      }
+      const { kind, outcome } = caseOutcome(run, view);
       const xmlCase = `    <testcase classname="${xml(g.id)}" name="${xml(c.variant)}" time="${cellSeconds(c).toFixed(1)}">
       <properties><property name="verdict" value="${xml(view.verdict)}"/>${view.fixVerdict ? `<property name="evidence" value="${xml(evidenceText(view.fixVerdict))}"/>` : ""}${props.join("")}</properties>${outcome ? `\n      ${outcome}` : ""}
     </testcase>`;

@@ -4,7 +4,7 @@ import { ARCHES } from "../../core/arch.js";
 import { projectRoot } from "../../core/paths.js";
 import type { ReportModel } from "../model.js";
 import type { Verdict } from "../../verdict/verdict.js";
-import { cellSeconds, cellView, type CellView } from "./common.js";
+import { cellSeconds, cellView, didNotRun, type CellView } from "./common.js";
 
 export const KCIDB_ORIGIN = "kharness";
 
@@ -58,9 +58,9 @@ function checkoutsAndBuilds(run: ReportModel["run"]): { checkouts: Record<string
 }
 
 /** KCIDB's status: an unexpected INCONCLUSIVE ran but decided nothing (DONE), not a failure of the kernel. */
-function testStatus(cellStatus: string, view: CellView): string {
-  if (cellStatus !== "done") return "ERROR";
+function testStatus(view: CellView): string {
   if (view.ok) return "PASS";
+  if (didNotRun(view.cell)) return "ERROR";
   return view.verdict === "INCONCLUSIVE" ? "DONE" : "FAIL";
 }
 
@@ -85,7 +85,7 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
   const incidents: Record<string, unknown>[] = [];
   for (const g of groups) {
     for (const c of g.cells) {
-      const view = cellView(run, g, c);
+      const view = cellView(g, c);
       const testId = id("test", c.id);
       const excerpt = view.signatures.map((s) => run.signatures[s.signature]?.excerpt.slice(0, 20).join("\n") ?? s.signature).join("\n\n");
       tests.push({
@@ -94,11 +94,15 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
         build_id: id("build", c.build),
         path: `kharness.${c.scenario}.${c.variant}`,
         environment: { comment: `QEMU ${run.accel?.accel ?? "?"}, ${c.cpus} vCPUs, hotplug ${c.hotplug ? "on" : "off"}` },
-        status: testStatus(c.status, view),
+        status: testStatus(view),
         duration: cellSeconds(c),
         log_url: c.runs[0]?.console ?? "",
         log_excerpt: (excerpt || `${view.verdict}: no splat`).slice(0, 16384),
-        misc: { verdict: view.verdict, expected: view.expected ?? null, runs: view.runs, booted: view.booted, runs_with_bugs: view.bugRuns, ...(view.fixVerdict && verdictMisc(view.fixVerdict)) },
+        misc: {
+          ...{ verdict: view.verdict, expected: view.expected, ok: view.ok },
+          ...{ runs: view.runs, booted: view.booted, runs_with_bugs: view.bugRuns },
+          ...(view.fixVerdict && verdictMisc(view.fixVerdict)),
+        },
       });
       if (c.status !== "done") continue;
       const present = new Set(view.signatures.map((s) => s.signature));

@@ -1,4 +1,4 @@
-import { toRunRecord, type Verdict } from "../../verdict/verdict.js";
+import { runSignatures, type Verdict } from "../../verdict/verdict.js";
 import type { ReportModel } from "../model.js";
 import { evidenceText } from "../evidence.js";
 import { shardProblems } from "../shards.js";
@@ -47,7 +47,7 @@ function splatSection(run: ReportModel["run"], first: BugSummary[], cols: string
     cols.map((v) => {
       const cells = run.cells.filter((c) => c.variant === v);
       const total = cells.reduce((n, c) => n + c.runs.length, 0);
-      const hits = cells.reduce((n, c) => n + c.runs.filter((r) => toRunRecord(r).signatures.includes(sig)).length, 0);
+      const hits = cells.reduce((n, c) => n + c.runs.filter((r) => runSignatures(r).includes(sig)).length, 0);
       return `${hits}/${total}`;
     });
   return [
@@ -74,7 +74,6 @@ export function markdownReport({ run, groups }: ReportModel): string {
   const cols = columns(groups);
   const bugs = splitBugs(bugsByVariant(run, cols));
   const failed = run.cells.filter((c) => c.status === "failed");
-  const mark = (ok: boolean) => (ok ? "" : " ✗");
   const lines = [
     `# kharness ${run.input.name}: ${run.id}`,
     "",
@@ -91,8 +90,8 @@ export function markdownReport({ run, groups }: ReportModel): string {
       const cells = cols.map((v) => {
         const c = g.cells.find((x) => x.variant === v);
         if (!c) return "";
-        const view = cellView(run, g, c);
-        return `${view.verdict} ${view.bugRuns}/${view.booted}${mark(view.ok)}${view.expected && !view.ok && view.verdict !== "FAILED" ? ` (expected ${view.expected})` : ""}`;
+        const view = cellView(g, c);
+        return `${view.verdict} ${view.bugRuns}/${view.booted}${view.ok ? "" : ` ✗ (expected ${view.expected})`}`;
       });
       return `| ${g.scenario} | ${g.kernel} | ${g.arch} | ${g.cpus} | ${hotplugLabel(g.hotplug)} | ${cells.join(" | ")} |`;
     }),

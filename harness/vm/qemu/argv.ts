@@ -3,6 +3,9 @@ import type { Arch } from "../../core/arch.js";
 import { shellQuote } from "../../core/shell.js";
 import type { Accel } from "../../records/common.js";
 
+/** Where a shown command line has the SSH port, which each boot picks when it starts. */
+export const SSH_PORT_PLACEHOLDER = "<free-port>";
+
 export interface QemuSpec {
   /** The guest's arch: the machine, its devices, its console and its CPU under TCG come from the arch table. */
   arch: Arch;
@@ -16,8 +19,11 @@ export interface QemuSpec {
   /** Raw disk image for the workload, attached as virtio-blk (/dev/vda). */
   disk?: string;
   consoleLog: string;
-  /** Host port on 127.0.0.1 forwarded to the guest's sshd; no network at all when absent. */
-  sshPort?: number;
+  /**
+   * Host port on 127.0.0.1 forwarded to the guest's sshd (the placeholder where a command
+   * is only shown: each boot takes a free one); no network at all when absent.
+   */
+  sshPort?: number | typeof SSH_PORT_PLACEHOLDER;
   extraCmdline?: string[];
   /** The VM generation ID (a UUID): a new one on each restore makes the guest reseed its RNG. */
   vmgenid?: string;

@@ -167,7 +167,7 @@ export async function resume(qmp: Qmp, timeoutMs = 10_000): Promise<void> {
 /** ssh2's words for a guest that answered but refused us: the key or the protocol, not the kernel. */
 export const SSH_REFUSED = /authentication|handshake|protocol|host key|Host denied|verification failed|Unsupported/i;
 
-export function qemuSpec(spec: VmSpec, sshPort?: number): QemuSpec {
+export function qemuSpec(spec: VmSpec, sshPort?: QemuSpec["sshPort"]): QemuSpec {
   return {
     arch: spec.arch,
     accel: spec.accel.accel,

@@ -1,0 +1,46 @@
+import path from "node:path";
+import { UserError } from "../core/errors.js";
+import { resultsRoot } from "../core/paths.js";
+import type { Shard } from "../matrix/expand.js";
+import { readRecord } from "../records/read.js";
+import { RUN_FILE_NAME, RunFileSchema, type RunFile } from "../records/run.js";
+
+/**
+ * One resume policy for `run` and `matrix`: the record must be of that kind and unfinished,
+ * its input unchanged, and what it was asked for is replayed from the record, not from the
+ * command line that resumes it.
+ */
+
+const RECORD_LABEL: Record<RunFile["kind"], string> = { run: "run record", matrix: "matrix run record" };
+
+/** The record of an earlier run of this kind, to go on with. */
+export async function resumableRecord(kind: RunFile["kind"], id: string): Promise<RunFile> {
+  const dir = path.join(resultsRoot(), id);
+  const prior = await readRecord(RunFileSchema, path.join(dir, RUN_FILE_NAME[kind]), RECORD_LABEL[kind]);
+  if (prior.kind !== kind) {
+    const how = `resume it with kharness ${prior.kind} --resume ${id}`;
+    throw new UserError(`${id} is a ${prior.kind} run, not a ${kind} run`, how);
+  }
+  if (prior.status === "completed") {
+    throw new UserError(`${kind} ${id} already completed`, `see ${path.join(dir, "report.md")}`);
+  }
+  return prior;
+}
+
+/** Evidence from a changed scenario or matrix file would be judged as if it were the same experiment. */
+export function refuseChangedInput(prior: RunFile, input: RunFile["input"]): void {
+  if (input.sha256 === prior.input.sha256) return;
+  const why = `${input.file} changed since run ${prior.id} started: its runs and new ones would not be one experiment`;
+  throw new UserError(why, `start a new run, or put ${input.file} back as it was`);
+}
+
+/** The shard a resumed matrix replays: its record's; another one on the command line is an error. */
+export function resumedShard(prior: RunFile, asked: Shard | undefined): Shard | undefined {
+  const recorded = prior.shard && { index: prior.shard.index, count: prior.shard.count };
+  const name = (s: Shard | undefined) => (s ? `shard ${s.index}/${s.count}` : "the whole matrix");
+  if (asked && (asked.index !== recorded?.index || asked.count !== recorded.count)) {
+    const fix = "leave out --shard: --resume replays the run's own";
+    throw new UserError(`--shard ${asked.index}/${asked.count}: run ${prior.id} is ${name(recorded)}`, fix);
+  }
+  return recorded;
+}

@@ -1,0 +1,78 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeCommand } from "../../harness/build/build.js";
+import { dryRunCommand, runCommand, type RunOptions } from "../../harness/commands/run.js";
+import { UserError } from "../../harness/core/errors.js";
+import { silentProgress } from "../../harness/core/progress.js";
+import { describeRun } from "../../harness/pipeline/dryRun.js";
+import { runCellsOf } from "../../harness/pipeline/plan.js";
+import { loadScenario } from "../../harness/scenario/load.js";
+import { qemuVm } from "../../harness/vm/qemu/vm.js";
+
+let scratch: string;
+let results: string;
+
+beforeAll(async () => {
+  scratch = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-dry-run-test-"));
+  results = path.join(scratch, "results");
+  process.env.KHARNESS_RESULTS = results;
+});
+afterAll(async () => {
+  delete process.env.KHARNESS_RESULTS;
+  await fs.rm(scratch, { recursive: true, force: true });
+});
+
+/** What a promise threw (it must throw). */
+async function thrown(p: Promise<unknown>): Promise<Error> {
+  return p.then(
+    () => expect.fail("it did not throw"),
+    (err: Error) => err,
+  );
+}
+
+/** The dry run fails as the real run does: the same input error (exit 2), and neither leaves a results folder. */
+async function sameFailure(opts: RunOptions): Promise<Error> {
+  const dry = await thrown(dryRunCommand(opts, silentProgress));
+  const real = await thrown(runCommand(opts, silentProgress));
+  expect(dry).toBeInstanceOf(UserError);
+  expect(dry.message).toBe(real.message);
+  expect(await fs.readdir(results).catch(() => [])).toEqual([]);
+  return dry;
+}
+
+describe("--dry-run checks the input as the run does", () => {
+  it("--tree that is not a git repository", async () => {
+    const notRepo = path.join(scratch, "not-a-repo");
+    await fs.mkdir(notRepo, { recursive: true });
+    const err = await sameFailure({ scenario: "memcg-hotplug-lockdep", tree: notRepo });
+    expect(err.message).toContain(notRepo);
+  });
+
+  it("--fix that holds no patch", async () => {
+    const fix = path.join(scratch, "notes.txt");
+    await fs.writeFile(fix, "Looks good to me, but I did not test it.\n");
+    const err = await sameFailure({ scenario: "memcg-hotplug-lockdep", fix: [fix] });
+    expect(err.message).toContain(fix);
+  });
+});
+
+describe("--dry-run prints what would run", () => {
+  it("the make command with the build's environment, and the SSH port as a placeholder", async () => {
+    const loaded = await loadScenario("memcg-hotplug-lockdep");
+    const cells = runCellsOf(loaded, ["before", "fix-reorder"], 7);
+    cells[1]!.status = "done";
+    const make = makeCommand(loaded.arch, { dir: "/src/linux" }, { buildDir: "/src/linux/.kharness-build-abc" }).command;
+    const settings = { confidence: 0.95, maxRuns: 7, residual: 1 };
+    const text = describeRun(loaded, { cells, settings }, new Map([[cells[0]!.build, make]]), qemuVm);
+    expect(text).toContain(`  build: ${make}`);
+    expect(make).toMatch(/^CCACHE_DIR=\S+ CCACHE_BASEDIR=\/src\/linux 'KBUILD_BUILD_TIMESTAMP=[^']+' .* make -C \/src\/linux /);
+    expect(text).toContain("variant fix-reorder: ");
+    expect(text).toContain("  build: none: its cell is finished");
+    expect(text).toContain("up to 7 per variant");
+    expect(text).not.toContain("10022");
+    expect(text).toMatch(/hostfwd=tcp:127\.0\.0\.1:<free-port>-:22/);
+    expect(text).toMatch(/placeholders in <>; each boot takes a free SSH port/);
+  });
+});
