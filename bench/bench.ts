@@ -17,7 +17,7 @@ import { runCommand } from "../harness/commands/run.js";
 import { createProgress } from "../harness/core/progress.js";
 import { projectRoot } from "../harness/core/paths.js";
 import type { RunFile } from "../harness/records/run.js";
-import { groupBaselineText } from "../harness/report/evidence.js";
+import { accelsText, groupBaselineText } from "../harness/report/evidence.js";
 import { judgeGroups } from "../harness/verdict/groups.js";
 import { booted } from "../harness/verdict/verdict.js";
 
@@ -35,13 +35,13 @@ function verdictRows(run: RunFile, wallMs: number): [string, string][] {
   const [group] = judgeGroups(run);
   const builds = Object.values(run.builds).flatMap((b) => (b.status === "built" ? [b] : []));
   return [
-    ["host", `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${run.host.qemu}, accel ${run.accel?.accel}`],
+    ["host", `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${run.host.qemu}, accel ${accelsText(run)}`],
     ...(cold ? builds.map((b): [string, string] => [`build ${b.variant}${b.cached ? " (cache hit)" : ""}`, `${s(b.buildMs)}, ${b.compiledObjects} objects compiled`]) : []),
     [`time to the verdicts at ${Math.round(run.settings.confidence * 100)}% (${cold ? "cold" : "warm"})`, s(wallMs)],
     ...run.cells.map((c): [string, string] => [`runs of ${c.variant}`, `${c.runs.length}: ${c.stopped ?? c.status}`]),
     ...(group ? group.verdicts.map((v): [string, string] => [`verdict ${v.fix}`, `${v.verdict}${v.test ? `, p ${v.test.pValue.toFixed(3)} vs level ${v.test.level.toFixed(3)}` : ""}${v.moreNeeded ? `, ${v.moreNeeded} more runs needed` : ""}`]) : []),
     ...(group ? [["baseline", groupBaselineText(group.stats.find((x) => x.variant === group.baseline)!, run.settings.confidence)] as [string, string]] : []),
-    [`boot to workload (${run.accel?.accel}, guest ready over SSH)`, stats(iterations(run).filter(booted).map((i) => i.bootMs))],
+    [`boot to workload (${accelsText(run)}, guest ready over SSH)`, stats(iterations(run).filter(booted).map((i) => i.bootMs))],
     ["workload per run (decided runs stop early)", stats(iterations(run).filter(booted).map((i) => i.workloadMs))],
     ["runs stopped early by a deciding report", `${iterations(run).filter((i) => i.stoppedEarly).length} of ${iterations(run).length}`],
   ];

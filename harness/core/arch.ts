@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { UserError } from "./errors.js";
 
 /**
@@ -85,6 +86,9 @@ export const ARCHES = {
 
 export type ArchName = keyof typeof ARCHES;
 export const ARCH_NAMES = Object.keys(ARCHES) as ArchName[];
+
+/** An arch's name in a scenario, a matrix, a recipe or a record: one of the table's. */
+export const ArchNameSchema = z.enum(ARCH_NAMES as [ArchName, ...ArchName[]], { message: `must be one of ${ARCH_NAMES.join(", ")}` });
 
 /** The arch a run builds for unless told otherwise: the first one (x86_64), whatever the host. */
 export const DEFAULT_ARCH: ArchName = "x86_64";

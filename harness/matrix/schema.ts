@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { ARCH_NAMES, DEFAULT_ARCH, type ArchName } from "../core/arch.js";
+import { ArchNameSchema, DEFAULT_ARCH } from "../core/arch.js";
 
 const onOff = z.enum(["on", "off"], { message: 'must be "on" or "off"' });
-const archName = z.enum(ARCH_NAMES as [ArchName, ...ArchName[]], { message: `must be one of ${ARCH_NAMES.join(", ")}` });
 
 /** A matrix file (scenarios/<name>.yaml): the axes a nightly run expands into cells. */
 export const MatrixSchema = z.strictObject({
@@ -13,7 +12,7 @@ export const MatrixSchema = z.strictObject({
   /** Kernel recipe names (kernels/<name>.yaml); each scenario must have patches for each. */
   kernels: z.array(z.string()).min(1),
   /** The arches each kernel is built for and booted on; each must be one of its recipe's arches. */
-  arches: z.array(archName).min(1).default([DEFAULT_ARCH]),
+  arches: z.array(ArchNameSchema).min(1).default([DEFAULT_ARCH]),
   /** Variants to run (default: all of each scenario's); the baseline always runs. */
   variants: z.array(z.string()).min(1).optional(),
   cpus: z.array(z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { message: "must be one of 1, 2, 4, 8" })).min(1),
@@ -24,7 +23,7 @@ export const MatrixSchema = z.strictObject({
    * on an arch its recipe is not set up for), as in a CI job matrix's exclude.
    */
   exclude: z
-    .array(z.strictObject({ kernel: z.string().optional(), arch: archName.optional(), cpus: z.number().int().optional(), hotplug: onOff.optional() }))
+    .array(z.strictObject({ kernel: z.string().optional(), arch: ArchNameSchema.optional(), cpus: z.number().int().optional(), hotplug: onOff.optional() }))
     .default([]),
   /** The most fresh boots per cell (default: each scenario's maxRuns); a cell stops once its verdict is decided. */
   maxRuns: z.number().int().min(1).max(100).optional(),

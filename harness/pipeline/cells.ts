@@ -47,7 +47,8 @@ export async function runCells(ctx: CellRun, progress: Progress): Promise<void> 
 
 /**
  * One guest per arch that has a kernel to boot (its busybox, dropbear and accelerator are
- * the arch's), probed with one of its kernels. The record keeps the first one's accelerator.
+ * the arch's), probed with one of its kernels. The record keeps each arch's accelerator, as
+ * this session chose it (a resumed run may run under another).
  */
 async function prepareGuests(ctx: CellRun, images: Map<string, string>, progress: Progress): Promise<Map<string, Guest>> {
   const guests = new Map<string, Guest>();
@@ -55,7 +56,7 @@ async function prepareGuests(ctx: CellRun, images: Map<string, string>, progress
     if (guests.has(cell.arch)) continue;
     const guest = await prepareGuest(ctx.dir, loadedFor(ctx, cell).arch, images.get(cell.build)!, ctx.vm, progress, ctx.accel);
     guests.set(cell.arch, guest);
-    ctx.run.accel ??= guest.accel;
+    ctx.run.accels = { ...ctx.run.accels, [cell.arch]: guest.accel };
   }
   return guests;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ARCH_NAMES, type ArchName } from "../core/arch.js";
+import { ArchNameSchema } from "../core/arch.js";
 import { AccelChoiceSchema, BootStartSchema, HostRecordSchema, OutcomeStatusSchema, RunStatusSchema } from "./common.js";
 
 /**
@@ -61,8 +61,6 @@ export const IterationRecordSchema = z.object({
 });
 export type IterationRecord = z.infer<typeof IterationRecordSchema>;
 
-/** The arch a cell or build is for (kharness.run/3: /2 had one arch and keyed expectations without it). */
-const ArchFieldSchema = z.enum(ARCH_NAMES as [ArchName, ...ArchName[]]);
 
 /**
  * What a developer calls the source a kernel was built from: a commit of a git tree (a
@@ -102,12 +100,12 @@ export type KernelRecord = z.infer<typeof KernelRecordSchema>;
 
 /** A build of a cell: the kernel, or why there is none (its cells are then failed). */
 export const BuildRecordSchema = z.discriminatedUnion("status", [
-  KernelRecordSchema.extend({ status: z.literal("built"), scenario: z.string(), kernel: z.string(), arch: ArchFieldSchema }),
+  KernelRecordSchema.extend({ status: z.literal("built"), scenario: z.string(), kernel: z.string(), arch: ArchNameSchema }),
   z.object({
     status: z.literal("failed"),
     scenario: z.string(),
     kernel: z.string(),
-    arch: ArchFieldSchema,
+    arch: ArchNameSchema,
     variant: z.string(),
     reason: z.string(),
     buildLog: z.string(),
@@ -118,7 +116,7 @@ export type BuildRecord = z.infer<typeof BuildRecordSchema>;
 export const CellKeySchema = z.object({
   scenario: z.string(),
   kernel: z.string(),
-  arch: ArchFieldSchema,
+  arch: ArchNameSchema,
   variant: z.string(),
   cpus: z.number().int(),
   hotplug: z.boolean(),
@@ -197,7 +195,8 @@ export const RunFileSchema = z.object({
   /** A merged run: what became of each shard of the matrix. */
   merge: z.object({ shards: z.array(ShardOutcomeSchema) }).optional(),
   host: HostRecordSchema,
-  accel: AccelChoiceSchema.optional(),
+  /** The accelerator each arch's guests ran under (a matrix of two arches may have KVM for one and TCG for the other). */
+  accels: z.partialRecord(ArchNameSchema, AccelChoiceSchema).optional(),
   jobs: z.object({ count: z.number().int(), reason: z.string() }).optional(),
   /** Expected verdicts per target (`targetKey`: "scenario/kernel/arch") and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */
   expect: z.record(z.string(), z.record(z.string(), z.string())),

@@ -1,3 +1,4 @@
+import type { RunFile } from "../records/run.js";
 import { lowerBound } from "../verdict/bounds.js";
 import type { VariantStats, Verdict } from "../verdict/verdict.js";
 
@@ -46,4 +47,12 @@ export function evidenceParts(v: Verdict): string[] {
 /** All of it, on one line. */
 export function evidenceText(v: Verdict): string {
   return evidenceParts(v).join("; ");
+}
+
+/** The accelerator of each arch's guests: "tcg" for one arch, "x86_64 kvm, arm64 tcg" for several, "?" before any boot. */
+export function accelsText(run: Pick<RunFile, "accels">): string {
+  const entries = Object.entries(run.accels ?? {});
+  if (entries.length === 0) return "?";
+  if (entries.length === 1) return entries[0]![1]!.accel;
+  return entries.map(([arch, a]) => `${arch} ${a!.accel}`).join(", ");
 }

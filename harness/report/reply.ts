@@ -91,7 +91,7 @@ function testedLines(run: RunFile, group: GroupResult, cell: CellRecord): string
   const base = run.builds[group.cells.find((c) => c.variant === group.baseline)?.build ?? ""];
   const under = base?.status === "built" ? base.patches.map((p) => p.name) : [];
   const config = built?.config ? `${built.config.base} + ${built.config.fragments.map((f) => f.split("/").at(-1)).join(", ")}` : "not recorded";
-  const accel = run.accel ? run.accel.accel.toUpperCase() : "an accelerator not recorded";
+  const accel = run.accels?.[cell.arch]?.accel.toUpperCase() ?? "an accelerator not recorded";
   const how = `${cell.arch} under ${accel}, ${cell.cpus} vCPUs; config ${config}; workload ${cell.workload ?? "not recorded"}`;
   return [
     "What was tested:",

@@ -135,7 +135,7 @@ async function recipeFor(file: string, kernelsDir: string, name: string, arch: A
     throw new UserError(`${file}: kernel "${name}" has no recipe ${kernelFile}`, `use one of: ${known.join(", ")}`);
   }
   const kernel = await loadKernelRecipe(kernelFile);
-  if (!kernel.arches.includes(arch.name)) {
+  if (!(kernel.arches as string[]).includes(arch.name)) {
     throw new UserError(
       `kernel recipe ${name} is not set up for ${arch.name} (its arches: ${kernel.arches.join(", ")})`,
       `use --arch ${kernel.arches[0]}, or add ${arch.name} to arches: in ${kernelFile} once it builds and boots there`,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ARCH_NAMES, DEFAULT_ARCH, isArchName } from "../core/arch.js";
+import { ARCH_NAMES, ArchNameSchema, DEFAULT_ARCH, isArchName } from "../core/arch.js";
 import { VerdictNameSchema } from "../records/common.js";
 import { SourceSpecSchema } from "../source/registry.js";
 import { WorkloadSchema } from "../workload/schema.js";
@@ -14,7 +14,7 @@ export const KernelRecipeSchema = z.strictObject({
   /** Fragments merged in order: paths relative to kernels/, or `tree:<path>` inside the source tree. */
   fragments: z.array(z.string()).default([]),
   /** The arches this recipe is known to build and boot on (each adds its arch fragments); doctor sets up their toolchains. */
-  arches: z.array(z.enum(ARCH_NAMES as [string, ...string[]])).min(1).default([DEFAULT_ARCH]),
+  arches: z.array(ArchNameSchema).min(1).default([DEFAULT_ARCH]),
 });
 export type KernelRecipe = z.infer<typeof KernelRecipeSchema>;
 

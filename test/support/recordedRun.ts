@@ -60,7 +60,7 @@ export async function recordedRun(dir: string, o: { origin?: SourceOrigin; fix?:
   const vm = fakeVm((spec: VmSpec): FakeBoot => ({ boot: "ok", console: CONSOLES[spec.kernel]! }));
   await fs.mkdir(dir, { recursive: true });
   const guest = await prepareGuest(dir, loaded.arch, "before", vm, silentProgress);
-  run.accel = guest.accel;
+  run.accels = { x86_64: guest.accel };
   for (const c of cells) run.builds[c.build] = builtRecord(c.build, c.variant, variantPatches(loaded, c.variant), o.origin ?? DEBIAN_6_1);
   const images = new Map(cells.map((c) => [c.build, c.variant]));
   await runPool({ run, dir, scenarios: new Map([[loadedKey(loaded), loaded]]), jobs: 1, vm, save: async () => {} }, images, new Map([[loaded.arch.name, guest]]), silentProgress);

@@ -146,3 +146,19 @@ describe("reports lead with the bugs that were some run's first report (the READ
     expect(folded).toMatch(new RegExp(`^<summary>${cascade.length} more bug\\(s\\)`));
   });
 });
+
+describe("the accelerator of each arch", () => {
+  it("a two-arch matrix names each arch's, and KCIDB gives each cell its own arch's", () => {
+    const run = sampleRun();
+    const tcg = { accel: "tcg" as const, reason: "an arm64 guest on a x64 host", probedAt: "", hostKey: "h" };
+    run.accels = { x86_64: { ...tcg, accel: "kvm", reason: "probe" }, arm64: tcg };
+    const arm = run.cells.filter((c) => c.kernel === "linux-6.12");
+    for (const c of arm) c.arch = "arm64";
+    const model = reportModel(run);
+    expect(renderReport(model, "md")).toContain("accelerator x86_64 kvm, arm64 tcg");
+    const tests = (JSON.parse(renderReport(model, "kcidb")) as { tests: { id: string; environment: { comment: string } }[] }).tests;
+    const qemuOf = (c: { id: string }) => tests.find((t) => t.id.endsWith(c.id))!.environment.comment.split(",")[0];
+    expect(new Set(arm.map(qemuOf))).toEqual(new Set(["QEMU tcg"]));
+    expect(new Set(run.cells.filter((c) => c.arch === "x86_64").map(qemuOf))).toEqual(new Set(["QEMU kvm"]));
+  });
+});

@@ -1,5 +1,5 @@
 import type { ReportModel } from "../model.js";
-import { evidenceText } from "../evidence.js";
+import { accelsText, evidenceText } from "../evidence.js";
 import type { BugSummary } from "../../verdict/bugs.js";
 import { bugCount, bugsByVariant, cellView, columns, hotplugLabel, pct, secs, sigTitle, splitBugs } from "./common.js";
 
@@ -128,7 +128,7 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 </style></head>
 <body>
 <h1>kharness ${esc(run.input.name)}</h1>
-<p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(run.accel?.accel ?? "?")}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
+<p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(accelsText(run))}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
 <p class="legend">${Object.entries(COLORS).map(([k, c]) => `<span style="background:${c}">${k}</span>`).join("")}</p>
 <p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline, with the p-value of its calibrated two-sample test (p). &#x2717; marks a result other than the scenario expects. Bars: share of booted runs with a bug.</p>
 <div class="scroll"><table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>arch</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>

@@ -93,7 +93,7 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
         origin: KCIDB_ORIGIN,
         build_id: id("build", c.build),
         path: `kharness.${c.scenario}.${c.variant}`,
-        environment: { comment: `QEMU ${run.accel?.accel ?? "?"}, ${c.cpus} vCPUs, hotplug ${c.hotplug ? "on" : "off"}` },
+        environment: { comment: `QEMU ${run.accels?.[c.arch]?.accel ?? "?"}, ${c.cpus} vCPUs, hotplug ${c.hotplug ? "on" : "off"}` },
         status: testStatus(view),
         duration: cellSeconds(c),
         log_url: c.runs[0]?.console ?? "",

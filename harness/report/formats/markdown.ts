@@ -1,6 +1,6 @@
 import { runSignatures, type Verdict } from "../../verdict/verdict.js";
 import type { ReportModel } from "../model.js";
-import { evidenceText } from "../evidence.js";
+import { accelsText, evidenceText } from "../evidence.js";
 import { shardProblems } from "../shards.js";
 import type { BugSummary } from "../../verdict/bugs.js";
 import { bugCount, bugsByVariant, CASCADE_POINTER, cellView, columns, hotplugLabel, secs, sigTitle, splitBugs } from "./common.js";
@@ -77,7 +77,7 @@ export function markdownReport({ run, groups }: ReportModel): string {
   const lines = [
     `# kharness ${run.input.name}: ${run.id}`,
     "",
-    `Status **${run.status}**${run.error && !run.merge ? ` (${run.error})` : ""}; ${run.cells.length} cell(s), ${failed.length} failed; accelerator ${run.accel?.accel ?? "?"}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ""}.`,
+    `Status **${run.status}**${run.error && !run.merge ? ` (${run.error})` : ""}; ${run.cells.length} cell(s), ${failed.length} failed; accelerator ${accelsText(run)}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ""}.`,
     "",
     ...shardSection(run),
     "## Verdicts",
