@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import { refuseForeignKvm } from "../core/arch.js";
 import path from "node:path";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../core/files.js";
@@ -27,6 +28,7 @@ const BAD_CHECK_RUNS = 3;
 async function validate(opts: BisectOptions): Promise<{ good: string; bad: string; loaded: LoadedScenario }> {
   if (!(opts.confidence > 0 && opts.confidence < 1)) throw new UserError(`--confidence ${opts.confidence} is not between 0 and 1`, "use e.g. --confidence 0.95");
   const loaded = await loadScenario(opts.scenario, { ...(opts.arch && { arch: opts.arch }) });
+  refuseForeignKvm(loaded.arch, opts.accel);
   const { good, bad } = await resolveUserRevisions(opts.tree, { good: opts.good, bad: opts.bad });
   const [older, newer] = opts.direction === "cause" ? [good!, bad!] : [bad!, good!];
   if (!(await isAncestor(opts.tree, older, newer))) {

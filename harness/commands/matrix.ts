@@ -31,7 +31,7 @@ export async function matrixCommand(opts: MatrixOptions, progress: Progress): Pr
   const vm = vmImplementation(opts.vm ?? "qemu");
   const run = await planMatrixRun(m, opts, vm);
   // The input is checked before the run starts: a matrix with bad input gets no results folder.
-  await runInterruptible("the checks of the input", progress, () => checkCells(run.cells, m.loaded, progress));
+  await runInterruptible("the checks of the input", progress, () => checkCells(run.cells, m.loaded, progress, opts.accel));
   const dir = path.join(resultsRoot(), run.id);
   await fs.mkdir(dir, { recursive: true });
   const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(targetKey(c))!.scenario.vm.memoryMiB));

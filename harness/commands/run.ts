@@ -212,7 +212,7 @@ async function plannedRun(
     for (const fix of planned.fixes) await writeFileAtomic(fix.patch, fix.text);
     const { loaded } = planned;
     const scenarios = new Map([[loadedKey(loaded), loaded]]);
-    const check = () => checkCells(planned.run.cells, scenarios, progress);
+    const check = () => checkCells(planned.run.cells, scenarios, progress, opts.accel);
     const makes = await runInterruptible("the checks of the input", progress, check);
     return { ...planned, makes };
   } catch (err) {

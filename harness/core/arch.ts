@@ -108,6 +108,15 @@ export function isHostArch(arch: Arch, hostNode: string = process.arch): boolean
   return arch.node === hostNode;
 }
 
+/** `--accel kvm` for a guest of another arch than the host's is an input error: KVM runs only the host's own. */
+export function refuseForeignKvm(arch: Arch, force: string | undefined, hostNode: string = process.arch): void {
+  if (force !== "kvm" || isHostArch(arch, hostNode)) return;
+  throw new UserError(
+    `--accel kvm: KVM cannot run an ${arch.name} guest on this ${hostArchName(hostNode)} host`,
+    `leave --accel out (TCG is used), or run on an ${arch.name} host`,
+  );
+}
+
 /** CROSS_COMPILE for this arch on this host: none on its own arch, so a native build stays the one it always was. */
 export function crossPrefix(arch: Arch, hostNode: string = process.arch): string {
   return isHostArch(arch, hostNode) ? "" : arch.cross.prefix;

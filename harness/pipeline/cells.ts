@@ -1,5 +1,6 @@
 import path from "node:path";
 import { BuildFailure } from "../build/build.js";
+import { refuseForeignKvm } from "../core/arch.js";
 import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
 import { runSignatureRecords } from "./signatures.js";
@@ -70,8 +71,11 @@ export async function checkCells(
   cells: CellRecord[],
   scenarios: CellRun["scenarios"],
   progress: Progress,
+  accel?: Accel,
 ): Promise<Map<string, string>> {
   const todo = cells.filter((c) => c.status === "pending");
+  // Before any variant's checks, which may unpack a tree: an accelerator the arch cannot have is the first answer.
+  for (const cell of todo) refuseForeignKvm(scenarios.get(targetKey(cell))!.arch, accel);
   const makes = new Map<string, string>();
   for (const key of new Set(todo.map((c) => c.build))) {
     const cell = todo.find((c) => c.build === key)!;

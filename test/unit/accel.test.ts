@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { cpuinfoFlags, decideAccel, type AccelFacts } from "../../harness/vm/qemu/accel.js";
+import { silentProgress } from "../../harness/core/progress.js";
+import { checkCells } from "../../harness/pipeline/cells.js";
+import { loadedKey, runCellsOf } from "../../harness/pipeline/plan.js";
+import { loadScenario } from "../../harness/scenario/load.js";
 
 const vmxHost: AccelFacts = { hostArch: "x64", cpuFlags: new Set(["fpu", "vmx", "sse2"]), hostKey: "h 6.1 QEMU 7.2" };
 const probed = { accel: "kvm" as const, cpuModel: "host", reason: "KVM probe boot printed the kernel banner in 900 ms", probedAt: "2026-12-01T00:00:00Z", hostKey: vmxHost.hostKey };
@@ -46,5 +50,17 @@ describe("the accelerator decision", () => {
     const flags = cpuinfoFlags("processor\t: 0\nflags\t\t: fpu vme vmx\nbugs\t\t: spectre_v1\nprocessor\t: 1\nflags\t\t: fpu svm\n");
     expect([...flags].sort()).toEqual(["fpu", "svm", "vme", "vmx"]);
     expect(cpuinfoFlags("bugs : vmx\n").has("vmx")).toBe(false);
+  });
+});
+
+describe("--accel kvm for another arch's guest", () => {
+  it("is an input error before any variant's checks (which may unpack a tree)", async () => {
+    const loaded = await loadScenario("memcg-hotplug-lockdep", { arch: "arm64" });
+    // A source that cannot be read: reached only if the refusal came after the checks.
+    const unreadable = { ...loaded, kernel: { ...loaded.kernel, source: { kind: "tarball" as const, path: "/nonexistent/linux.tar.xz" } } };
+    const cells = runCellsOf(unreadable, ["before"], 3);
+    const scenarios = new Map([[loadedKey(unreadable), unreadable]]);
+    await expect(checkCells(cells, scenarios, silentProgress, "kvm")).rejects.toThrow(/--accel kvm: KVM cannot run an arm64 guest on this x86_64 host/);
+    await expect(checkCells(cells, scenarios, silentProgress)).rejects.toThrow(/nonexistent/);
   });
 });

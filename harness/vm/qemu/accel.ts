@@ -1,8 +1,7 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { isHostArch, type Arch } from "../../core/arch.js";
-import { UserError } from "../../core/errors.js";
+import { isHostArch, refuseForeignKvm, type Arch } from "../../core/arch.js";
 import { tool } from "../../core/exec.js";
 import { writeJsonAtomic } from "../../core/files.js";
 import { cacheRoot } from "../../core/paths.js";
@@ -67,7 +66,7 @@ async function hostFacts(arch: Arch, cacheFile: string, force?: Accel): Promise<
     hostArch: process.arch,
     cpuFlags: cpuinfoFlags(await fs.readFile("/proc/cpuinfo", "utf8").catch(() => "")),
     ...(kvmAccessError && { kvmAccessError }),
-    hostKey: `${os.hostname()} ${os.release()} ${await qemuVersion(arch)}`,
+    hostKey: `${os.hostname()} ${os.release()} ${arch.name} ${await qemuVersion(arch)}`,
     ...(cached && { cached }),
     ...(force && { force }),
     ...(!isHostArch(arch) && { foreignGuest: arch.name }),
@@ -81,9 +80,7 @@ async function hostFacts(arch: Arch, cacheFile: string, force?: Accel): Promise<
  * of another arch than the host's runs under TCG without a probe: KVM runs only the host's own arch.
  */
 export async function chooseAccel(arch: Arch, kernel: string, initrd: string, progress: Progress, force?: Accel): Promise<AccelChoice> {
-  if (force === "kvm" && !isHostArch(arch)) {
-    throw new UserError(`--accel kvm: KVM cannot run an ${arch.name} guest on this ${process.arch} host`, `leave --accel out (TCG is used), or run on an ${arch.name} host`);
-  }
+  refuseForeignKvm(arch, force);
   const cacheFile = path.join(cacheRoot(), "accel.json");
   const facts = await hostFacts(arch, cacheFile, force);
   const decision = decideAccel(facts);
