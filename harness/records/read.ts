@@ -22,6 +22,15 @@ export async function readRecord<T extends z.ZodType>(schema: T, file: string, w
   }
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
+  // Another version's record fails on every field that changed: its schema line is the one that says why.
+  const version = parsed.error.issues.find((i) => i.path.length === 1 && i.path[0] === "schema");
+  if (version) {
+    const found = (data as { schema?: unknown }).schema;
+    throw new UserError(
+      `${file} is a ${what} of another kharness version (schema ${JSON.stringify(found)}): ${version.message}`,
+      "read it with the kharness version that wrote it, or run it again with this one",
+    );
+  }
   throw new UserError(`${file} is not a ${what} this kharness can read:\n${describeIssues(parsed.error)}`, "it was written by another version of kharness or edited by hand; run it again with this version");
 }
 
