@@ -85,11 +85,13 @@ export const REQUIREMENTS: Requirement[] = [
   },
 ];
 
-/** Whether dpkg knows a foreign architecture, so apt-get can download its packages. */
+/** Whether dpkg knows a foreign architecture and apt has its package lists, so apt-get can download its packages. */
 const foreignArch = (debian: string) => async () => {
   const r = await tool("dpkg", ["--print-foreign-architectures"]);
-  if (r.stdout.split("\n").includes(debian)) return true;
-  return `dpkg has no ${debian} architecture, so apt-get cannot download ${debian} packages`;
+  if (!r.stdout.split("\n").includes(debian)) return `dpkg has no ${debian} architecture, so apt-get cannot download ${debian} packages`;
+  const lists = await tool("apt-cache", ["show", `busybox-static:${debian}`]);
+  if (lists.exitCode === 0) return true;
+  return `apt has no ${debian} package lists yet (dpkg knows the architecture, but apt-get update has not run since)`;
 };
 
 /**
