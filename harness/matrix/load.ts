@@ -33,6 +33,7 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
   const { text, data } = await readYaml(file);
   const matrix = parseWithSchema(MatrixSchema, data, file);
   const exclude = matrix.exclude.map(({ hotplug, ...p }) => ({ ...p, ...(hotplug && { hotplug: hotplug === "on" }) }));
+  checkExclude(file, matrix);
   const loaded = new Map<string, LoadedScenario>();
   for (const name of matrix.scenarios) {
     const base = await loadScenario(name);
@@ -51,5 +52,18 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
       }
     }
   }
+  if (loaded.size === 0) throw new UserError(`${file}: exclude: every cell of the matrix is excluded`, "drop or narrow an exclude pattern");
   return { matrix, file, text, loaded, exclude };
+}
+
+/** An exclude pattern names kernels and vCPU counts of the matrix's axes: a misspelt one would silently match nothing. */
+function checkExclude(file: string, matrix: Matrix): void {
+  matrix.exclude.forEach((p, i) => {
+    if (p.kernel !== undefined && !matrix.kernels.includes(p.kernel)) {
+      throw new UserError(`${file}: exclude.${i}.kernel: "${p.kernel}" is not one of the matrix's kernels`, `use one of: ${matrix.kernels.join(", ")}`);
+    }
+    if (p.cpus !== undefined && !matrix.cpus.includes(p.cpus)) {
+      throw new UserError(`${file}: exclude.${i}.cpus: ${p.cpus} is not one of the matrix's vCPU counts`, `use one of: ${matrix.cpus.join(", ")}`);
+    }
+  });
 }

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../harness/core/paths.js";
 import { cellId, expandCells, parseShard, shardCells } from "../../harness/matrix/expand.js";
 import { chooseJobs } from "../../harness/matrix/jobs.js";
 import { MERGE_EXIT, mergeDirs, mergeExitCode, mergeRuns } from "../../harness/matrix/merge.js";
@@ -62,6 +63,24 @@ describe("matrix expansion", () => {
     expect(cells.filter((c) => c.arch === "arm64").every((c) => c.kernel === "linux-6.1" && !(c.cpus === 4 && !c.hotplug))).toBe(true);
     const nightly = await loadMatrix("nightly");
     expect([...nightly.loaded.keys()]).toEqual(["memcg-hotplug-lockdep/linux-6.1/x86_64", "memcg-hotplug-lockdep/linux-6.1/arm64", "memcg-hotplug-lockdep/linux-6.12/x86_64"]);
+  });
+
+  it("an exclude pattern with a kernel or vCPU count off the axes, or one that leaves no cell, is an input error", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-exclude-"));
+    const nightly = await fs.readFile(path.join(projectRoot, "scenarios/nightly.yaml"), "utf8");
+    const variant = async (exclude: string) => {
+      const file = path.join(dir, `m${Math.random().toString(36).slice(2)}.yaml`);
+      await fs.writeFile(file, nightly.replace(/exclude:\n(  - .*\n)+/, `exclude:\n${exclude}\n`));
+      return loadMatrix(file);
+    };
+    try {
+      await expect(variant("  - { kernel: linux-6.12, arch: arm64 }")).resolves.toBeDefined();
+      await expect(variant("  - { kernel: linux-6.21, arch: arm64 }")).rejects.toThrow(/exclude\.0\.kernel: "linux-6\.21" is not one of the matrix's kernels/);
+      await expect(variant("  - { cpus: 8 }")).rejects.toThrow(/exclude\.0\.cpus: 8 is not one of the matrix's vCPU counts/);
+      await expect(variant("  - { hotplug: on }\n  - { hotplug: off }")).rejects.toThrow(/every cell of the matrix is excluded/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("shards are deterministic, disjoint, cover every cell, and keep groups whole", () => {
