@@ -62,7 +62,7 @@ function checkExclude(file: string, matrix: Matrix): void {
     if (p.kernel !== undefined && !matrix.kernels.includes(p.kernel)) {
       throw new UserError(`${file}: exclude.${i}.kernel: "${p.kernel}" is not one of the matrix's kernels`, `use one of: ${matrix.kernels.join(", ")}`);
     }
-    if (p.cpus !== undefined && !matrix.cpus.includes(p.cpus)) {
+    if (p.cpus !== undefined && !(matrix.cpus as number[]).includes(p.cpus)) {
       throw new UserError(`${file}: exclude.${i}.cpus: ${p.cpus} is not one of the matrix's vCPU counts`, `use one of: ${matrix.cpus.join(", ")}`);
     }
   });
