@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scenarioFor } from "../../harness/commands/run.js";
+import { scenarioFor } from "../../harness/pipeline/runPlan.js";
 import { projectRoot } from "../../harness/core/paths.js";
 import { cellAbout } from "../../harness/pipeline/plan.js";
 import { CLI_BASELINE, cliScenario, parseStepArg, TREE_RECIPE } from "../../harness/scenario/fromCli.js";
