@@ -52,7 +52,7 @@ const makeGroup = (kharnessPid: number) => processesOf(kharnessPid).find((p) => 
 /** A power cut, as the build sees it: kharness and make's whole group SIGKILLed at once, so nothing cleans up. */
 async function cutAt(root: Promise<string>, ready: (text: string) => boolean) {
   const b = await build(root);
-  await logShows(path.join(await root, "results", "builds", "before.log"), ready);
+  await logShows(path.join(await root, "results", "builds", "x86_64-before.log"), ready);
   const group = makeGroup(b.proc.pid!);
   process.kill(-group.pid, "SIGKILL");
   b.proc.kill("SIGKILL");
@@ -61,7 +61,7 @@ async function cutAt(root: Promise<string>, ready: (text: string) => boolean) {
 
 describe("a build killed at any point, rebuilt, gives the clean build's image", () => {
   it("kharness SIGKILLed early; make SIGKILLed alone (OOM-like: infra, not BROKEN); power cuts mid-compile and at the link; then the rebuild", async () => {
-    const log = path.join(await roots.killed, "results", "builds", "before.log");
+    const log = path.join(await roots.killed, "results", "builds", "x86_64-before.log");
     const t0 = Date.now();
     // 1. kharness alone: make's group gets TERM from its parent-death signal, then KILL; nothing of it runs 5 s later.
     const first = await build(roots.killed);
@@ -79,7 +79,7 @@ describe("a build killed at any point, rebuilt, gives the clean build's image", 
     await fs.mkdir(runEnv.KHARNESS_RESULTS, { recursive: true });
     const run = kharness(["run", "memcg-hotplug-lockdep", "--variant", "before", "--max-runs", "1", "--accel", "tcg"], runEnv);
     await run.waitFor(/\[build /, 10 * 60_000);
-    const runLog = path.join(await runDirIn(runEnv.KHARNESS_RESULTS), "builds", "memcg-hotplug-lockdep-linux-6.1-before.log");
+    const runLog = path.join(await runDirIn(runEnv.KHARNESS_RESULTS), "builds", "memcg-hotplug-lockdep-linux-6.1-x86_64-before.log");
     await logShows(runLog, compiled(30));
     const supervisor = makeGroup(run.proc.pid!);
     const group = processesOf(run.proc.pid!);
