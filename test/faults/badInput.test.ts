@@ -20,6 +20,14 @@ async function scenarioWith(edit: (yaml: string) => string): Promise<string> {
   return file;
 }
 
+/** `yaml` with `from` replaced: a scenario that no longer has `from` would turn the bad input into a real run. */
+function replaced(from: string, to: string): (yaml: string) => string {
+  return (yaml) => {
+    if (!yaml.includes(from)) throw new Error(`the default scenario no longer has "${from}": update this test`);
+    return yaml.replace(from, to);
+  };
+}
+
 /** `kharness ARGS` must fail as bad input: exit 2, naming `names` and saying how to fix it, before any build. */
 async function rejects(args: string[], ...names: (string | RegExp)[]) {
   const run = kharness(args, { KHARNESS_RESULTS: path.join(await root, "results") });
@@ -34,9 +42,9 @@ async function rejects(args: string[], ...names: (string | RegExp)[]) {
 
 describe("bad input is exit 2, naming the file, the field or patch, and the fix, before any build", () => {
   it("scenario fields with a wrong type or an unknown value", async () => {
-    await rejects(["run", await scenarioWith((y) => y.replace("maxRuns: 12", "maxRuns: twelve"))], /scenario\.yaml is not valid/, /maxRuns/);
-    await rejects(["run", await scenarioWith((y) => y.replace("step: hotplug", "step: hotplugg"))], /workload\.steps\.1/, /unknown step "hotplugg"/);
-    await rejects(["run", await scenarioWith((y) => y.replace("fix-drop-lock: FIXED", "fix-drop-lock: SOLVED"))], /expect\.fix-drop-lock/);
+    await rejects(["run", await scenarioWith(replaced("maxRuns: 12", "maxRuns: twelve"))], /scenario\.yaml is not valid/, /maxRuns/);
+    await rejects(["run", await scenarioWith(replaced("step: hotplug", "step: hotplugg"))], /workload\.steps\.1/, /unknown step "hotplugg"/);
+    await rejects(["run", await scenarioWith(replaced("fix-drop-lock: FIXED", "fix-drop-lock: SOLVED"))], /expect\.fix-drop-lock/);
   });
 
   it("a run to resume that does not exist, and options commander rejects", async () => {
@@ -49,14 +57,14 @@ describe("bad input is exit 2, naming the file, the field or patch, and the fix,
 
   it("an unknown variant; a missing patch file; a patch that does not apply", async () => {
     await rejects(["run", "memcg-hotplug-lockdep", "--variant", "fix-nothing"], /no variant "fix-nothing"/);
-    await rejects(["run", await scenarioWith((y) => y.replace("patches/0002-fix.patch]", "patches/0009-missing.patch]"))], /0009-missing\.patch, which does not exist/);
+    await rejects(["run", await scenarioWith(replaced("patches/0002-fix.patch]", "patches/0009-missing.patch]"))], /0009-missing\.patch, which does not exist/);
     const broken = await scenarioWith((y) => y);
     await fs.writeFile(path.join(path.dirname(broken), "patches", "0002-fix.patch"), "--- a/mm/memcontrol.c\n+++ b/mm/memcontrol.c\n@@ -1,3 +1,3 @@\n-this line is not in the file\n+nor is this one\n context\n");
     await rejects(["run", broken, "--accel", "tcg"], /patch .*0002-fix\.patch does not apply/, /hunk #1 of mm\/memcontrol\.c/);
   });
 
   it("a required option that does not survive olddefconfig", async () => {
-    await rejects(["run", await scenarioWith((y) => y.replace("requireConfig:\n  [", "requireConfig:\n  [SOUND, ")), "--accel", "tcg"], /dropped 1 required option/, /SOUND/);
+    await rejects(["run", await scenarioWith(replaced("requireConfig:\n  [", "requireConfig:\n  [SOUND, ")), "--accel", "tcg"], /dropped 1 required option/, /SOUND/);
   });
 
   it("matrix fields and unknown kernels", async () => {
