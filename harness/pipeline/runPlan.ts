@@ -189,7 +189,8 @@ interface Planned {
  * The run, checked before it starts: options, scenario, tree, fixes and the resumed record
  * first, then each variant's series and config (a results folder is made for these, since
  * the fixes' patches live there, and removed again if they fail or are interrupted), with
- * the make command each build will run. A dry run plans in a scratch folder instead.
+ * the make command each build will run, and the scenario by its target for the cell runner.
+ * A dry run plans in a scratch folder instead.
  */
 export async function plannedRun(
   opts: RunOptions,
@@ -197,7 +198,7 @@ export async function plannedRun(
   dir: string,
   vm: VmImplementation,
   progress: Progress,
-): Promise<Planned & { makes: Map<string, string> }> {
+): Promise<Planned & { scenarios: Map<string, LoadedScenario>; makes: Map<string, string> }> {
   const fresh = !(await exists(dir));
   const planned = await (opts.resume ? resumedRun(id, dir) : newRun(opts, id, dir, vm)).catch(async (err: unknown) => {
     // A scenario from the command line is written into the run before it is checked.
@@ -211,7 +212,7 @@ export async function plannedRun(
     const scenarios = new Map([[loadedKey(loaded), loaded]]);
     const check = () => checkCells(planned.run.cells, scenarios, progress, opts.accel);
     const makes = await runInterruptible("the checks of the input", progress, check);
-    return { ...planned, makes };
+    return { ...planned, scenarios, makes };
   } catch (err) {
     if (fresh) await fs.rm(dir, { recursive: true, force: true });
     throw err;
