@@ -2,12 +2,12 @@ import { promises as fs } from "node:fs";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 
-/** Write via a temp file and rename, so a reader or a crash never sees half a file. */
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+/** Write via a temp file and rename, so a reader or a crash never sees half a file; `mode` for a secret. */
+export async function writeFileAtomic(file: string, data: string | Buffer, mode?: number): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${randomUUID()}`;
   try {
-    await fs.writeFile(tmp, data);
+    await fs.writeFile(tmp, data, mode === undefined ? {} : { mode });
     await fs.rename(tmp, file);
   } catch (err) {
     // A full disk leaves the old file whole and no half-written temp beside it; the error

@@ -33,3 +33,18 @@ export const SnapshotMetaSchema = z.object({
   saveMs: z.number(),
 });
 export type SnapshotMeta = z.infer<typeof SnapshotMetaSchema>;
+
+/**
+ * guest-identity.json (mode 0600): the SSH keys every guest image of this cache holds, so
+ * the initramfs, and with it the booted snapshot's key, is the same from one run to the next.
+ * A damaged file is replaced by a new identity (its snapshots are then never found again).
+ */
+export const GuestIdentitySchema = z.object({
+  /** kharness's login key (OpenSSH format), and its public half, root's authorized key. */
+  clientPrivateKey: z.string(),
+  clientPublicKey: z.string(),
+  /** dropbear's host key file, base64, and "ssh-ed25519 AAAA...", what the guest must present. */
+  hostKeyDropbear: z.string(),
+  hostPublicKey: z.string(),
+});
+export type GuestIdentity = z.infer<typeof GuestIdentitySchema>;

@@ -11,14 +11,14 @@ export interface SshKeyPair {
 }
 
 /**
- * A fresh key for one run: the guest trusts it and nothing else. ssh2 1.17 writes about 1 in
+ * A new login key for the guests: they trust it and nothing else. ssh2 1.17 writes about 1 in
  * 240 ed25519 pairs that its own parser rejects ("Malformed OpenSSH private key": its keygen
  * strips a public key's leading zero byte, mscdex/ssh2#1513), so a pair is kept only once
  * the parser that connects with it takes both halves.
  */
-export function generateRunKey(): SshKeyPair {
+export function generateClientKey(): SshKeyPair {
   for (let attempt = 0; attempt < 32; attempt++) {
-    const k = utils.generateKeyPairSync("ed25519", { comment: "kharness-run" });
+    const k = utils.generateKeyPairSync("ed25519", { comment: "kharness" });
     if (!(utils.parseKey(k.private) instanceof Error) && !(utils.parseKey(k.public) instanceof Error)) return { privateKey: k.private, publicKey: k.public };
   }
   throw new InfraError("ssh2 made 32 ed25519 key pairs in a row that it cannot parse", "check the installed ssh2 version (npm ls ssh2)");

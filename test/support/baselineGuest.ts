@@ -6,7 +6,7 @@ import { generateHostKey } from "../../harness/image/hostKey.js";
 import { writeInitramfs } from "../../harness/image/initramfs.js";
 import { prepareVariantKernel } from "../../harness/pipeline/kernel.js";
 import { loadScenario } from "../../harness/scenario/load.js";
-import { generateRunKey } from "../../harness/vm/ssh.js";
+import { generateClientKey } from "../../harness/vm/ssh.js";
 import type { VmSpec } from "../../harness/vm/types.js";
 
 type BaselineGuest = Pick<VmSpec, "arch" | "kernel" | "initrd" | "key" | "hostPublicKey" | "readyMarker">;
@@ -20,7 +20,7 @@ type BaselineGuest = Pick<VmSpec, "arch" | "kernel" | "initrd" | "key" | "hostPu
 export async function baselineGuest(dir: string, arch = "x86_64"): Promise<BaselineGuest> {
   const loaded = await loadScenario("memcg-hotplug-lockdep", { arch });
   const kernel = await prepareVariantKernel(loaded, "before", path.join(dir, "build.log"), silentProgress);
-  const key = generateRunKey();
+  const key = generateClientKey();
   const hostKey = await generateHostKey();
   const initrd = path.join(dir, "initramfs.cpio");
   const guest = await guestRoot(loaded.arch, silentProgress);
