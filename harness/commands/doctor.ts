@@ -42,6 +42,7 @@ export const REQUIREMENTS: Requirement[] = [
   { name: "openssl headers", package: "libssl-dev", check: file("/usr/include/openssl/ssl.h") },
   { name: "ccache", package: "ccache", check: onPath("ccache") },
   { name: "cpio", package: "cpio", check: onPath("cpio") },
+  { name: "mke2fs (a run's ext2 disk is made on the host)", package: "e2fsprogs", check: onPath("mke2fs") },
   // The libraries a guest's dropbear links are found from its ELF headers, for any arch.
   { name: "readelf (the guest's libraries)", package: "binutils", check: onPath("readelf") },
   { name: "patch", package: "patch", check: onPath("patch") },

@@ -9,8 +9,9 @@ import { splatsOfRun, type SplatGroup } from "../parse/runSplats.js";
 import type { RunStatus } from "../records/common.js";
 import type { IterationRecord } from "../records/run.js";
 import type { Scenario } from "../scenario/schema.js";
+import { makeDisk } from "../vm/disk.js";
 import type { BootResult, VmImplementation, VmInstance, VmSpec } from "../vm/types.js";
-import { describeWorkload, runWorkload } from "../workload/index.js";
+import { describeWorkload, diskFormat, runWorkload } from "../workload/index.js";
 import { watchRun } from "./monitor.js";
 import type { Guest } from "./guest.js";
 
@@ -98,8 +99,7 @@ async function bootWithRetries(inp: IterationInputs, spec: VmSpec, label: string
   for (let attempt = 0; attempt <= INFRA_RETRIES; attempt++) {
     // An interrupt kills QEMU, which reads as a host failure: never boot again after one.
     throwIfInterrupted(`the boot of ${label}`);
-    await fs.writeFile(spec.disk!, "");
-    await fs.truncate(spec.disk!, inp.scenario.vm.diskMiB * 1024 * 1024);
+    await makeDisk(spec.disk!, inp.scenario.vm.diskMiB * 1024 * 1024, diskFormat(inp.scenario.workload));
     progress.stage(`boot ${label} (${spec.accel.accel}, ${spec.cpus} vCPUs)${attempt ? `, retry ${attempt} after: ${(boot as { reason: string }).reason}` : ""}`);
     boot = await inp.vm.boot(spec);
     if (boot.ok || boot.cause === "kernel") return boot;

@@ -51,15 +51,20 @@ export function watchVerdict(s: WatchState, cfg: WatchConfig): WatchVerdict {
   return { kind: "continue" };
 }
 
-/** The first report of a console, and whether lines follow it (so it is whole). */
-export function firstReport(console: string): { title: string; ended: boolean } | undefined {
+/** The first report of a console, where it ends, and whether lines follow it (so it may be whole). */
+export function firstReport(console: string): { title: string; endLine: number; ended: boolean } | undefined {
   const [first] = parseConsole(console);
   if (!first) return undefined;
   const lines = console.split("\n").length;
-  return { title: first.title, ended: first.endLine < lines - 2 };
+  return { title: first.title, endLine: first.endLine, ended: first.endLine < lines - 2 };
 }
 
 const PROBE_TIMEOUT_MS = 8000;
+/**
+ * How often the console is read: a report's time and a decided run's end are known to this
+ * much. A read costs a file read, and a parse only when the console grew.
+ */
+const POLL_MS = 250;
 
 /**
  * Watch a running workload: poll the console for its first report, probe the guest when
@@ -73,8 +78,8 @@ export function watchRun(
   const state: WatchState = { now: Date.now(), startedAt: Date.now(), lastOutputAt: Date.now() };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  // The console is parsed again only when it grew: a quiet second costs a read, not a parse.
-  let parsedLength = -1;
+    let parsedLength = -1;
+  let endedBefore: ReturnType<typeof firstReport>;
   const ending = new Promise<EarlyEnding>((resolve) => {
     const tick = async () => {
       try {
@@ -85,24 +90,30 @@ export function watchRun(
       if (stopped) return;
       const verdict = watchVerdict({ ...state, now: Date.now() }, cfg);
       if (verdict.kind !== "continue") return resolve(verdict);
-      timer = setTimeout(() => void tick(), cfg.pollMs ?? 1000);
+      timer = setTimeout(() => void tick(), cfg.pollMs ?? POLL_MS);
     };
     const step = async () => {
       if (stopped) return;
       state.now = Date.now();
       if (state.reportEndedAt === undefined && (cfg.tailMs > 0 || cfg.windowMs !== undefined)) {
         const text = await vm.console().catch(() => "");
-        const report = text.length === parsedLength ? undefined : firstReport(text);
+        const grew = text.length !== parsedLength;
         parsedLength = text.length;
+        // Read while it prints, a report can look whole (lockdep's held locks listed, its trace
+        // not yet): it is whole once a longer console ends it at the same line with the same
+        // title, or the console stopped growing after it.
+        const report = grew ? firstReport(text) : endedBefore;
         if (report) state.reportSeenAt ??= Date.now();
-        if (report?.ended && cfg.tailMs > 0) Object.assign(state, { reportEndedAt: Date.now(), reportTitle: report.title });
+        const whole = report?.ended && endedBefore?.endLine === report.endLine && endedBefore.title === report.title;
+        if (whole && cfg.tailMs > 0) Object.assign(state, { reportEndedAt: Date.now(), reportTitle: report.title });
+        if (grew) endedBefore = report?.ended ? report : undefined;
       }
       if (state.now - state.lastOutputAt >= cfg.wedgeMs / 2) {
         const probe = await vm.shell.exec("true", PROBE_TIMEOUT_MS);
         state.silentSince = probe.code === 0 ? undefined : (state.silentSince ?? Date.now());
       }
     };
-    timer = setTimeout(() => void tick(), cfg.pollMs ?? 1000);
+    timer = setTimeout(() => void tick(), cfg.pollMs ?? POLL_MS);
   });
   return {
     output: () => (state.lastOutputAt = Date.now()),

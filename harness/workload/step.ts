@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { shellQuote } from "../core/shell.js";
+import type { DiskFormat } from "../vm/disk.js";
 
 /** What one step runs in the guest, each part over an SSH exec channel of its own. */
 export interface StepPlan {
@@ -8,6 +9,8 @@ export interface StepPlan {
   setup?: string;
   /** The stress itself, under the workload's timeout. */
   run: string;
+  /** The disk the step needs at /dev/vda: a new ext2 filesystem, made on the host before the boot. */
+  disk?: DiskFormat;
 }
 
 /** One kind of workload step: the strict schema of its YAML entry and the guest commands it becomes. */

@@ -1,3 +1,4 @@
+import type { DiskFormat } from "../vm/disk.js";
 import type { GuestShell } from "../vm/ssh.js";
 import { failureOf, type Ran, type WorkloadOutcome } from "./outcome.js";
 import { WORKLOAD_STEPS } from "./registry.js";
@@ -28,6 +29,11 @@ export function phasesOf(workload: Workload): Phase[] {
   const setup = (p: (typeof plans)[number]): Phase[] => (p.setup ? [{ phase: "setup", commands: [{ step: p.step, script: p.setup }] }] : []);
   const run = (ps: typeof plans): Phase => ({ phase: "run", commands: ps.map((p) => ({ step: p.step, script: p.run })) });
   return workload.mode === "together" ? [...plans.flatMap(setup), run(plans)] : plans.flatMap((p) => [...setup(p), run([p])]);
+}
+
+/** The disk the workload's steps need at /dev/vda (blank when none asks for a filesystem). */
+export function diskFormat(workload: Workload): DiskFormat | undefined {
+  return workload.steps.map(planOf).find((p) => p.disk)?.disk;
 }
 
 /** A short name for progress lines, e.g. "memcg-writer + hotplug". */

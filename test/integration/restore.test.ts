@@ -9,6 +9,11 @@ import { vmImplementation } from "../../harness/vm/registry.js";
 import { baselineGuest } from "../support/baselineGuest.js";
 import { snapshotKeyOf } from "../../harness/vm/qemu/snapshotBoot.js";
 import type { BootResult, VmSpec } from "../../harness/vm/types.js";
+import { makeDisk } from "../../harness/vm/disk.js";
+import { MEMCG_GROUP } from "../../harness/workload/steps/memcgWriter.js";
+import { guestScript } from "../../harness/workload/step.js";
+
+const memcgSetup = guestScript("memcg-setup.sh", { MEMCG_GROUP, MEMCG_MAX: "64M", WRITEBACK_CENTISECS: 20 });
 
 // The baseline kernel booted cold and saved, then restored from that snapshot: a new QEMU,
 // a new SSH port, a fresh disk and a new VM generation ID. Its own initramfs (its own keys)
@@ -26,13 +31,12 @@ describe("a booted snapshot, restored", () => {
     spec = { ...guest, accel, cpus: 4, memoryMiB: 1024, cmdline: [], bootTimeoutMs: 240_000, snapshot: true };
   }, 45 * 60_000);
 
-  /** A boot on a fresh sparse disk of one shape (1 GiB), as each run gets. */
+  /** A boot on a fresh disk of one shape (1 GiB, ext2 made on the host), as each run of the default scenario gets. */
   async function boot(): Promise<BootResult & { consoleLog: string }> {
     const run = path.join(dir, `run-${++boots}`);
     await fs.mkdir(run, { recursive: true });
     const disk = path.join(run, "disk.img");
-    await fs.writeFile(disk, "");
-    await fs.truncate(disk, 2 ** 30);
+    await makeDisk(disk, 2 ** 30, "ext2");
     const consoleLog = path.join(run, "console.log");
     return { ...(await qemu.boot({ ...spec, disk, consoleLog })), consoleLog };
   }
@@ -44,7 +48,7 @@ describe("a booted snapshot, restored", () => {
     return r.stdout.trim();
   }
 
-  it("starts from the saved guest, with the boot's console, a working fresh disk and new random numbers", { timeout: 10 * 60_000 }, async () => {
+  it("starts from the saved guest, with the boot's console, a working fresh host-made ext2 disk its workload mounts, and new random numbers", { timeout: 10 * 60_000 }, async () => {
     const first = await boot();
     expect(first.ok && first.start, reasonOf(first)).toBe("saved");
     await inGuest(first, "touch /tmp/after-the-save");
@@ -56,7 +60,9 @@ describe("a booted snapshot, restored", () => {
       expect(b.ok && b.start, reasonOf(b)).toBe("restored");
       // The state is the save's: nothing the first run did after it is there.
       expect(await inGuest(b, "test -e /tmp/after-the-save && echo there || echo absent")).toBe("absent");
-      expect(await inGuest(b, "mke2fs -q -F /dev/vda >/dev/null && mount -t ext2 /dev/vda /mnt && echo ok > /mnt/f && sync && cat /mnt/f && umount /mnt")).toBe("ok");
+      // The writer's real setup mounts this run's disk, not what the saved guest read of its own at boot.
+      await inGuest(b, memcgSetup);
+      expect(await inGuest(b, "echo ok > /mnt/f && sync && cat /mnt/f && umount /mnt")).toBe("ok");
       uuids.push(await inGuest(b, "cat /proc/sys/kernel/random/uuid"));
       const console = await fs.readFile(b.consoleLog, "utf8");
       expect(console).toMatch(/Linux version 6\.1\.[\s\S]*restored from the booted snapshot/);

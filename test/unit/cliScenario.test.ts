@@ -43,7 +43,7 @@ describe("a scenario from the command line", () => {
     });
     expect(s.expect).toEqual({});
     expect(s.requireConfig).toEqual(["PROVE_LOCKING", "DEBUG_ATOMIC_SLEEP"]);
-    expect(cellAbout(s, { scenario: s.name, kernel: TREE_RECIPE, arch: "x86_64", variant: CLI_BASELINE, cpus: 4, hotplug: true }).workload).toBe("memcg-writer:memoryMax=64M,files=1,fileMiB=150 + hotplug:rounds=40 (together, up to 300 s)");
+    expect(cellAbout(s, { scenario: s.name, kernel: TREE_RECIPE, arch: "x86_64", variant: CLI_BASELINE, cpus: 4, hotplug: true }).workload).toBe("memcg-writer:memoryMax=64M,files=1,fileMiB=150,writebackCentisecs=20 + hotplug:rounds=40 (together, up to 300 s)");
   });
 
   it("gets the scenario file's validation: a bad option value is an error naming the command line and the field", () => {

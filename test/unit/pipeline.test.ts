@@ -89,7 +89,7 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
 
   it("the watch reads the console as it grows: a report printed once the workload runs decides the run", async () => {
     // The first report starts at line 236: 100 lines at boot, then 10 every 200 ms print it about 2.7 s in,
-    // after the watch's first reads of the console (one a second).
+    // after the watch's first reads of the console (four a second), which see it half printed and must not call it whole.
     const printed = { atBoot: 100, lines: 10, everyMs: 200 };
     const boot: FakeBoot = { boot: "ok", console: BEFORE, workload: "slow", printed };
     const { record } = await iterate([boot], { tailSec: 1, timeoutSec: 10 });

@@ -107,7 +107,7 @@ describe("kharness reply, on the README's default run replayed from its recorded
     expect(text).toContain("  base: Debian's linux-source-6.1 6.1.192-3");
     expect(text).toContain(`"${DROP_SUBJECT}"`);
     expect(text).toContain(`<${DROP_ID}>`);
-    expect(flat(text)).toContain("how: x86_64 under TCG, 4 vCPUs; config tinyconfig + kvm_guest.config, guest.config, debug-locking.config, x86_64.config; workload memcg-writer:memoryMax=64M,files=1,fileMiB=150 + hotplug:rounds=40 (together, up to 300 s)");
+    expect(flat(text)).toContain("how: x86_64 under TCG, 4 vCPUs; config tinyconfig + kvm_guest.config, guest.config, debug-locking.config, x86_64.config; workload memcg-writer:memoryMax=64M,files=1,fileMiB=150,writebackCentisecs=20 + hotplug:rounds=40 (together, up to 300 s)");
     expect(flat(text)).toContain("baseline 3/3 booted runs reproduced");
     expect(text).toMatch(/\n {2}WARNING: suspicious RCU usage in mem_cgroup_wb_stats\n {2}Call Trace:\n {3}lockdep_rcu_suspicious\n/);
     const v = judgeGroups(run)[0]!.verdicts.find((x) => x.fix === "fix-drop-lock")!;

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { loadScenario } from "../../harness/scenario/load.js";
 import type { ExecResult } from "../../harness/vm/ssh.js";
 import { hasHotplug, runWorkload, withHotplug, WorkloadSchema, type Workload } from "../../harness/workload/index.js";
-import { phasesOf } from "../../harness/workload/workload.js";
+import { diskFormat, phasesOf } from "../../harness/workload/workload.js";
 
-const writer = { step: "memcg-writer" as const, memoryMax: "64M", files: 3, fileMiB: 150 };
+const writer = { step: "memcg-writer" as const, memoryMax: "64M", files: 3, fileMiB: 150, writebackCentisecs: 20 };
 const hotplug = { step: "hotplug" as const, rounds: 40 };
 const memcgHotplug: Workload = { mode: "together", timeoutSec: 300, wedgeSec: 30, tailSec: 3, steps: [writer, hotplug] };
 const ok: ExecResult = { code: 0, stdout: "", stderr: "", timedOut: false };
@@ -36,8 +36,13 @@ describe("workload steps: the guest commands", () => {
     const [setup, run] = phasesOf({ ...memcgHotplug, steps: [writer] });
     const setupScript = setup!.commands[0]!.script;
     expect(setup!.phase).toBe("setup");
-    expect(setupScript.startsWith("export MEMCG_GROUP=/sys/fs/cgroup/pagetest\nexport MEMCG_MAX=64M\n")).toBe(true);
-    expect(setupScript).toContain("mke2fs -q -F /dev/vda");
+    expect(setupScript.startsWith("export MEMCG_GROUP=/sys/fs/cgroup/pagetest\nexport MEMCG_MAX=64M\nexport WRITEBACK_CENTISECS=20\n")).toBe(true);
+    expect(setupScript).toContain('echo "$WRITEBACK_CENTISECS" > /proc/sys/vm/dirty_writeback_centisecs');
+    // The host makes the ext2 (diskFormat): the guest only mounts it.
+    expect(diskFormat({ ...memcgHotplug, steps: [writer] })).toBe("ext2");
+    expect(diskFormat({ ...memcgHotplug, steps: memcgHotplug.steps.filter((st) => st.step === "hotplug") })).toBeUndefined();
+    expect(setupScript).toMatch(/\nmount -t ext2 \/dev\/vda \/mnt\n/);
+    expect(setupScript).not.toContain("mke2fs");
     expect(setupScript).toContain('echo "$MEMCG_MAX" > "$MEMCG_GROUP/memory.max"');
     const runScript = run!.commands[0]!.script;
     expect(runScript).toContain("export WRITER_FILES=3\nexport WRITER_FILE_MIB=150\n");
