@@ -1,12 +1,13 @@
 /**
- * What the README publishes about verdicts, measured warm on this machine: the default
- * scenario run to a 95% verdict (its wall time, the runs each variant took and why it
- * stopped, the baseline's bound, the FIXED test and its level, boot-to-workload time), and the
- * time a wedged guest costs (the wedge-selftest scenario). With --cold it first builds
- * every kernel in a throwaway cache, for the build figures.
- * Usage: npm run bench [-- --cold] [-- --scenario NAME]
- * `npm run bench -- restore` compares booted snapshots with fresh boots instead (bench/restore.ts), and
- * `npm run bench -- ccache` times a second tree of the same code from ccache (bench/ccache.ts).
+ * What the README publishes about speed, in one run and one table (warm: the time to a
+ * verdict, not to a build):
+ * - the default scenario to its 95% verdicts with booted snapshots and trial windows, then the
+ *   same with restore off: wall time, runs and why each stopped, the verdicts, boot times;
+ * - the time a wedged guest costs (the wedge-selftest scenario);
+ * - 20 fresh boots against 20 restores per scenario (bench/restore.ts);
+ * - a second tree of the same code built from ccache (bench/ccache.ts).
+ * Usage: npm run bench [-- --runs N] [-- --cold]; one part alone: npm run bench -- verdicts|restore|ccache
+ * [--scenario NAME]. --cold first builds every kernel in a throwaway cache, for the build figures.
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -20,8 +21,14 @@ import type { RunFile } from "../harness/records/run.js";
 import { accelsText, groupBaselineText } from "../harness/report/evidence.js";
 import { judgeGroups } from "../harness/verdict/groups.js";
 import { booted } from "../harness/verdict/verdict.js";
+import { ccacheRows } from "./ccache.js";
+import { RESTORE_SCENARIOS, restoreRows } from "./restore.js";
+import { markdownTable, type Row } from "./support/table.js";
 
 const scenario = (argv.scenario as string | undefined) ?? "memcg-hotplug-lockdep";
+const PARTS = ["verdicts", "restore", "ccache"];
+const part = argv._[0] as string | undefined;
+if (part !== undefined && !PARTS.includes(part)) throw new Error(`npm run bench -- ${part}: no such part; the parts are ${PARTS.join(", ")} (none: all of them)`);
 process.env.KHARNESS_RESULTS = path.join(projectRoot, "results", "bench");
 const cold = argv.cold === true ? await fs.mkdtemp(path.join(os.homedir(), ".cache", "kharness-bench-")) : undefined;
 if (cold) process.env.KHARNESS_CACHE = cold;
@@ -31,7 +38,7 @@ const stats = (xs: number[]) => (xs.length ? `${s(xs.reduce((a, b) => a + b, 0) 
 const iterations = (r: RunFile) => r.cells.flatMap((c) => c.runs);
 
 /** The rows for one run to a verdict: wall time, runs and stop reasons, bound, the test, boot time. */
-function verdictRows(run: RunFile, wallMs: number): [string, string][] {
+function verdictRows(run: RunFile, wallMs: number): Row[] {
   const [group] = judgeGroups(run);
   const builds = Object.values(run.builds).flatMap((b) => (b.status === "built" ? [b] : []));
   return [
@@ -41,15 +48,29 @@ function verdictRows(run: RunFile, wallMs: number): [string, string][] {
     ...run.cells.map((c): [string, string] => [`runs of ${c.variant}`, `${c.runs.length}: ${c.stopped ?? c.status}`]),
     ...(group ? group.verdicts.map((v): [string, string] => [`verdict ${v.fix}`, `${v.verdict}${v.test ? `, p ${v.test.pValue.toFixed(3)} vs level ${v.test.level.toFixed(3)}` : ""}${v.moreNeeded ? `, ${v.moreNeeded} more runs needed` : ""}`]) : []),
     ...(group ? [["baseline", groupBaselineText(group.stats.find((x) => x.variant === group.baseline)!, run.settings.confidence)] as [string, string]] : []),
+    [`accelerator`, Object.values(run.accels ?? {}).map((a) => `${a!.accel}: ${a!.reason}`).join("; ")],
     [`boot to workload (${accelsText(run)}, guest ready over SSH)`, stats(iterations(run).filter(booted).map((i) => i.bootMs))],
+    [`a restored run ready for its workload (SSH session open)`, stats(iterations(run).filter((i) => booted(i) && i.boot === "restored").map((i) => i.bootMs))],
+    [`cold boots (each saves its kernel's snapshot)`, stats(iterations(run).filter((i) => booted(i) && i.boot !== "restored").map((i) => i.bootMs))],
     ["workload per run (decided runs stop early)", stats(iterations(run).filter(booted).map((i) => i.workloadMs))],
     ["runs stopped early by a deciding report", `${iterations(run).filter((i) => i.stoppedEarly).length} of ${iterations(run).length}`],
   ];
 }
 
-if (argv._[0] === "restore") await import("./restore.js");
-else if (argv._[0] === "ccache") await import("./ccache.js");
-else await verdictBench();
+const runs = Number(argv.runs ?? 20);
+const rows: Row[] = [];
+try {
+  if (!part || part === "verdicts") rows.push(...(await verdictBench()));
+  if (!part || part === "restore") rows.push(...(await restoreRows(runs, argv.scenario ? [scenario] : RESTORE_SCENARIOS)));
+  if (!part || part === "ccache") rows.push(...(await ccacheRows(scenario, argv.variant as string | undefined)));
+  const table = markdownTable(rows);
+  console.log(`\n${table}`);
+  const out = path.join(process.env.KHARNESS_RESULTS!, `bench-${part ? `${part}-` : ""}${new Date().toISOString().slice(0, 10)}.md`);
+  await fs.writeFile(out, `${table}\n`);
+  console.log(`\nwritten to ${out}`);
+} finally {
+  if (cold) await fs.rm(cold, { recursive: true, force: true });
+}
 
 /** A copy of the scenario's folder with booted snapshots off (`vm.restore: false`), for the side-by-side figure. */
 async function withoutRestore(name: string): Promise<string> {
@@ -64,26 +85,18 @@ async function withoutRestore(name: string): Promise<string> {
 }
 
 /** The default scenario to its verdicts, with booted snapshots and without, then the wedge self-test. */
-async function verdictBench(): Promise<void> {
-  try {
-    const t0 = Date.now();
-    const main = await runCommand({ scenario }, progress);
-    const rows = verdictRows(main.run, Date.now() - t0);
-    const copy = await withoutRestore(scenario);
-    const tOff = Date.now();
-    const off = await runCommand({ scenario: copy }, progress);
-    rows.push(...verdictRows(off.run, Date.now() - tOff).filter(([k]) => /^(time to|runs of|boot to)/.test(k)).map(([k, v]): [string, string] => [`${k}, restore off`, v]));
-    await fs.rm(path.dirname(copy), { recursive: true, force: true });
-    const t1 = Date.now();
-    const wedge = await runCommand({ scenario: "wedge-selftest" }, progress);
-    const wedged = iterations(wedge.run)[0];
-    rows.push(["a wedged guest (wedge-selftest): recorded as", `${wedged?.status} after ${s(wedged?.workloadMs ?? 0)} of workload (${s(Date.now() - t1)} with boot), timeout ${300} s`]);
-    const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
-    console.log(`\n${table}`);
-    const out = path.join(process.env.KHARNESS_RESULTS!, `bench-${new Date().toISOString().slice(0, 10)}.md`);
-    await fs.writeFile(out, `${table}\n`);
-    console.log(`\nwritten to ${out}`);
-  } finally {
-    if (cold) await fs.rm(cold, { recursive: true, force: true });
-  }
+async function verdictBench(): Promise<Row[]> {
+  const t0 = Date.now();
+  const main = await runCommand({ scenario }, progress);
+  const rows = verdictRows(main.run, Date.now() - t0);
+  const copy = await withoutRestore(scenario);
+  const tOff = Date.now();
+  const off = await runCommand({ scenario: copy }, progress);
+  rows.push(...verdictRows(off.run, Date.now() - tOff).filter(([k]) => /^(time to|runs of|boot to)/.test(k)).map(([k, v]): Row => [`${k}, restore off`, v]));
+  await fs.rm(path.dirname(copy), { recursive: true, force: true });
+  const t1 = Date.now();
+  const wedge = await runCommand({ scenario: "wedge-selftest" }, progress);
+  const wedged = iterations(wedge.run)[0];
+  rows.push(["a wedged guest (wedge-selftest): recorded as", `${wedged?.status} after ${s(wedged?.workloadMs ?? 0)} of workload (${s(Date.now() - t1)} with boot), timeout ${300} s`]);
+  return rows;
 }

@@ -5,23 +5,19 @@
  * kharness copies into trees of its own. The first build fills ccache (or hits what earlier
  * builds left); the second must compile from it. Prints both make times and ccache's hits
  * and misses for each; the bench's trees and unpacked copies are removed afterwards.
- * Usage: npm run bench -- ccache [--scenario NAME] [--variant NAME]
+ * Part of `npm run bench`; alone: npm run bench -- ccache [--scenario NAME] [--variant NAME]
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { $, argv } from "zx";
+import { $ } from "zx";
 import { createProgress } from "../harness/core/progress.js";
 import { cacheRoot } from "../harness/core/paths.js";
 import { prepareVariantKernel, type VariantKernel } from "../harness/pipeline/kernel.js";
-import { loadScenario, onSource } from "../harness/scenario/load.js";
+import { loadScenario, onSource, type LoadedScenario } from "../harness/scenario/load.js";
+import type { Row } from "./support/table.js";
 
 const progress = createProgress();
-const loaded = await loadScenario(String(argv.scenario ?? "memcg-hotplug-lockdep"));
-const variant = String(argv.variant ?? loaded.scenario.baseline);
-const source = loaded.kernel.source;
-if (source.kind !== "tarball") throw new Error(`the ccache bench unpacks the scenario's tarball; ${loaded.kernel.name} is a ${source.kind} source`);
-const tarball = source.path;
 const ccacheEnv = { ...process.env, CCACHE_DIR: path.join(cacheRoot(), "ccache") };
 
 /** ccache's counters ("name<TAB>value" lines of --print-stats). */
@@ -31,7 +27,7 @@ async function ccacheStats(): Promise<Record<string, number>> {
 }
 
 /** Unpack the tarball into a new directory and build the variant from it; the make time and ccache's counts for that build. */
-async function buildFromNewTree(scratch: string, name: string): Promise<{ kernel: VariantKernel; hits: number; misses: number; unpackMs: number }> {
+async function buildFromNewTree(loaded: LoadedScenario, variant: string, tarball: string, scratch: string, name: string): Promise<{ kernel: VariantKernel; hits: number; misses: number; unpackMs: number }> {
   const dir = path.join(scratch, name);
   await fs.mkdir(dir);
   const t = Date.now();
@@ -44,21 +40,28 @@ async function buildFromNewTree(scratch: string, name: string): Promise<{ kernel
   return { kernel, hits: delta("direct_cache_hit") + delta("preprocessed_cache_hit"), misses: delta("cache_miss"), unpackMs };
 }
 
-const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-ccache-bench-"));
-const trees: string[] = [];
-try {
-  const rows: [string, string][] = [];
-  for (const name of ["first", "second"]) {
-    const b = await buildFromNewTree(scratch, name);
-    trees.push(path.dirname(b.kernel.tree.dir));
-    const t = b.kernel.timings;
-    const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    const made = `${sec(b.kernel.image.durationMs)}, ${b.kernel.image.compiled.length} objects, ccache ${b.hits} hits / ${b.misses} misses`;
-    rows.push([`${name} tree (${b.kernel.tree.id}), ${variant}: make`, made]);
-    rows.push([`${name} tree: unpack, copy, config`, `${sec(b.unpackMs)}, ${sec(t.sourceMs)}, ${sec(t.configMs)}`]);
+/** The variant built in two new trees of the scenario's tarball: the table's rows (the second must come from ccache). */
+export async function ccacheRows(scenario: string, variant?: string): Promise<Row[]> {
+  const loaded = await loadScenario(scenario);
+  const name = variant ?? loaded.scenario.baseline;
+  const source = loaded.kernel.source;
+  if (source.kind !== "tarball") throw new Error(`the ccache bench unpacks the scenario's tarball; ${loaded.kernel.name} is a ${source.kind} source`);
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-ccache-bench-"));
+  const trees: string[] = [];
+  try {
+    const rows: Row[] = [];
+    for (const tree of ["first", "second"]) {
+      const b = await buildFromNewTree(loaded, name, source.path, scratch, tree);
+      trees.push(path.dirname(b.kernel.tree.dir));
+      const t = b.kernel.timings;
+      const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+      const made = `${sec(b.kernel.image.durationMs)}, ${b.kernel.image.compiled.length} objects, ccache ${b.hits} hits / ${b.misses} misses`;
+      rows.push([`${tree} tree (${b.kernel.tree.id}), ${name}: make`, made]);
+      rows.push([`${tree} tree: unpack, copy, config`, `${sec(b.unpackMs)}, ${sec(t.sourceMs)}, ${sec(t.configMs)}`]);
+    }
+    return rows;
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
+    for (const t of trees) await fs.rm(t, { recursive: true, force: true });
   }
-  console.log(["", "| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n"));
-} finally {
-  await fs.rm(scratch, { recursive: true, force: true });
-  for (const t of trees) await fs.rm(t, { recursive: true, force: true });
 }

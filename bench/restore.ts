@@ -6,11 +6,10 @@
  * exact 95% bounds (Clopper-Pearson, two-sided), the time from the disk's mount (the
  * workload's first console line) to the first report, the time to a guest ready over SSH,
  * and what appeared on one side only (bugs, stalls, clock warnings).
- * Usage: npm run bench -- restore [--runs 20] [--scenario NAME]...
+ * Part of `npm run bench`; alone: npm run bench -- restore [--runs 20] [--scenario NAME]...
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { argv } from "zx";
 import { createProgress } from "../harness/core/progress.js";
 import { parseConsole } from "../harness/parse/parseConsole.js";
 import { projectRoot } from "../harness/core/paths.js";
@@ -22,10 +21,10 @@ import type { Scenario } from "../harness/scenario/schema.js";
 import { lowerBound, upperBound } from "../harness/verdict/bounds.js";
 import { booted } from "../harness/verdict/verdict.js";
 import { vmImplementation } from "../harness/vm/registry.js";
+import type { Row } from "./support/table.js";
 
-const runs = Number(argv.runs ?? 20);
-const scenarios: string[] = argv.scenario ? [argv.scenario].flat().map(String) : ["memcg-hotplug-lockdep", "memcg-coin-lockdep"];
-process.env.KHARNESS_RESULTS ??= path.join(projectRoot, "results", "bench");
+/** The default scenario, and one whose bug depends on the guest's random numbers. */
+export const RESTORE_SCENARIOS = ["memcg-hotplug-lockdep", "memcg-coin-lockdep"];
 const progress = createProgress();
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -87,10 +86,10 @@ function onlyIn(a: Side, b: Side): string[] {
 }
 
 /** The baseline of one scenario, N fresh and N restored runs in turns; its rows for the table. */
-async function compare(name: string): Promise<[string, string][]> {
+async function compare(name: string, runs: number): Promise<Row[]> {
   const loaded = await loadScenario(name);
   const baseline = loaded.scenario.baseline;
-  const runDir = path.join(process.env.KHARNESS_RESULTS!, `restore-${name}-${new Date().toISOString().replace(/[:.]/g, "").slice(0, 15)}`);
+  const runDir = path.join(process.env.KHARNESS_RESULTS ?? path.join(projectRoot, "results", "bench"), `restore-${name}-${new Date().toISOString().replace(/[:.]/g, "").slice(0, 15)}`);
   const kernel = await prepareVariantKernel(loaded, baseline, path.join(runDir, "builds", `${baseline}.log`), progress);
   const vm = vmImplementation("qemu");
   const guest = await prepareGuest(runDir, loaded.arch, kernel.image.bzImage, vm, progress);
@@ -127,11 +126,9 @@ async function compare(name: string): Promise<[string, string][]> {
   ];
 }
 
-const rows: [string, string][] = [];
-for (const name of scenarios) rows.push(...(await compare(name)));
-const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
-console.log(`\n${table}`);
-const out = path.join(process.env.KHARNESS_RESULTS!, `restore-${new Date().toISOString().slice(0, 10)}.md`);
-await fs.mkdir(path.dirname(out), { recursive: true });
-await fs.writeFile(out, `${runs} fresh boots and ${runs} restores per scenario\n\n${table}\n`);
-console.log(`\nwritten to ${out}`);
+/** N fresh boots against N restores of each scenario's baseline: the table's rows. */
+export async function restoreRows(runs: number, scenarios: string[] = RESTORE_SCENARIOS): Promise<Row[]> {
+  const rows: Row[] = [[`fresh boots against restores`, `${runs} and ${runs} per scenario, in turns`]];
+  for (const name of scenarios) rows.push(...(await compare(name, runs)));
+  return rows;
+}
