@@ -2,7 +2,9 @@ import path from "node:path";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
 import { describeSource } from "../source/registry.js";
 import type { RunFile } from "../records/run.js";
+import { describeDisk } from "../vm/disk.js";
 import type { VmImplementation } from "../vm/types.js";
+import { diskFormat } from "../workload/index.js";
 
 /**
  * What `run` would do, without doing it: each variant's patch series, the make command the
@@ -43,6 +45,7 @@ export function describeRun(
   lines.push(
     `\nper run (up to ${run.settings.maxRuns} per variant, fewer once its verdict is decided):`,
     `  ${command}`,
+    `  disk: ${describeDisk(`${it}/disk.img`, scenario.vm.diskMiB, diskFormat(scenario.workload))}`,
     "  (placeholders in <>; each boot takes a free SSH port on 127.0.0.1; the accelerator is tcg or kvm after the KVM probe)",
   );
   return lines.join("\n");

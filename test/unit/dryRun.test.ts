@@ -74,5 +74,7 @@ describe("--dry-run prints what would run", () => {
     expect(text).not.toContain("10022");
     expect(text).toMatch(/hostfwd=tcp:127\.0\.0\.1:<free-port>-:22/);
     expect(text).toMatch(/placeholders in <>; each boot takes a free SSH port/);
+    // The disk as makeDisk makes it: the default scenario's writer asks for an ext2 made on the host.
+    expect(text).toContain("  disk: a new sparse 1024 MiB file, then mke2fs -q -F -t ext2 'results/<run-id>/iterations/<variant>-<n>/disk.img'");
   });
 });
