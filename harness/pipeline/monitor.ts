@@ -78,7 +78,7 @@ export function watchRun(
   const state: WatchState = { now: Date.now(), startedAt: Date.now(), lastOutputAt: Date.now() };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-    let parsedLength = -1;
+  let parsedLength = -1;
   let endedBefore: ReturnType<typeof firstReport>;
   const ending = new Promise<EarlyEnding>((resolve) => {
     const tick = async () => {
