@@ -1,0 +1,2 @@
+// The fake tree's one source file: a series patches it, and a "#error" line fails the build.
+int memcg_stats;

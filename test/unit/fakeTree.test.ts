@@ -1,0 +1,71 @@
+/**
+ * The real source, config and build stages on a fake kernel tree (test/fakes/fakelinux, as
+ * tuxmake's test/fakelinux): GNU patch applies each variant's series, the fake's make and
+ * merge_config.sh make the config and "compile" mm/memcontrol.c, and its dummy image is
+ * that file. Then the one cell runner boots the images on the fake VM, which replays the
+ * baseline's real console for the buggy image and the fix's for the fixed one.
+ */
+import { readFileSync, promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../harness/core/paths.js";
+import { silentProgress } from "../../harness/core/progress.js";
+import { checkCells, runCells } from "../../harness/pipeline/cells.js";
+import { expectOf, loadedKey, newRunFile, runCellsOf } from "../../harness/pipeline/plan.js";
+import type { RunFile } from "../../harness/records/run.js";
+import { loadScenario, onSource } from "../../harness/scenario/load.js";
+import type { VmSpec } from "../../harness/vm/types.js";
+import { judgeGroups, runExitCode } from "../../harness/verdict/groups.js";
+import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
+
+const FAKES = path.join(projectRoot, "test", "fakes");
+const root = fs.mkdtemp(path.join(os.tmpdir(), "kharness-fakelinux-"));
+const savedCache = process.env.KHARNESS_CACHE;
+beforeAll(async () => void (process.env.KHARNESS_CACHE = path.join(await root, "cache")));
+afterAll(async () => {
+  if (savedCache === undefined) delete process.env.KHARNESS_CACHE;
+  else process.env.KHARNESS_CACHE = savedCache;
+  await fs.rm(await root, { recursive: true, force: true });
+});
+
+const CONSOLES = { bug: fixture("linux-6.1-memcg/before-console.log"), fixed: fixture("linux-6.1-memcg/fix-drop-lock-console.log") };
+
+/** The fake scenario's variants on the fake tree, checked and then run by the one cell runner. */
+async function runOnFakeTree() {
+  const loaded = onSource(await loadScenario(path.join(FAKES, "fakelinux-scenario")), { kind: "dir", path: path.join(FAKES, "fakelinux") });
+  const dir = await fs.mkdtemp(path.join(await root, "run-"));
+  const run: RunFile = newRunFile({
+    kind: "run",
+    id: path.basename(dir),
+    input: { name: loaded.scenario.name, file: "scenario.yaml", sha256: "x" },
+    host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
+    cells: runCellsOf(loaded, Object.keys(loaded.scenario.variants), 6),
+    expect: { [loadedKey(loaded)]: expectOf(loaded) },
+    settings: { confidence: 0.95, maxRuns: 6, residual: 1 },
+  });
+  const scenarios = new Map([[loadedKey(loaded), loaded]]);
+  const makes = await checkCells(run.cells, scenarios, silentProgress);
+  // The fake's image is its mm/memcontrol.c: the fixed line picks the fix's real console.
+  const vm = fakeVm((spec: VmSpec): FakeBoot => ({ boot: "ok", console: readFileSync(spec.kernel, "utf8").includes("int bug = 0;") ? CONSOLES.fixed : CONSOLES.bug }));
+  await runCells({ run, dir, scenarios, jobs: 1, vm, save: async () => {} }, silentProgress);
+  return { run, vm, makes, dir };
+}
+
+describe("source -> config -> build on a fake kernel tree, then the cell runner", () => {
+  it("patches, configures and builds each variant for real; the one that does not compile is BROKEN with gcc's first error", async () => {
+    const { run, vm, makes, dir } = await runOnFakeTree();
+    const got = Object.fromEntries(judgeGroups(run)[0]!.results.map((r) => [r.cell.variant, r.got]));
+    expect(got).toEqual({ before: "REPRODUCES", "fix-drop-lock": "FIXED", "fix-broken": "BROKEN" });
+    expect(runExitCode(run)).toBe(1);
+    const broken = Object.values(run.builds).find((b) => b.variant === "fix-broken")!;
+    const reason = /^build failed: kernel build failed \(exit 2\) for dir-\w+ with 0001-bug\.patch \+ 0002-broken\.patch: \.\.\/mm\/memcontrol\.c:4:2: error: #error a fix that does not compile$/;
+    expect(broken).toMatchObject({ status: "failed", reason: expect.stringMatching(reason) });
+    expect(await fs.readFile(path.join(dir, broken.buildLog!), "utf8")).toContain("CC      mm/memcontrol.o");
+    // The checks found each variant's make command before any build, and the images are the patched file.
+    expect([...makes.values()].every((m) => / make -C \S+ O=\S+\.kharness-build-\S+ .*bzImage$/.test(m))).toBe(true);
+    const images = new Set(vm.boots.map((b) => readFileSync(b.kernel, "utf8")));
+    expect([...images].map((i) => i.split("\n")[2])).toEqual(expect.arrayContaining(["int bug = 1; /* cpus_read_lock() under rcu_read_lock() */", "int bug = 0; /* fix: the hotplug lock dropped */"]));
+    expect(images.size).toBe(2);
+  });
+});
