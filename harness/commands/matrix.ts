@@ -12,7 +12,7 @@ import { planMatrixRun, type MatrixRequest } from "../pipeline/matrixPlan.js";
 import type { Accel } from "../records/common.js";
 import { targetKey, type RunFile } from "../records/run.js";
 import { calibrate, describeProcedure } from "../verdict/calibrate.js";
-import { runExitCode } from "../verdict/groups.js";
+import { exitCodeOf } from "../verdict/groups.js";
 import { vmImplementation } from "../vm/registry.js";
 
 export interface MatrixOptions extends MatrixRequest {
@@ -42,5 +42,5 @@ export async function matrixCommand(opts: MatrixOptions, progress: Progress): Pr
   progress.info(describeProcedure(calibrate(run.settings.maxRuns, run.settings.confidence, run.settings.residual)));
   const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness matrix ${m.file} --resume ${run.id}`;
   await executeCells({ run, dir, scenarios: m.loaded, jobs: run.jobs.count, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
-  return { run, dir, exitCode: runExitCode(run) };
+  return { run, dir, exitCode: exitCodeOf(run) };
 }

@@ -18,7 +18,7 @@ async function gitIdentity(): Promise<string | undefined> {
 }
 
 /** A run id under results/, or a results directory given by its path. */
-async function runDir(run: string): Promise<string> {
+async function resultsDirOf(run: string): Promise<string> {
   return (await exists(run)) ? run : path.join(resultsRoot(), run);
 }
 
@@ -28,7 +28,7 @@ async function runDir(run: string): Promise<string> {
  */
 export async function replyCommand(run: string, o: ReplyCommandOptions): Promise<{ text: string; note?: string }> {
   const testedBy = o.testedBy !== undefined ? checkTester(o.testedBy, "--tested-by") : await gitIdentity();
-  const text = replyText(reportModel(await readRunDir(await runDir(run))), { ...(o.fix && { fix: o.fix }), ...(testedBy && { testedBy }) });
+  const text = replyText(reportModel(await readRunDir(await resultsDirOf(run))), { ...(o.fix && { fix: o.fix }), ...(testedBy && { testedBy }) });
   const note = testedBy ? undefined : "no Tested-by: kharness never invents one; give --tested-by \"Name <mail>\", or set git config user.name and user.email";
   return { text, ...(note && { note }) };
 }

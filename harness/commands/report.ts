@@ -4,7 +4,7 @@ import { mergeDirs, mergeExitCode } from "../matrix/merge.js";
 import { shardProblems } from "../report/shards.js";
 import { readRunDir, reportModel } from "../report/model.js";
 import { renderReport, REPORT_FORMATS, writeReports, type ReportFormat } from "../report/write.js";
-import { runExitCode } from "../verdict/groups.js";
+import { exitCodeOf } from "../verdict/groups.js";
 
 /** `kharness report`: render a recorded run again, to files or to stdout. */
 export async function reportCommand(dir: string, o: { format?: ReportFormat; stdout?: boolean }): Promise<void> {
@@ -27,5 +27,5 @@ export async function mergeCommand(dirs: string[], o: { out?: string }): Promise
   console.log(`merged ${dirs.length} shard record(s), ${merged.cells.length} cell(s) into ${out}\n${files.join("\n")}`);
   const shards = merged.merge?.shards ?? [];
   for (const line of shardProblems(shards)) console.error(`kharness merge: ${line}`);
-  return mergeExitCode(shards, runExitCode(merged));
+  return mergeExitCode(shards, exitCodeOf(merged));
 }

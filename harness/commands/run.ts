@@ -11,7 +11,7 @@ import type { RunFile } from "../records/run.js";
 import { summaryLines } from "../report/summary.js";
 import { describeSource } from "../source/registry.js";
 import { calibrate, describeProcedure } from "../verdict/calibrate.js";
-import { runExitCode } from "../verdict/groups.js";
+import { exitCodeOf } from "../verdict/groups.js";
 import { vmImplementation } from "../vm/registry.js";
 
 export type { RunOptions };
@@ -29,7 +29,7 @@ export async function runCommand(opts: RunOptions, progress: Progress): Promise<
   await executeCells({ run, dir, scenarios, jobs: 1, vm, ...(opts.accel && { accel: opts.accel }) }, progress, howToContinue);
   progress.info(summaryLines(run, dir).join("\n"));
   progress.info(`\nresults: ${dir}`);
-  return { run, dir, exitCode: runExitCode(run) };
+  return { run, dir, exitCode: exitCodeOf(run) };
 }
 
 /**

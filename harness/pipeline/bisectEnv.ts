@@ -7,12 +7,12 @@ import type { BisectRepo } from "../bisect/repo.js";
 import type { BisectFile } from "../records/bisect.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import type { SourceTree } from "../source/source.js";
-import { booted, runSignatures } from "../verdict/verdict.js";
+import { booted, signaturesOfRun } from "../verdict/verdict.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration } from "./iteration.js";
 import { buildTree, NO_PATCHES } from "./kernel.js";
-import { runSignatureRecords } from "./signatures.js";
+import { signatureRecordsOf } from "./signatures.js";
 
 /**
  * The bisection's world, made of the same stages as a run: a kernel of the commit checked
@@ -40,9 +40,9 @@ export function bisectEnv(c: { loaded: LoadedScenario; repo: BisectRepo; dir: st
       const r = out.record;
       c.record.timings.bootMs += r.bootMs;
       c.record.timings.workloadMs += r.workloadMs;
-      const found = runSignatureRecords(r.status, out.groups);
+      const found = signatureRecordsOf(r.status, out.groups);
       const timings = { bootMs: r.bootMs, workloadMs: r.workloadMs };
-      return { status: r.status, signatures: runSignatures(r), booted: booted(r), ...timings, found };
+      return { status: r.status, signatures: signaturesOfRun(r), booted: booted(r), ...timings, found };
     },
   };
 }

@@ -3,7 +3,7 @@ import { BuildFailure } from "../build/build.js";
 import { refuseForeignKvm } from "../core/arch.js";
 import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
-import { runSignatureRecords } from "./signatures.js";
+import { signatureRecordsOf } from "./signatures.js";
 import type { Accel } from "../records/common.js";
 import { targetKey, type CellRecord, type IterationRecord, type RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
@@ -219,7 +219,7 @@ const stopNote = (r: IterationRecord) => (r.stoppedEarly === undefined ? "" : r.
 /** Keep one iteration's record, its signatures and its time; close the cell when its runs are in. */
 export function recordIteration(run: RunFile, cell: CellRecord, out: IterationOutcome): void {
   cell.runs.push(out.record);
-  for (const r of runSignatureRecords(out.record.status, out.groups)) run.signatures[r.signature] ??= r;
+  for (const r of signatureRecordsOf(out.record.status, out.groups)) run.signatures[r.signature] ??= r;
   addTime(run, "boot", out.record.bootMs);
   addTime(run, "workload", out.record.workloadMs);
   addTime(run, "collect", out.record.collectMs);

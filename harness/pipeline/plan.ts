@@ -35,7 +35,7 @@ export function newRunFile(f: Pick<RunFile, "kind" | "id" | "input" | "host" | "
 }
 
 /** `kharness run`: one group, the scenario's variants on its kernel and guest shape. */
-export function runCellsOf(loaded: LoadedScenario, variants: string[], maxRuns: number): CellRecord[] {
+export function cellsOfRun(loaded: LoadedScenario, variants: string[], maxRuns: number): CellRecord[] {
   const { scenario } = loaded;
   return variants.map((variant) => {
     const arch = loaded.arch.name as ArchName;

@@ -8,7 +8,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Progress } from "../core/progress.js";
 import { hostRecord } from "./identity.js";
-import { expectOf, inputOf, loadedKey, newRunFile, reopened, runCellsOf } from "./plan.js";
+import { expectOf, inputOf, loadedKey, newRunFile, reopened, cellsOfRun } from "./plan.js";
 import type { Accel } from "../records/common.js";
 import type { FixOrigin, RunFile } from "../records/run.js";
 import { refuseChangedInput, resumableRecord } from "./resume.js";
@@ -162,7 +162,7 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
     id,
     input: inputOf(scenario.name, loaded.file, loaded.text),
     host: await hostRecord(vm, loaded.arch),
-    cells: runCellsOf(loaded, variants, maxRuns).map((c) => (originOf.has(c.variant) ? { ...c, fix: originOf.get(c.variant)! } : c)),
+    cells: cellsOfRun(loaded, variants, maxRuns).map((c) => (originOf.has(c.variant) ? { ...c, fix: originOf.get(c.variant)! } : c)),
     expect: { [loadedKey(loaded)]: expectOf(loaded) },
     settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1, window: DEFAULT_WINDOW },
     request: { ...cli, ...(kernel && { kernel }), ...(arch && { arch }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }) },

@@ -47,7 +47,7 @@ export const CRASH_RECORD: SignatureRecord = {
 };
 
 /** Every signature record of one run: its reports', and the one its ending adds (a hang, a report-less crash). */
-export function runSignatureRecords(status: RunStatus, groups: SplatGroup[]): SignatureRecord[] {
+export function signatureRecordsOf(status: RunStatus, groups: SplatGroup[]): SignatureRecord[] {
   const ending = endingSignatures({ status, splats: groups });
   return [...groups.map(signatureRecord), ...[HANG_RECORD, CRASH_RECORD].filter((r) => ending.includes(r.signature))];
 }

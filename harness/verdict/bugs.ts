@@ -44,7 +44,7 @@ export function bugOf(signature: string, signatures: Record<string, SignatureRec
 }
 
 /** The run's primary bug and its cascade. A hang with reports adds "hang" to the cascade; a crash with none is the bug "crash". */
-export function runBugs(run: JudgedRun, signatures: Record<string, SignatureRecord>): RunBugs {
+export function bugsOfRun(run: JudgedRun, signatures: Record<string, SignatureRecord>): RunBugs {
   const sigs = run.splats.map((s) => s.signature);
   // Records without `primary` (older ones) keep the console's order: the first is the first report.
   const primarySig = run.primary ?? sigs[0];
@@ -82,7 +82,7 @@ export interface BugSummary {
 /** Group the variants' runs by bug: bugs that were a primary first, the most frequent first. */
 export function summarizeBugs(variants: { variant: string; runs: JudgedRun[] }[], signatures: Record<string, SignatureRecord>): BugSummary[] {
   const bugs = new Map<string, { sigs: string[]; cascade: Set<string> }>();
-  const evidence = variants.map(({ variant, runs }) => ({ variant, bugs: runs.filter((r) => r.status !== "infra").map((r) => runBugs(r, signatures)) }));
+  const evidence = variants.map(({ variant, runs }) => ({ variant, bugs: runs.filter((r) => r.status !== "infra").map((r) => bugsOfRun(r, signatures)) }));
   for (const v of evidence) {
     for (const b of v.bugs) {
       for (const [bug, sigs] of b.signaturesOf) {

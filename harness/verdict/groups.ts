@@ -124,6 +124,6 @@ export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "setting
 export const runResults = (groups: GroupResult[]): CellResult[] => groups.flatMap((g) => g.results);
 
 /** Exit status: 0 when every cell (baseline, fixes, kernels that did not build) got what was expected of it, else 1. */
-export function runExitCode(run: Pick<RunFile, "cells" | "signatures" | "settings" | "expect">): number {
+export function exitCodeOf(run: Pick<RunFile, "cells" | "signatures" | "settings" | "expect">): number {
   return runResults(judgeGroups(run)).every((r) => r.ok) ? 0 : 1;
 }

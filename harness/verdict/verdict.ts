@@ -7,7 +7,7 @@ import { calibrate, type Calibration } from "./calibrate.js";
 import { decideFix, type FixCounts } from "./decide.js";
 import { fixedPValue, regressedPValue } from "./fisher.js";
 import { isCompleteTrial, trialWindow, type WindowPolicy } from "./window.js";
-import { allBugs, booted, endingSignatures, runBugs, type JudgedRun, type RunBugs } from "./bugs.js";
+import { allBugs, booted, endingSignatures, bugsOfRun, type JudgedRun, type RunBugs } from "./bugs.js";
 
 export type { JudgedRun, RunStatus, VerdictName };
 // The pipeline names hangs and boots through this module.
@@ -45,7 +45,7 @@ export interface BaselineEvidence {
 const isEvidence = (r: JudgedRun) => r.status !== "infra";
 
 export function baselineEvidence(variant: string, runs: JudgedRun[], ctx: JudgeContext): BaselineEvidence {
-  const bugs = runs.filter(booted).map((r) => runBugs(r, ctx.signatures));
+  const bugs = runs.filter(booted).map((r) => bugsOfRun(r, ctx.signatures));
   const k = bugs.filter((b) => b.primary !== undefined).length;
   const evidence = runs.filter(isEvidence).length;
   return {
@@ -171,7 +171,7 @@ const p2 = (p: number) => p.toPrecision(2);
 /** A fix's runs against the baseline, tallied once: the bugs for the reasons, the counts for the decision. */
 function fixTally(base: BaselineEvidence, fixRuns: JudgedRun[], ctx: JudgeContext) {
   const evidence = fixRuns.filter(isEvidence);
-  const bugs = evidence.filter(booted).map((r) => runBugs(r, ctx.signatures));
+  const bugs = evidence.filter(booted).map((r) => bugsOfRun(r, ctx.signatures));
   const remaining = tally(bugs, (r) => baselineBugsIn(r, base));
   const added = tally(bugs, (r) => (r.primary !== undefined && !base.shown.has(r.primary) ? [r.primary] : []));
   const j = bugs.filter((r) => baselineBugsIn(r, base).length > 0).length;
@@ -271,7 +271,7 @@ export function variantStats(variant: string, runs: JudgedRun[]): VariantStats {
     variant,
     runs: runs.length,
     booted: runs.filter(booted).length,
-    bugRuns: runs.filter((r) => booted(r) && runBugs(r, {}).primary !== undefined).length,
+    bugRuns: runs.filter((r) => booted(r) && bugsOfRun(r, {}).primary !== undefined).length,
     hangs: ended("hang"),
     bootFailures: ended("boot-failure"),
     errors: ended("error"),
@@ -296,6 +296,6 @@ export function judgeVariants(
 }
 
 /** A run's signatures and its ending's: a hang as HANG_SIGNATURE, a report-less crash as CRASH_SIGNATURE. */
-export function runSignatures(r: Pick<JudgedRun, "status" | "splats">): string[] {
+export function signaturesOfRun(r: Pick<JudgedRun, "status" | "splats">): string[] {
   return [...r.splats.map((s) => s.signature), ...endingSignatures(r)];
 }

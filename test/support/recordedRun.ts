@@ -4,7 +4,7 @@ import { silentProgress } from "../../harness/core/progress.js";
 import { writeJsonAtomic } from "../../harness/core/files.js";
 import { runPool } from "../../harness/pipeline/cells.js";
 import { prepareGuest } from "../../harness/pipeline/guest.js";
-import { expectOf, loadedKey, newRunFile, runCellsOf } from "../../harness/pipeline/plan.js";
+import { expectOf, loadedKey, newRunFile, cellsOfRun } from "../../harness/pipeline/plan.js";
 import type { BuildRecord, FixOrigin, RunFile, SourceOrigin } from "../../harness/records/run.js";
 import { loadScenario, variantPatches } from "../../harness/scenario/load.js";
 import type { VmSpec } from "../../harness/vm/types.js";
@@ -53,7 +53,7 @@ function builtRecord(key: string, variant: string, patches: string[], origin: So
 export async function recordedRun(dir: string, o: { origin?: SourceOrigin; fix?: FixOrigin } = {}): Promise<RunFile> {
   const loaded = await loadScenario("memcg-hotplug-lockdep");
   loaded.scenario.workload.tailSec = 0;
-  const cells = runCellsOf(loaded, Object.keys(loaded.scenario.variants), 12).map((c) => (o.fix && c.variant === "fix-drop-lock" ? { ...c, fix: o.fix } : c));
+  const cells = cellsOfRun(loaded, Object.keys(loaded.scenario.variants), 12).map((c) => (o.fix && c.variant === "fix-drop-lock" ? { ...c, fix: o.fix } : c));
   const input = { name: loaded.scenario.name, file: "scenarios/memcg-hotplug-lockdep/scenario.yaml", sha256: "x" };
   const host = { hostname: "h", arch: "x86_64", cpus: 2, memoryMiB: 24000, node: "v20" };
   const run = newRunFile({ kind: "run", id: path.basename(dir), input, host, cells, expect: { [loadedKey(loaded)]: expectOf(loaded) }, settings: { confidence: 0.95, maxRuns: 12, residual: 1 } });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { cpuinfoFlags, decideAccel, type AccelFacts } from "../../harness/vm/qemu/accel.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { checkCells } from "../../harness/pipeline/cells.js";
-import { loadedKey, runCellsOf } from "../../harness/pipeline/plan.js";
+import { loadedKey, cellsOfRun } from "../../harness/pipeline/plan.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 
 const vmxHost: AccelFacts = { hostArch: "x64", cpuFlags: new Set(["fpu", "vmx", "sse2"]), hostKey: "h 6.1 QEMU 7.2" };
@@ -58,7 +58,7 @@ describe("--accel kvm for another arch's guest", () => {
     const loaded = await loadScenario("memcg-hotplug-lockdep", { arch: "arm64" });
     // A source that cannot be read: reached only if the refusal came after the checks.
     const unreadable = { ...loaded, kernel: { ...loaded.kernel, source: { kind: "tarball" as const, path: "/nonexistent/linux.tar.xz" } } };
-    const cells = runCellsOf(unreadable, ["before"], 3);
+    const cells = cellsOfRun(unreadable, ["before"], 3);
     const scenarios = new Map([[loadedKey(unreadable), unreadable]]);
     await expect(checkCells(cells, scenarios, silentProgress, "kvm")).rejects.toThrow(/--accel kvm: KVM cannot run an arm64 guest on this x86_64 host/);
     await expect(checkCells(cells, scenarios, silentProgress)).rejects.toThrow(/nonexistent/);

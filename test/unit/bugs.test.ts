@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { splatsOfRun } from "../../harness/parse/runSplats.js";
 import { signatureRecord } from "../../harness/pipeline/signatures.js";
 import type { SignatureRecord } from "../../harness/records/run.js";
-import { runBugs, summarizeBugs, type JudgedRun } from "../../harness/verdict/bugs.js";
+import { bugsOfRun, summarizeBugs, type JudgedRun } from "../../harness/verdict/bugs.js";
 import { baselineEvidence, judgeFix } from "../../harness/verdict/verdict.js";
 import { fixture } from "../fakes/fakeVm.js";
 import { ended, run, signatureMap } from "../support/runs.js";
@@ -12,19 +12,19 @@ describe("a run's bugs", () => {
   const sigs = signatureMap({ a1: "A", a2: "A", b: "B", c: "C" });
 
   it("the first report's bug is the primary; every other bug is its cascade, once", () => {
-    expect(runBugs(run("b", "a1", "c", "a2"), sigs)).toMatchObject({ primary: "B", cascade: ["A", "C"] });
-    expect(runBugs(run("b", "a1", "a2"), sigs).signaturesOf.get("A")).toEqual(["a1", "a2"]);
-    expect(runBugs(run(), sigs)).toMatchObject({ cascade: [] });
-    expect(runBugs(run(), sigs).primary).toBeUndefined();
+    expect(bugsOfRun(run("b", "a1", "c", "a2"), sigs)).toMatchObject({ primary: "B", cascade: ["A", "C"] });
+    expect(bugsOfRun(run("b", "a1", "a2"), sigs).signaturesOf.get("A")).toEqual(["a1", "a2"]);
+    expect(bugsOfRun(run(), sigs)).toMatchObject({ cascade: [] });
+    expect(bugsOfRun(run(), sigs).primary).toBeUndefined();
   });
 
   it("a hang without a report is the bug 'hang'; a hang after reports adds it to their cascade", () => {
-    expect(runBugs(ended("hang"), sigs)).toMatchObject({ primary: "hang", cascade: [] });
-    expect(runBugs(ended("hang", "b"), sigs)).toMatchObject({ primary: "B", cascade: ["hang"] });
+    expect(bugsOfRun(ended("hang"), sigs)).toMatchObject({ primary: "hang", cascade: [] });
+    expect(bugsOfRun(ended("hang", "b"), sigs)).toMatchObject({ primary: "B", cascade: ["hang"] });
   });
 
   it("an older record without `primary` takes its first splat", () => {
-    expect(runBugs({ status: "completed", splats: [{ signature: "c", count: 2 }, { signature: "b", count: 1 }] }, sigs).primary).toBe("C");
+    expect(bugsOfRun({ status: "completed", splats: [{ signature: "c", count: 2 }, { signature: "b", count: 1 }] }, sigs).primary).toBe("C");
   });
 
   it("the summary groups signatures by bug, with runs per variant as primary and at all, and the cascade size", () => {
@@ -60,7 +60,7 @@ describe("bug grouping on the committed real consoles (linux 6.1, memcg)", async
   const judge = (base: JudgedRun[], fix: JudgedRun[]) => judgeFix(baselineEvidence("before", base, ctx), "fix", fix, ctx);
 
   it("the baseline's many signatures are one primary bug in mem_cgroup_wb_stats and its cascade", () => {
-    const bugs = runBugs(before, signatures);
+    const bugs = bugsOfRun(before, signatures);
     expect(before.splats.length).toBeGreaterThan(10);
     expect(bugs.primary).toMatch(/mem_cgroup_wb_stats/);
     expect(bugs.cascade.length).toBeGreaterThan(5);
@@ -78,7 +78,7 @@ describe("bug grouping on the committed real consoles (linux 6.1, memcg)", async
   });
 
   it("the drop-lock fix is clean: INCONCLUSIVE in 2 runs against 2/2 at 95%, FIXED in 3 against 3/3", () => {
-    expect(runBugs(dropLock, signatures).primary).toBeUndefined();
+    expect(bugsOfRun(dropLock, signatures).primary).toBeUndefined();
     const two = judge([before, before], [dropLock, dropLock]);
     expect(two).toMatchObject({ verdict: "INCONCLUSIVE", cleanRuns: 2, moreNeeded: 2 });
     const three = judge([before, before, before], [dropLock, dropLock, dropLock]);

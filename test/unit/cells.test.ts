@@ -11,11 +11,11 @@ import { BuildFailure } from "../../harness/build/build.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { runCells } from "../../harness/pipeline/cells.js";
 import type { VariantKernel } from "../../harness/pipeline/kernel.js";
-import { expectOf, newRunFile, runCellsOf } from "../../harness/pipeline/plan.js";
+import { expectOf, newRunFile, cellsOfRun } from "../../harness/pipeline/plan.js";
 import type { RunFile } from "../../harness/records/run.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import type { VmSpec } from "../../harness/vm/types.js";
-import { judgeGroups, runExitCode } from "../../harness/verdict/groups.js";
+import { judgeGroups, exitCodeOf } from "../../harness/verdict/groups.js";
 import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
 
 /** How each variant's build ends: built, a compile error, or the host's failure. */
@@ -68,7 +68,7 @@ async function cells(outcome: typeof builds.outcome = {}) {
     id: path.basename(dir),
     input: { name: loaded.scenario.name, file: "scenario.yaml", sha256: "x" },
     host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
-    cells: runCellsOf(loaded, Object.keys(loaded.scenario.variants), 12),
+    cells: cellsOfRun(loaded, Object.keys(loaded.scenario.variants), 12),
     expect: { "memcg-hotplug-lockdep/linux-6.1/x86_64": expectOf(loaded) },
     settings: { confidence: 0.95, maxRuns: 12, residual: 1 },
   });
@@ -86,9 +86,9 @@ describe("runCells: builds, then rounds of runs, judged by the one judge", () =>
     const { run, done } = await cells();
     await done;
     expect(got(run)).toEqual({ before: "REPRODUCES", "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
-    expect(runExitCode(run)).toBe(0);
+    expect(exitCodeOf(run)).toBe(0);
     run.expect["memcg-hotplug-lockdep/linux-6.1/x86_64"]!.before = "CLEAN";
-    expect(runExitCode(run)).toBe(1);
+    expect(exitCodeOf(run)).toBe(1);
   });
 
   it("a fix that does not compile is BROKEN with its first error, never booted; the others judged; exit 1", async () => {
@@ -100,7 +100,7 @@ describe("runCells: builds, then rounds of runs, judged by the one judge", () =>
     expect(run.cells.find((c) => c.variant === "fix-drop-lock")).toMatchObject({ status: "failed", runs: [] });
     expect(booted(vm)).toEqual(["before", "fix-reorder"]);
     expect(got(run)).toEqual({ before: "REPRODUCES", "fix-reorder": "NOT FIXED", "fix-drop-lock": "BROKEN" });
-    expect(runExitCode(run)).toBe(1);
+    expect(exitCodeOf(run)).toBe(1);
   });
 
   it("a baseline that does not compile closes its group: no boot at all, no verdict for its fixes; exit 1", async () => {
@@ -111,7 +111,7 @@ describe("runCells: builds, then rounds of runs, judged by the one judge", () =>
     const closed = { status: "done", stopped: "the baseline's kernel did not build", runs: [] };
     for (const c of fixes) expect(c).toMatchObject(closed);
     expect(got(run)).toEqual({ before: "BROKEN", "fix-reorder": "NOT REPRODUCED", "fix-drop-lock": "NOT REPRODUCED" });
-    expect(runExitCode(run)).toBe(1);
+    expect(exitCodeOf(run)).toBe(1);
   });
 
   it("a host that fails a build is a host error, never BROKEN: the run stops, no failed build recorded", async () => {

@@ -7,7 +7,7 @@ import { dryRunCommand, runCommand, type RunOptions } from "../../harness/comman
 import { UserError } from "../../harness/core/errors.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { describeRun } from "../../harness/pipeline/dryRun.js";
-import { runCellsOf } from "../../harness/pipeline/plan.js";
+import { cellsOfRun } from "../../harness/pipeline/plan.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import { qemuVm } from "../../harness/vm/qemu/vm.js";
 
@@ -61,7 +61,7 @@ describe("--dry-run checks the input as the run does", () => {
 describe("--dry-run prints what would run", () => {
   it("the make command with the build's environment, and the SSH port as a placeholder", async () => {
     const loaded = await loadScenario("memcg-hotplug-lockdep");
-    const cells = runCellsOf(loaded, ["before", "fix-reorder"], 7);
+    const cells = cellsOfRun(loaded, ["before", "fix-reorder"], 7);
     cells[1]!.status = "done";
     const make = makeCommand(loaded.arch, { dir: "/src/linux" }, { buildDir: "/src/linux/.kharness-build-abc" }).command;
     const settings = { confidence: 0.95, maxRuns: 7, residual: 1 };

@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../harness/core/paths.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { checkCells, runCells } from "../../harness/pipeline/cells.js";
-import { expectOf, loadedKey, newRunFile, runCellsOf } from "../../harness/pipeline/plan.js";
+import { expectOf, loadedKey, newRunFile, cellsOfRun } from "../../harness/pipeline/plan.js";
 import type { RunFile } from "../../harness/records/run.js";
 import { loadScenario, onSource } from "../../harness/scenario/load.js";
 import type { VmSpec } from "../../harness/vm/types.js";
-import { judgeGroups, runExitCode } from "../../harness/verdict/groups.js";
+import { judgeGroups, exitCodeOf } from "../../harness/verdict/groups.js";
 import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
 
 const FAKES = path.join(projectRoot, "test", "fakes");
@@ -40,7 +40,7 @@ async function runOnFakeTree() {
     id: path.basename(dir),
     input: { name: loaded.scenario.name, file: "scenario.yaml", sha256: "x" },
     host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
-    cells: runCellsOf(loaded, Object.keys(loaded.scenario.variants), 6),
+    cells: cellsOfRun(loaded, Object.keys(loaded.scenario.variants), 6),
     expect: { [loadedKey(loaded)]: expectOf(loaded) },
     settings: { confidence: 0.95, maxRuns: 6, residual: 1 },
   });
@@ -57,7 +57,7 @@ describe("source -> config -> build on a fake kernel tree, then the cell runner"
     const { run, vm, makes, dir } = await runOnFakeTree();
     const got = Object.fromEntries(judgeGroups(run)[0]!.results.map((r) => [r.cell.variant, r.got]));
     expect(got).toEqual({ before: "REPRODUCES", "fix-drop-lock": "FIXED", "fix-broken": "BROKEN" });
-    expect(runExitCode(run)).toBe(1);
+    expect(exitCodeOf(run)).toBe(1);
     const broken = Object.values(run.builds).find((b) => b.variant === "fix-broken")!;
     const reason = /^build failed: kernel build failed \(exit 2\) for dir-\w+ with 0001-bug\.patch \+ 0002-broken\.patch: \.\.\/mm\/memcontrol\.c:4:2: error: #error a fix that does not compile$/;
     expect(broken).toMatchObject({ status: "failed", reason: expect.stringMatching(reason) });

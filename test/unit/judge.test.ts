@@ -3,7 +3,7 @@ import type { RunFile } from "../../harness/records/run.js";
 import { reportModel } from "../../harness/report/model.js";
 import { summaryLines } from "../../harness/report/summary.js";
 import { renderReport } from "../../harness/report/write.js";
-import { judgeGroups, runExitCode, runResults } from "../../harness/verdict/groups.js";
+import { judgeGroups, exitCodeOf, runResults } from "../../harness/verdict/groups.js";
 import { sampleRun } from "../support/sampleMatrix.js";
 
 /**
@@ -65,14 +65,14 @@ describe("one judge: the exit code, the terminal summary and every report agree 
     expect(want).toHaveLength(16);
     const failed = failedCells(run);
     for (const [format, cells] of Object.entries(failed)) expect(cells, format).toEqual(want);
-    expect(runExitCode(run)).toBe(1);
+    expect(exitCodeOf(run)).toBe(1);
   });
 
   it("the baseline's expectation alone reaches the exit code", () => {
     const run = sampleRun();
-    expect(runExitCode(run)).toBe(0);
+    expect(exitCodeOf(run)).toBe(0);
     run.expect["memcg/linux-6.1/x86_64"] = { ...run.expect["memcg/linux-6.1/x86_64"], before: "CLEAN" };
-    expect(runExitCode(run)).toBe(1);
+    expect(exitCodeOf(run)).toBe(1);
     expect(failedCells(run).junit).toHaveLength(4);
   });
 
@@ -91,8 +91,8 @@ describe("one judge: the exit code, the terminal summary and every report agree 
     const run = sampleRun();
     const dropLock = run.cells.filter((x) => x.variant === "fix-drop-lock");
     for (const c of dropLock) Object.assign(c, { status: "failed", reason: "build failed", runs: [] });
-    expect(runExitCode(run)).toBe(1);
+    expect(exitCodeOf(run)).toBe(1);
     for (const k of Object.keys(run.expect)) run.expect[k] = { ...run.expect[k], "fix-drop-lock": "BROKEN" };
-    expect(runExitCode(run)).toBe(0);
+    expect(exitCodeOf(run)).toBe(0);
   });
 });

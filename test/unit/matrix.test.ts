@@ -10,7 +10,7 @@ import { resumeCells, shardRecord } from "../../harness/pipeline/matrixPlan.js";
 import { mergeCommand } from "../../harness/commands/report.js";
 import type { RunFile } from "../../harness/records/run.js";
 import { cellScenario } from "../../harness/pipeline/plan.js";
-import { judgeGroups, runExitCode as matrixExitCode } from "../../harness/verdict/groups.js";
+import { judgeGroups, exitCodeOf as matrixExitCode } from "../../harness/verdict/groups.js";
 import { MatrixSchema } from "../../harness/matrix/schema.js";
 import { loadMatrix } from "../../harness/matrix/load.js";
 import { expectFor, forTarget, scenarioKernels } from "../../harness/scenario/load.js";

@@ -13,7 +13,7 @@ import { signatureRecord } from "../../harness/pipeline/signatures.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import type { Scenario } from "../../harness/scenario/schema.js";
 import type { VmSpec } from "../../harness/vm/types.js";
-import { runBugs } from "../../harness/verdict/bugs.js";
+import { bugsOfRun } from "../../harness/verdict/bugs.js";
 import { judgeGroups } from "../../harness/verdict/groups.js";
 import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
 
@@ -45,7 +45,7 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     const primary = groups.find((g) => g.signature === record.primary)!;
     expect(primary.first.title).toBe("WARNING: suspicious RCU usage in mem_cgroup_wb_stats");
     const signatures = Object.fromEntries(groups.map((g) => [g.signature, signatureRecord(g)]));
-    expect(runBugs(record, signatures)).toMatchObject({ primary: "rcu:mem_cgroup_wb_stats" });
+    expect(bugsOfRun(record, signatures)).toMatchObject({ primary: "rcu:mem_cgroup_wb_stats" });
   });
 
   it("a guest that dies during the workload is a crash; its console is still parsed", async () => {

@@ -1,4 +1,4 @@
-import { runSignatures, type Verdict } from "../../verdict/verdict.js";
+import { signaturesOfRun, type Verdict } from "../../verdict/verdict.js";
 import type { ReportModel } from "../model.js";
 import { accelsText, evidenceText } from "../evidence.js";
 import { shardProblems } from "../shards.js";
@@ -47,7 +47,7 @@ function splatSection(run: ReportModel["run"], first: BugSummary[], cols: string
     cols.map((v) => {
       const cells = run.cells.filter((c) => c.variant === v);
       const total = cells.reduce((n, c) => n + c.runs.length, 0);
-      const hits = cells.reduce((n, c) => n + c.runs.filter((r) => runSignatures(r).includes(sig)).length, 0);
+      const hits = cells.reduce((n, c) => n + c.runs.filter((r) => signaturesOfRun(r).includes(sig)).length, 0);
       return `${hits}/${total}`;
     });
   return [
