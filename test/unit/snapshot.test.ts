@@ -101,7 +101,7 @@ describe("the snapshot store", () => {
     expect(await findSnapshot("other")).toBeUndefined();
   });
 
-  it("never restores a state that no longer has its recorded hash, and removes it", async () => {
+  it("never restores a state that no longer has its recorded hash (even one this process hashed before), and removes it", async () => {
     await save("b2");
     const snap = await findSnapshot("b2");
     await fs.writeFile(snap!.state, "migration strEam");

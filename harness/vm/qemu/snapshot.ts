@@ -58,13 +58,30 @@ export function snapshotKey(k: SnapshotKeyInputs): string {
 
 const entryDir = (key: string) => path.join(cacheRoot(), "snapshots", key);
 
+/**
+ * States this process has hashed, by the file's identity then (inode, size, mtime, ctime):
+ * while none of these changed, neither did the bytes, so a kernel's later restores in one run
+ * skip the 0.25 s of hashing 67 MB again. Any write changes ctime, which no one can set back.
+ */
+const hashed = new Map<string, { identity: string; sha256: string }>();
+
+async function stateSha256(state: string): Promise<string> {
+  const st = await fs.stat(state);
+  const identity = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const known = hashed.get(state);
+  if (known?.identity === identity) return known.sha256;
+  const sha256 = await sha256File(state);
+  hashed.set(state, { identity, sha256 });
+  return sha256;
+}
+
 /** The snapshot for `key` if its entry is whole and its state still has its recorded hash; a damaged one is removed. */
 export async function findSnapshot(key: string): Promise<Snapshot | undefined> {
   const dir = entryDir(key);
   const metaFile = path.join(dir, "meta.json");
   const meta = await readRecordIfExists(SnapshotMetaSchema, metaFile, "booted snapshot").catch(() => undefined);
   const state = path.join(dir, "state");
-  const whole = meta !== undefined && meta.key === key && (await sha256File(state).catch(() => "")) === meta.stateSha256;
+  const whole = meta !== undefined && meta.key === key && (await stateSha256(state).catch(() => "")) === meta.stateSha256;
   if (!whole) {
     await dropSnapshot(key);
     return undefined;
