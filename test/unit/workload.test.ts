@@ -149,7 +149,7 @@ describe("WorkloadSchema", () => {
   });
 
   it("the committed scenarios use steps: the memcg writer with hotplug, the injected bugs as a script", async () => {
-    expect((await loadScenario("memcg-hotplug-lockdep")).scenario.workload).toEqual({ ...memcgHotplug, steps: [{ ...writer, files: 1 }, hotplug] });
+    expect((await loadScenario("memcg-hotplug-lockdep")).scenario.workload).toEqual({ ...memcgHotplug, tailSec: 2, steps: [{ ...writer, files: 1 }, hotplug] });
     const injected = (await loadScenario("injected-bugs")).scenario.workload;
     expect(injected).toMatchObject({ mode: "together", timeoutSec: 300, steps: [{ step: "script" }] });
   });
