@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { collectEvidence } from "../collect/collect.js";
+import { collectEvidence, DMESG_TIMEOUT_MS, TAINTED_DMESG_TIMEOUT_MS } from "../collect/collect.js";
 import { writeFileAtomic } from "../core/files.js";
 import { interruption, Interrupted, throwIfInterrupted } from "../core/interrupt.js";
 import type { Arch } from "../core/arch.js";
@@ -163,7 +163,8 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
   progress.stage(`collect ${inp.label} #${inp.iteration}`);
   const t = Date.now();
   // A wedged guest answers nothing: asking it for sysrq and dmesg would only cost the timeouts.
-  const evidence = work.wedged ? { notes: ["the guest was wedged; the console is the record"] } : await collectEvidence(vm.shell, work.status === "hang");
+  const dmesgMs = work.firstReportMs === undefined ? DMESG_TIMEOUT_MS : TAINTED_DMESG_TIMEOUT_MS;
+  const evidence = work.wedged ? { notes: ["the guest was wedged; the console is the record"] } : await collectEvidence(vm.shell, work.status === "hang", dmesgMs);
   record.collectMs = Date.now() - t;
   if (evidence.dmesg !== undefined) {
     await writeFileAtomic(path.join(dir, "dmesg.txt"), evidence.dmesg);

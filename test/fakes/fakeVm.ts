@@ -23,9 +23,10 @@ export type FakeBoot =
 /**
  * How the workload ends: completed, crash (the guest dies), hang (SSH drops, the VM lives),
  * error (a command fails), slow (it runs on and the guest answers probes), wedge (it runs
- * on, prints nothing, and the guest answers nothing).
+ * on, prints nothing, and the guest answers nothing), mute (slow, and dmesg never answers,
+ * as a tainted guest in its cascade).
  */
-type Ending = "completed" | "crash" | "hang" | "error" | "slow" | "wedge";
+type Ending = "completed" | "crash" | "hang" | "error" | "slow" | "wedge" | "mute";
 
 /** A console printed over time: its first `atBoot` lines at boot, then `lines` more every `everyMs`. */
 export interface PrintPace {
@@ -65,11 +66,12 @@ function fakeShell(ending: Ending, exec: string[]): GuestShellLike {
   return {
     async exec(command: string, timeoutMs: number) {
       exec.push(command);
-      const alive = ending === "completed" || ending === "error" || ending === "slow" || !workloadDone;
+      const alive = ending === "completed" || ending === "error" || ending === "slow" || ending === "mute" || !workloadDone;
       // A wedged guest takes the connection and never answers: the caller's timeout ends the wait.
       const timedOut = () => new Promise<ExecResult>((r) => setTimeout(() => r({ code: null, stdout: "", stderr: "", timedOut: true }), timeoutMs));
+      if (command === "dmesg" && ending === "mute") return timedOut();
       if (/^(dmesg|true)$|sysrq-trigger|poweroff/.test(command)) return alive ? ok() : ending === "wedge" ? timedOut() : dropped;
-      if (ending === "slow" || ending === "wedge") {
+      if (ending === "slow" || ending === "wedge" || ending === "mute") {
         workloadDone = ending === "wedge";
         return new Promise<ExecResult>(() => {});
       }

@@ -98,6 +98,14 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     expect(record.status).toBe("completed");
   }, 15_000);
 
+  it("a guest that shows a report and then does not answer dmesg costs 5 s of collecting, not 30: the console has the report", async () => {
+    const { record } = await iterate([{ boot: "ok", console: BEFORE, workload: "mute" }], { tailSec: 1, timeoutSec: 60 });
+    expect(record.stoppedEarly).toMatch(/after the first report ended/);
+    expect(record.collectMs).toBeGreaterThanOrEqual(4_900);
+    expect(record.collectMs).toBeLessThan(10_000);
+    expect(record.dmesg).toBeUndefined();
+  }, 30_000);
+
   it("a run nothing decides runs its whole workload", async () => {
     const { record } = await iterate([{ boot: "ok", console: CLEAN }], { tailSec: 1 });
     expect(record.status).toBe("completed");
