@@ -11,7 +11,7 @@ import { BuildFailure } from "../../harness/build/build.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { runCells } from "../../harness/pipeline/cells.js";
 import type { VariantKernel } from "../../harness/pipeline/kernel.js";
-import { expectOf, newRunFile, cellsOfRun } from "../../harness/pipeline/plan.js";
+import { scenarioRunFile } from "../support/runFile.js";
 import type { RunFile } from "../../harness/records/run.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import type { VmSpec } from "../../harness/vm/types.js";
@@ -63,15 +63,7 @@ async function cells(outcome: typeof builds.outcome = {}) {
   const loaded = await loadScenario("memcg-hotplug-lockdep");
   loaded.scenario.workload.tailSec = 0;
   const dir = await fs.mkdtemp(path.join(await root, "run-"));
-  const run: RunFile = newRunFile({
-    kind: "run",
-    id: path.basename(dir),
-    input: { name: loaded.scenario.name, file: "scenario.yaml", sha256: "x" },
-    host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
-    cells: cellsOfRun(loaded, Object.keys(loaded.scenario.variants), 12),
-    expect: { "memcg-hotplug-lockdep/linux-6.1/x86_64": expectOf(loaded) },
-    settings: { confidence: 0.95, maxRuns: 12, residual: 1 },
-  });
+  const run = scenarioRunFile(loaded, dir, 12);
   const vm = fakeVm((spec: VmSpec): FakeBoot => ({ boot: "ok", console: CONSOLES[spec.kernel]! }));
   const scenarios = new Map([["memcg-hotplug-lockdep/linux-6.1/x86_64", loaded]]);
   const done = runCells({ run, dir, scenarios, jobs: 1, vm, save: async () => {} }, silentProgress);

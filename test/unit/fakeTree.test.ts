@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../harness/core/paths.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { checkCells, runCells } from "../../harness/pipeline/cells.js";
-import { expectOf, loadedKey, newRunFile, cellsOfRun } from "../../harness/pipeline/plan.js";
-import type { RunFile } from "../../harness/records/run.js";
+import { loadedKey } from "../../harness/pipeline/plan.js";
+import { scenarioRunFile } from "../support/runFile.js";
 import { loadScenario, onSource } from "../../harness/scenario/load.js";
 import type { VmSpec } from "../../harness/vm/types.js";
 import { judgeGroups, exitCodeOf } from "../../harness/verdict/groups.js";
@@ -35,15 +35,7 @@ const CONSOLES = { bug: fixture("linux-6.1-memcg/before-console.log"), fixed: fi
 async function runOnFakeTree() {
   const loaded = onSource(await loadScenario(path.join(FAKES, "fakelinux-scenario")), { kind: "dir", path: path.join(FAKES, "fakelinux") });
   const dir = await fs.mkdtemp(path.join(await root, "run-"));
-  const run: RunFile = newRunFile({
-    kind: "run",
-    id: path.basename(dir),
-    input: { name: loaded.scenario.name, file: "scenario.yaml", sha256: "x" },
-    host: { hostname: "h", cpus: 2, memoryMiB: 24000, node: "v20" },
-    cells: cellsOfRun(loaded, Object.keys(loaded.scenario.variants), 6),
-    expect: { [loadedKey(loaded)]: expectOf(loaded) },
-    settings: { confidence: 0.95, maxRuns: 6, residual: 1 },
-  });
+  const run = scenarioRunFile(loaded, dir, 6);
   const scenarios = new Map([[loadedKey(loaded), loaded]]);
   const makes = await checkCells(run.cells, scenarios, silentProgress);
   // The fake's image is its mm/memcontrol.c: the fixed line picks the fix's real console.
