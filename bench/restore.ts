@@ -12,7 +12,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { createProgress } from "../harness/core/progress.js";
 import { parseConsole } from "../harness/parse/parseConsole.js";
-import { projectRoot } from "../harness/core/paths.js";
+import { resultsRoot } from "../harness/core/paths.js";
 import { prepareGuest } from "../harness/pipeline/guest.js";
 import { runIteration, type IterationOutcome } from "../harness/pipeline/iteration.js";
 import { prepareVariantKernel } from "../harness/pipeline/kernel.js";
@@ -89,7 +89,7 @@ function onlyIn(a: Side, b: Side): string[] {
 async function compare(name: string, runs: number): Promise<Row[]> {
   const loaded = await loadScenario(name);
   const baseline = loaded.scenario.baseline;
-  const runDir = path.join(process.env.KHARNESS_RESULTS ?? path.join(projectRoot, "results", "bench"), `restore-${name}-${new Date().toISOString().replace(/[:.]/g, "").slice(0, 15)}`);
+  const runDir = path.join(resultsRoot(), `restore-${name}-${new Date().toISOString().replace(/[:.]/g, "").slice(0, 15)}`);
   const kernel = await prepareVariantKernel(loaded, baseline, path.join(runDir, "builds", `${baseline}.log`), progress);
   const vm = vmImplementation("qemu");
   const guest = await prepareGuest(runDir, loaded.arch, kernel.image.bzImage, vm, progress);

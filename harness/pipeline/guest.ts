@@ -1,4 +1,3 @@
-import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Arch } from "../core/arch.js";
 import { writeFileAtomic } from "../core/files.js";
@@ -10,6 +9,7 @@ import { guestRoot } from "../image/guestRoot.js";
 import { writeInitramfs } from "../image/initramfs.js";
 import { GuestIdentitySchema, type GuestIdentity } from "../records/cache.js";
 import type { Accel, AccelChoice } from "../records/common.js";
+import { readRecordIfExists } from "../records/read.js";
 import { generateClientKey, type SshKeyPair } from "../vm/ssh.js";
 import type { VmImplementation } from "../vm/types.js";
 
@@ -45,27 +45,16 @@ export async function prepareGuest(runDir: string, arch: Arch, bzImage: string, 
  */
 export async function guestIdentity(progress: Progress): Promise<GuestIdentity> {
   const file = path.join(cacheRoot(), "guest-identity.json");
-  const text = await fs.readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return undefined;
-    throw err;
+  // As any cache entry: a damaged one is replaced, never used, and said so.
+  const found = await readRecordIfExists(GuestIdentitySchema, file, "guest identity").catch((err: Error) => {
+    progress.info(`warning: ${file} is damaged; made a new guest identity (the booted snapshots made with the old one will not be found again): ${err.message.split("\n")[0]}`);
+    return undefined;
   });
-  if (text !== undefined) {
-    const found = GuestIdentitySchema.safeParse(parseJsonOrUndefined(text));
-    if (found.success) return found.data;
-    progress.info(`warning: ${file} is damaged; made a new guest identity (the booted snapshots made with the old one will not be found again)`);
-  }
+  if (found) return found;
   const client = generateClientKey();
   const host = await generateHostKey();
   const made: GuestIdentity = { clientPrivateKey: client.privateKey, clientPublicKey: client.publicKey, hostKeyDropbear: host.dropbearKey.toString("base64"), hostPublicKey: host.publicKey };
   // Two first runs at once each make one; the later rename wins, and each run uses its own consistently.
   await writeFileAtomic(file, JSON.stringify(made, null, 2) + "\n", 0o600);
   return made;
-}
-
-function parseJsonOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
