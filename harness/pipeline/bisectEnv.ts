@@ -11,7 +11,7 @@ import { booted, signaturesOfRun } from "../verdict/verdict.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration } from "./iteration.js";
-import { buildTree, NO_PATCHES } from "./kernel.js";
+import { buildPrepared, configureTree, NO_PATCHES } from "./kernel.js";
 import { signatureRecordsOf } from "./signatures.js";
 
 /**
@@ -25,7 +25,9 @@ export function bisectEnv(c: { loaded: LoadedScenario; repo: BisectRepo; dir: st
     async build(commit, label) {
       const started = Date.now();
       try {
-        const k = await buildTree(c.loaded, label, tree(`git:${commit.tree}`, commit.hash), NO_PATCHES, path.join(c.dir, "builds", `${label}.log`), progress);
+        // The bisection holds the tree's lock throughout, and checks out each commit with no series.
+        const prepared = await configureTree(c.loaded, label, tree(`git:${commit.tree}`, commit.hash), NO_PATCHES, progress);
+        const k = await buildPrepared(prepared, path.join(c.dir, "builds", `${label}.log`), progress);
         c.record.timings.buildMs += Date.now() - started;
         return { ok: true, imageHash: await sha256File(k.image.bzImage), bzImage: k.image.bzImage, cached: k.image.cached, buildMs: k.image.durationMs };
       } catch (err) {

@@ -10,10 +10,11 @@ import type { LoadedScenario } from "../scenario/load.js";
 import { groupsOf, judgeSettings } from "../verdict/groups.js";
 import { planGroup } from "../verdict/stopping.js";
 import { trialWindow } from "../verdict/window.js";
+import type { SourceTree } from "../source/source.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration, type IterationOutcome } from "./iteration.js";
-import { checkVariant, kernelRecord, prepareVariantKernel } from "./kernel.js";
+import { buildVariant, kernelRecord, prepareVariant, type PreparedVariant } from "./kernel.js";
 import { cellScenario } from "./plan.js";
 
 /** What the one cell runner needs: the record it fills, the scenarios its cells name, and how to run guests. */
@@ -25,13 +26,15 @@ export interface CellRun {
   jobs: number;
   vm: VmImplementation;
   accel?: Accel;
+  /** Each pending cell's kernel as the checks prepared it, by build key (checkCells). */
+  prepared: Map<string, PreparedVariant>;
   /** Write the record; called after every build and every run. */
   save: () => Promise<void>;
 }
 
 const addTime = (run: RunFile, stage: string, ms: number) => (run.timings[stage] = (run.timings[stage] ?? 0) + ms);
 const pending = (run: RunFile) => run.cells.filter((c) => c.status === "pending");
-const loadedFor = (ctx: CellRun, c: Pick<CellRecord, "scenario" | "kernel" | "arch">) => ctx.scenarios.get(targetKey(c))!;
+const loadedFor = (ctx: Pick<CellRun, "scenarios">, c: Pick<CellRecord, "scenario" | "kernel" | "arch">) => ctx.scenarios.get(targetKey(c))!;
 
 /**
  * THE place the stages meet, for `run` and `matrix` alike: build every pending cell's
@@ -65,35 +68,44 @@ async function prepareGuests(ctx: CellRun, images: Map<string, string>, progress
 /**
  * Bad input (a patch that does not apply, an option that does not survive, a missing
  * tarball) in any kernel the pending cells need: found before the run starts, in seconds
- * (minutes for a first unpack), before any build. The make command of each build key.
+ * (minutes for a first unpack), before any build. Each build key's kernel is prepared here,
+ * once, and built from that preparation.
  */
 export async function checkCells(
   cells: CellRecord[],
   scenarios: CellRun["scenarios"],
   progress: Progress,
   accel?: Accel,
-): Promise<Map<string, string>> {
+): Promise<Map<string, PreparedVariant>> {
   const todo = cells.filter((c) => c.status === "pending");
   // Before any variant's checks, which may unpack a tree: an accelerator the arch cannot have is the first answer.
   for (const cell of todo) refuseForeignKvm(scenarios.get(targetKey(cell))!.arch, accel);
-  const makes = new Map<string, string>();
+  const prepared = new Map<string, PreparedVariant>();
+  // One preparation of each source (a copy refreshed, a commit checked out), whatever the number of its variants.
+  const trees = new Map<string, SourceTree>();
   for (const key of new Set(todo.map((c) => c.build))) {
     const cell = todo.find((c) => c.build === key)!;
-    makes.set(key, await checkVariant(scenarios.get(targetKey(cell))!, cell.variant, progress));
+    const loaded = scenarios.get(targetKey(cell))!;
+    const source = JSON.stringify(loaded.kernel.source);
+    const p = await prepareVariant(loaded, cell.variant, progress, trees.get(source));
+    trees.set(source, p.tree);
+    prepared.set(key, p);
   }
-  return makes;
+  return prepared;
 }
 
-/** source -> config -> build for each kernel the pending cells need; a kernel that fails to compile fails its cells. */
+/** The build of each kernel the pending cells need, from its preparation; a kernel that fails to compile fails its cells. */
 async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string, string>> {
   const { run, dir } = ctx;
   const images = new Map<string, string>();
   const keys = [...new Set(pending(run).map((c) => c.build))];
   for (const key of keys) {
     const cell = pending(run).find((c) => c.build === key)!;
+    const prepared = ctx.prepared.get(key);
+    if (!prepared) throw new Error(`build ${key} was not prepared by checkCells`);
     const buildLog = path.join(dir, "builds", `${key.replaceAll("/", "-")}.log`);
     try {
-      const k = await prepareVariantKernel(loadedFor(ctx, cell), cell.variant, buildLog, progress);
+      const k = await buildVariant(prepared, buildLog, progress);
       images.set(key, k.image.bzImage);
       run.host.toolchain = k.toolchain;
       const { scenario, kernel, arch } = cell;
@@ -175,7 +187,7 @@ export function nextRound(run: RunFile): RoundTask[] {
 }
 
 /** Run rounds of iterations on up to `jobs` VMs at once until every pending cell is decided; `images` maps a cell's build key to its kernel. */
-export async function runPool(ctx: CellRun, images: Map<string, string>, guests: Map<string, Guest>, progress: Progress): Promise<void> {
+export async function runPool(ctx: Omit<CellRun, "prepared">, images: Map<string, string>, guests: Map<string, Guest>, progress: Progress): Promise<void> {
   let done = 0;
   // A worker that fails (a host error) or an interrupt stops the others before their next boot.
   let failed = false;

@@ -5,16 +5,17 @@ import type { RunFile } from "../records/run.js";
 import { describeDisk } from "../vm/disk.js";
 import type { VmImplementation } from "../vm/types.js";
 import { diskFormat } from "../workload/index.js";
+import type { PreparedVariant } from "./kernel.js";
 
 /**
- * What `run` would do, without doing it: each variant's patch series, the make command the
- * input's checks found for it (environment included), and the VM command line (with
+ * What `run` would do, without doing it: each variant's patch series, the make command its
+ * preparation by the input's checks holds (environment included), and the VM command line (with
  * placeholders, said to be ones, for what each boot picks when it starts).
  */
 export function describeRun(
   loaded: LoadedScenario,
   run: Pick<RunFile, "cells" | "settings">,
-  makes: Map<string, string>,
+  prepared: Map<string, PreparedVariant>,
   vm: VmImplementation,
 ): string {
   const { scenario, kernel, arch } = loaded;
@@ -24,7 +25,7 @@ export function describeRun(
   for (const { variant: v, build } of run.cells) {
     const series = variantPatches(loaded, v).map((p) => path.basename(p)).join(" + ") || "no patches";
     lines.push(`\nvariant ${v}${v === scenario.baseline ? " (baseline)" : ""}: ${series}`);
-    lines.push(`  build: ${makes.get(build) ?? "none: its cell is finished"}`);
+    lines.push(`  build: ${prepared.get(build)?.make ?? "none: its cell is finished"}`);
   }
   const it = "results/<run-id>/iterations/<variant>-<n>";
   const command = vm.command({

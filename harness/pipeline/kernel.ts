@@ -14,38 +14,33 @@ function projectPath(file: string): string {
   return rel.startsWith("..") ? file : rel;
 }
 
-export interface VariantKernel {
+/**
+ * A variant made ready for its build, once, by the checks: its source tree, its series
+ * applied (every hunk known to apply), its config made and verified, and the make command
+ * its build will run. The build uses all of it.
+ */
+export interface PreparedVariant {
+  loaded: LoadedScenario;
   variant: string;
   /** Where the source came from, for humans. */
   source: string;
   tree: SourceTree;
   series: AppliedSeries;
   config: KernelConfig;
-  image: KernelImage;
   /** The config's base and fragments as the recipe and scenario name them, for records. */
   configNames: { base: string; fragments: string[] };
   toolchain: string;
-  timings: { sourceMs: number; configMs: number; buildMs: number };
+  /** The make command of its build, environment included. */
+  make: string;
+  timings: { sourceMs: number; configMs: number };
+}
+
+export interface VariantKernel extends Omit<PreparedVariant, "timings"> {
+  image: KernelImage;
+  timings: PreparedVariant["timings"] & { buildMs: number };
 }
 
 export const NO_PATCHES: AppliedSeries = { patches: [], reports: [], warnings: [] };
-
-/** source -> patches -> config -> build for one variant of a scenario. */
-export async function prepareVariantKernel(
-  loaded: LoadedScenario,
-  variant: string,
-  buildLog: string,
-  progress: Progress,
-): Promise<VariantKernel> {
-  const t0 = Date.now();
-  const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.resolve(loaded.dir, p)));
-  // The tree holds one checkout and one series at a time: a second run on it waits until this build is done.
-  return withSourceTree(loaded.kernel, progress, async (tree) => {
-    const series = await applySeries(tree, patches);
-    for (const w of series.warnings) progress.info(`warning: ${w}`);
-    return buildTree(loaded, variant, tree, series, buildLog, progress, Date.now() - t0);
-  });
-}
 
 /** The config inputs of a scenario on its kernel recipe: the recipe's fragments, the scenario's, and its required options. */
 function configInputs(loaded: LoadedScenario) {
@@ -64,38 +59,75 @@ function configInputs(loaded: LoadedScenario) {
   };
 }
 
-/**
- * What can be wrong with a variant's input, found in seconds before any build: its source,
- * its patch series (each patch applies) and its config (every required option survives).
- * The make command its build will run, environment included.
- */
-export async function checkVariant(loaded: LoadedScenario, variant: string, progress: Progress): Promise<string> {
-  const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.resolve(loaded.dir, p)));
-  return withSourceTree(loaded.kernel, progress, async (tree) => {
-    const series = await applySeries(tree, patches);
-    const config = await configureKernel(tree, series, configInputs(loaded), await toolchainVersion(loaded.arch), progress);
-    return makeCommand(loaded.arch, tree, config).command;
-  });
-}
-
-/** config -> build of a source tree that is already in place (a patched tarball, or a checked-out commit). */
-export async function buildTree(
+/** The config of a tree whose series is in place (a patched tarball, or a checked-out commit). */
+export async function configureTree(
   loaded: LoadedScenario,
   variant: string,
   tree: SourceTree,
   series: AppliedSeries,
-  buildLog: string,
   progress: Progress,
   sourceMs = 0,
-): Promise<VariantKernel> {
-  const t1 = Date.now();
+): Promise<PreparedVariant> {
+  const started = Date.now();
   const toolchain = await toolchainVersion(loaded.arch);
   const config = await configureKernel(tree, series, configInputs(loaded), toolchain, progress);
-  const t2 = Date.now();
-  const image = await buildKernel(loaded.arch, tree, series, config, toolchain, buildLog, progress);
-  const source = describeSource(loaded.kernel.source);
-  const configNames = { base: loaded.scenario.baseConfig ?? loaded.kernel.base, fragments: [...loaded.kernel.fragments, ...loaded.arch.fragments, ...loaded.scenario.fragments] };
-  return { variant, source, tree, series, config, image, configNames, toolchain, timings: { sourceMs, configMs: t2 - t1, buildMs: Date.now() - t2 } };
+  const { scenario, kernel, arch } = loaded;
+  const configNames = { base: scenario.baseConfig ?? kernel.base, fragments: [...kernel.fragments, ...arch.fragments, ...scenario.fragments] };
+  const make = makeCommand(arch, tree, config).command;
+  const timings = { sourceMs, configMs: Date.now() - started };
+  return { loaded, variant, source: describeSource(kernel.source), tree, series, config, configNames, toolchain, make, timings };
+}
+
+/**
+ * source -> series -> config for one variant, in seconds before any build: what can be
+ * wrong with its input (the source, a patch that does not apply, an option that does not
+ * survive) is found here, and what is made here is what its build uses.
+ */
+export async function prepareVariant(
+  loaded: LoadedScenario,
+  variant: string,
+  progress: Progress,
+  /** The tree another variant of this source was prepared on: kept while it holds that source. */
+  known?: SourceTree,
+): Promise<PreparedVariant> {
+  const started = Date.now();
+  const patches = await readPatches(variantPatches(loaded, variant).map((p) => path.resolve(loaded.dir, p)));
+  const prepare = async (tree: SourceTree) => {
+    const series = await applySeries(tree, patches);
+    for (const w of series.warnings) progress.info(`warning: ${w}`);
+    return configureTree(loaded, variant, tree, series, progress, Date.now() - started);
+  };
+  return withSourceTree(loaded.kernel, progress, prepare, known);
+}
+
+/**
+ * The build of a prepared variant. The tree holds one series at a time, so the variant's is
+ * put back (from the files saved when it was applied: patch does not run again); a tree
+ * that another run changed since the checks has the variant prepared again on it.
+ */
+export async function buildVariant(p: PreparedVariant, buildLog: string, progress: Progress): Promise<VariantKernel> {
+  return withSourceTree(
+    p.loaded.kernel,
+    progress,
+    async (tree) => {
+      const series = await applySeries(tree, p.series.patches);
+      const ready = tree.content === p.tree.content ? p : await configureTree(p.loaded, p.variant, tree, series, progress);
+      return buildPrepared(ready, buildLog, progress);
+    },
+    p.tree,
+  );
+}
+
+/** One variant from its source to its image: its preparation, then its build (`kharness build`, the benches). */
+export async function prepareVariantKernel(loaded: LoadedScenario, variant: string, buildLog: string, progress: Progress): Promise<VariantKernel> {
+  return buildVariant(await prepareVariant(loaded, variant, progress), buildLog, progress);
+}
+
+/** make in a tree that holds the variant's source and series, under the tree's lock. */
+export async function buildPrepared(p: PreparedVariant, buildLog: string, progress: Progress): Promise<VariantKernel> {
+  const started = Date.now();
+  const image = await buildKernel(p.loaded.arch, p.tree, p.series, p.config, p.toolchain, buildLog, progress);
+  return { ...p, image, timings: { ...p.timings, buildMs: Date.now() - started } };
 }
 
 /** What run.json and matrix.json keep of a built kernel: inputs with hashes, cost, and how to rebuild it. */

@@ -1,10 +1,21 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { ARCHES } from "../core/arch.js";
+import { runInterruptible } from "../core/interrupt.js";
+import { resultsRoot } from "../core/paths.js";
+import type { Progress } from "../core/progress.js";
+import { chooseJobs } from "../matrix/jobs.js";
+import { loadMatrix } from "../matrix/load.js";
+import type { Accel } from "../records/common.js";
 import { buildKey, cellId, expandCells, newCell, shardCells, type CellKey, type Shard } from "../matrix/expand.js";
 import type { LoadedMatrix } from "../matrix/load.js";
 import { targetKey, type CellRecord, type RunFile, type ShardRecord } from "../records/run.js";
 import { DEFAULT_WINDOW } from "../verdict/window.js";
 import type { VmImplementation } from "../vm/types.js";
+import { checkCells } from "./cells.js";
 import { hostRecord, newRunId } from "./identity.js";
+import type { PreparedVariant } from "./kernel.js";
 import { cellAbout, expectOf, inputOf, newRunFile, reopened } from "./plan.js";
 import { refuseChangedInput, resumableRecord, resumedShard } from "./resume.js";
 
@@ -77,4 +88,26 @@ async function resumedMatrixRun(m: LoadedMatrix, id: string, asked: Shard | unde
 /** The matrix run's record, new or resumed, before anything is checked or built. */
 export function planMatrixRun(m: LoadedMatrix, req: MatrixRequest, vm: VmImplementation): Promise<RunFile> {
   return req.resume ? resumedMatrixRun(m, req.resume, req.shard) : newMatrixRun(m, req, vm);
+}
+
+/**
+ * The matrix run, checked before it starts: the matrix file, the record (new or resumed),
+ * then each kernel its pending cells need prepared (series and config, which the builds
+ * use). Only then is its results folder made, and the number of VMs at a time chosen.
+ */
+export async function plannedMatrix(
+  req: MatrixRequest & { file: string; jobs?: number; accel?: Accel },
+  vm: VmImplementation,
+  progress: Progress,
+): Promise<{ m: LoadedMatrix; run: RunFile; dir: string; prepared: Map<string, PreparedVariant>; jobs: number }> {
+  const m = await loadMatrix(req.file);
+  const run = await planMatrixRun(m, req, vm);
+  const check = () => checkCells(run.cells, m.loaded, progress, req.accel);
+  const prepared = await runInterruptible("the checks of the input", progress, check);
+  const dir = path.join(resultsRoot(), run.id);
+  await fs.mkdir(dir, { recursive: true });
+  const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(targetKey(c))!.scenario.vm.memoryMiB));
+  const freeMiB = Math.round(os.freemem() / 2 ** 20);
+  run.jobs = req.jobs ? { count: req.jobs, reason: `--jobs ${req.jobs}` } : chooseJobs(os.cpus().length, freeMiB, vmMiB);
+  return { m, run, dir, prepared, jobs: run.jobs.count };
 }

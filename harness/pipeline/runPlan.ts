@@ -17,6 +17,7 @@ import { UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { runInterruptible } from "../core/interrupt.js";
 import { checkCells } from "./cells.js";
+import type { PreparedVariant } from "./kernel.js";
 import { CLI_SCENARIO_FLAGS, cliScenario, saveCliScenario, TREE_RECIPE } from "../scenario/fromCli.js";
 import { loadScenario, onSource, selectVariants, withFixVariant, type LoadedScenario } from "../scenario/load.js";
 import { patchFromCommit } from "../source/commitPatch.js";
@@ -187,9 +188,9 @@ interface Planned {
 
 /**
  * The run, checked before it starts: options, scenario, tree, fixes and the resumed record
- * first, then each variant's series and config (a results folder is made for these, since
- * the fixes' patches live there, and removed again if they fail or are interrupted), with
- * the make command each build will run, and the scenario by its target for the cell runner.
+ * first, then each variant prepared (its series and config, which its build then uses; a
+ * results folder is made for these, since the fixes' patches live there, and removed again
+ * if they fail or are interrupted), and the scenario by its target for the cell runner.
  * A dry run plans in a scratch folder instead.
  */
 export async function plannedRun(
@@ -198,7 +199,7 @@ export async function plannedRun(
   dir: string,
   vm: VmImplementation,
   progress: Progress,
-): Promise<Planned & { scenarios: Map<string, LoadedScenario>; makes: Map<string, string> }> {
+): Promise<Planned & { scenarios: Map<string, LoadedScenario>; prepared: Map<string, PreparedVariant> }> {
   const fresh = !(await exists(dir));
   const planned = await (opts.resume ? resumedRun(id, dir) : newRun(opts, id, dir, vm)).catch(async (err: unknown) => {
     // A scenario from the command line is written into the run before it is checked.
@@ -211,8 +212,8 @@ export async function plannedRun(
     const { loaded } = planned;
     const scenarios = new Map([[loadedKey(loaded), loaded]]);
     const check = () => checkCells(planned.run.cells, scenarios, progress, opts.accel);
-    const makes = await runInterruptible("the checks of the input", progress, check);
-    return { ...planned, scenarios, makes };
+    const prepared = await runInterruptible("the checks of the input", progress, check);
+    return { ...planned, scenarios, prepared };
   } catch (err) {
     if (fresh) await fs.rm(dir, { recursive: true, force: true });
     throw err;

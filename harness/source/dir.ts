@@ -84,7 +84,7 @@ async function prepare(spec: DirSpec, context: SourceContext): Promise<SourceTre
   const dir = treeDir(id);
   // Kept beside the copy: the manifest says what the copy holds. It is removed while the copy
   // changes, so an interrupted refresh starts over from an empty copy.
-  const manifestFile = path.join(path.dirname(dir), "manifest.json");
+  const manifestFile = manifestFileOf(dir);
   const previous = (await exists(dir)) ? await readJsonIfExists<Manifest>(manifestFile) : undefined;
   await fs.rm(manifestFile, { force: true });
   if (previous) await discardSeries(dir);
@@ -94,9 +94,18 @@ async function prepare(spec: DirSpec, context: SourceContext): Promise<SourceTre
   context.progress.stage(`copy ${from}`);
   const manifest = await syncCopy(from, dir, previous ?? {});
   await writeJsonAtomic(manifestFile, manifest);
-  const contentHash = sha256(JSON.stringify(Object.keys(manifest).sort().map((r) => [r, manifest[r]])));
+  const contentHash = manifestHash(manifest);
   context.progress.done(`copied into ${dir}`);
   return { id, content: `dir:${contentHash}`, sourceHash: contentHash, dir };
+}
+
+const manifestFileOf = (copy: string) => path.join(path.dirname(copy), "manifest.json");
+const manifestHash = (m: Manifest) => sha256(JSON.stringify(Object.keys(m).sort().map((r) => [r, m[r]])));
+
+/** The copy holds what its manifest says (a refresh removes it first), so the manifest's hash names the copy's content. */
+async function holds(_spec: DirSpec, tree: SourceTree): Promise<boolean> {
+  const manifest = await readJsonIfExists<Manifest>(manifestFileOf(tree.dir));
+  return manifest !== undefined && manifestHash(manifest) === tree.sourceHash;
 }
 
 /** A plain local kernel source directory, never modified: built from a copy kharness owns. */
@@ -105,5 +114,6 @@ export const dirSource: SourceKind<DirSpec> = {
   schema: DirSpecSchema,
   treeId,
   prepare,
+  holds,
   describe: (spec) => `directory ${spec.path}`,
 };

@@ -47,5 +47,9 @@ export const gitSource: SourceKind<GitSpec> = {
   schema: GitSpecSchema,
   treeId: (spec) => userCloneId(spec.tree),
   prepare,
+  async holds(spec, tree) {
+    const { clone } = await openUserClone(spec.tree);
+    return (await clone.head()) === tree.sourceHash && (await exists(path.join(tree.dir, "Makefile")));
+  },
   describe: (spec) => `git ${spec.tree} at ${spec.ref}`,
 };

@@ -27,6 +27,11 @@ export interface SourceKind<S extends { kind: string }> {
   treeId(spec: S, context: SourceContext): Promise<string>;
   /** Make the tree hold the spec's pristine source, with no series applied. */
   prepare(spec: S, context: SourceContext): Promise<SourceTree>;
+  /**
+   * Whether the tree still holds the source `prepare` made it hold, found without rewriting
+   * it: false once another run has checked out another commit or refreshed the copy.
+   */
+  holds(spec: S, tree: SourceTree): Promise<boolean>;
   /** One line for humans: what the source is. */
   describe(spec: S): string;
 }

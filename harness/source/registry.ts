@@ -43,15 +43,25 @@ export function prepareSource(named: NamedSource, progress: Progress): Promise<S
 }
 
 /**
- * Prepare the source and run `use` on its tree while holding the tree's lock (the lock that
- * callers took around applySeries before), so no other kharness rewrites the tree between
- * prepare, patching and build.
+ * Prepare the source and run `use` on its tree while holding the tree's lock, so no other
+ * kharness rewrites the tree between prepare, patching and build. A tree `prepared` earlier
+ * (by the checks) is used as it is while it still holds that source, and prepared again
+ * only when another run has changed it since.
  */
-export async function withSourceTree<T>(named: NamedSource, progress: Progress, use: (tree: SourceTree) => Promise<T>): Promise<T> {
+export async function withSourceTree<T>(
+  named: NamedSource,
+  progress: Progress,
+  use: (tree: SourceTree) => Promise<T>,
+  prepared?: SourceTree,
+): Promise<T> {
   const kind = kindOf(named.source);
   const context = { name: named.name, progress };
-  const id = await kind.treeId(named.source, context);
-  return withFileLock(treeLockFile(id), `source tree ${id}`, progress, async () => use(await kind.prepare(named.source, context)));
+  const id = prepared?.id ?? (await kind.treeId(named.source, context));
+  return withFileLock(treeLockFile(id), `source tree ${id}`, progress, async () => {
+    if (prepared && (await kind.holds(named.source, prepared))) return use(prepared);
+    if (prepared) progress.info(`source tree ${id} was changed by another run since the checks; preparing it again`);
+    return use(await kind.prepare(named.source, context));
+  });
 }
 
 export function describeSource(spec: SourceSpec): string {

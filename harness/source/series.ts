@@ -46,6 +46,14 @@ const STATE_DIR = ".kharness";
 const STATE = `${STATE_DIR}/state.json`;
 const ORIG = `${STATE_DIR}/orig`;
 const REPORTS = `${STATE_DIR}/reports.json`;
+/** Each series applied since the tree was last pristine: its patched files, put back without running patch. */
+const SERIES = `${STATE_DIR}/series`;
+
+/** What a series left in the files it touched: relative path -> whether the file exists after it. */
+interface SavedSeries {
+  files: Record<string, boolean>;
+  reports: PatchApplyReport[];
+}
 
 export async function readPatches(paths: string[]): Promise<PatchFile[]> {
   return Promise.all(
@@ -88,9 +96,14 @@ async function runPatch(tree: SourceTree, patch: PatchFile, dryRun: boolean) {
   });
 }
 
+const seriesDir = (dir: string, wanted: string[]) => path.join(dir, SERIES, sha256(...wanted).slice(0, 16));
+const appliedSeries = (patches: PatchFile[], reports: PatchApplyReport[]) => ({ patches, reports, warnings: reports.flatMap(describeInexact) });
+
 /**
  * Make the tree hold pristine source plus exactly `patches`, in order. Files are only
  * rewritten when the series changes, so make's timestamps keep the next build incremental.
+ * Each series is applied once while the pristine source stays: when variants take turns on
+ * the tree (checked, then built), a series applied before is put back from its saved files.
  */
 export async function applySeries(tree: SourceTree, patches: PatchFile[]): Promise<AppliedSeries> {
   const state = await readState(tree.dir);
@@ -98,12 +111,20 @@ export async function applySeries(tree: SourceTree, patches: PatchFile[]): Promi
   if (JSON.stringify(state.applied) === JSON.stringify(wanted)) {
     // Already in place: the reports saved when it was applied still hold.
     const kept = await readJsonIfExists<PatchApplyReport[]>(path.join(tree.dir, REPORTS));
-    const r = kept ?? [];
-    return { patches, reports: r, warnings: r.flatMap(describeInexact) };
+    return appliedSeries(patches, kept ?? []);
   }
   await restorePristine(tree.dir, state);
   await writeJsonAtomic(path.join(tree.dir, STATE), state);
+  const saved = await putBackSeries(tree.dir, state, wanted);
+  if (saved) return appliedSeries(patches, saved.reports);
+  const reports = await runSeries(tree, patches, state);
+  await saveSeries(tree.dir, patches, reports);
+  await writeJsonAtomic(path.join(tree.dir, REPORTS), reports);
+  return appliedSeries(patches, reports);
+}
 
+/** Apply each patch with GNU patch (a dry run first, so a failing one leaves the tree pristine). */
+async function runSeries(tree: SourceTree, patches: PatchFile[], state: TreeState): Promise<PatchApplyReport[]> {
   const reports: PatchApplyReport[] = [];
   for (const patch of patches) {
     let targets: string[];
@@ -145,6 +166,39 @@ export async function applySeries(tree: SourceTree, patches: PatchFile[]): Promi
     state.applied.push(patch.sha256);
     await writeJsonAtomic(path.join(tree.dir, STATE), state);
   }
-  await writeJsonAtomic(path.join(tree.dir, REPORTS), reports);
-  return { patches, reports, warnings: reports.flatMap(describeInexact) };
+  return reports;
+}
+
+/** Keep the files a series just left (its record written last, so a half-saved series is never found). */
+async function saveSeries(dir: string, patches: PatchFile[], reports: PatchApplyReport[]): Promise<void> {
+  const to = seriesDir(dir, patches.map((p) => p.sha256));
+  await fs.rm(to, { recursive: true, force: true });
+  const files: Record<string, boolean> = {};
+  for (const rel of new Set(patches.flatMap((p) => patchTargets(p.text)))) {
+    files[rel] = await exists(path.join(dir, rel));
+    if (!files[rel]) continue;
+    await fs.mkdir(path.dirname(path.join(to, "files", rel)), { recursive: true });
+    await fs.copyFile(path.join(dir, rel), path.join(to, "files", rel));
+  }
+  await writeJsonAtomic(path.join(to, "series.json"), { files, reports } satisfies SavedSeries);
+}
+
+/**
+ * Put a saved series back on the pristine tree: its files copied (new mtimes, so make
+ * rebuilds them), those it removed removed. Undefined when the series was not saved, or
+ * touches a file the tree's originals do not cover.
+ */
+async function putBackSeries(dir: string, state: TreeState, wanted: string[]): Promise<SavedSeries | undefined> {
+  const from = seriesDir(dir, wanted);
+  const saved = await readJsonIfExists<SavedSeries>(path.join(from, "series.json"));
+  // restorePristine undoes only the files with saved originals: a series must stay within them.
+  if (!saved || Object.keys(saved.files).some((rel) => !(rel in state.saved))) return undefined;
+  for (const [rel, present] of Object.entries(saved.files)) {
+    if (present) await fs.copyFile(path.join(from, "files", rel), path.join(dir, rel));
+    else await fs.rm(path.join(dir, rel), { force: true });
+  }
+  state.applied = wanted;
+  await writeJsonAtomic(path.join(dir, STATE), state);
+  await writeJsonAtomic(path.join(dir, REPORTS), saved.reports);
+  return saved;
 }

@@ -78,5 +78,7 @@ export const tarballSource: SourceKind<TarballSpec> = {
   schema: TarballSpecSchema,
   treeId,
   prepare,
+  // An unpacked tarball is never rewritten, only patched (and series are undone by applySeries).
+  holds: (_spec, tree) => exists(path.join(tree.dir, "Makefile")),
   describe: (spec) => `tarball ${spec.path}`,
 };

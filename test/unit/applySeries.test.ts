@@ -45,6 +45,31 @@ describe("applySeries with GNU patch", () => {
     expect(await fs.readFile(path.join(tree.dir, "mm/memcontrol.c"), "utf8")).toBe(ORIGINAL);
   });
 
+  it("puts a series applied before back from its saved files, without running patch again", async () => {
+    const p1 = await write("0001.patch", diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"));
+    const p2 = await write("0002.patch", diff("mm/memcontrol.c", 20, ["line 19", "line 20", "line 21", "line 22"], "FIX"));
+    const offset = await write("0003.patch", diff("mm/memcontrol.c", 25, ["line 30", "line 31", "line 32", "line 33"], "LATE"));
+    const bug = await readPatches([p1, offset]);
+    const first = await applySeries(tree, bug);
+    const patched = await fs.readFile(path.join(tree.dir, "mm/memcontrol.c"), "utf8");
+    await applySeries(tree, await readPatches([p1, p2]));
+    // A `patch` that fails whenever it runs: only the saved files can bring the first series back.
+    const bin = path.join(dir, "bin");
+    await fs.mkdir(bin);
+    await fs.writeFile(path.join(bin, "patch"), "#!/bin/sh\necho 'patch ran' >&2\nexit 2\n", { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath}`;
+    try {
+      const again = await applySeries(tree, bug);
+      expect(await fs.readFile(path.join(tree.dir, "mm/memcontrol.c"), "utf8")).toBe(patched);
+      // The offset found when it was applied is still reported.
+      expect(again.warnings).toEqual(first.warnings);
+      expect(again.warnings).toHaveLength(1);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
   it("leaves files alone when the same series is asked for again (builds stay incremental)", async () => {
     const p1 = await write("0001.patch", diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"));
     await applySeries(tree, await readPatches([p1]));

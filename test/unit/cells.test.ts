@@ -9,11 +9,11 @@ import path from "node:path";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { BuildFailure } from "../../harness/build/build.js";
 import { silentProgress } from "../../harness/core/progress.js";
-import { runCells } from "../../harness/pipeline/cells.js";
-import type { VariantKernel } from "../../harness/pipeline/kernel.js";
+import { checkCells, runCells } from "../../harness/pipeline/cells.js";
+import type { PreparedVariant, VariantKernel } from "../../harness/pipeline/kernel.js";
 import { scenarioRunFile } from "../support/runFile.js";
 import type { RunFile } from "../../harness/records/run.js";
-import { loadScenario } from "../../harness/scenario/load.js";
+import { loadScenario, type LoadedScenario } from "../../harness/scenario/load.js";
 import type { VmSpec } from "../../harness/vm/types.js";
 import { judgeGroups, exitCodeOf } from "../../harness/verdict/groups.js";
 import { fakeVm, fixture, type FakeBoot } from "../fakes/fakeVm.js";
@@ -23,25 +23,28 @@ const builds = vi.hoisted(() => ({ outcome: {} as Record<string, "built" | "comp
 
 vi.mock("../../harness/pipeline/kernel.js", async (importOriginal) => {
   const real = await importOriginal<typeof import("../../harness/pipeline/kernel.js")>();
-  const built = (variant: string): VariantKernel => ({
+  const prepared = (loaded: LoadedScenario, variant: string): PreparedVariant => ({
+    loaded,
     variant,
     source: "tarball /usr/src/linux-source-6.1.tar.xz",
     tree: { id: "linux-6.1-test", content: "test", sourceHash: "0123", dir: "/src" },
     series: { patches: [], reports: [], warnings: [] },
     config: { text: "", sha256: "c0", buildDir: "/src/.kharness-build-c0", fromCache: true },
-    image: { key: `image-${variant}`, bzImage: variant, cached: true, durationMs: 0, command: "make", compiled: [] },
     configNames: { base: "tinyconfig", fragments: [] },
     toolchain: "gcc 12",
-    timings: { sourceMs: 0, configMs: 0, buildMs: 0 },
+    make: "make",
+    timings: { sourceMs: 0, configMs: 0 },
   });
   return {
     ...real,
-    prepareVariantKernel: async (_loaded: unknown, variant: string, buildLog: string) => {
-      const outcome = builds.outcome[variant] ?? "built";
-      if (outcome === "built") return built(variant);
+    prepareVariant: async (loaded: LoadedScenario, variant: string) => prepared(loaded, variant),
+    buildVariant: async (p: PreparedVariant, buildLog: string): Promise<VariantKernel> => {
+      const outcome = builds.outcome[p.variant] ?? "built";
+      const image = { key: `image-${p.variant}`, bzImage: p.variant, cached: true, durationMs: 0, command: "make", compiled: [] };
+      if (outcome === "built") return { ...p, image, timings: { ...p.timings, buildMs: 0 } };
       if (outcome === "host-error") throw new Error("no space left on the device holding the build directory");
       const first = "../mm/memcontrol.c:2:23: error: expected expression before ';' token";
-      const message = `kernel build failed (exit 2) for ${variant}: ${first}\nlast lines:\n...`;
+      const message = `kernel build failed (exit 2) for ${p.variant}: ${first}\nlast lines:\n...`;
       throw new BuildFailure(message, "see the log", first, buildLog);
     },
   };
@@ -66,7 +69,8 @@ async function cells(outcome: typeof builds.outcome = {}) {
   const run = scenarioRunFile(loaded, dir, 12);
   const vm = fakeVm((spec: VmSpec): FakeBoot => ({ boot: "ok", console: CONSOLES[spec.kernel]! }));
   const scenarios = new Map([["memcg-hotplug-lockdep/linux-6.1/x86_64", loaded]]);
-  const done = runCells({ run, dir, scenarios, jobs: 1, vm, save: async () => {} }, silentProgress);
+  const prepared = await checkCells(run.cells, scenarios, silentProgress);
+  const done = runCells({ run, dir, scenarios, prepared, jobs: 1, vm, save: async () => {} }, silentProgress);
   return { run, vm, done };
 }
 

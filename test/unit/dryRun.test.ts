@@ -7,6 +7,7 @@ import { dryRunCommand, runCommand, type RunOptions } from "../../harness/comman
 import { UserError } from "../../harness/core/errors.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { describeRun } from "../../harness/pipeline/dryRun.js";
+import type { PreparedVariant } from "../../harness/pipeline/kernel.js";
 import { cellsOfRun } from "../../harness/pipeline/plan.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import { qemuVm } from "../../harness/vm/qemu/vm.js";
@@ -65,7 +66,8 @@ describe("--dry-run prints what would run", () => {
     cells[1]!.status = "done";
     const make = makeCommand(loaded.arch, { dir: "/src/linux" }, { buildDir: "/src/linux/.kharness-build-abc" }).command;
     const settings = { confidence: 0.95, maxRuns: 7, residual: 1 };
-    const text = describeRun(loaded, { cells, settings }, new Map([[cells[0]!.build, make]]), qemuVm);
+    const prepared = new Map([[cells[0]!.build, { make } as PreparedVariant]]);
+    const text = describeRun(loaded, { cells, settings }, prepared, qemuVm);
     expect(text).toContain(`  build: ${make}`);
     expect(make).toMatch(/^CCACHE_DIR=\S+ CCACHE_BASEDIR=\/src\/linux 'KBUILD_BUILD_TIMESTAMP=[^']+' .* make -C \/src\/linux /);
     expect(text).toContain("variant fix-reorder: ");

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../harness/core/paths.js";
-import { silentProgress } from "../../harness/core/progress.js";
+import { silentProgress, type Progress } from "../../harness/core/progress.js";
 import { checkCells, runCells } from "../../harness/pipeline/cells.js";
 import { loadedKey } from "../../harness/pipeline/plan.js";
 import { scenarioRunFile } from "../support/runFile.js";
@@ -31,22 +31,44 @@ afterAll(async () => {
 
 const CONSOLES = { bug: fixture("linux-6.1-memcg/before-console.log"), fixed: fixture("linux-6.1-memcg/fix-drop-lock-console.log") };
 
+/** GNU patch behind a wrapper on PATH that logs each run, and the progress's stages: what each phase did. */
+async function watchedTools() {
+  const bin = await fs.mkdtemp(path.join(await root, "bin-"));
+  const log = path.join(bin, "patch.log");
+  await fs.writeFile(log, "");
+  await fs.writeFile(path.join(bin, "patch"), `#!/bin/sh\necho "$*" >> ${log}\nexec /usr/bin/patch "$@"\n`, { mode: 0o755 });
+  const stages: string[] = [];
+  const progress: Progress = { ...silentProgress, stage: (name) => void stages.push(name) };
+  const patchRuns = async () => (await fs.readFile(log, "utf8")).split("\n").filter(Boolean).length;
+  return { bin, progress, stages, patchRuns };
+}
+
 /** The fake scenario's variants on the fake tree, checked and then run by the one cell runner. */
 async function runOnFakeTree() {
   const loaded = onSource(await loadScenario(path.join(FAKES, "fakelinux-scenario")), { kind: "dir", path: path.join(FAKES, "fakelinux") });
   const dir = await fs.mkdtemp(path.join(await root, "run-"));
   const run = scenarioRunFile(loaded, dir, 6);
   const scenarios = new Map([[loadedKey(loaded), loaded]]);
-  const makes = await checkCells(run.cells, scenarios, silentProgress);
-  // The fake's image is its mm/memcontrol.c: the fixed line picks the fix's real console.
-  const vm = fakeVm((spec: VmSpec): FakeBoot => ({ boot: "ok", console: readFileSync(spec.kernel, "utf8").includes("int bug = 0;") ? CONSOLES.fixed : CONSOLES.bug }));
-  await runCells({ run, dir, scenarios, jobs: 1, vm, save: async () => {} }, silentProgress);
-  return { run, vm, makes, dir };
+  const watched = await watchedTools();
+  const savedPath = process.env.PATH;
+  process.env.PATH = `${watched.bin}:${savedPath}`;
+  try {
+    const prepared = await checkCells(run.cells, scenarios, watched.progress);
+    const checks = { patchRuns: await watched.patchRuns(), stages: [...watched.stages] };
+    // The fake's image is its mm/memcontrol.c: the fixed line picks the fix's real console.
+    const fixed = (spec: VmSpec) => readFileSync(spec.kernel, "utf8").includes("int bug = 0;");
+    const vm = fakeVm((spec: VmSpec): FakeBoot => ({ boot: "ok", console: fixed(spec) ? CONSOLES.fixed : CONSOLES.bug }));
+    await runCells({ run, dir, scenarios, prepared, jobs: 1, vm, save: async () => {} }, watched.progress);
+    const builds = { patchRuns: (await watched.patchRuns()) - checks.patchRuns, stages: watched.stages.slice(checks.stages.length) };
+    return { run, vm, prepared, dir, checks, builds };
+  } finally {
+    process.env.PATH = savedPath;
+  }
 }
 
 describe("source -> config -> build on a fake kernel tree, then the cell runner", () => {
   it("patches, configures and builds each variant for real; the one that does not compile is BROKEN with gcc's first error", async () => {
-    const { run, vm, makes, dir } = await runOnFakeTree();
+    const { run, vm, prepared, dir } = await runOnFakeTree();
     const got = Object.fromEntries(judgeGroups(run)[0]!.results.map((r) => [r.cell.variant, r.got]));
     expect(got).toEqual({ before: "REPRODUCES", "fix-drop-lock": "FIXED", "fix-broken": "BROKEN" });
     expect(exitCodeOf(run)).toBe(1);
@@ -55,9 +77,21 @@ describe("source -> config -> build on a fake kernel tree, then the cell runner"
     expect(broken).toMatchObject({ status: "failed", reason: expect.stringMatching(reason) });
     expect(await fs.readFile(path.join(dir, broken.buildLog!), "utf8")).toContain("CC      mm/memcontrol.o");
     // The checks found each variant's make command before any build, and the images are the patched file.
-    expect([...makes.values()].every((m) => / make -C \S+ O=\S+\.kharness-build-\S+ .*bzImage$/.test(m))).toBe(true);
+    expect([...prepared.values()].every((p) => / make -C \S+ O=\S+\.kharness-build-\S+ .*bzImage$/.test(p.make))).toBe(true);
     const images = new Set(vm.boots.map((b) => readFileSync(b.kernel, "utf8")));
     expect([...images].map((i) => i.split("\n")[2])).toEqual(expect.arrayContaining(["int bug = 1; /* cpus_read_lock() under rcu_read_lock() */", "int bug = 0; /* fix: the hotplug lock dropped */"]));
     expect(images.size).toBe(2);
+  });
+
+  it("prepares each variant once: the builds run no patch, copy no source and make no config", async () => {
+    const { run, checks, builds } = await runOnFakeTree();
+    // Five patches in three series, each run twice by the checks (a dry run, then for real).
+    expect(checks.patchRuns).toBe(10);
+    expect(checks.stages.filter((s) => s.startsWith("copy ")).length).toBe(1);
+    expect(builds.patchRuns).toBe(0);
+    expect(builds.stages.filter((s) => s.startsWith("copy ") || s.startsWith("config "))).toEqual([]);
+    // The images of the first test are cached; the fix that does not compile runs make again, on its put-back series.
+    expect(builds.stages.filter((s) => s.startsWith("build "))).toEqual([expect.stringContaining("0002-broken.patch")]);
+    expect(Object.values(run.builds).map((b) => b.status).sort()).toEqual(["built", "built", "failed"]);
   });
 });
