@@ -49,3 +49,20 @@ export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "
   };
 }
 
+
+/** The run with a built kernel for each of its build keys (one that failed to compile, when asked), as KCIDB's checkouts and builds need. */
+export function withBuilds(run: RunFile, failed?: string): RunFile {
+  const builds: RunFile["builds"] = {};
+  for (const c of run.cells) {
+    const { scenario, kernel, arch, variant } = c;
+    if (c.build === failed) {
+      builds[c.build] = { status: "failed", scenario, kernel, arch, variant, reason: "build failed: error: x", buildLog: "builds/f.log" };
+      continue;
+    }
+    const source = { sourceId: `${kernel}-x`, sourceHash: "abc", source: `/usr/src/linux-source-${kernel.slice(6)}.tar.xz` };
+    const patches = [{ name: `${variant}.patch`, sha256: variant, path: `scenarios/memcg/${variant}.patch` }];
+    const made = { configSha256: "c", imageKey: `i-${c.build}`, cached: false, buildMs: 1, compiledObjects: 1, command: "make" };
+    builds[c.build] = { variant, scenario, kernel, arch, toolchain: "gcc 12", status: "built", ...source, patchWarnings: [], ...made, buildLog: "builds/b.log", patches };
+  }
+  return { ...run, builds };
+}

@@ -209,9 +209,14 @@ describe("bisection on a tiny git history with a fake build and test", () => {
   });
 
   it("equal kernel images are not run twice", async () => {
-    const { state } = await bisectTiny({ direction: "cause", good: hashes[0]!, bad: hashes[7]! });
+    // Commits 3, 4 and 5 build the same "bug" image: the second of them tested takes the first's result.
+    const { state, log } = await bisectTiny({ direction: "cause", good: hashes[0]!, bad: hashes[5]! });
     const reused = state.steps.filter((s) => s.sameImageAs !== undefined);
-    for (const s of reused) expect(s.runs).toEqual([]);
+    expect(reused).toHaveLength(1);
+    const twin = state.steps[reused[0]!.sameImageAs!]!;
+    expect(twin.build).toMatchObject({ imageHash: "bug" });
+    expect(reused[0]).toMatchObject({ runs: [], build: { imageHash: "bug" }, state: twin.state });
+    expect(log.runs).toBe(state.steps.reduce((n, s) => n + s.runs.length, 0));
   });
 
   it("an interrupted bisection continues from its saved state and git log", async () => {

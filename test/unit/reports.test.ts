@@ -11,7 +11,7 @@ import { statsTable } from "../../harness/report/summary.js";
 import type { RunFile } from "../../harness/records/run.js";
 import { judgeGroups } from "../../harness/verdict/groups.js";
 import { recordedRun } from "../support/recordedRun.js";
-import { sampleRun } from "../support/sampleMatrix.js";
+import { sampleRun, withBuilds } from "../support/sampleMatrix.js";
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -68,10 +68,16 @@ describe("reports", () => {
   });
 
   it("KCIDB v5: every object has the schema's required fields; signatures are issues with present incidents per cell", () => {
-    const k = kcidbReport(model);
+    const failed = run.cells.find((c) => c.variant === "fix-reorder")!.build;
+    const k = kcidbReport(reportModel(withBuilds(run, failed)));
     expect(k.version.major).toBe(5);
+    // Two kernels, three variants: six builds (one failed) of two checkouts per kernel and variant.
+    expect(k.builds).toHaveLength(6);
+    expect(k.builds.filter((b) => b.status === "FAIL")).toHaveLength(1);
+    expect(k.checkouts).toHaveLength(6);
     for (const [type, required] of Object.entries(KCIDB_V5_REQUIRED)) {
       const objects = k[type as keyof typeof KCIDB_V5_REQUIRED & keyof typeof k] as Record<string, unknown>[];
+      expect(objects.length, type).toBeGreaterThan(0);
       for (const o of objects) {
         for (const field of required) expect(o[field], `${type}.${field}`).toBeDefined();
         expect(o.origin).toBe(KCIDB_ORIGIN);

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { UserError } from "../../harness/core/errors.js";
-import { writeJsonAtomic } from "../../harness/core/files.js";
+import { writeFileAtomic, writeJsonAtomic } from "../../harness/core/files.js";
 import { readRecord } from "../../harness/records/read.js";
 import { RunFileSchema } from "../../harness/records/run.js";
 import { readRunDir } from "../../harness/report/model.js";
@@ -22,6 +22,18 @@ describe("results", () => {
     expect(await fs.readdir(path.dirname(file))).toEqual(["matrix.json"]);
     expect((await readRecord(RunFileSchema, file, "run record")).status).toBe("interrupted");
     expect((await readRunDir(path.dirname(file))).cells).toHaveLength(24);
+  });
+
+  it("replaces a record whole: a reader that opened the old one reads it to the end, untouched", async () => {
+    const file = path.join(await root, "replace", "run.json");
+    await writeJsonAtomic(file, { version: 1 });
+    // A hard link stands for a reader holding the old file open: written in place, it would see the new bytes.
+    const reader = path.join(path.dirname(file), "reader.json");
+    await fs.link(file, reader);
+    await writeFileAtomic(file, '{ "version": 2 }\n', 0o600);
+    expect(JSON.parse(await fs.readFile(reader, "utf8"))).toEqual({ version: 1 });
+    expect(JSON.parse(await fs.readFile(file, "utf8"))).toEqual({ version: 2 });
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
   });
 
   it("an older, damaged or cut-short record is an input error naming the file and the field", async () => {
