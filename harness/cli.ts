@@ -14,6 +14,7 @@ import { Interrupted, signalExitCode } from "./core/interrupt.js";
 import { createProgress } from "./core/progress.js";
 import { ARCH_NAMES, DEFAULT_ARCH } from "./core/arch.js";
 import { parseShard } from "./matrix/expand.js";
+import { refuseResumeChanges } from "./pipeline/resume.js";
 import { REPORT_FILES, REPORT_FORMATS } from "./report/write.js";
 
 /** The command line: options in, one call into commands/, an exit code out. */
@@ -80,7 +81,11 @@ program
   .option("--save-scenario <dir>", "with --workload: write the scenario there (scenario.yaml, patches/), to run again as kharness run <dir> --tree ...")
   .addOption(accelOption())
   .option("--dry-run", "check the input as a run does, then print the series, make (with its environment) and QEMU commands")
-  .action(async (scenario: string | undefined, o) => {
+  .action(async (scenario: string | undefined, o, cmd: Command) => {
+    if (o.resume) {
+      const given = [...(scenario ? ["scenario"] : []), ...Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === "cli")];
+      refuseResumeChanges(o.resume, given.filter((k) => k !== "resume"), ["accel", "dryRun"]);
+    }
     if (!scenario && !o.resume && !o.workload) throw new UserError("run needs a <scenario>, --workload steps on --tree, or --resume <run-id>", "e.g. kharness run memcg-hotplug-lockdep, or kharness run --tree ~/linux --fix fix.mbox --workload memcg-writer --workload hotplug");
     const opts = { scenario: scenario ?? "", ...o, ...(o.variant && { variants: o.variant }) };
     if (o.dryRun) return console.log(await dryRunCommand(opts, createProgress()));

@@ -1,4 +1,4 @@
-import { tool } from "../core/exec.js";
+import { howEnded, tool } from "../core/exec.js";
 import { InfraError } from "../core/errors.js";
 import type { CommitInfo } from "../records/bisect.js";
 import { git, resolveUserCommit } from "../source/gitClone.js";
@@ -15,7 +15,7 @@ export async function resolveUserRevisions(tree: string, revs: Record<string, st
 
 export async function isAncestor(tree: string, older: string, newer: string): Promise<boolean> {
   const r = await tool("git", ["-C", tree, "merge-base", "--is-ancestor", older, newer]);
-  if ((r.exitCode ?? 2) > 1) throw new InfraError(`git merge-base --is-ancestor ${older} ${newer} failed in ${tree}: ${r.stderr}`);
+  if ((r.exitCode ?? 2) > 1) throw new InfraError(`git merge-base --is-ancestor ${older} ${newer} failed in ${tree} (${howEnded(r)}): ${r.stderr}`);
   return r.exitCode === 0;
 }
 

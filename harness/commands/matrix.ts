@@ -5,13 +5,12 @@ import type { Accel } from "../records/common.js";
 import type { RunFile } from "../records/run.js";
 import { calibrate, describeProcedure } from "../verdict/calibrate.js";
 import { exitCodeOf } from "../verdict/groups.js";
-import { vmImplementation } from "../vm/registry.js";
+import { DEFAULT_VM, vmImplementation } from "../vm/registry.js";
 
 export interface MatrixOptions extends MatrixRequest {
   file: string;
   jobs?: number;
   accel?: Accel;
-  vm?: string;
 }
 
 /**
@@ -19,7 +18,7 @@ export interface MatrixOptions extends MatrixRequest {
  * runner. A failing cell is recorded with its reason and the run goes on.
  */
 export async function matrixCommand(opts: MatrixOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
-  const vm = vmImplementation(opts.vm ?? "qemu");
+  const vm = vmImplementation(DEFAULT_VM);
   const { m, run, dir, prepared, jobs } = await plannedMatrix(opts, vm, progress);
   const todo = run.cells.filter((c) => c.status === "pending").length;
   const shard = run.shard ? ` (shard ${run.shard.index}/${run.shard.count} of ${run.shard.cells.flat().length})` : "";

@@ -12,7 +12,7 @@ import { summaryLines } from "../report/summary.js";
 import { describeSource } from "../source/registry.js";
 import { calibrate, describeProcedure } from "../verdict/calibrate.js";
 import { exitCodeOf } from "../verdict/groups.js";
-import { vmImplementation } from "../vm/registry.js";
+import { DEFAULT_VM, vmImplementation } from "../vm/registry.js";
 
 export type { RunOptions };
 
@@ -20,7 +20,7 @@ export type { RunOptions };
 export async function runCommand(opts: RunOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
   const id = opts.resume ?? opts.runId ?? newRunId(path.basename(opts.scenario || path.resolve(opts.tree ?? "tree")));
   const dir = path.join(resultsRoot(), id);
-  const vm = vmImplementation(opts.vm ?? "qemu");
+  const vm = vmImplementation(DEFAULT_VM);
   const { run, loaded, scenarios, prepared } = await plannedRun(opts, id, dir, vm, progress);
   const variants = run.cells.map((c) => c.variant);
   progress.info(`run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} for ${loaded.arch.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
@@ -41,7 +41,7 @@ export async function dryRunCommand(opts: RunOptions, progress: Progress): Promi
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-dry-run-"));
   try {
     const id = opts.resume ?? opts.runId ?? "dry-run";
-    const vm = vmImplementation(opts.vm ?? "qemu");
+    const vm = vmImplementation(DEFAULT_VM);
     const { run, loaded, prepared } = await plannedRun(opts, id, path.join(scratch, id), vm, progress);
     return describeRun(loaded, run, prepared, vm);
   } finally {

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { tool } from "../core/exec.js";
+import { howEnded, tool } from "../core/exec.js";
 import { InfraError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { GUEST_PROGRAMS, type GuestRoot } from "./guestRoot.js";
@@ -43,7 +43,7 @@ export async function realpathIn(root: string, p: string, hops = 0): Promise<str
 
 async function readelf(file: string): Promise<{ interpreter?: string; needed: string[] }> {
   const r = await tool("readelf", ["-d", "-l", "-W", file]);
-  if (r.exitCode !== 0) throw new InfraError(`readelf ${file} failed: ${r.stderr}`, "apt-get install binutils");
+  if (r.exitCode !== 0) throw new InfraError(`readelf -d -l -W ${file} failed (${howEnded(r)}): ${r.stderr}`, "apt-get install binutils");
   return parseReadelf(r.stdout);
 }
 

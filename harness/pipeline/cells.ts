@@ -15,7 +15,7 @@ import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration, type IterationOutcome } from "./iteration.js";
 import { buildVariant, kernelRecord, prepareVariant, type PreparedVariant } from "./kernel.js";
-import { cellScenario } from "./plan.js";
+import { cellScenario } from "./runRecord.js";
 
 /** What the one cell runner needs: the record it fills, the scenarios its cells name, and how to run guests. */
 export interface CellRun {

@@ -16,7 +16,7 @@ import type { VmImplementation } from "../vm/types.js";
 import { checkCells } from "./cells.js";
 import { hostRecord, newRunId } from "./identity.js";
 import type { PreparedVariant } from "./kernel.js";
-import { cellAbout, expectOf, inputOf, newRunFile, reopened } from "./plan.js";
+import { cellAbout, expectOf, inputOf, newRunFile, reopened } from "./runRecord.js";
 import { refuseChangedInput, resumableRecord, resumedShard } from "./resume.js";
 
 /** What a matrix run is asked for on the command line, besides the matrix file. */

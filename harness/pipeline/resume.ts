@@ -1,5 +1,6 @@
 import path from "node:path";
 import { UserError } from "../core/errors.js";
+import { exists } from "../core/files.js";
 import { resultsRoot } from "../core/paths.js";
 import type { Shard } from "../matrix/expand.js";
 import { readRecord } from "../records/read.js";
@@ -16,6 +17,9 @@ const RECORD_LABEL: Record<RunFile["kind"], string> = { run: "run record", matri
 /** The record of an earlier run of this kind, to go on with. */
 export async function resumableRecord(kind: RunFile["kind"], id: string): Promise<RunFile> {
   const dir = path.join(resultsRoot(), id);
+  if (!(await exists(dir))) {
+    throw new UserError(`--resume ${id}: there is no run ${id} in ${resultsRoot()}`, `give the id of an unfinished run (a folder of ${resultsRoot()})`);
+  }
   const prior = await readRecord(RunFileSchema, path.join(dir, RUN_FILE_NAME[kind]), RECORD_LABEL[kind]);
   if (prior.kind !== kind) {
     const how = `resume it with kharness ${prior.kind} --resume ${id}`;
@@ -43,4 +47,16 @@ export function resumedShard(prior: RunFile, asked: Shard | undefined): Shard | 
     throw new UserError(`--shard ${asked.index}/${asked.count}: run ${prior.id} is ${name(recorded)}`, fix);
   }
   return recorded;
+}
+
+/**
+ * `run --resume` replays the request its record keeps; a flag that would change it (a fix,
+ * a tree, a budget) cannot apply, and is refused rather than ignored. `allowed` are the flags
+ * a session may choose for itself (the accelerator; a dry run).
+ */
+export function refuseResumeChanges(id: string, given: string[], allowed: readonly string[]): void {
+  const changes = given.filter((f) => !allowed.includes(f));
+  if (changes.length === 0) return;
+  const flags = changes.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ");
+  throw new UserError(`${flags} with --resume ${id}: a resumed run replays the request it recorded`, `leave out ${flags}, or start a new run with them`);
 }

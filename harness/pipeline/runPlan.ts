@@ -8,7 +8,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Progress } from "../core/progress.js";
 import { hostRecord } from "./identity.js";
-import { expectOf, inputOf, loadedKey, newRunFile, reopened, cellsOfRun } from "./plan.js";
+import { expectOf, inputOf, loadedKey, newRunFile, reopened, cellsOfRun } from "./runRecord.js";
 import type { Accel } from "../records/common.js";
 import type { FixOrigin, RunFile } from "../records/run.js";
 import { refuseChangedInput, resumableRecord } from "./resume.js";
@@ -41,8 +41,6 @@ export interface RunOptions {
   kernel?: string;
   /** The arch to build for and boot (default x86_64); one of the kernel recipe's arches. */
   arch?: string;
-  /** The VM implementation (registry name); qemu unless a test replays consoles. */
-  vm?: string;
   /** Build from this git tree (kharness's own clone; the checkout is never touched) at `ref`. */
   tree?: string;
   ref?: string;
@@ -215,7 +213,16 @@ export async function plannedRun(
     const prepared = await runInterruptible("the checks of the input", progress, check);
     return { ...planned, scenarios, prepared };
   } catch (err) {
-    if (fresh) await fs.rm(dir, { recursive: true, force: true });
-    throw err;
+    if (!fresh) throw err;
+    await fs.rm(dir, { recursive: true, force: true });
+    throw namedAsGiven(err, planned.fixes);
   }
+}
+
+/** A fix's copy in the run folder goes with the folder: an error about it names what the user gave instead. */
+function namedAsGiven(err: unknown, fixes: CliFix[]): unknown {
+  if (!(err instanceof UserError)) return err;
+  const given = (f: CliFix) => (f.origin.kind === "mail" ? f.origin.file : `--fix-commit ${f.origin.commit.slice(0, 12)}`);
+  const message = fixes.reduce((m, f) => m.replaceAll(f.patch, given(f)), err.message);
+  return message === err.message ? err : new UserError(message, err.hint);
 }

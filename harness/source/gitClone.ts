@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { tool, toolOutput } from "../core/exec.js";
+import { howEnded, tool, toolOutput } from "../core/exec.js";
 import { InfraError, UserError } from "../core/errors.js";
 import { exists } from "../core/files.js";
 import { sha256 } from "../core/hash.js";
@@ -11,7 +11,7 @@ import { treeDir } from "./kinds.js";
 export async function git(gitDir: string, args: string[], workTree?: string, okExits: number[] = [0]): Promise<string> {
   // git bisect insists on running from the top of the work tree.
   const r = await tool("git", [`--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args], { all: true, ...(workTree && { cwd: workTree }) });
-  if (!okExits.includes(r.exitCode ?? -1)) throw new InfraError(`git ${args.join(" ")} failed in ${gitDir} (exit ${r.exitCode}):\n${(r.all ?? "").trim()}`);
+  if (!okExits.includes(r.exitCode ?? -1)) throw new InfraError(`git ${args.join(" ")} failed in ${gitDir} (${howEnded(r)}):\n${(r.all ?? "").trim()}`);
   return (r.all ?? "").trim();
 }
 

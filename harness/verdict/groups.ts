@@ -121,9 +121,9 @@ export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "setting
 }
 
 /** Every cell's result, group by group: what the exit code and every report count. */
-export const runResults = (groups: GroupResult[]): CellResult[] => groups.flatMap((g) => g.results);
+export const resultsOfRun = (groups: GroupResult[]): CellResult[] => groups.flatMap((g) => g.results);
 
 /** Exit status: 0 when every cell (baseline, fixes, kernels that did not build) got what was expected of it, else 1. */
 export function exitCodeOf(run: Pick<RunFile, "cells" | "signatures" | "settings" | "expect">): number {
-  return runResults(judgeGroups(run)).every((r) => r.ok) ? 0 : 1;
+  return resultsOfRun(judgeGroups(run)).every((r) => r.ok) ? 0 : 1;
 }

@@ -9,7 +9,7 @@ import { newCell } from "../../harness/matrix/expand.js";
 import type { VerdictName } from "../../harness/records/common.js";
 import type { IterationRecord, RunFile } from "../../harness/records/run.js";
 import { nextRound } from "../../harness/pipeline/cells.js";
-import { newRunFile } from "../../harness/pipeline/plan.js";
+import { newRunFile } from "../../harness/pipeline/runRecord.js";
 import { judgeGroups } from "../../harness/verdict/groups.js";
 import { signatureMap } from "./runs.js";
 

@@ -4,7 +4,7 @@ import { silentProgress } from "../../harness/core/progress.js";
 import { writeJsonAtomic } from "../../harness/core/files.js";
 import { runPool } from "../../harness/pipeline/cells.js";
 import { prepareGuest } from "../../harness/pipeline/guest.js";
-import { loadedKey, cellsOfRun } from "../../harness/pipeline/plan.js";
+import { loadedKey, cellsOfRun } from "../../harness/pipeline/runRecord.js";
 import { scenarioRunFile } from "./runFile.js";
 import type { BuildRecord, FixOrigin, RunFile, SourceOrigin } from "../../harness/records/run.js";
 import { loadScenario, variantPatches } from "../../harness/scenario/load.js";

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { projectRoot } from "../../harness/core/paths.js";
-import { cellsOfRun, expectOf, loadedKey, newRunFile } from "../../harness/pipeline/plan.js";
+import { cellsOfRun, expectOf, loadedKey, newRunFile } from "../../harness/pipeline/runRecord.js";
 import type { CellRecord, RunFile } from "../../harness/records/run.js";
 import type { LoadedScenario } from "../../harness/scenario/load.js";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { cpuinfoFlags, decideAccel, type AccelFacts } from "../../harness/vm/qemu/accel.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { checkCells } from "../../harness/pipeline/cells.js";
-import { loadedKey, cellsOfRun } from "../../harness/pipeline/plan.js";
+import { loadedKey, cellsOfRun } from "../../harness/pipeline/runRecord.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 
 const vmxHost: AccelFacts = { hostArch: "x64", cpuFlags: new Set(["fpu", "vmx", "sse2"]), hostKey: "h 6.1 QEMU 7.2" };

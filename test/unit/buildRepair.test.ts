@@ -92,6 +92,19 @@ describe("exit codes of the command line", () => {
     expect((await kharness(["--help"])).exitCode).toBe(0);
   });
 
+  it("run --resume refuses the flags it would ignore (the record's request is replayed), and makes no folder", async () => {
+    for (const [args, flags] of [[["-n", "3"], "--max-runs"], [["x", "--fix", "f.patch"], "--scenario, --fix"], [["--tree", "/t", "--confidence", "0.9"], "--confidence, --tree"]] as const) {
+      const r = await kharness(["run", "--resume", "gone", ...args]);
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${flags} with --resume gone: a resumed run replays the request it recorded`);
+    }
+    // --accel is the session's own: the resume goes on to find that the run does not exist.
+    const r = await kharness(["run", "--resume", "gone", "--accel", "tcg"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("--resume gone: there is no run gone in ");
+    await expect(fs.access(path.join(os.tmpdir(), "kharness-unit-nonexistent-results", "gone"))).rejects.toThrow();
+  });
+
   it("the pid the shell knows is the process that does the work (bin/kharness execs node)", async () => {
     const p = execa(path.join(projectRoot, "bin", "kharness"), ["parse", "-"], { reject: false });
     await new Promise((r) => setTimeout(r, 1500));

@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scenarioFor } from "../../harness/pipeline/runPlan.js";
 import { projectRoot } from "../../harness/core/paths.js";
-import { cellAbout } from "../../harness/pipeline/plan.js";
+import { cellAbout } from "../../harness/pipeline/runRecord.js";
 import { CLI_BASELINE, cliScenario, parseStepArg, TREE_RECIPE } from "../../harness/scenario/fromCli.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 

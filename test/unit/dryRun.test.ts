@@ -1,14 +1,16 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeCommand } from "../../harness/build/build.js";
 import { dryRunCommand, runCommand, type RunOptions } from "../../harness/commands/run.js";
 import { UserError } from "../../harness/core/errors.js";
+import { projectRoot } from "../../harness/core/paths.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { describeRun } from "../../harness/pipeline/dryRun.js";
 import type { PreparedVariant } from "../../harness/pipeline/kernel.js";
-import { cellsOfRun } from "../../harness/pipeline/plan.js";
+import { cellsOfRun } from "../../harness/pipeline/runRecord.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import { qemuVm } from "../../harness/vm/qemu/vm.js";
 
@@ -56,6 +58,38 @@ describe("--dry-run checks the input as the run does", () => {
     await fs.writeFile(fix, "Looks good to me, but I did not test it.\n");
     const err = await sameFailure({ scenario: "memcg-hotplug-lockdep", fix: [fix] });
     expect(err.message).toContain(fix);
+  });
+});
+
+describe("a run that fails its checks leaves nothing behind", () => {
+  it("a --fix that does not apply to --tree: found by the series checks, after the fix was saved in the run, which is removed", async () => {
+    // The fake kernel tree as a git repository of the user's.
+    const tree = path.join(scratch, "fakelinux");
+    await fs.cp(path.join(projectRoot, "test", "fakes", "fakelinux"), tree, { recursive: true });
+    const git = (...args: string[]) => execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
+    await git("init", "-q", "-b", "main");
+    await git("add", ".");
+    await git("commit", "-q", "-m", "fake");
+    const fix = path.join(scratch, "stale-fix.patch");
+    const patch = await fs.readFile(path.join(projectRoot, "test", "fakes", "fakelinux-scenario", "patches", "0003-fix.patch"), "utf8");
+    await fs.writeFile(fix, patch.replace("-int bug = 1;", "-int bug = 7;"));
+    const saved = process.env.KHARNESS_CACHE;
+    process.env.KHARNESS_CACHE = path.join(scratch, "cache");
+    try {
+      const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
+      const err = await sameFailure({ scenario, tree, fix: [fix], variants: ["before"] });
+      // The copy saved in the run went with its folder: the error names the user's file.
+      expect(err.message.startsWith(`patch ${fix} does not apply to git-`)).toBe(true);
+      expect(err.message).toContain(": hunk #1 of mm/memcontrol.c (at line 1) failed");
+    } finally {
+      if (saved === undefined) delete process.env.KHARNESS_CACHE;
+      else process.env.KHARNESS_CACHE = saved;
+    }
+  });
+
+  it("--resume of a run that does not exist", async () => {
+    const err = await sameFailure({ scenario: "", resume: "typo" });
+    expect(err.message).toBe(`--resume typo: there is no run typo in ${results}`);
   });
 });
 

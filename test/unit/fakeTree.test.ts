@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../harness/core/paths.js";
 import { silentProgress, type Progress } from "../../harness/core/progress.js";
 import { checkCells, runCells } from "../../harness/pipeline/cells.js";
-import { loadedKey } from "../../harness/pipeline/plan.js";
+import { loadedKey } from "../../harness/pipeline/runRecord.js";
 import { scenarioRunFile } from "../support/runFile.js";
 import { loadScenario, onSource } from "../../harness/scenario/load.js";
 import type { VmSpec } from "../../harness/vm/types.js";

@@ -3,7 +3,7 @@ import type { RunFile } from "../../harness/records/run.js";
 import { reportModel } from "../../harness/report/model.js";
 import { summaryLines } from "../../harness/report/summary.js";
 import { renderReport } from "../../harness/report/write.js";
-import { judgeGroups, exitCodeOf, runResults } from "../../harness/verdict/groups.js";
+import { judgeGroups, exitCodeOf, resultsOfRun } from "../../harness/verdict/groups.js";
 import { sampleRun } from "../support/sampleMatrix.js";
 
 /**
@@ -47,7 +47,7 @@ function failedCells(run: RunFile): Record<string, string[]> {
   const terminal = summaryLines(run, "results/x").flatMap((l) => /^(\S+): expected /.exec(l)?.[1] ?? []);
   const sorted = (ids: string[]) => [...ids].sort();
   return {
-    judge: sorted(runResults(judgeGroups(run)).filter((r) => !r.ok).map((r) => r.cell.id)),
+    judge: sorted(resultsOfRun(judgeGroups(run)).filter((r) => !r.ok).map((r) => r.cell.id)),
     junit: sorted(testcases.filter((m) => /<(failure|error) /.test(m[0])).map((m) => `${m[1]}/${m[2]}`)),
     html: sorted([...html.matchAll(/data-cell="([^"]+)" data-verdict="[^"]+" data-ok="false"/g)].map((m) => m[1]!)),
     markdown: sorted(mdFailed),

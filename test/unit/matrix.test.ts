@@ -9,7 +9,7 @@ import { MERGE_EXIT, mergeDirs, mergeExitCode, mergeRuns } from "../../harness/m
 import { resumeCells, shardRecord } from "../../harness/pipeline/matrixPlan.js";
 import { mergeCommand } from "../../harness/commands/report.js";
 import type { RunFile } from "../../harness/records/run.js";
-import { cellScenario } from "../../harness/pipeline/plan.js";
+import { cellScenario } from "../../harness/pipeline/runRecord.js";
 import { judgeGroups, exitCodeOf as matrixExitCode } from "../../harness/verdict/groups.js";
 import { MatrixSchema } from "../../harness/matrix/schema.js";
 import { loadMatrix } from "../../harness/matrix/load.js";

@@ -7,7 +7,7 @@ import { buildKey, expandCells, newCell } from "../../harness/matrix/expand.js";
 import { runPool } from "../../harness/pipeline/cells.js";
 import { prepareGuest } from "../../harness/pipeline/guest.js";
 import { INFRA_RETRIES, runIteration } from "../../harness/pipeline/iteration.js";
-import { loadedKey, newRunFile } from "../../harness/pipeline/plan.js";
+import { loadedKey, newRunFile } from "../../harness/pipeline/runRecord.js";
 import { watchVerdict } from "../../harness/pipeline/monitor.js";
 import { signatureRecord } from "../../harness/pipeline/signatures.js";
 import { loadScenario } from "../../harness/scenario/load.js";

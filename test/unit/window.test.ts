@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { newCell } from "../../harness/matrix/expand.js";
 import { nextRound } from "../../harness/pipeline/cells.js";
 import { watchVerdict } from "../../harness/pipeline/monitor.js";
-import { newRunFile } from "../../harness/pipeline/plan.js";
+import { newRunFile } from "../../harness/pipeline/runRecord.js";
 import { judgeFixInGroup, type JudgedRun } from "../../harness/verdict/verdict.js";
 import { isCompleteTrial, trialWindow } from "../../harness/verdict/window.js";
 import { run, signatureMap } from "../support/runs.js";

@@ -1,3 +1,8 @@
+/**
+ * The parts of a run record that planning fills in (runPlan.ts for run, matrixPlan.ts for
+ * matrix): a fresh record, its cells and what they run, its expectations and input, and a
+ * recorded run reopened to go on with.
+ */
 import path from "node:path";
 import { sha256 } from "../core/hash.js";
 import { buildKey, newCell, type CellKey } from "../matrix/expand.js";
