@@ -12,7 +12,7 @@ import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration } from "./iteration.js";
 import { buildPrepared, configureTree, NO_PATCHES } from "./kernel.js";
-import { signatureRecordsOf } from "./signatures.js";
+import { signatureRecordsOf } from "../verdict/signatures.js";
 
 /**
  * The bisection's world, made of the same stages as a run: a kernel of the commit checked

@@ -3,7 +3,7 @@ import { BuildFailure } from "../build/build.js";
 import { refuseForeignKvm } from "../core/arch.js";
 import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
-import { signatureRecordsOf } from "./signatures.js";
+import { signatureRecordsOf } from "../verdict/signatures.js";
 import type { Accel } from "../records/common.js";
 import { targetKey, type CellRecord, type IterationRecord, type RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";

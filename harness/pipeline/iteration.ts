@@ -5,6 +5,7 @@ import { writeFileAtomic } from "../core/files.js";
 import { interruption, Interrupted, throwIfInterrupted } from "../core/interrupt.js";
 import type { Arch } from "../core/arch.js";
 import type { Progress } from "../core/progress.js";
+import { runEvidence } from "../verdict/signatures.js";
 import { splatsOfRun, type SplatGroup } from "../parse/runSplats.js";
 import type { RunStatus } from "../records/common.js";
 import type { IterationRecord } from "../records/run.js";
@@ -77,7 +78,8 @@ async function iterate(inp: IterationInputs, progress: Progress): Promise<Iterat
     if (!boot.ok) {
       progress.done(`${boot.cause === "infra" ? "infra failure" : "boot failure"}: ${boot.reason}`);
       const status: RunStatus = boot.cause === "infra" ? "infra" : "boot-failure";
-      return finish({ ...base, vmCommand: boot.command, status, reason: boot.reason, bootMs: boot.bootMs }, splatsOfRun(boot.console));
+      const groups = splatsOfRun(boot.console);
+      return { record: { ...base, vmCommand: boot.command, reason: boot.reason, bootMs: boot.bootMs, ...runEvidence(status, groups) }, groups };
     }
     progress.done(`guest reachable over SSH (${boot.start === "restored" ? "restored from its booted snapshot" : boot.start === "saved" ? "booted, and saved as the snapshot later runs restore" : "booted"})`);
     if (boot.warning) progress.info(`warning: ${boot.warning}`);
@@ -172,17 +174,10 @@ async function workAndCollect(inp: IterationInputs, vm: VmInstance, record: Iter
   }
   await vm.stop();
   const groups = splatsOfRun(await vm.console(), evidence.dmesg);
-  // A workload that failed after the kernel reported (an oops killed dd) ended with evidence: judge it like a crash.
-  if (work.status === "error" && groups.length > 0) work.status = "crash";
+  const judged = runEvidence(work.status, groups);
   const notes = [...(work.reason ? [work.reason] : []), ...evidence.notes];
-  progress.done(`${work.status}${work.stoppedEarly ? " (stopped early)" : ""}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
+  progress.done(`${judged.status}${work.stoppedEarly ? " (stopped early)" : ""}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
   const timing = { ...(work.firstReportMs !== undefined && { firstReportMs: work.firstReportMs }), ...(inp.windowMs !== undefined && { windowMs: inp.windowMs }) };
-  return finish({ ...record, status: work.status, ...(notes.length && { reason: notes.join("; ") }), ...(work.stoppedEarly && { stoppedEarly: work.stoppedEarly }), ...timing }, groups);
-}
-
-function finish(record: IterationRecord, groups: SplatGroup[]): IterationOutcome {
-  record.splats = groups.map((g) => ({ signature: g.signature, count: g.count }));
-  // Groups keep the console's order: the first is the run's first report.
-  if (groups[0]) record.primary = groups[0].signature;
-  return { record, groups };
+  const ending = { ...(notes.length && { reason: notes.join("; ") }), ...(work.stoppedEarly && { stoppedEarly: work.stoppedEarly }), ...timing };
+  return { record: { ...record, ...ending, ...judged }, groups };
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { splatsOfRun } from "../../harness/parse/runSplats.js";
-import { signatureRecord } from "../../harness/pipeline/signatures.js";
+import { runEvidence, signatureRecord } from "../../harness/verdict/signatures.js";
 import type { SignatureRecord } from "../../harness/records/run.js";
 import { bugsOfRun, summarizeBugs, type JudgedRun } from "../../harness/verdict/bugs.js";
 import { baselineEvidence, judgeFix } from "../../harness/verdict/verdict.js";
@@ -21,6 +21,17 @@ describe("a run's bugs", () => {
   it("a hang without a report is the bug 'hang'; a hang after reports adds it to their cascade", () => {
     expect(bugsOfRun(ended("hang"), sigs)).toMatchObject({ primary: "hang", cascade: [] });
     expect(bugsOfRun(ended("hang", "b"), sigs)).toMatchObject({ primary: "B", cascade: ["hang"] });
+  });
+
+  it("a run's evidence from a real console: its first report is the primary; a failed command after reports is a crash", async () => {
+    const groups = splatsOfRun(await fs.readFile(fixture("linux-6.1-memcg/before-console.log"), "utf8"));
+    expect(groups.length).toBeGreaterThan(1);
+    const evidence = runEvidence("completed", groups);
+    expect(evidence).toMatchObject({ status: "completed", primary: groups[0]!.signature });
+    expect(evidence.splats.map((s) => s.signature)).toEqual(groups.map((g) => g.signature));
+    expect(runEvidence("error", groups).status).toBe("crash");
+    expect(runEvidence("error", [])).toEqual({ status: "error", splats: [] });
+    expect(runEvidence("hang", groups).status).toBe("hang");
   });
 
   it("an older record without `primary` takes its first splat", () => {

@@ -9,7 +9,7 @@ import { prepareGuest } from "../../harness/pipeline/guest.js";
 import { INFRA_RETRIES, runIteration } from "../../harness/pipeline/iteration.js";
 import { loadedKey, newRunFile } from "../../harness/pipeline/runRecord.js";
 import { watchVerdict } from "../../harness/pipeline/monitor.js";
-import { signatureRecord } from "../../harness/pipeline/signatures.js";
+import { signatureRecord } from "../../harness/verdict/signatures.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import type { Scenario } from "../../harness/scenario/schema.js";
 import type { VmSpec } from "../../harness/vm/types.js";

@@ -1,8 +1,13 @@
+/**
+ * What the judge knows a report by: its signature's record, with the bug it stands for
+ * (family + culprit frame), and what one run's ending and reports make of it.
+ */
 import type { Splat } from "../parse/parseConsole.js";
 import type { SplatGroup } from "../parse/runSplats.js";
 import type { SignatureRecord } from "../records/run.js";
 import type { RunStatus } from "../records/common.js";
-import { CRASH_SIGNATURE, endingSignatures, HANG_SIGNATURE } from "../verdict/verdict.js";
+import type { IterationRecord } from "../records/run.js";
+import { CRASH_SIGNATURE, endingSignatures, HANG_SIGNATURE } from "./bugs.js";
 
 /** A bug's identity: the report's family and kharness's culprit frame (not the call path). */
 export function bugIdOf(s: Pick<Splat, "kind" | "title" | "culprit" | "frame">): string {
@@ -50,4 +55,16 @@ export const CRASH_RECORD: SignatureRecord = {
 export function signatureRecordsOf(status: RunStatus, groups: SplatGroup[]): SignatureRecord[] {
   const ending = endingSignatures({ status, splats: groups });
   return [...groups.map(signatureRecord), ...[HANG_RECORD, CRASH_RECORD].filter((r) => ending.includes(r.signature))];
+}
+
+/**
+ * One run's evidence as the verdicts read it: the rules in one place. The first report is
+ * the run's primary (groups keep the console's order; the kernel is tainted after it), and
+ * a workload that failed after the kernel reported (an oops killed dd) ended with evidence,
+ * so it is judged as a crash, not as a failed command.
+ */
+export function runEvidence(status: RunStatus, groups: SplatGroup[]): Pick<IterationRecord, "status" | "splats" | "primary"> {
+  const splats = groups.map((g) => ({ signature: g.signature, count: g.count }));
+  const ended = status === "error" && groups.length > 0 ? "crash" : status;
+  return { status: ended, splats, ...(groups[0] && { primary: groups[0].signature }) };
 }
