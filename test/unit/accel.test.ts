@@ -1,5 +1,11 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cpuinfoFlags, decideAccel, type AccelFacts } from "../../harness/vm/qemu/accel.js";
+import { ARCHES } from "../../harness/core/arch.js";
+import { AccelChoiceSchema } from "../../harness/records/common.js";
+import { readRecordIfExists } from "../../harness/records/read.js";
+import { cpuinfoFlags, decideAccel, decideOrProbe, probeKvm, type AccelFacts } from "../../harness/vm/qemu/accel.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { checkCells } from "../../harness/pipeline/cells.js";
 import { loadedKey, cellsOfRun } from "../../harness/pipeline/runRecord.js";
@@ -62,5 +68,54 @@ describe("--accel kvm for another arch's guest", () => {
     const scenarios = new Map([[loadedKey(unreadable), unreadable]]);
     await expect(checkCells(cells, scenarios, silentProgress, "kvm")).rejects.toThrow(/--accel kvm: KVM cannot run an arm64 guest on this x86_64 host/);
     await expect(checkCells(cells, scenarios, silentProgress)).rejects.toThrow(/nonexistent/);
+  });
+});
+
+describe("the KVM probe and its cache", () => {
+  const scratch = () => fs.mkdtemp(path.join(os.tmpdir(), "kharness-accel-"));
+
+  it("probes once per host key: the answer is cached, read back on the next run, and a new QEMU probes again", async () => {
+    const cacheFile = path.join(await scratch(), "accel.json");
+    let probes = 0;
+    const probe = async () => (probes++, probed);
+    const readCache = () => readRecordIfExists(AccelChoiceSchema, cacheFile, "KVM probe cache entry");
+    expect(await decideOrProbe(vmxHost, cacheFile, probe)).toEqual(probed);
+    expect(await readCache()).toEqual(probed);
+    const cached = (await readCache())!;
+    expect(await decideOrProbe({ ...vmxHost, cached }, cacheFile, probe)).toEqual(probed);
+    expect(probes).toBe(1);
+    await decideOrProbe({ ...vmxHost, hostKey: "h 6.1 QEMU 8.0", cached }, cacheFile, probe);
+    expect(probes).toBe(2);
+    // A host where the rules answer never probes, and leaves the cache as it was.
+    const noVmx = await decideOrProbe({ ...vmxHost, cpuFlags: new Set(["fpu"]) }, cacheFile, probe);
+    expect(noVmx.accel).toBe("tcg");
+    expect(probes).toBe(2);
+  });
+
+  /** A fake QEMU on PATH: prints the banner to the console file only for `-cpu host`, or never (failing as QEMU does without KVM). */
+  async function withFakeQemu<T>(banner: "with -cpu host" | "never", use: () => Promise<T>): Promise<T> {
+    const bin = await scratch();
+    const script = [
+      "#!/bin/sh",
+      'for a in "$@"; do case "$a" in file,id=console,path=*) log="${a#file,id=console,path=}";; esac; done',
+      banner === "never" ? 'echo "qemu-system-x86_64: Could not access KVM kernel module: No such file or directory" >&2; exit 1' : 'case " $* " in *" -cpu host "*) echo "Linux version 6.1.0" > "$log";; esac',
+      "exec sleep 30",
+    ];
+    await fs.writeFile(path.join(bin, ARCHES.x86_64.qemu), `${script.join("\n")}\n`, { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}:${saved}`;
+    try {
+      return await use();
+    } finally {
+      process.env.PATH = saved;
+    }
+  }
+
+  it("a probe boot that prints the kernel banner chooses KVM with that CPU model; one that cannot start KVM chooses TCG, saying why", async () => {
+    const kvm = await withFakeQemu("with -cpu host", () => probeKvm(ARCHES.x86_64, "/k", "/i", "key", silentProgress));
+    expect(kvm).toMatchObject({ accel: "kvm", cpuModel: "host", hostKey: "key", reason: expect.stringMatching(/^KVM probe boot printed the kernel banner in \d+ ms$/) });
+    const tcg = await withFakeQemu("never", () => probeKvm(ARCHES.x86_64, "/k", "/i", "key", silentProgress));
+    expect(tcg.accel).toBe("tcg");
+    expect(tcg.reason).toBe("/dev/kvm exists but KVM does not boot a guest (-cpu host: qemu exited 1: qemu-system-x86_64: Could not access KVM kernel module: No such file or directory; -cpu default: qemu exited 1: qemu-system-x86_64: Could not access KVM kernel module: No such file or directory)");
   });
 });

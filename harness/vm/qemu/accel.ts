@@ -56,7 +56,7 @@ export function cpuinfoFlags(cpuinfo: string): Set<string> {
   return new Set([...cpuinfo.matchAll(/^flags\s*:(.*)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)));
 }
 
-async function hostFacts(arch: Arch, cacheFile: string, force?: Accel): Promise<AccelFacts> {
+export async function hostFacts(arch: Arch, cacheFile: string, force?: Accel): Promise<AccelFacts> {
   const kvmAccessError = await fs.access("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK).then(
     () => undefined,
     (err: NodeJS.ErrnoException) => err.code ?? err.message,
@@ -83,15 +83,20 @@ export async function chooseAccel(arch: Arch, kernel: string, initrd: string, pr
   refuseForeignKvm(arch, force);
   const cacheFile = path.join(cacheRoot(), "accel.json");
   const facts = await hostFacts(arch, cacheFile, force);
+  return decideOrProbe(facts, cacheFile, () => probeKvm(arch, kernel, initrd, facts.hostKey, progress));
+}
+
+/** decideAccel's answer where it has one; else the probe's, kept in `cacheFile` for the next run on this host key. */
+export async function decideOrProbe(facts: AccelFacts, cacheFile: string, probe: () => Promise<AccelChoice>): Promise<AccelChoice> {
   const decision = decideAccel(facts);
   if (decision.kind === "use") return { probedAt: new Date().toISOString(), ...decision.choice };
-  const choice = await probeKvm(arch, kernel, initrd, facts.hostKey, progress);
+  const choice = await probe();
   await writeJsonAtomic(cacheFile, choice);
   return choice;
 }
 
 /** Probe boots with -cpu host, then QEMU's default model: KVM if either prints the banner. */
-async function probeKvm(arch: Arch, kernel: string, initrd: string, hostKey: string, progress: Progress): Promise<AccelChoice> {
+export async function probeKvm(arch: Arch, kernel: string, initrd: string, hostKey: string, progress: Progress): Promise<AccelChoice> {
   progress.stage("probe KVM");
   const probedAt = new Date().toISOString();
   const failures: string[] = [];
