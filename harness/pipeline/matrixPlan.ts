@@ -17,7 +17,7 @@ import { checkCells } from "./cells.js";
 import { hostRecord, newRunId } from "./identity.js";
 import type { PreparedVariant } from "./kernel.js";
 import { cellAbout, expectOf, inputOf, newRunFile, reopened } from "./runRecord.js";
-import { refuseChangedInput, resumableRecord, resumedShard } from "./resume.js";
+import { refuseChangedInput, replayedForced, resumableRecord, resumedShard } from "./resume.js";
 
 /** What a matrix run is asked for on the command line, besides the matrix file. */
 export interface MatrixRequest {
@@ -99,15 +99,17 @@ export async function plannedMatrix(
   req: MatrixRequest & { file: string; jobs?: number; accel?: Accel },
   vm: VmImplementation,
   progress: Progress,
-): Promise<{ m: LoadedMatrix; run: RunFile; dir: string; prepared: Map<string, PreparedVariant>; jobs: number }> {
+): Promise<{ m: LoadedMatrix; run: RunFile; dir: string; prepared: Map<string, PreparedVariant>; jobs: number; accel?: Accel }> {
   const m = await loadMatrix(req.file);
   const run = await planMatrixRun(m, req, vm);
-  const check = () => checkCells(run.cells, m.loaded, progress, req.accel);
+  const forced = replayedForced(run, { ...(req.accel && { accel: req.accel }), ...(req.jobs && { jobs: req.jobs }) });
+  if (forced.accel || forced.jobs) run.forced = forced;
+  const check = () => checkCells(run.cells, m.loaded, progress, forced.accel);
   const prepared = await runInterruptible("the checks of the input", progress, check);
   const dir = path.join(resultsRoot(), run.id);
   await fs.mkdir(dir, { recursive: true });
   const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(targetKey(c))!.scenario.vm.memoryMiB));
   const freeMiB = Math.round(os.freemem() / 2 ** 20);
-  run.jobs = req.jobs ? { count: req.jobs, reason: `--jobs ${req.jobs}` } : chooseJobs(os.cpus().length, freeMiB, vmMiB);
-  return { m, run, dir, prepared, jobs: run.jobs.count };
+  run.jobs = forced.jobs ? { count: forced.jobs, reason: `--jobs ${forced.jobs}` } : chooseJobs(os.cpus().length, freeMiB, vmMiB);
+  return { m, run, dir, prepared, jobs: run.jobs.count, ...(forced.accel && { accel: forced.accel }) };
 }

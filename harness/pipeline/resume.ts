@@ -49,6 +49,13 @@ export function resumedShard(prior: RunFile, asked: Shard | undefined): Shard | 
   return recorded;
 }
 
+/** What a resumed session runs with: what its command line forces, else what the run's first session forced. */
+export function replayedForced(prior: RunFile | undefined, given: NonNullable<RunFile["forced"]>): NonNullable<RunFile["forced"]> {
+  const accel = given.accel ?? prior?.forced?.accel;
+  const jobs = given.jobs ?? prior?.forced?.jobs;
+  return { ...(accel && { accel }), ...(jobs && { jobs }) };
+}
+
 /**
  * `run --resume` replays the request its record keeps; a flag that would change it (a fix,
  * a tree, a budget) cannot apply, and is refused rather than ignored. `allowed` are the flags

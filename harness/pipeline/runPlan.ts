@@ -11,7 +11,7 @@ import { hostRecord } from "./identity.js";
 import { expectOf, inputOf, loadedKey, newRunFile, reopened, cellsOfRun } from "./runRecord.js";
 import type { Accel } from "../records/common.js";
 import type { FixOrigin, RunFile } from "../records/run.js";
-import { refuseChangedInput, resumableRecord } from "./resume.js";
+import { refuseChangedInput, replayedForced, resumableRecord } from "./resume.js";
 import type { VmImplementation } from "../vm/types.js";
 import { UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
@@ -197,21 +197,23 @@ export async function plannedRun(
   dir: string,
   vm: VmImplementation,
   progress: Progress,
-): Promise<Planned & { scenarios: Map<string, LoadedScenario>; prepared: Map<string, PreparedVariant> }> {
+): Promise<Planned & { scenarios: Map<string, LoadedScenario>; prepared: Map<string, PreparedVariant>; accel?: Accel }> {
   const fresh = !(await exists(dir));
   const planned = await (opts.resume ? resumedRun(id, dir) : newRun(opts, id, dir, vm)).catch(async (err: unknown) => {
     // A scenario from the command line is written into the run before it is checked.
     if (fresh) await fs.rm(dir, { recursive: true, force: true });
     throw err;
   });
+  const forced = replayedForced(planned.run, { ...(opts.accel && { accel: opts.accel }) });
+  if (forced.accel) planned.run.forced = forced;
   try {
     await fs.mkdir(dir, { recursive: true });
     for (const fix of planned.fixes) await writeFileAtomic(fix.patch, fix.text);
     const { loaded } = planned;
     const scenarios = new Map([[loadedKey(loaded), loaded]]);
-    const check = () => checkCells(planned.run.cells, scenarios, progress, opts.accel);
+    const check = () => checkCells(planned.run.cells, scenarios, progress, forced.accel);
     const prepared = await runInterruptible("the checks of the input", progress, check);
-    return { ...planned, scenarios, prepared };
+    return { ...planned, scenarios, prepared, ...(forced.accel && { accel: forced.accel }) };
   } catch (err) {
     if (!fresh) throw err;
     await fs.rm(dir, { recursive: true, force: true });

@@ -198,6 +198,8 @@ export const RunFileSchema = z.object({
   /** The accelerator each arch's guests ran under (a matrix of two arches may have KVM for one and TCG for the other). */
   accels: z.partialRecord(ArchNameSchema, AccelChoiceSchema).optional(),
   jobs: z.object({ count: z.number().int(), reason: z.string() }).optional(),
+  /** What the command line forced for the session (--accel, --jobs): a resume that forces nothing replays it. */
+  forced: z.object({ accel: AccelChoiceSchema.shape.accel.optional(), jobs: z.number().int().min(1).optional() }).optional(),
   /** Expected verdicts per target (`targetKey`: "scenario/kernel/arch") and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */
   expect: z.record(z.string(), z.record(z.string(), z.string())),
   builds: z.record(z.string(), BuildRecordSchema),

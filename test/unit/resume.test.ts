@@ -6,6 +6,7 @@ import { runCommand } from "../../harness/commands/run.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { loadMatrix, type LoadedMatrix } from "../../harness/matrix/load.js";
 import { planMatrixRun } from "../../harness/pipeline/matrixPlan.js";
+import { replayedForced } from "../../harness/pipeline/resume.js";
 import { RUN_FILE_NAME, type RunFile } from "../../harness/records/run.js";
 import { recordedRun } from "../support/recordedRun.js";
 import { fakeVm } from "../fakes/fakeVm.js";
@@ -56,6 +57,18 @@ describe("matrix --resume replays the recorded request", () => {
     await expect(resumed).rejects.toThrow(/nightly\.yaml changed since run nightly-whole/);
     await leave(first, "completed");
     await expect(planMatrixRun(nightly, { resume: id }, vm)).rejects.toThrow(/matrix nightly-whole already completed/);
+  });
+});
+
+describe("what a session forced (--accel, --jobs) is replayed by a resume that forces nothing", () => {
+  it("replays the first session's, and takes the resuming session's own where it forces one", async () => {
+    const first = await planMatrixRun(nightly, { runId: "nightly-forced" }, vm);
+    expect(replayedForced(first, { accel: "tcg", jobs: 2 })).toEqual({ accel: "tcg", jobs: 2 });
+    const prior = { ...first, forced: { accel: "tcg" as const, jobs: 2 } };
+    expect(replayedForced(prior, {})).toEqual({ accel: "tcg", jobs: 2 });
+    // A resume on a host with KVM may force it: its runs record the accelerator they used (accels).
+    expect(replayedForced(prior, { accel: "kvm" })).toEqual({ accel: "kvm", jobs: 2 });
+    expect(replayedForced(first, {})).toEqual({});
   });
 });
 
