@@ -3,7 +3,6 @@ import { BuildFailure } from "../build/build.js";
 import { refuseForeignKvm } from "../core/arch.js";
 import { interruption, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
-import { signatureRecordsOf } from "../verdict/signatures.js";
 import type { Accel } from "../records/common.js";
 import { targetKey, type CellRecord, type IterationRecord, type RunFile } from "../records/run.js";
 import type { LoadedScenario } from "../scenario/load.js";
@@ -13,9 +12,9 @@ import { trialWindow } from "../verdict/window.js";
 import type { SourceTree } from "../source/source.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
-import { runIteration, type IterationOutcome } from "./iteration.js";
+import { runIteration } from "./iteration.js";
 import { buildVariant, kernelRecord, prepareVariant, type PreparedVariant } from "./kernel.js";
-import { cellScenario } from "./runRecord.js";
+import { applyRound, cellScenario, recordAccel, recordBuildFailed, recordBuilt, recordIteration, type RoundPlan, type RoundTask } from "./runRecord.js";
 
 /** What the one cell runner needs: the record it fills, the scenarios its cells name, and how to run guests. */
 export interface CellRun {
@@ -32,7 +31,6 @@ export interface CellRun {
   save: () => Promise<void>;
 }
 
-const addTime = (run: RunFile, stage: string, ms: number) => (run.timings[stage] = (run.timings[stage] ?? 0) + ms);
 const pending = (run: RunFile) => run.cells.filter((c) => c.status === "pending");
 const loadedFor = (ctx: Pick<CellRun, "scenarios">, c: Pick<CellRecord, "scenario" | "kernel" | "arch">) => ctx.scenarios.get(targetKey(c))!;
 
@@ -60,7 +58,7 @@ async function prepareGuests(ctx: CellRun, images: Map<string, string>, progress
     if (guests.has(cell.arch)) continue;
     const guest = await prepareGuest(ctx.dir, loadedFor(ctx, cell).arch, images.get(cell.build)!, ctx.vm, progress, ctx.accel);
     guests.set(cell.arch, guest);
-    ctx.run.accels = { ...ctx.run.accels, [cell.arch]: guest.accel };
+    recordAccel(ctx.run, cell.arch, guest.accel);
   }
   return guests;
 }
@@ -107,18 +105,13 @@ async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string,
     try {
       const k = await buildVariant(prepared, buildLog, progress);
       images.set(key, k.image.bzImage);
-      run.host.toolchain = k.toolchain;
-      const { scenario, kernel, arch } = cell;
-      run.builds[key] = { ...kernelRecord(k, dir, buildLog), scenario, kernel, arch, status: "built" };
-      addTime(run, "build", k.timings.buildMs);
+      recordBuilt(run, cell, kernelRecord(k, dir, buildLog), k.timings.buildMs);
       progress.info(`${key}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
     } catch (err) {
       if (!(err instanceof BuildFailure)) throw err;
       // The message's first line names the first compiler or linker error; the rest (the log's tail) is in the log.
       const reason = `build failed: ${err.message.split("\n")[0]}`;
-      const { scenario, kernel, arch, variant } = cell;
-      run.builds[key] = { status: "failed", scenario, kernel, arch, variant, reason, buildLog: path.relative(dir, buildLog) };
-      for (const c of pending(run).filter((x) => x.build === key)) Object.assign(c, { status: "failed", reason });
+      recordBuildFailed(run, cell, reason, path.relative(dir, buildLog));
       progress.info(`${key}: ${reason}; its cells are recorded as failed (${path.relative(process.cwd(), buildLog)})`);
     }
     await ctx.save();
@@ -131,40 +124,32 @@ export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
   return kind === "run" ? c.variant : `${c.kernel}-${c.arch}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
 }
 
-/** One run of a round: its cell, its number, and for a fix how to find its trial window. */
-export interface RoundTask {
-  cell: CellRecord;
-  iteration: number;
-  /**
-   * A fix run's window, asked for when the run starts: from the baseline runs finished by
-   * then, so it is fixed before the run and never depends on it. The baseline's run comes
-   * first in its round, so with one VM at a time even a first round's fix runs are cut at
-   * the window of that round's baseline run; with more VMs a fix run that starts before any
-   * baseline report runs the whole workload.
-   */
-  windowAtStart?: () => number | undefined;
-}
 
 /**
  * The next round of runs: for every group, the stopping rules say which of its variants
  * need another run; the rest are closed with the reason they stopped. One run of each
  * undecided variant per round, so a fix and the baseline gather evidence side by side, as
  * the calibration assumes. A fix closed by the rules keeps its verdict and the baseline
- * records it was judged against.
+ * records it was judged against. Planned from the record, then kept in it (applyRound).
  */
 export function nextRound(run: RunFile): RoundTask[] {
-  const tasks: RoundTask[] = [];
+  return applyRound(planRound(run));
+}
+
+/** What the stopping rules say of each group's open cells, read from the record and changing nothing. */
+export function planRound(run: RunFile): RoundPlan {
+  const plan: RoundPlan = { close: [], tasks: [] };
   for (const cells of groupsOf(run.cells)) {
     const baseline = cells.find((c) => c.variant === c.baseline);
     // Without a baseline kernel there is nothing to judge against: no run would help.
     if (!baseline || baseline.status === "failed") {
-      for (const c of cells.filter((x) => x.status === "pending")) closeCell(c, "the baseline's kernel did not build");
+      for (const cell of cells.filter((x) => x.status === "pending")) plan.close.push({ cell, why: "the baseline's kernel did not build" });
       continue;
     }
     // The baseline first: its run of the round can set the window of the fixes' runs after it.
     const judged = [baseline, ...cells.filter((c) => c !== baseline && c.status !== "failed")];
     const windowAtStart = () => trialWindow(baseline.runs, judgeSettings(run, cells).window);
-    const plan = planGroup({
+    const rules = planGroup({
       baseline: baseline.variant,
       runs: Object.fromEntries(judged.map((c) => [c.variant, c.runs])),
       decided: judged.filter((c) => c.judgedAgainst !== undefined).map((c) => c.variant),
@@ -172,18 +157,13 @@ export function nextRound(run: RunFile): RoundTask[] {
       ...judgeSettings(run, cells),
     });
     for (const cell of judged.filter((c) => c.judgedAgainst === undefined)) {
-      const p = plan[cell.variant]!;
-      if (p.done) {
-        closeCell(cell, p.why);
-        if (cell !== baseline) cell.judgedAgainst = baseline.runs.length;
-      } else {
-        cell.status = "pending";
-        delete cell.stopped;
-        tasks.push({ cell, iteration: cell.runs.length + 1, ...(cell !== baseline && { windowAtStart }) });
-      }
+      const p = rules[cell.variant]!;
+      const judgedAgainst = cell === baseline ? undefined : baseline.runs.length;
+      if (p.done) plan.close.push({ cell, why: p.why, ...(judgedAgainst !== undefined && { judgedAgainst }) });
+      else plan.tasks.push({ cell, iteration: cell.runs.length + 1, ...(cell !== baseline && { windowAtStart }) });
     }
   }
-  return tasks;
+  return plan;
 }
 
 /** Run rounds of iterations on up to `jobs` VMs at once until every pending cell is decided; `images` maps a cell's build key to its kernel. */
@@ -228,19 +208,3 @@ export async function runPool(ctx: Omit<CellRun, "prepared">, images: Map<string
 /** Why a run ended before its workload did: only a report decides a run, so a clean one that stopped ran out its window. */
 const stopNote = (r: IterationRecord) => (r.stoppedEarly === undefined ? "" : r.primary === undefined ? " (clean for its trial window)" : " (decided early)");
 
-/** Keep one iteration's record, its signatures and its time; close the cell when its runs are in. */
-export function recordIteration(run: RunFile, cell: CellRecord, out: IterationOutcome): void {
-  cell.runs.push(out.record);
-  for (const r of signatureRecordsOf(out.record.status, out.groups)) run.signatures[r.signature] ??= r;
-  addTime(run, "boot", out.record.bootMs);
-  addTime(run, "workload", out.record.workloadMs);
-  addTime(run, "collect", out.record.collectMs);
-}
-
-/** A cell gets no more runs (for now: the rules may open it again). `failed` is kept for kernels that did not build. */
-function closeCell(cell: CellRecord, why: string): void {
-  const problems = cell.runs.filter((r) => r.status === "boot-failure" || r.status === "error" || r.status === "infra");
-  cell.status = "done";
-  cell.stopped = why;
-  if (problems.length) cell.reason = problems.map((r) => `#${r.iteration} ${r.status}${r.reason ? `: ${r.reason}` : ""}`).join("; ");
-}

@@ -1,13 +1,17 @@
 /**
- * The parts of a run record that planning fills in (runPlan.ts for run, matrixPlan.ts for
- * matrix): a fresh record, its cells and what they run, its expectations and input, and a
- * recorded run reopened to go on with.
+ * The run record, and every change made to it: the parts planning fills in (runPlan.ts
+ * for run, matrixPlan.ts for matrix: a fresh record, its cells and what they run, its
+ * expectations and input, a recorded run reopened to go on with), and what the cell runner
+ * keeps in it as builds, guests, rounds and runs finish (cells.ts only calls these).
  */
 import path from "node:path";
 import { sha256 } from "../core/hash.js";
 import { buildKey, newCell, type CellKey } from "../matrix/expand.js";
 import type { ArchName } from "../core/arch.js";
-import { RUN_SCHEMA, targetKey, type CellRecord, type RunFile } from "../records/run.js";
+import type { AccelChoice } from "../records/common.js";
+import { RUN_SCHEMA, targetKey, type CellRecord, type KernelRecord, type RunFile } from "../records/run.js";
+import { signatureRecordsOf } from "../verdict/signatures.js";
+import type { IterationOutcome } from "./iteration.js";
 import { expectFor, type LoadedScenario } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
 import { hasHotplug, withHotplug, workloadLine } from "../workload/index.js";
@@ -58,4 +62,76 @@ export function inputOf(name: string, file: string, text: string): RunFile["inpu
 export function reopened(prior: RunFile): RunFile {
   const { error: _error, finishedAt: _finished, ...rest } = prior;
   return { ...rest, status: "running" };
+}
+
+/** One run of a round: its cell, its number, and for a fix how to find its trial window. */
+export interface RoundTask {
+  cell: CellRecord;
+  iteration: number;
+  /**
+   * A fix run's window, asked for when the run starts: from the baseline runs finished by
+   * then, so it is fixed before the run and never depends on it. The baseline's run comes
+   * first in its round, so with one VM at a time even a first round's fix runs are cut at
+   * the window of that round's baseline run; with more VMs a fix run that starts before any
+   * baseline report runs the whole workload.
+   */
+  windowAtStart?: () => number | undefined;
+}
+
+/** A round as the stopping rules plan it: the cells they close (and why), and the runs the others get. */
+export interface RoundPlan {
+  close: { cell: CellRecord; why: string; judgedAgainst?: number }[];
+  tasks: RoundTask[];
+}
+
+const addTime = (run: RunFile, stage: string, ms: number) => (run.timings[stage] = (run.timings[stage] ?? 0) + ms);
+
+/** A kernel built for a build key (cached or compiled): its record, its toolchain, its time. */
+export function recordBuilt(run: RunFile, cell: CellRecord, kernel: KernelRecord, buildMs: number): void {
+  const { scenario, kernel: recipe, arch } = cell;
+  run.builds[cell.build] = { ...kernel, scenario, kernel: recipe, arch, status: "built" };
+  run.host.toolchain = kernel.toolchain;
+  addTime(run, "build", buildMs);
+}
+
+/** A kernel that did not compile: its build is failed, and so is every pending cell that needs it. */
+export function recordBuildFailed(run: RunFile, cell: CellRecord, reason: string, buildLog: string): void {
+  const { scenario, kernel, arch, variant } = cell;
+  run.builds[cell.build] = { status: "failed", scenario, kernel, arch, variant, reason, buildLog };
+  for (const c of run.cells.filter((x) => x.status === "pending" && x.build === cell.build)) Object.assign(c, { status: "failed", reason });
+}
+
+/** The accelerator an arch's guests run under in this session (a resumed run may run under another). */
+export function recordAccel(run: RunFile, arch: ArchName, accel: AccelChoice): void {
+  run.accels = { ...run.accels, [arch]: accel };
+}
+
+/** Keep a round's plan: the closed cells with their reason, the others open for their next run; its runs. */
+export function applyRound(plan: RoundPlan): RoundTask[] {
+  for (const { cell, why, judgedAgainst } of plan.close) {
+    closeCell(cell, why);
+    if (judgedAgainst !== undefined) cell.judgedAgainst = judgedAgainst;
+  }
+  for (const { cell } of plan.tasks) {
+    cell.status = "pending";
+    delete cell.stopped;
+  }
+  return plan.tasks;
+}
+
+/** A cell gets no more runs (for now: the rules may open it again). `failed` is kept for kernels that did not build. */
+function closeCell(cell: CellRecord, why: string): void {
+  const problems = cell.runs.filter((r) => r.status === "boot-failure" || r.status === "error" || r.status === "infra");
+  cell.status = "done";
+  cell.stopped = why;
+  if (problems.length) cell.reason = problems.map((r) => `#${r.iteration} ${r.status}${r.reason ? `: ${r.reason}` : ""}`).join("; ");
+}
+
+/** Keep one iteration's record, its signatures and its time. */
+export function recordIteration(run: RunFile, cell: CellRecord, out: IterationOutcome): void {
+  cell.runs.push(out.record);
+  for (const r of signatureRecordsOf(out.record.status, out.groups)) run.signatures[r.signature] ??= r;
+  addTime(run, "boot", out.record.bootMs);
+  addTime(run, "workload", out.record.workloadMs);
+  addTime(run, "collect", out.record.collectMs);
 }
