@@ -19,13 +19,32 @@ import { memcgHistory } from "./support/memcgHistory.js";
 const only = process.argv[2];
 const h = await memcgHistory("full");
 const at = (step: string) => h.commits[h.steps.indexOf(step as never)]!;
-const base: Omit<BisectOptions, "good" | "bad" | "direction"> = { scenario: "memcg-hotplug-lockdep", tree: h.dir, confidence: 0.95, maxRuns: 6 };
+const base: Omit<BisectOptions, "good" | "bad" | "direction"> = {
+  scenario: "memcg-hotplug-lockdep",
+  tree: h.dir,
+  confidence: 0.95,
+  maxRuns: 6,
+};
 const all: { name: string; options: BisectOptions; expect: string }[] = [
-  { name: "cause", options: { ...base, direction: "cause", good: h.commits[0]!, bad: at("reorder") }, expect: at("bug") },
-  { name: "fix, any baseline signature", options: { ...base, direction: "fix", bad: at("bug"), good: h.commits.at(-1)! }, expect: at("realfix") },
+  {
+    name: "cause",
+    options: { ...base, direction: "cause", good: h.commits[0]!, bad: at("reorder") },
+    expect: at("bug"),
+  },
+  {
+    name: "fix, any baseline signature",
+    options: { ...base, direction: "fix", bad: at("bug"), good: h.commits.at(-1)! },
+    expect: at("realfix"),
+  },
   {
     name: "fix, RCU-path signature only",
-    options: { ...base, direction: "fix", bad: at("bug"), good: h.commits.at(-1)!, signature: "WARNING: suspicious RCU usage in mem_cgroup_wb_stats" },
+    options: {
+      ...base,
+      direction: "fix",
+      bad: at("bug"),
+      good: h.commits.at(-1)!,
+      signature: "WARNING: suspicious RCU usage in mem_cgroup_wb_stats",
+    },
     expect: at("reorder"),
   },
   {
@@ -45,7 +64,10 @@ const all: { name: string; options: BisectOptions; expect: string }[] = [
 ];
 const cases = all.filter((c) => !only || c.name.startsWith(only));
 
-const rows: string[] = ["| bisection | range | culprit | right | confidence | steps | builds | VM runs | wall |", "|---|---|---|---|---|---|---|---|---|"];
+const rows: string[] = [
+  "| bisection | range | culprit | right | confidence | steps | builds | VM runs | wall |",
+  "|---|---|---|---|---|---|---|---|---|",
+];
 let wrong = 0;
 for (const c of cases) {
   const { record } = await bisectCommand({ options: c.options }, createProgress());
@@ -55,7 +77,7 @@ for (const c of cases) {
   if (!right) wrong++;
   const cost = bisectCost(record.state);
   rows.push(
-    `| ${c.name} | ${record.rangeCommits} commits | ${culprit ? `${culprit.hash.slice(0, 12)} ${culprit.subject}` : res?.kind ?? "none"} | ${right ? "yes" : "NO"} | ${res?.kind === "culprit" ? `${(res.confidence * 100).toFixed(1)}%` : ""} | ${cost.steps} | ${cost.builds} | ${cost.vmRuns} | ${(record.timings.totalMs / 60000).toFixed(1)} min |`,
+    `| ${c.name} | ${record.rangeCommits} commits | ${culprit ? `${culprit.hash.slice(0, 12)} ${culprit.subject}` : (res?.kind ?? "none")} | ${right ? "yes" : "NO"} | ${res?.kind === "culprit" ? `${(res.confidence * 100).toFixed(1)}%` : ""} | ${cost.steps} | ${cost.builds} | ${cost.vmRuns} | ${(record.timings.totalMs / 60000).toFixed(1)} min |`,
   );
 }
 const table = rows.join("\n");

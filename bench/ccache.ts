@@ -23,21 +23,42 @@ const ccacheEnv = { ...process.env, CCACHE_DIR: path.join(cacheRoot(), "ccache")
 /** ccache's counters ("name<TAB>value" lines of --print-stats). */
 async function ccacheStats(): Promise<Record<string, number>> {
   const out = (await $({ env: ccacheEnv })`ccache --print-stats`).stdout;
-  return Object.fromEntries(out.split("\n").map((l) => l.split("\t")).map(([k, v]) => [k, Number(v)]));
+  return Object.fromEntries(
+    out
+      .split("\n")
+      .map((l) => l.split("\t"))
+      .map(([k, v]) => [k, Number(v)]),
+  );
 }
 
 /** Unpack the tarball into a new directory and build the variant from it; the make time and ccache's counts for that build. */
-async function buildFromNewTree(loaded: LoadedScenario, variant: string, tarball: string, scratch: string, name: string): Promise<{ kernel: VariantKernel; hits: number; misses: number; unpackMs: number }> {
+async function buildFromNewTree(
+  loaded: LoadedScenario,
+  variant: string,
+  tarball: string,
+  scratch: string,
+  name: string,
+): Promise<{ kernel: VariantKernel; hits: number; misses: number; unpackMs: number }> {
   const dir = path.join(scratch, name);
   await fs.mkdir(dir);
   const t = Date.now();
   await $`tar -xf ${tarball} -C ${dir} --strip-components=1 --touch`;
   const unpackMs = Date.now() - t;
   const before = await ccacheStats();
-  const kernel = await prepareVariantKernel(onSource(loaded, { kind: "dir", path: dir }), variant, path.join(scratch, `${name}.log`), progress);
+  const kernel = await prepareVariantKernel(
+    onSource(loaded, { kind: "dir", path: dir }),
+    variant,
+    path.join(scratch, `${name}.log`),
+    progress,
+  );
   const after = await ccacheStats();
   const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
-  return { kernel, hits: delta("direct_cache_hit") + delta("preprocessed_cache_hit"), misses: delta("cache_miss"), unpackMs };
+  return {
+    kernel,
+    hits: delta("direct_cache_hit") + delta("preprocessed_cache_hit"),
+    misses: delta("cache_miss"),
+    unpackMs,
+  };
 }
 
 /** The variant built in two new trees of the scenario's tarball: the table's rows (the second must come from ccache). */
@@ -45,7 +66,10 @@ export async function ccacheRows(scenario: string, variant?: string): Promise<Ro
   const loaded = await loadScenario(scenario);
   const name = variant ?? loaded.scenario.baseline;
   const source = loaded.kernel.source;
-  if (source.kind !== "tarball") throw new Error(`the ccache bench unpacks the scenario's tarball; ${loaded.kernel.name} is a ${source.kind} source`);
+  if (source.kind !== "tarball")
+    throw new Error(
+      `the ccache bench unpacks the scenario's tarball; ${loaded.kernel.name} is a ${source.kind} source`,
+    );
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-ccache-bench-"));
   const trees: string[] = [];
   try {

@@ -25,9 +25,15 @@ if (mode === "stream" || mode === "whole") {
   const mb = (await fs.stat(big)).size / 1e6;
   try {
     for (const m of ["stream", "whole"]) {
-      const r = (await $`npx tsx ${path.join(projectRoot, "bench/parse.ts")} ${m} ${big}`).json<{ ms: number; splats: number; maxRssMiB: number }>();
+      const r = (await $`npx tsx ${path.join(projectRoot, "bench/parse.ts")} ${m} ${big}`).json<{
+        ms: number;
+        splats: number;
+        maxRssMiB: number;
+      }>();
       const how = m === "stream" ? "kharness parse (streamed)" : "parseConsole (whole text in memory)";
-      console.log(`| ${how}, ${mb.toFixed(1)} MB console, ${r.splats} splats | ${(r.ms / 1000).toFixed(1)} s, ${(mb / (r.ms / 1000)).toFixed(1)} MB/s, peak RSS ${r.maxRssMiB.toFixed(0)} MiB |`);
+      console.log(
+        `| ${how}, ${mb.toFixed(1)} MB console, ${r.splats} splats | ${(r.ms / 1000).toFixed(1)} s, ${(mb / (r.ms / 1000)).toFixed(1)} MB/s, peak RSS ${r.maxRssMiB.toFixed(0)} MiB |`,
+      );
     }
   } finally {
     await fs.rm(big, { force: true });

@@ -31,8 +31,15 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** Console lines a watchdog or the clock prints when time jumps: a restore must not add any. */
 const CLOCK_OR_STALL = new RegExp(
   [
-    "soft lockup", "rcu_(?:sched|preempt) (?:self-)?detected stall", "blocked for more than", "clocksource", "timekeeping",
-    "time went backwards", "hrtimer: interrupt took", "Watchdog detected hard LOCKUP", "TSC .*unstable",
+    "soft lockup",
+    "rcu_(?:sched|preempt) (?:self-)?detected stall",
+    "blocked for more than",
+    "clocksource",
+    "timekeeping",
+    "time went backwards",
+    "hrtimer: interrupt took",
+    "Watchdog detected hard LOCKUP",
+    "TSC .*unstable",
   ].join("|"),
   "i",
 );
@@ -80,22 +87,48 @@ function onlyIn(a: Side, b: Side): string[] {
   const titles = (x: Side) => new Set(x.outcomes.flatMap((o) => o.groups.map((g) => g.first.title)));
   // The message without its timestamp and caller, numbers masked: one line per kind of message.
   const message = (l: string) => l.replace(/^\[[^\]]*\](\[[^\]]*\])?\s*/, "").replace(/\d+/g, "N");
-  const clock = (x: Side) => new Set(x.consoles.flatMap((c) => c.split("\n").filter((l) => CLOCK_OR_STALL.test(l)).map(message)));
+  const clock = (x: Side) =>
+    new Set(
+      x.consoles.flatMap((c) =>
+        c
+          .split("\n")
+          .filter((l) => CLOCK_OR_STALL.test(l))
+          .map(message),
+      ),
+    );
   const [ta, tb, ca, cb] = [titles(a), titles(b), clock(a), clock(b)];
-  return [...[...ta].filter((t) => !tb.has(t)).map((t) => `bug: ${t}`), ...[...ca].filter((l) => !cb.has(l)).map((l) => `console: ${l}`)];
+  return [
+    ...[...ta].filter((t) => !tb.has(t)).map((t) => `bug: ${t}`),
+    ...[...ca].filter((l) => !cb.has(l)).map((l) => `console: ${l}`),
+  ];
 }
 
 /** The baseline of one scenario, N fresh and N restored runs in turns; its rows for the table. */
 async function compare(name: string, runs: number): Promise<Row[]> {
   const loaded = await loadScenario(name);
   const baseline = loaded.scenario.baseline;
-  const runDir = path.join(resultsRoot(), `restore-${name}-${new Date().toISOString().replace(/[:.]/g, "").slice(0, 15)}`);
+  const runDir = path.join(
+    resultsRoot(),
+    `restore-${name}-${new Date().toISOString().replace(/[:.]/g, "").slice(0, 15)}`,
+  );
   const kernel = await prepareVariantKernel(loaded, baseline, path.join(runDir, "builds", `${baseline}.log`), progress);
   const vm = vmImplementation("qemu");
   const guest = await prepareGuest(runDir, loaded.arch, kernel.image.bzImage, vm, progress);
   const withRestore = (restore: boolean): Scenario => ({ ...loaded.scenario, vm: { ...loaded.scenario.vm, restore } });
   const one = async (label: string, i: number, restore: boolean, into?: Side) => {
-    const out = await runIteration({ scenario: withRestore(restore), arch: loaded.arch, label, iteration: i, bzImage: kernel.image.bzImage, guest, runDir, vm }, progress);
+    const out = await runIteration(
+      {
+        scenario: withRestore(restore),
+        arch: loaded.arch,
+        label,
+        iteration: i,
+        bzImage: kernel.image.bzImage,
+        guest,
+        runDir,
+        vm,
+      },
+      progress,
+    );
     into?.outcomes.push(out);
     into?.consoles.push(await fs.readFile(path.join(runDir, out.record.console), "utf8").catch(() => ""));
     return out;
@@ -109,12 +142,16 @@ async function compare(name: string, runs: number): Promise<Row[]> {
   }
   const [f, r] = [describeSide(fresh), describeSide(restored)];
   const notRestored = restored.outcomes.filter((o) => o.record.boot !== "restored").length;
-  const interval = (x: { reproduced: number; n: number }) => [lowerBound(x.reproduced, x.n, 0.975), upperBound(x.reproduced, x.n, 0.975)] as const;
+  const interval = (x: { reproduced: number; n: number }) =>
+    [lowerBound(x.reproduced, x.n, 0.975), upperBound(x.reproduced, x.n, 0.975)] as const;
   const overlap = Math.max(interval(f)[0], interval(r)[0]) <= Math.min(interval(f)[1], interval(r)[1]);
   return [
     [`${name}: the saving run`, `${prime.record.boot}, ready in ${s(prime.record.bootMs)} (boot and save)`],
     [`${name}: reproduction, fresh`, f.rate],
-    [`${name}: reproduction, restored`, `${r.rate}${notRestored ? ` (${notRestored} run(s) fell back to a cold boot)` : ""}`],
+    [
+      `${name}: reproduction, restored`,
+      `${r.rate}${notRestored ? ` (${notRestored} run(s) fell back to a cold boot)` : ""}`,
+    ],
     [`${name}: the rates agree within their bounds`, overlap ? "yes (the 95% intervals overlap)" : "NO"],
     [`${name}: mount to first report, fresh`, f.firstReport],
     [`${name}: mount to first report, restored`, r.firstReport],

@@ -12,7 +12,9 @@ import { argv } from "zx";
 import { calibrate, procedureOutcome } from "../harness/verdict/calibrate.js";
 
 const confidence = Number(argv.confidence ?? 0.95);
-const budgets = String(argv["max-runs"] ?? "12,20,30").split(",").map(Number);
+const budgets = String(argv["max-runs"] ?? "12,20,30")
+  .split(",")
+  .map(Number);
 const rates = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1];
 const f3 = (x: number) => x.toFixed(3);
 
@@ -32,7 +34,14 @@ function table(maxRuns: number, residual: number): string[] {
   const rows = rates.map((p) => {
     const unchanged = procedureOutcome(levels, p, p);
     const real = procedureOutcome(levels, p, 0);
-    const cells = [p, procedureOutcome(levels, p, residual * p).fixed, unchanged.regressed, procedureOutcome(levels, p, p / 2).fixed, procedureOutcome(levels, p, p / 4).fixed, real.fixed];
+    const cells = [
+      p,
+      procedureOutcome(levels, p, residual * p).fixed,
+      unchanged.regressed,
+      procedureOutcome(levels, p, p / 2).fixed,
+      procedureOutcome(levels, p, p / 4).fixed,
+      real.fixed,
+    ];
     return `| ${cells.map((x, i) => (i === 0 ? x.toFixed(2) : f3(x))).join(" | ")} | ${(2 * real.rounds).toFixed(1)} |`;
   });
   return [...head, ...rows, ""];

@@ -19,7 +19,10 @@ import { REPORT_FILES, REPORT_FORMATS } from "./report/write.js";
 
 /** The command line: options in, one call into commands/, an exit code out. */
 // exitOverride: commander throws its errors instead of exiting 1, which means "a verdict differs"; the catch below exits 2.
-const program = new Command("kharness").description("Prove or disprove kernel locking bugs and their fixes in QEMU").showHelpAfterError().exitOverride();
+const program = new Command("kharness")
+  .description("Prove or disprove kernel locking bugs and their fixes in QEMU")
+  .showHelpAfterError()
+  .exitOverride();
 
 /** Commands that start children: first, end what a killed kharness left running (checked to be its own). */
 const WORKERS = new Set(["run", "matrix", "bisect", "build"]);
@@ -51,13 +54,17 @@ const residual = (v: string) => {
   return r;
 };
 const CONFIDENCE_HELP =
-  "how sure a verdict must be: FIXED rules out \"the fix changes nothing\" (or, with --residual, a partial fix) with this " +
+  'how sure a verdict must be: FIXED rules out "the fix changes nothing" (or, with --residual, a partial fix) with this ' +
   "confidence over the whole sequential procedure; it does not rule out a partial fix below the residual";
-const RESIDUAL_HELP = "FIXED must also rule out a fix that leaves this share of the bug's rate (0 < R <= 1; 1: no change at all); smaller costs more runs";
-const accelOption = () => new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]);
+const RESIDUAL_HELP =
+  "FIXED must also rule out a fix that leaves this share of the bug's rate (0 < R <= 1; 1: no change at all); smaller costs more runs";
+const accelOption = () =>
+  new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]);
 const archOption = () =>
-  new Option("--arch <arch>", `the arch to build for and boot (default: ${DEFAULT_ARCH}); another than the host's is cross-built and runs under TCG`)
-    .choices(ARCH_NAMES);
+  new Option(
+    "--arch <arch>",
+    `the arch to build for and boot (default: ${DEFAULT_ARCH}); another than the host's is cross-built and runs under TCG`,
+  ).choices(ARCH_NAMES);
 
 program
   .command("run")
@@ -65,28 +72,69 @@ program
   .argument("[scenario]", "scenario name (scenarios/<name>) or path")
   .option("--resume <run-id>", "go on with an interrupted run: its finished runs are kept")
   .option("--run-id <id>", "name the results directory, instead of <scenario>-<time>")
-  .option("-n, --max-runs <n>", "the most fresh boots per variant (default: the scenario's maxRuns); a variant stops once its verdict is decided", positiveInt)
+  .option(
+    "-n, --max-runs <n>",
+    "the most fresh boots per variant (default: the scenario's maxRuns); a variant stops once its verdict is decided",
+    positiveInt,
+  )
   .option("--confidence <p>", CONFIDENCE_HELP, confidence, 0.95)
   .option("--residual <r>", RESIDUAL_HELP, residual, 1)
   .option("--variant <name...>", "only these variants (the baseline always runs)")
   .option("--kernel <recipe>", "a kernel recipe other than the scenario's own (kernels/<recipe>.yaml)")
   .addOption(archOption())
-  .option("--tree <dir>", "build from your kernel git tree instead of the recipe's source (kharness works in its own clone; your checkout is never touched)")
+  .option(
+    "--tree <dir>",
+    "build from your kernel git tree instead of the recipe's source (kharness works in its own clone; your checkout is never touched)",
+  )
   .option("--ref <rev>", "the revision of --tree to build (default: HEAD)")
-  .option("--fix <file...>", "a candidate fix (a patch, or an mbox saved from the list) as a variant on top of the baseline's series, named after the file")
+  .option(
+    "--fix <file...>",
+    "a candidate fix (a patch, or an mbox saved from the list) as a variant on top of the baseline's series, named after the file",
+  )
   .option("--fix-commit <rev...>", "a commit of --tree as a candidate fix, on top of the baseline's series")
-  .option("--workload <step...>", "no scenario file: --tree at --ref is the baseline, each --fix a variant expected FIXED, and the workload these steps, together (STEP[:key=value,...], e.g. hotplug:rounds=40)")
-  .option("--require <options>", "with --workload: config options that must be =y, comma-separated (e.g. PROVE_LOCKING,DEBUG_ATOMIC_SLEEP)", (v: string) => v.split(",").map((x) => x.trim()).filter(Boolean))
-  .option("--config <file>", "with --workload: your own .config as the base; the guest and debug-locking fragments go on top")
-  .option("--save-scenario <dir>", "with --workload: write the scenario there (scenario.yaml, patches/), to run again as kharness run <dir> --tree ...")
+  .option(
+    "--workload <step...>",
+    "no scenario file: --tree at --ref is the baseline, each --fix a variant expected FIXED, and the workload these steps, together (STEP[:key=value,...], e.g. hotplug:rounds=40)",
+  )
+  .option(
+    "--require <options>",
+    "with --workload: config options that must be =y, comma-separated (e.g. PROVE_LOCKING,DEBUG_ATOMIC_SLEEP)",
+    (v: string) =>
+      v
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+  )
+  .option(
+    "--config <file>",
+    "with --workload: your own .config as the base; the guest and debug-locking fragments go on top",
+  )
+  .option(
+    "--save-scenario <dir>",
+    "with --workload: write the scenario there (scenario.yaml, patches/), to run again as kharness run <dir> --tree ...",
+  )
   .addOption(accelOption())
-  .option("--dry-run", "check the input as a run does, then print the series, make (with its environment) and QEMU commands")
+  .option(
+    "--dry-run",
+    "check the input as a run does, then print the series, make (with its environment) and QEMU commands",
+  )
   .action(async (scenario: string | undefined, o, cmd: Command) => {
     if (o.resume) {
-      const given = [...(scenario ? ["scenario"] : []), ...Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === "cli")];
-      refuseResumeChanges(o.resume, given.filter((k) => k !== "resume"), ["accel", "dryRun"]);
+      const given = [
+        ...(scenario ? ["scenario"] : []),
+        ...Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === "cli"),
+      ];
+      refuseResumeChanges(
+        o.resume,
+        given.filter((k) => k !== "resume"),
+        ["accel", "dryRun"],
+      );
     }
-    if (!scenario && !o.resume && !o.workload) throw new UserError("run needs a <scenario>, --workload steps on --tree, or --resume <run-id>", "e.g. kharness run memcg-hotplug-lockdep, or kharness run --tree ~/linux --fix fix.mbox --workload memcg-writer --workload hotplug");
+    if (!scenario && !o.resume && !o.workload)
+      throw new UserError(
+        "run needs a <scenario>, --workload steps on --tree, or --resume <run-id>",
+        "e.g. kharness run memcg-hotplug-lockdep, or kharness run --tree ~/linux --fix fix.mbox --workload memcg-writer --workload hotplug",
+      );
     const opts = { scenario: scenario ?? "", ...o, ...(o.variant && { variants: o.variant }) };
     if (o.dryRun) return console.log(await dryRunCommand(opts, createProgress()));
     process.exitCode = (await runCommand(opts, createProgress())).exitCode;
@@ -94,30 +142,51 @@ program
 
 program
   .command("bisect")
-  .description("find the commit that brought a scenario's splat (or, with --fix, the one that removed it) with git bisect")
+  .description(
+    "find the commit that brought a scenario's splat (or, with --fix, the one that removed it) with git bisect",
+  )
   .argument("[scenario]", "scenario name or path (its config, VM shape and workload; the commits bring the code)")
   .option("--tree <dir>", "kernel git tree (never modified: kharness bisects in its own shared clone)")
   .option("--good <rev>", "a revision without the splat")
   .option("--bad <rev>", "a revision with the splat")
   .option("--fix", "find the first commit without the splat (good is then newer than bad)")
   .option("--signature <sig>", "chase only this splat: a signature hash, a title, or 'title (via caller <- ...)'")
-  .option("--confidence <p>", "how sure a clean call must be: a commit is clean when its clean runs pass the verdicts' FIXED test against the bad revision's runs, calibrated for the whole schedule", confidence, 0.95)
+  .option(
+    "--confidence <p>",
+    "how sure a clean call must be: a commit is clean when its clean runs pass the verdicts' FIXED test against the bad revision's runs, calibrated for the whole schedule",
+    confidence,
+    0.95,
+  )
   .option("--max-runs <n>", "at most this many VM runs per commit", positiveInt, 8)
   .addOption(archOption())
   .addOption(accelOption())
   .option("--resume <run-id>", "continue an interrupted bisection")
   .action(async (scenario: string | undefined, o) => {
-    if (o.resume) return void (process.exitCode = (await bisectCommand({ resumeId: o.resume }, createProgress())).exitCode);
-    const missing = [!scenario && "<scenario>", !o.tree && "--tree", !o.good && "--good", !o.bad && "--bad"].filter(Boolean);
-    if (missing.length) throw new UserError(`bisect needs ${missing.join(", ")}`, "e.g. kharness bisect memcg-hotplug-lockdep --tree ~/linux --good v6.1 --bad HEAD");
+    if (o.resume)
+      return void (process.exitCode = (await bisectCommand({ resumeId: o.resume }, createProgress())).exitCode);
+    const missing = [!scenario && "<scenario>", !o.tree && "--tree", !o.good && "--good", !o.bad && "--bad"].filter(
+      Boolean,
+    );
+    if (missing.length)
+      throw new UserError(
+        `bisect needs ${missing.join(", ")}`,
+        "e.g. kharness bisect memcg-hotplug-lockdep --tree ~/linux --good v6.1 --bad HEAD",
+      );
     const { fix, resume: _resume, tree, ...rest } = o;
-    const options = { scenario: scenario!, tree: path.resolve(tree), ...rest, direction: fix ? ("fix" as const) : ("cause" as const) };
+    const options = {
+      scenario: scenario!,
+      tree: path.resolve(tree),
+      ...rest,
+      direction: fix ? ("fix" as const) : ("cause" as const),
+    };
     process.exitCode = (await bisectCommand({ options }, createProgress())).exitCode;
   });
 
 program
   .command("matrix")
-  .description("expand a matrix file into cells (scenario x kernel x arch x variant x vCPUs x hotplug), run them, and write every report")
+  .description(
+    "expand a matrix file into cells (scenario x kernel x arch x variant x vCPUs x hotplug), run them, and write every report",
+  )
   .argument("<matrix-file>", "e.g. scenarios/nightly.yaml")
   .option("--jobs <n>", "VMs at once (default: from cores and free memory; the choice is printed)", positiveInt)
   .option("--shard <i/n>", "run only shard i of n (a deterministic block of whole groups)", (v: string) => {
@@ -134,7 +203,11 @@ program
   .addOption(accelOption())
   .action(async (file: string, o) => {
     const { dir, exitCode } = await matrixCommand({ file, ...o }, createProgress());
-    console.log(`reports: ${Object.values(REPORT_FILES).map((f) => path.join(dir, f)).join(", ")}`);
+    console.log(
+      `reports: ${Object.values(REPORT_FILES)
+        .map((f) => path.join(dir, f))
+        .join(", ")}`,
+    );
     process.exitCode = exitCode;
   });
 
@@ -155,10 +228,18 @@ program
 
 program
   .command("reply")
-  .description("the plain-text reply to a tested patch, for the mailing list: what was tested, how, what happened, and the trailers")
+  .description(
+    "the plain-text reply to a tested patch, for the mailing list: what was tested, how, what happened, and the trailers",
+  )
   .argument("<run>", "a run id (results/<run-id>) or its directory")
-  .option("--fix <variant>", "the fix answered (default: the one given with --fix or --fix-commit, or the run's only fix)")
-  .option("--tested-by <who>", '"Name <mail>" for the Tested-by of a FIXED fix (default: git config user.name and user.email)')
+  .option(
+    "--fix <variant>",
+    "the fix answered (default: the one given with --fix or --fix-commit, or the run's only fix)",
+  )
+  .option(
+    "--tested-by <who>",
+    '"Name <mail>" for the Tested-by of a FIXED fix (default: git config user.name and user.email)',
+  )
   .action(async (run: string, o) => {
     const { text, note } = await replyCommand(run, o);
     process.stdout.write(text);
@@ -178,7 +259,10 @@ program
   .command("parse")
   .description("list the kernel reports (splats) in console or dmesg files; exit 1 when there is any")
   .argument("<file...>", "log files (- for standard input)")
-  .option("--json", "one JSON object per file: {file, splats: [{title, altTitles, type, kind, frame, culprit, callPath, signature, corrupted, primary, startLine, endLine, frames}]}")
+  .option(
+    "--json",
+    "one JSON object per file: {file, splats: [{title, altTitles, type, kind, frame, culprit, callPath, signature, corrupted, primary, startLine, endLine, frames}]}",
+  )
   .action(async (files: string[], o) => void (process.exitCode = await parseCommand(files, o)));
 
 program

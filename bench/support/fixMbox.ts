@@ -11,7 +11,14 @@ import { projectRoot } from "../../harness/core/paths.js";
 import type { History } from "./memcgHistory.js";
 
 const FIX = path.join(projectRoot, "scenarios", "memcg-hotplug-lockdep", "patches", "0003-fix-drop-hotplug-lock.patch");
-const IDENTITY = { GIT_AUTHOR_NAME: "A Developer", GIT_AUTHOR_EMAIL: "dev@example.org", GIT_COMMITTER_NAME: "A Developer", GIT_COMMITTER_EMAIL: "dev@example.org", GIT_AUTHOR_DATE: "2026-02-01T00:00:00Z", GIT_COMMITTER_DATE: "2026-02-01T00:00:00Z" };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: "A Developer",
+  GIT_AUTHOR_EMAIL: "dev@example.org",
+  GIT_COMMITTER_NAME: "A Developer",
+  GIT_COMMITTER_EMAIL: "dev@example.org",
+  GIT_AUTHOR_DATE: "2026-02-01T00:00:00Z",
+  GIT_COMMITTER_DATE: "2026-02-01T00:00:00Z",
+};
 
 /** Quote a mail as a reply does: "> " before every line of the body. */
 function reply(mail: string): string {
@@ -39,7 +46,9 @@ export async function fixMbox(h: History, out: string): Promise<string> {
   await git`git read-tree ${bug}`;
   await git`git apply --cached ${FIX}`;
   const tree = (await git`git write-tree`).stdout.trim();
-  const commit = (await git`git commit-tree ${tree} -p ${bug} -m ${"mm/memcg: drop the hotplug lock from mem_cgroup_wb_stats()\n\nThe stats are read under RCU; CPU hotplug exclusion is not needed."}`).stdout.trim();
+  const commit = (
+    await git`git commit-tree ${tree} -p ${bug} -m ${"mm/memcg: drop the hotplug lock from mem_cgroup_wb_stats()\n\nThe stats are read under RCU; CPU hotplug exclusion is not needed."}`
+  ).stdout.trim();
   const mail = (await git`git format-patch -1 --stdout ${commit}`).stdout;
   await fs.rm(index, { force: true });
   await fs.writeFile(out, `${mail}\n${reply(mail)}`);

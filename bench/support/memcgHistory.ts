@@ -18,7 +18,19 @@ type Step = "harmless" | "bug" | "reorder" | "realfix";
  * all of it: one repository, so both share one clone and one build directory.
  */
 export const LAYOUTS: Record<string, Step[]> = {
-  full: ["harmless", "harmless", "bug", "harmless", "harmless", "reorder", "harmless", "harmless", "realfix", "harmless", "harmless"],
+  full: [
+    "harmless",
+    "harmless",
+    "bug",
+    "harmless",
+    "harmless",
+    "reorder",
+    "harmless",
+    "harmless",
+    "realfix",
+    "harmless",
+    "harmless",
+  ],
 };
 
 const TARBALL = "/usr/src/linux-source-6.1.tar.xz";

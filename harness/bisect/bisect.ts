@@ -1,7 +1,14 @@
 import { promises as fs } from "node:fs";
 import type { Progress } from "../core/progress.js";
 import { UserError } from "../core/errors.js";
-import type { BisectResult, BisectSettings, BisectState, CommitInfo, StepRecord, StepState } from "../records/bisect.js";
+import type {
+  BisectResult,
+  BisectSettings,
+  BisectState,
+  CommitInfo,
+  StepRecord,
+  StepState,
+} from "../records/bisect.js";
 import type { RunStatus } from "../records/common.js";
 import type { SignatureRecord } from "../records/run.js";
 import { lowerBound } from "../verdict/bounds.js";
@@ -47,14 +54,22 @@ export interface BisectEnv {
 }
 
 export function newBisectState(settings: BisectSettings): BisectState {
-  return { settings, terms: bisectTerms(settings.direction), target: [], rateEvidence: { hits: 0, runs: 0 }, signatures: {}, steps: [] };
+  return {
+    settings,
+    terms: bisectTerms(settings.direction),
+    target: [],
+    rateEvidence: { hits: 0, runs: 0 },
+    signatures: {},
+    steps: [],
+  };
 }
 
 /** The reproduction rate's lower bound at the bisection's confidence, from the bad revision's check runs. */
 export const rateOf = (s: BisectState) => lowerBound(s.rateEvidence.hits, s.rateEvidence.runs, s.settings.confidence);
 
 /** The calibration of this bisection's clean calls: the bad revision's check runs stand in for the baseline. */
-export const calibrationOf = (s: BisectState) => bisectCalibration(s.rateEvidence, s.settings.confidence, s.settings.maxRuns);
+export const calibrationOf = (s: BisectState) =>
+  bisectCalibration(s.rateEvidence, s.settings.confidence, s.settings.maxRuns);
 
 /** Bugs, not signatures, as `run` judges them: one bug reached by another call path is the same bug. */
 const bugsOf = (s: BisectState, signatures: string[]) => signatures.map((sig) => bugOf(sig, s.signatures));
@@ -72,12 +87,21 @@ export function bisectCost(s: BisectState): { builds: number; vmRuns: number; st
 /** Build the step's commit and record how it went. */
 async function buildStep(step: StepRecord, env: BisectEnv, label: string): Promise<StepBuild> {
   const built = await env.build(step.commit, label);
-  step.build = built.ok ? { ok: true, imageHash: built.imageHash, cached: built.cached, buildMs: built.buildMs } : { ok: false, reason: built.reason, buildMs: built.buildMs };
+  step.build = built.ok
+    ? { ok: true, imageHash: built.imageHash, cached: built.cached, buildMs: built.buildMs }
+    : { ok: false, reason: built.reason, buildMs: built.buildMs };
   return built;
 }
 
 /** One more fresh run of the step's kernel, recorded in the step and the state, then saved. */
-async function runStep(state: BisectState, step: StepRecord, env: BisectEnv, built: Extract<StepBuild, { ok: true }>, label: string, save: () => Promise<void>): Promise<StepRunResult> {
+async function runStep(
+  state: BisectState,
+  step: StepRecord,
+  env: BisectEnv,
+  built: Extract<StepBuild, { ok: true }>,
+  label: string,
+  save: () => Promise<void>,
+): Promise<StepRunResult> {
   const r = await env.test(built, label, step.runs.length + 1);
   step.runs.push({ status: r.status, bootMs: r.bootMs, workloadMs: r.workloadMs, signatures: r.signatures });
   for (const f of r.found) state.signatures[f.signature] ??= f;
@@ -91,34 +115,59 @@ async function runStep(state: BisectState, step: StepRecord, env: BisectEnv, bui
  * failed build or runs that never boot are a skip. A kernel image already tested is not
  * run again.
  */
-async function decideCommit(state: BisectState, step: StepRecord, env: BisectEnv, save: () => Promise<void>, progress: Progress, label: string): Promise<StepState> {
+async function decideCommit(
+  state: BisectState,
+  step: StepRecord,
+  env: BisectEnv,
+  save: () => Promise<void>,
+  progress: Progress,
+  label: string,
+): Promise<StepState> {
   const target = targetOf(state);
   const built = await buildStep(step, env, label);
   if (!built.ok) return { state: "skip", reason: `build failed: ${built.reason}` };
-  const twin = state.steps.find((s) => s !== step && s.build.imageHash === built.imageHash && s.state && s.state.state !== "more" && s.index > 0);
+  const twin = state.steps.find(
+    (s) => s !== step && s.build.imageHash === built.imageHash && s.state && s.state.state !== "more" && s.index > 0,
+  );
   if (twin) {
     step.sameImageAs = twin.index;
     progress.info(`${label}: same kernel image as step ${twin.index}, reusing its result (${twin.state!.state})`);
     return twin.state!;
   }
   for (;;) {
-    const current = classifyStep(step.runs.map((r) => toStepRun(state, r)), target, state.rateEvidence, calibrationOf(state));
+    const current = classifyStep(
+      step.runs.map((r) => toStepRun(state, r)),
+      target,
+      state.rateEvidence,
+      calibrationOf(state),
+    );
     if (current.state !== "more" && step.runs.length > 0) return current;
     const r = await runStep(state, step, env, built, label, save);
     const seen = toStepRun(state, r);
     const hit = r.booted && hasTarget(seen, target);
     const others = seen.bugs.filter((x) => !target.has(x)).length;
-    progress.info(`${label} run ${step.runs.length}: ${r.status}, ${hit ? "target splat seen" : "target splat not seen"}${others ? ` (+${others} other signature(s))` : ""}`);
+    progress.info(
+      `${label} run ${step.runs.length}: ${r.status}, ${hit ? "target splat seen" : "target splat not seen"}${others ? ` (+${others} other signature(s))` : ""}`,
+    );
   }
 }
 
-const toStepRun = (s: BisectState, r: Pick<StepRecord["runs"][number], "status" | "signatures">): StepRun => ({ booted: booted(r), bugs: bugsOf(s, r.signatures) });
+const toStepRun = (s: BisectState, r: Pick<StepRecord["runs"][number], "status" | "signatures">): StepRun => ({
+  booted: booted(r),
+  bugs: bugsOf(s, r.signatures),
+});
 
 /**
  * Check that the bad revision reproduces (before any bisection step), measure the rate and
  * choose the target signatures. Throws a UserError when it does not reproduce.
  */
-export async function checkBadRevision(state: BisectState, repo: BisectRepo, env: BisectEnv, save: () => Promise<void>, progress: Progress): Promise<void> {
+export async function checkBadRevision(
+  state: BisectState,
+  repo: BisectRepo,
+  env: BisectEnv,
+  save: () => Promise<void>,
+  progress: Progress,
+): Promise<void> {
   let step = state.steps.find((s) => s.index === 0);
   if (!step) {
     step = { index: 0, commit: await repo.info(state.settings.bad), build: { ok: false, buildMs: 0 }, runs: [] };
@@ -127,7 +176,11 @@ export async function checkBadRevision(state: BisectState, repo: BisectRepo, env
   await repo.checkout(step.commit.hash);
   const label = `check-${step.commit.hash.slice(0, 12)}`;
   const built = await buildStep(step, env, label);
-  if (!built.ok) throw new UserError(`the bad revision ${step.commit.hash.slice(0, 12)} does not build: ${built.reason}`, "give a --bad revision that builds with the scenario's config");
+  if (!built.ok)
+    throw new UserError(
+      `the bad revision ${step.commit.hash.slice(0, 12)} does not build: ${built.reason}`,
+      "give a --bad revision that builds with the scenario's config",
+    );
   while (step.runs.length < state.settings.checkRuns) {
     const r = await runStep(state, step, env, built, label, save);
     progress.info(`${label} run ${step.runs.length}: ${r.status}, ${r.signatures.length} signature(s)`);
@@ -135,7 +188,11 @@ export async function checkBadRevision(state: BisectState, repo: BisectRepo, env
   const ran = step.runs.filter(booted);
   const seen = [...new Set(ran.flatMap((r) => r.signatures))].map((sig) => state.signatures[sig]!).filter(Boolean);
   const { target, unmatched } = chooseTarget(seen, state.settings.signature);
-  if (ran.length === 0) throw new UserError(`the bad revision ${step.commit.hash.slice(0, 12)} did not boot in ${step.runs.length} run(s)`, "check the scenario on that revision with kharness run first");
+  if (ran.length === 0)
+    throw new UserError(
+      `the bad revision ${step.commit.hash.slice(0, 12)} did not boot in ${step.runs.length} run(s)`,
+      "check the scenario on that revision with kharness run first",
+    );
   if (unmatched !== undefined) {
     throw new UserError(
       `--signature "${unmatched}" is not among the ${seen.length} signature(s) the bad revision showed`,
@@ -159,9 +216,17 @@ export async function checkBadRevision(state: BisectState, repo: BisectRepo, env
  * The bisection proper: real `git bisect` in the bisection's repository, one decided commit
  * per step. Continues from `state` (a resumed run) and ends with the culprit or the range.
  */
-export async function runBisection(state: BisectState, repo: BisectRepo, env: BisectEnv, save: () => Promise<void>, progress: Progress, logFile: string): Promise<BisectResult> {
+export async function runBisection(
+  state: BisectState,
+  repo: BisectRepo,
+  env: BisectEnv,
+  save: () => Promise<void>,
+  progress: Progress,
+  logFile: string,
+): Promise<BisectResult> {
   const { terms, settings } = state;
-  const [newRev, oldRev] = settings.direction === "cause" ? [settings.bad, settings.good] : [settings.good, settings.bad];
+  const [newRev, oldRev] =
+    settings.direction === "cause" ? [settings.bad, settings.good] : [settings.good, settings.bad];
   let at: BisectProgress;
   if (state.bisectLog) {
     await fs.writeFile(logFile, state.bisectLog);
@@ -176,11 +241,16 @@ export async function runBisection(state: BisectState, repo: BisectRepo, env: Bi
       state.steps.push(step);
     }
     const label = `step${step.index}-${step.commit.hash.slice(0, 12)}`;
-    progress.info(`\nstep ${step.index}: ${step.commit.hash.slice(0, 12)} ${step.commit.subject}${at.remaining !== undefined ? ` (${at.remaining} left after this)` : ""}`);
+    progress.info(
+      `\nstep ${step.index}: ${step.commit.hash.slice(0, 12)} ${step.commit.subject}${at.remaining !== undefined ? ` (${at.remaining} left after this)` : ""}`,
+    );
     const decided = await decideCommit(state, step, env, save, progress, label);
     step.state = decided;
     step.mark = decided.state === "splat" ? terms.splat : decided.state === "clean" ? terms.clean : "skip";
-    const clean = decided.state === "clean" ? ` (${decided.runs} clean run(s) against the bad revision's ${state.rateEvidence.hits}/${state.rateEvidence.runs}: wrong with chance <= ${(1 - decided.confidence).toFixed(3)})` : "";
+    const clean =
+      decided.state === "clean"
+        ? ` (${decided.runs} clean run(s) against the bad revision's ${state.rateEvidence.hits}/${state.rateEvidence.runs}: wrong with chance <= ${(1 - decided.confidence).toFixed(3)})`
+        : "";
     progress.info(`step ${step.index}: ${step.mark}${clean}${decided.state === "skip" ? ` (${decided.reason})` : ""}`);
     at = await repo.mark(step.mark);
     state.bisectLog = await repo.log();
@@ -189,7 +259,11 @@ export async function runBisection(state: BisectState, repo: BisectRepo, env: Bi
 
   if (at.kind === "first") {
     const clean = state.steps.filter((s) => s.state?.state === "clean" && s.sameImageAs === undefined).length;
-    state.result = { kind: "culprit", commit: await repo.info(at.commit), confidence: culpritConfidence(clean, calibrationOf(state).worstFalseFixed.value) };
+    state.result = {
+      kind: "culprit",
+      commit: await repo.info(at.commit),
+      confidence: culpritConfidence(clean, calibrationOf(state).worstFalseFixed.value),
+    };
   } else {
     state.result = { kind: "ambiguous", candidates: await Promise.all(at.candidates.map((c) => repo.info(c))) };
   }

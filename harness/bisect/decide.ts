@@ -35,7 +35,8 @@ export interface BadEvidence {
 }
 
 /** The calibration a bisection's clean calls use: the bad revision's booted runs first, then each step up to maxRuns. */
-export const bisectCalibration = (bad: BadEvidence, confidence: number, maxRuns: number) => calibrate(maxRuns, confidence, 1, Math.max(bad.runs, 1));
+export const bisectCalibration = (bad: BadEvidence, confidence: number, maxRuns: number) =>
+  calibrate(maxRuns, confidence, 1, Math.max(bad.runs, 1));
 
 /**
  * Classify a commit from its runs so far. `maxRuns` bounds the work on one commit; a commit
@@ -46,12 +47,26 @@ export function classifyStep(runs: StepRun[], target: Target, bad: BadEvidence, 
   const hits = booted.filter((r) => hasTarget(r, target)).length;
   if (hits > 0) return { state: "splat", hits, runs: booted.length };
   if (booted.length === 0 && runs.length > 0) return { state: "skip", reason: `none of ${runs.length} run(s) booted` };
-  const counts = { k: bad.hits, n: bad.runs, baseEvidence: bad.runs, baseDone: true, j: 0, m: booted.length, fixEvidence: runs.length, y: 0 };
+  const counts = {
+    k: bad.hits,
+    n: bad.runs,
+    baseEvidence: bad.runs,
+    baseDone: true,
+    j: 0,
+    m: booted.length,
+    fixEvidence: runs.length,
+    y: 0,
+  };
   const d = decideFix(counts, cal.levels);
   if (d.verdict === "FIXED") return { state: "clean", runs: booted.length, confidence: 1 - cal.worstFalseFixed.value };
-  if (d.done) return { state: "skip", reason: `clean in ${booted.length} of ${runs.length} run(s), but not enough against the bad revision's ${bad.hits}/${bad.runs}: ${d.why}` };
+  if (d.done)
+    return {
+      state: "skip",
+      reason: `clean in ${booted.length} of ${runs.length} run(s), but not enough against the bad revision's ${bad.hits}/${bad.runs}: ${d.why}`,
+    };
   let more = 1;
-  while (booted.length + more < cal.maxRuns && fixedPValue(bad.hits, bad.runs, booted.length + more) > cal.levels.fixed) more++;
+  while (booted.length + more < cal.maxRuns && fixedPValue(bad.hits, bad.runs, booted.length + more) > cal.levels.fixed)
+    more++;
   return { state: "more", runs: booted.length, needed: booted.length + more };
 }
 
@@ -78,5 +93,7 @@ export function chooseTarget(
   if (!wanted) return { target: new Set(seen.map((s) => s.signature)) };
   const w = wanted.trim();
   const matches = seen.filter((s) => s.signature === w || s.title === w || signatureLabel(s) === w);
-  return matches.length > 0 ? { target: new Set(matches.map((s) => s.signature)) } : { target: new Set(), unmatched: w };
+  return matches.length > 0
+    ? { target: new Set(matches.map((s) => s.signature)) }
+    : { target: new Set(), unmatched: w };
 }

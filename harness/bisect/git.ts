@@ -7,7 +7,10 @@ export { git };
 export type { CommitInfo };
 
 /** The user's repository: checked, and its revisions resolved to commit hashes, before any long work. */
-export async function resolveUserRevisions(tree: string, revs: Record<string, string>): Promise<Record<string, string>> {
+export async function resolveUserRevisions(
+  tree: string,
+  revs: Record<string, string>,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [what, rev] of Object.entries(revs)) out[what] = await resolveUserCommit(tree, rev, `--${what}`);
   return out;
@@ -15,13 +18,17 @@ export async function resolveUserRevisions(tree: string, revs: Record<string, st
 
 export async function isAncestor(tree: string, older: string, newer: string): Promise<boolean> {
   const r = await tool("git", ["-C", tree, "merge-base", "--is-ancestor", older, newer]);
-  if ((r.exitCode ?? 2) > 1) throw new InfraError(`git merge-base --is-ancestor ${older} ${newer} failed in ${tree} (${howEnded(r)}): ${r.stderr}`);
+  if ((r.exitCode ?? 2) > 1)
+    throw new InfraError(
+      `git merge-base --is-ancestor ${older} ${newer} failed in ${tree} (${howEnded(r)}): ${r.stderr}`,
+    );
   return r.exitCode === 0;
 }
 
-
 export async function commitInfo(gitDir: string, rev: string): Promise<CommitInfo> {
-  const [hash, tree, author, subject] = (await git(gitDir, ["log", "-1", "--format=%H%n%T%n%an <%ae>%n%s", rev])).split("\n");
+  const [hash, tree, author, subject] = (await git(gitDir, ["log", "-1", "--format=%H%n%T%n%an <%ae>%n%s", rev])).split(
+    "\n",
+  );
   return { hash: hash!, tree: tree!, author: author!, subject: subject ?? "" };
 }
 

@@ -43,7 +43,9 @@ export class BisectRepo {
   /** `git bisect start` with the direction's terms: `newRev` has the new state, `oldRev` the old. */
   async start(terms: { old: string; new: string }, newRev: string, oldRev: string): Promise<BisectProgress> {
     await this.reset();
-    return parseBisectOutput(await this.run(["bisect", "start", `--term-old=${terms.old}`, `--term-new=${terms.new}`, newRev, oldRev]));
+    return parseBisectOutput(
+      await this.run(["bisect", "start", `--term-old=${terms.old}`, `--term-new=${terms.new}`, newRev, oldRev]),
+    );
   }
 
   /** Mark the checked-out commit with a term, or "skip". */

@@ -27,11 +27,16 @@ function stepRows(r: BisectFile): StepRow[] {
       step: st.index === 0 ? "check" : String(st.index),
       commit: st.commit.hash.slice(0, 12),
       subject: st.commit.subject,
-      verdict: st.index === 0 ? "reproduces" : (st.mark ?? "(running)") + (st.sameImageAs !== undefined ? ` (same image as step ${st.sameImageAs})` : ""),
+      verdict:
+        st.index === 0
+          ? "reproduces"
+          : (st.mark ?? "(running)") + (st.sameImageAs !== undefined ? ` (same image as step ${st.sameImageAs})` : ""),
       runs: String(st.runs.length),
       target: `${hits}/${st.runs.length}`,
       other: others.size ? [...others].map((g) => r.state.signatures[g]?.title ?? g).join("; ") : "",
-      build: st.build.ok ? `${s(st.build.buildMs)}${st.build.cached ? " (cached)" : ""}` : `FAILED: ${st.build.reason ?? "?"}`,
+      build: st.build.ok
+        ? `${s(st.build.buildMs)}${st.build.cached ? " (cached)" : ""}`
+        : `FAILED: ${st.build.reason ?? "?"}`,
       boot: s(st.runs.reduce((n, x) => n + x.bootMs, 0)),
       workload: s(st.runs.reduce((n, x) => n + x.workloadMs, 0)),
     };
@@ -40,10 +45,14 @@ function stepRows(r: BisectFile): StepRow[] {
 
 function resultLines(r: BisectFile): string[] {
   const res = r.state.result;
-  const noun = r.state.settings.direction === "cause" ? "first commit with the splat" : "first commit without the splat";
+  const noun =
+    r.state.settings.direction === "cause" ? "first commit with the splat" : "first commit without the splat";
   if (!res) return [`no answer yet (${r.status}${r.error ? `: ${r.error}` : ""})`];
   if (res.kind === "ambiguous") {
-    return [`the ${noun} could be any of these (skipped commits hide the answer):`, ...res.candidates.map((c) => `  ${c.hash.slice(0, 12)} ${c.subject} (${c.author})`)];
+    return [
+      `the ${noun} could be any of these (skipped commits hide the answer):`,
+      ...res.candidates.map((c) => `  ${c.hash.slice(0, 12)} ${c.subject} (${c.author})`),
+    ];
   }
   return [
     `${noun}: ${res.commit.hash} ${res.commit.subject}`,
@@ -92,7 +101,10 @@ export function bisectMarkdown(r: BisectFile): string {
     "",
     "| step | commit | subject | verdict | runs | target splat | other splats | build | boot | workload |",
     "|---|---|---|---|---|---|---|---|---|---|",
-    ...stepRows(r).map((x) => `| ${x.step} | \`${x.commit}\` | ${x.subject} | ${x.verdict} | ${x.runs} | ${x.target} | ${x.other} | ${x.build} | ${x.boot} | ${x.workload} |`),
+    ...stepRows(r).map(
+      (x) =>
+        `| ${x.step} | \`${x.commit}\` | ${x.subject} | ${x.verdict} | ${x.runs} | ${x.target} | ${x.other} | ${x.build} | ${x.boot} | ${x.workload} |`,
+    ),
     "",
     "## Target signatures",
     "",
@@ -101,7 +113,9 @@ export function bisectMarkdown(r: BisectFile): string {
     "## Reproduce",
     "",
     "```sh",
-    r.state.bisectLog ? `git bisect replay git-bisect.log   # in ${o.tree}, with the log next to this file` : "# no git bisect log yet",
+    r.state.bisectLog
+      ? `git bisect replay git-bisect.log   # in ${o.tree}, with the log next to this file`
+      : "# no git bisect log yet",
     "```",
     "",
   ].join("\n");

@@ -48,23 +48,37 @@ export interface KernelImage {
   compiled: string[];
 }
 
-export function imageKey(arch: Arch, tree: SourceTree, series: AppliedSeries, config: KernelConfig, toolchain: string): string {
+export function imageKey(
+  arch: Arch,
+  tree: SourceTree,
+  series: AppliedSeries,
+  config: KernelConfig,
+  toolchain: string,
+): string {
   const patches = series.patches.map((p) => p.sha256);
   return sha256("kernel-image-v2", arch.name, tree.content, ...patches, config.sha256, toolchain);
 }
 
 /** make's arguments for the arch's boot image: a native build keeps the line it always had (no CROSS_COMPILE). */
-export function makeArgs(arch: Arch, srcDir: string, buildDir: string, jobs: number, hostNode = process.arch): string[] {
+export function makeArgs(
+  arch: Arch,
+  srcDir: string,
+  buildDir: string,
+  jobs: number,
+  hostNode = process.arch,
+): string[] {
   const cc = `ccache ${crossPrefix(arch, hostNode)}gcc`;
   return ["-C", srcDir, `O=${buildDir}`, ...makeArchVars(arch, hostNode), `-j${jobs}`, `CC=${cc}`, arch.target];
 }
 
 /** A cached image, if its metadata is whole and bzImage still has the hash recorded at store time. */
 async function cachedImage(dir: string, progress: Progress): Promise<ImageMeta | undefined> {
-  const meta = await readRecordIfExists(ImageMetaSchema, path.join(dir, "meta.json"), "image cache entry").catch((err: Error) => {
-    progress.info(`warning: ${err.message.split("\n")[0]}; rebuilding that image`);
-    return undefined;
-  });
+  const meta = await readRecordIfExists(ImageMetaSchema, path.join(dir, "meta.json"), "image cache entry").catch(
+    (err: Error) => {
+      progress.info(`warning: ${err.message.split("\n")[0]}; rebuilding that image`);
+      return undefined;
+    },
+  );
   const bzImage = path.join(dir, "bzImage");
   if (!meta || !(await exists(bzImage))) return undefined;
   if (meta.bzImageSha256 !== undefined && meta.bzImageSha256 === (await sha256File(bzImage))) return meta;
@@ -75,7 +89,8 @@ async function cachedImage(dir: string, progress: Progress): Promise<ImageMeta |
 }
 
 /** make's words for a host that ran out of something: not the kernel's fault, so not a verdict. */
-const HOST_FAILURE = /No space left on device|Cannot allocate memory|virtual memory exhausted|Killed signal terminated program|fatal error: Killed/;
+const HOST_FAILURE =
+  /No space left on device|Cannot allocate memory|virtual memory exhausted|Killed signal terminated program|fatal error: Killed/;
 
 /**
  * Fixed build identity: the image depends on the inputs only, and ccache hits more. The
@@ -91,7 +106,13 @@ export const BUILD_IDENTITY = {
 };
 
 /** Run make, streaming its output to the log and its current step to the progress line; the objects it compiled. */
-async function runMake(args: string[], env: Record<string, string>, command: string, logFile: string, progress: Progress): Promise<{ exitCode: number | undefined; signal: string | undefined; compiled: string[] }> {
+async function runMake(
+  args: string[],
+  env: Record<string, string>,
+  command: string,
+  logFile: string,
+  progress: Progress,
+): Promise<{ exitCode: number | undefined; signal: string | undefined; compiled: string[] }> {
   const log = createWriteStream(logFile);
   log.write(`# command: ${command}\n`);
   const compiled: string[] = [];
@@ -210,7 +231,10 @@ export async function buildKernel(
   const durationMs = Date.now() - started;
   const sig = interruption();
   // make stopped by an interrupt says nothing about the kernel: no failed build is recorded.
-  if (sig) throw new Interrupted(`${sig} during the build of ${tree.id} (${patchNames}); the build directory is repaired before its next use`);
+  if (sig)
+    throw new Interrupted(
+      `${sig} during the build of ${tree.id} (${patchNames}); the build directory is repaired before its next use`,
+    );
   if (result.exitCode !== 0) throw await makeFailure(result, `${tree.id} with ${patchNames}`, logFile, command);
   const { compiled } = result;
   await storeImage(dir, arch, config, { compiled, durationMs, command, patches: series.patches.map((p) => p.name) });

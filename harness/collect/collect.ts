@@ -9,7 +9,9 @@ export interface Evidence {
 
 /** A command on a guest that may have stopped answering: a lost connection is a result too. */
 function tryExec(shell: GuestShellLike, command: string, timeoutMs: number): Promise<ExecResult> {
-  return shell.exec(command, timeoutMs).catch((e: Error) => ({ code: null, stdout: "", stderr: e.message, timedOut: false }));
+  return shell
+    .exec(command, timeoutMs)
+    .catch((e: Error) => ({ code: null, stdout: "", stderr: e.message, timedOut: false }));
 }
 
 const why = (r: ExecResult) => (r.timedOut ? " (timed out)" : `: ${r.stderr.trim()}`);
@@ -26,7 +28,11 @@ export const TAINTED_DMESG_TIMEOUT_MS = 5_000;
  * Read what the guest can still tell. After a hang, ask for blocked-task and all-CPU
  * backtraces first (sysrq w and l) so the console holds the stacks of the hang.
  */
-export async function collectEvidence(shell: GuestShellLike, hung: boolean, dmesgTimeoutMs = DMESG_TIMEOUT_MS): Promise<Evidence> {
+export async function collectEvidence(
+  shell: GuestShellLike,
+  hung: boolean,
+  dmesgTimeoutMs = DMESG_TIMEOUT_MS,
+): Promise<Evidence> {
   const notes: string[] = [];
   if (hung) {
     const sysrq = await tryExec(shell, "echo w > /proc/sysrq-trigger; echo l > /proc/sysrq-trigger", 10000);

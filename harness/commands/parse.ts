@@ -9,7 +9,10 @@ async function openLog(file: string): Promise<ReadStream> {
     await fs.access(file, fs.constants.R_OK);
     if ((await fs.stat(file)).isDirectory()) throw new Error("it is a directory");
   } catch (err) {
-    throw new UserError(`cannot read ${file}: ${(err as Error).message}`, "give the path of a console or dmesg log, or - for standard input");
+    throw new UserError(
+      `cannot read ${file}: ${(err as Error).message}`,
+      "give the path of a console or dmesg log, or - for standard input",
+    );
   }
   return createReadStream(file);
 }

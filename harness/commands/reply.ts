@@ -28,7 +28,12 @@ async function resultsDirOf(run: string): Promise<string> {
  */
 export async function replyCommand(run: string, o: ReplyCommandOptions): Promise<{ text: string; note?: string }> {
   const testedBy = o.testedBy !== undefined ? checkTester(o.testedBy, "--tested-by") : await gitIdentity();
-  const text = replyText(reportModel(await readRunDir(await resultsDirOf(run))), { ...(o.fix && { fix: o.fix }), ...(testedBy && { testedBy }) });
-  const note = testedBy ? undefined : "no Tested-by: kharness never invents one; give --tested-by \"Name <mail>\", or set git config user.name and user.email";
+  const text = replyText(reportModel(await readRunDir(await resultsDirOf(run))), {
+    ...(o.fix && { fix: o.fix }),
+    ...(testedBy && { testedBy }),
+  });
+  const note = testedBy
+    ? undefined
+    : 'no Tested-by: kharness never invents one; give --tested-by "Name <mail>", or set git config user.name and user.email';
   return { text, ...(note && { note }) };
 }

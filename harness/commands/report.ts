@@ -21,7 +21,9 @@ export async function reportCommand(dir: string, o: { format?: ReportFormat; std
  * run, unless a shard is missing or stopped early (MERGE_EXIT): then its cells are named.
  */
 export async function mergeCommand(dirs: string[], o: { out?: string }): Promise<number> {
-  const out = path.resolve(o.out ?? path.join(resultsRoot(), `${path.basename(dirs[0]!).replace(/-shard\d+of\d+$/, "")}-merged`));
+  const out = path.resolve(
+    o.out ?? path.join(resultsRoot(), `${path.basename(dirs[0]!).replace(/-shard\d+of\d+$/, "")}-merged`),
+  );
   const merged = await mergeDirs(dirs, out);
   const files = await writeReports(out, merged);
   console.log(`merged ${dirs.length} shard record(s), ${merged.cells.length} cell(s) into ${out}\n${files.join("\n")}`);

@@ -17,15 +17,21 @@ import { DEFAULT_VM, vmImplementation } from "../vm/registry.js";
 export type { RunOptions };
 
 /** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */
-export async function runCommand(opts: RunOptions, progress: Progress): Promise<{ run: RunFile; dir: string; exitCode: number }> {
+export async function runCommand(
+  opts: RunOptions,
+  progress: Progress,
+): Promise<{ run: RunFile; dir: string; exitCode: number }> {
   const id = opts.resume ?? opts.runId ?? newRunId(path.basename(opts.scenario || path.resolve(opts.tree ?? "tree")));
   const dir = path.join(resultsRoot(), id);
   const vm = vmImplementation(DEFAULT_VM);
   const { run, loaded, scenarios, prepared, accel } = await plannedRun(opts, id, dir, vm, progress);
   const variants = run.cells.map((c) => c.variant);
-  progress.info(`run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} for ${loaded.arch.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`);
+  progress.info(
+    `run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} for ${loaded.arch.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`,
+  );
   progress.info(describeProcedure(calibrate(run.settings.maxRuns, run.settings.confidence, run.settings.residual)));
-  const howToContinue = (sig: NodeJS.Signals, killed: number) => `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
+  const howToContinue = (sig: NodeJS.Signals, killed: number) =>
+    `${sig}; ${killed} child process(es) killed; finish with: kharness run --resume ${id}`;
   await executeCells({ run, dir, scenarios, prepared, jobs: 1, vm, ...(accel && { accel }) }, progress, howToContinue);
   progress.info(summaryLines(run, dir).join("\n"));
   progress.info(`\nresults: ${dir}`);

@@ -11,7 +11,13 @@ import type { Progress } from "../core/progress.js";
 import { buildDirOf } from "../source/kinds.js";
 import { patchTargets } from "../source/patches.js";
 import type { AppliedSeries, SourceTree } from "../source/source.js";
-import { describeProblems, parseKconfig, requirementsFromFragment, verifyKconfig, type ConfigRequirement } from "./kconfig.js";
+import {
+  describeProblems,
+  parseKconfig,
+  requirementsFromFragment,
+  verifyKconfig,
+  type ConfigRequirement,
+} from "./kconfig.js";
 
 export interface ConfigInputs {
   /** The target arch: make's ARCH and CROSS_COMPILE, and part of the cache key. */
@@ -52,14 +58,20 @@ async function fragmentText(tree: SourceTree, frag: string): Promise<{ name: str
   try {
     return { name: frag.startsWith("tree:") ? frag : path.basename(frag), file, text: await fs.readFile(file, "utf8") };
   } catch {
-    throw new UserError(`config fragment ${frag} cannot be read (${file})`, "fix the fragment path in the kernel recipe or scenario");
+    throw new UserError(
+      `config fragment ${frag} cannot be read (${file})`,
+      "fix the fragment path in the kernel recipe or scenario",
+    );
   }
 }
 
 /** A cached config whose text still has the hash recorded beside it; an altered or cut one is made again. */
 async function cachedConfig(file: string, progress: Progress): Promise<string | undefined> {
   if (!(await exists(file))) return undefined;
-  const [text, recorded] = await Promise.all([fs.readFile(file, "utf8"), fs.readFile(`${file}.sha256`, "utf8").catch(() => "")]);
+  const [text, recorded] = await Promise.all([
+    fs.readFile(file, "utf8"),
+    fs.readFile(`${file}.sha256`, "utf8").catch(() => ""),
+  ]);
   if (recorded.trim() === sha256(text)) return text;
   progress.info(`warning: cached config ${file} does not match its recorded hash; making it again`);
   return undefined;
@@ -70,29 +82,52 @@ async function baseConfigText(file: string): Promise<string> {
   try {
     return await fs.readFile(file, "utf8");
   } catch (err) {
-    throw new UserError(`cannot read the base config ${file}: ${(err as Error).message}`, "give --config the path of a kernel .config");
+    throw new UserError(
+      `cannot read the base config ${file}: ${(err as Error).message}`,
+      "give --config the path of a kernel .config",
+    );
   }
 }
 
 /** base config (a make target, or the user's .config) + merge_config.sh + olddefconfig in a scratch build directory; the resulting .config text. */
-async function makeConfig(tree: SourceTree, arch: Arch, base: { target: string; text?: string }, frags: { file: string }[], progress: Progress): Promise<string> {
-  progress.stage(`config ${base.text === undefined ? base.target : "from your .config"} + ${frags.length} fragments (${arch.name})`);
+async function makeConfig(
+  tree: SourceTree,
+  arch: Arch,
+  base: { target: string; text?: string },
+  frags: { file: string }[],
+  progress: Progress,
+): Promise<string> {
+  progress.stage(
+    `config ${base.text === undefined ? base.target : "from your .config"} + ${frags.length} fragments (${arch.name})`,
+  );
   const scratch = path.join(cacheRoot(), "configs", `scratch-${process.pid}`);
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.mkdir(scratch, { recursive: true });
-  const make = (args: string[]) => tool("make", ["-C", tree.dir, `O=${scratch}`, ...makeArchVars(arch), ...args], { all: true, group: true });
+  const make = (args: string[]) =>
+    tool("make", ["-C", tree.dir, `O=${scratch}`, ...makeArchVars(arch), ...args], { all: true, group: true });
   if (base.text !== undefined) await fs.writeFile(path.join(scratch, ".config"), base.text);
   const made = base.text === undefined ? await make([base.target]) : { exitCode: 0, all: "" };
   throwIfInterrupted("the config");
-  if (made.exitCode !== 0) throw new UserError(`make ${base.target} failed in ${tree.dir}:
-${made.all}`, "use a config target this kernel knows");
-  const merge = await tool(path.join(tree.dir, "scripts/kconfig/merge_config.sh"), ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)], {
-    cwd: scratch,
-    all: true,
-    group: true,
-  });
+  if (made.exitCode !== 0)
+    throw new UserError(
+      `make ${base.target} failed in ${tree.dir}:
+${made.all}`,
+      "use a config target this kernel knows",
+    );
+  const merge = await tool(
+    path.join(tree.dir, "scripts/kconfig/merge_config.sh"),
+    ["-m", "-O", scratch, path.join(scratch, ".config"), ...frags.map((f) => f.file)],
+    {
+      cwd: scratch,
+      all: true,
+      group: true,
+    },
+  );
   if (merge.exitCode !== 0) {
-    throw new UserError(`merge_config.sh failed on the fragments ${frags.map((f) => f.file).join(", ")}:\n${merge.all}`, "check the fragments' syntax (CONFIG_FOO=y or # CONFIG_FOO is not set, one per line)");
+    throw new UserError(
+      `merge_config.sh failed on the fragments ${frags.map((f) => f.file).join(", ")}:\n${merge.all}`,
+      "check the fragments' syntax (CONFIG_FOO=y or # CONFIG_FOO is not set, one per line)",
+    );
   }
   throwIfInterrupted("the config");
   const olddef = await make(["olddefconfig"]);
@@ -122,7 +157,14 @@ export async function configureKernel(
   const kconfigPatches = series.patches.filter((p) => patchTargets(p.text).some((f) => /(^|\/)Kconfig[^/]*$/.test(f)));
   const base = { target: inputs.base, ...(inputs.baseConfig && { text: await baseConfigText(inputs.baseConfig) }) };
   const fragParts = frags.flatMap((f) => [f.name, f.text]);
-  const key = sha256(tree.content, inputs.arch.name, base.text ?? base.target, toolchain, ...fragParts, ...kconfigPatches.map((p) => p.sha256));
+  const key = sha256(
+    tree.content,
+    inputs.arch.name,
+    base.text ?? base.target,
+    toolchain,
+    ...fragParts,
+    ...kconfigPatches.map((p) => p.sha256),
+  );
   const cached = path.join(cacheRoot(), "configs", `${key}.config`);
 
   const cachedText = await cachedConfig(cached, progress);

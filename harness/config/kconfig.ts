@@ -45,6 +45,9 @@ export function verifyKconfig(config: KconfigValues, reqs: ConfigRequirement[]):
 
 export function describeProblems(problems: ConfigProblem[]): string {
   return problems
-    .map((p) => `  CONFIG_${p.option}: wanted ${p.value}, got ${p.actual === "n" ? "not set" : p.actual} (required by ${p.from})`)
+    .map(
+      (p) =>
+        `  CONFIG_${p.option}: wanted ${p.value}, got ${p.actual === "n" ? "not set" : p.actual} (required by ${p.from})`,
+    )
     .join("\n");
 }

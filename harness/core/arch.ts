@@ -88,7 +88,9 @@ export type ArchName = keyof typeof ARCHES;
 export const ARCH_NAMES = Object.keys(ARCHES) as ArchName[];
 
 /** An arch's name in a scenario, a matrix, a recipe or a record: one of the table's. */
-export const ArchNameSchema = z.enum(ARCH_NAMES as [ArchName, ...ArchName[]], { message: `must be one of ${ARCH_NAMES.join(", ")}` });
+export const ArchNameSchema = z.enum(ARCH_NAMES as [ArchName, ...ArchName[]], {
+  message: `must be one of ${ARCH_NAMES.join(", ")}`,
+});
 
 /** The arch a run builds for unless told otherwise: the first one (x86_64), whatever the host. */
 export const DEFAULT_ARCH: ArchName = "x86_64";
@@ -99,7 +101,8 @@ export function isArchName(name: string): name is ArchName {
 
 /** The table's entry for a name from the command line or a file; an unknown name is an input error. */
 export function archByName(name: string, where = "--arch"): Arch {
-  if (!isArchName(name)) throw new UserError(`${where}: unknown arch "${name}"`, `use one of: ${ARCH_NAMES.join(", ")}`);
+  if (!isArchName(name))
+    throw new UserError(`${where}: unknown arch "${name}"`, `use one of: ${ARCH_NAMES.join(", ")}`);
   return ARCHES[name];
 }
 

@@ -96,7 +96,8 @@ export function leftoversOf(registry: ChildRegistry, procs: ProcInfo[]): ProcInf
     const ours = now !== undefined && now.startTime === child.startTime && sameCommand(child.cmdline, now.cmdline);
     if (ours && running(now)) found.set(now.pid, now);
     if (!child.group || (now !== undefined && !ours)) continue;
-    for (const m of procs) if (m.pgid === child.pid && m.startTime >= child.startTime && running(m)) found.set(m.pid, m);
+    for (const m of procs)
+      if (m.pgid === child.pid && m.startTime >= child.startTime && running(m)) found.set(m.pid, m);
   }
   return [...found.values()];
 }
@@ -120,7 +121,9 @@ function readRegistry(file: string): ChildRegistry {
   }
   const whole = record.schema === "kharness.children/1" && record.owner && Array.isArray(record.children);
   if (whole) return record as ChildRegistry;
-  throw new Error(`${file} is not a kharness child registry (schema kharness.children/1); remove it if no kharness runs`);
+  throw new Error(
+    `${file} is not a kharness child registry (schema kharness.children/1); remove it if no kharness runs`,
+  );
 }
 
 const ownerAlive = (r: ChildRegistry, boot: string) => {

@@ -7,14 +7,20 @@
  * infrastructure and formatError calls an internal error.
  */
 export class UserError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = "UserError";
   }
 }
 
 export class InfraError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = "InfraError";
   }
@@ -23,8 +29,10 @@ export class InfraError extends Error {
 /** Node's file errors carry the path: a full disk is the host's problem, and the path says which disk. */
 function fileSystemError(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === "ENOSPC" || e?.code === "EDQUOT") return `kharness: host error: no space left on the device holding ${e.path ?? "(unknown path)"}\n  fix: free space there, or point KHARNESS_RESULTS / KHARNESS_CACHE at a larger disk`;
-  if (e?.code === "EROFS" || e?.code === "EACCES") return `kharness: host error: cannot write ${e.path ?? "(unknown path)"} (${e.code})\n  fix: make it writable, or point KHARNESS_RESULTS / KHARNESS_CACHE elsewhere`;
+  if (e?.code === "ENOSPC" || e?.code === "EDQUOT")
+    return `kharness: host error: no space left on the device holding ${e.path ?? "(unknown path)"}\n  fix: free space there, or point KHARNESS_RESULTS / KHARNESS_CACHE at a larger disk`;
+  if (e?.code === "EROFS" || e?.code === "EACCES")
+    return `kharness: host error: cannot write ${e.path ?? "(unknown path)"} (${e.code})\n  fix: make it writable, or point KHARNESS_RESULTS / KHARNESS_CACHE elsewhere`;
   return undefined;
 }
 

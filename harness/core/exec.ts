@@ -14,7 +14,11 @@ const GROUP_SH = path.join(path.dirname(fileURLToPath(import.meta.url)), "group.
 export type ToolOptions = Options & { group?: boolean };
 
 /** The argv that runs `file args` with a parent-death signal, so a SIGKILLed kharness leaves nothing running. */
-export function launchArgv(file: string, args: readonly string[], group: boolean): { argv: string[]; cmdline: string[] } {
+export function launchArgv(
+  file: string,
+  args: readonly string[],
+  group: boolean,
+): { argv: string[]; cmdline: string[] } {
   // A group's supervisor (group.sh) takes TERM and ends the group itself; anything else just dies.
   const cmdline = group ? ["sh", GROUP_SH, String(GROUP_GRACE_SEC), file, ...args] : [file, ...args];
   return { argv: ["setpriv", "--pdeathsig", group ? "TERM" : "KILL", "--", ...cmdline], cmdline };
@@ -35,7 +39,12 @@ export function tool<O extends Options = {}>(
 export function tool(file: string, args: readonly string[], options: ToolOptions = {}): unknown {
   const { group = false, ...rest } = options;
   const { argv, cmdline } = launchArgv(file, args, group);
-  const proc = execa(argv[0]!, argv.slice(1), { ...rest, env: { ...rest.env, LC_ALL: "C" }, reject: false, detached: group });
+  const proc = execa(argv[0]!, argv.slice(1), {
+    ...rest,
+    env: { ...rest.env, LC_ALL: "C" },
+    reject: false,
+    detached: group,
+  });
   return track(proc as unknown as ResultPromise, { cmdline, group }) as unknown;
 }
 
@@ -46,7 +55,8 @@ export function howEnded(r: { exitCode?: number | undefined; signal?: string | u
 }
 
 /** The last lines a failed command printed, for its error. */
-const tail = (text: unknown, lines = 15) => (typeof text === "string" ? text.trim().split("\n").slice(-lines).join("\n") : "");
+const tail = (text: unknown, lines = 15) =>
+  typeof text === "string" ? text.trim().split("\n").slice(-lines).join("\n") : "";
 
 /** Run a command that must succeed; its output. A failure is an InfraError naming the command, its exit and last words. */
 export async function toolOutput(

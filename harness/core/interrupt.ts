@@ -54,7 +54,10 @@ function writeNow(file: string, record: unknown, progress: Progress): void {
  * the rest at once), is remembered for the loops that check it, and calls `then` (to write
  * a record at once); a second signal exits at once.
  */
-async function onInterrupts<T>(then: (sig: NodeJS.Signals, killed: number) => void, body: () => Promise<T>): Promise<T> {
+async function onInterrupts<T>(
+  then: (sig: NodeJS.Signals, killed: number) => void,
+  body: () => Promise<T>,
+): Promise<T> {
   const onSignal = (sig: NodeJS.Signals) => {
     if (interruptedBy) process.exit(signalExitCode(sig));
     interruptedBy = sig;
@@ -98,7 +101,11 @@ export async function runRecorded(
   finish: () => Promise<void>,
 ): Promise<void> {
   const onSignal = (sig: NodeJS.Signals, killed: number) => {
-    Object.assign(record, { status: "interrupted", error: howToContinue(sig, killed), finishedAt: new Date().toISOString() });
+    Object.assign(record, {
+      status: "interrupted",
+      error: howToContinue(sig, killed),
+      finishedAt: new Date().toISOString(),
+    });
     writeNow(recordFile, record, progress);
     progress.info(`\ninterrupted by ${sig}: ${killed} child process(es) stopped; writing the record and the reports`);
   };

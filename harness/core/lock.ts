@@ -13,7 +13,13 @@ const STALE_MS = 10_000;
  * left by a dead owner (a killed run) goes stale and is taken over; a live one never is,
  * whatever else lies at the path.
  */
-export async function withFileLock<T>(file: string, what: string, progress: Progress, body: () => Promise<T>, pollMs = 2000): Promise<T> {
+export async function withFileLock<T>(
+  file: string,
+  what: string,
+  progress: Progress,
+  body: () => Promise<T>,
+  pollMs = 2000,
+): Promise<T> {
   const dir = `${file}.d`;
   await fs.mkdir(path.dirname(file), { recursive: true });
   let told = false;

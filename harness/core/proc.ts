@@ -32,14 +32,17 @@ export function procInfo(pid: number): ProcInfo | undefined {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
     return { pid, ...stat, cmdline };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ESRCH") return undefined;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ESRCH")
+      return undefined;
     throw err;
   }
 }
 
 /** Every process on the host, as far as it can be read (one may end while the list is read). */
 export function allProcs(): ProcInfo[] {
-  const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+  const pids = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
   return pids.map(procInfo).filter((p): p is ProcInfo => p !== undefined);
 }
 

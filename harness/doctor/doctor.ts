@@ -26,10 +26,21 @@ export interface Requirement {
 /** Looked up in PATH here, not by a shell: every child kharness starts needs setpriv, which may be what is missing. */
 const onPath = (cmd: string) => async () => {
   const dirs = (process.env.PATH ?? "").split(":").filter(Boolean);
-  const found = await Promise.all(dirs.map((d) => fs.access(path.join(d, cmd), fsConstants.X_OK).then(() => true, () => false)));
+  const found = await Promise.all(
+    dirs.map((d) =>
+      fs.access(path.join(d, cmd), fsConstants.X_OK).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return found.includes(true) || `${cmd} not on PATH`;
 };
-const file = (p: string) => async () => (await fs.access(p).then(() => true, () => false)) || `${p} missing`;
+const file = (p: string) => async () =>
+  (await fs.access(p).then(
+    () => true,
+    () => false,
+  )) || `${p} missing`;
 
 const MIN_FREE_GIB = 15;
 
@@ -60,7 +71,10 @@ export const REQUIREMENTS: Requirement[] = [
     check: async () => {
       const r = await tool("ldd", ["/bin/busybox"]);
       if (r.exitCode === 127 || /No such file/.test(r.stderr)) return "/bin/busybox missing";
-      return /not a dynamic executable|statically linked/.test(r.stdout + r.stderr) || "/bin/busybox is not static (the busybox package is installed instead of busybox-static)";
+      return (
+        /not a dynamic executable|statically linked/.test(r.stdout + r.stderr) ||
+        "/bin/busybox is not static (the busybox package is installed instead of busybox-static)"
+      );
     },
   },
   { name: "dropbear", package: "dropbear-bin", check: file("/usr/sbin/dropbear") },
@@ -74,8 +88,15 @@ export const REQUIREMENTS: Requirement[] = [
     // Not a requirement: without KVM, guests run under TCG, slower and still correct.
     check: async () => true,
     note: async () => {
-      const usable = await fs.access("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK).then(() => true, () => false);
-      const probe = await readRecordIfExists(AccelChoiceSchema, path.join(cacheRoot(), "accel.json"), "KVM probe cache entry");
+      const usable = await fs.access("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK).then(
+        () => true,
+        () => false,
+      );
+      const probe = await readRecordIfExists(
+        AccelChoiceSchema,
+        path.join(cacheRoot(), "accel.json"),
+        "KVM probe cache entry",
+      );
       return `${usable ? "/dev/kvm is usable" : "no usable /dev/kvm: guests run under TCG"}${probe ? `; last probe chose ${probe.accel}: ${probe.reason}` : ""}`;
     },
   },
@@ -93,7 +114,8 @@ export const REQUIREMENTS: Requirement[] = [
 /** Whether dpkg knows a foreign architecture and apt has its package lists, so apt-get can download its packages. */
 const foreignArch = (debian: string) => async () => {
   const r = await tool("dpkg", ["--print-foreign-architectures"]);
-  if (!r.stdout.split("\n").includes(debian)) return `dpkg has no ${debian} architecture, so apt-get cannot download ${debian} packages`;
+  if (!r.stdout.split("\n").includes(debian))
+    return `dpkg has no ${debian} architecture, so apt-get cannot download ${debian} packages`;
   const lists = await tool("apt-cache", ["show", `busybox-static:${debian}`]);
   if (lists.exitCode === 0) return true;
   return `apt has no ${debian} package lists yet (dpkg knows the architecture, but apt-get update has not run since)`;
@@ -105,7 +127,11 @@ const foreignArch = (debian: string) => async () => {
  * dropbear are downloaded and unpacked (never installed).
  */
 export function archRequirements(arch: Arch, hostNode: string = process.arch): Requirement[] {
-  const qemu: Requirement = { name: `${arch.qemu} (${arch.name} guests)`, package: arch.qemuPackage, check: onPath(arch.qemu) };
+  const qemu: Requirement = {
+    name: `${arch.qemu} (${arch.name} guests)`,
+    package: arch.qemuPackage,
+    check: onPath(arch.qemu),
+  };
   if (isHostArch(arch, hostNode)) return [qemu];
   const cc = `${arch.cross.prefix}gcc`;
   return [
@@ -124,7 +150,15 @@ export async function recipeRequirements(kernelsDir = path.join(projectRoot, "ke
   const names = (await fs.readdir(kernelsDir)).filter((f) => f.endsWith(".yaml")).sort();
   const recipes = await Promise.all(names.map((n) => loadKernelRecipe(path.join(kernelsDir, n))));
   const tarballs = recipes.flatMap(({ name, source }) =>
-    source.kind === "tarball" ? [{ name: `${name} source tarball`, ...(source.package && { package: source.package }), check: file(source.path) }] : [],
+    source.kind === "tarball"
+      ? [
+          {
+            name: `${name} source tarball`,
+            ...(source.package && { package: source.package }),
+            check: file(source.path),
+          },
+        ]
+      : [],
   );
   const arches = [...new Set(recipes.flatMap((r) => r.arches))].map((a) => archByName(a, "a kernel recipe's arches"));
   return [...arches.flatMap((a) => archRequirements(a)), ...tarballs];
@@ -150,8 +184,7 @@ export async function runDoctor(reqs?: Requirement[]): Promise<DoctorReport> {
     if (res === true) {
       const note = await r.note?.();
       lines.push(`ok       ${r.name}${note ? `\n         ${note}` : ""}`);
-    }
-    else {
+    } else {
       lines.push(`MISSING  ${r.name}: ${res}${r.package ? ` (package ${r.package})` : ""}`);
       if (r.package) missingPackages.push(r.package);
       else if (r.setup) setups.push(r.setup);
@@ -183,7 +216,8 @@ export async function installMissing(report: Pick<DoctorReport, "missingPackages
 export function doctorVerdict(report: DoctorReport): { text: string[]; exitCode: number } {
   const text = [...report.lines];
   const left = installCommands(report);
-  if (left.length > 0) text.push(`\nto install what is missing, as root:\n  ${left.map((c) => c.join(" ")).join(" && ")}`);
+  if (left.length > 0)
+    text.push(`\nto install what is missing, as root:\n  ${left.map((c) => c.join(" ")).join(" && ")}`);
   // Problems no package fixes (disk space) count as much as a missing package.
   if (report.warnings.length > 0) text.push(`\nnot met:\n${report.warnings.map((w) => `  ${w}`).join("\n")}`);
   if (left.length > 0 || report.warnings.length > 0) return { text, exitCode: 1 };
@@ -191,7 +225,10 @@ export function doctorVerdict(report: DoctorReport): { text: string[]; exitCode:
 }
 
 /** Every requirement checked; with `install`, what is missing installed and everything checked again. */
-export async function doctor(opts: { install?: boolean }, reqs?: Requirement[]): Promise<{ first: DoctorReport; last: DoctorReport }> {
+export async function doctor(
+  opts: { install?: boolean },
+  reqs?: Requirement[],
+): Promise<{ first: DoctorReport; last: DoctorReport }> {
   const first = await runDoctor(reqs);
   if (!opts.install || installCommands(first).length === 0) return { first, last: first };
   await installMissing(first);

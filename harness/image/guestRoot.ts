@@ -68,14 +68,19 @@ export async function guestRoot(arch: Arch, progress: Progress): Promise<GuestRo
   const dir = path.join(cacheRoot(), "guest-root", `${arch.debian}-${key}`);
   const done = path.join(dir, "packages.txt");
   // Two runs that start together make it once: the second waits, then finds it done.
-  await withFileLock(path.join(cacheRoot(), "locks", `guest-root-${path.basename(dir)}.lock`), `the ${arch.name} guest root`, progress, async () => {
-    if (await exists(done)) return;
-    progress.stage(`guest programs for ${arch.name}: Debian's ${arch.debian} ${GUEST_PACKAGES.join(", ")}`);
-    await fs.rm(dir, { recursive: true, force: true });
-    await fs.mkdir(dir, { recursive: true });
-    const files = await unpackPackages(arch, dir, progress);
-    await writeFileAtomic(done, `${files.join("\n")}\n`);
-    progress.done(`unpacked ${files.length} packages into ${dir}`);
-  });
+  await withFileLock(
+    path.join(cacheRoot(), "locks", `guest-root-${path.basename(dir)}.lock`),
+    `the ${arch.name} guest root`,
+    progress,
+    async () => {
+      if (await exists(done)) return;
+      progress.stage(`guest programs for ${arch.name}: Debian's ${arch.debian} ${GUEST_PACKAGES.join(", ")}`);
+      await fs.rm(dir, { recursive: true, force: true });
+      await fs.mkdir(dir, { recursive: true });
+      const files = await unpackPackages(arch, dir, progress);
+      await writeFileAtomic(done, `${files.join("\n")}\n`);
+      progress.done(`unpacked ${files.length} packages into ${dir}`);
+    },
+  );
   return { root: path.join(dir, "root"), multiarch: arch.multiarch };
 }

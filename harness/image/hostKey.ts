@@ -17,7 +17,11 @@ export async function generateHostKey(): Promise<GuestHostKey> {
   try {
     const file = path.join(dir, "dropbear_ed25519_host_key");
     const made = await tool("dropbearkey", ["-t", "ed25519", "-f", file], { all: true });
-    if (made.exitCode !== 0) throw new InfraError(`dropbearkey -t ed25519 failed (${howEnded(made)}): ${made.all}`, "apt-get install dropbear-bin");
+    if (made.exitCode !== 0)
+      throw new InfraError(
+        `dropbearkey -t ed25519 failed (${howEnded(made)}): ${made.all}`,
+        "apt-get install dropbear-bin",
+      );
     const line = made.stdout.split("\n").find((l) => l.startsWith("ssh-ed25519 "));
     if (!line) throw new InfraError(`dropbearkey printed no public key:\n${made.all}`, "apt-get install dropbear-bin");
     return { dropbearKey: await fs.readFile(file), publicKey: line.split(" ").slice(0, 2).join(" ") };

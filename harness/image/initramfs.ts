@@ -34,7 +34,8 @@ export async function realpathIn(root: string, p: string, hops = 0): Promise<str
       cur = next;
       continue;
     }
-    if (hops > 40) throw new InfraError(`too many symlinks resolving ${p} in ${root}`, "check the guest root for a symlink loop");
+    if (hops > 40)
+      throw new InfraError(`too many symlinks resolving ${p} in ${root}`, "check the guest root for a symlink loop");
     const target = await fs.readlink(path.join(root, next));
     return realpathIn(root, path.posix.resolve(cur, target, ...parts.slice(i + 1)), hops + 1);
   }
@@ -43,7 +44,8 @@ export async function realpathIn(root: string, p: string, hops = 0): Promise<str
 
 async function readelf(file: string): Promise<{ interpreter?: string; needed: string[] }> {
   const r = await tool("readelf", ["-d", "-l", "-W", file]);
-  if (r.exitCode !== 0) throw new InfraError(`readelf -d -l -W ${file} failed (${howEnded(r)}): ${r.stderr}`, "apt-get install binutils");
+  if (r.exitCode !== 0)
+    throw new InfraError(`readelf -d -l -W ${file} failed (${howEnded(r)}): ${r.stderr}`, "apt-get install binutils");
   return parseReadelf(r.stdout);
 }
 
@@ -73,7 +75,10 @@ export async function sharedLibraries(guest: GuestRoot, binary: string): Promise
 
 async function findLibrary(guest: GuestRoot, dirs: string[], soname: string): Promise<string> {
   for (const d of dirs) if (await exists(path.join(guest.root, d, soname))) return path.posix.join(d, soname);
-  throw new InfraError(`the guest's dropbear needs ${soname}, which is in none of ${dirs.join(", ")} under ${guest.root}`, "run `kharness doctor`");
+  throw new InfraError(
+    `the guest's dropbear needs ${soname}, which is in none of ${dirs.join(", ")} under ${guest.root}`,
+    "run `kharness doctor`",
+  );
 }
 
 /** Every parent directory of the given paths, shallowest first. */
@@ -98,21 +103,42 @@ export async function buildInitramfs(inputs: GuestImageInputs): Promise<Buffer> 
       // Follow symlinks: the guest gets the real bytes at the path the loader asks for.
       return await fs.readFile(path.join(root, await realpathIn(root, p)));
     } catch (err) {
-      throw new InfraError(`cannot read ${p} in ${root} for the guest image: ${(err as Error).message}`, "run `kharness doctor`");
+      throw new InfraError(
+        `cannot read ${p} in ${root} for the guest image: ${(err as Error).message}`,
+        "run `kharness doctor`",
+      );
     }
   };
   const files: CpioEntry[] = [
     { type: "file", path: "bin/busybox", data: await read(GUEST_PROGRAMS.busybox), mode: 0o755 },
     { type: "file", path: "usr/sbin/dropbear", data: await read(GUEST_PROGRAMS.dropbear), mode: 0o755 },
-    ...(await Promise.all(libs.map(async (l) => ({ type: "file" as const, path: l, data: await read(l), mode: 0o755 })))),
+    ...(await Promise.all(
+      libs.map(async (l) => ({ type: "file" as const, path: l, data: await read(l), mode: 0o755 })),
+    )),
     { type: "file", path: "init", data: Buffer.from(guestInit()), mode: 0o755 },
     { type: "file", path: "etc/passwd", data: Buffer.from("root:x:0:0:root:/root:/bin/sh\n") },
     { type: "file", path: "etc/group", data: Buffer.from("root:x:0:\n") },
     { type: "file", path: "etc/shells", data: Buffer.from("/bin/sh\n") },
-    { type: "file", path: "root/.ssh/authorized_keys", data: Buffer.from(`${inputs.authorizedKey.trim()}\n`), mode: 0o600 },
+    {
+      type: "file",
+      path: "root/.ssh/authorized_keys",
+      data: Buffer.from(`${inputs.authorizedKey.trim()}\n`),
+      mode: 0o600,
+    },
     { type: "file", path: "etc/dropbear/dropbear_ed25519_host_key", data: inputs.hostKey, mode: 0o600 },
   ];
-  const dirs = parentDirs([...files.map((f) => f.path), "dev/x", "var/run/x", "proc/x", "sys/x", "tmp/x", "mnt/x", "sbin/x", "usr/bin/x", "root/.ssh/x"]);
+  const dirs = parentDirs([
+    ...files.map((f) => f.path),
+    "dev/x",
+    "var/run/x",
+    "proc/x",
+    "sys/x",
+    "tmp/x",
+    "mnt/x",
+    "sbin/x",
+    "usr/bin/x",
+    "root/.ssh/x",
+  ]);
   const entries: CpioEntry[] = [
     ...dirs.map((d): CpioEntry => ({ type: "dir", path: d, mode: d.startsWith("root") ? 0o700 : 0o755 })),
     { type: "chardev", path: "dev/console", major: 5, minor: 1 },

@@ -83,7 +83,8 @@ export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index < 1 || index > count) throw new Error(`"${text}" is not a shard I/N with 1 <= I <= N (e.g. 2/4)`);
+  if (!m || count < 1 || index < 1 || index > count)
+    throw new Error(`"${text}" is not a shard I/N with 1 <= I <= N (e.g. 2/4)`);
   return { index, count };
 }
 
@@ -104,9 +105,26 @@ export function shardCells<T extends CellKey>(cells: T[], shard: Shard): T[] {
 }
 
 /** A cell not run yet: `build` names the kernel it boots (several cells can share one). */
-export function newCell(key: CellKey, baseline: string, maxRuns: number, build: string, about: Pick<CellRecord, "description" | "workload"> = {}): CellRecord {
+export function newCell(
+  key: CellKey,
+  baseline: string,
+  maxRuns: number,
+  build: string,
+  about: Pick<CellRecord, "description" | "workload"> = {},
+): CellRecord {
   const { description, workload } = about;
-  return { ...key, id: cellId(key), group: groupId(key), baseline, ...(description && { description }), ...(workload && { workload }), maxRuns, status: "pending", build, runs: [] };
+  return {
+    ...key,
+    id: cellId(key),
+    group: groupId(key),
+    baseline,
+    ...(description && { description }),
+    ...(workload && { workload }),
+    maxRuns,
+    status: "pending",
+    build,
+    runs: [],
+  };
 }
 
 /** The key of a cell's kernel build: scenario, kernel recipe, arch, variant. */

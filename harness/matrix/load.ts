@@ -26,10 +26,25 @@ function pairExcluded(matrix: Matrix, exclude: CellPattern[], kernel: string, ar
 
 /** Read and check a matrix file: the schema, then that every scenario exists and is ported to every kernel. */
 export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
-  const candidates = [path.resolve(fileOrName), path.join(projectRoot, "scenarios", fileOrName), path.join(projectRoot, "scenarios", `${fileOrName}.yaml`)];
+  const candidates = [
+    path.resolve(fileOrName),
+    path.join(projectRoot, "scenarios", fileOrName),
+    path.join(projectRoot, "scenarios", `${fileOrName}.yaml`),
+  ];
   let file: string | undefined;
-  for (const c of candidates) if (await fs.stat(c).then((st) => st.isFile(), () => false)) file ??= c;
-  if (!file) throw new UserError(`no matrix file "${fileOrName}"`, "give the path of a matrix file, e.g. scenarios/nightly.yaml");
+  for (const c of candidates)
+    if (
+      await fs.stat(c).then(
+        (st) => st.isFile(),
+        () => false,
+      )
+    )
+      file ??= c;
+  if (!file)
+    throw new UserError(
+      `no matrix file "${fileOrName}"`,
+      "give the path of a matrix file, e.g. scenarios/nightly.yaml",
+    );
   const { text, data } = await readYaml(file);
   const matrix = parseWithSchema(MatrixSchema, data, file);
   const exclude = matrix.exclude.map(({ hotplug, ...p }) => ({ ...p, ...(hotplug && { hotplug: hotplug === "on" }) }));
@@ -40,7 +55,10 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
     const ported = scenarioKernels(base.scenario);
     for (const kernel of matrix.kernels) {
       if (!ported.includes(kernel)) {
-        throw new UserError(`${file}: kernels: scenario ${name} has no patches for ${kernel} (it has: ${ported.join(", ")})`, `drop ${kernel} from kernels, or port the scenario's patches to it`);
+        throw new UserError(
+          `${file}: kernels: scenario ${name} has no patches for ${kernel} (it has: ${ported.join(", ")})`,
+          `drop ${kernel} from kernels, or port the scenario's patches to it`,
+        );
       }
       for (const arch of matrix.arches.filter((a) => !pairExcluded(matrix, exclude, kernel, a))) {
         loaded.set(targetKey({ scenario: name, kernel, arch }), await loadScenario(name, { kernel, arch }));
@@ -48,11 +66,15 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
     }
     for (const v of matrix.variants ?? []) {
       if (!(v in base.scenario.variants)) {
-        throw new UserError(`${file}: variants: "${v}" is not a variant of scenario ${name}`, `use some of: ${Object.keys(base.scenario.variants).join(", ")}`);
+        throw new UserError(
+          `${file}: variants: "${v}" is not a variant of scenario ${name}`,
+          `use some of: ${Object.keys(base.scenario.variants).join(", ")}`,
+        );
       }
     }
   }
-  if (loaded.size === 0) throw new UserError(`${file}: exclude: every cell of the matrix is excluded`, "drop or narrow an exclude pattern");
+  if (loaded.size === 0)
+    throw new UserError(`${file}: exclude: every cell of the matrix is excluded`, "drop or narrow an exclude pattern");
   return { matrix, file, text, loaded, exclude };
 }
 
@@ -60,10 +82,16 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
 function checkExclude(file: string, matrix: Matrix): void {
   matrix.exclude.forEach((p, i) => {
     if (p.kernel !== undefined && !matrix.kernels.includes(p.kernel)) {
-      throw new UserError(`${file}: exclude.${i}.kernel: "${p.kernel}" is not one of the matrix's kernels`, `use one of: ${matrix.kernels.join(", ")}`);
+      throw new UserError(
+        `${file}: exclude.${i}.kernel: "${p.kernel}" is not one of the matrix's kernels`,
+        `use one of: ${matrix.kernels.join(", ")}`,
+      );
     }
     if (p.cpus !== undefined && !(matrix.cpus as number[]).includes(p.cpus)) {
-      throw new UserError(`${file}: exclude.${i}.cpus: ${p.cpus} is not one of the matrix's vCPU counts`, `use one of: ${matrix.cpus.join(", ")}`);
+      throw new UserError(
+        `${file}: exclude.${i}.cpus: ${p.cpus} is not one of the matrix's vCPU counts`,
+        `use one of: ${matrix.cpus.join(", ")}`,
+      );
     }
   });
 }

@@ -21,7 +21,10 @@ export function shardOutcomes(runs: RunFile[]): ShardOutcome[] {
   for (const r of runs) {
     if (r.shard?.count !== plan.count) {
       const what = r.shard ? `shard ${r.shard.index}/${r.shard.count}` : "not a shard";
-      throw new UserError(`run ${r.id} is ${what}, but ${sharded[0]!.id} is one of ${plan.count} shards`, "merge the shards of one sharded matrix run only");
+      throw new UserError(
+        `run ${r.id} is ${what}, but ${sharded[0]!.id} is one of ${plan.count} shards`,
+        "merge the shards of one sharded matrix run only",
+      );
     }
   }
   return plan.cells.map((cells, i): ShardOutcome => {
@@ -32,8 +35,15 @@ export function shardOutcomes(runs: RunFile[]): ShardOutcome[] {
     if (!record) return { index, status: "missing", unfinished: cells };
     const done = new Set(record.cells.filter((c) => c.status !== "pending").map((c) => c.id));
     const unfinished = cells.filter((id) => !done.has(id));
-    if (record.status === "completed" && unfinished.length === 0) return { index, status: "merged", run: record.id, unfinished };
-    return { index, status: "stopped", run: record.id, error: record.error ?? `its record says ${record.status}`, unfinished };
+    if (record.status === "completed" && unfinished.length === 0)
+      return { index, status: "merged", run: record.id, unfinished };
+    return {
+      index,
+      status: "stopped",
+      run: record.id,
+      error: record.error ?? `its record says ${record.status}`,
+      unfinished,
+    };
   });
 }
 
@@ -53,7 +63,10 @@ export function mergeRuns(runs: RunFile[], id: string): RunFile {
   if (!first) throw new UserError("nothing to merge", "give the result directories of the shards");
   for (const r of runs) {
     if (r.input.sha256 !== first.input.sha256) {
-      throw new UserError(`run ${r.id} comes from a different matrix file (${r.input.file}, ${r.input.sha256.slice(0, 12)}) than ${first.id} (${first.input.sha256.slice(0, 12)})`, "merge the shards of one matrix run only");
+      throw new UserError(
+        `run ${r.id} comes from a different matrix file (${r.input.file}, ${r.input.sha256.slice(0, 12)}) than ${first.id} (${first.input.sha256.slice(0, 12)})`,
+        "merge the shards of one matrix run only",
+      );
     }
   }
   const cells = new Map<string, RunFile["cells"][number]>();
@@ -77,7 +90,12 @@ export function mergeRuns(runs: RunFile[], id: string): RunFile {
     id,
     status,
     startedAt: runs.map((r) => r.startedAt).sort()[0]!,
-    ...(runs.every((r) => r.finishedAt) && { finishedAt: runs.map((r) => r.finishedAt!).sort().at(-1)! }),
+    ...(runs.every((r) => r.finishedAt) && {
+      finishedAt: runs
+        .map((r) => r.finishedAt!)
+        .sort()
+        .at(-1)!,
+    }),
     builds: Object.assign({}, ...runs.map((r) => r.builds)),
     cells: [...cells.values()].sort((a, b) => a.id.localeCompare(b.id)),
     signatures: Object.assign({}, ...runs.map((r) => r.signatures)),
@@ -104,8 +122,13 @@ export async function mergeDirs(dirs: string[], out: string): Promise<RunFile> {
       const prefix = (p: string) => (p ? path.join("shards", String(i + 1), p) : p);
       return {
         ...r,
-        cells: r.cells.map((c) => ({ ...c, runs: c.runs.map((x) => ({ ...x, console: prefix(x.console), ...(x.dmesg && { dmesg: prefix(x.dmesg) }) })) })),
-        builds: Object.fromEntries(Object.entries(r.builds).map(([k, b]) => [k, { ...b, buildLog: prefix(b.buildLog) }])),
+        cells: r.cells.map((c) => ({
+          ...c,
+          runs: c.runs.map((x) => ({ ...x, console: prefix(x.console), ...(x.dmesg && { dmesg: prefix(x.dmesg) }) })),
+        })),
+        builds: Object.fromEntries(
+          Object.entries(r.builds).map(([k, b]) => [k, { ...b, buildLog: prefix(b.buildLog) }]),
+        ),
       };
     }),
   );

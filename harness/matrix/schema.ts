@@ -15,7 +15,9 @@ export const MatrixSchema = z.strictObject({
   arches: z.array(ArchNameSchema).min(1).default([DEFAULT_ARCH]),
   /** Variants to run (default: all of each scenario's); the baseline always runs. */
   variants: z.array(z.string()).min(1).optional(),
-  cpus: z.array(z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { message: "must be one of 1, 2, 4, 8" })).min(1),
+  cpus: z
+    .array(z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { message: "must be one of 1, 2, 4, 8" }))
+    .min(1),
   /** CPU hotplug stress on (the scenario's rounds) or off (none). */
   hotplug: z.array(onOff).min(1).default(["on"]),
   /**
@@ -23,7 +25,14 @@ export const MatrixSchema = z.strictObject({
    * on an arch its recipe is not set up for), as in a CI job matrix's exclude.
    */
   exclude: z
-    .array(z.strictObject({ kernel: z.string().optional(), arch: ArchNameSchema.optional(), cpus: z.number().int().optional(), hotplug: onOff.optional() }))
+    .array(
+      z.strictObject({
+        kernel: z.string().optional(),
+        arch: ArchNameSchema.optional(),
+        cpus: z.number().int().optional(),
+        hotplug: onOff.optional(),
+      }),
+    )
     .default([]),
   /** The most fresh boots per cell (default: each scenario's maxRuns); a cell stops once its verdict is decided. */
   maxRuns: z.number().int().min(1).max(100).optional(),

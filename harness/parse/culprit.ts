@@ -20,7 +20,11 @@ function culpritSkip(formatSkip: readonly string[]): SkipTest {
   let re = culpritSkips.get(key);
   if (!re) {
     const anchored = (p: string, start: string) => (p.startsWith("^") ? `(?:${p})` : `${start}(?:${p})`);
-    const patterns = [...SKIP_FRAMES.map((p) => anchored(p, "(?<![a-z])")), ...formatSkip.map((p) => anchored(p, "^_*")), ...NOTICING_FRAMES];
+    const patterns = [
+      ...SKIP_FRAMES.map((p) => anchored(p, "(?<![a-z])")),
+      ...formatSkip.map((p) => anchored(p, "^_*")),
+      ...NOTICING_FRAMES,
+    ];
     culpritSkips.set(key, (re = rememberingTest(new RegExp(patterns.join("|")))));
   }
   return re;
@@ -80,7 +84,12 @@ function stalledCode(frames: readonly string[], at: number, blamable: (f: string
  * path. Two reports of one bug share it even when syzkaller's frame differs (a cut-off
  * report titled "in corrupted"), and a bug reached by two paths gets two.
  */
-export function splatSignature(kind: SplatKind, title: string, frame: string | undefined, callPath: readonly string[]): string {
+export function splatSignature(
+  kind: SplatKind,
+  title: string,
+  frame: string | undefined,
+  callPath: readonly string[],
+): string {
   const headline = frame === undefined ? title : title.slice(0, title.lastIndexOf(" in "));
   return sha256(kind, headline, ...callPath).slice(0, 16);
 }
@@ -89,12 +98,18 @@ export function splatSignature(kind: SplatKind, title: string, frame: string | u
 const KINDS: [RegExp, SplatKind][] = [
   [/suspicious RCU usage/, "rcu"],
   [/^BUG: (?:scheduling while atomic|sleeping function|using )/, "atomic-sleep"],
-  [/^(?:possible deadlock|inconsistent lock state|(?:BUG|WARNING): (?:bad unlock|held lock|still has locks|lock held|locking bug|nested lock)|INFO: trying to register)/, "lockdep"],
+  [
+    /^(?:possible deadlock|inconsistent lock state|(?:BUG|WARNING): (?:bad unlock|held lock|still has locks|lock held|locking bug|nested lock)|INFO: trying to register)/,
+    "lockdep",
+  ],
   [/^INFO: task /, "hung-task"],
   [/^(?:BUG: soft lockup|BUG: workqueue lockup)/, "lockup"],
   [/^INFO: rcu detected stall/, "stall"],
   [/^WARNING/, "warning"],
-  [/^(?:BUG: unable to handle|general protection fault|stack segment|Unhandled fault|Internal error|Alignment trap|divide error|invalid opcode|int3|PANIC: double fault)/, "oops"],
+  [
+    /^(?:BUG: unable to handle|general protection fault|stack segment|Unhandled fault|Internal error|Alignment trap|divide error|invalid opcode|int3|PANIC: double fault)/,
+    "oops",
+  ],
   [/^(?:kernel panic|kernel stack overflow|panic:)/, "panic"],
 ];
 

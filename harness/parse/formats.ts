@@ -4,7 +4,8 @@
  * report, and for each header the formats that title it, where their guilty frame comes
  * from and which frames they never blame. Written from the facts, not from syzkaller's code.
  */
-export type SplatKind = "lockdep" | "atomic-sleep" | "rcu" | "warning" | "bug" | "oops" | "hung-task" | "lockup" | "stall" | "panic";
+export type SplatKind =
+  "lockdep" | "atomic-sleep" | "rcu" | "warning" | "bug" | "oops" | "hung-task" | "lockup" | "stall" | "panic";
 
 /** A step of a stack walk: a line to find (its capture groups are candidate frames), or a run of frame lines. */
 export type StackPart = RegExp | "stack";
@@ -58,7 +59,10 @@ const atPart = AT(`(?:${PC} +)?`);
 const pcPart = new RegExp(`${PC} +${FUNC}`);
 
 /** Frame lines in a stack run: ` [<pc>] [<pc>] func+0x..` (x86, ppc, old kernels) and arm's `[<pc>] (callee) from [<pc>] (caller+..)`. */
-export const FRAME_LINES = [new RegExp(`^ *(?:${PC} ){0,2}${FUNC}`), new RegExp(String.raw`^ *${PC} \(([a-zA-Z0-9_.]+)\) from ${PC} \(${FUNC}`)];
+export const FRAME_LINES = [
+  new RegExp(`^ *(?:${PC} ){0,2}${FUNC}`),
+  new RegExp(String.raw`^ *${PC} \(([a-zA-Z0-9_.]+)\) from ${PC} \(${FUNC}`),
+];
 
 /** Lines that start a new stack (and so end the one being read). `stack backtrace:` is not one. The last is RISC-V's register dump. */
 export const STACK_STARTS = [
@@ -77,8 +81,16 @@ export const STACK_START = new RegExp(STACK_STARTS.map((re) => re.source).join("
 /** A fault-injection frame: the report is about an injected failure, its stack is not trusted. */
 export const INJECTED_FAILURE_FRAME = /^( \[<?(?:0x)?[0-9a-f]+>?\])? should_fail(slab)?(\.[a-z0-9.]+)?\+0x/;
 
-const ripStack = (skip?: string[], pick?: StackSpec["pick"]): StackSpec => ({ parts: [rip, callTrace, "stack"], ...(skip && { skip }), ...(pick && { pick }) });
-const traceStack = (skip?: string[], pick?: StackSpec["pick"]): StackSpec => ({ parts: [callTrace, "stack"], ...(skip && { skip }), ...(pick && { pick }) });
+const ripStack = (skip?: string[], pick?: StackSpec["pick"]): StackSpec => ({
+  parts: [rip, callTrace, "stack"],
+  ...(skip && { skip }),
+  ...(pick && { pick }),
+});
+const traceStack = (skip?: string[], pick?: StackSpec["pick"]): StackSpec => ({
+  parts: [callTrace, "stack"],
+  ...(skip && { skip }),
+  ...(pick && { pick }),
+});
 /** WARN(): the warning's own PC (or ppc's interrupt line) and what follows, else the call trace. */
 const warnStack = (...skip: string[]): StackSpec => ({
   parts: [new RegExp(`(?:${RIP}|--- interrupt: [0-9a-f]+ at ${FUNC})`), "stack"],
@@ -103,14 +115,24 @@ const BUG_FORMATS: TitleFormat[] = [
     report: new RegExp(`BUG: KASAN: ([a-z\\-]+) in ${FUNC}${LINES}(Read|Write) (?:of size|at addr) (?:[0-9a-f]+)`),
     fmt: "KASAN: %1 %3 in %4",
     alt: ["bad-access in %4"],
-    stack: { parts: [new RegExp(`BUG: KASAN: (?:[a-z\\-]+) in ${FUNC}`), callTrace, "stack"], skip: ["kernel_fault", "tag_check", "mem_abort", "^el1_", "^el1h_"] },
+    stack: {
+      parts: [new RegExp(`BUG: KASAN: (?:[a-z\\-]+) in ${FUNC}`), callTrace, "stack"],
+      skip: ["kernel_fault", "tag_check", "mem_abort", "^el1_", "^el1h_"],
+    },
   },
   {
     title: /BUG: KASAN:/,
     report: new RegExp(`BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ${FUNC}`),
     fmt: "KASAN: invalid-free in %2",
     alt: ["invalid-free in %2"],
-    stack: { parts: [new RegExp(`BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ${FUNC}`), callTrace, "stack"], skip: ["slab_", "kfree", "vunmap", "vfree"] },
+    stack: {
+      parts: [
+        new RegExp(`BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ${FUNC}`),
+        callTrace,
+        "stack",
+      ],
+      skip: ["slab_", "kfree", "vunmap", "vfree"],
+    },
   },
   { title: new RegExp(`BUG: KASAN: ([a-z\\-]+) on address${LINES}(Read|Write) of size ([0-9]+)`), fmt: "KASAN: %1 %2" },
   { title: /BUG: KASAN: (.*)/, fmt: "KASAN: %1", corrupted: true },
@@ -127,44 +149,90 @@ const BUG_FORMATS: TitleFormat[] = [
     report: new RegExp(`BUG: KMSAN: ([a-z\\-]+) in ${FUNC}`),
     fmt: "KMSAN: %1 in %3",
     alt: ["bad-access in %3"],
-    stack: { parts: kmsanParts, skip: ["alloc_skb", "netlink_ack", "netlink_rcv_skb", "_encrypt$", "^(?:crypto|cipher|drbg|rng)_"] },
+    stack: {
+      parts: kmsanParts,
+      skip: ["alloc_skb", "netlink_ack", "netlink_rcv_skb", "_encrypt$", "^(?:crypto|cipher|drbg|rng)_"],
+    },
     noTrace: true,
   },
   { title: /BUG: KCSAN: data-race/, report: /BUG: KCSAN: (.*)/, fmt: "KCSAN: %1", noTrace: true },
   { title: /BUG: KCSAN:/, report: /BUG: KCSAN: (.*)/, fmt: "KCSAN: %1", noTrace: true },
-  { title: new RegExp(`BUG: KFENCE: (use-after-free|out-of-bounds) (read|write) in ${FUNC}`), fmt: "KFENCE: %1 %2 in %4", alt: ["bad-access in %4"], stack: { parts: [kfencePart, "stack"] } },
-  { title: new RegExp(`BUG: KFENCE: invalid free in ${FUNC}`), fmt: "KFENCE: invalid free in %2", alt: ["invalid-free in %2"], stack: { parts: [kfencePart, "stack"] }, noTrace: true },
-  { title: new RegExp(`BUG: KFENCE: invalid (read|write) in ${FUNC}`), fmt: "KFENCE: invalid %1 in %3", alt: ["bad-access in %3"], stack: { parts: [kfencePart, "stack"] } },
-  { title: new RegExp(`BUG: KFENCE: memory corruption in ${FUNC}`), fmt: "KFENCE: memory corruption in %2", stack: { parts: [kfencePart, "stack"] }, noTrace: true },
   {
-    title: /BUG: (?:unable to handle kernel paging request|unable to handle page fault for address|Unable to handle kernel data access)/,
+    title: new RegExp(`BUG: KFENCE: (use-after-free|out-of-bounds) (read|write) in ${FUNC}`),
+    fmt: "KFENCE: %1 %2 in %4",
+    alt: ["bad-access in %4"],
+    stack: { parts: [kfencePart, "stack"] },
+  },
+  {
+    title: new RegExp(`BUG: KFENCE: invalid free in ${FUNC}`),
+    fmt: "KFENCE: invalid free in %2",
+    alt: ["invalid-free in %2"],
+    stack: { parts: [kfencePart, "stack"] },
+    noTrace: true,
+  },
+  {
+    title: new RegExp(`BUG: KFENCE: invalid (read|write) in ${FUNC}`),
+    fmt: "KFENCE: invalid %1 in %3",
+    alt: ["bad-access in %3"],
+    stack: { parts: [kfencePart, "stack"] },
+  },
+  {
+    title: new RegExp(`BUG: KFENCE: memory corruption in ${FUNC}`),
+    fmt: "KFENCE: memory corruption in %2",
+    stack: { parts: [kfencePart, "stack"] },
+    noTrace: true,
+  },
+  {
+    title:
+      /BUG: (?:unable to handle kernel paging request|unable to handle page fault for address|Unable to handle kernel data access)/,
     fmt: "BUG: unable to handle kernel paging request in %1",
     alt: badAccess,
     stack: ripStack(),
   },
   {
-    title: /BUG: (?:unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference|Kernel NULL pointer dereference)/,
+    title:
+      /BUG: (?:unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference|Kernel NULL pointer dereference)/,
     fmt: "BUG: unable to handle kernel NULL pointer dereference in %1",
     alt: badAccess,
     stack: ripStack(),
   },
   { title: /BUG: (?:unable|Unable) to handle kernel/, fmt: "BUG: unable to handle kernel", corrupted: true },
   {
-    title: /BUG: (spinlock|rwlock) (lockup suspected|already unlocked|recursion|cpu recursion|bad magic|wrong owner|wrong CPU|trylock failure on UP)/,
+    title:
+      /BUG: (spinlock|rwlock) (lockup suspected|already unlocked|recursion|cpu recursion|bad magic|wrong owner|wrong CPU|trylock failure on UP)/,
     fmt: "BUG: %1 %2 in %3",
     stack: traceStack(["spin_", "_lock", "_unlock"]),
   },
-  { title: /BUG: soft lockup/, fmt: "BUG: soft lockup in %1", alt: ["stall in %1"], stack: ripStack(undefined, "stall") },
-  { title: /BUG: .*still has locks held!/, report: new RegExp(`BUG: .*still has locks held!${LINES}${PC} +${FUNC}`), fmt: "BUG: still has locks held in %1" },
+  {
+    title: /BUG: soft lockup/,
+    fmt: "BUG: soft lockup in %1",
+    alt: ["stall in %1"],
+    stack: ripStack(undefined, "stall"),
+  },
+  {
+    title: /BUG: .*still has locks held!/,
+    report: new RegExp(`BUG: .*still has locks held!${LINES}${PC} +${FUNC}`),
+    fmt: "BUG: still has locks held in %1",
+  },
   { title: /BUG: scheduling while atomic/, fmt: "BUG: scheduling while atomic in %1", stack: traceStack(["schedule"]) },
   {
     title: /BUG: lock held when returning to user space/,
-    report: new RegExp(`BUG: lock held when returning to user space${LINES}leaving the kernel with locks still held${LINES}at: (?:${PC} +)?${FUNC}`),
+    report: new RegExp(
+      `BUG: lock held when returning to user space${LINES}leaving the kernel with locks still held${LINES}at: (?:${PC} +)?${FUNC}`,
+    ),
     fmt: "BUG: lock held when returning to user space in %1",
     noTrace: true,
   },
-  { title: /BUG: bad unlock balance detected!/, fmt: "BUG: bad unlock balance in %1", stack: { parts: [pcPart, callTrace, "stack"] } },
-  { title: /BUG: held lock freed!/, report: new RegExp(`BUG: held lock freed!${LINES}${PC} +${FUNC}`), fmt: "BUG: held lock freed in %1" },
+  {
+    title: /BUG: bad unlock balance detected!/,
+    fmt: "BUG: bad unlock balance in %1",
+    stack: { parts: [pcPart, callTrace, "stack"] },
+  },
+  {
+    title: /BUG: held lock freed!/,
+    report: new RegExp(`BUG: held lock freed!${LINES}${PC} +${FUNC}`),
+    fmt: "BUG: held lock freed in %1",
+  },
   { title: /BUG: Bad rss-counter state/, fmt: "BUG: Bad rss-counter state", noTrace: true },
   { title: /BUG: non-zero nr_ptes on freeing mm/, fmt: "BUG: non-zero nr_ptes on freeing mm", noTrace: true },
   { title: /BUG: non-zero nr_pmds on freeing mm/, fmt: "BUG: non-zero nr_pmds on freeing mm", noTrace: true },
@@ -177,11 +245,27 @@ const BUG_FORMATS: TitleFormat[] = [
   {
     title: /BUG: Bad page (state|cache)/,
     fmt: "BUG: Bad page %1 in %2",
-    stack: { parts: [/page last allocated/, "stack"], skip: ["(free|put|get|update|release)_page", "free_unref", "^_*folio", "truncate_inode_pages", "page_frag_free", "alloc", "vmap", "page_owner"] },
+    stack: {
+      parts: [/page last allocated/, "stack"],
+      skip: [
+        "(free|put|get|update|release)_page",
+        "free_unref",
+        "^_*folio",
+        "truncate_inode_pages",
+        "page_frag_free",
+        "alloc",
+        "vmap",
+        "page_owner",
+      ],
+    },
   },
   { title: /BUG: Bad page map/, fmt: "BUG: Bad page map" },
   { title: /BUG: workqueue lockup/, fmt: "BUG: workqueue lockup", noTrace: true },
-  { title: /BUG: sleeping function called from invalid context at (.*)/, fmt: "BUG: sleeping function called from invalid context in %2", stack: traceStack() },
+  {
+    title: /BUG: sleeping function called from invalid context at (.*)/,
+    fmt: "BUG: sleeping function called from invalid context in %2",
+    stack: traceStack(),
+  },
   {
     title: /BUG: using ([a-z_]+)\(\) in preemptible/,
     fmt: "BUG: using %1() in preemptible code in %2",
@@ -198,32 +282,105 @@ const BUG_FORMATS: TitleFormat[] = [
     fmt: "memory leak in %1",
     stack: {
       parts: [/backtrace(?: \(crc [0-9A-Fa-f]*\))?:/, "stack"],
-      skip: ["kmemleak", "mmap", "kmem", "slab", "alloc", "create_object", "idr_get", "list_lru_init", "kasprintf", "kvasprintf", "pcpu_create", "strdup", "strndup", "memdup"],
+      skip: [
+        "kmemleak",
+        "mmap",
+        "kmem",
+        "slab",
+        "alloc",
+        "create_object",
+        "idr_get",
+        "list_lru_init",
+        "kasprintf",
+        "kvasprintf",
+        "pcpu_create",
+        "strdup",
+        "strndup",
+        "memdup",
+      ],
     },
   },
-  { title: /BUG: .*stack guard page was hit at/, fmt: "BUG: stack guard page was hit in %1", alt: ["stack-overflow in %1"], stack: ripStack(undefined, "stall") },
-  { title: /BUG: Invalid wait context/, fmt: "WARNING: locking bug in %1", stack: traceStack(["lock_sock", "release_sock"]) },
+  {
+    title: /BUG: .*stack guard page was hit at/,
+    fmt: "BUG: stack guard page was hit in %1",
+    alt: ["stack-overflow in %1"],
+    stack: ripStack(undefined, "stall"),
+  },
+  {
+    title: /BUG: Invalid wait context/,
+    fmt: "WARNING: locking bug in %1",
+    stack: traceStack(["lock_sock", "release_sock"]),
+  },
   { title: nothingAfter("BUG:"), fmt: "BUG: corrupted", corrupted: true },
 ];
 
-const lockdepAt = (banner: string, anchor: string, pc: string): RegExp => new RegExp(`${banner}${LINES}${anchor}${LINES}at: ${pc}${FUNC}`);
+const lockdepAt = (banner: string, anchor: string, pc: string): RegExp =>
+  new RegExp(`${banner}${LINES}${anchor}${LINES}at: ${pc}${FUNC}`);
 
 const WARNING_FORMATS: TitleFormat[] = [
-  { title: /WARNING: .*lib\/debugobjects\.c.* (?:debug_print|debug_check|at)/, fmt: "WARNING: ODEBUG bug in %1", stack: warnStack("debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "vunmap", "vfree", "__free_", "debug_check", "kobject_") },
-  { title: /WARNING: .*mm\/usercopy\.c.* (?:usercopy_warn|at)/, fmt: "WARNING: bad usercopy in %1", stack: warnStack("usercopy", "__check") },
-  { title: /WARNING: .*lib\/kobject\.c.* (?:kobject_|at)/, fmt: "WARNING: kobject bug in %1", stack: warnStack("kobject_") },
-  { title: /WARNING: .*fs\/proc\/generic\.c.* (?:proc_register|at)/, fmt: "WARNING: proc registration bug in %1", stack: warnStack("proc_") },
-  { title: /WARNING: .*lib\/refcount\.c.* (?:refcount_|at)/, fmt: "WARNING: refcount bug in %1", stack: warnStack("refcount", "kobject_") },
-  { title: /WARNING: .*kernel\/locking\/lockdep\.c.*lock_/, fmt: "WARNING: locking bug in %1", stack: warnStack("lock_sock", "release_sock") },
-  { title: /WARNING: .*still has locks held!/, report: new RegExp(`WARNING: .*still has locks held!${LINES}at: ${FUNC}`), fmt: "WARNING: still has locks held in %1" },
+  {
+    title: /WARNING: .*lib\/debugobjects\.c.* (?:debug_print|debug_check|at)/,
+    fmt: "WARNING: ODEBUG bug in %1",
+    stack: warnStack(
+      "debug_",
+      "rcu",
+      "hrtimer_",
+      "timer_",
+      "work_",
+      "percpu_",
+      "vunmap",
+      "vfree",
+      "__free_",
+      "debug_check",
+      "kobject_",
+    ),
+  },
+  {
+    title: /WARNING: .*mm\/usercopy\.c.* (?:usercopy_warn|at)/,
+    fmt: "WARNING: bad usercopy in %1",
+    stack: warnStack("usercopy", "__check"),
+  },
+  {
+    title: /WARNING: .*lib\/kobject\.c.* (?:kobject_|at)/,
+    fmt: "WARNING: kobject bug in %1",
+    stack: warnStack("kobject_"),
+  },
+  {
+    title: /WARNING: .*fs\/proc\/generic\.c.* (?:proc_register|at)/,
+    fmt: "WARNING: proc registration bug in %1",
+    stack: warnStack("proc_"),
+  },
+  {
+    title: /WARNING: .*lib\/refcount\.c.* (?:refcount_|at)/,
+    fmt: "WARNING: refcount bug in %1",
+    stack: warnStack("refcount", "kobject_"),
+  },
+  {
+    title: /WARNING: .*kernel\/locking\/lockdep\.c.*lock_/,
+    fmt: "WARNING: locking bug in %1",
+    stack: warnStack("lock_sock", "release_sock"),
+  },
+  {
+    title: /WARNING: .*still has locks held!/,
+    report: new RegExp(`WARNING: .*still has locks held!${LINES}at: ${FUNC}`),
+    fmt: "WARNING: still has locks held in %1",
+  },
   { title: /WARNING: Nested lock was not taken/, fmt: "WARNING: nested lock was not taken in %1", stack: warnStack() },
   {
     title: /WARNING: lock held when returning to user space/,
-    report: lockdepAt("WARNING: lock held when returning to user space", "leaving the kernel with locks still held", `(?:${PC} +)?`),
+    report: lockdepAt(
+      "WARNING: lock held when returning to user space",
+      "leaving the kernel with locks still held",
+      `(?:${PC} +)?`,
+    ),
     fmt: "WARNING: lock held when returning to user space in %1",
     noTrace: true,
   },
-  { title: /WARNING: .*mm\/.*\.c.* k?.?malloc/, fmt: "WARNING: kmalloc bug in %1", stack: warnStack("kmalloc", "krealloc", "slab", "kmem") },
+  {
+    title: /WARNING: .*mm\/.*\.c.* k?.?malloc/,
+    fmt: "WARNING: kmalloc bug in %1",
+    stack: warnStack("kmalloc", "krealloc", "slab", "kmem"),
+  },
   { title: /WARNING: .*mm\/vmalloc.c.*__vmalloc_node/, fmt: "WARNING: zero-size vmalloc in %1", stack: warnStack() },
   { title: /WARNING: .* usb_submit_urb/, fmt: "WARNING in %1/usb_submit_urb", stack: warnStack(...usbSkips) },
   { title: new RegExp(`WARNING: ${SRC} at 0x\\d+, CPU#\\d+`), fmt: "WARNING in %2", stack: warnStack() },
@@ -234,14 +391,25 @@ const WARNING_FORMATS: TitleFormat[] = [
     title: /WARNING: possible circular locking dependency detected/,
     report: new RegExp(`WARNING: possible circular locking dependency detected${LINES}is trying to acquire lock`),
     fmt: "possible deadlock in %1",
-    stack: { parts: [atPart, atPart, "stack"], skip: ["process_one_work", "flush_workqueue", "drain_workqueue", "destroy_workqueue"] },
+    stack: {
+      parts: [atPart, atPart, "stack"],
+      skip: ["process_one_work", "flush_workqueue", "drain_workqueue", "destroy_workqueue"],
+    },
   },
   {
     title: /WARNING: possible irq lock inversion dependency detected/,
-    report: lockdepAt("WARNING: possible irq lock inversion dependency detected", "just changed the state of lock", `(?:${PC} +)?`),
+    report: lockdepAt(
+      "WARNING: possible irq lock inversion dependency detected",
+      "just changed the state of lock",
+      `(?:${PC} +)?`,
+    ),
     fmt: "possible deadlock in %1",
   },
-  { title: /WARNING: .*-safe -> .*-unsafe lock order detected/, fmt: "possible deadlock in %1", stack: { parts: [/which became .* at:/, "stack"] } },
+  {
+    title: /WARNING: .*-safe -> .*-unsafe lock order detected/,
+    fmt: "possible deadlock in %1",
+    stack: { parts: [/which became .* at:/, "stack"] },
+  },
   {
     title: /WARNING: possible recursive locking detected/,
     report: lockdepAt("WARNING: possible recursive locking detected", "is trying to acquire lock", `(?:${PC} +)?`),
@@ -253,13 +421,42 @@ const WARNING_FORMATS: TitleFormat[] = [
     fmt: "inconsistent lock state in %2",
     stack: traceStack(),
   },
-  { title: /WARNING: suspicious RCU usage/, report: new RegExp(`WARNING: suspicious RCU usage${LINES}?${SRC}`), fmt: "WARNING: suspicious RCU usage in %2", stack: traceStack(rcuUsageSkips) },
-  { title: /WARNING: kernel stack regs at [0-9a-f]+ in [^ ]* has bad '([^']+)' value/, fmt: "WARNING: kernel stack regs has bad '%1' value", noTrace: true },
-  { title: /WARNING: kernel stack frame pointer at [0-9a-f]+ in [^ ]* has bad value/, fmt: "WARNING: kernel stack frame pointer has bad value", noTrace: true },
-  { title: /WARNING: bad unlock balance detected!/, fmt: "WARNING: bad unlock balance in %1", stack: { parts: [pcPart, callTrace, "stack"] } },
-  { title: /WARNING: held lock freed!/, report: new RegExp(`WARNING: held lock freed!${LINES}at:(?: ${PC})? +${FUNC}`), fmt: "WARNING: held lock freed in %1" },
-  { title: /WARNING: kernel stack regs .* has bad 'bp' value/, fmt: "WARNING: kernel stack regs has bad value", noTrace: true },
-  { title: /WARNING: kernel stack frame pointer .* has bad value/, fmt: "WARNING: kernel stack regs has bad value", noTrace: true },
+  {
+    title: /WARNING: suspicious RCU usage/,
+    report: new RegExp(`WARNING: suspicious RCU usage${LINES}?${SRC}`),
+    fmt: "WARNING: suspicious RCU usage in %2",
+    stack: traceStack(rcuUsageSkips),
+  },
+  {
+    title: /WARNING: kernel stack regs at [0-9a-f]+ in [^ ]* has bad '([^']+)' value/,
+    fmt: "WARNING: kernel stack regs has bad '%1' value",
+    noTrace: true,
+  },
+  {
+    title: /WARNING: kernel stack frame pointer at [0-9a-f]+ in [^ ]* has bad value/,
+    fmt: "WARNING: kernel stack frame pointer has bad value",
+    noTrace: true,
+  },
+  {
+    title: /WARNING: bad unlock balance detected!/,
+    fmt: "WARNING: bad unlock balance in %1",
+    stack: { parts: [pcPart, callTrace, "stack"] },
+  },
+  {
+    title: /WARNING: held lock freed!/,
+    report: new RegExp(`WARNING: held lock freed!${LINES}at:(?: ${PC})? +${FUNC}`),
+    fmt: "WARNING: held lock freed in %1",
+  },
+  {
+    title: /WARNING: kernel stack regs .* has bad 'bp' value/,
+    fmt: "WARNING: kernel stack regs has bad value",
+    noTrace: true,
+  },
+  {
+    title: /WARNING: kernel stack frame pointer .* has bad value/,
+    fmt: "WARNING: kernel stack regs has bad value",
+    noTrace: true,
+  },
   { title: nothingAfter("WARNING:"), fmt: "WARNING: corrupted", corrupted: true },
 ];
 
@@ -273,22 +470,45 @@ const INFO_FORMATS: TitleFormat[] = [
     title: /INFO: rcu_(?:preempt|sched|bh|tasks) (?:self-)?detected(?: expedited)? stall/,
     fmt: "INFO: rcu detected stall in %1",
     alt: ["stall in %1"],
-    stack: { parts: [/apic_timer_interrupt/, rip, "stack"], fallback: [/apic_timer_interrupt|Exception stack|el1h_64_irq/, "stack"], skip: ["apic_timer_interrupt", "rcu"], pick: "stall" },
+    stack: {
+      parts: [/apic_timer_interrupt/, rip, "stack"],
+      fallback: [/apic_timer_interrupt|Exception stack|el1h_64_irq/, "stack"],
+      skip: ["apic_timer_interrupt", "rcu"],
+      pick: "stall",
+    },
   },
-  { title: /INFO: trying to register non-static key/, fmt: "INFO: trying to register non-static key in %1", stack: traceStack(["stack", "lock", "IRQ"]) },
-  { title: /INFO: suspicious RCU usage/, report: new RegExp(`INFO: suspicious RCU usage${LINES}?${SRC}`), fmt: "INFO: suspicious RCU usage in %2", stack: traceStack(rcuUsageSkips) },
+  {
+    title: /INFO: trying to register non-static key/,
+    fmt: "INFO: trying to register non-static key in %1",
+    stack: traceStack(["stack", "lock", "IRQ"]),
+  },
+  {
+    title: /INFO: suspicious RCU usage/,
+    report: new RegExp(`INFO: suspicious RCU usage${LINES}?${SRC}`),
+    fmt: "INFO: suspicious RCU usage in %2",
+    stack: traceStack(rcuUsageSkips),
+  },
   {
     title: new RegExp(`INFO: task ${TASK} blocked (?:in I/O wait )?for more than [0-9]+ seconds`),
     fmt: "INFO: task hung in %1",
     alt: ["hang in %1"],
     stack: traceStack(undefined, "hang"),
   },
-  { title: new RegExp(`INFO: task ${TASK} can't die for more than .* seconds`), fmt: "INFO: task can't die in %1", alt: ["hang in %1"], stack: traceStack(["schedule"]) },
+  {
+    title: new RegExp(`INFO: task ${TASK} can't die for more than .* seconds`),
+    fmt: "INFO: task can't die in %1",
+    alt: ["hang in %1"],
+    stack: traceStack(["schedule"]),
+  },
   { title: /INFO: (Freed|Allocated) in (.*)/, fmt: "INFO: %1 in %2", corrupted: true },
   { title: nothingAfter("INFO:"), fmt: "INFO: corrupted", corrupted: true },
 ];
 
-const panicWith = (reason: string, fmt: string, corrupted?: true): TitleFormat => ({ title: new RegExp(`Kernel panic - not syncing: ${reason}`), fmt, ...(corrupted && { corrupted }) });
+const panicWith = (reason: string, fmt: string, corrupted?: true): TitleFormat => ({
+  title: new RegExp(`Kernel panic - not syncing: ${reason}`),
+  fmt,
+  ...(corrupted && { corrupted }),
+});
 
 const PANIC_FORMATS: TitleFormat[] = [
   {
@@ -310,7 +530,12 @@ const PANIC_FORMATS: TitleFormat[] = [
     alt: ["stack-overflow in %1"],
     stack: traceStack(["schedule", "retint_kernel"], "stall"),
   },
-  { title: /Kernel panic - not syncing: kernel stack overflow/, fmt: "kernel stack overflow in %1", alt: ["stack-overflow in %1"], stack: traceStack(["bad_stack"], "stall") },
+  {
+    title: /Kernel panic - not syncing: kernel stack overflow/,
+    fmt: "kernel stack overflow in %1",
+    alt: ["stack-overflow in %1"],
+    stack: traceStack(["bad_stack"], "stall"),
+  },
   panicWith("Attempted to kill init!", "kernel panic: Attempted to kill init!"),
   panicWith("Couldn't open N_TTY ldisc for [^ ]+ --- error -[0-9]+", "kernel panic: Couldn't open N_TTY ldisc"),
   panicWith("Fatal exception", "kernel panic: Fatal exception", true),
@@ -324,7 +549,11 @@ const ripOnly: StackSpec = { parts: [rip] };
 
 /** Header groups in syzkaller's order: for each line, the first group whose header it contains (and not a suppression) owns it. */
 export const HEADER_GROUPS: HeaderGroup[] = [
-  { header: "BUG:", suppress: [/ODEBUG:/, /Boot_DEBUG:/, /xlog_status:/, /DEBUG:/, /BUG: no syscalls can create resource/], formats: BUG_FORMATS },
+  {
+    header: "BUG:",
+    suppress: [/ODEBUG:/, /Boot_DEBUG:/, /xlog_status:/, /DEBUG:/, /BUG: no syscalls can create resource/],
+    formats: BUG_FORMATS,
+  },
   {
     header: "WARNING:",
     suppress: [
@@ -360,64 +589,156 @@ export const HEADER_GROUPS: HeaderGroup[] = [
   {
     header: "Unable to handle kernel",
     suppress: [],
-    formats: only(/Unable to handle kernel (paging request|NULL pointer dereference|access to user memory)/, "BUG: unable to handle kernel %1 in %2", { alt: ["bad-access in %2"], stack: ripStack() }),
+    formats: only(
+      /Unable to handle kernel (paging request|NULL pointer dereference|access to user memory)/,
+      "BUG: unable to handle kernel %1 in %2",
+      { alt: ["bad-access in %2"], stack: ripStack() },
+    ),
   },
-  { header: "general protection fault", suppress: [/general protection fault .* error:\d+ in /], formats: only(/general protection fault.*:/, "general protection fault in %1", { alt: badAccess, stack: ripStack() }) },
-  { header: "stack segment: ", suppress: [], formats: only(/stack segment: /, "stack segment fault in %1", { stack: ripStack() }) },
+  {
+    header: "general protection fault",
+    suppress: [/general protection fault .* error:\d+ in /],
+    formats: only(/general protection fault.*:/, "general protection fault in %1", {
+      alt: badAccess,
+      stack: ripStack(),
+    }),
+  },
+  {
+    header: "stack segment: ",
+    suppress: [],
+    formats: only(/stack segment: /, "stack segment fault in %1", { stack: ripStack() }),
+  },
   { header: "Kernel panic", suppress: [], formats: PANIC_FORMATS },
-  { header: "PANIC: double fault", suppress: [], formats: only(/PANIC: double fault/, "PANIC: double fault in %1", { stack: ripOnly }) },
+  {
+    header: "PANIC: double fault",
+    suppress: [],
+    formats: only(/PANIC: double fault/, "PANIC: double fault in %1", { stack: ripOnly }),
+  },
   {
     header: "rust_kernel: panicked",
     suppress: [],
-    formats: only(/rust_kernel: panicked/, "%1 in %2", { report: /rust_kernel: panicked at [^\n]*?\n(.+?)\n/, stack: traceStack(["^__rustc::rust_begin_unwind$"]) }),
+    formats: only(/rust_kernel: panicked/, "%1 in %2", {
+      report: /rust_kernel: panicked at [^\n]*?\n(.+?)\n/,
+      stack: traceStack(["^__rustc::rust_begin_unwind$"]),
+    }),
   },
   {
     header: "kernel BUG",
     suppress: [],
     formats: [
-      { title: /kernel BUG at mm\/usercopy.c/, fmt: "BUG: bad usercopy in %1", stack: traceStack(["usercopy", "__check"]) },
-      { title: /kernel BUG at lib\/list_debug.c/, fmt: "BUG: corrupted list in %1", alt: badAccess, stack: traceStack() },
+      {
+        title: /kernel BUG at mm\/usercopy.c/,
+        fmt: "BUG: bad usercopy in %1",
+        stack: traceStack(["usercopy", "__check"]),
+      },
+      {
+        title: /kernel BUG at lib\/list_debug.c/,
+        fmt: "BUG: corrupted list in %1",
+        alt: badAccess,
+        stack: traceStack(),
+      },
       { title: /kernel BUG at (.*)/, fmt: "kernel BUG in %2", stack: ripStack(["^skb_"]) },
     ],
   },
   { header: "Kernel BUG", suppress: [], formats: only(/Kernel BUG (.*)/, "kernel BUG %1") },
-  { header: "BUG kmalloc-", suppress: [], formats: only(/BUG kmalloc-.*: Object already free/, "BUG: Object already free") },
+  {
+    header: "BUG kmalloc-",
+    suppress: [],
+    formats: only(/BUG kmalloc-.*: Object already free/, "BUG: Object already free"),
+  },
   { header: "divide error:", suppress: [], formats: only(/divide error: /, "divide error in %1", { stack: ripOnly }) },
   { header: "divide_error:", suppress: [], formats: only(/divide_error: /, "divide error in %1", { stack: ripOnly }) },
-  { header: "invalid opcode:", suppress: [], formats: only(/invalid opcode: /, "invalid opcode in %1", { stack: ripOnly }) },
+  {
+    header: "invalid opcode:",
+    suppress: [],
+    formats: only(/invalid opcode: /, "invalid opcode in %1", { stack: ripOnly }),
+  },
   { header: "int3:", suppress: [], formats: only(/int3: /, "int3 in %1", { stack: ripStack() }) },
   {
     header: "UBSAN:",
     suppress: [],
     formats: [
-      { title: /UBSAN:/, report: /UBSAN: Undefined behaviour in/, fmt: "UBSAN: undefined-behaviour in %1", stack: traceStack(["ubsan", "overflow"]) },
-      { title: /UBSAN: array-index-out-of-bounds in/, fmt: "UBSAN: array-index-out-of-bounds in %1", alt: badAccess, stack: traceStack(["ubsan", "overflow"]) },
+      {
+        title: /UBSAN:/,
+        report: /UBSAN: Undefined behaviour in/,
+        fmt: "UBSAN: undefined-behaviour in %1",
+        stack: traceStack(["ubsan", "overflow"]),
+      },
+      {
+        title: /UBSAN: array-index-out-of-bounds in/,
+        fmt: "UBSAN: array-index-out-of-bounds in %1",
+        alt: badAccess,
+        stack: traceStack(["ubsan", "overflow"]),
+      },
       { title: /UBSAN:/, report: /UBSAN: (.*?) in/, fmt: "UBSAN: %1 in %2", stack: traceStack(["ubsan", "overflow"]) },
     ],
   },
-  { header: "Booting the kernel.", suppress: [/Parsing ELF|Decompressing Linux|Unknown parameter '/], formats: only(/^Booting the kernel/, "unexpected kernel reboot", { noTrace: true }) },
+  {
+    header: "Booting the kernel.",
+    suppress: [/Parsing ELF|Decompressing Linux|Unknown parameter '/],
+    formats: only(/^Booting the kernel/, "unexpected kernel reboot", { noTrace: true }),
+  },
   {
     header: "unregister_netdevice: waiting for",
     suppress: [],
-    formats: only(/unregister_netdevice: waiting for (.*) to become free/, "unregister_netdevice: waiting for DEV to become free", { noTrace: true }),
+    formats: only(
+      /unregister_netdevice: waiting for (.*) to become free/,
+      "unregister_netdevice: waiting for DEV to become free",
+      { noTrace: true },
+    ),
   },
-  { header: "VFS: Close: file count is 0", suppress: [], formats: only(/VFS: Close: file count is 0/, "VFS: Close: file count is zero (use-after-free)", { noTrace: true }) },
-  { header: "VFS: Busy inodes after unmount", suppress: [], formats: only(/VFS: Busy inodes after unmount/, "VFS: Busy inodes after unmount (use-after-free)", { noTrace: true }) },
-  { header: "Internal error:", suppress: [], formats: only(/Internal error:/, "Internal error in %1", { alt: badAccess, stack: ripStack() }) },
-  { header: "Unhandled fault:", suppress: [], formats: only(/Unhandled fault:/, "Unhandled fault in %1", { alt: badAccess, stack: ripStack() }) },
-  { header: "Alignment trap:", suppress: [], formats: only(/Alignment trap:/, "Alignment trap in %1", { stack: ripStack() }) },
+  {
+    header: "VFS: Close: file count is 0",
+    suppress: [],
+    formats: only(/VFS: Close: file count is 0/, "VFS: Close: file count is zero (use-after-free)", { noTrace: true }),
+  },
+  {
+    header: "VFS: Busy inodes after unmount",
+    suppress: [],
+    formats: only(/VFS: Busy inodes after unmount/, "VFS: Busy inodes after unmount (use-after-free)", {
+      noTrace: true,
+    }),
+  },
+  {
+    header: "Internal error:",
+    suppress: [],
+    formats: only(/Internal error:/, "Internal error in %1", { alt: badAccess, stack: ripStack() }),
+  },
+  {
+    header: "Unhandled fault:",
+    suppress: [],
+    formats: only(/Unhandled fault:/, "Unhandled fault in %1", { alt: badAccess, stack: ripStack() }),
+  },
+  {
+    header: "Alignment trap:",
+    suppress: [],
+    formats: only(/Alignment trap:/, "Alignment trap in %1", { stack: ripStack() }),
+  },
   {
     header: "trusty: panic",
     suppress: [],
     formats: [
-      { title: /trusty: panic.* ASSERT FAILED/, report: /trusty: panic \(.*?\):(?: DEBUG)? ASSERT FAILED at \(.*?\): (.+)/, fmt: "trusty: ASSERT FAILED: %1", noTrace: true },
+      {
+        title: /trusty: panic.* ASSERT FAILED/,
+        report: /trusty: panic \(.*?\):(?: DEBUG)? ASSERT FAILED at \(.*?\): (.+)/,
+        fmt: "trusty: ASSERT FAILED: %1",
+        noTrace: true,
+      },
       { title: /trusty: panic.* ASSERT FAILED.*: *(.*)/, fmt: "trusty: ASSERT FAILED: %1", corrupted: true },
       { title: /trusty: panic/, report: /trusty: panic \(.*?\): (.+)/, fmt: "trusty: panic: %1", noTrace: true },
     ],
   },
-  { header: "fatal error:", suppress: [/ALSA/, /fatal error: cannot create timer/], formats: only(/fatal error:/, "go runtime error", { noTrace: true }) },
+  {
+    header: "fatal error:",
+    suppress: [/ALSA/, /fatal error: cannot create timer/],
+    formats: only(/fatal error:/, "go runtime error", { noTrace: true }),
+  },
   { header: "SYZFAIL:", suppress: [], formats: only(/SYZFAIL:(.*)/, "SYZFAIL:%1", { noTrace: true }) },
-  { header: "SYZFATAL:", suppress: [], formats: only(/SYZFATAL:(.*)()/, "SYZFATAL:%1", { alt: ["SYZFATAL%2"], noTrace: true }) },
+  {
+    header: "SYZFATAL:",
+    suppress: [],
+    formats: only(/SYZFATAL:(.*)()/, "SYZFATAL:%1", { alt: ["SYZFATAL%2"], noTrace: true }),
+  },
   {
     header: "panic:",
     suppress: [/_panic:/, /xlog_status:/, /ddb\.onpanic:/, /evtlog_status:/],
@@ -429,15 +750,28 @@ export const HEADER_GROUPS: HeaderGroup[] = [
 ];
 
 /** Any header at all: one test per console line before the groups are looked at. */
-export const ANY_HEADER = new RegExp(HEADER_GROUPS.map((g) => g.header.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
+export const ANY_HEADER = new RegExp(
+  HEADER_GROUPS.map((g) => g.header.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
+);
 
 /** Headers that are part of the report being read rather than a new one (a panic after an oops, an arm Oops line). */
-export const REPORT_START_IGNORES = ["invalid opcode: 0000", "Kernel panic - not syncing", "unregister_netdevice: waiting for", "PANIC: double fault", "Internal error:"];
+export const REPORT_START_IGNORES = [
+  "invalid opcode: 0000",
+  "Kernel panic - not syncing",
+  "unregister_netdevice: waiting for",
+  "PANIC: double fault",
+  "Internal error:",
+];
 /** Messages that print a stack of their own: they end the title text of the report before them. */
-export const STACK_PRINTING_MESSAGES = ["vmalloc: allocation failure:", "FAULT_INJECTION: forcing a failure", "FAULT_FLAG_ALLOW_RETRY missing"];
+export const STACK_PRINTING_MESSAGES = [
+  "vmalloc: allocation failure:",
+  "FAULT_INJECTION: forcing a failure",
+  "FAULT_FLAG_ALLOW_RETRY missing",
+];
 
 /** syzkaller's global list of frames never blamed (searched anywhere in the name, like regexes). */
-export const SKIP_FRAMES: string[] = String.raw`__sanitizer __asan kasan hwasan __msan kmsan kcsan_setup_watchpoint check_memory_region check_heap_object check_object
+export const SKIP_FRAMES: string[] =
+  String.raw`__sanitizer __asan kasan hwasan __msan kmsan kcsan_setup_watchpoint check_memory_region check_heap_object check_object
 read_word_at_a_time (read|write)_once_.*nocheck print_address_description panic invalid_op report_bug fixup_bug print_report print_usage_bug do_error
 _trap$|do_trap show_stack dump_stack walk_stack dump_backtrace warn_slowpath warn_alloc warn_bogus __warn alloc_page k?v?(?:m|z|c)alloc krealloc kmem_cache
 allocate_slab __alloc_frozen_pages_noprof folio_(?:alloc|unlock) filemap_alloc_folio __filemap_get_folio find_or_create_page do_read_cache_folio
@@ -467,15 +801,62 @@ sk_stop_timer_sync __mod_timer fast_dput dput mark_buffer_dirty`.split(/\s+/);
  * syzkaller's title may name one of them (`... in get_online_cpus`); the culprit is their caller.
  */
 export const NOTICING_FRAMES: string[] = [
-  "^cpus_(?:read|write)_", "^(?:get|put)_online_cpus$", "^cpu_hotplug_", "^_*percpu_(?:down|up)_", "^percpu_rwsem_", "^_*might_(?:sleep|resched|fault)$",
-  "^___might_sleep$", "^lock_acquire", "^_*down_(?:read|write)", "^_*up_(?:read|write)", "^rwsem_", "^_*mutex_lock", "^_*mutex_unlock", "_raw_spin_", "_raw_read_",
-  "_raw_write_", "^do_raw_", "^rcu_read_(?:lock|unlock)", "^__rcu_read_", "^rcu_lock_(?:acquire|release)", "^lockdep_", "^__cond_resched", "^preempt_count_",
-  "^check_preemption_disabled$", "^__schedule_bug$", "^__cant_sleep", "^_*schedule", "^preempt_schedule", "^io_schedule", "^msleep", "^usleep_range", "^ssleep$",
-  "^bad_page$", "^_*wait_", "^synchronize_(?:rcu|srcu|net|sched)", "^__flush_work",
+  "^cpus_(?:read|write)_",
+  "^(?:get|put)_online_cpus$",
+  "^cpu_hotplug_",
+  "^_*percpu_(?:down|up)_",
+  "^percpu_rwsem_",
+  "^_*might_(?:sleep|resched|fault)$",
+  "^___might_sleep$",
+  "^lock_acquire",
+  "^_*down_(?:read|write)",
+  "^_*up_(?:read|write)",
+  "^rwsem_",
+  "^_*mutex_lock",
+  "^_*mutex_unlock",
+  "_raw_spin_",
+  "_raw_read_",
+  "_raw_write_",
+  "^do_raw_",
+  "^rcu_read_(?:lock|unlock)",
+  "^__rcu_read_",
+  "^rcu_lock_(?:acquire|release)",
+  "^lockdep_",
+  "^__cond_resched",
+  "^preempt_count_",
+  "^check_preemption_disabled$",
+  "^__schedule_bug$",
+  "^__cant_sleep",
+  "^_*schedule",
+  "^preempt_schedule",
+  "^io_schedule",
+  "^msleep",
+  "^usleep_range",
+  "^ssleep$",
+  "^bad_page$",
+  "^_*wait_",
+  "^synchronize_(?:rcu|srcu|net|sched)",
+  "^__flush_work",
 ];
 
 /** Syscall entry prefixes, removed from a frame name (the one that leaves the shortest name wins). */
-export const SYSCALL_PREFIXES = ["SYSC_", "SyS_", "sys_", "__x64_", "__ia32_", "__arm64_", "____sys_", "___sys_", "__sys_", "__se_", "__se_sys_", "__do_sys_", "compat_SYSC_", "compat_SyS_", "ksys_"];
+export const SYSCALL_PREFIXES = [
+  "SYSC_",
+  "SyS_",
+  "sys_",
+  "__x64_",
+  "__ia32_",
+  "__arm64_",
+  "____sys_",
+  "___sys_",
+  "__sys_",
+  "__se_",
+  "__se_sys_",
+  "__do_sys_",
+  "compat_SYSC_",
+  "compat_SyS_",
+  "ksys_",
+];
 
 /** Where a stall's stack meets its dispatcher (syscall entry, workqueue, timer, file or socket call): the frame above is the stalling one. */
 export const STALL_ANCHORS = new RegExp(
@@ -492,4 +873,5 @@ tasklet_action tasklet_hi_action`
 );
 
 /** A hung task waits in these: the hang is blamed on the first frame outside them. */
-export const HANG_WAIT_FRAMES = /sched|_lock|_slowlock|down|rwsem|completion|kthread|wait|synchronize|context_switch|__switch_to|cancel_delayed_work|rcu_barrier/;
+export const HANG_WAIT_FRAMES =
+  /sched|_lock|_slowlock|down|rwsem|completion|kthread|wait|synchronize|context_switch|__switch_to|cancel_delayed_work|rcu_barrier/;

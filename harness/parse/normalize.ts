@@ -3,11 +3,13 @@
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]/g;
 // dmesg -x style "kern  :warn  : " facility/level prefixes.
-const DMESG_LEVEL = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news)\s*:(?:emerg|alert|crit|err|warn|notice|info|debug)\s*: /;
+const DMESG_LEVEL =
+  /^(?:kern|user|mail|daemon|auth|syslog|lpr|news)\s*:(?:emerg|alert|crit|err|warn|notice|info|debug)\s*: /;
 /** `<N>[  12.345678][ T123] `: a syslog level, the timestamp and, with CONFIG_PRINTK_CALLER, the task or CPU that printed. */
 const PRINTK_PREFIX = /^(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\](\[ *[CT][0-9]+\])? /;
 /** The same after a getty's "login: " or a note about dropped messages (rare, so tried second). */
-const LONG_PRINTK_PREFIX = /^(?:\*\* [0-9]+ printk messages dropped \*\* )?(?:.* login: )?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\](\[ *[CT][0-9]+\])? /;
+const LONG_PRINTK_PREFIX =
+  /^(?:\*\* [0-9]+ printk messages dropped \*\* )?(?:.* login: )?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\](\[ *[CT][0-9]+\])? /;
 
 /** What the terminal showed: no ANSI escapes, no text a carriage return overwrote, no dmesg level. */
 export function cleanConsoleLine(raw: string): string {
@@ -35,7 +37,9 @@ export interface ConsoleLine {
 export function splitConsoleLine(line: string): ConsoleLine {
   const c = line.charCodeAt(0);
   // Only lines starting with "[" or "<" can carry the usual prefix: skip the regex for the rest.
-  const m = (c === 0x5b || c === 0x3c ? PRINTK_PREFIX.exec(line) : null) ?? ((line.includes(" login: ") || line.startsWith("** ")) && LONG_PRINTK_PREFIX.exec(line));
+  const m =
+    (c === 0x5b || c === 0x3c ? PRINTK_PREFIX.exec(line) : null) ??
+    ((line.includes(" login: ") || line.startsWith("** ")) && LONG_PRINTK_PREFIX.exec(line));
   if (!m) return { context: "", text: line, questionable: false };
   const text = line.slice(line.indexOf("] ") + 2);
   const questionable = !text.includes("<EOI>") && (text.includes(" ? ") || text.endsWith(" (unreliable)"));
@@ -74,7 +78,7 @@ export function normalizeTitle(title: string): string {
 function rewriteTitle(title: string): string {
   let s = title;
   for (const [re, by] of TITLE_REWRITES) {
-    for (let prev = ""; prev !== s; ) {
+    for (let prev = ""; prev !== s;) {
       prev = s;
       s = s.replace(re, by);
     }

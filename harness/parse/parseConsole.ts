@@ -1,6 +1,14 @@
 import { StringDecoder } from "node:string_decoder";
 import { findCulprit, kindOf, splatSignature } from "./culprit.js";
-import { ANY_HEADER, HEADER_GROUPS, REPORT_START_IGNORES, STACK_PRINTING_MESSAGES, STACK_START, type HeaderGroup, type SplatKind } from "./formats.js";
+import {
+  ANY_HEADER,
+  HEADER_GROUPS,
+  REPORT_START_IGNORES,
+  STACK_PRINTING_MESSAGES,
+  STACK_START,
+  type HeaderGroup,
+  type SplatKind,
+} from "./formats.js";
 import { cleanConsoleLine, isCpuContext, splitConsoleLine, type ConsoleLine } from "./normalize.js";
 import { frameNamesOf } from "./stack.js";
 import { titleReport } from "./title.js";
@@ -68,7 +76,8 @@ interface OpenReport {
   splat?: Splat;
 }
 
-const DISPLAY_FRAME = /^\s*(?:\[<?[0-9a-f]+>?\] )?(?:\? )?(?:[A-Za-z_][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+|[A-Za-z_][\w.$]* \S+:\d+ \[inline\]$)/;
+const DISPLAY_FRAME =
+  /^\s*(?:\[<?[0-9a-f]+>?\] )?(?:\? )?(?:[A-Za-z_][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+|[A-Za-z_][\w.$]* \S+:\d+ \[inline\]$)/;
 const IRQ_MARKER = /^(?:<\/?(?:IRQ|NMI|SOFTIRQ)>|<EOI>)$/;
 const HELD_LOCK = /^\s*#\d+: /;
 
@@ -186,7 +195,9 @@ export class ConsoleScanner {
     const line = splitConsoleLine(raw);
     const group = headerGroupOf(raw, next);
     // A new report (not an aftermath such as the panic after an oops) ends the text of the reports before it.
-    const cutsText = (group !== undefined && !REPORT_START_IGNORES.some((h) => raw.includes(h))) || STACK_PRINTING_MESSAGES.some((m) => raw.includes(m));
+    const cutsText =
+      (group !== undefined && !REPORT_START_IGNORES.some((h) => raw.includes(h))) ||
+      STACK_PRINTING_MESSAGES.some((m) => raw.includes(m));
     let printerHasReport = false;
     for (const r of [...this.open]) {
       if (cutsText && !hasCallerIds(r.context)) {
@@ -225,7 +236,12 @@ export class ConsoleScanner {
     if (mine && !r.shownDone && r.shown.length < MAX_SHOWN_LINES) r.shown.push({ no, text: line.text });
     if (mine && !line.questionable && !r.tailCut && !raw.includes("Disabling lock debugging due to kernel taint")) {
       r.passed++;
-      if (r.passed > r.tailCutAfter && (raw.includes("Kernel panic - not syncing") || raw.includes("WARNING: possible circular locking dependency detected"))) r.tailCut = true;
+      if (
+        r.passed > r.tailCutAfter &&
+        (raw.includes("Kernel panic - not syncing") ||
+          raw.includes("WARNING: possible circular locking dependency detected"))
+      )
+        r.tailCut = true;
       else {
         r.text.push(line.text);
         r.nmiBacktrace ||= line.text.includes("Sending NMI from CPU");

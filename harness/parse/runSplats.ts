@@ -25,7 +25,12 @@ export function splatsOfRun(console: string, dmesg?: string): SplatGroup[] {
       const prev = groups.get(g.signature);
       if (!prev) groups.set(g.signature, g);
       // Prefer the fuller report (console reports can be cut short by a dying guest).
-      else groups.set(g.signature, { ...prev, count: Math.max(prev.count, g.count), first: prev.first.corrupted && !g.first.corrupted ? g.first : prev.first });
+      else
+        groups.set(g.signature, {
+          ...prev,
+          count: Math.max(prev.count, g.count),
+          first: prev.first.corrupted && !g.first.corrupted ? g.first : prev.first,
+        });
     }
   }
   return [...groups.values()];

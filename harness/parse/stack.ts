@@ -2,7 +2,17 @@
  * Guilty-frame extraction: walks a report's lines along a format's stack spec and picks the
  * frame syzkaller would name (see formats.ts for the specs and lists).
  */
-import { FRAME_LINES, HANG_WAIT_FRAMES, INJECTED_FAILURE_FRAME, SKIP_FRAMES, STACK_START, STALL_ANCHORS, SYSCALL_PREFIXES, type StackPart, type StackSpec } from "./formats.js";
+import {
+  FRAME_LINES,
+  HANG_WAIT_FRAMES,
+  INJECTED_FAILURE_FRAME,
+  SKIP_FRAMES,
+  STACK_START,
+  STALL_ANCHORS,
+  SYSCALL_PREFIXES,
+  type StackPart,
+  type StackSpec,
+} from "./formats.js";
 
 /** A chosen frame: its name without a syscall prefix, and as printed. */
 export interface PickedFrame {
@@ -36,7 +46,8 @@ const CORRUPTED: PickedFrame = { name: "corrupted", raw: "corrupted" };
 /** The name with the one syscall prefix removed that leaves it shortest ("__se_sys_foo" -> "foo", "__x64_sys_foo" -> "sys_foo"). */
 export function stripSyscallPrefix(name: string): string {
   let best = name;
-  for (const p of SYSCALL_PREFIXES) if (name.startsWith(p) && name.length - p.length < best.length) best = name.slice(p.length);
+  for (const p of SYSCALL_PREFIXES)
+    if (name.startsWith(p) && name.length - p.length < best.length) best = name.slice(p.length);
   return best;
 }
 
@@ -100,7 +111,12 @@ export function frameNamesOf(line: string): string[] | undefined {
 }
 
 /** One pass over the parts: a regex part finds its line (or uses up the text), a stack part reads frame lines up to the next stack start. */
-function walk(lines: readonly string[], parts: readonly StackPart[], skip: SkipTest, how: StackSpec["pick"]): ExtractedFrames {
+function walk(
+  lines: readonly string[],
+  parts: readonly StackPart[],
+  skip: SkipTest,
+  how: StackSpec["pick"],
+): ExtractedFrames {
   const frames: PickedFrame[] = [];
   let failed = false;
   let candidates: string[] = [];

@@ -3,7 +3,15 @@
  * of the header group's formats, the one whose title regex matches earliest in the report
  * text wins (table order on a tie); its stack spec names the guilty frame.
  */
-import { FRAME_LINES, STACK_START, STACK_STARTS, SYSCALL_PREFIXES, type HeaderGroup, type StackSpec, type TitleFormat } from "./formats.js";
+import {
+  FRAME_LINES,
+  STACK_START,
+  STACK_STARTS,
+  SYSCALL_PREFIXES,
+  type HeaderGroup,
+  type StackSpec,
+  type TitleFormat,
+} from "./formats.js";
 import { normalizeTitle } from "./normalize.js";
 import { extractFrames, type PickedFrame } from "./stack.js";
 
@@ -19,7 +27,8 @@ export interface ReportTitle {
   stack?: StackSpec;
 }
 
-const fill = (fmt: string, args: readonly string[]) => fmt.replace(/%(\d)/g, (_, n: string) => args[Number(n) - 1] ?? "");
+const fill = (fmt: string, args: readonly string[]) =>
+  fmt.replace(/%(\d)/g, (_, n: string) => args[Number(n) - 1] ?? "");
 
 /** The lines a stack walk reads: the rest of the line where `offset` is, then the lines after it. */
 function linesFrom(lines: readonly string[], offset: number): string[] {
@@ -41,7 +50,8 @@ function titlesOf(format: TitleFormat, captures: string[], frames: PickedFrame[]
   };
   const raws = frames.map((f) => f.raw);
   variant(raws);
-  for (const p of SYSCALL_PREFIXES) if (raws.some((r) => r.startsWith(p))) variant(raws.map((r) => (r.startsWith(p) ? r.slice(p.length) : r)));
+  for (const p of SYSCALL_PREFIXES)
+    if (raws.some((r) => r.startsWith(p))) variant(raws.map((r) => (r.startsWith(p) ? r.slice(p.length) : r)));
   return { title, alts };
 }
 
@@ -75,7 +85,10 @@ interface Winner {
 }
 
 /** The format that titles the report: earliest title match, then table order. */
-function chooseFormat(lines: readonly string[], group: HeaderGroup): { winner?: Winner; alts: string[]; reportMissing: boolean } {
+function chooseFormat(
+  lines: readonly string[],
+  group: HeaderGroup,
+): { winner?: Winner; alts: string[]; reportMissing: boolean } {
   const text = `${lines.join("\n")}\n`;
   let best = Infinity;
   let winner: Winner | undefined;
@@ -91,7 +104,9 @@ function chooseFormat(lines: readonly string[], group: HeaderGroup): { winner?: 
     reportMissing = !m;
     if (!m) continue;
     const captures = m.slice(1).map((c) => c ?? "");
-    const { frames, failed } = format.stack ? extractFrames(linesFrom(lines, m.index), format.stack) : { frames: [], failed: false };
+    const { frames, failed } = format.stack
+      ? extractFrames(linesFrom(lines, m.index), format.stack)
+      : { frames: [], failed: false };
     const titles = titlesOf(format, captures, frames);
     alts.push(...titles.alts);
     winner = { format, title: titles.title, failed, frames };
@@ -136,12 +151,23 @@ export function titleReport(lines: readonly string[], group: HeaderGroup): Repor
     return { title, altTitles: [], type: titleType(title), corrupted: reportMissing };
   }
   const { format } = winner;
-  const corrupted = winner.failed || format.corrupted === true || /\[ *[0-9]+\.[0-9]+\]/.test(winner.title) || (!format.noTrace && lacksCallTrace(lines));
+  const corrupted =
+    winner.failed ||
+    format.corrupted === true ||
+    /\[ *[0-9]+\.[0-9]+\]/.test(winner.title) ||
+    (!format.noTrace && lacksCallTrace(lines));
   const title = normalizeTitle(winner.title);
   const altTitles = [...new Set(alts.map(normalizeTitle))].filter((a) => a !== title);
   // Like syzkaller's FRAME: what follows the title's last " in ", for formats that name a function there.
   const frame = / in %\d$/.test(format.fmt) ? title.slice(title.lastIndexOf(" in ") + 4) : undefined;
-  return { title, altTitles, type: titleType(title), corrupted, ...(frame !== undefined && { frame }), ...(format.stack && { stack: format.stack }) };
+  return {
+    title,
+    altTitles,
+    type: titleType(title),
+    corrupted,
+    ...(frame !== undefined && { frame }),
+    ...(format.stack && { stack: format.stack }),
+  };
 }
 
 /** Types by title head (the title up to its first " in "): the prefixes never reach past it. */
@@ -156,26 +182,47 @@ const TYPES: [string, string[]][] = [
   ["KFENCE-MEMORY-CORRUPTION", ["KFENCE: memory corruption"]],
   ["KFENCE-INVALID-FREE", ["KFENCE: invalid free"]],
   ["KMSAN-UNINIT-VALUE", ["KMSAN: uninit-value"]],
-  ["KMSAN-USE-AFTER-FREE-READ", ["KMSAN: kernel-infoleak-after-free", "KMSAN: kernel-usb-infoleak-after-free", "KMSAN: use-after-free"]],
+  [
+    "KMSAN-USE-AFTER-FREE-READ",
+    ["KMSAN: kernel-infoleak-after-free", "KMSAN: kernel-usb-infoleak-after-free", "KMSAN: use-after-free"],
+  ],
   ["KMSAN-INFO-LEAK", ["KMSAN: kernel-infoleak", "KMSAN: kernel-usb-infoleak"]],
   ["KASAN-NULL-POINTER-DEREFERENCE-WRITE", ["KASAN: null-ptr-deref Write"]],
   ["KASAN-NULL-POINTER-DEREFERENCE-READ", ["KASAN: null-ptr-deref Read"]],
   ["NULL-POINTER-DEREFERENCE", ["BUG: unable to handle kernel NULL pointer dereference in"]],
-  ["KASAN-WRITE", ["global-out-of-bounds", "out-of-bounds", "slab-out-of-bounds", "stack-out-of-bounds", "user-memory-access", "vmalloc-out-of-bounds", "wild-memory-access"].map((k) => `KASAN: ${k} Write`)],
+  [
+    "KASAN-WRITE",
+    [
+      "global-out-of-bounds",
+      "out-of-bounds",
+      "slab-out-of-bounds",
+      "stack-out-of-bounds",
+      "user-memory-access",
+      "vmalloc-out-of-bounds",
+      "wild-memory-access",
+    ].map((k) => `KASAN: ${k} Write`),
+  ],
   [
     "KASAN-READ",
     [
-      ...["global-out-of-bounds", "invalid-access", "out-of-bounds", "slab-out-of-bounds"].map((k) => `KASAN: ${k} Read`),
+      ...["global-out-of-bounds", "invalid-access", "out-of-bounds", "slab-out-of-bounds"].map(
+        (k) => `KASAN: ${k} Read`,
+      ),
       "KASAN: slab-out-of-bounds",
       "KASAN: stack-out-of-bounds Read",
       "KASAN: stack-out-of-bounds",
-      ...["unknown-crash", "user-memory-access", "vmalloc-out-of-bounds", "wild-memory-access"].map((k) => `KASAN: ${k} Read`),
+      ...["unknown-crash", "user-memory-access", "vmalloc-out-of-bounds", "wild-memory-access"].map(
+        (k) => `KASAN: ${k} Read`,
+      ),
       "KASAN: wild-memory-access",
     ],
   ],
   ["KASAN-INVALID-FREE", ["KASAN: double-free or invalid-free", "KASAN: invalid-free"]],
   ["KASAN-USE-AFTER-FREE-WRITE", ["KASAN: slab-use-after-free Write", "KASAN: use-after-free Write"]],
-  ["KASAN-USE-AFTER-FREE-READ", ["KASAN: slab-use-after-free Read", "KASAN: use-after-free Read", "KASAN: use-after-free"]],
+  [
+    "KASAN-USE-AFTER-FREE-READ",
+    ["KASAN: slab-use-after-free Read", "KASAN: use-after-free Read", "KASAN: use-after-free"],
+  ],
   ["MEMORY_SAFETY_BUG", ["BUG: corrupted list", "BUG: unable to handle kernel paging request"]],
   ["REFCOUNT_WARNING", ["WARNING: refcount bug"]],
   ["MEMORY_SAFETY_UBSAN", ["UBSAN: array-index-out-of-bounds"]],
@@ -184,8 +231,18 @@ const TYPES: [string, string[]][] = [
   [
     "LOCKDEP",
     [
-      ...["bad unlock balance in", "held lock freed in", "rwlock", "spinlock", "still has locks held in", "using"].map((t) => `BUG: ${t}`),
-      ...["bad unlock balance in", "held lock freed in", "lock held", "locking bug in", "nested lock was not taken in", "still has locks held in", "suspicious RCU usage in"].map((t) => `WARNING: ${t}`),
+      ...["bad unlock balance in", "held lock freed in", "rwlock", "spinlock", "still has locks held in", "using"].map(
+        (t) => `BUG: ${t}`,
+      ),
+      ...[
+        "bad unlock balance in",
+        "held lock freed in",
+        "lock held",
+        "locking bug in",
+        "nested lock was not taken in",
+        "still has locks held in",
+        "suspicious RCU usage in",
+      ].map((t) => `WARNING: ${t}`),
       "inconsistent lock state in",
       "possible deadlock in",
     ],
@@ -194,14 +251,44 @@ const TYPES: [string, string[]][] = [
   ["LEAK", ["memory leak in"]],
   ["BUG", ["BUG: bad usercopy in", "kernel BUG"]],
   ["WARNING", ["WARNING in"]],
-  ["UNKNOWN", ["BUG: stack guard page was hit in", "WARNING: corrupted", "WARNING: kernel stack frame pointer has bad value", "WARNING: kernel stack regs has bad"]],
+  [
+    "UNKNOWN",
+    [
+      "BUG: stack guard page was hit in",
+      "WARNING: corrupted",
+      "WARNING: kernel stack frame pointer has bad value",
+      "WARNING: kernel stack regs has bad",
+    ],
+  ],
   ["HANG", ["BUG: soft lockup in", "INFO: rcu detected stall in", "INFO: task can't die in", "INFO: task hung in"]],
   [
     "DoS",
     [
-      ...["Alignment trap in", "BUG: Object already free", "Internal error in", "PANIC: double fault", "Unhandled fault in", "VFS: Busy inodes after unmount (use-after-free)"],
-      ...["VFS: Close: file count is zero (use-after-free)", "divide error in", "general protection fault in", "go runtime error", "int3 in", "invalid opcode in"],
-      ...["kernel panic:", "kernel stack overflow", "panic:", "rust_kernel panicked", "stack segment fault in", "trusty:", "unregister_netdevice: waiting for DEV to become free"],
+      ...[
+        "Alignment trap in",
+        "BUG: Object already free",
+        "Internal error in",
+        "PANIC: double fault",
+        "Unhandled fault in",
+        "VFS: Busy inodes after unmount (use-after-free)",
+      ],
+      ...[
+        "VFS: Close: file count is zero (use-after-free)",
+        "divide error in",
+        "general protection fault in",
+        "go runtime error",
+        "int3 in",
+        "invalid opcode in",
+      ],
+      ...[
+        "kernel panic:",
+        "kernel stack overflow",
+        "panic:",
+        "rust_kernel panicked",
+        "stack segment fault in",
+        "trusty:",
+        "unregister_netdevice: waiting for DEV to become free",
+      ],
     ],
   ],
   ["NO_OUTPUT", ["no output from test machine"]],
@@ -219,6 +306,10 @@ const TYPES: [string, string[]][] = [
 export function titleType(title: string): string {
   const head = title.slice(0, title.indexOf(" in ") + 1 || undefined);
   let type = typeOfHead.get(head);
-  if (type === undefined) typeOfHead.set(head, (type = TYPES.find(([, prefixes]) => prefixes.some((p) => title.startsWith(p)))?.[0] ?? "UNKNOWN"));
+  if (type === undefined)
+    typeOfHead.set(
+      head,
+      (type = TYPES.find(([, prefixes]) => prefixes.some((p) => title.startsWith(p)))?.[0] ?? "UNKNOWN"),
+    );
   return type;
 }

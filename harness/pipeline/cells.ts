@@ -14,7 +14,16 @@ import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration } from "./iteration.js";
 import { buildVariant, kernelRecord, prepareVariant, type PreparedVariant } from "./kernel.js";
-import { applyRound, cellScenario, recordAccel, recordBuildFailed, recordBuilt, recordIteration, type RoundPlan, type RoundTask } from "./runRecord.js";
+import {
+  applyRound,
+  cellScenario,
+  recordAccel,
+  recordBuildFailed,
+  recordBuilt,
+  recordIteration,
+  type RoundPlan,
+  type RoundTask,
+} from "./runRecord.js";
 
 /** What the one cell runner needs: the record it fills, the scenarios its cells name, and how to run guests. */
 export interface CellRun {
@@ -32,7 +41,8 @@ export interface CellRun {
 }
 
 const pending = (run: RunFile) => run.cells.filter((c) => c.status === "pending");
-const loadedFor = (ctx: Pick<CellRun, "scenarios">, c: Pick<CellRecord, "scenario" | "kernel" | "arch">) => ctx.scenarios.get(targetKey(c))!;
+const loadedFor = (ctx: Pick<CellRun, "scenarios">, c: Pick<CellRecord, "scenario" | "kernel" | "arch">) =>
+  ctx.scenarios.get(targetKey(c))!;
 
 /**
  * THE place the stages meet, for `run` and `matrix` alike: build every pending cell's
@@ -52,11 +62,22 @@ export async function runCells(ctx: CellRun, progress: Progress): Promise<void> 
  * the arch's), probed with one of its kernels. The record keeps each arch's accelerator, as
  * this session chose it (a resumed run may run under another).
  */
-async function prepareGuests(ctx: CellRun, images: Map<string, string>, progress: Progress): Promise<Map<string, Guest>> {
+async function prepareGuests(
+  ctx: CellRun,
+  images: Map<string, string>,
+  progress: Progress,
+): Promise<Map<string, Guest>> {
   const guests = new Map<string, Guest>();
   for (const cell of ctx.run.cells.filter((c) => images.has(c.build))) {
     if (guests.has(cell.arch)) continue;
-    const guest = await prepareGuest(ctx.dir, loadedFor(ctx, cell).arch, images.get(cell.build)!, ctx.vm, progress, ctx.accel);
+    const guest = await prepareGuest(
+      ctx.dir,
+      loadedFor(ctx, cell).arch,
+      images.get(cell.build)!,
+      ctx.vm,
+      progress,
+      ctx.accel,
+    );
     guests.set(cell.arch, guest);
     recordAccel(ctx.run, cell.arch, guest.accel);
   }
@@ -106,7 +127,9 @@ async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string,
       const k = await buildVariant(prepared, buildLog, progress);
       images.set(key, k.image.bzImage);
       recordBuilt(run, cell, kernelRecord(k, dir, buildLog), k.timings.buildMs);
-      progress.info(`${key}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`);
+      progress.info(
+        `${key}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`,
+      );
     } catch (err) {
       if (!(err instanceof BuildFailure)) throw err;
       // The message's first line names the first compiler or linker error; the rest (the log's tail) is in the log.
@@ -121,9 +144,10 @@ async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string,
 
 /** The directory name of a cell's iterations: the variant for a run, the whole cell for a matrix. */
 export function iterationLabel(kind: RunFile["kind"], c: CellRecord): string {
-  return kind === "run" ? c.variant : `${c.kernel}-${c.arch}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
+  return kind === "run"
+    ? c.variant
+    : `${c.kernel}-${c.arch}-${c.scenario}-${c.variant}-cpus${c.cpus}-hotplug-${c.hotplug ? "on" : "off"}`;
 }
-
 
 /**
  * The next round of runs: for every group, the stopping rules say which of its variants
@@ -143,7 +167,8 @@ export function planRound(run: RunFile): RoundPlan {
     const baseline = cells.find((c) => c.variant === c.baseline);
     // Without a baseline kernel there is nothing to judge against: no run would help.
     if (!baseline || baseline.status === "failed") {
-      for (const cell of cells.filter((x) => x.status === "pending")) plan.close.push({ cell, why: "the baseline's kernel did not build" });
+      for (const cell of cells.filter((x) => x.status === "pending"))
+        plan.close.push({ cell, why: "the baseline's kernel did not build" });
       continue;
     }
     // The baseline first: its run of the round can set the window of the fixes' runs after it.
@@ -167,7 +192,12 @@ export function planRound(run: RunFile): RoundPlan {
 }
 
 /** Run rounds of iterations on up to `jobs` VMs at once until every pending cell is decided; `images` maps a cell's build key to its kernel. */
-export async function runPool(ctx: Omit<CellRun, "prepared">, images: Map<string, string>, guests: Map<string, Guest>, progress: Progress): Promise<void> {
+export async function runPool(
+  ctx: Omit<CellRun, "prepared">,
+  images: Map<string, string>,
+  guests: Map<string, Guest>,
+  progress: Progress,
+): Promise<void> {
   let done = 0;
   // A worker that fails (a host error) or an interrupt stops the others before their next boot.
   let failed = false;
@@ -195,16 +225,19 @@ export async function runPool(ctx: Omit<CellRun, "prepared">, images: Map<string
           throw err;
         });
         recordIteration(ctx.run, cell, out);
-        progress.info(`[${++done}] ${cell.id} #${iteration}: ${out.record.status}${stopNote(out.record)}, ${out.groups.length} unique splat(s)`);
+        progress.info(
+          `[${++done}] ${cell.id} #${iteration}: ${out.record.status}${stopNote(out.record)}, ${out.groups.length} unique splat(s)`,
+        );
         await ctx.save();
       }
     };
     await Promise.all(Array.from({ length: Math.min(ctx.jobs, round.length) }, worker));
   }
   throwIfInterrupted("the runs");
-  for (const c of ctx.run.cells.filter((x) => x.stopped)) progress.info(`${c.id}: stopped after ${c.runs.length} run(s): ${c.stopped}`);
+  for (const c of ctx.run.cells.filter((x) => x.stopped))
+    progress.info(`${c.id}: stopped after ${c.runs.length} run(s): ${c.stopped}`);
 }
 
 /** Why a run ended before its workload did: only a report decides a run, so a clean one that stopped ran out its window. */
-const stopNote = (r: IterationRecord) => (r.stoppedEarly === undefined ? "" : r.primary === undefined ? " (clean for its trial window)" : " (decided early)");
-
+const stopNote = (r: IterationRecord) =>
+  r.stoppedEarly === undefined ? "" : r.primary === undefined ? " (clean for its trial window)" : " (decided early)";

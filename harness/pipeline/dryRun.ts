@@ -21,9 +21,14 @@ export function describeRun(
   const { scenario, kernel, arch } = loaded;
   const source = describeSource(kernel.source);
   const fragments = [...kernel.fragments, ...arch.fragments].join(", ");
-  const lines = [`scenario ${scenario.name}: kernel ${kernel.name} for ${arch.name} from ${source}, base ${kernel.base}, fragments ${fragments}`];
+  const lines = [
+    `scenario ${scenario.name}: kernel ${kernel.name} for ${arch.name} from ${source}, base ${kernel.base}, fragments ${fragments}`,
+  ];
   for (const { variant: v, build } of run.cells) {
-    const series = variantPatches(loaded, v).map((p) => path.basename(p)).join(" + ") || "no patches";
+    const series =
+      variantPatches(loaded, v)
+        .map((p) => path.basename(p))
+        .join(" + ") || "no patches";
     lines.push(`\nvariant ${v}${v === scenario.baseline ? " (baseline)" : ""}: ${series}`);
     lines.push(`  build: ${prepared.get(build)?.make ?? "none: its cell is finished"}`);
   }

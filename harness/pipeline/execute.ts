@@ -12,7 +12,11 @@ import { runCells, type CellRun } from "./cells.js";
  * honest (saved after every step, completed / failed / interrupted at the end), and the
  * reports written for whatever finished.
  */
-export async function executeCells(ctx: Omit<CellRun, "save">, progress: Progress, howToContinue: (sig: NodeJS.Signals, killed: number) => string): Promise<void> {
+export async function executeCells(
+  ctx: Omit<CellRun, "save">,
+  progress: Progress,
+  howToContinue: (sig: NodeJS.Signals, killed: number) => string,
+): Promise<void> {
   const file = path.join(ctx.dir, RUN_FILE_NAME[ctx.run.kind]);
   // One save at a time, in order: two VMs finishing together must not write the record out of order.
   let saving = Promise.resolve();

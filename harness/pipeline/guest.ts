@@ -26,7 +26,14 @@ export interface Guest {
  * The guest side of a run on one arch: the initramfs with that arch's busybox and dropbear
  * and the cache's SSH identity, and the accelerator (probed with `bzImage`).
  */
-export async function prepareGuest(runDir: string, arch: Arch, bzImage: string, vm: VmImplementation, progress: Progress, force?: Accel): Promise<Guest> {
+export async function prepareGuest(
+  runDir: string,
+  arch: Arch,
+  bzImage: string,
+  vm: VmImplementation,
+  progress: Progress,
+  force?: Accel,
+): Promise<Guest> {
   const id = await guestIdentity(progress);
   const initrd = path.join(runDir, "guest", "initramfs.cpio");
   const hostKey = Buffer.from(id.hostKeyDropbear, "base64");
@@ -47,13 +54,20 @@ export async function guestIdentity(progress: Progress): Promise<GuestIdentity> 
   const file = path.join(cacheRoot(), "guest-identity.json");
   // As any cache entry: a damaged one is replaced, never used, and said so.
   const found = await readRecordIfExists(GuestIdentitySchema, file, "guest identity").catch((err: Error) => {
-    progress.info(`warning: ${file} is damaged; made a new guest identity (the booted snapshots made with the old one will not be found again): ${err.message.split("\n")[0]}`);
+    progress.info(
+      `warning: ${file} is damaged; made a new guest identity (the booted snapshots made with the old one will not be found again): ${err.message.split("\n")[0]}`,
+    );
     return undefined;
   });
   if (found) return found;
   const client = generateClientKey();
   const host = await generateHostKey();
-  const made: GuestIdentity = { clientPrivateKey: client.privateKey, clientPublicKey: client.publicKey, hostKeyDropbear: host.dropbearKey.toString("base64"), hostPublicKey: host.publicKey };
+  const made: GuestIdentity = {
+    clientPrivateKey: client.privateKey,
+    clientPublicKey: client.publicKey,
+    hostKeyDropbear: host.dropbearKey.toString("base64"),
+    hostPublicKey: host.publicKey,
+  };
   // Two first runs at once each make one; the later rename wins, and each run uses its own consistently.
   await writeFileAtomic(file, JSON.stringify(made, null, 2) + "\n", 0o600);
   return made;

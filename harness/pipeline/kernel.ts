@@ -72,10 +72,24 @@ export async function configureTree(
   const toolchain = await toolchainVersion(loaded.arch);
   const config = await configureKernel(tree, series, configInputs(loaded), toolchain, progress);
   const { scenario, kernel, arch } = loaded;
-  const configNames = { base: scenario.baseConfig ?? kernel.base, fragments: [...kernel.fragments, ...arch.fragments, ...scenario.fragments] };
+  const configNames = {
+    base: scenario.baseConfig ?? kernel.base,
+    fragments: [...kernel.fragments, ...arch.fragments, ...scenario.fragments],
+  };
   const make = makeCommand(arch, tree, config).command;
   const timings = { sourceMs, configMs: Date.now() - started };
-  return { loaded, variant, source: describeSource(kernel.source), tree, series, config, configNames, toolchain, make, timings };
+  return {
+    loaded,
+    variant,
+    source: describeSource(kernel.source),
+    tree,
+    series,
+    config,
+    configNames,
+    toolchain,
+    make,
+    timings,
+  };
 }
 
 /**
@@ -111,7 +125,8 @@ export async function buildVariant(p: PreparedVariant, buildLog: string, progres
     progress,
     async (tree) => {
       const series = await applySeries(tree, p.series.patches);
-      const ready = tree.content === p.tree.content ? p : await configureTree(p.loaded, p.variant, tree, series, progress);
+      const ready =
+        tree.content === p.tree.content ? p : await configureTree(p.loaded, p.variant, tree, series, progress);
       return buildPrepared(ready, buildLog, progress);
     },
     p.tree,
@@ -119,7 +134,12 @@ export async function buildVariant(p: PreparedVariant, buildLog: string, progres
 }
 
 /** One variant from its source to its image: its preparation, then its build (`kharness build`, the benches). */
-export async function prepareVariantKernel(loaded: LoadedScenario, variant: string, buildLog: string, progress: Progress): Promise<VariantKernel> {
+export async function prepareVariantKernel(
+  loaded: LoadedScenario,
+  variant: string,
+  buildLog: string,
+  progress: Progress,
+): Promise<VariantKernel> {
   return buildVariant(await prepareVariant(loaded, variant, progress), buildLog, progress);
 }
 

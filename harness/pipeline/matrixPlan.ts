@@ -73,7 +73,15 @@ async function newMatrixRun(m: LoadedMatrix, req: MatrixRequest, vm: VmImplement
   const maxRuns = Math.max(...cells.map((c) => c.maxRuns));
   const settings = { confidence: req.confidence ?? 0.95, maxRuns, residual: req.residual ?? 1, window: DEFAULT_WINDOW };
   const input = inputOf(m.matrix.name, m.file, m.text);
-  const run = newRunFile({ kind: "matrix", id, input, host: await hostRecord(vm, ARCHES[m.matrix.arches[0]!]), cells, expect, settings });
+  const run = newRunFile({
+    kind: "matrix",
+    id,
+    input,
+    host: await hostRecord(vm, ARCHES[m.matrix.arches[0]!]),
+    cells,
+    expect,
+    settings,
+  });
   return { ...run, ...(req.shard && { shard: shardRecord(keys, req.shard) }) };
 }
 
@@ -99,7 +107,14 @@ export async function plannedMatrix(
   req: MatrixRequest & { file: string; jobs?: number; accel?: Accel },
   vm: VmImplementation,
   progress: Progress,
-): Promise<{ m: LoadedMatrix; run: RunFile; dir: string; prepared: Map<string, PreparedVariant>; jobs: number; accel?: Accel }> {
+): Promise<{
+  m: LoadedMatrix;
+  run: RunFile;
+  dir: string;
+  prepared: Map<string, PreparedVariant>;
+  jobs: number;
+  accel?: Accel;
+}> {
   const m = await loadMatrix(req.file);
   const run = await planMatrixRun(m, req, vm);
   const forced = replayedForced(run, { ...(req.accel && { accel: req.accel }), ...(req.jobs && { jobs: req.jobs }) });
@@ -110,6 +125,8 @@ export async function plannedMatrix(
   await fs.mkdir(dir, { recursive: true });
   const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(targetKey(c))!.scenario.vm.memoryMiB));
   const freeMiB = Math.round(os.freemem() / 2 ** 20);
-  run.jobs = forced.jobs ? { count: forced.jobs, reason: `--jobs ${forced.jobs}` } : chooseJobs(os.cpus().length, freeMiB, vmMiB);
+  run.jobs = forced.jobs
+    ? { count: forced.jobs, reason: `--jobs ${forced.jobs}` }
+    : chooseJobs(os.cpus().length, freeMiB, vmMiB);
   return { m, run, dir, prepared, jobs: run.jobs.count, ...(forced.accel && { accel: forced.accel }) };
 }

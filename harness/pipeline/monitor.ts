@@ -19,7 +19,8 @@ export interface WatchState {
 }
 
 /** How a watched run should end early. */
-export type EarlyEnding = { kind: "decided"; reason: string } | { kind: "wedged"; reason: string } | { kind: "window"; reason: string };
+export type EarlyEnding =
+  { kind: "decided"; reason: string } | { kind: "wedged"; reason: string } | { kind: "window"; reason: string };
 
 export interface WatchConfig {
   tailMs: number;
@@ -38,15 +39,24 @@ export type WatchVerdict = { kind: "continue" } | EarlyEnding;
  */
 export function watchVerdict(s: WatchState, cfg: WatchConfig): WatchVerdict {
   if (cfg.tailMs > 0 && s.reportEndedAt !== undefined && s.now - s.reportEndedAt >= cfg.tailMs) {
-    return { kind: "decided", reason: `stopped ${Math.round(cfg.tailMs / 1000)} s after the first report ended (${s.reportTitle}): the rest would be its cascade` };
+    return {
+      kind: "decided",
+      reason: `stopped ${Math.round(cfg.tailMs / 1000)} s after the first report ended (${s.reportTitle}): the rest would be its cascade`,
+    };
   }
   if (cfg.windowMs !== undefined && s.reportSeenAt === undefined && s.now - s.startedAt >= cfg.windowMs) {
-    return { kind: "window", reason: `clean for the trial window (${(cfg.windowMs / 1000).toFixed(1)} s): a complete trial` };
+    return {
+      kind: "window",
+      reason: `clean for the trial window (${(cfg.windowMs / 1000).toFixed(1)} s): a complete trial`,
+    };
   }
   const quietMs = s.now - s.lastOutputAt;
   // Silent for a third of wedgeMs (two or more probes unanswered), not one slow answer of a busy guest.
   if (quietMs >= cfg.wedgeMs && s.silentSince !== undefined && s.now - s.silentSince >= cfg.wedgeMs / 3) {
-    return { kind: "wedged", reason: `no workload progress for ${Math.round(quietMs / 1000)} s and the guest does not answer over SSH` };
+    return {
+      kind: "wedged",
+      reason: `no workload progress for ${Math.round(quietMs / 1000)} s and the guest does not answer over SSH`,
+    };
   }
   return { kind: "continue" };
 }

@@ -18,7 +18,10 @@ const RECORD_LABEL: Record<RunFile["kind"], string> = { run: "run record", matri
 export async function resumableRecord(kind: RunFile["kind"], id: string): Promise<RunFile> {
   const dir = path.join(resultsRoot(), id);
   if (!(await exists(dir))) {
-    throw new UserError(`--resume ${id}: there is no run ${id} in ${resultsRoot()}`, `give the id of an unfinished run (a folder of ${resultsRoot()})`);
+    throw new UserError(
+      `--resume ${id}: there is no run ${id} in ${resultsRoot()}`,
+      `give the id of an unfinished run (a folder of ${resultsRoot()})`,
+    );
   }
   const prior = await readRecord(RunFileSchema, path.join(dir, RUN_FILE_NAME[kind]), RECORD_LABEL[kind]);
   if (prior.kind !== kind) {
@@ -50,7 +53,10 @@ export function resumedShard(prior: RunFile, asked: Shard | undefined): Shard | 
 }
 
 /** What a resumed session runs with: what its command line forces, else what the run's first session forced. */
-export function replayedForced(prior: RunFile | undefined, given: NonNullable<RunFile["forced"]>): NonNullable<RunFile["forced"]> {
+export function replayedForced(
+  prior: RunFile | undefined,
+  given: NonNullable<RunFile["forced"]>,
+): NonNullable<RunFile["forced"]> {
   const accel = given.accel ?? prior?.forced?.accel;
   const jobs = given.jobs ?? prior?.forced?.jobs;
   return { ...(accel && { accel }), ...(jobs && { jobs }) };
@@ -65,5 +71,8 @@ export function refuseResumeChanges(id: string, given: string[], allowed: readon
   const changes = given.filter((f) => !allowed.includes(f));
   if (changes.length === 0) return;
   const flags = changes.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ");
-  throw new UserError(`${flags} with --resume ${id}: a resumed run replays the request it recorded`, `leave out ${flags}, or start a new run with them`);
+  throw new UserError(
+    `${flags} with --resume ${id}: a resumed run replays the request it recorded`,
+    `leave out ${flags}, or start a new run with them`,
+  );
 }

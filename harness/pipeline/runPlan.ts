@@ -70,7 +70,10 @@ interface CliFix {
 }
 
 /** A fix's place in the run's fixes/ folder (written once the checks before the run pass). */
-const cliFix = (dir: string, fix: Omit<CliFix, "patch">): CliFix => ({ ...fix, patch: path.join(dir, "fixes", `${fix.name}.patch`) });
+const cliFix = (dir: string, fix: Omit<CliFix, "patch">): CliFix => ({
+  ...fix,
+  patch: path.join(dir, "fixes", `${fix.name}.patch`),
+});
 
 /** A fix from the command line, taken out of its file (a patch, or a mail). */
 async function fixFromFile(file: string, dir: string): Promise<CliFix> {
@@ -78,29 +81,67 @@ async function fixFromFile(file: string, dir: string): Promise<CliFix> {
   try {
     text = await fs.readFile(file, "utf8");
   } catch (err) {
-    throw new UserError(`cannot read --fix ${file}: ${(err as Error).message}`, "give the path of a patch or an mbox saved from the mailing list");
+    throw new UserError(
+      `cannot read --fix ${file}: ${(err as Error).message}`,
+      "give the path of a patch or an mbox saved from the mailing list",
+    );
   }
   const mail = await patchFromMail(text, file);
-  const origin: FixOrigin = { kind: "mail", file: path.resolve(file), subject: mail.subject, ...(mail.messageId && { messageId: mail.messageId }), ...(mail.author && { author: mail.author }) };
-  return cliFix(dir, { name: variantNameFor(file), description: `${mail.subject} (from ${file})`, text: mail.patch, origin });
+  const origin: FixOrigin = {
+    kind: "mail",
+    file: path.resolve(file),
+    subject: mail.subject,
+    ...(mail.messageId && { messageId: mail.messageId }),
+    ...(mail.author && { author: mail.author }),
+  };
+  return cliFix(dir, {
+    name: variantNameFor(file),
+    description: `${mail.subject} (from ${file})`,
+    text: mail.patch,
+    origin,
+  });
 }
 
 /** A fix from the command line as a commit of the tree. */
 async function fixFromCommit(tree: string | undefined, rev: string, dir: string): Promise<CliFix> {
-  if (!tree) throw new UserError(`--fix-commit ${rev} needs --tree: the commit is taken from that repository`, `add --tree <your kernel git tree>`);
+  if (!tree)
+    throw new UserError(
+      `--fix-commit ${rev} needs --tree: the commit is taken from that repository`,
+      `add --tree <your kernel git tree>`,
+    );
   const commit = await resolveUserCommit(tree, rev, "--fix-commit");
   const { subject, patch } = await patchFromCommit(tree, commit);
   const origin: FixOrigin = { kind: "commit", tree, commit, subject };
-  return cliFix(dir, { name: `commit-${commit.slice(0, 12)}`, description: `${subject} (commit ${commit.slice(0, 12)} of ${tree})`, text: patch, origin });
+  return cliFix(dir, {
+    name: `commit-${commit.slice(0, 12)}`,
+    description: `${subject} (commit ${commit.slice(0, 12)} of ${tree})`,
+    text: patch,
+    origin,
+  });
 }
 
-type ScenarioRequest = Pick<RunOptions, "scenario" | "kernel" | "arch" | "tree" | "ref" | "fix" | "fixCommit" | "workload" | "require" | "config" | "saveScenario">;
+type ScenarioRequest = Pick<
+  RunOptions,
+  | "scenario"
+  | "kernel"
+  | "arch"
+  | "tree"
+  | "ref"
+  | "fix"
+  | "fixCommit"
+  | "workload"
+  | "require"
+  | "config"
+  | "saveScenario"
+>;
 
 /** The fixes given on the command line, each taken out of its file or commit (kept in the run once it starts). */
 async function cliFixes(opts: ScenarioRequest, dir: string): Promise<CliFix[]> {
   return [
     ...(await Promise.all((opts.fix ?? []).map((f) => fixFromFile(f, dir)))),
-    ...(await Promise.all((opts.fixCommit ?? []).map((c) => fixFromCommit(opts.tree && path.resolve(opts.tree), c, dir)))),
+    ...(await Promise.all(
+      (opts.fixCommit ?? []).map((c) => fixFromCommit(opts.tree && path.resolve(opts.tree), c, dir)),
+    )),
   ];
 }
 
@@ -109,7 +150,10 @@ async function onTree(loaded: LoadedScenario, opts: ScenarioRequest): Promise<Lo
   if (opts.ref && !opts.tree) throw new UserError("--ref needs --tree", "add --tree <your kernel git tree>");
   if (!opts.tree) {
     if (loaded.kernel.name !== TREE_RECIPE) return loaded;
-    throw new UserError(`scenario ${loaded.scenario.name} builds your tree (kernel "${TREE_RECIPE}"), and no --tree was given`, `add --tree <your kernel git tree> [--ref REV]`);
+    throw new UserError(
+      `scenario ${loaded.scenario.name} builds your tree (kernel "${TREE_RECIPE}"), and no --tree was given`,
+      `add --tree <your kernel git tree> [--ref REV]`,
+    );
   }
   const tree = path.resolve(opts.tree);
   await resolveUserCommit(tree, opts.ref ?? "HEAD");
@@ -120,14 +164,32 @@ async function onTree(loaded: LoadedScenario, opts: ScenarioRequest): Promise<Lo
  * A scenario from the command line: the tree as it is is the baseline, each fix a variant;
  * validated as a scenario file is, written out as one, and loaded from there.
  */
-async function cliScenarioFor(opts: ScenarioRequest, dir: string): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
-  if (!opts.tree) throw new UserError(`a scenario from the command line (${CLI_SCENARIO_FLAGS}) needs --tree`, "add --tree <your kernel git tree> [--ref REV]");
-  if (opts.kernel) throw new UserError("--kernel names a recipe of a scenario file; a scenario from the command line builds --tree", "leave out --kernel");
+async function cliScenarioFor(
+  opts: ScenarioRequest,
+  dir: string,
+): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
+  if (!opts.tree)
+    throw new UserError(
+      `a scenario from the command line (${CLI_SCENARIO_FLAGS}) needs --tree`,
+      "add --tree <your kernel git tree> [--ref REV]",
+    );
+  if (opts.kernel)
+    throw new UserError(
+      "--kernel names a recipe of a scenario file; a scenario from the command line builds --tree",
+      "leave out --kernel",
+    );
   const tree = path.resolve(opts.tree);
   const ref = opts.ref ?? "HEAD";
   await resolveUserCommit(tree, ref);
   const fixes = await cliFixes(opts, dir);
-  const req = { tree, ref, fixes, workload: opts.workload ?? [], require: opts.require ?? [], ...(opts.config && { config: path.resolve(opts.config) }) };
+  const req = {
+    tree,
+    ref,
+    fixes,
+    workload: opts.workload ?? [],
+    require: opts.require ?? [],
+    ...(opts.config && { config: path.resolve(opts.config) }),
+  };
   const saved = path.resolve(opts.saveScenario ?? path.join(dir, "scenario"));
   await saveCliScenario(saved, cliScenario(req), req);
   const loaded = await loadScenario(saved, { ...(opts.arch && { arch: opts.arch }) });
@@ -135,11 +197,24 @@ async function cliScenarioFor(opts: ScenarioRequest, dir: string): Promise<{ loa
 }
 
 /** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
-export async function scenarioFor(opts: ScenarioRequest, dir: string): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
+export async function scenarioFor(
+  opts: ScenarioRequest,
+  dir: string,
+): Promise<{ loaded: LoadedScenario; fixes: CliFix[] }> {
   const fromCli = Boolean(opts.workload?.length || opts.require?.length || opts.config || opts.saveScenario);
-  if (fromCli && opts.scenario) throw new UserError(`give a scenario, or a scenario from the command line (${CLI_SCENARIO_FLAGS}), not both`, `leave out ${opts.scenario}, or the options`);
+  if (fromCli && opts.scenario)
+    throw new UserError(
+      `give a scenario, or a scenario from the command line (${CLI_SCENARIO_FLAGS}), not both`,
+      `leave out ${opts.scenario}, or the options`,
+    );
   if (fromCli) return cliScenarioFor(opts, dir);
-  let loaded = await onTree(await loadScenario(opts.scenario, { ...(opts.kernel && { kernel: opts.kernel }), ...(opts.arch && { arch: opts.arch }) }), opts);
+  let loaded = await onTree(
+    await loadScenario(opts.scenario, {
+      ...(opts.kernel && { kernel: opts.kernel }),
+      ...(opts.arch && { arch: opts.arch }),
+    }),
+    opts,
+  );
   const fixes = await cliFixes(opts, dir);
   for (const fix of fixes) loaded = withFixVariant(loaded, fix);
   return { loaded, fixes };
@@ -155,16 +230,26 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
   const maxRuns = opts.maxRuns ?? scenario.maxRuns;
   const { kernel, arch, tree, ref, fix, fixCommit } = opts;
   // A scenario from the command line was written out: a resume loads it from there, its fixes are its variants.
-  const cli = opts.scenario ? { scenario: opts.scenario, ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) } : { scenario: loaded.dir };
+  const cli = opts.scenario
+    ? { scenario: opts.scenario, ...(fix && { fix: fix.map((f) => path.resolve(f)) }), ...(fixCommit && { fixCommit }) }
+    : { scenario: loaded.dir };
   const run = newRunFile({
     kind: "run",
     id,
     input: inputOf(scenario.name, loaded.file, loaded.text),
     host: await hostRecord(vm, loaded.arch),
-    cells: cellsOfRun(loaded, variants, maxRuns).map((c) => (originOf.has(c.variant) ? { ...c, fix: originOf.get(c.variant)! } : c)),
+    cells: cellsOfRun(loaded, variants, maxRuns).map((c) =>
+      originOf.has(c.variant) ? { ...c, fix: originOf.get(c.variant)! } : c,
+    ),
     expect: { [loadedKey(loaded)]: expectOf(loaded) },
     settings: { confidence: opts.confidence ?? 0.95, maxRuns, residual: opts.residual ?? 1, window: DEFAULT_WINDOW },
-    request: { ...cli, ...(kernel && { kernel }), ...(arch && { arch }), ...(tree && { tree: path.resolve(tree) }), ...(ref && { ref }) },
+    request: {
+      ...cli,
+      ...(kernel && { kernel }),
+      ...(arch && { arch }),
+      ...(tree && { tree: path.resolve(tree) }),
+      ...(ref && { ref }),
+    },
   });
   return { run, loaded, fixes };
 }
@@ -172,7 +257,8 @@ async function newRun(opts: RunOptions, id: string, dir: string, vm: VmImplement
 /** An interrupted run's record, to go on with: its finished cells and the runs of the others are kept. */
 async function resumedRun(id: string, dir: string): Promise<Planned> {
   const prior = await resumableRecord("run", id);
-  if (!prior.request) throw new UserError(`${id} records no request to replay (it is older than run --resume)`, "start a new run");
+  if (!prior.request)
+    throw new UserError(`${id} records no request to replay (it is older than run --resume)`, "start a new run");
   const { loaded, fixes } = await scenarioFor(prior.request, dir);
   refuseChangedInput(prior, inputOf(loaded.scenario.name, loaded.file, loaded.text));
   return { run: reopened(prior), loaded, fixes };
@@ -197,7 +283,9 @@ export async function plannedRun(
   dir: string,
   vm: VmImplementation,
   progress: Progress,
-): Promise<Planned & { scenarios: Map<string, LoadedScenario>; prepared: Map<string, PreparedVariant>; accel?: Accel }> {
+): Promise<
+  Planned & { scenarios: Map<string, LoadedScenario>; prepared: Map<string, PreparedVariant>; accel?: Accel }
+> {
   const fresh = !(await exists(dir));
   const planned = await (opts.resume ? resumedRun(id, dir) : newRun(opts, id, dir, vm)).catch(async (err: unknown) => {
     // A scenario from the command line is written into the run before it is checked.
@@ -224,7 +312,8 @@ export async function plannedRun(
 /** A fix's copy in the run folder goes with the folder: an error about it names what the user gave instead. */
 function namedAsGiven(err: unknown, fixes: CliFix[]): unknown {
   if (!(err instanceof UserError)) return err;
-  const given = (f: CliFix) => (f.origin.kind === "mail" ? f.origin.file : `--fix-commit ${f.origin.commit.slice(0, 12)}`);
+  const given = (f: CliFix) =>
+    f.origin.kind === "mail" ? f.origin.file : `--fix-commit ${f.origin.commit.slice(0, 12)}`;
   const message = fixes.reduce((m, f) => m.replaceAll(f.patch, given(f)), err.message);
   return message === err.message ? err : new UserError(message, err.hint);
 }

@@ -39,8 +39,19 @@ export function loadedKey(loaded: LoadedScenario): string {
 }
 
 /** A fresh record for the one cell runner: no builds, no runs, every cell pending. */
-export function newRunFile(f: Pick<RunFile, "kind" | "id" | "input" | "host" | "cells" | "expect" | "settings"> & Partial<Pick<RunFile, "request">>): RunFile {
-  return { schema: RUN_SCHEMA, ...f, status: "running", startedAt: new Date().toISOString(), builds: {}, signatures: {}, timings: {} };
+export function newRunFile(
+  f: Pick<RunFile, "kind" | "id" | "input" | "host" | "cells" | "expect" | "settings"> &
+    Partial<Pick<RunFile, "request">>,
+): RunFile {
+  return {
+    schema: RUN_SCHEMA,
+    ...f,
+    status: "running",
+    startedAt: new Date().toISOString(),
+    builds: {},
+    signatures: {},
+    timings: {},
+  };
 }
 
 /** `kharness run`: one group, the scenario's variants on its kernel and guest shape. */
@@ -48,7 +59,14 @@ export function cellsOfRun(loaded: LoadedScenario, variants: string[], maxRuns: 
   const { scenario } = loaded;
   return variants.map((variant) => {
     const arch = loaded.arch.name as ArchName;
-    const key: CellKey = { scenario: scenario.name, kernel: loaded.kernel.name, arch, variant, cpus: scenario.vm.cpus, hotplug: hasHotplug(scenario.workload) };
+    const key: CellKey = {
+      scenario: scenario.name,
+      kernel: loaded.kernel.name,
+      arch,
+      variant,
+      cpus: scenario.vm.cpus,
+      hotplug: hasHotplug(scenario.workload),
+    };
     return newCell(key, scenario.baseline, maxRuns, buildKey(key), cellAbout(scenario, key));
   });
 }
@@ -98,7 +116,8 @@ export function recordBuilt(run: RunFile, cell: CellRecord, kernel: KernelRecord
 export function recordBuildFailed(run: RunFile, cell: CellRecord, reason: string, buildLog: string): void {
   const { scenario, kernel, arch, variant } = cell;
   run.builds[cell.build] = { status: "failed", scenario, kernel, arch, variant, reason, buildLog };
-  for (const c of run.cells.filter((x) => x.status === "pending" && x.build === cell.build)) Object.assign(c, { status: "failed", reason });
+  for (const c of run.cells.filter((x) => x.status === "pending" && x.build === cell.build))
+    Object.assign(c, { status: "failed", reason });
 }
 
 /** The accelerator an arch's guests run under in this session (a resumed run may run under another). */
@@ -124,7 +143,8 @@ function closeCell(cell: CellRecord, why: string): void {
   const problems = cell.runs.filter((r) => r.status === "boot-failure" || r.status === "error" || r.status === "infra");
   cell.status = "done";
   cell.stopped = why;
-  if (problems.length) cell.reason = problems.map((r) => `#${r.iteration} ${r.status}${r.reason ? `: ${r.reason}` : ""}`).join("; ");
+  if (problems.length)
+    cell.reason = problems.map((r) => `#${r.iteration} ${r.status}${r.reason ? `: ${r.reason}` : ""}`).join("; ");
 }
 
 /** Keep one iteration's record, its signatures and its time. */

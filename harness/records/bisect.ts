@@ -64,8 +64,16 @@ export const StepRecordSchema = z.object({
   /** 0 is the check of the bad revision; bisection steps count from 1. */
   index: z.number().int(),
   commit: CommitInfoSchema,
-  build: z.object({ ok: z.boolean(), reason: z.string().optional(), imageHash: z.string().optional(), cached: z.boolean().optional(), buildMs: z.number() }),
-  runs: z.array(z.object({ status: RunStatusSchema, bootMs: z.number(), workloadMs: z.number(), signatures: z.array(z.string()) })),
+  build: z.object({
+    ok: z.boolean(),
+    reason: z.string().optional(),
+    imageHash: z.string().optional(),
+    cached: z.boolean().optional(),
+    buildMs: z.number(),
+  }),
+  runs: z.array(
+    z.object({ status: RunStatusSchema, bootMs: z.number(), workloadMs: z.number(), signatures: z.array(z.string()) }),
+  ),
   state: StepStateSchema.optional(),
   /** The step whose identical kernel image already decided this one (no VM runs). */
   sameImageAs: z.number().int().optional(),

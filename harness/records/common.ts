@@ -22,7 +22,14 @@ export type BootStart = z.infer<typeof BootStartSchema>;
  * INCONCLUSIVE: the baseline reproduced, the fix showed none of its bugs, and FIXED's calibrated
  * test has not passed: not yet, or it cannot within max runs (then it is final).
  */
-export const VerdictNameSchema = z.enum(["FIXED", "NOT FIXED", "NOT REPRODUCED", "REGRESSED", "BROKEN", "INCONCLUSIVE"]);
+export const VerdictNameSchema = z.enum([
+  "FIXED",
+  "NOT FIXED",
+  "NOT REPRODUCED",
+  "REGRESSED",
+  "BROKEN",
+  "INCONCLUSIVE",
+]);
 export type VerdictName = z.infer<typeof VerdictNameSchema>;
 
 /** Where every results record (run, matrix, bisection) stands: running, then how it ended. */

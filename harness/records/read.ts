@@ -12,13 +12,19 @@ export async function readRecord<T extends z.ZodType>(schema: T, file: string, w
   try {
     text = await fs.readFile(file, "utf8");
   } catch (err) {
-    throw new UserError(`cannot read ${what} ${file}: ${(err as Error).message}`, "give a results directory that kharness wrote");
+    throw new UserError(
+      `cannot read ${what} ${file}: ${(err as Error).message}`,
+      "give a results directory that kharness wrote",
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${file} is not valid JSON (${(err as Error).message}): the ${what} is damaged or was cut short`, "run it again; kharness writes records atomically, so a damaged one was edited or copied by hand");
+    throw new UserError(
+      `${file} is not valid JSON (${(err as Error).message}): the ${what} is damaged or was cut short`,
+      "run it again; kharness writes records atomically, so a damaged one was edited or copied by hand",
+    );
   }
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
@@ -31,11 +37,18 @@ export async function readRecord<T extends z.ZodType>(schema: T, file: string, w
       "read it with the kharness version that wrote it, or run it again with this one",
     );
   }
-  throw new UserError(`${file} is not a ${what} this kharness can read:\n${describeIssues(parsed.error)}`, "it was written by another version of kharness or edited by hand; run it again with this version");
+  throw new UserError(
+    `${file} is not a ${what} this kharness can read:\n${describeIssues(parsed.error)}`,
+    "it was written by another version of kharness or edited by hand; run it again with this version",
+  );
 }
 
 /** readRecord, or undefined when the file does not exist (a cache entry not written yet). */
-export async function readRecordIfExists<T extends z.ZodType>(schema: T, file: string, what: string): Promise<z.infer<T> | undefined> {
+export async function readRecordIfExists<T extends z.ZodType>(
+  schema: T,
+  file: string,
+  what: string,
+): Promise<z.infer<T> | undefined> {
   try {
     await fs.access(file);
   } catch {

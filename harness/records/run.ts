@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { ArchNameSchema } from "../core/arch.js";
-import { AccelChoiceSchema, BootStartSchema, HostRecordSchema, OutcomeStatusSchema, RunStatusSchema } from "./common.js";
+import {
+  AccelChoiceSchema,
+  BootStartSchema,
+  HostRecordSchema,
+  OutcomeStatusSchema,
+  RunStatusSchema,
+} from "./common.js";
 
 /**
  * results/<id>/run.json (kharness run) and matrix.json (kharness matrix): one shape. A run
@@ -61,7 +67,6 @@ export const IterationRecordSchema = z.object({
 });
 export type IterationRecord = z.infer<typeof IterationRecordSchema>;
 
-
 /**
  * What a developer calls the source a kernel was built from: a commit of a git tree (a
  * reply's base-commit), or a Debian source package at its version.
@@ -100,7 +105,12 @@ export type KernelRecord = z.infer<typeof KernelRecordSchema>;
 
 /** A build of a cell: the kernel, or why there is none (its cells are then failed). */
 export const BuildRecordSchema = z.discriminatedUnion("status", [
-  KernelRecordSchema.extend({ status: z.literal("built"), scenario: z.string(), kernel: z.string(), arch: ArchNameSchema }),
+  KernelRecordSchema.extend({
+    status: z.literal("built"),
+    scenario: z.string(),
+    kernel: z.string(),
+    arch: ArchNameSchema,
+  }),
   z.object({
     status: z.literal("failed"),
     scenario: z.string(),
@@ -124,7 +134,13 @@ export const CellKeySchema = z.object({
 
 /** A fix given on the command line: the mail it came in (subject and Message-ID, as sent), or the commit. */
 export const FixOriginSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("mail"), file: z.string(), subject: z.string(), messageId: z.string().optional(), author: z.string().optional() }),
+  z.object({
+    kind: z.literal("mail"),
+    file: z.string(),
+    subject: z.string(),
+    messageId: z.string().optional(),
+    author: z.string().optional(),
+  }),
   z.object({ kind: z.literal("commit"), tree: z.string(), commit: z.string(), subject: z.string() }),
 ]);
 export type FixOrigin = z.infer<typeof FixOriginSchema>;
@@ -160,7 +176,9 @@ export type CellRecord = z.infer<typeof CellRecordSchema>;
  */
 export const ShardSchema = z
   .object({ index: z.number().int().min(1), count: z.number().int().min(1), cells: z.array(z.array(z.string())) })
-  .refine((s) => s.index <= s.count && s.cells.length === s.count, { message: "needs index <= count and the cell ids of each of the count shards" });
+  .refine((s) => s.index <= s.count && s.cells.length === s.count, {
+    message: "needs index <= count and the cell ids of each of the count shards",
+  });
 export type ShardRecord = z.infer<typeof ShardSchema>;
 
 /**
@@ -199,7 +217,9 @@ export const RunFileSchema = z.object({
   accels: z.partialRecord(ArchNameSchema, AccelChoiceSchema).optional(),
   jobs: z.object({ count: z.number().int(), reason: z.string() }).optional(),
   /** What the command line forced for the session (--accel, --jobs): a resume that forces nothing replays it. */
-  forced: z.object({ accel: AccelChoiceSchema.shape.accel.optional(), jobs: z.number().int().min(1).optional() }).optional(),
+  forced: z
+    .object({ accel: AccelChoiceSchema.shape.accel.optional(), jobs: z.number().int().min(1).optional() })
+    .optional(),
   /** Expected verdicts per target (`targetKey`: "scenario/kernel/arch") and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */
   expect: z.record(z.string(), z.record(z.string(), z.string())),
   builds: z.record(z.string(), BuildRecordSchema),

@@ -7,14 +7,20 @@ import type { VariantStats, Verdict } from "../verdict/verdict.js";
 const pct = (c: number) => `${Math.round(c * 1000) / 10}%`;
 
 /** "baseline 3/3 booted runs reproduced: rate >= 0.37 at 95%" */
-export function baselineText(v: { baseline: Pick<Verdict["baseline"], "k" | "n" | "pLow">; confidence: number }): string {
+export function baselineText(v: {
+  baseline: Pick<Verdict["baseline"], "k" | "n" | "pLow">;
+  confidence: number;
+}): string {
   const { k, n, pLow } = v.baseline;
   return `baseline ${k}/${n} booted runs reproduced: rate >= ${pLow.toFixed(2)} at ${pct(v.confidence)}`;
 }
 
 /** The baseline's whole evidence in a group (a fix is judged on the rounds it shared with it: `baselineText`). */
 export function groupBaselineText(stats: Pick<VariantStats, "bugRuns" | "booted">, confidence: number): string {
-  return baselineText({ baseline: { k: stats.bugRuns, n: stats.booted, pLow: lowerBound(stats.bugRuns, stats.booted, confidence) }, confidence });
+  return baselineText({
+    baseline: { k: stats.bugRuns, n: stats.booted, pLow: lowerBound(stats.bugRuns, stats.booted, confidence) },
+    confidence,
+  });
 }
 
 /** "fix 0/3 booted runs with a baseline bug: rate <= 0.63 at 95%" */

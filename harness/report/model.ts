@@ -21,5 +21,8 @@ export async function readRunDir(dir: string): Promise<RunFile> {
     const file = path.join(dir, name);
     if (await exists(file)) return readRecord(RunFileSchema, file, "run record");
   }
-  throw new UserError(`${dir} holds no run (no ${Object.values(RUN_FILE_NAME).join(" or ")})`, "give a results/<run-id> directory written by kharness run or matrix");
+  throw new UserError(
+    `${dir} holds no run (no ${Object.values(RUN_FILE_NAME).join(" or ")})`,
+    "give a results/<run-id> directory written by kharness run or matrix",
+  );
 }

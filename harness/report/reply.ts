@@ -26,7 +26,10 @@ export interface ReplyOptions {
 export function checkTester(text: string, from: string): string {
   const t = text.trim();
   if (!/^[^<>@\s][^<>@]*\s<[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+>$/.test(t)) {
-    throw new UserError(`${from} "${text}" is not "Name <mail>"`, 'give --tested-by "Your Name <you@example.org>", or set git config user.name and user.email');
+    throw new UserError(
+      `${from} "${text}" is not "Name <mail>"`,
+      'give --tested-by "Your Name <you@example.org>", or set git config user.name and user.email',
+    );
   }
   return t;
 }
@@ -49,7 +52,10 @@ export function wrap(text: string, indent = "", hang = indent): string[] {
 function onlyGroup(model: ReportModel): GroupResult {
   const [group, ...more] = model.groups;
   if (!group || more.length > 0) {
-    throw new UserError(`run ${model.run.id} has ${model.groups.length} groups (scenario, kernel and guest shape): a reply answers one patch on one kernel`, "reply to a kharness run record (results/<run-id> of kharness run)");
+    throw new UserError(
+      `run ${model.run.id} has ${model.groups.length} groups (scenario, kernel and guest shape): a reply answers one patch on one kernel`,
+      "reply to a kharness run record (results/<run-id> of kharness run)",
+    );
   }
   return group;
 }
@@ -62,7 +68,10 @@ function chosenVerdict(group: GroupResult, fix: string | undefined): Verdict {
   const verdict = group.verdicts.find((v) => v.fix === name);
   if (!verdict) {
     const asked = fix ? `run has no fix "${fix}"` : `run has ${names.length} fixes and none was named`;
-    throw new UserError(`${asked}; its fixes: ${names.join(", ") || "none"}`, `name one with --fix ${names[0] ?? "VARIANT"}`);
+    throw new UserError(
+      `${asked}; its fixes: ${names.join(", ") || "none"}`,
+      `name one with --fix ${names[0] ?? "VARIANT"}`,
+    );
   }
   return verdict;
 }
@@ -78,10 +87,15 @@ function sourceLine(build: KernelRecord | undefined): string {
 /** The patch answered: its mail's subject and Message-ID, its commit, or the scenario's variant and patch files. */
 function patchLines(cell: CellRecord, build: KernelRecord | undefined): string[] {
   const fix = cell.fix;
-  if (fix?.kind === "mail") return [...wrap(`"${fix.subject}"`, "  patch: ", "    "), ...(fix.messageId ? [`    <${fix.messageId}>`] : [])];
+  if (fix?.kind === "mail")
+    return [...wrap(`"${fix.subject}"`, "  patch: ", "    "), ...(fix.messageId ? [`    <${fix.messageId}>`] : [])];
   if (fix?.kind === "commit") return wrap(`commit ${fix.commit.slice(0, 12)} ("${fix.subject}")`, "  patch: ", "    ");
   const files = build?.patches.map((p) => p.name).at(-1);
-  return wrap(`${cell.variant}${cell.description ? `, ${cell.description}` : ""}${files ? ` (${files})` : ""}`, "  patch: ", "    ");
+  return wrap(
+    `${cell.variant}${cell.description ? `, ${cell.description}` : ""}${files ? ` (${files})` : ""}`,
+    "  patch: ",
+    "    ",
+  );
 }
 
 /** What was tested, and how: base, patch, then arch, accelerator, vCPUs, config and workload in one paragraph. */
@@ -90,7 +104,9 @@ function testedLines(run: RunFile, group: GroupResult, cell: CellRecord): string
   const built = build?.status === "built" ? build : undefined;
   const base = run.builds[group.cells.find((c) => c.variant === group.baseline)?.build ?? ""];
   const under = base?.status === "built" ? base.patches.map((p) => p.name) : [];
-  const config = built?.config ? `${built.config.base} + ${built.config.fragments.map((f) => f.split("/").at(-1)).join(", ")}` : "not recorded";
+  const config = built?.config
+    ? `${built.config.base} + ${built.config.fragments.map((f) => f.split("/").at(-1)).join(", ")}`
+    : "not recorded";
   const accel = run.accels?.[cell.arch]?.accel.toUpperCase() ?? "an accelerator not recorded";
   const how = `${cell.arch} under ${accel}, ${cell.cpus} vCPUs; config ${config}; workload ${cell.workload ?? "not recorded"}`;
   return [
@@ -106,7 +122,10 @@ function testedLines(run: RunFile, group: GroupResult, cell: CellRecord): string
 function reportLines(sig: SignatureRecord | undefined): string[] {
   if (!sig) return ["  (no report recorded)"];
   const frames = sig.frames.filter((f, i) => !(i === 0 && f.startsWith("dump_stack"))).slice(0, TRACE_FRAMES);
-  return [...wrap(sig.title, "  ", "    "), ...(frames.length ? ["  Call Trace:", ...frames.map((f) => `   ${f}`)] : [])];
+  return [
+    ...wrap(sig.title, "  ", "    "),
+    ...(frames.length ? ["  Call Trace:", ...frames.map((f) => `   ${f}`)] : []),
+  ];
 }
 
 /** The baseline's first report: the primary of its first booted run that had one. */
@@ -121,13 +140,20 @@ function resultLines(run: RunFile, group: GroupResult, v: Verdict): string[] {
   const remaining = v.verdict === "NOT FIXED" ? run.signatures[v.remaining[0]?.signatures[0] ?? ""] : undefined;
   const others = group.verdicts.filter((o) => o.fix !== v.fix);
   return [
-    ...wrap(`Without the patch (${group.baseline}): ${groupBaselineText(group.stats.find((s) => s.variant === group.baseline)!, v.confidence)}. Its first report:`),
+    ...wrap(
+      `Without the patch (${group.baseline}): ${groupBaselineText(
+        group.stats.find((s) => s.variant === group.baseline)!,
+        v.confidence,
+      )}. Its first report:`,
+    ),
     "",
     ...reportLines(baselineReport(run, group)),
     "",
     ...wrap(`With the patch: ${v.verdict} - ${v.reason}.`),
     ...(remaining ? ["", "The report that remains:", "", ...reportLines(remaining)] : []),
-    ...(others.length ? ["", "Also in this run:", ...others.flatMap((o) => wrap(`${o.fix}: ${o.verdict} - ${o.reason}.`, "  ", "    "))] : []),
+    ...(others.length
+      ? ["", "Also in this run:", ...others.flatMap((o) => wrap(`${o.fix}: ${o.verdict} - ${o.reason}.`, "  ", "    "))]
+      : []),
   ];
 }
 
@@ -139,7 +165,11 @@ function trailerLines(v: Verdict, testedBy: string | undefined): string[] {
   if (!testedBy) return [];
   if (v.verdict === "FIXED") return ["", `Tested-by: ${testedBy}`];
   if (v.verdict !== "NOT FIXED") return [];
-  return ["", ...wrap("If you fix the remaining report in a separate commit (not a new version of this patch), kindly add:"), `| Reported-by: ${testedBy}`];
+  return [
+    "",
+    ...wrap("If you fix the remaining report in a separate commit (not a new version of this patch), kindly add:"),
+    `| Reported-by: ${testedBy}`,
+  ];
 }
 
 /**
@@ -149,7 +179,12 @@ function trailerLines(v: Verdict, testedBy: string | undefined): string[] {
 function footerLines(run: RunFile, cell: CellRecord): string[] {
   const build = run.builds[cell.build];
   const origin = build?.status === "built" ? build.origin : undefined;
-  return ["", "-- ", ...(origin?.kind === "git" ? [`base-commit: ${origin.commit}`] : []), ...wrap(`kharness run ${run.id}`)];
+  return [
+    "",
+    "-- ",
+    ...(origin?.kind === "git" ? [`base-commit: ${origin.commit}`] : []),
+    ...wrap(`kharness run ${run.id}`),
+  ];
 }
 
 /** The reply to one fix of a run, ready to paste under the quoted patch. */
@@ -160,7 +195,9 @@ export function replyText(model: ReportModel, opts: ReplyOptions = {}): string {
   const { run } = model;
   const boots = (variant: string) => group.cells.find((c) => c.variant === variant)?.runs.length ?? 0;
   const lines = [
-    ...wrap(`kharness booted the kernel without this patch ${boots(group.baseline)} time(s) and with it ${boots(v.fix)} time(s) in QEMU, each under a workload that stresses the bug, and read every lockdep, atomic-sleep and RCU report from the console.`),
+    ...wrap(
+      `kharness booted the kernel without this patch ${boots(group.baseline)} time(s) and with it ${boots(v.fix)} time(s) in QEMU, each under a workload that stresses the bug, and read every lockdep, atomic-sleep and RCU report from the console.`,
+    ),
     "",
     ...testedLines(run, group, cell),
     "",

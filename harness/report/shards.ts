@@ -7,7 +7,10 @@ export function shardProblems(shards: ShardOutcome[]): string[] {
   return shards
     .filter((s) => s.status !== "merged")
     .map((s) => {
-      const why = s.status === "missing" ? "missing (no matrix.json was given for it)" : `stopped${s.run ? ` (run ${s.run})` : ""}: ${s.error}`;
+      const why =
+        s.status === "missing"
+          ? "missing (no matrix.json was given for it)"
+          : `stopped${s.run ? ` (run ${s.run})` : ""}: ${s.error}`;
       return `shard ${s.index}/${shards.length} ${why}; ${s.unfinished.length} cell(s) without a result: ${s.unfinished.join(", ")}`;
     });
 }

@@ -26,23 +26,34 @@ function perVariant(b: BugSummary): string {
 /** A few lines per bug that was some run's first report; the bugs only ever seen in a cascade as a count. */
 export function bugLines(bugs: BugSummary[]): string[] {
   const { first: primaries, cascade: cascadeOnly } = splitBugs(bugs);
-  const out = primaries.length ? ["bugs (runs that showed each, and as the run's first report):"] : ["no bug in any run"];
+  const out = primaries.length
+    ? ["bugs (runs that showed each, and as the run's first report):"]
+    : ["no bug in any run"];
   for (const b of primaries) {
     out.push(`  ${b.title}  [${b.bug}]`);
     const paths = b.callPaths.map((p) => p.join(" <- "));
-    out.push(`      ${b.culprit ? `culprit ${b.culprit}; ` : ""}${paths.length ? `call path ${paths.join(" | ")}` : "no call path"}`);
+    out.push(
+      `      ${b.culprit ? `culprit ${b.culprit}; ` : ""}${paths.length ? `call path ${paths.join(" | ")}` : "no call path"}`,
+    );
     out.push(`      ${perVariant(b)}; cascade ${b.cascadeSize} bug(s)`);
   }
-  if (cascadeOnly.length) out.push(`  + ${cascadeOnly.length} bug(s) only ever after another report (cascade), ${CASCADE_POINTER}`);
+  if (cascadeOnly.length)
+    out.push(`  + ${cascadeOnly.length} bug(s) only ever after another report (cascade), ${CASCADE_POINTER}`);
   return out;
 }
 
 /** Plain-text table: variant, runs and how they ended, then the group's bugs. */
 export function statsTable(group: GroupResult): string {
   const rows: string[][] = [["variant", "runs", "booted", "with bugs", "hangs", "boot failures", "errors", "infra"]];
-  for (const s of group.stats) rows.push([s.variant, s.runs, s.booted, s.bugRuns, s.hangs, s.bootFailures, s.errors, s.infra].map(String));
+  for (const s of group.stats)
+    rows.push([s.variant, s.runs, s.booted, s.bugRuns, s.hangs, s.bootFailures, s.errors, s.infra].map(String));
   const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const out = rows.map((r) => r.map((cell, c) => cell.padEnd(width[c]!)).join("  ").trimEnd());
+  const out = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(width[c]!))
+      .join("  ")
+      .trimEnd(),
+  );
   return [...out, "", ...bugLines(group.bugs)].join("\n");
 }
 

@@ -22,7 +22,13 @@ export const REPORT_FILES: Record<ReportFormat, string> = {
 
 /** A judged group for report.json: each cell's result by its id (the cells are in the record already). */
 function jsonGroup({ cells: _cells, results, ...g }: GroupResult) {
-  const byId = results.map(({ cell, got, expected, ok }) => ({ cell: cell.id, variant: cell.variant, got, expected, ok }));
+  const byId = results.map(({ cell, got, expected, ok }) => ({
+    cell: cell.id,
+    variant: cell.variant,
+    got,
+    expected,
+    ok,
+  }));
   return { ...g, results: byId };
 }
 
@@ -43,7 +49,11 @@ export function renderReport(model: ReportModel, format: ReportFormat): string {
 }
 
 /** Write the reports into the run directory; every format by default. */
-export async function writeReports(dir: string, run: RunFile, formats: readonly ReportFormat[] = REPORT_FORMATS): Promise<string[]> {
+export async function writeReports(
+  dir: string,
+  run: RunFile,
+  formats: readonly ReportFormat[] = REPORT_FORMATS,
+): Promise<string[]> {
   const model = reportModel(run);
   const files: string[] = [];
   for (const f of formats) {

@@ -47,11 +47,19 @@ function scalar(text: string): unknown {
 export function parseStepArg(arg: string): Record<string, unknown> {
   const [step, options = ""] = arg.split(/:(.*)/s) as [string, string?];
   const known = WORKLOAD_STEPS.map((s) => s.name);
-  if (!known.includes(step as never)) throw new UserError(`--workload ${arg}: no step "${step}"`, `use one of: ${known.join(", ")} (e.g. --workload hotplug:rounds=40)`);
+  if (!known.includes(step as never))
+    throw new UserError(
+      `--workload ${arg}: no step "${step}"`,
+      `use one of: ${known.join(", ")} (e.g. --workload hotplug:rounds=40)`,
+    );
   const fields: Record<string, unknown> = { step };
   for (const pair of options.split(",").filter(Boolean)) {
     const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(pair);
-    if (!m) throw new UserError(`--workload ${arg}: "${pair}" is not key=value`, "write the step's options as STEP:key=value,key=value");
+    if (!m)
+      throw new UserError(
+        `--workload ${arg}: "${pair}" is not key=value`,
+        "write the step's options as STEP:key=value,key=value",
+      );
     fields[m[1]!] = scalar(m[2]!);
   }
   return fields;
@@ -59,12 +67,22 @@ export function parseStepArg(arg: string): Record<string, unknown> {
 
 /** The name of a scenario on this tree: a valid scenario name from the tree's directory. */
 function scenarioName(tree: string): string {
-  return `${path.basename(path.resolve(tree)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "") || "tree"}-cli`;
+  return `${
+    path
+      .basename(path.resolve(tree))
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, "-")
+      .replace(/^[^a-z0-9]+/, "") || "tree"
+  }-cli`;
 }
 
 /** The scenario document the request stands for, validated as a scenario file is (errors name the command line). */
 export function cliScenario(req: CliScenarioRequest): Scenario {
-  if (req.workload.length === 0) throw new UserError("a scenario from the command line needs at least one --workload step", "e.g. --workload memcg-writer --workload hotplug:rounds=40");
+  if (req.workload.length === 0)
+    throw new UserError(
+      "a scenario from the command line needs at least one --workload step",
+      "e.g. --workload memcg-writer --workload hotplug:rounds=40",
+    );
   const doc = {
     name: scenarioName(req.tree),
     description: `${req.tree} at ${req.ref}, with the fixes given on the command line`,
@@ -74,7 +92,9 @@ export function cliScenario(req: CliScenarioRequest): Scenario {
     baseline: CLI_BASELINE,
     variants: {
       [CLI_BASELINE]: { description: `${req.tree} at ${req.ref}, as it is`, patches: [] },
-      ...Object.fromEntries(req.fixes.map((f) => [f.name, { description: f.description, patches: [`patches/${f.name}.patch`] }])),
+      ...Object.fromEntries(
+        req.fixes.map((f) => [f.name, { description: f.description, patches: [`patches/${f.name}.patch`] }]),
+      ),
     },
     workload: { mode: "together", timeoutSec: req.timeoutSec ?? 300, steps: req.workload.map(parseStepArg) },
     ...(req.maxRuns && { maxRuns: req.maxRuns }),

@@ -51,7 +51,8 @@ export async function readYaml(file: string): Promise<{ text: string; data: unkn
 export function selectVariants(scenario: Scenario, wanted?: string[]): string[] {
   const all = Object.keys(scenario.variants);
   for (const v of wanted ?? []) {
-    if (!all.includes(v)) throw new UserError(`scenario ${scenario.name} has no variant "${v}"`, `use one of: ${all.join(", ")}`);
+    if (!all.includes(v))
+      throw new UserError(`scenario ${scenario.name} has no variant "${v}"`, `use one of: ${all.join(", ")}`);
   }
   return wanted ? all.filter((v) => v === scenario.baseline || wanted.includes(v)) : all;
 }
@@ -72,7 +73,9 @@ function keyKernel(key: string): string | undefined {
 
 /** The kernels a scenario has patches for: its default kernel, and every kernel a variant is ported to. */
 export function scenarioKernels(scenario: Scenario): string[] {
-  const keys = Object.values(scenario.variants).flatMap((v) => (Array.isArray(v.patches) ? [] : Object.keys(v.patches)));
+  const keys = Object.values(scenario.variants).flatMap((v) =>
+    Array.isArray(v.patches) ? [] : Object.keys(v.patches),
+  );
   return [...new Set([scenario.kernel, ...keys.flatMap((k) => keyKernel(k) ?? [])])];
 }
 
@@ -99,7 +102,11 @@ export function variantPatches(loaded: LoadedScenario, variant: string): string[
 
 /** scenarios/<name>/scenario.yaml, or the file or directory a path names; none is an input error listing the known ones. */
 async function scenarioFile(nameOrPath: string, root: string): Promise<string> {
-  const candidates = [path.resolve(nameOrPath), path.resolve(nameOrPath, "scenario.yaml"), path.join(root, "scenarios", nameOrPath, "scenario.yaml")];
+  const candidates = [
+    path.resolve(nameOrPath),
+    path.resolve(nameOrPath, "scenario.yaml"),
+    path.join(root, "scenarios", nameOrPath, "scenario.yaml"),
+  ];
   for (const c of candidates) if (c.endsWith(".yaml") && (await exists(c))) return c;
   const known = await fs.readdir(path.join(root, "scenarios")).catch(() => []);
   throw new UserError(`no scenario "${nameOrPath}"`, `use one of: ${known.join(", ") || "(none in scenarios/)"}`);
@@ -118,12 +125,18 @@ async function checkSeries(scenario: Scenario, file: string, kernel: string, arc
     }
     for (const p of series) {
       if (!(await exists(path.join(dir, p)))) {
-        throw new UserError(`${file}: variant "${name}" names patch ${p}, which does not exist in ${dir}`, `fix the path under the variant's patches (relative to ${dir}), or add the file`);
+        throw new UserError(
+          `${file}: variant "${name}" names patch ${p}, which does not exist in ${dir}`,
+          `fix the path under the variant's patches (relative to ${dir}), or add the file`,
+        );
       }
     }
   }
   if (scenario.baseConfig && !(await exists(path.join(dir, scenario.baseConfig)))) {
-    throw new UserError(`${file}: baseConfig ${scenario.baseConfig} does not exist in ${dir}`, `fix the path (relative to ${dir}), or add the file`);
+    throw new UserError(
+      `${file}: baseConfig ${scenario.baseConfig} does not exist in ${dir}`,
+      `fix the path (relative to ${dir}), or add the file`,
+    );
   }
 }
 
@@ -131,7 +144,9 @@ async function checkSeries(scenario: Scenario, file: string, kernel: string, arc
 async function recipeFor(file: string, kernelsDir: string, name: string, arch: Arch): Promise<KernelRecipe> {
   const kernelFile = path.join(kernelsDir, `${name}.yaml`);
   if (!(await exists(kernelFile))) {
-    const known = (await fs.readdir(kernelsDir).catch(() => [])).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5));
+    const known = (await fs.readdir(kernelsDir).catch(() => []))
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => f.slice(0, -5));
     throw new UserError(`${file}: kernel "${name}" has no recipe ${kernelFile}`, `use one of: ${known.join(", ")}`);
   }
   const kernel = await loadKernelRecipe(kernelFile);
@@ -148,7 +163,10 @@ async function recipeFor(file: string, kernelsDir: string, name: string, arch: A
  * Resolve a scenario by name (scenarios/<name>/scenario.yaml) or by a path to its file or
  * directory, for its own kernel or the one given, on x86_64 or the arch given.
  */
-export async function loadScenario(nameOrPath: string, opts: { kernel?: string; arch?: string; root?: string } = {}): Promise<LoadedScenario> {
+export async function loadScenario(
+  nameOrPath: string,
+  opts: { kernel?: string; arch?: string; root?: string } = {},
+): Promise<LoadedScenario> {
   const root = opts.root ?? projectRoot;
   const file = await scenarioFile(nameOrPath, root);
   const { text, data } = await readYaml(file);
@@ -171,11 +189,23 @@ export function onSource(loaded: LoadedScenario, source: SourceSpec): LoadedScen
 }
 
 /** A candidate fix as a variant of its own: the baseline's series plus one patch file (an absolute path). */
-export function withFixVariant(loaded: LoadedScenario, fix: { name: string; description: string; patch: string }): LoadedScenario {
+export function withFixVariant(
+  loaded: LoadedScenario,
+  fix: { name: string; description: string; patch: string },
+): LoadedScenario {
   const { scenario } = loaded;
   if (fix.name in scenario.variants) {
-    throw new UserError(`the fix ${fix.patch} would be variant "${fix.name}", which scenario ${scenario.name} already has`, "rename the patch file");
+    throw new UserError(
+      `the fix ${fix.patch} would be variant "${fix.name}", which scenario ${scenario.name} already has`,
+      "rename the patch file",
+    );
   }
   const series = [...variantPatches(loaded, scenario.baseline), fix.patch];
-  return { ...loaded, scenario: { ...scenario, variants: { ...scenario.variants, [fix.name]: { description: fix.description, patches: series } } } };
+  return {
+    ...loaded,
+    scenario: {
+      ...scenario,
+      variants: { ...scenario.variants, [fix.name]: { description: fix.description, patches: series } },
+    },
+  };
 }

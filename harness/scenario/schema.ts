@@ -42,7 +42,6 @@ export const VmSchema = z.strictObject({
   restore: z.boolean().default(true),
 });
 
-
 export const ScenarioSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
@@ -91,7 +90,11 @@ export const ScenarioSchema = z
     for (const { path, map } of perTarget) {
       if (typeof map !== "object" || Array.isArray(map)) continue;
       for (const key of Object.keys(map).filter((k) => k.includes("/") && !isArchName(k.split("/")[1]!))) {
-        ctx.addIssue({ code: "custom", path: [...path, key], message: `"${key}" is not "kernel/arch" with an arch of ${ARCH_NAMES.join(", ")}` });
+        ctx.addIssue({
+          code: "custom",
+          path: [...path, key],
+          message: `"${key}" is not "kernel/arch" with an arch of ${ARCH_NAMES.join(", ")}`,
+        });
       }
     }
   });

@@ -27,11 +27,17 @@ async function treeId(spec: DirSpec): Promise<string> {
 /** `make O=` refuses a source directory that holds an in-tree build; say so before copying. */
 async function checkSourceDir(dir: string): Promise<void> {
   if (!(await exists(path.join(dir, "Makefile")))) {
-    throw new UserError(`source directory ${dir} is not a kernel tree (no top-level Makefile)`, "give the top directory of a kernel source tree");
+    throw new UserError(
+      `source directory ${dir} is not a kernel tree (no top-level Makefile)`,
+      "give the top directory of a kernel source tree",
+    );
   }
   for (const product of [".config", "include/config"]) {
     if (await exists(path.join(dir, product))) {
-      throw new UserError(`source directory ${dir} holds an in-tree build (${product}): kharness builds out of tree, and make O= refuses such a tree`, `run make mrproper in ${dir} or use --tree with a git ref`);
+      throw new UserError(
+        `source directory ${dir} holds an in-tree build (${product}): kharness builds out of tree, and make O= refuses such a tree`,
+        `run make mrproper in ${dir} or use --tree with a git ref`,
+      );
     }
   }
 }
@@ -49,7 +55,9 @@ async function scan(root: string, rel = "", into: Manifest = {}): Promise<Manife
       else if (st.isDirectory()) into[r] = "d";
     }),
   );
-  await Promise.all(entries.filter((e) => e.isDirectory() && e.name !== ".git").map((e) => scan(root, path.join(rel, e.name), into)));
+  await Promise.all(
+    entries.filter((e) => e.isDirectory() && e.name !== ".git").map((e) => scan(root, path.join(rel, e.name), into)),
+  );
   return into;
 }
 
@@ -100,7 +108,14 @@ async function prepare(spec: DirSpec, context: SourceContext): Promise<SourceTre
 }
 
 const manifestFileOf = (copy: string) => path.join(path.dirname(copy), "manifest.json");
-const manifestHash = (m: Manifest) => sha256(JSON.stringify(Object.keys(m).sort().map((r) => [r, m[r]])));
+const manifestHash = (m: Manifest) =>
+  sha256(
+    JSON.stringify(
+      Object.keys(m)
+        .sort()
+        .map((r) => [r, m[r]]),
+    ),
+  );
 
 /** The copy holds what its manifest says (a refresh removes it first), so the manifest's hash names the copy's content. */
 async function holds(_spec: DirSpec, tree: SourceTree): Promise<boolean> {

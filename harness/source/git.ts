@@ -15,7 +15,6 @@ export const GitSpecSchema = z.strictObject({
 });
 export type GitSpec = z.infer<typeof GitSpecSchema>;
 
-
 /**
  * Check out the ref in kharness's clone (openUserClone, shared with bisect): one work tree
  * per user repository whatever the ref, so refs share one build directory per config and
@@ -35,7 +34,10 @@ async function prepare(spec: GitSpec, context: SourceContext): Promise<SourceTre
     context.progress.done(`checked out into ${clone.workTree}`);
   }
   if (!(await exists(makefile))) {
-    throw new UserError(`--ref ${spec.ref} of ${spec.tree} is not a kernel tree (no top-level Makefile)`, "give --tree a kernel repository and --ref one of its commits");
+    throw new UserError(
+      `--ref ${spec.ref} of ${spec.tree} is not a kernel tree (no top-level Makefile)`,
+      "give --tree a kernel repository and --ref one of its commits",
+    );
   }
   const origin = { kind: "git" as const, tree: spec.tree, ref: spec.ref, commit };
   return { id, content: `git:${await clone.treeOf(commit)}`, sourceHash: commit, dir: clone.workTree, origin };

@@ -10,8 +10,12 @@ import { treeDir } from "./kinds.js";
 /** Git at the edge: every call names the repository, and a failure says which command failed. */
 export async function git(gitDir: string, args: string[], workTree?: string, okExits: number[] = [0]): Promise<string> {
   // git bisect insists on running from the top of the work tree.
-  const r = await tool("git", [`--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args], { all: true, ...(workTree && { cwd: workTree }) });
-  if (!okExits.includes(r.exitCode ?? -1)) throw new InfraError(`git ${args.join(" ")} failed in ${gitDir} (${howEnded(r)}):\n${(r.all ?? "").trim()}`);
+  const r = await tool("git", [`--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args], {
+    all: true,
+    ...(workTree && { cwd: workTree }),
+  });
+  if (!okExits.includes(r.exitCode ?? -1))
+    throw new InfraError(`git ${args.join(" ")} failed in ${gitDir} (${howEnded(r)}):\n${(r.all ?? "").trim()}`);
   return (r.all ?? "").trim();
 }
 
@@ -34,7 +38,11 @@ export async function userGitDir(tree: string, flag = "--tree"): Promise<string>
 export async function resolveUserCommit(tree: string, rev: string, what = "--ref"): Promise<string> {
   await userGitDir(tree);
   const r = await tool("git", ["-C", tree, "rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]);
-  if (r.exitCode !== 0) throw new UserError(`${what} ${rev} is not a commit of ${tree}`, `check it with: git -C ${tree} log --oneline -1 ${rev}`);
+  if (r.exitCode !== 0)
+    throw new UserError(
+      `${what} ${rev} is not a commit of ${tree}`,
+      `check it with: git -C ${tree} log --oneline -1 ${rev}`,
+    );
   return r.stdout.trim();
 }
 

@@ -9,11 +9,7 @@ import type { SourceTree } from "./series.js";
 import { tarballSource } from "./tarball.js";
 
 /** Every source kind, one line each: a kind is a file exporting a SourceKind, plus its line here. */
-export const SOURCE_KINDS = [
-  tarballSource,
-  gitSource,
-  dirSource,
-] as const;
+export const SOURCE_KINDS = [tarballSource, gitSource, dirSource] as const;
 
 /** A kernel recipe's `source:` (and what --tree/--ref make): one of the kinds' specs, chosen by `kind`. */
 export const SourceSpecSchema = z.discriminatedUnion("kind", schemasOf(SOURCE_KINDS));
@@ -25,7 +21,9 @@ export interface NamedSource {
   source: SourceSpec;
 }
 
-const byKind = new Map<string, SourceKind<{ kind: string }>>(SOURCE_KINDS.map((k) => [k.kind, k as SourceKind<{ kind: string }>]));
+const byKind = new Map<string, SourceKind<{ kind: string }>>(
+  SOURCE_KINDS.map((k) => [k.kind, k as SourceKind<{ kind: string }>]),
+);
 
 function kindOf(spec: SourceSpec): SourceKind<SourceSpec> {
   const kind = byKind.get(spec.kind);

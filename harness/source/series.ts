@@ -90,14 +90,32 @@ export async function discardSeries(dir: string): Promise<void> {
 }
 
 async function runPatch(tree: SourceTree, patch: PatchFile, dryRun: boolean) {
-  return tool("patch", ["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", ...(dryRun ? ["--dry-run"] : []), "-i", patch.path], {
-    cwd: tree.dir,
-    all: true,
-  });
+  return tool(
+    "patch",
+    [
+      "-p1",
+      "--forward",
+      "--batch",
+      "--no-backup-if-mismatch",
+      "-r",
+      "-",
+      ...(dryRun ? ["--dry-run"] : []),
+      "-i",
+      patch.path,
+    ],
+    {
+      cwd: tree.dir,
+      all: true,
+    },
+  );
 }
 
 const seriesDir = (dir: string, wanted: string[]) => path.join(dir, SERIES, sha256(...wanted).slice(0, 16));
-const appliedSeries = (patches: PatchFile[], reports: PatchApplyReport[]) => ({ patches, reports, warnings: reports.flatMap(describeInexact) });
+const appliedSeries = (patches: PatchFile[], reports: PatchApplyReport[]) => ({
+  patches,
+  reports,
+  warnings: reports.flatMap(describeInexact),
+});
 
 /**
  * Make the tree hold pristine source plus exactly `patches`, in order. Files are only
@@ -131,7 +149,10 @@ async function runSeries(tree: SourceTree, patches: PatchFile[], state: TreeStat
     try {
       targets = patchTargets(patch.text);
     } catch (err) {
-      throw new UserError(`patch ${patch.path}: ${(err as Error).message}`, "give a unified diff made with diff -u or git format-patch");
+      throw new UserError(
+        `patch ${patch.path}: ${(err as Error).message}`,
+        "give a unified diff made with diff -u or git format-patch",
+      );
     }
     const dry = await runPatch(tree, patch, true);
     const report = parsePatchOutput(patch.name, dry.all ?? "");
@@ -171,7 +192,10 @@ async function runSeries(tree: SourceTree, patches: PatchFile[], state: TreeStat
 
 /** Keep the files a series just left (its record written last, so a half-saved series is never found). */
 async function saveSeries(dir: string, patches: PatchFile[], reports: PatchApplyReport[]): Promise<void> {
-  const to = seriesDir(dir, patches.map((p) => p.sha256));
+  const to = seriesDir(
+    dir,
+    patches.map((p) => p.sha256),
+  );
   await fs.rm(to, { recursive: true, force: true });
   const files: Record<string, boolean> = {};
   for (const rel of new Set(patches.flatMap((p) => patchTargets(p.text)))) {

@@ -4,7 +4,15 @@
  * (commitPatch.ts). Callers import from here.
  */
 export { applySeries, readPatches, type AppliedSeries, type PatchFile, type SourceTree } from "./series.js";
-export { describeSource, prepareSource, SOURCE_KINDS, SourceSpecSchema, withSourceTree, type NamedSource, type SourceSpec } from "./registry.js";
+export {
+  describeSource,
+  prepareSource,
+  SOURCE_KINDS,
+  SourceSpecSchema,
+  withSourceTree,
+  type NamedSource,
+  type SourceSpec,
+} from "./registry.js";
 export type { SourceContext, SourceKind } from "./kinds.js";
 export { patchFromMail, variantNameFor, type MailPatch } from "./mbox.js";
 export { patchFromCommit } from "./commitPatch.js";

@@ -62,9 +62,16 @@ async function prepare(spec: TarballSpec, context: SourceContext) {
   if (interruption()) await fs.rm(tmp, { recursive: true, force: true });
   throwIfInterrupted(`unpacking ${tarball} (the partial tree was removed)`);
   if (untar.exitCode !== 0) await fs.rm(tmp, { recursive: true, force: true });
-  if (untar.exitCode !== 0) throw new InfraError(`tar could not unpack ${tarball}: ${(untar.all ?? "").slice(0, 500)}`, "check the disk space under the cache, and the tarball (apt-get install --reinstall)");
+  if (untar.exitCode !== 0)
+    throw new InfraError(
+      `tar could not unpack ${tarball}: ${(untar.all ?? "").slice(0, 500)}`,
+      "check the disk space under the cache, and the tarball (apt-get install --reinstall)",
+    );
   if (!(await exists(path.join(tmp, "Makefile")))) {
-    throw new UserError(`${tarball} does not unpack to a kernel tree (no top-level Makefile)`, "give a kernel source tarball, e.g. Debian's linux-source");
+    throw new UserError(
+      `${tarball} does not unpack to a kernel tree (no top-level Makefile)`,
+      "give a kernel source tarball, e.g. Debian's linux-source",
+    );
   }
   await fs.rm(dir, { recursive: true, force: true });
   await fs.rename(tmp, dir);

@@ -36,7 +36,8 @@ function solveIncreasing(f: (p: number) => number, target: number): number {
 }
 
 function checkCounts(k: number, n: number, confidence: number): void {
-  if (!Number.isInteger(k) || !Number.isInteger(n) || k < 0 || k > n) throw new RangeError(`need integers 0 <= k <= n, got ${k}/${n}`);
+  if (!Number.isInteger(k) || !Number.isInteger(n) || k < 0 || k > n)
+    throw new RangeError(`need integers 0 <= k <= n, got ${k}/${n}`);
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
 }
 

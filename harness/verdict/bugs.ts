@@ -80,9 +80,15 @@ export interface BugSummary {
 }
 
 /** Group the variants' runs by bug: bugs that were a primary first, the most frequent first. */
-export function summarizeBugs(variants: { variant: string; runs: JudgedRun[] }[], signatures: Record<string, SignatureRecord>): BugSummary[] {
+export function summarizeBugs(
+  variants: { variant: string; runs: JudgedRun[] }[],
+  signatures: Record<string, SignatureRecord>,
+): BugSummary[] {
   const bugs = new Map<string, { sigs: string[]; cascade: Set<string> }>();
-  const evidence = variants.map(({ variant, runs }) => ({ variant, bugs: runs.filter((r) => r.status !== "infra").map((r) => bugsOfRun(r, signatures)) }));
+  const evidence = variants.map(({ variant, runs }) => ({
+    variant,
+    bugs: runs.filter((r) => r.status !== "infra").map((r) => bugsOfRun(r, signatures)),
+  }));
   for (const v of evidence) {
     for (const b of v.bugs) {
       for (const [bug, sigs] of b.signaturesOf) {
@@ -95,19 +101,28 @@ export function summarizeBugs(variants: { variant: string; runs: JudgedRun[] }[]
   }
   const summaries = [...bugs].map(([bug, { sigs, cascade }]): BugSummary => {
     const first = signatures[sigs[0]!];
-    const count = (runs: RunBugs[], primaryOnly: boolean) => runs.filter((b) => (primaryOnly ? b.primary === bug : b.signaturesOf.has(bug))).length;
+    const count = (runs: RunBugs[], primaryOnly: boolean) =>
+      runs.filter((b) => (primaryOnly ? b.primary === bug : b.signaturesOf.has(bug))).length;
     return {
       bug,
       title: first?.title ?? bug,
       ...(first?.culprit !== undefined && { culprit: first.culprit }),
       callPaths: uniquePaths(sigs.map((s) => signatures[s]?.callPath ?? [])),
       signatures: sigs,
-      variants: evidence.map((v) => ({ variant: v.variant, primary: count(v.bugs, true), any: count(v.bugs, false), runs: v.bugs.length })),
+      variants: evidence.map((v) => ({
+        variant: v.variant,
+        primary: count(v.bugs, true),
+        any: count(v.bugs, false),
+        runs: v.bugs.length,
+      })),
       cascadeSize: cascade.size,
     };
   });
   const total = (s: BugSummary, k: "primary" | "any") => s.variants.reduce((n, v) => n + v[k], 0);
-  return summaries.sort((a, b) => total(b, "primary") - total(a, "primary") || total(b, "any") - total(a, "any") || a.bug.localeCompare(b.bug));
+  return summaries.sort(
+    (a, b) =>
+      total(b, "primary") - total(a, "primary") || total(b, "any") - total(a, "any") || a.bug.localeCompare(b.bug),
+  );
 }
 
 function uniquePaths(paths: string[][]): string[][] {

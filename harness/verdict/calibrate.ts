@@ -39,9 +39,22 @@ function decisionTable(lv: Levels, baseFirst: BaselineFirst): (r: number, k: num
     if (code === undefined) {
       // The fix's hits are the baseline's bug once the baseline has shown it.
       const n = baseFirst || r;
-      const c = { k, n, baseEvidence: n, baseDone: baseFirst > 0 || r >= lv.maxRuns, m: r, fixEvidence: r, j: k > 0 ? y : 0, y: k > 0 ? 0 : y };
+      const c = {
+        k,
+        n,
+        baseEvidence: n,
+        baseDone: baseFirst > 0 || r >= lv.maxRuns,
+        m: r,
+        fixEvidence: r,
+        j: k > 0 ? y : 0,
+        y: k > 0 ? 0 : y,
+      };
       const d = decideFix(c, lv);
-      code = !d.done ? "go" : d.verdict === "FIXED" || d.verdict === "REGRESSED" || d.verdict === "NOT FIXED" ? d.verdict : "other";
+      code = !d.done
+        ? "go"
+        : d.verdict === "FIXED" || d.verdict === "REGRESSED" || d.verdict === "NOT FIXED"
+          ? d.verdict
+          : "other";
       memo.set(key, code);
     }
     return code;
@@ -60,12 +73,18 @@ function tableFor(lv: Levels, baseFirst: BaselineFirst) {
 function binomial(n: number, p: number): number[] {
   const out = [1];
   for (let i = 0; i < n; i++) out.push(0);
-  for (let i = 0; i < n; i++) for (let k = i + 1; k >= 0; k--) out[k] = (out[k] ?? 0) * (1 - p) + (k > 0 ? out[k - 1]! * p : 0);
+  for (let i = 0; i < n; i++)
+    for (let k = i + 1; k >= 0; k--) out[k] = (out[k] ?? 0) * (1 - p) + (k > 0 ? out[k - 1]! * p : 0);
   return out;
 }
 
 /** One fix against the baseline, each run a hit with chance pBase (baseline) or pFix (fix): how it ends. */
-export function procedureOutcome(lv: Levels, pBase: number, pFix: number, baseFirst: BaselineFirst = 0): ProcedureOutcome {
+export function procedureOutcome(
+  lv: Levels,
+  pBase: number,
+  pFix: number,
+  baseFirst: BaselineFirst = 0,
+): ProcedureOutcome {
   const decide = tableFor(lv, baseFirst);
   const size = Math.max(lv.maxRuns, baseFirst) + 1;
   // k * size + y -> chance; a baseline that runs first starts with its binomial counts.
@@ -78,8 +97,14 @@ export function procedureOutcome(lv: Levels, pBase: number, pFix: number, baseFi
       out.rounds += chance;
       const k0 = Math.floor(state / size);
       const y0 = state % size;
-      for (const [bh, pb] of [[1, baseRate], [0, 1 - baseRate]] as const) {
-        for (const [fh, pf] of [[1, pFix], [0, 1 - pFix]] as const) {
+      for (const [bh, pb] of [
+        [1, baseRate],
+        [0, 1 - baseRate],
+      ] as const) {
+        for (const [fh, pf] of [
+          [1, pFix],
+          [0, 1 - pFix],
+        ] as const) {
           const p = chance * pb * pf;
           if (p === 0) continue;
           const [k, y] = [k0 + bh, y0 + fh];
@@ -100,7 +125,10 @@ export function procedureOutcome(lv: Levels, pBase: number, pFix: number, baseFi
 export function supremum(f: (p: number) => number, grid = 200): { value: number; at: number } {
   const xs = Array.from({ length: grid }, (_, i) => (i + 1) / grid);
   const ys = xs.map(f);
-  const best = xs.map((x, i) => ({ x, y: ys[i]! })).sort((a, b) => b.y - a.y).slice(0, 3);
+  const best = xs
+    .map((x, i) => ({ x, y: ys[i]! }))
+    .sort((a, b) => b.y - a.y)
+    .slice(0, 3);
   let top = best[0]!;
   for (const { x } of best) {
     let [lo, hi] = [Math.max(1e-6, x - 1 / grid), Math.min(1, x + 1 / grid)];
@@ -121,7 +149,8 @@ export function supremum(f: (p: number) => number, grid = 200): { value: number;
 /** Every value FIXED's statistic takes in the synchronous rounds, ascending: the levels worth trying. */
 export function attainableLevels(maxRuns: number, baseFirst: BaselineFirst = 0): number[] {
   const values = new Set<number>();
-  for (let r = 1; r <= maxRuns; r++) for (let k = 1; k <= (baseFirst || r); k++) values.add(fixedPValue(k, baseFirst || r, r));
+  for (let r = 1; r <= maxRuns; r++)
+    for (let k = 1; k <= (baseFirst || r); k++) values.add(fixedPValue(k, baseFirst || r, r));
   return [...values].sort((a, b) => a - b);
 }
 
@@ -155,15 +184,29 @@ export interface Calibration {
 /** The worst chance over the true rate p that the procedure says FIXED when the fix keeps `share` of p. */
 export const worstFixedAt = (lv: Levels, share: number, baseFirst: BaselineFirst = 0) =>
   supremum((p) => procedureOutcome(lv, p, share * p, baseFirst).fixed);
-export const worstRegressed = (lv: Levels, baseFirst: BaselineFirst = 0) => supremum((p) => procedureOutcome(lv, p, p, baseFirst).regressed);
+export const worstRegressed = (lv: Levels, baseFirst: BaselineFirst = 0) =>
+  supremum((p) => procedureOutcome(lv, p, p, baseFirst).regressed);
 
-function computeCalibration(maxRuns: number, confidence: number, residual: number, baseFirst: BaselineFirst): Calibration {
+function computeCalibration(
+  maxRuns: number,
+  confidence: number,
+  residual: number,
+  baseFirst: BaselineFirst,
+): Calibration {
   const allowed = 1 - confidence;
   const levels = attainableLevels(maxRuns, baseFirst);
   // REGRESSED (off while FIXED's level is found) never changes when FIXED can happen: a fix
   // with a hit can only be NOT FIXED once the baseline shows that bug.
-  const fixed = largestSafe(levels, allowed, (l) => worstFixedAt({ fixed: l, regressed: -1, maxRuns }, residual, baseFirst).value);
-  const regressed = largestSafe(levels, allowed, (l) => worstRegressed({ fixed, regressed: l, maxRuns }, baseFirst).value);
+  const fixed = largestSafe(
+    levels,
+    allowed,
+    (l) => worstFixedAt({ fixed: l, regressed: -1, maxRuns }, residual, baseFirst).value,
+  );
+  const regressed = largestSafe(
+    levels,
+    allowed,
+    (l) => worstRegressed({ fixed, regressed: l, maxRuns }, baseFirst).value,
+  );
   const lv = { fixed, regressed, maxRuns };
   return {
     maxRuns,
@@ -181,8 +224,14 @@ function computeCalibration(maxRuns: number, confidence: number, residual: numbe
 const calibrations = new Map<string, Calibration>();
 
 /** The calibration for a budget, a confidence, a residual share and a baseline schedule (computed once per process). */
-export function calibrate(maxRuns: number, confidence: number, residual = 1, baseFirst: BaselineFirst = 0): Calibration {
-  if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > 60) throw new RangeError(`max runs must be an integer in 1..60, got ${maxRuns}`);
+export function calibrate(
+  maxRuns: number,
+  confidence: number,
+  residual = 1,
+  baseFirst: BaselineFirst = 0,
+): Calibration {
+  if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > 60)
+    throw new RangeError(`max runs must be an integer in 1..60, got ${maxRuns}`);
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
   if (!(residual > 0 && residual <= 1)) throw new RangeError(`residual must be in (0, 1], got ${residual}`);
   const key = `${maxRuns}/${confidence}/${residual}/${baseFirst}`;
@@ -195,10 +244,12 @@ export function calibrate(maxRuns: number, confidence: number, residual = 1, bas
 export function describeProcedure(c: Calibration): string {
   const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
   const f = (x: number) => x.toPrecision(2);
-  const claim = c.residual === 1 ? `"the fix changes nothing"` : `a fix leaving ${pct(c.residual)} or more of the bug's rate`;
-  const cost = c.fewestRounds === undefined
-    ? `FIXED is out of reach within ${c.maxRuns} runs: raise --max-runs or the residual`
-    : `a real fix needs at least ${c.fewestRounds} clean runs against a baseline that reproduces every time`;
+  const claim =
+    c.residual === 1 ? `"the fix changes nothing"` : `a fix leaving ${pct(c.residual)} or more of the bug's rate`;
+  const cost =
+    c.fewestRounds === undefined
+      ? `FIXED is out of reach within ${c.maxRuns} runs: raise --max-runs or the residual`
+      : `a real fix needs at least ${c.fewestRounds} clean runs against a baseline that reproduces every time`;
   return [
     `verdicts at ${pct(c.confidence)} over the whole sequential procedure (up to ${c.maxRuns} runs per variant):`,
     `FIXED rules out ${claim} (one-sided Fisher test at calibrated level ${f(c.levels.fixed)}; worst false FIXED ${f(c.worstFalseFixed.value)});`,

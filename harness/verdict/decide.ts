@@ -50,23 +50,40 @@ export function decideFix(c: FixCounts, lv: Levels): FixDecision {
   if (c.j > 0) return { verdict: "NOT FIXED", done: true, why: `a baseline bug in ${c.j} of ${c.m} fix run(s)` };
   const reg = regressedPValue(c.y, c.m, c.n);
   if (c.y > 0 && reg <= lv.regressed) {
-    return { verdict: "REGRESSED", done: true, why: `new bug ${c.y}/${c.m} against 0/${c.n}: p = ${p3(reg)} <= ${p3(lv.regressed)}` };
+    return {
+      verdict: "REGRESSED",
+      done: true,
+      why: `new bug ${c.y}/${c.m} against 0/${c.n}: p = ${p3(reg)} <= ${p3(lv.regressed)}`,
+    };
   }
   const fixed = fixedPValue(c.k, c.n, c.m);
   if (c.k > 0 && fixed <= lv.fixed) {
-    return { verdict: "FIXED", done: true, why: `baseline ${c.k}/${c.n} against fix 0/${c.m}: p = ${p3(fixed)} <= ${p3(lv.fixed)}` };
+    return {
+      verdict: "FIXED",
+      done: true,
+      why: `baseline ${c.k}/${c.n} against fix 0/${c.m}: p = ${p3(fixed)} <= ${p3(lv.fixed)}`,
+    };
   }
   const nLeft = c.baseDone ? 0 : Math.max(0, lv.maxRuns - c.baseEvidence);
   const mLeft = Math.max(0, lv.maxRuns - c.fixEvidence);
   const canFix = fixedPValue(c.k + nLeft, c.n + nLeft, c.m + mLeft) <= lv.fixed;
   const canRegress = c.y > 0 && regressedPValue(c.y + mLeft, c.m + mLeft, c.n + nLeft) <= lv.regressed;
-  const standing: VerdictName = c.fixEvidence === 0 ? "INCONCLUSIVE" : c.m === 0 ? "BROKEN" : c.k === 0 ? "NOT REPRODUCED" : "INCONCLUSIVE";
+  const standing: VerdictName =
+    c.fixEvidence === 0 ? "INCONCLUSIVE" : c.m === 0 ? "BROKEN" : c.k === 0 ? "NOT REPRODUCED" : "INCONCLUSIVE";
   if (mLeft === 0) return { verdict: standing, done: true, why: `max runs ${lv.maxRuns} reached` };
   // A fix gets one run at least: it may show the baseline's bug (NOT FIXED) even where FIXED is out of reach.
   if (!canFix && !canRegress && c.fixEvidence > 0) {
-    return { verdict: standing, done: true, why: `FIXED is out of reach within ${lv.maxRuns} runs even if every run left is clean` };
+    return {
+      verdict: standing,
+      done: true,
+      why: `FIXED is out of reach within ${lv.maxRuns} runs even if every run left is clean`,
+    };
   }
-  return { verdict: standing, done: false, why: `baseline ${c.k}/${c.n}, fix 0/${c.m}: p = ${p3(fixed)} > ${p3(lv.fixed)}` };
+  return {
+    verdict: standing,
+    done: false,
+    why: `baseline ${c.k}/${c.n}, fix 0/${c.m}: p = ${p3(fixed)} > ${p3(lv.fixed)}`,
+  };
 }
 
 /** The fewest rounds in which a real fix can be FIXED: against a baseline that hits every run. */

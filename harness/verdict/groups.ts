@@ -112,7 +112,10 @@ export function judgeGroups(run: Pick<RunFile, "cells" | "signatures" | "setting
       ? judgeVariants(baseline, variants, runsOf, ctx, judgedAgainst)
       : { stats: [], verdicts: [] };
     const verdicts = unbuiltKernels(judged.verdicts, cells, baseline);
-    const bugs = summarizeBugs(variants.map((variant) => ({ variant, runs: runsOf(variant) })), run.signatures);
+    const bugs = summarizeBugs(
+      variants.map((variant) => ({ variant, runs: runsOf(variant) })),
+      run.signatures,
+    );
     const { scenario, kernel, arch, cpus, hotplug } = first;
     const results = cellResults(run, cells, verdicts);
     const { stats } = judged;

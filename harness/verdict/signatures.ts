@@ -63,7 +63,10 @@ export function signatureRecordsOf(status: RunStatus, groups: SplatGroup[]): Sig
  * a workload that failed after the kernel reported (an oops killed dd) ended with evidence,
  * so it is judged as a crash, not as a failed command.
  */
-export function runEvidence(status: RunStatus, groups: SplatGroup[]): Pick<IterationRecord, "status" | "splats" | "primary"> {
+export function runEvidence(
+  status: RunStatus,
+  groups: SplatGroup[],
+): Pick<IterationRecord, "status" | "splats" | "primary"> {
   const splats = groups.map((g) => ({ signature: g.signature, count: g.count }));
   const ended = status === "error" && groups.length > 0 ? "crash" : status;
   return { status: ended, splats, ...(groups[0] && { primary: groups[0].signature }) };

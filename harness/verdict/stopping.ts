@@ -44,7 +44,13 @@ function fixLine(v: Verdict, signatures: Record<string, SignatureRecord>): strin
 
 /** For each variant of one group: does it need another run, and why. */
 export function planGroup(input: GroupPlanInput): Record<string, VariantPlan> {
-  const ctx = { signatures: input.signatures, confidence: input.confidence, maxRuns: input.maxRuns, residual: input.residual, ...(input.window && { window: input.window }) };
+  const ctx = {
+    signatures: input.signatures,
+    confidence: input.confidence,
+    maxRuns: input.maxRuns,
+    residual: input.residual,
+    ...(input.window && { window: input.window }),
+  };
   const baseRuns = input.runs[input.baseline] ?? [];
   const base = baselineEvidence(input.baseline, baseRuns, ctx);
   const fixes = Object.keys(input.runs).filter((v) => v !== input.baseline);

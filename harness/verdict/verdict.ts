@@ -65,7 +65,12 @@ export function baselineEvidence(variant: string, runs: JudgedRun[], ctx: JudgeC
  * evidence runs as the fix has (the rounds they shared: a run the host spoiled delays one
  * side, and the calibration compares equal rounds), the bugs from all of `baseRuns`.
  */
-export function baselineFor(variant: string, baseRuns: JudgedRun[], fixRuns: JudgedRun[], ctx: JudgeContext): BaselineEvidence {
+export function baselineFor(
+  variant: string,
+  baseRuns: JudgedRun[],
+  fixRuns: JudgedRun[],
+  ctx: JudgeContext,
+): BaselineEvidence {
   const all = baselineEvidence(variant, baseRuns, ctx);
   const want = fixRuns.filter(isEvidence).length;
   let cut = 0;
@@ -79,13 +84,23 @@ export function baselineFor(variant: string, baseRuns: JudgedRun[], fixRuns: Jud
  * all of them while it is open), with its runs that are complete trials under the window
  * those baseline runs set (a clean run cut at a shorter window is left out, and counted).
  */
-export function judgeFixInGroup(baseline: string, baseRuns: JudgedRun[], fix: string, fixRuns: JudgedRun[], ctx: JudgeContext, judgedAgainst?: number): Verdict {
+export function judgeFixInGroup(
+  baseline: string,
+  baseRuns: JudgedRun[],
+  fix: string,
+  fixRuns: JudgedRun[],
+  ctx: JudgeContext,
+  judgedAgainst?: number,
+): Verdict {
   const upTo = judgedAgainst === undefined ? baseRuns : baseRuns.slice(0, judgedAgainst);
   const window = trialWindow(upTo, ctx.window);
   const counted = fixRuns.filter((r) => !isEvidence(r) || isCompleteTrial(r, window));
   const v = judgeFix(baselineFor(baseline, upTo, counted, ctx), fix, counted, ctx);
   // Under a window, what FIXED rules out is a baseline bug within it.
-  const within = window !== undefined && v.verdict === "FIXED" ? `; each trial: a baseline bug within ${(window / 1000).toFixed(1)} s of the workload's start` : "";
+  const within =
+    window !== undefined && v.verdict === "FIXED"
+      ? `; each trial: a baseline bug within ${(window / 1000).toFixed(1)} s of the workload's start`
+      : "";
   const timed = window === undefined ? {} : { windowMs: window, reason: `${v.reason}${within}` };
   return { ...v, ...timed, ...(counted.length < fixRuns.length && { leftOut: fixRuns.length - counted.length }) };
 }
@@ -153,7 +168,11 @@ function tally(runs: RunBugs[], pick: (r: RunBugs) => string[]): BugEvidence[] {
   for (const r of runs) {
     for (const bug of pick(r)) {
       const e = out.get(bug) ?? { bug, runs: 0, signatures: [] };
-      out.set(bug, { bug, runs: e.runs + 1, signatures: [...new Set([...e.signatures, ...(r.signaturesOf.get(bug) ?? [])])] });
+      out.set(bug, {
+        bug,
+        runs: e.runs + 1,
+        signatures: [...new Set([...e.signatures, ...(r.signaturesOf.get(bug) ?? [])])],
+      });
     }
   }
   return [...out.values()].sort((a, b) => b.runs - a.runs || a.bug.localeCompare(b.bug));
@@ -175,7 +194,16 @@ function fixTally(base: BaselineEvidence, fixRuns: JudgedRun[], ctx: JudgeContex
   const remaining = tally(bugs, (r) => baselineBugsIn(r, base));
   const added = tally(bugs, (r) => (r.primary !== undefined && !base.shown.has(r.primary) ? [r.primary] : []));
   const j = bugs.filter((r) => baselineBugsIn(r, base).length > 0).length;
-  const counts: FixCounts = { k: base.k, n: base.n, baseEvidence: base.evidence, baseDone: base.done, j, m: bugs.length, fixEvidence: evidence.length, y: added[0]?.runs ?? 0 };
+  const counts: FixCounts = {
+    k: base.k,
+    n: base.n,
+    baseEvidence: base.evidence,
+    baseDone: base.done,
+    j,
+    m: bugs.length,
+    fixEvidence: evidence.length,
+    y: added[0]?.runs ?? 0,
+  };
   return { bugs, remaining, added, counts, infraSpent: budgetSpent(fixRuns, ctx.maxRuns) };
 }
 
@@ -188,11 +216,18 @@ export function judgeFix(base: BaselineEvidence, fix: string, fixRuns: JudgedRun
   const done = decision.done || t.infraSpent !== undefined;
   const { m, j } = t.counts;
   const out = {
-    fix, verdict: decision.verdict, done, why: decision.done || !t.infraSpent ? decision.why : t.infraSpent,
-    confidence: ctx.confidence, residual: ctx.residual,
+    fix,
+    verdict: decision.verdict,
+    done,
+    why: decision.done || !t.infraSpent ? decision.why : t.infraSpent,
+    confidence: ctx.confidence,
+    residual: ctx.residual,
     baseline: { variant: base.variant, k: base.k, n: base.n, pLow: base.pLow },
-    cleanRuns: m - j, fixBooted: m, pHigh: upperBound(j, m, ctx.confidence),
-    remaining: t.remaining, added: t.added,
+    cleanRuns: m - j,
+    fixBooted: m,
+    pHigh: upperBound(j, m, ctx.confidence),
+    remaining: t.remaining,
+    added: t.added,
   };
   return { ...out, ...explain(out.verdict, t, cal, ctx) };
 }
@@ -207,16 +242,25 @@ function explain(verdict: VerdictName, t: Tally, cal: Calibration, ctx: JudgeCon
   const named = (e: BugEvidence) => nameBug(e, ctx.signatures);
   switch (verdict) {
     case "BROKEN":
-      return { reason: `none of its ${t.counts.fixEvidence} run(s) booted and ran the workload (boot failures or errors)` };
+      return {
+        reason: `none of its ${t.counts.fixEvidence} run(s) booted and ran the workload (boot failures or errors)`,
+      };
     case "NOT FIXED":
       return { reason: `still shows ${named(t.remaining[0]!)} (${t.remaining[0]!.runs}/${booted} runs)` };
     case "REGRESSED": {
       const test = { name: "REGRESSED" as const, pValue: regressedPValue(y, m, n), level: cal.levels.regressed };
-      return { test, reason: `a bug the baseline never showed: ${named(t.added[0]!)} in ${y}/${m} run(s) against 0/${n} of the baseline; "the fix changes nothing" is ruled out at ${pct(ctx.confidence)} (p = ${p2(test.pValue)} <= level ${p2(test.level)})` };
+      return {
+        test,
+        reason: `a bug the baseline never showed: ${named(t.added[0]!)} in ${y}/${m} run(s) against 0/${n} of the baseline; "the fix changes nothing" is ruled out at ${pct(ctx.confidence)} (p = ${p2(test.pValue)} <= level ${p2(test.level)})`,
+      };
     }
     case "NOT REPRODUCED": {
-      const shown = t.added.length ? `; the fix showed ${t.added.map((e) => `${named(e)} (${e.runs}/${booted})`).join(", ")}` : "";
-      return { reason: `${n === 0 ? "the baseline never booted" : `the baseline showed no bug in its ${n} booted run(s)`}: no verdict against it${shown}` };
+      const shown = t.added.length
+        ? `; the fix showed ${t.added.map((e) => `${named(e)} (${e.runs}/${booted})`).join(", ")}`
+        : "";
+      return {
+        reason: `${n === 0 ? "the baseline never booted" : `the baseline showed no bug in its ${n} booted run(s)`}: no verdict against it${shown}`,
+      };
     }
     case "FIXED":
       return fixedReason(t, cal, ctx);
@@ -230,7 +274,8 @@ function fixedReason(t: Tally, cal: Calibration, ctx: JudgeContext): Explained {
   const { k, n, m } = t.counts;
   const test = { name: "FIXED" as const, pValue: fixedPValue(k, n, m), level: cal.levels.fixed };
   const partialPass = cal.partialPass;
-  const ruledOut = ctx.residual === 1 ? `"the fix changes nothing"` : `a fix leaving ${pct(ctx.residual)} or more of the bug's rate`;
+  const ruledOut =
+    ctx.residual === 1 ? `"the fix changes nothing"` : `a fix leaving ${pct(ctx.residual)} or more of the bug's rate`;
   const passes = `a fix leaving half the bug's rate would pass with chance <= ${p2(partialPass.half)}, a quarter <= ${p2(partialPass.quarter)}`;
   const reason = `no baseline bug in ${m} run(s) against the baseline's ${k}/${n}: ${ruledOut} is ruled out at ${pct(ctx.confidence)} (p = ${p2(test.pValue)} <= level ${p2(test.level)}); ${passes}`;
   return { test, partialPass, reason };
@@ -242,8 +287,15 @@ function inconclusiveReason(t: Tally, cal: Calibration, ctx: JudgeContext): Expl
   let more = 0;
   while (m + more < 10 * ctx.maxRuns && fixedPValue(k, n, m + more) > test.level) more++;
   const moreNeeded = fixedPValue(k, n, m + more) <= test.level ? more : undefined;
-  const need = moreNeeded === undefined ? "no number of clean runs would be enough against this baseline" : `${moreNeeded} more clean run(s) would be needed against this baseline`;
-  return { test, ...(moreNeeded !== undefined && { moreNeeded }), reason: `clean in ${m} run(s) against the baseline's ${k}/${n}: p = ${p2(test.pValue)} > level ${p2(test.level)} for ${pct(ctx.confidence)}; ${need}` };
+  const need =
+    moreNeeded === undefined
+      ? "no number of clean runs would be enough against this baseline"
+      : `${moreNeeded} more clean run(s) would be needed against this baseline`;
+  return {
+    test,
+    ...(moreNeeded !== undefined && { moreNeeded }),
+    reason: `clean in ${m} run(s) against the baseline's ${k}/${n}: p = ${p2(test.pValue)} > level ${p2(test.level)} for ${pct(ctx.confidence)}; ${need}`,
+  };
 }
 
 /** One variant's runs, counted: how they ended and which bugs they showed. */
@@ -265,7 +317,8 @@ export interface VariantStats {
 
 export function variantStats(variant: string, runs: JudgedRun[]): VariantStats {
   const counts = new Map<string, number>();
-  for (const r of runs.filter((x) => x.status !== "infra")) for (const s of new Set(r.splats.map((x) => x.signature))) counts.set(s, (counts.get(s) ?? 0) + 1);
+  for (const r of runs.filter((x) => x.status !== "infra"))
+    for (const s of new Set(r.splats.map((x) => x.signature))) counts.set(s, (counts.get(s) ?? 0) + 1);
   const ended = (s: RunStatus) => runs.filter((r) => r.status === s).length;
   return {
     variant,
@@ -276,7 +329,9 @@ export function variantStats(variant: string, runs: JudgedRun[]): VariantStats {
     bootFailures: ended("boot-failure"),
     errors: ended("error"),
     infra: ended("infra"),
-    signatures: [...counts].map(([signature, n]) => ({ signature, runs: n })).sort((a, b) => b.runs - a.runs || a.signature.localeCompare(b.signature)),
+    signatures: [...counts]
+      .map(([signature, n]) => ({ signature, runs: n }))
+      .sort((a, b) => b.runs - a.runs || a.signature.localeCompare(b.signature)),
   };
 }
 
@@ -292,7 +347,10 @@ export function judgeVariants(
   judgedAgainst: (variant: string) => number | undefined = () => undefined,
 ): { stats: VariantStats[]; verdicts: Verdict[] } {
   const judge = (fix: string) => judgeFixInGroup(baseline, runsOf(baseline), fix, runsOf(fix), ctx, judgedAgainst(fix));
-  return { stats: variants.map((v) => variantStats(v, runsOf(v))), verdicts: variants.filter((v) => v !== baseline).map(judge) };
+  return {
+    stats: variants.map((v) => variantStats(v, runsOf(v))),
+    verdicts: variants.filter((v) => v !== baseline).map(judge),
+  };
 }
 
 /** A run's signatures and its ending's: a hang as HANG_SIGNATURE, a report-less crash as CRASH_SIGNATURE. */

@@ -18,7 +18,8 @@ export async function makeDisk(file: string, bytes: number, format?: DiskFormat)
   await fs.writeFile(file, "");
   await fs.truncate(file, bytes);
   const argv = formatArgv(file, format);
-  if (argv) await toolOutput(argv[0]!, argv.slice(1), { hint: "apt-get install e2fsprogs (kharness doctor --install)" });
+  if (argv)
+    await toolOutput(argv[0]!, argv.slice(1), { hint: "apt-get install e2fsprogs (kharness doctor --install)" });
 }
 
 /** How makeDisk makes a disk, in words and the command it runs, for --dry-run. */

@@ -10,6 +10,7 @@ export const DEFAULT_VM = qemuVm.name;
 
 export function vmImplementation(name: string): VmImplementation {
   const impl = VM_IMPLEMENTATIONS.get(name);
-  if (!impl) throw new UserError(`no VM implementation "${name}"`, `use one of: ${[...VM_IMPLEMENTATIONS.keys()].join(", ")}`);
+  if (!impl)
+    throw new UserError(`no VM implementation "${name}"`, `use one of: ${[...VM_IMPLEMENTATIONS.keys()].join(", ")}`);
   return impl;
 }

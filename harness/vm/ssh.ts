@@ -19,9 +19,13 @@ export interface SshKeyPair {
 export function generateClientKey(): SshKeyPair {
   for (let attempt = 0; attempt < 32; attempt++) {
     const k = utils.generateKeyPairSync("ed25519", { comment: "kharness" });
-    if (!(utils.parseKey(k.private) instanceof Error) && !(utils.parseKey(k.public) instanceof Error)) return { privateKey: k.private, publicKey: k.public };
+    if (!(utils.parseKey(k.private) instanceof Error) && !(utils.parseKey(k.public) instanceof Error))
+      return { privateKey: k.private, publicKey: k.public };
   }
-  throw new InfraError("ssh2 made 32 ed25519 key pairs in a row that it cannot parse", "check the installed ssh2 version (npm ls ssh2)");
+  throw new InfraError(
+    "ssh2 made 32 ed25519 key pairs in a row that it cannot parse",
+    "check the installed ssh2 version (npm ls ssh2)",
+  );
 }
 
 export interface ExecResult {

@@ -72,7 +72,11 @@ export interface VmImplementation {
   command(spec: VmSpec): string;
   boot(spec: VmSpec): Promise<BootResult>;
   /** The accelerator to use on this host (probed with this kernel and initrd), or the forced one. */
-  accelerator(probe: { arch: Arch; kernel: string; initrd: string }, progress: Progress, force?: Accel): Promise<AccelChoice>;
+  accelerator(
+    probe: { arch: Arch; kernel: string; initrd: string },
+    progress: Progress,
+    force?: Accel,
+  ): Promise<AccelChoice>;
   /** The implementation's version for guests of that arch, for the host record. */
   version(arch: Arch): Promise<string | undefined>;
 }

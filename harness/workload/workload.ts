@@ -26,9 +26,15 @@ function planOf(step: WorkloadStep): StepPlan & { step: string } {
  */
 export function phasesOf(workload: Workload): Phase[] {
   const plans = workload.steps.map(planOf);
-  const setup = (p: (typeof plans)[number]): Phase[] => (p.setup ? [{ phase: "setup", commands: [{ step: p.step, script: p.setup }] }] : []);
-  const run = (ps: typeof plans): Phase => ({ phase: "run", commands: ps.map((p) => ({ step: p.step, script: p.run })) });
-  return workload.mode === "together" ? [...plans.flatMap(setup), run(plans)] : plans.flatMap((p) => [...setup(p), run([p])]);
+  const setup = (p: (typeof plans)[number]): Phase[] =>
+    p.setup ? [{ phase: "setup", commands: [{ step: p.step, script: p.setup }] }] : [];
+  const run = (ps: typeof plans): Phase => ({
+    phase: "run",
+    commands: ps.map((p) => ({ step: p.step, script: p.run })),
+  });
+  return workload.mode === "together"
+    ? [...plans.flatMap(setup), run(plans)]
+    : plans.flatMap((p) => [...setup(p), run([p])]);
 }
 
 /** The disk the workload's steps need at /dev/vda (blank when none asks for a filesystem). */
@@ -59,7 +65,11 @@ export function workloadLine(workload: Workload): string {
  * SETUP_TIMEOUT_SEC each; the steps' work shares `timeoutSec`, in either mode. `onOutput`
  * sees the guest's output as it arrives: its progress lines tell a working guest from a wedged one.
  */
-export async function runWorkload(shell: Pick<GuestShell, "exec">, workload: Workload, onOutput?: (chunk: string) => void): Promise<WorkloadOutcome> {
+export async function runWorkload(
+  shell: Pick<GuestShell, "exec">,
+  workload: Workload,
+  onOutput?: (chunk: string) => void,
+): Promise<WorkloadOutcome> {
   const started = Date.now();
   let output = "";
   let runBudgetMs = workload.timeoutSec * 1000;

@@ -66,11 +66,16 @@ function fakeShell(ending: Ending, exec: string[]): GuestShellLike {
   return {
     async exec(command: string, timeoutMs: number) {
       exec.push(command);
-      const alive = ending === "completed" || ending === "error" || ending === "slow" || ending === "mute" || !workloadDone;
+      const alive =
+        ending === "completed" || ending === "error" || ending === "slow" || ending === "mute" || !workloadDone;
       // A wedged guest takes the connection and never answers: the caller's timeout ends the wait.
-      const timedOut = () => new Promise<ExecResult>((r) => setTimeout(() => r({ code: null, stdout: "", stderr: "", timedOut: true }), timeoutMs));
+      const timedOut = () =>
+        new Promise<ExecResult>((r) =>
+          setTimeout(() => r({ code: null, stdout: "", stderr: "", timedOut: true }), timeoutMs),
+        );
       if (command === "dmesg" && ending === "mute") return timedOut();
-      if (/^(dmesg|true)$|sysrq-trigger|poweroff/.test(command)) return alive ? ok() : ending === "wedge" ? timedOut() : dropped;
+      if (/^(dmesg|true)$|sysrq-trigger|poweroff/.test(command))
+        return alive ? ok() : ending === "wedge" ? timedOut() : dropped;
       if (ending === "slow" || ending === "wedge" || ending === "mute") {
         workloadDone = ending === "wedge";
         return new Promise<ExecResult>(() => {});
@@ -88,7 +93,10 @@ function fakeShell(ending: Ending, exec: string[]): GuestShellLike {
  * boot-failure and infra paths of the pipeline run without QEMU. Each boot takes the next
  * script entry (the last one repeats), or what a script function says for that boot.
  */
-export function fakeVm(script: FakeBoot[] | ((spec: VmSpec, boots: VmSpec[]) => FakeBoot), name = "fake"): VmImplementation & { boots: VmSpec[]; exec: string[] } {
+export function fakeVm(
+  script: FakeBoot[] | ((spec: VmSpec, boots: VmSpec[]) => FakeBoot),
+  name = "fake",
+): VmImplementation & { boots: VmSpec[]; exec: string[] } {
   const boots: VmSpec[] = [];
   const exec: string[] = [];
   return {
@@ -99,13 +107,16 @@ export function fakeVm(script: FakeBoot[] | ((spec: VmSpec, boots: VmSpec[]) => 
     accelerator: async () => ({ accel: "tcg", reason: "fake VM", probedAt: "", hostKey: "fake" }),
     version: async () => "fake 1.0",
     async boot(spec): Promise<BootResult> {
-      const step = typeof script === "function" ? script(spec, boots) : script[Math.min(boots.length, script.length - 1)]!;
+      const step =
+        typeof script === "function" ? script(spec, boots) : script[Math.min(boots.length, script.length - 1)]!;
       boots.push(spec);
       const command = `fake-vm ${spec.kernel}`;
-      if (step.boot === "infra") return { ok: false, cause: "infra", reason: step.reason, bootMs: 5, console: "", command };
+      if (step.boot === "infra")
+        return { ok: false, cause: "infra", reason: step.reason, bootMs: 5, console: "", command };
       const text = step.console ? await fs.readFile(step.console, "utf8") : "";
       const stopPrinting = await printConsole(spec.consoleLog, text, step.boot === "ok" ? step.printed : undefined);
-      if (step.boot === "panic") return { ok: false, cause: "kernel", reason: "kernel panic during boot", bootMs: 10, console: text, command };
+      if (step.boot === "panic")
+        return { ok: false, cause: "kernel", reason: "kernel panic during boot", bootMs: 10, console: text, command };
       const ending = step.workload ?? "completed";
       return {
         ok: true,

@@ -42,14 +42,28 @@ async function rejects(args: string[], ...names: (string | RegExp)[]) {
 
 describe("bad input is exit 2, naming the file, the field or patch, and the fix, before any build", () => {
   it("scenario fields with a wrong type or an unknown value", async () => {
-    await rejects(["run", await scenarioWith(replaced("maxRuns: 12", "maxRuns: twelve"))], /scenario\.yaml is not valid/, /maxRuns/);
-    await rejects(["run", await scenarioWith(replaced("step: hotplug", "step: hotplugg"))], /workload\.steps\.1/, /unknown step "hotplugg"/);
-    await rejects(["run", await scenarioWith(replaced("fix-drop-lock: FIXED", "fix-drop-lock: SOLVED"))], /expect\.fix-drop-lock/);
+    await rejects(
+      ["run", await scenarioWith(replaced("maxRuns: 12", "maxRuns: twelve"))],
+      /scenario\.yaml is not valid/,
+      /maxRuns/,
+    );
+    await rejects(
+      ["run", await scenarioWith(replaced("step: hotplug", "step: hotplugg"))],
+      /workload\.steps\.1/,
+      /unknown step "hotplugg"/,
+    );
+    await rejects(
+      ["run", await scenarioWith(replaced("fix-drop-lock: FIXED", "fix-drop-lock: SOLVED"))],
+      /expect\.fix-drop-lock/,
+    );
   });
 
   it("a run to resume that does not exist, and options commander rejects", async () => {
     await rejects(["run", "--resume", "no-such-run"], /--resume no-such-run: there is no run no-such-run in /);
-    for (const args of [["run", "memcg-hotplug-lockdep", "--confidence", "2"], ["run", "memcg-hotplug-lockdep", "--accel", "xen"]]) {
+    for (const args of [
+      ["run", "memcg-hotplug-lockdep", "--confidence", "2"],
+      ["run", "memcg-hotplug-lockdep", "--accel", "xen"],
+    ]) {
       const r = await kharness(args, { KHARNESS_RESULTS: path.join(await root, "results") }).proc;
       expect(r.exitCode, args.join(" ")).toBe(2);
     }
@@ -57,21 +71,38 @@ describe("bad input is exit 2, naming the file, the field or patch, and the fix,
 
   it("an unknown variant; a missing patch file; a patch that does not apply", async () => {
     await rejects(["run", "memcg-hotplug-lockdep", "--variant", "fix-nothing"], /no variant "fix-nothing"/);
-    await rejects(["run", await scenarioWith(replaced("patches/0002-fix.patch]", "patches/0009-missing.patch]"))], /0009-missing\.patch, which does not exist/);
+    await rejects(
+      ["run", await scenarioWith(replaced("patches/0002-fix.patch]", "patches/0009-missing.patch]"))],
+      /0009-missing\.patch, which does not exist/,
+    );
     const broken = await scenarioWith((y) => y);
-    await fs.writeFile(path.join(path.dirname(broken), "patches", "0002-fix.patch"), "--- a/mm/memcontrol.c\n+++ b/mm/memcontrol.c\n@@ -1,3 +1,3 @@\n-this line is not in the file\n+nor is this one\n context\n");
-    await rejects(["run", broken, "--accel", "tcg"], /patch .*0002-fix\.patch does not apply/, /hunk #1 of mm\/memcontrol\.c/);
+    await fs.writeFile(
+      path.join(path.dirname(broken), "patches", "0002-fix.patch"),
+      "--- a/mm/memcontrol.c\n+++ b/mm/memcontrol.c\n@@ -1,3 +1,3 @@\n-this line is not in the file\n+nor is this one\n context\n",
+    );
+    await rejects(
+      ["run", broken, "--accel", "tcg"],
+      /patch .*0002-fix\.patch does not apply/,
+      /hunk #1 of mm\/memcontrol\.c/,
+    );
   });
 
   it("a required option that does not survive olddefconfig", async () => {
-    await rejects(["run", await scenarioWith(replaced("requireConfig:\n  [", "requireConfig:\n  [SOUND, ")), "--accel", "tcg"], /dropped 1 required option/, /SOUND/);
+    await rejects(
+      ["run", await scenarioWith(replaced("requireConfig:\n  [", "requireConfig:\n  [SOUND, ")), "--accel", "tcg"],
+      /dropped 1 required option/,
+      /SOUND/,
+    );
   });
 
   it("matrix fields and unknown kernels", async () => {
     const matrix = path.join(await root, "bad.yaml");
     await fs.writeFile(matrix, "name: bad\nscenarios: [memcg-hotplug-lockdep]\nkernels: [linux-6.1]\ncpus: [3]\n");
     await rejects(["matrix", matrix], /bad\.yaml is not valid/, /cpus\.0: must be one of 1, 2, 4, 8/);
-    await rejects(["run", "memcg-hotplug-lockdep", "--kernel", "linux-9.9"], /kernel "linux-9\.9" has no recipe|no patches for kernel linux-9\.9/);
+    await rejects(
+      ["run", "memcg-hotplug-lockdep", "--kernel", "linux-9.9"],
+      /kernel "linux-9\.9" has no recipe|no patches for kernel linux-9\.9/,
+    );
   });
 
   it("--tree that is not a git repository, and an unknown --ref", async () => {
@@ -83,7 +114,13 @@ describe("bad input is exit 2, naming the file, the field or patch, and the fix,
   });
 
   it("a missing source tarball names it and the package", async () => {
-    const missing = prepareSource({ name: "linux-6.1", source: { kind: "tarball", path: "/usr/src/linux-source-0.1.tar.xz", package: "linux-source-0.1" } }, silentProgress);
+    const missing = prepareSource(
+      {
+        name: "linux-6.1",
+        source: { kind: "tarball", path: "/usr/src/linux-source-0.1.tar.xz", package: "linux-source-0.1" },
+      },
+      silentProgress,
+    );
     await expect(missing).rejects.toThrow(/source tarball \/usr\/src\/linux-source-0\.1\.tar\.xz does not exist/);
     await expect(missing).rejects.toMatchObject({ hint: "apt-get install linux-source-0.1" });
   });

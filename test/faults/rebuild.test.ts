@@ -21,7 +21,13 @@ async function ownBuildDirs(root: string): Promise<string[]> {
   const trees = await fs.readdir(src).catch(() => [] as string[]);
   const suffix = path.basename(buildDirOf("/", "0".repeat(12), root));
   const own = suffix.slice(suffix.lastIndexOf("-"));
-  const dirs = await Promise.all(trees.map(async (t) => (await fs.readdir(path.join(src, t)).catch(() => [] as string[])).filter((d) => d.startsWith(".kharness-build-") && d.endsWith(own)).map((d) => path.join(src, t, d))));
+  const dirs = await Promise.all(
+    trees.map(async (t) =>
+      (await fs.readdir(path.join(src, t)).catch(() => [] as string[]))
+        .filter((d) => d.startsWith(".kharness-build-") && d.endsWith(own))
+        .map((d) => path.join(src, t, d)),
+    ),
+  );
   return dirs.flat();
 }
 afterAll(async () =>
@@ -33,7 +39,10 @@ afterAll(async () =>
   ),
 );
 
-const envOf = async (root: Promise<string>) => ({ KHARNESS_BUILD_ROOT: await root, KHARNESS_RESULTS: path.join(await root, "results") });
+const envOf = async (root: Promise<string>) => ({
+  KHARNESS_BUILD_ROOT: await root,
+  KHARNESS_RESULTS: path.join(await root, "results"),
+});
 const build = async (root: Promise<string>) => kharness(["build", "memcg-hotplug-lockdep"], await envOf(root));
 
 /** Wait until the build log at `log` (rewritten by each build) satisfies `ready`. */
@@ -47,7 +56,8 @@ const compiled = (n: number) => (text: string) => (text.match(/^\s+CC\s+\S+\.o$/
 const linking = (text: string) => /^\s+(LD\s+\.tmp_vmlinux|KSYMS|LD\s+vmlinux$)/m.test(text);
 
 /** The make under kharness's group supervisor (group.sh), as the kharness's record of its children names it. */
-const makeGroup = (kharnessPid: number) => processesOf(kharnessPid).find((p) => p.cmdline.includes("make") && p.pgid === p.pid)!;
+const makeGroup = (kharnessPid: number) =>
+  processesOf(kharnessPid).find((p) => p.cmdline.includes("make") && p.pgid === p.pid)!;
 
 /** A power cut, as the build sees it: kharness and make's whole group SIGKILLed at once, so nothing cleans up. */
 async function cutAt(root: Promise<string>, ready: (text: string) => boolean) {
@@ -60,61 +70,76 @@ async function cutAt(root: Promise<string>, ready: (text: string) => boolean) {
 }
 
 describe("a build killed at any point, rebuilt, gives the clean build's image", () => {
-  it("kharness SIGKILLed early; make SIGKILLed alone (OOM-like: infra, not BROKEN); power cuts mid-compile and at the link; then the rebuild", async () => {
-    const log = path.join(await roots.killed, "results", "builds", "x86_64-before.log");
-    const t0 = Date.now();
-    // 1. kharness alone: make's group gets TERM from its parent-death signal, then KILL; nothing of it runs 5 s later.
-    const first = await build(roots.killed);
-    await logShows(log, compiled(30));
-    const running = processesOf(first.proc.pid!);
-    expect(running.some((p) => p.cmdline[0] === "make")).toBe(true);
-    first.proc.kill("SIGKILL");
-    await first.proc;
-    await sleep(5000);
-    expect(stillRunning(running)).toEqual([]);
+  it(
+    "kharness SIGKILLed early; make SIGKILLed alone (OOM-like: infra, not BROKEN); power cuts mid-compile and at the link; then the rebuild",
+    async () => {
+      const log = path.join(await roots.killed, "results", "builds", "x86_64-before.log");
+      const t0 = Date.now();
+      // 1. kharness alone: make's group gets TERM from its parent-death signal, then KILL; nothing of it runs 5 s later.
+      const first = await build(roots.killed);
+      await logShows(log, compiled(30));
+      const running = processesOf(first.proc.pid!);
+      expect(running.some((p) => p.cmdline[0] === "make")).toBe(true);
+      first.proc.kill("SIGKILL");
+      await first.proc;
+      await sleep(5000);
+      expect(stillRunning(running)).toEqual([]);
 
-    // 2. make alone, from outside, during a run: a host failure, and no verdict about the kernel.
-    // Its own results folder: the one of `kharness build` holds builds/ too.
-    const runEnv = { ...(await envOf(roots.killed)), KHARNESS_RESULTS: path.join(await roots.killed, "run-results") };
-    await fs.mkdir(runEnv.KHARNESS_RESULTS, { recursive: true });
-    const run = kharness(["run", "memcg-hotplug-lockdep", "--variant", "before", "--max-runs", "1", "--accel", "tcg"], runEnv);
-    await run.waitFor(/\[build /, 10 * 60_000);
-    const runLog = path.join(await runDirIn(runEnv.KHARNESS_RESULTS), "builds", "memcg-hotplug-lockdep-linux-6.1-x86_64-before.log");
-    await logShows(runLog, compiled(30));
-    const supervisor = makeGroup(run.proc.pid!);
-    const group = processesOf(run.proc.pid!);
-    expect(group.length).toBeGreaterThan(2); // the supervisor, make, its sub-makes and compilers
-    const make = (await execa("pgrep", ["-P", String(supervisor.pid), "-x", "make"])).stdout.trim();
-    process.kill(Number(make), "SIGKILL");
-    const r = await run.proc;
-    expect(r.exitCode, run.output()).toBe(2);
-    expect(run.output()).toMatch(/host error: the host stopped the kernel build of .*: make was killed by signal 9 from outside kharness/);
-    const record = await readJson(path.join(await runDirIn(runEnv.KHARNESS_RESULTS), "run.json"));
-    expect(record.status).toBe("failed");
-    expect(record.builds).toEqual({});
-    expect(record.cells.map((c: { status: string }) => c.status)).toEqual(["pending"]);
-    // The sub-makes and compilers of the killed make do not go on writing into the build directory.
-    expect(stillRunning(group)).toEqual([]);
+      // 2. make alone, from outside, during a run: a host failure, and no verdict about the kernel.
+      // Its own results folder: the one of `kharness build` holds builds/ too.
+      const runEnv = { ...(await envOf(roots.killed)), KHARNESS_RESULTS: path.join(await roots.killed, "run-results") };
+      await fs.mkdir(runEnv.KHARNESS_RESULTS, { recursive: true });
+      const run = kharness(
+        ["run", "memcg-hotplug-lockdep", "--variant", "before", "--max-runs", "1", "--accel", "tcg"],
+        runEnv,
+      );
+      await run.waitFor(/\[build /, 10 * 60_000);
+      const runLog = path.join(
+        await runDirIn(runEnv.KHARNESS_RESULTS),
+        "builds",
+        "memcg-hotplug-lockdep-linux-6.1-x86_64-before.log",
+      );
+      await logShows(runLog, compiled(30));
+      const supervisor = makeGroup(run.proc.pid!);
+      const group = processesOf(run.proc.pid!);
+      expect(group.length).toBeGreaterThan(2); // the supervisor, make, its sub-makes and compilers
+      const make = (await execa("pgrep", ["-P", String(supervisor.pid), "-x", "make"])).stdout.trim();
+      process.kill(Number(make), "SIGKILL");
+      const r = await run.proc;
+      expect(r.exitCode, run.output()).toBe(2);
+      expect(run.output()).toMatch(
+        /host error: the host stopped the kernel build of .*: make was killed by signal 9 from outside kharness/,
+      );
+      const record = await readJson(path.join(await runDirIn(runEnv.KHARNESS_RESULTS), "run.json"));
+      expect(record.status).toBe("failed");
+      expect(record.builds).toEqual({});
+      expect(record.cells.map((c: { status: string }) => c.status)).toEqual(["pending"]);
+      // The sub-makes and compilers of the killed make do not go on writing into the build directory.
+      expect(stillRunning(group)).toEqual([]);
 
-    // 3 and 4. Power cuts: once more objects are compiled, and during the link.
-    await cutAt(roots.killed, compiled(60));
-    await cutAt(roots.killed, linking);
-    const cutsMs = Date.now() - t0;
+      // 3 and 4. Power cuts: once more objects are compiled, and during the link.
+      await cutAt(roots.killed, compiled(60));
+      await cutAt(roots.killed, linking);
+      const cutsMs = Date.now() - t0;
 
-    const rebuilt = await build(roots.killed);
-    const rebuiltResult = await rebuilt.proc;
-    expect(rebuiltResult.exitCode, rebuilt.output()).toBe(0);
-    expect(rebuilt.output()).toMatch(/was left by a build that did not end .*; removed the \d+ file\(s\) it wrote/);
-    const rebuiltImage = rebuiltResult.stdout.trim().split("\n").pop()!;
+      const rebuilt = await build(roots.killed);
+      const rebuiltResult = await rebuilt.proc;
+      expect(rebuiltResult.exitCode, rebuilt.output()).toBe(0);
+      expect(rebuilt.output()).toMatch(/was left by a build that did not end .*; removed the \d+ file\(s\) it wrote/);
+      const rebuiltImage = rebuiltResult.stdout.trim().split("\n").pop()!;
 
-    const t1 = Date.now();
-    const clean = await build(roots.clean);
-    const cleanResult = await clean.proc;
-    expect(cleanResult.exitCode, clean.output()).toBe(0);
-    const cleanImage = cleanResult.stdout.trim().split("\n").pop()!;
-    const [a, b] = [await sha256File(rebuiltImage), await sha256File(cleanImage)];
-    console.log(`kill-and-rebuild: ${a} after 4 kills (${((t1 - t0) / 1000).toFixed(0)} s, kills ${(cutsMs / 1000).toFixed(0)} s); clean ${b} in ${((Date.now() - t1) / 1000).toFixed(0)} s`);
-    expect(path.dirname(rebuiltImage)).not.toBe(path.dirname(cleanImage));
-    expect(a).toBe(b);
-  }, 60 * 60_000);
+      const t1 = Date.now();
+      const clean = await build(roots.clean);
+      const cleanResult = await clean.proc;
+      expect(cleanResult.exitCode, clean.output()).toBe(0);
+      const cleanImage = cleanResult.stdout.trim().split("\n").pop()!;
+      const [a, b] = [await sha256File(rebuiltImage), await sha256File(cleanImage)];
+      console.log(
+        `kill-and-rebuild: ${a} after 4 kills (${((t1 - t0) / 1000).toFixed(0)} s, kills ${(cutsMs / 1000).toFixed(0)} s); clean ${b} in ${((Date.now() - t1) / 1000).toFixed(0)} s`,
+      );
+      expect(path.dirname(rebuiltImage)).not.toBe(path.dirname(cleanImage));
+      expect(a).toBe(b);
+    },
+    60 * 60_000,
+  );
 });

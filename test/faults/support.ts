@@ -10,7 +10,14 @@ import { allProcs, procInfo, type ProcInfo } from "../../harness/core/proc.js";
 export const scratch = (name: string) => fs.mkdtemp(path.join(os.tmpdir(), `kharness-fault-${name}-`));
 
 /** `bin/kharness ARGS` with its output collected as it arrives, so a test can act at a stage. */
-export function kharness(args: string[], env: Record<string, string>): { proc: ResultPromise<{ all: true; reject: false }>; output: () => string; waitFor: (re: RegExp, ms: number) => Promise<void> } {
+export function kharness(
+  args: string[],
+  env: Record<string, string>,
+): {
+  proc: ResultPromise<{ all: true; reject: false }>;
+  output: () => string;
+  waitFor: (re: RegExp, ms: number) => Promise<void>;
+} {
   const proc = execa(path.join(projectRoot, "bin/kharness"), args, { env, all: true, reject: false, buffer: true });
   let output = "";
   proc.all!.on("data", (d: Buffer) => (output += d.toString()));
@@ -18,7 +25,8 @@ export function kharness(args: string[], env: Record<string, string>): { proc: R
     const end = Date.now() + ms;
     while (!re.test(output)) {
       if (Date.now() > end) throw new Error(`timed out waiting for ${re} in:\n${output.slice(-3000)}`);
-      if (proc.exitCode !== null) throw new Error(`kharness exited (${proc.exitCode}) before ${re}:\n${output.slice(-3000)}`);
+      if (proc.exitCode !== null)
+        throw new Error(`kharness exited (${proc.exitCode}) before ${re}:\n${output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   };

@@ -53,7 +53,11 @@ describe("host failures are infra; kernel failures are evidence (real QEMU)", ()
 
   it("a kernel that never reaches the guest is a kernel failure after the boot timeout, not later", async () => {
     // The guest runs but never says it is ready (as a kernel stuck before init would): the boot timeout decides.
-    const { boot, ms } = await bootWith((s) => ({ ...s, readyMarker: "A-MARKER-THIS-GUEST-NEVER-PRINTS", bootTimeoutMs: 20_000 }));
+    const { boot, ms } = await bootWith((s) => ({
+      ...s,
+      readyMarker: "A-MARKER-THIS-GUEST-NEVER-PRINTS",
+      bootTimeoutMs: 20_000,
+    }));
     expect(!boot.ok && boot.cause).toBe("kernel");
     expect(!boot.ok && boot.reason).toMatch(/no SSH within 20s/);
     expect(ms).toBeLessThan(40_000);
@@ -61,36 +65,47 @@ describe("host failures are infra; kernel failures are evidence (real QEMU)", ()
 });
 
 describe("a run survives its VM being killed, and a wedged guest", () => {
-  it("QEMU killed (SIGKILL) mid-workload: that run is infra with its console, and the run goes on", async () => {
-    const results = await fs.mkdtemp(path.join(await root, "killed-"));
-    const run = kharness(["run", "memcg-hotplug-lockdep", "--variant", "before", "--max-runs", "2", "--accel", "tcg"], { KHARNESS_RESULTS: results });
-    // At once: a few seconds in, the run's first report may already have decided it.
-    await run.waitFor(/\[workload before #1\] started/, 10 * 60_000);
-    const dir = await runDirIn(results);
-    await execa("pkill", ["-KILL", "-f", path.join(dir, "iterations", "before-1", "console.log")]);
-    const result = await run.proc;
-    expect([0, 1]).toContain(result.exitCode);
-    const record = await readJson(path.join(dir, "run.json"));
-    expect(record.status).toBe("completed");
-    const [first, ...rest] = record.cells[0].runs;
-    expect(first.status).toBe("infra");
-    expect(first.reason).toMatch(/killed from outside/);
-    expect((await fs.stat(path.join(dir, first.console))).size).toBeGreaterThan(0);
-    // The infra run is no evidence: the baseline still got its evidence runs.
-    expect(rest.some((r: { status: string }) => r.status !== "infra")).toBe(true);
-    expect(await leftovers(results)).toEqual([]);
-  }, 20 * 60_000);
+  it(
+    "QEMU killed (SIGKILL) mid-workload: that run is infra with its console, and the run goes on",
+    async () => {
+      const results = await fs.mkdtemp(path.join(await root, "killed-"));
+      const run = kharness(
+        ["run", "memcg-hotplug-lockdep", "--variant", "before", "--max-runs", "2", "--accel", "tcg"],
+        { KHARNESS_RESULTS: results },
+      );
+      // At once: a few seconds in, the run's first report may already have decided it.
+      await run.waitFor(/\[workload before #1\] started/, 10 * 60_000);
+      const dir = await runDirIn(results);
+      await execa("pkill", ["-KILL", "-f", path.join(dir, "iterations", "before-1", "console.log")]);
+      const result = await run.proc;
+      expect([0, 1]).toContain(result.exitCode);
+      const record = await readJson(path.join(dir, "run.json"));
+      expect(record.status).toBe("completed");
+      const [first, ...rest] = record.cells[0].runs;
+      expect(first.status).toBe("infra");
+      expect(first.reason).toMatch(/killed from outside/);
+      expect((await fs.stat(path.join(dir, first.console))).size).toBeGreaterThan(0);
+      // The infra run is no evidence: the baseline still got its evidence runs.
+      expect(rest.some((r: { status: string }) => r.status !== "infra")).toBe(true);
+      expect(await leftovers(results)).toEqual([]);
+    },
+    20 * 60_000,
+  );
 
-  it("a guest that wedges is a hang within wedgeSec (+ one probe), recorded with its console, and the run completes", async () => {
-    const results = await fs.mkdtemp(path.join(await root, "wedge-"));
-    const run = kharness(["run", "wedge-selftest", "--accel", "tcg"], { KHARNESS_RESULTS: results });
-    const result = await run.proc;
-    expect(result.exitCode, run.output()).toBe(0);
-    const record = await readJson(path.join(await runDirIn(results), "run.json"));
-    const [only] = record.cells[0].runs;
-    expect(only.status).toBe("hang");
-    expect(only.reason).toMatch(/no workload progress/);
-    expect(only.workloadMs).toBeLessThan(60_000);
-    expect(record.status).toBe("completed");
-  }, 20 * 60_000);
+  it(
+    "a guest that wedges is a hang within wedgeSec (+ one probe), recorded with its console, and the run completes",
+    async () => {
+      const results = await fs.mkdtemp(path.join(await root, "wedge-"));
+      const run = kharness(["run", "wedge-selftest", "--accel", "tcg"], { KHARNESS_RESULTS: results });
+      const result = await run.proc;
+      expect(result.exitCode, run.output()).toBe(0);
+      const record = await readJson(path.join(await runDirIn(results), "run.json"));
+      const [only] = record.cells[0].runs;
+      expect(only.status).toBe("hang");
+      expect(only.reason).toMatch(/no workload progress/);
+      expect(only.workloadMs).toBeLessThan(60_000);
+      expect(record.status).toBe("completed");
+    },
+    20 * 60_000,
+  );
 });

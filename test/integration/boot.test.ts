@@ -20,7 +20,15 @@ async function bootAndCheck(arch: string, cpus: number, check: (vm: VmInstance, 
   const qemu = vmImplementation("qemu");
   const accel = await qemu.accelerator(guest, silentProgress);
   const consoleLog = path.join(out, "console.log");
-  const boot = await qemu.boot({ ...guest, accel, cpus, memoryMiB: 512, consoleLog, cmdline: [], bootTimeoutMs: 240_000 });
+  const boot = await qemu.boot({
+    ...guest,
+    accel,
+    cpus,
+    memoryMiB: 512,
+    consoleLog,
+    cmdline: [],
+    bootTimeoutMs: 240_000,
+  });
   if (!boot.ok) throw new Error(`boot failed: ${boot.reason}\n${boot.console.slice(-3000)}`);
   try {
     await check(boot.vm, consoleLog);
@@ -34,7 +42,10 @@ describe("boot a real kernel and run a command over SSH", () => {
 
   it("x86_64: boots the baseline kernel with 4 vCPUs and answers over SSH", { timeout: 45 * 60_000 }, async () => {
     await bootAndCheck("x86_64", 4, async (vm, consoleLog) => {
-      const r = await vm.shell.exec("uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers; ls /sys/devices/system/cpu/cpu1/online", 30_000);
+      const r = await vm.shell.exec(
+        "uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers; ls /sys/devices/system/cpu/cpu1/online",
+        30_000,
+      );
       expect(r.code).toBe(0);
       const [release, cpus, controllers, online] = r.stdout.trim().split("\n");
       expect(release).toMatch(/^6\.1\./);
@@ -46,23 +57,30 @@ describe("boot a real kernel and run a command over SSH", () => {
     });
   });
 
-  it("arm64: a cross-built kernel boots under TCG, answers over SSH and takes cpu1 off and on through PSCI", { timeout: 90 * 60_000 }, async () => {
-    await bootAndCheck("arm64", 2, async (vm, consoleLog) => {
-      const r = await vm.shell.exec("uname -m; uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers", 30_000);
-      expect(r.code).toBe(0);
-      const [machine, release, cpus, controllers] = r.stdout.trim().split("\n");
-      expect(machine).toBe("aarch64");
-      expect(release).toMatch(/^6\.1\./);
-      expect(cpus).toBe("2");
-      expect(controllers).toContain("memory");
-      const cpu1 = "/sys/devices/system/cpu/cpu1/online";
-      const toggle = await vm.shell.exec(`echo 0 > ${cpu1} && cat ${cpu1} && nproc && echo 1 > ${cpu1} && cat ${cpu1} && nproc`, 60_000);
-      expect(toggle.code).toBe(0);
-      expect(toggle.stdout.trim().split("\n")).toEqual(["0", "1", "1", "2"]);
-      const text = await fs.readFile(consoleLog, "utf8");
-      expect(text).toMatch(/Linux version 6\.1\.\S+ .*aarch64-linux-gnu-gcc/);
-      // The CPU went down through the firmware, not just out of the scheduler.
-      expect(text).toMatch(/psci: CPU1 killed/);
-    });
-  });
+  it(
+    "arm64: a cross-built kernel boots under TCG, answers over SSH and takes cpu1 off and on through PSCI",
+    { timeout: 90 * 60_000 },
+    async () => {
+      await bootAndCheck("arm64", 2, async (vm, consoleLog) => {
+        const r = await vm.shell.exec("uname -m; uname -r; nproc; cat /sys/fs/cgroup/cgroup.controllers", 30_000);
+        expect(r.code).toBe(0);
+        const [machine, release, cpus, controllers] = r.stdout.trim().split("\n");
+        expect(machine).toBe("aarch64");
+        expect(release).toMatch(/^6\.1\./);
+        expect(cpus).toBe("2");
+        expect(controllers).toContain("memory");
+        const cpu1 = "/sys/devices/system/cpu/cpu1/online";
+        const toggle = await vm.shell.exec(
+          `echo 0 > ${cpu1} && cat ${cpu1} && nproc && echo 1 > ${cpu1} && cat ${cpu1} && nproc`,
+          60_000,
+        );
+        expect(toggle.code).toBe(0);
+        expect(toggle.stdout.trim().split("\n")).toEqual(["0", "1", "1", "2"]);
+        const text = await fs.readFile(consoleLog, "utf8");
+        expect(text).toMatch(/Linux version 6\.1\.\S+ .*aarch64-linux-gnu-gcc/);
+        // The CPU went down through the firmware, not just out of the scheduler.
+        expect(text).toMatch(/psci: CPU1 killed/);
+      });
+    },
+  );
 });

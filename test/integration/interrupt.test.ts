@@ -19,11 +19,15 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms: nu
 describe("an interrupted run", () => {
   it("kills its QEMU and marks run.json interrupted", { timeout: 45 * 60_000 }, async () => {
     const results = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-interrupt-"));
-    const child = execa(path.join(projectRoot, "bin/kharness"), ["run", "memcg-hotplug-lockdep", "--max-runs", "1", "--variant", "before"], {
-      env: { KHARNESS_RESULTS: results },
-      reject: false,
-      all: true,
-    });
+    const child = execa(
+      path.join(projectRoot, "bin/kharness"),
+      ["run", "memcg-hotplug-lockdep", "--max-runs", "1", "--variant", "before"],
+      {
+        env: { KHARNESS_RESULTS: results },
+        reject: false,
+        all: true,
+      },
+    );
     const runDir = await waitFor("the run directory", async () => (await fs.readdir(results))[0], 60_000);
     const consoleLog = path.join(results, runDir, "iterations", "before-1", "console.log");
     const qemuOf = async () => (await execa("pgrep", ["-f", consoleLog], { reject: false })).stdout.trim();

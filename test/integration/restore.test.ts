@@ -48,49 +48,57 @@ describe("a booted snapshot, restored", () => {
     return r.stdout.trim();
   }
 
-  it("starts from the saved guest, with the boot's console, a working fresh host-made ext2 disk its workload mounts, and new random numbers", { timeout: 10 * 60_000 }, async () => {
-    const first = await boot();
-    expect(first.ok && first.start, reasonOf(first)).toBe("saved");
-    await inGuest(first, "touch /tmp/after-the-save");
-    if (first.ok) await first.vm.stop();
+  it(
+    "starts from the saved guest, with the boot's console, a working fresh host-made ext2 disk its workload mounts, and new random numbers",
+    { timeout: 10 * 60_000 },
+    async () => {
+      const first = await boot();
+      expect(first.ok && first.start, reasonOf(first)).toBe("saved");
+      await inGuest(first, "touch /tmp/after-the-save");
+      if (first.ok) await first.vm.stop();
 
-    const uuids: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const b = await boot();
-      expect(b.ok && b.start, reasonOf(b)).toBe("restored");
-      // The state is the save's: nothing the first run did after it is there.
-      expect(await inGuest(b, "test -e /tmp/after-the-save && echo there || echo absent")).toBe("absent");
-      // The writer's real setup mounts this run's disk, not what the saved guest read of its own at boot.
-      await inGuest(b, memcgSetup);
-      expect(await inGuest(b, "echo ok > /mnt/f && sync && cat /mnt/f && umount /mnt")).toBe("ok");
-      uuids.push(await inGuest(b, "cat /proc/sys/kernel/random/uuid"));
-      const console = await fs.readFile(b.consoleLog, "utf8");
-      expect(console).toMatch(/Linux version 6\.1\.[\s\S]*restored from the booted snapshot/);
-      if (b.ok) await b.vm.stop();
-    }
-    // Each restore has a new VM generation ID, on which Linux reseeds its RNG.
-    expect(uuids[0]).not.toBe(uuids[1]);
-  });
+      const uuids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const b = await boot();
+        expect(b.ok && b.start, reasonOf(b)).toBe("restored");
+        // The state is the save's: nothing the first run did after it is there.
+        expect(await inGuest(b, "test -e /tmp/after-the-save && echo there || echo absent")).toBe("absent");
+        // The writer's real setup mounts this run's disk, not what the saved guest read of its own at boot.
+        await inGuest(b, memcgSetup);
+        expect(await inGuest(b, "echo ok > /mnt/f && sync && cat /mnt/f && umount /mnt")).toBe("ok");
+        uuids.push(await inGuest(b, "cat /proc/sys/kernel/random/uuid"));
+        const console = await fs.readFile(b.consoleLog, "utf8");
+        expect(console).toMatch(/Linux version 6\.1\.[\s\S]*restored from the booted snapshot/);
+        if (b.ok) await b.vm.stop();
+      }
+      // Each restore has a new VM generation ID, on which Linux reseeds its RNG.
+      expect(uuids[0]).not.toBe(uuids[1]);
+    },
+  );
 
-  it("a restore that fails is an infra failure that drops the snapshot, so the next boot is cold and saves again", { timeout: 10 * 60_000 }, async () => {
-    const snapshots = path.join(cacheRoot(), "snapshots");
-    const ours = await snapshotKeyOf({ ...spec, disk: path.join(dir, "run-1", "disk.img"), consoleLog: "" });
-    // A state with a valid hash that QEMU cannot load: the hash check passes, the restore fails.
-    const state = path.join(snapshots, ours, "state");
-    await fs.writeFile(state, "QEVM not a migration stream");
-    const metaFile = path.join(snapshots, ours, "meta.json");
-    const meta = JSON.parse(await fs.readFile(metaFile, "utf8")) as { stateSha256: string };
-    await fs.writeFile(metaFile, JSON.stringify({ ...meta, stateSha256: await sha256File(state) }));
+  it(
+    "a restore that fails is an infra failure that drops the snapshot, so the next boot is cold and saves again",
+    { timeout: 10 * 60_000 },
+    async () => {
+      const snapshots = path.join(cacheRoot(), "snapshots");
+      const ours = await snapshotKeyOf({ ...spec, disk: path.join(dir, "run-1", "disk.img"), consoleLog: "" });
+      // A state with a valid hash that QEMU cannot load: the hash check passes, the restore fails.
+      const state = path.join(snapshots, ours, "state");
+      await fs.writeFile(state, "QEVM not a migration stream");
+      const metaFile = path.join(snapshots, ours, "meta.json");
+      const meta = JSON.parse(await fs.readFile(metaFile, "utf8")) as { stateSha256: string };
+      await fs.writeFile(metaFile, JSON.stringify({ ...meta, stateSha256: await sha256File(state) }));
 
-    const failed = await boot();
-    expect(failed.ok).toBe(false);
-    expect(!failed.ok && failed.cause).toBe("infra");
-    expect(!failed.ok && failed.reason).toMatch(/restor/);
-    await expect(fs.access(path.join(snapshots, ours))).rejects.toThrow();
-    const again = await boot();
-    expect(again.ok && again.start, reasonOf(again)).toBe("saved");
-    if (again.ok) await again.vm.stop();
-  });
+      const failed = await boot();
+      expect(failed.ok).toBe(false);
+      expect(!failed.ok && failed.cause).toBe("infra");
+      expect(!failed.ok && failed.reason).toMatch(/restor/);
+      await expect(fs.access(path.join(snapshots, ours))).rejects.toThrow();
+      const again = await boot();
+      expect(again.ok && again.start, reasonOf(again)).toBe("saved");
+      if (again.ok) await again.vm.stop();
+    },
+  );
 });
 
 /** Why a boot failed, for the assertion's message. */

@@ -25,5 +25,12 @@ export async function baselineGuest(dir: string, arch = "x86_64"): Promise<Basel
   const initrd = path.join(dir, "initramfs.cpio");
   const guest = await guestRoot(loaded.arch, silentProgress);
   await writeInitramfs(initrd, { guest, authorizedKey: key.publicKey, hostKey: hostKey.dropbearKey });
-  return { arch: loaded.arch, kernel: kernel.image.bzImage, initrd, key, hostPublicKey: hostKey.publicKey, readyMarker: READY_MARKER };
+  return {
+    arch: loaded.arch,
+    kernel: kernel.image.bzImage,
+    initrd,
+    key,
+    hostPublicKey: hostKey.publicKey,
+    readyMarker: READY_MARKER,
+  };
 }

@@ -30,7 +30,8 @@ export function readCorpusFile(text: string): CorpusFile {
   const blank = lines.indexOf("");
   const head = lines.slice(0, blank < 0 ? lines.length : blank);
   const comments = head.filter((l) => l.startsWith("#"));
-  const values = (key: string) => head.filter((l) => l.startsWith(`${key}:`)).map((l) => l.slice(key.length + 1).trim());
+  const values = (key: string) =>
+    head.filter((l) => l.startsWith(`${key}:`)).map((l) => l.slice(key.length + 1).trim());
   const one = (key: string) => values(key)[0] || undefined;
   const logPath = one("LOG");
   const title = one("TITLE");
@@ -39,8 +40,21 @@ export function readCorpusFile(text: string): CorpusFile {
   return {
     comments,
     ...(logPath !== undefined && { logPath }),
-    expected: { ...(title !== undefined && { title }), alts: values("ALT"), ...(type !== undefined && { type }), ...(culprit !== undefined && { culprit }), corrupted: one("CORRUPTED") === "Y", later: values("LATER") },
-    body: blank < 0 ? "" : lines.slice(blank + 1).join("\n").split("\n\nREPORT:\n")[0]!,
+    expected: {
+      ...(title !== undefined && { title }),
+      alts: values("ALT"),
+      ...(type !== undefined && { type }),
+      ...(culprit !== undefined && { culprit }),
+      corrupted: one("CORRUPTED") === "Y",
+      later: values("LATER"),
+    },
+    body:
+      blank < 0
+        ? ""
+        : lines
+            .slice(blank + 1)
+            .join("\n")
+            .split("\n\nREPORT:\n")[0]!,
   };
 }
 

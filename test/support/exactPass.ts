@@ -20,21 +20,47 @@ export interface PassSettings {
 }
 
 function startRun(s: PassSettings): RunFile {
-  const key = (variant: string) => ({ scenario: "s", kernel: "k", arch: "x86_64" as const, variant, cpus: 2, hotplug: true });
+  const key = (variant: string) => ({
+    scenario: "s",
+    kernel: "k",
+    arch: "x86_64" as const,
+    variant,
+    cpus: 2,
+    hotplug: true,
+  });
   const cells = ["before", "fix"].map((v) => newCell(key(v), "before", s.maxRuns, `s/k/${v}`));
   const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
-  const run = newRunFile({ kind: "run", id: "exact", input: { name: "s", file: "s", sha256: "0" }, host, cells, expect: {}, settings: s });
+  const run = newRunFile({
+    kind: "run",
+    id: "exact",
+    input: { name: "s", file: "s", sha256: "0" },
+    host,
+    cells,
+    expect: {},
+    settings: s,
+  });
   run.signatures = signatureMap({ a: "bug:a" });
   return run;
 }
 
 const iteration = (i: number, hit: boolean): IterationRecord => ({
-  iteration: i, status: "completed", bootMs: 0, workloadMs: 0, collectMs: 0, console: "", vmCommand: "",
-  splats: hit ? [{ signature: "a", count: 1 }] : [], ...(hit && { primary: "a" }),
+  iteration: i,
+  status: "completed",
+  bootMs: 0,
+  workloadMs: 0,
+  collectMs: 0,
+  console: "",
+  vmCommand: "",
+  splats: hit ? [{ signature: "a", count: 1 }] : [],
+  ...(hit && { primary: "a" }),
 });
 
 const stateKey = (run: RunFile) =>
-  run.cells.map((c) => `${c.status}:${c.judgedAgainst ?? "-"}:${c.runs.filter((r) => r.splats.length).length}/${c.runs.length}`).join("|");
+  run.cells
+    .map(
+      (c) => `${c.status}:${c.judgedAgainst ?? "-"}:${c.runs.filter((r) => r.splats.length).length}/${c.runs.length}`,
+    )
+    .join("|");
 
 /**
  * The chance of each verdict of the fix at each baseline rate in `rates`, when the fix's
@@ -42,7 +68,9 @@ const stateKey = (run: RunFile) =>
  */
 export function exactPass(s: PassSettings, rates: number[], share: number): Map<VerdictName, Float64Array> {
   const out = new Map<VerdictName, Float64Array>();
-  let states = new Map<string, { run: RunFile; chance: Float64Array }>([["start", { run: startRun(s), chance: new Float64Array(rates.length).fill(1) }]]);
+  let states = new Map<string, { run: RunFile; chance: Float64Array }>([
+    ["start", { run: startRun(s), chance: new Float64Array(rates.length).fill(1) }],
+  ]);
   while (states.size > 0) {
     const next = new Map<string, { run: RunFile; chance: Float64Array }>();
     for (const { run, chance } of states.values()) {

@@ -34,7 +34,15 @@ function builtRecord(key: string, variant: string, patches: string[], origin: So
     patches: patches.map((p) => ({ name: path.basename(p), sha256: "", path: p })),
     patchWarnings: [],
     origin,
-    config: { base: "tinyconfig", fragments: ["tree:kernel/configs/kvm_guest.config", "fragments/guest.config", "fragments/debug-locking.config", "fragments/arch/x86_64.config"] },
+    config: {
+      base: "tinyconfig",
+      fragments: [
+        "tree:kernel/configs/kvm_guest.config",
+        "fragments/guest.config",
+        "fragments/debug-locking.config",
+        "fragments/arch/x86_64.config",
+      ],
+    },
     configSha256: "",
     imageKey: key,
     toolchain: "gcc (Debian 12.2.0-14) 12.2.0; GNU ld (GNU Binutils for Debian) 2.40",
@@ -54,15 +62,23 @@ function builtRecord(key: string, variant: string, patches: string[], origin: So
 export async function recordedRun(dir: string, o: { origin?: SourceOrigin; fix?: FixOrigin } = {}): Promise<RunFile> {
   const loaded = await loadScenario("memcg-hotplug-lockdep");
   loaded.scenario.workload.tailSec = 0;
-  const cells = cellsOfRun(loaded, Object.keys(loaded.scenario.variants), 12).map((c) => (o.fix && c.variant === "fix-drop-lock" ? { ...c, fix: o.fix } : c));
+  const cells = cellsOfRun(loaded, Object.keys(loaded.scenario.variants), 12).map((c) =>
+    o.fix && c.variant === "fix-drop-lock" ? { ...c, fix: o.fix } : c,
+  );
   const run = scenarioRunFile(loaded, dir, 12, cells);
   const vm = fakeVm((spec: VmSpec): FakeBoot => ({ boot: "ok", console: CONSOLES[spec.kernel]! }));
   await fs.mkdir(dir, { recursive: true });
   const guest = await prepareGuest(dir, loaded.arch, "before", vm, silentProgress);
   run.accels = { x86_64: guest.accel };
-  for (const c of cells) run.builds[c.build] = builtRecord(c.build, c.variant, variantPatches(loaded, c.variant), o.origin ?? DEBIAN_6_1);
+  for (const c of cells)
+    run.builds[c.build] = builtRecord(c.build, c.variant, variantPatches(loaded, c.variant), o.origin ?? DEBIAN_6_1);
   const images = new Map(cells.map((c) => [c.build, c.variant]));
-  await runPool({ run, dir, scenarios: new Map([[loadedKey(loaded), loaded]]), jobs: 1, vm, save: async () => {} }, images, new Map([[loaded.arch.name, guest]]), silentProgress);
+  await runPool(
+    { run, dir, scenarios: new Map([[loadedKey(loaded), loaded]]), jobs: 1, vm, save: async () => {} },
+    images,
+    new Map([[loaded.arch.name, guest]]),
+    silentProgress,
+  );
   run.status = "completed";
   await writeJsonAtomic(path.join(dir, "run.json"), run);
   return run;

@@ -12,13 +12,22 @@ import { loadedKey, cellsOfRun } from "../../harness/pipeline/runRecord.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 
 const vmxHost: AccelFacts = { hostArch: "x64", cpuFlags: new Set(["fpu", "vmx", "sse2"]), hostKey: "h 6.1 QEMU 7.2" };
-const probed = { accel: "kvm" as const, cpuModel: "host", reason: "KVM probe boot printed the kernel banner in 900 ms", probedAt: "2026-12-01T00:00:00Z", hostKey: vmxHost.hostKey };
+const probed = {
+  accel: "kvm" as const,
+  cpuModel: "host",
+  reason: "KVM probe boot printed the kernel banner in 900 ms",
+  probedAt: "2026-12-01T00:00:00Z",
+  hostKey: vmxHost.hostKey,
+};
 
 describe("the accelerator decision", () => {
   it("chooses TCG at once on an x86 CPU without vmx or svm, even with a usable /dev/kvm", () => {
     const d = decideAccel({ ...vmxHost, cpuFlags: new Set(["fpu", "sse2", "hypervisor"]) });
     expect(d.kind).toBe("use");
-    expect(d.kind === "use" && d.choice).toMatchObject({ accel: "tcg", reason: expect.stringMatching(/no vmx or svm flag/) });
+    expect(d.kind === "use" && d.choice).toMatchObject({
+      accel: "tcg",
+      reason: expect.stringMatching(/no vmx or svm flag/),
+    });
   });
 
   it("does not trust an older probe answer of this host over the missing flag", () => {
@@ -44,7 +53,10 @@ describe("the accelerator decision", () => {
 
   it("chooses TCG at once for a guest of another arch than the host's, whatever /dev/kvm and the cache say", () => {
     const d = decideAccel({ ...vmxHost, cached: probed, foreignGuest: "arm64" });
-    expect(d.kind === "use" && d.choice).toMatchObject({ accel: "tcg", reason: "an arm64 guest on a x64 host: KVM runs only the host's own arch" });
+    expect(d.kind === "use" && d.choice).toMatchObject({
+      accel: "tcg",
+      reason: "an arm64 guest on a x64 host: KVM runs only the host's own arch",
+    });
   });
 
   it("keeps a forced accelerator over every rule", () => {
@@ -53,7 +65,9 @@ describe("the accelerator decision", () => {
   });
 
   it("reads the flags of /proc/cpuinfo", () => {
-    const flags = cpuinfoFlags("processor\t: 0\nflags\t\t: fpu vme vmx\nbugs\t\t: spectre_v1\nprocessor\t: 1\nflags\t\t: fpu svm\n");
+    const flags = cpuinfoFlags(
+      "processor\t: 0\nflags\t\t: fpu vme vmx\nbugs\t\t: spectre_v1\nprocessor\t: 1\nflags\t\t: fpu svm\n",
+    );
     expect([...flags].sort()).toEqual(["fpu", "svm", "vme", "vmx"]);
     expect(cpuinfoFlags("bugs : vmx\n").has("vmx")).toBe(false);
   });
@@ -63,10 +77,15 @@ describe("--accel kvm for another arch's guest", () => {
   it("is an input error before any variant's checks (which may unpack a tree)", async () => {
     const loaded = await loadScenario("memcg-hotplug-lockdep", { arch: "arm64" });
     // A source that cannot be read: reached only if the refusal came after the checks.
-    const unreadable = { ...loaded, kernel: { ...loaded.kernel, source: { kind: "tarball" as const, path: "/nonexistent/linux.tar.xz" } } };
+    const unreadable = {
+      ...loaded,
+      kernel: { ...loaded.kernel, source: { kind: "tarball" as const, path: "/nonexistent/linux.tar.xz" } },
+    };
     const cells = cellsOfRun(unreadable, ["before"], 3);
     const scenarios = new Map([[loadedKey(unreadable), unreadable]]);
-    await expect(checkCells(cells, scenarios, silentProgress, "kvm")).rejects.toThrow(/--accel kvm: KVM cannot run an arm64 guest on this x86_64 host/);
+    await expect(checkCells(cells, scenarios, silentProgress, "kvm")).rejects.toThrow(
+      /--accel kvm: KVM cannot run an arm64 guest on this x86_64 host/,
+    );
     await expect(checkCells(cells, scenarios, silentProgress)).rejects.toThrow(/nonexistent/);
   });
 });
@@ -98,7 +117,9 @@ describe("the KVM probe and its cache", () => {
     const script = [
       "#!/bin/sh",
       'for a in "$@"; do case "$a" in file,id=console,path=*) log="${a#file,id=console,path=}";; esac; done',
-      banner === "never" ? 'echo "qemu-system-x86_64: Could not access KVM kernel module: No such file or directory" >&2; exit 1' : 'case " $* " in *" -cpu host "*) echo "Linux version 6.1.0" > "$log";; esac',
+      banner === "never"
+        ? 'echo "qemu-system-x86_64: Could not access KVM kernel module: No such file or directory" >&2; exit 1'
+        : 'case " $* " in *" -cpu host "*) echo "Linux version 6.1.0" > "$log";; esac',
       "exec sleep 30",
     ];
     await fs.writeFile(path.join(bin, ARCHES.x86_64.qemu), `${script.join("\n")}\n`, { mode: 0o755 });
@@ -113,9 +134,16 @@ describe("the KVM probe and its cache", () => {
 
   it("a probe boot that prints the kernel banner chooses KVM with that CPU model; one that cannot start KVM chooses TCG, saying why", async () => {
     const kvm = await withFakeQemu("with -cpu host", () => probeKvm(ARCHES.x86_64, "/k", "/i", "key", silentProgress));
-    expect(kvm).toMatchObject({ accel: "kvm", cpuModel: "host", hostKey: "key", reason: expect.stringMatching(/^KVM probe boot printed the kernel banner in \d+ ms$/) });
+    expect(kvm).toMatchObject({
+      accel: "kvm",
+      cpuModel: "host",
+      hostKey: "key",
+      reason: expect.stringMatching(/^KVM probe boot printed the kernel banner in \d+ ms$/),
+    });
     const tcg = await withFakeQemu("never", () => probeKvm(ARCHES.x86_64, "/k", "/i", "key", silentProgress));
     expect(tcg.accel).toBe("tcg");
-    expect(tcg.reason).toBe("/dev/kvm exists but KVM does not boot a guest (-cpu host: qemu exited 1: qemu-system-x86_64: Could not access KVM kernel module: No such file or directory; -cpu default: qemu exited 1: qemu-system-x86_64: Could not access KVM kernel module: No such file or directory)");
+    expect(tcg.reason).toBe(
+      "/dev/kvm exists but KVM does not boot a guest (-cpu host: qemu exited 1: qemu-system-x86_64: Could not access KVM kernel module: No such file or directory; -cpu default: qemu exited 1: qemu-system-x86_64: Could not access KVM kernel module: No such file or directory)",
+    );
   });
 });

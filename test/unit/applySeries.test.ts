@@ -9,7 +9,15 @@ import { applySeries, readPatches, type SourceTree } from "../../harness/source/
 const ORIGINAL = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join("\n") + "\n";
 
 function diff(file: string, at: number, context: string[], added: string): string {
-  return [`--- a/${file}`, `+++ b/${file}`, `@@ -${at},${context.length} +${at},${context.length + 1} @@`, ...context.slice(0, context.length / 2).map((c) => ` ${c}`), `+${added}`, ...context.slice(context.length / 2).map((c) => ` ${c}`), ""].join("\n");
+  return [
+    `--- a/${file}`,
+    `+++ b/${file}`,
+    `@@ -${at},${context.length} +${at},${context.length + 1} @@`,
+    ...context.slice(0, context.length / 2).map((c) => ` ${c}`),
+    `+${added}`,
+    ...context.slice(context.length / 2).map((c) => ` ${c}`),
+    "",
+  ].join("\n");
 }
 
 describe("applySeries with GNU patch", () => {
@@ -28,8 +36,14 @@ describe("applySeries with GNU patch", () => {
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
   it("applies a series in order, then switches to another series from pristine", async () => {
-    const p1 = await write("0001.patch", diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"));
-    const p2 = await write("0002.patch", diff("mm/memcontrol.c", 20, ["line 19", "line 20", "line 21", "line 22"], "FIX"));
+    const p1 = await write(
+      "0001.patch",
+      diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"),
+    );
+    const p2 = await write(
+      "0002.patch",
+      diff("mm/memcontrol.c", 20, ["line 19", "line 20", "line 21", "line 22"], "FIX"),
+    );
     const s1 = await applySeries(tree, await readPatches([p1, p2]));
     expect(s1.warnings).toEqual([]);
     const patched = await fs.readFile(path.join(tree.dir, "mm/memcontrol.c"), "utf8");
@@ -46,9 +60,18 @@ describe("applySeries with GNU patch", () => {
   });
 
   it("puts a series applied before back from its saved files, without running patch again", async () => {
-    const p1 = await write("0001.patch", diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"));
-    const p2 = await write("0002.patch", diff("mm/memcontrol.c", 20, ["line 19", "line 20", "line 21", "line 22"], "FIX"));
-    const offset = await write("0003.patch", diff("mm/memcontrol.c", 25, ["line 30", "line 31", "line 32", "line 33"], "LATE"));
+    const p1 = await write(
+      "0001.patch",
+      diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"),
+    );
+    const p2 = await write(
+      "0002.patch",
+      diff("mm/memcontrol.c", 20, ["line 19", "line 20", "line 21", "line 22"], "FIX"),
+    );
+    const offset = await write(
+      "0003.patch",
+      diff("mm/memcontrol.c", 25, ["line 30", "line 31", "line 32", "line 33"], "LATE"),
+    );
     const bug = await readPatches([p1, offset]);
     const first = await applySeries(tree, bug);
     const patched = await fs.readFile(path.join(tree.dir, "mm/memcontrol.c"), "utf8");
@@ -71,7 +94,10 @@ describe("applySeries with GNU patch", () => {
   });
 
   it("leaves files alone when the same series is asked for again (builds stay incremental)", async () => {
-    const p1 = await write("0001.patch", diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"));
+    const p1 = await write(
+      "0001.patch",
+      diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"),
+    );
     await applySeries(tree, await readPatches([p1]));
     const before = (await fs.stat(path.join(tree.dir, "mm/memcontrol.c"))).mtimeMs;
     await new Promise((r) => setTimeout(r, 20));
@@ -81,24 +107,38 @@ describe("applySeries with GNU patch", () => {
 
   it("reports a hunk that applied at an offset", async () => {
     // The hunk claims line 5, but its context is at line 10.
-    const p = await write("0001-offset.patch", diff("mm/memcontrol.c", 5, ["line 10", "line 11", "line 12", "line 13"], "BUG"));
+    const p = await write(
+      "0001-offset.patch",
+      diff("mm/memcontrol.c", 5, ["line 10", "line 11", "line 12", "line 13"], "BUG"),
+    );
     const s = await applySeries(tree, await readPatches([p]));
     expect(s.warnings).toEqual(["0001-offset.patch: mm/memcontrol.c hunk #1 applied (offset 5 lines)"]);
   });
 
   it("reports a hunk that needed fuzz", async () => {
-    const p = await write("0001-fuzz.patch", diff("mm/memcontrol.c", 9, ["WRONG", "line 10", "line 11", "line 12", "line 13", "WRONG"], "BUG"));
+    const p = await write(
+      "0001-fuzz.patch",
+      diff("mm/memcontrol.c", 9, ["WRONG", "line 10", "line 11", "line 12", "line 13", "WRONG"], "BUG"),
+    );
     const s = await applySeries(tree, await readPatches([p]));
     expect(s.warnings).toEqual(["0001-fuzz.patch: mm/memcontrol.c hunk #1 applied with fuzz 1"]);
     expect(s.reports[0]!.inexact).toBe(true);
   });
 
   it("stops with the patch, file and hunk when a patch does not apply, and leaves the tree pristine", async () => {
-    const good = await write("0001.patch", diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"));
-    const bad = await write("0002-bad.patch", diff("mm/memcontrol.c", 30, ["nope 1", "nope 2", "nope 3", "nope 4", "nope 5", "nope 6"], "FIX"));
+    const good = await write(
+      "0001.patch",
+      diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"),
+    );
+    const bad = await write(
+      "0002-bad.patch",
+      diff("mm/memcontrol.c", 30, ["nope 1", "nope 2", "nope 3", "nope 4", "nope 5", "nope 6"], "FIX"),
+    );
     const err = await applySeries(tree, await readPatches([good, bad])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as UserError).message).toMatch(/patch .*0002-bad\.patch does not apply to tiny: hunk #1 of mm\/memcontrol\.c \(at line 30\) failed/);
+    expect((err as UserError).message).toMatch(
+      /patch .*0002-bad\.patch does not apply to tiny: hunk #1 of mm\/memcontrol\.c \(at line 30\) failed/,
+    );
     expect((err as UserError).message).toContain("+FIX");
     expect((err as UserError).hint).toMatch(/rebase 0002-bad\.patch/);
     expect(await fs.readFile(path.join(tree.dir, "mm/memcontrol.c"), "utf8")).toBe(ORIGINAL);

@@ -3,7 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkBadRevision, newBisectState, runBisection, type BisectEnv, type BisectSettings, type BisectState } from "../../harness/bisect/bisect.js";
+import {
+  checkBadRevision,
+  newBisectState,
+  runBisection,
+  type BisectEnv,
+  type BisectSettings,
+  type BisectState,
+} from "../../harness/bisect/bisect.js";
 import { bisectCalibration, chooseTarget, classifyStep, culpritConfidence } from "../../harness/bisect/decide.js";
 import { rateOf } from "../../harness/bisect/bisect.js";
 import { parseBisectOutput } from "../../harness/bisect/git.js";
@@ -18,7 +25,11 @@ const cal = (maxRuns = 8) => bisectCalibration(bad33, 0.95, maxRuns);
 
 describe("bisection decisions, by the verdicts' calibrated test", () => {
   it("a commit is a splat as soon as a target bug shows, whatever else it shows", () => {
-    expect(classifyStep([run("other"), run("T")], new Set(["T"]), bad33, cal())).toMatchObject({ state: "splat", hits: 1, runs: 2 });
+    expect(classifyStep([run("other"), run("T")], new Set(["T"]), bad33, cal())).toMatchObject({
+      state: "splat",
+      hits: 1,
+      runs: 2,
+    });
   });
 
   it("clean once its clean runs pass FIXED's test against the bad revision's check runs (run first)", () => {
@@ -34,12 +45,22 @@ describe("bisection decisions, by the verdicts' calibrated test", () => {
   it("a commit clean but short of the test is a skip, never a guess; runs that never boot are a skip", () => {
     const weak = { hits: 1, runs: 3 };
     const c = bisectCalibration(weak, 0.95, 4);
-    expect(classifyStep([run(), run(), run(), run()], new Set(["T"]), weak, c)).toMatchObject({ state: "skip", reason: expect.stringMatching(/not enough against the bad revision's 1\/3/) });
+    expect(classifyStep([run(), run(), run(), run()], new Set(["T"]), weak, c)).toMatchObject({
+      state: "skip",
+      reason: expect.stringMatching(/not enough against the bad revision's 1\/3/),
+    });
     expect(classifyStep([noBoot, noBoot], new Set(["T"]), bad33, cal(4))).toMatchObject({ state: "skip" });
   });
 
   it("the rate is the exact lower bound of the check runs; the culprit's confidence multiplies the clean calls' guarantees", () => {
-    const state = newBisectState({ direction: "cause", good: "g", bad: "b", confidence: 0.95, checkRuns: 3, maxRuns: 8 });
+    const state = newBisectState({
+      direction: "cause",
+      good: "g",
+      bad: "b",
+      confidence: 0.95,
+      checkRuns: 3,
+      maxRuns: 8,
+    });
     state.rateEvidence = { hits: 3, runs: 3 };
     expect(rateOf(state)).toBeCloseTo(0.368, 3);
     state.rateEvidence = { hits: 1, runs: 4 };
@@ -62,9 +83,18 @@ describe("bisection decisions, by the verdicts' calibrated test", () => {
 
   it("reads git bisect's answers", () => {
     const sha = "a".repeat(40);
-    expect(parseBisectOutput(`Bisecting: 3 revisions left to test after this (roughly 2 steps)\n[${sha}] subject`)).toEqual({ kind: "next", commit: sha, remaining: 3 });
-    expect(parseBisectOutput(`${sha} is the first bad commit\ncommit ${sha}\n`)).toEqual({ kind: "first", commit: sha });
-    expect(parseBisectOutput(`There are only 'skip'ped commits left to test.\nThe first fixed commit could be any of:\n${sha}\n${"b".repeat(40)}\nWe cannot bisect more!`)).toEqual({
+    expect(
+      parseBisectOutput(`Bisecting: 3 revisions left to test after this (roughly 2 steps)\n[${sha}] subject`),
+    ).toEqual({ kind: "next", commit: sha, remaining: 3 });
+    expect(parseBisectOutput(`${sha} is the first bad commit\ncommit ${sha}\n`)).toEqual({
+      kind: "first",
+      commit: sha,
+    });
+    expect(
+      parseBisectOutput(
+        `There are only 'skip'ped commits left to test.\nThe first fixed commit could be any of:\n${sha}\n${"b".repeat(40)}\nWe cannot bisect more!`,
+      ),
+    ).toEqual({
       kind: "ambiguous",
       candidates: [sha, "b".repeat(40)],
     });
@@ -75,12 +105,30 @@ describe("bisection decisions, by the verdicts' calibrated test", () => {
  * A tiny history whose work tree holds one file, `state`: what a kernel of that commit
  * would do. The fake env builds by reading it and "runs" by answering from it.
  */
-const HISTORY = ["clean", "clean", "clean", "bug", "bug", "bug", "half-fixed", "half-fixed", "fixed", "fixed", "broken-build", "fixed"];
+const HISTORY = [
+  "clean",
+  "clean",
+  "clean",
+  "bug",
+  "bug",
+  "bug",
+  "half-fixed",
+  "half-fixed",
+  "fixed",
+  "fixed",
+  "broken-build",
+  "fixed",
+];
 let userRepo: string;
 let hashes: string[];
 
 async function sh(cwd: string, args: string[]) {
-  return (await execa("git", args, { cwd, env: { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } })).stdout;
+  return (
+    await execa("git", args, {
+      cwd,
+      env: { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" },
+    })
+  ).stdout;
 }
 
 /** Every folder the tests make, removed at the end. */
@@ -121,7 +169,12 @@ function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: numb
       log.runs++;
       n++;
       const shows = !opts.flaky || n % 2 === 0;
-      const sigs = build.imageHash === "bug" ? ["rcu", "worker"] : build.imageHash === "half-fixed" ? [opts.otherPath ? "worker-via-bdp" : "worker"] : [];
+      const sigs =
+        build.imageHash === "bug"
+          ? ["rcu", "worker"]
+          : build.imageHash === "half-fixed"
+            ? [opts.otherPath ? "worker-via-bdp" : "worker"]
+            : [];
       const signatures = shows ? sigs : [];
       return {
         booted: true,
@@ -129,7 +182,16 @@ function fakeEnv(repo: BisectRepo, opts: { flaky?: boolean; failAfterRuns?: numb
         bootMs: 1,
         workloadMs: 1,
         signatures,
-        found: signatures.map((s) => ({ signature: s, bug: s.replace("-via-bdp", ""), kind: "rcu" as const, title: s === "rcu" ? "WARNING: suspicious RCU usage in f" : "BUG: scheduling while atomic in f", callPath: ["f"], frames: [], corrupted: false, excerpt: [] })),
+        found: signatures.map((s) => ({
+          signature: s,
+          bug: s.replace("-via-bdp", ""),
+          kind: "rcu" as const,
+          title: s === "rcu" ? "WARNING: suspicious RCU usage in f" : "BUG: scheduling while atomic in f",
+          callPath: ["f"],
+          frames: [],
+          corrupted: false,
+          excerpt: [],
+        })),
       };
     },
   };
@@ -142,7 +204,11 @@ async function openIn(root: string): Promise<BisectRepo> {
   return BisectRepo.open(userRepo);
 }
 
-async function bisectTiny(settings: Partial<BisectSettings> & Pick<BisectSettings, "direction" | "good" | "bad">, env?: (r: BisectRepo) => ReturnType<typeof fakeEnv>, prior?: BisectState) {
+async function bisectTiny(
+  settings: Partial<BisectSettings> & Pick<BisectSettings, "direction" | "good" | "bad">,
+  env?: (r: BisectRepo) => ReturnType<typeof fakeEnv>,
+  prior?: BisectState,
+) {
   const root = await fs.mkdtemp(path.join(scratch, "cache-"));
   const repo = await openIn(root);
   const fake = (env ?? fakeEnv)(repo);
@@ -168,18 +234,29 @@ describe("bisection on a tiny git history with a fake build and test", () => {
   });
 
   it("fix, one signature: the half fix is the first commit without it", async () => {
-    const { result } = await bisectTiny({ direction: "fix", good: hashes[9]!, bad: hashes[4]!, signature: "WARNING: suspicious RCU usage in f" });
+    const { result } = await bisectTiny({
+      direction: "fix",
+      good: hashes[9]!,
+      bad: hashes[4]!,
+      signature: "WARNING: suspicious RCU usage in f",
+    });
     expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[6]);
   });
 
   it("fix, one signature: a commit that reaches the same culprit by another call path still has the bug (as run judges it)", async () => {
     const worker = "BUG: scheduling while atomic in f";
-    const { result } = await bisectTiny({ direction: "fix", good: hashes[9]!, bad: hashes[4]!, signature: worker }, (r) => fakeEnv(r, { otherPath: true }));
+    const { result } = await bisectTiny(
+      { direction: "fix", good: hashes[9]!, bad: hashes[4]!, signature: worker },
+      (r) => fakeEnv(r, { otherPath: true }),
+    );
     expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[8]);
   });
 
   it("flaky reproduction: many more clean runs per good commit at the rate's lower bound, same answer, confidence said", async () => {
-    const { result, state, log } = await bisectTiny({ direction: "cause", good: hashes[0]!, bad: hashes[7]!, checkRuns: 6, maxRuns: 30 }, (r) => fakeEnv(r, { flaky: true }));
+    const { result, state, log } = await bisectTiny(
+      { direction: "cause", good: hashes[0]!, bad: hashes[7]!, checkRuns: 6, maxRuns: 30 },
+      (r) => fakeEnv(r, { flaky: true }),
+    );
     expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[3]);
     expect(result.kind === "culprit" && result.confidence).toBeGreaterThan(0.9);
     const clean = state.steps.filter((s) => s.state?.state === "clean");
@@ -191,13 +268,16 @@ describe("bisection on a tiny git history with a fake build and test", () => {
   });
 
   it("a build failure is a skip; when skips leave no answer the candidates are listed", async () => {
-    const { result, state } = await bisectTiny({ direction: "fix", good: hashes[11]!, bad: hashes[9]!.replace(/.*/, hashes[7]!) }, (r) => {
-      const f = fakeEnv(r);
-      const build = f.env.build;
-      // Commit 8 builds "fixed"; make it fail too, so 8 and 10 are both skipped.
-      f.env.build = async (c, l) => (c.hash === hashes[8] ? { ok: false, reason: "boom", buildMs: 1 } : build(c, l));
-      return f;
-    });
+    const { result, state } = await bisectTiny(
+      { direction: "fix", good: hashes[11]!, bad: hashes[9]!.replace(/.*/, hashes[7]!) },
+      (r) => {
+        const f = fakeEnv(r);
+        const build = f.env.build;
+        // Commit 8 builds "fixed"; make it fail too, so 8 and 10 are both skipped.
+        f.env.build = async (c, l) => (c.hash === hashes[8] ? { ok: false, reason: "boom", buildMs: 1 } : build(c, l));
+        return f;
+      },
+    );
     expect(state.steps.some((s) => s.mark === "skip")).toBe(true);
     expect(result.kind).toBe("ambiguous");
     expect(result.kind === "ambiguous" && result.candidates.map((c) => c.hash)).toContain(hashes[8]);
@@ -205,7 +285,9 @@ describe("bisection on a tiny git history with a fake build and test", () => {
 
   it("the bad revision must reproduce, checked before any step", async () => {
     await expect(bisectTiny({ direction: "cause", good: hashes[0]!, bad: hashes[1]! })).rejects.toThrow(UserError);
-    await expect(bisectTiny({ direction: "cause", good: hashes[0]!, bad: hashes[5]!, signature: "nope" })).rejects.toThrow(/not among/);
+    await expect(
+      bisectTiny({ direction: "cause", good: hashes[0]!, bad: hashes[5]!, signature: "nope" }),
+    ).rejects.toThrow(/not among/);
   });
 
   it("equal kernel images are not run twice", async () => {
@@ -222,12 +304,21 @@ describe("bisection on a tiny git history with a fake build and test", () => {
   it("an interrupted bisection continues from its saved state and git log", async () => {
     const root = await fs.mkdtemp(path.join(scratch, "resume-"));
     const repo = await openIn(root);
-    const state = newBisectState({ direction: "cause", good: hashes[0]!, bad: hashes[7]!, confidence: 0.95, checkRuns: 3, maxRuns: 8 });
+    const state = newBisectState({
+      direction: "cause",
+      good: hashes[0]!,
+      bad: hashes[7]!,
+      confidence: 0.95,
+      checkRuns: 3,
+      maxRuns: 8,
+    });
     const saved: string[] = [];
     const save = async () => void saved.push(JSON.stringify(state));
     const first = fakeEnv(repo, { failAfterRuns: 5 });
     await checkBadRevision(state, repo, first.env, save, silentProgress);
-    await expect(runBisection(state, repo, first.env, save, silentProgress, path.join(root, "log"))).rejects.toThrow("interrupted");
+    await expect(runBisection(state, repo, first.env, save, silentProgress, path.join(root, "log"))).rejects.toThrow(
+      "interrupted",
+    );
     const restored = JSON.parse(saved.at(-1)!) as BisectState;
     const decided = restored.steps.filter((s) => s.mark).length;
     const second = fakeEnv(repo);

@@ -25,7 +25,12 @@ describe("exact one-sided Clopper-Pearson bounds", () => {
   });
 
   it("the bounds solve their defining equations", () => {
-    for (const [k, n] of [[1, 4], [2, 7], [4, 9], [7, 12]] as const) {
+    for (const [k, n] of [
+      [1, 4],
+      [2, 7],
+      [4, 9],
+      [7, 12],
+    ] as const) {
       expect(binomialTail(k, n, lowerBound(k, n, 0.9))).toBeCloseTo(0.1, 9);
       expect(1 - binomialTail(k + 1, n, upperBound(k, n, 0.9))).toBeCloseTo(0.1, 9);
     }
@@ -56,6 +61,9 @@ describe("Fisher's one-sided statistic, and the decision that uses it", () => {
     // 1/9 with 3 rounds left: even 4/12 against 0/12 has p = C(12,4)/C(24,4) = 0.047 <= 1/12, so it goes on;
     // 1/11 with one left: 2/12 against 0/12 has p = 0.24, out of reach.
     expect(decideFix({ ...c, k: 1, n: 9, baseEvidence: 9, m: 9, fixEvidence: 9 }, lv).done).toBe(false);
-    expect(decideFix({ ...c, k: 1, n: 11, baseEvidence: 11, m: 11, fixEvidence: 11 }, lv)).toMatchObject({ verdict: "INCONCLUSIVE", done: true });
+    expect(decideFix({ ...c, k: 1, n: 11, baseEvidence: 11, m: 11, fixEvidence: 11 }, lv)).toMatchObject({
+      verdict: "INCONCLUSIVE",
+      done: true,
+    });
   });
 });

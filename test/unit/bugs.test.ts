@@ -35,7 +35,18 @@ describe("a run's bugs", () => {
   });
 
   it("an older record without `primary` takes its first splat", () => {
-    expect(bugsOfRun({ status: "completed", splats: [{ signature: "c", count: 2 }, { signature: "b", count: 1 }] }, sigs).primary).toBe("C");
+    expect(
+      bugsOfRun(
+        {
+          status: "completed",
+          splats: [
+            { signature: "c", count: 2 },
+            { signature: "b", count: 1 },
+          ],
+        },
+        sigs,
+      ).primary,
+    ).toBe("C");
   });
 
   it("the summary groups signatures by bug, with runs per variant as primary and at all, and the cascade size", () => {
@@ -46,8 +57,19 @@ describe("a run's bugs", () => {
       ],
       sigs,
     );
-    expect(a).toMatchObject({ bug: "A", signatures: ["a1", "a2"], cascadeSize: 2, callPaths: [["A", "path-of-a1"], ["A", "path-of-a2"]] });
-    expect(a!.variants).toEqual([{ variant: "before", primary: 2, any: 2, runs: 2 }, { variant: "fix", primary: 0, any: 0, runs: 2 }]);
+    expect(a).toMatchObject({
+      bug: "A",
+      signatures: ["a1", "a2"],
+      cascadeSize: 2,
+      callPaths: [
+        ["A", "path-of-a1"],
+        ["A", "path-of-a2"],
+      ],
+    });
+    expect(a!.variants).toEqual([
+      { variant: "before", primary: 2, any: 2, runs: 2 },
+      { variant: "fix", primary: 0, any: 0, runs: 2 },
+    ]);
     expect(b).toMatchObject({ bug: "B", title: "title of b", cascadeSize: 0 });
     expect(b!.variants.map((v) => v.primary)).toEqual([0, 1]);
     expect(c).toMatchObject({ bug: "C", cascadeSize: 0 });
@@ -55,10 +77,18 @@ describe("a run's bugs", () => {
 });
 
 /** A completed run recorded from a real console, the way the pipeline records one. */
-async function recordedRun(file: string, signatures: Record<string, SignatureRecord>, status: JudgedRun["status"] = "completed"): Promise<JudgedRun> {
+async function recordedRun(
+  file: string,
+  signatures: Record<string, SignatureRecord>,
+  status: JudgedRun["status"] = "completed",
+): Promise<JudgedRun> {
   const groups = splatsOfRun(await fs.readFile(fixture(`linux-6.1-memcg/${file}`), "utf8"));
   for (const g of groups) signatures[g.signature] ??= signatureRecord(g);
-  return { status, splats: groups.map((g) => ({ signature: g.signature, count: g.count })), ...(groups[0] && { primary: groups[0].signature }) };
+  return {
+    status,
+    splats: groups.map((g) => ({ signature: g.signature, count: g.count })),
+    ...(groups[0] && { primary: groups[0].signature }),
+  };
 }
 
 describe("bug grouping on the committed real consoles (linux 6.1, memcg)", async () => {
@@ -68,7 +98,8 @@ describe("bug grouping on the committed real consoles (linux 6.1, memcg)", async
   const reorder = await recordedRun("fix-reorder-console.log", signatures);
   const dropLock = await recordedRun("fix-drop-lock-console.log", signatures);
   const ctx = { signatures, confidence: 0.95, maxRuns: 12, residual: 1 };
-  const judge = (base: JudgedRun[], fix: JudgedRun[]) => judgeFix(baselineEvidence("before", base, ctx), "fix", fix, ctx);
+  const judge = (base: JudgedRun[], fix: JudgedRun[]) =>
+    judgeFix(baselineEvidence("before", base, ctx), "fix", fix, ctx);
 
   it("the baseline's many signatures are one primary bug in mem_cgroup_wb_stats and its cascade", () => {
     const bugs = bugsOfRun(before, signatures);

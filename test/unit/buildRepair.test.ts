@@ -22,21 +22,41 @@ describe("a failed build's first error", () => {
       "mm/memcontrol.c:4730:2: error: a second one",
       "make[3]: *** [/src/scripts/Makefile.build:250: mm/memcontrol.o] Error 1",
     ].join("\n");
-    expect(firstBuildError(log)).toBe("mm/memcontrol.c:4720:2: error: implicit declaration of function 'cpus_read_lockx' [-Werror=implicit-function-declaration]");
-    expect(firstBuildError("include/linux/foo.h:3:10: fatal error: bar.h: No such file or directory")).toBe("include/linux/foo.h:3:10: fatal error: bar.h: No such file or directory");
+    expect(firstBuildError(log)).toBe(
+      "mm/memcontrol.c:4720:2: error: implicit declaration of function 'cpus_read_lockx' [-Werror=implicit-function-declaration]",
+    );
+    expect(firstBuildError("include/linux/foo.h:3:10: fatal error: bar.h: No such file or directory")).toBe(
+      "include/linux/foo.h:3:10: fatal error: bar.h: No such file or directory",
+    );
   });
 
   it("else the linker's, else make's own", () => {
-    const ld = "  LD      vmlinux.o\nld: mm/memcontrol.o: in function `mem_cgroup_wb_stats':\nmemcontrol.c:(.text+0x1d2a): undefined reference to `cpus_read_lockx'\nmake[1]: *** [Makefile:1250: vmlinux] Error 1";
+    const ld =
+      "  LD      vmlinux.o\nld: mm/memcontrol.o: in function `mem_cgroup_wb_stats':\nmemcontrol.c:(.text+0x1d2a): undefined reference to `cpus_read_lockx'\nmake[1]: *** [Makefile:1250: vmlinux] Error 1";
     expect(firstBuildError(ld)).toBe("memcontrol.c:(.text+0x1d2a): undefined reference to `cpus_read_lockx'");
-    expect(firstBuildError("  GEN     Makefile\nmake[1]: *** No rule to make target 'bzImagex'.  Stop.\nmake: *** [Makefile:222: __sub-make] Error 2")).toBe("make: *** [Makefile:222: __sub-make] Error 2");
+    expect(
+      firstBuildError(
+        "  GEN     Makefile\nmake[1]: *** No rule to make target 'bzImagex'.  Stop.\nmake: *** [Makefile:222: __sub-make] Error 2",
+      ),
+    ).toBe("make: *** [Makefile:222: __sub-make] Error 2");
     expect(firstBuildError("  CC      init/main.o\n")).toBeUndefined();
   });
 
   it("shows in the terminal summary, with the log's path", () => {
     const run = sampleRun();
-    run.builds["memcg/linux-6.1/fix-x"] = { status: "failed", scenario: "memcg", kernel: "linux-6.1", arch: "x86_64", variant: "fix-x", reason: "build failed: kernel build failed (exit 2) for t: mm/memcontrol.c:1:1: error: boom", buildLog: "builds/fix-x.log" };
-    expect(buildFailureLines(run, "/r/run-1")).toEqual(["memcg/linux-6.1/fix-x: build failed: kernel build failed (exit 2) for t: mm/memcontrol.c:1:1: error: boom", "    log: /r/run-1/builds/fix-x.log"]);
+    run.builds["memcg/linux-6.1/fix-x"] = {
+      status: "failed",
+      scenario: "memcg",
+      kernel: "linux-6.1",
+      arch: "x86_64",
+      variant: "fix-x",
+      reason: "build failed: kernel build failed (exit 2) for t: mm/memcontrol.c:1:1: error: boom",
+      buildLog: "builds/fix-x.log",
+    };
+    expect(buildFailureLines(run, "/r/run-1")).toEqual([
+      "memcg/linux-6.1/fix-x: build failed: kernel build failed (exit 2) for t: mm/memcontrol.c:1:1: error: boom",
+      "    log: /r/run-1/builds/fix-x.log",
+    ]);
   });
 });
 
@@ -81,10 +101,21 @@ describe("a build directory after a build that did not end", () => {
 });
 
 describe("exit codes of the command line", () => {
-  const kharness = (args: string[]) => execa(path.join(projectRoot, "bin", "kharness"), args, { reject: false, env: { KHARNESS_RESULTS: path.join(os.tmpdir(), "kharness-unit-nonexistent-results") } });
+  const kharness = (args: string[]) =>
+    execa(path.join(projectRoot, "bin", "kharness"), args, {
+      reject: false,
+      env: { KHARNESS_RESULTS: path.join(os.tmpdir(), "kharness-unit-nonexistent-results") },
+    });
 
   it("commander's errors are input errors: exit 2 (1 means a verdict differs); --help is 0", async () => {
-    for (const args of [["run", "x", "--confidence", "2"], ["run", "x", "-n", "0"], ["run", "x", "--accel", "xen"], ["run", "--nope"], ["nonsense"], ["matrix", "m.yaml", "--shard", "3/2"]]) {
+    for (const args of [
+      ["run", "x", "--confidence", "2"],
+      ["run", "x", "-n", "0"],
+      ["run", "x", "--accel", "xen"],
+      ["run", "--nope"],
+      ["nonsense"],
+      ["matrix", "m.yaml", "--shard", "3/2"],
+    ]) {
       const r = await kharness(args);
       expect(r.exitCode, `${args.join(" ")}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^error: /m);
@@ -93,7 +124,11 @@ describe("exit codes of the command line", () => {
   });
 
   it("run --resume refuses the flags it would ignore (the record's request is replayed), and makes no folder", async () => {
-    for (const [args, flags] of [[["-n", "3"], "--max-runs"], [["x", "--fix", "f.patch"], "--scenario, --fix"], [["--tree", "/t", "--confidence", "0.9"], "--confidence, --tree"]] as const) {
+    for (const [args, flags] of [
+      [["-n", "3"], "--max-runs"],
+      [["x", "--fix", "f.patch"], "--scenario, --fix"],
+      [["--tree", "/t", "--confidence", "0.9"], "--confidence, --tree"],
+    ] as const) {
       const r = await kharness(["run", "--resume", "gone", ...args]);
       expect(r.exitCode, r.stderr).toBe(2);
       expect(r.stderr).toContain(`${flags} with --resume gone: a resumed run replays the request it recorded`);

@@ -40,7 +40,14 @@ vi.mock("../../harness/pipeline/kernel.js", async (importOriginal) => {
     prepareVariant: async (loaded: LoadedScenario, variant: string) => prepared(loaded, variant),
     buildVariant: async (p: PreparedVariant, buildLog: string): Promise<VariantKernel> => {
       const outcome = builds.outcome[p.variant] ?? "built";
-      const image = { key: `image-${p.variant}`, bzImage: p.variant, cached: true, durationMs: 0, command: "make", compiled: [] };
+      const image = {
+        key: `image-${p.variant}`,
+        bzImage: p.variant,
+        cached: true,
+        durationMs: 0,
+        command: "make",
+        compiled: [],
+      };
       if (outcome === "built") return { ...p, image, timings: { ...p.timings, buildMs: 0 } };
       if (outcome === "host-error") throw new Error("no space left on the device holding the build directory");
       const first = "../mm/memcontrol.c:2:23: error: expected expression before ';' token";

@@ -22,7 +22,11 @@ const request = (fields: Partial<Parameters<typeof cliScenario>[0]> = {}) => ({
 describe("--workload STEP[:key=value,...]", () => {
   it("takes a registry step and its options as YAML would type them", () => {
     expect(parseStepArg("hotplug:rounds=40,cpus=1+2")).toEqual({ step: "hotplug", rounds: 40, cpus: [1, 2] });
-    expect(parseStepArg("memcg-writer:memoryMax=64M,files=1")).toEqual({ step: "memcg-writer", memoryMax: "64M", files: 1 });
+    expect(parseStepArg("memcg-writer:memoryMax=64M,files=1")).toEqual({
+      step: "memcg-writer",
+      memoryMax: "64M",
+      files: 1,
+    });
     expect(parseStepArg("memcg-writer")).toEqual({ step: "memcg-writer" });
   });
 
@@ -39,15 +43,31 @@ describe("a scenario from the command line", () => {
     expect(s.baseline).toBe(CLI_BASELINE);
     expect(s.variants).toEqual({
       [CLI_BASELINE]: { description: "/home/dev/linux at v6.1.118, as it is", patches: [] },
-      "drop-hotplug-lock": { description: "mm: memcg: drop the hotplug lock", patches: ["patches/drop-hotplug-lock.patch"] },
+      "drop-hotplug-lock": {
+        description: "mm: memcg: drop the hotplug lock",
+        patches: ["patches/drop-hotplug-lock.patch"],
+      },
     });
     expect(s.expect).toEqual({});
     expect(s.requireConfig).toEqual(["PROVE_LOCKING", "DEBUG_ATOMIC_SLEEP"]);
-    expect(cellAbout(s, { scenario: s.name, kernel: TREE_RECIPE, arch: "x86_64", variant: CLI_BASELINE, cpus: 4, hotplug: true }).workload).toBe("memcg-writer:memoryMax=64M,files=1,fileMiB=150,writebackCentisecs=20 + hotplug:rounds=40 (together, up to 300 s)");
+    expect(
+      cellAbout(s, {
+        scenario: s.name,
+        kernel: TREE_RECIPE,
+        arch: "x86_64",
+        variant: CLI_BASELINE,
+        cpus: 4,
+        hotplug: true,
+      }).workload,
+    ).toBe(
+      "memcg-writer:memoryMax=64M,files=1,fileMiB=150,writebackCentisecs=20 + hotplug:rounds=40 (together, up to 300 s)",
+    );
   });
 
   it("gets the scenario file's validation: a bad option value is an error naming the command line and the field", () => {
-    expect(() => cliScenario(request({ workload: ["hotplug:rounds=0"] }))).toThrow(/the scenario from the command line \(--workload[^)]*\) is not valid:\n {2}workload\.steps\.0\.rounds: /);
+    expect(() => cliScenario(request({ workload: ["hotplug:rounds=0"] }))).toThrow(
+      /the scenario from the command line \(--workload[^)]*\) is not valid:\n {2}workload\.steps\.0\.rounds: /,
+    );
     expect(() => cliScenario(request({ require: ["prove-locking"] }))).toThrow(/requireConfig\.0: /);
     expect(() => cliScenario(request({ workload: [] }))).toThrow(/needs at least one --workload step/);
   });
@@ -61,7 +81,8 @@ describe("run --tree --fix --workload, up to the loaded scenario (no build)", ()
     tree = path.join(root, "linux");
     await fs.mkdir(tree);
     await fs.writeFile(path.join(tree, "Makefile"), "all:\n");
-    const git = (...args: string[]) => execa("git", ["-c", "user.name=T", "-c", "user.email=t@example.org", ...args], { cwd: tree });
+    const git = (...args: string[]) =>
+      execa("git", ["-c", "user.name=T", "-c", "user.email=t@example.org", ...args], { cwd: tree });
     await git("init", "-q");
     await git("add", ".");
     await git("commit", "-qm", "base");
@@ -73,21 +94,38 @@ describe("run --tree --fix --workload, up to the loaded scenario (no build)", ()
 
   it("writes the scenario out (--save-scenario), loads it as a file, on the tree; the fix keeps its mail", async () => {
     const saved = path.join(root, "saved");
-    const opts = { scenario: "", tree, fix: [path.join(root, "drop.mbox")], workload: ["memcg-writer", "hotplug"], config: path.join(root, "my.config"), saveScenario: saved };
+    const opts = {
+      scenario: "",
+      tree,
+      fix: [path.join(root, "drop.mbox")],
+      workload: ["memcg-writer", "hotplug"],
+      config: path.join(root, "my.config"),
+      saveScenario: saved,
+    };
     const { loaded, fixes } = await scenarioFor(opts, path.join(root, "run"));
     expect(loaded.file).toBe(path.join(saved, "scenario.yaml"));
     expect(loaded.kernel.source).toEqual({ kind: "git", tree, ref: "HEAD" });
     expect(Object.keys(loaded.scenario.variants)).toEqual([CLI_BASELINE, "drop"]);
     expect(await fs.readFile(path.join(saved, "patches/drop.patch"), "utf8")).toBe(await fs.readFile(FIX, "utf8"));
     expect(await fs.readFile(path.join(saved, "base.config"), "utf8")).toBe("CONFIG_SMP=y\n");
-    expect(fixes[0]!.origin).toEqual({ kind: "mail", file: path.join(root, "drop.mbox"), subject: "mm: memcg: drop the hotplug lock", messageId: "drop-1@example.org", author: "Dev <dev@example.org>" });
+    expect(fixes[0]!.origin).toEqual({
+      kind: "mail",
+      file: path.join(root, "drop.mbox"),
+      subject: "mm: memcg: drop the hotplug lock",
+      messageId: "drop-1@example.org",
+      author: "Dev <dev@example.org>",
+    });
     // The saved scenario is a scenario like any other: the same document again, and it needs --tree.
     expect((await loadScenario(saved)).scenario).toEqual(loaded.scenario);
-    await expect(scenarioFor({ scenario: saved }, path.join(root, "run2"))).rejects.toThrow(/builds your tree \(kernel "tree"\), and no --tree was given/);
+    await expect(scenarioFor({ scenario: saved }, path.join(root, "run2"))).rejects.toThrow(
+      /builds your tree \(kernel "tree"\), and no --tree was given/,
+    );
   });
 
   it("input errors before any build: no --tree, a scenario and --workload together", async () => {
     await expect(scenarioFor({ scenario: "", workload: ["hotplug"] }, root)).rejects.toThrow(/needs --tree/);
-    await expect(scenarioFor({ scenario: "memcg-hotplug-lockdep", tree, workload: ["hotplug"] }, root)).rejects.toThrow(/give a scenario, or a scenario from the command line/);
+    await expect(scenarioFor({ scenario: "memcg-hotplug-lockdep", tree, workload: ["hotplug"] }, root)).rejects.toThrow(
+      /give a scenario, or a scenario from the command line/,
+    );
   });
 });

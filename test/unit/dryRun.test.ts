@@ -66,12 +66,16 @@ describe("a run that fails its checks leaves nothing behind", () => {
     // The fake kernel tree as a git repository of the user's.
     const tree = path.join(scratch, "fakelinux");
     await fs.cp(path.join(projectRoot, "test", "fakes", "fakelinux"), tree, { recursive: true });
-    const git = (...args: string[]) => execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
+    const git = (...args: string[]) =>
+      execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
     await git("init", "-q", "-b", "main");
     await git("add", ".");
     await git("commit", "-q", "-m", "fake");
     const fix = path.join(scratch, "stale-fix.patch");
-    const patch = await fs.readFile(path.join(projectRoot, "test", "fakes", "fakelinux-scenario", "patches", "0003-fix.patch"), "utf8");
+    const patch = await fs.readFile(
+      path.join(projectRoot, "test", "fakes", "fakelinux-scenario", "patches", "0003-fix.patch"),
+      "utf8",
+    );
     await fs.writeFile(fix, patch.replace("-int bug = 1;", "-int bug = 7;"));
     const saved = process.env.KHARNESS_CACHE;
     process.env.KHARNESS_CACHE = path.join(scratch, "cache");
@@ -98,12 +102,18 @@ describe("--dry-run prints what would run", () => {
     const loaded = await loadScenario("memcg-hotplug-lockdep");
     const cells = cellsOfRun(loaded, ["before", "fix-reorder"], 7);
     cells[1]!.status = "done";
-    const make = makeCommand(loaded.arch, { dir: "/src/linux" }, { buildDir: "/src/linux/.kharness-build-abc" }).command;
+    const make = makeCommand(
+      loaded.arch,
+      { dir: "/src/linux" },
+      { buildDir: "/src/linux/.kharness-build-abc" },
+    ).command;
     const settings = { confidence: 0.95, maxRuns: 7, residual: 1 };
     const prepared = new Map([[cells[0]!.build, { make } as PreparedVariant]]);
     const text = describeRun(loaded, { cells, settings }, prepared, qemuVm);
     expect(text).toContain(`  build: ${make}`);
-    expect(make).toMatch(/^CCACHE_DIR=\S+ CCACHE_BASEDIR=\/src\/linux 'KBUILD_BUILD_TIMESTAMP=[^']+' .* make -C \/src\/linux /);
+    expect(make).toMatch(
+      /^CCACHE_DIR=\S+ CCACHE_BASEDIR=\/src\/linux 'KBUILD_BUILD_TIMESTAMP=[^']+' .* make -C \/src\/linux /,
+    );
     expect(text).toContain("variant fix-reorder: ");
     expect(text).toContain("  build: none: its cell is finished");
     expect(text).toContain("up to 7 per variant");
@@ -111,6 +121,8 @@ describe("--dry-run prints what would run", () => {
     expect(text).toMatch(/hostfwd=tcp:127\.0\.0\.1:<free-port>-:22/);
     expect(text).toMatch(/placeholders in <>; each boot takes a free SSH port/);
     // The disk as makeDisk makes it: the default scenario's writer asks for an ext2 made on the host.
-    expect(text).toContain("  disk: a new sparse 1024 MiB file, then mke2fs -q -F -t ext2 'results/<run-id>/iterations/<variant>-<n>/disk.img'");
+    expect(text).toContain(
+      "  disk: a new sparse 1024 MiB file, then mke2fs -q -F -t ext2 'results/<run-id>/iterations/<variant>-<n>/disk.img'",
+    );
   });
 });

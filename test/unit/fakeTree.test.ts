@@ -29,14 +29,19 @@ afterAll(async () => {
   await fs.rm(await root, { recursive: true, force: true });
 });
 
-const CONSOLES = { bug: fixture("linux-6.1-memcg/before-console.log"), fixed: fixture("linux-6.1-memcg/fix-drop-lock-console.log") };
+const CONSOLES = {
+  bug: fixture("linux-6.1-memcg/before-console.log"),
+  fixed: fixture("linux-6.1-memcg/fix-drop-lock-console.log"),
+};
 
 /** GNU patch behind a wrapper on PATH that logs each run, and the progress's stages: what each phase did. */
 async function watchedTools() {
   const bin = await fs.mkdtemp(path.join(await root, "bin-"));
   const log = path.join(bin, "patch.log");
   await fs.writeFile(log, "");
-  await fs.writeFile(path.join(bin, "patch"), `#!/bin/sh\necho "$*" >> ${log}\nexec /usr/bin/patch "$@"\n`, { mode: 0o755 });
+  await fs.writeFile(path.join(bin, "patch"), `#!/bin/sh\necho "$*" >> ${log}\nexec /usr/bin/patch "$@"\n`, {
+    mode: 0o755,
+  });
   const stages: string[] = [];
   const progress: Progress = { ...silentProgress, stage: (name) => void stages.push(name) };
   const patchRuns = async () => (await fs.readFile(log, "utf8")).split("\n").filter(Boolean).length;
@@ -45,7 +50,10 @@ async function watchedTools() {
 
 /** The fake scenario's variants on the fake tree, checked and then run by the one cell runner. */
 async function runOnFakeTree() {
-  const loaded = onSource(await loadScenario(path.join(FAKES, "fakelinux-scenario")), { kind: "dir", path: path.join(FAKES, "fakelinux") });
+  const loaded = onSource(await loadScenario(path.join(FAKES, "fakelinux-scenario")), {
+    kind: "dir",
+    path: path.join(FAKES, "fakelinux"),
+  });
   const dir = await fs.mkdtemp(path.join(await root, "run-"));
   const run = scenarioRunFile(loaded, dir, 6);
   const scenarios = new Map([[loadedKey(loaded), loaded]]);
@@ -57,9 +65,15 @@ async function runOnFakeTree() {
     const checks = { patchRuns: await watched.patchRuns(), stages: [...watched.stages] };
     // The fake's image is its mm/memcontrol.c: the fixed line picks the fix's real console.
     const fixed = (spec: VmSpec) => readFileSync(spec.kernel, "utf8").includes("int bug = 0;");
-    const vm = fakeVm((spec: VmSpec): FakeBoot => ({ boot: "ok", console: fixed(spec) ? CONSOLES.fixed : CONSOLES.bug }));
+    const vm = fakeVm((spec: VmSpec): FakeBoot => ({
+      boot: "ok",
+      console: fixed(spec) ? CONSOLES.fixed : CONSOLES.bug,
+    }));
     await runCells({ run, dir, scenarios, prepared, jobs: 1, vm, save: async () => {} }, watched.progress);
-    const builds = { patchRuns: (await watched.patchRuns()) - checks.patchRuns, stages: watched.stages.slice(checks.stages.length) };
+    const builds = {
+      patchRuns: (await watched.patchRuns()) - checks.patchRuns,
+      stages: watched.stages.slice(checks.stages.length),
+    };
     return { run, vm, prepared, dir, checks, builds };
   } finally {
     process.env.PATH = savedPath;
@@ -73,13 +87,21 @@ describe("source -> config -> build on a fake kernel tree, then the cell runner"
     expect(got).toEqual({ before: "REPRODUCES", "fix-drop-lock": "FIXED", "fix-broken": "BROKEN" });
     expect(exitCodeOf(run)).toBe(1);
     const broken = Object.values(run.builds).find((b) => b.variant === "fix-broken")!;
-    const reason = /^build failed: kernel build failed \(exit 2\) for dir-\w+ with 0001-bug\.patch \+ 0002-broken\.patch: \.\.\/mm\/memcontrol\.c:4:2: error: #error a fix that does not compile$/;
+    const reason =
+      /^build failed: kernel build failed \(exit 2\) for dir-\w+ with 0001-bug\.patch \+ 0002-broken\.patch: \.\.\/mm\/memcontrol\.c:4:2: error: #error a fix that does not compile$/;
     expect(broken).toMatchObject({ status: "failed", reason: expect.stringMatching(reason) });
     expect(await fs.readFile(path.join(dir, broken.buildLog!), "utf8")).toContain("CC      mm/memcontrol.o");
     // The checks found each variant's make command before any build, and the images are the patched file.
-    expect([...prepared.values()].every((p) => / make -C \S+ O=\S+\.kharness-build-\S+ .*bzImage$/.test(p.make))).toBe(true);
+    expect([...prepared.values()].every((p) => / make -C \S+ O=\S+\.kharness-build-\S+ .*bzImage$/.test(p.make))).toBe(
+      true,
+    );
     const images = new Set(vm.boots.map((b) => readFileSync(b.kernel, "utf8")));
-    expect([...images].map((i) => i.split("\n")[2])).toEqual(expect.arrayContaining(["int bug = 1; /* cpus_read_lock() under rcu_read_lock() */", "int bug = 0; /* fix: the hotplug lock dropped */"]));
+    expect([...images].map((i) => i.split("\n")[2])).toEqual(
+      expect.arrayContaining([
+        "int bug = 1; /* cpus_read_lock() under rcu_read_lock() */",
+        "int bug = 0; /* fix: the hotplug lock dropped */",
+      ]),
+    );
     expect(images.size).toBe(2);
   });
 
@@ -92,6 +114,10 @@ describe("source -> config -> build on a fake kernel tree, then the cell runner"
     expect(builds.stages.filter((s) => s.startsWith("copy ") || s.startsWith("config "))).toEqual([]);
     // The images of the first test are cached; the fix that does not compile runs make again, on its put-back series.
     expect(builds.stages.filter((s) => s.startsWith("build "))).toEqual([expect.stringContaining("0002-broken.patch")]);
-    expect(Object.values(run.builds).map((b) => b.status).sort()).toEqual(["built", "built", "failed"]);
+    expect(
+      Object.values(run.builds)
+        .map((b) => b.status)
+        .sort(),
+    ).toEqual(["built", "built", "failed"]);
   });
 });

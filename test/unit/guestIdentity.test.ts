@@ -26,7 +26,11 @@ describe("the guests' SSH identity, one per cache", () => {
     expect(first.hostPublicKey).toMatch(/^ssh-ed25519 AAAA\S+$/);
     expect(await guestIdentity(silentProgress)).toEqual(first);
     expect((await fs.stat(path.join(cache, "guest-identity.json"))).mode & 0o777).toBe(0o600);
-    const runs = await Promise.all(["run-a", "run-b"].map((r) => prepareGuest(path.join(cache, r), archByName("x86_64"), "/nonexistent/bzImage", fakeVm([]), silentProgress)));
+    const runs = await Promise.all(
+      ["run-a", "run-b"].map((r) =>
+        prepareGuest(path.join(cache, r), archByName("x86_64"), "/nonexistent/bzImage", fakeVm([]), silentProgress),
+      ),
+    );
     const [a, b] = await Promise.all(runs.map((g) => fs.readFile(g.initrd)));
     expect(a!.equals(b!)).toBe(true);
     expect(runs[0]!.key.publicKey).toBe(first.clientPublicKey);

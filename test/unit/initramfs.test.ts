@@ -16,7 +16,10 @@ describe("guest image", () => {
       " 0x0000000000000001 (NEEDED)             Shared library: [libc.so.6]",
       " 0x000000000000000e (SONAME)             Library soname: [libx.so.1]",
     ].join("\n");
-    expect(parseReadelf(out)).toEqual({ interpreter: "/lib/ld-linux-aarch64.so.1", needed: ["libtomcrypt.so.1", "libc.so.6"] });
+    expect(parseReadelf(out)).toEqual({
+      interpreter: "/lib/ld-linux-aarch64.so.1",
+      needed: ["libtomcrypt.so.1", "libc.so.6"],
+    });
     expect(parseReadelf(" 0x1 (NEEDED)  Shared library: [libc.so.6]")).toEqual({ needed: ["libc.so.6"] });
   });
 
@@ -41,7 +44,8 @@ describe("guest image", () => {
   });
 
   it("takes the package names out of apt-cache depends --recurse", () => {
-    const out = "dropbear-bin:arm64\n  Depends: libc6:arm64\n  Depends: <debconf-2.0>\nlibc6:arm64\n  Depends: libgcc-s1:arm64\n<debconf-2.0>\nlibc6:arm64\n";
+    const out =
+      "dropbear-bin:arm64\n  Depends: libc6:arm64\n  Depends: <debconf-2.0>\nlibc6:arm64\n  Depends: libgcc-s1:arm64\n<debconf-2.0>\nlibc6:arm64\n";
     expect(parseDependsClosure(out)).toEqual(["dropbear-bin:arm64", "libc6:arm64"]);
   });
 
@@ -57,9 +61,23 @@ describe("guest image", () => {
     const hostKey = await generateHostKey();
     expect(hostKey.publicKey).toMatch(/^ssh-ed25519 AAAA\S+$/);
     const guest = { root: "/", multiarch: "x86_64-linux-gnu" };
-    const archive = await buildInitramfs({ guest, authorizedKey: "ssh-ed25519 AAAA test", hostKey: hostKey.dropbearKey });
+    const archive = await buildInitramfs({
+      guest,
+      authorizedKey: "ssh-ed25519 AAAA test",
+      hostKey: hostKey.dropbearKey,
+    });
     const names = (await execa("cpio", ["-it", "--quiet"], { input: archive })).stdout.split("\n");
-    for (const n of ["init", "bin/busybox", "bin/sh", "usr/sbin/dropbear", "dev/console", "root/.ssh/authorized_keys", "etc/dropbear/dropbear_ed25519_host_key", "etc/passwd", "lib64/ld-linux-x86-64.so.2"]) {
+    for (const n of [
+      "init",
+      "bin/busybox",
+      "bin/sh",
+      "usr/sbin/dropbear",
+      "dev/console",
+      "root/.ssh/authorized_keys",
+      "etc/dropbear/dropbear_ed25519_host_key",
+      "etc/passwd",
+      "lib64/ld-linux-x86-64.so.2",
+    ]) {
       expect(names).toContain(n);
     }
     expect(names.some((n) => /libtomcrypt\.so/.test(n))).toBe(true);

@@ -34,11 +34,18 @@ function failedCells(run: RunFile): Record<string, string[]> {
   const testcases = [...junit.matchAll(/<testcase classname="([^"]+)" name="([^"]+)"[\s\S]*?<\/testcase>/g)];
   const html = renderReport(model, "html");
   const md = renderReport(model, "md").split("\n");
-  const cols = md.find((l) => l.startsWith("| scenario |"))!.split("|").slice(6, -1).map((s) => s.trim());
+  const cols = md
+    .find((l) => l.startsWith("| scenario |"))!
+    .split("|")
+    .slice(6, -1)
+    .map((s) => s.trim());
   const mdFailed = md
     .filter((l) => /^\| memcg \|/.test(l))
     .flatMap((l) => {
-      const [scenario, kernel, arch, cpus, hotplug, ...cells] = l.split("|").slice(1, -1).map((s) => s.trim());
+      const [scenario, kernel, arch, cpus, hotplug, ...cells] = l
+        .split("|")
+        .slice(1, -1)
+        .map((s) => s.trim());
       const group = `${scenario}/${kernel}/${arch}/cpus${cpus}/hotplug-${hotplug}`;
       return cells.flatMap((text, i) => (text.includes("✗") ? [`${group}/${cols[i]}`] : []));
     });
@@ -47,7 +54,11 @@ function failedCells(run: RunFile): Record<string, string[]> {
   const terminal = summaryLines(run, "results/x").flatMap((l) => /^(\S+): expected /.exec(l)?.[1] ?? []);
   const sorted = (ids: string[]) => [...ids].sort();
   return {
-    judge: sorted(resultsOfRun(judgeGroups(run)).filter((r) => !r.ok).map((r) => r.cell.id)),
+    judge: sorted(
+      resultsOfRun(judgeGroups(run))
+        .filter((r) => !r.ok)
+        .map((r) => r.cell.id),
+    ),
     junit: sorted(testcases.filter((m) => /<(failure|error) /.test(m[0])).map((m) => `${m[1]}/${m[2]}`)),
     html: sorted([...html.matchAll(/data-cell="([^"]+)" data-verdict="[^"]+" data-ok="false"/g)].map((m) => m[1]!)),
     markdown: sorted(mdFailed),

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { describeProblems, parseKconfig, requirementsFromFragment, verifyKconfig } from "../../harness/config/kconfig.js";
+import {
+  describeProblems,
+  parseKconfig,
+  requirementsFromFragment,
+  verifyKconfig,
+} from "../../harness/config/kconfig.js";
 
 const CONFIG = `#
 # Automatically generated file; DO NOT EDIT.
@@ -21,7 +26,10 @@ describe("kconfig verification", () => {
 
   it("names every dropped option and who asked for it", () => {
     const reqs = [
-      ...requirementsFromFragment("CONFIG_SMP=y\nCONFIG_NR_CPUS=8\n# CONFIG_KASAN is not set\nCONFIG_PROVE_RCU=y\n", "kernels/fragments/x.config"),
+      ...requirementsFromFragment(
+        "CONFIG_SMP=y\nCONFIG_NR_CPUS=8\n# CONFIG_KASAN is not set\nCONFIG_PROVE_RCU=y\n",
+        "kernels/fragments/x.config",
+      ),
       { option: "CGROUP_WRITEBACK", value: "y", from: "scenario memcg" },
     ];
     const problems = verifyKconfig(parseKconfig(CONFIG), reqs);
@@ -33,6 +41,8 @@ describe("kconfig verification", () => {
   });
 
   it("accepts a config that holds everything", () => {
-    expect(verifyKconfig(parseKconfig(CONFIG), requirementsFromFragment("CONFIG_MEMCG=y\nCONFIG_NR_CPUS=8\n", "f"))).toEqual([]);
+    expect(
+      verifyKconfig(parseKconfig(CONFIG), requirementsFromFragment("CONFIG_MEMCG=y\nCONFIG_NR_CPUS=8\n", "f")),
+    ).toEqual([]);
   });
 });

@@ -52,7 +52,9 @@ describe("the source tree lock", () => {
     const file = await lockIn("foreign");
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, "");
-    await expect(withFileLock(file, "tree", silentProgress, async () => Promise.reject(new Error("build failed")))).rejects.toThrow("build failed");
+    await expect(
+      withFileLock(file, "tree", silentProgress, async () => Promise.reject(new Error("build failed"))),
+    ).rejects.toThrow("build failed");
     await expect(fs.access(`${file}.d`)).rejects.toThrow();
     expect(await withFileLock(file, "tree", silentProgress, async () => "again")).toBe("again");
   });

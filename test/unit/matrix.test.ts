@@ -52,17 +52,31 @@ describe("matrix expansion", () => {
     expect(two.slice(12, 24).every((c) => c.kernel === "linux-6.1" && c.arch === "arm64")).toBe(true);
     expect(new Set(two.map(cellId)).size).toBe(48);
     expect(new Set(cells.map(cellId)).size).toBe(24);
-    expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "fix-reorder")).toEqual([]);
+    expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "fix-reorder")).toEqual(
+      [],
+    );
     expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "before")).toHaveLength(8);
   });
 
   it("exclude leaves out the cells that have every field of a pattern; the nightly file has arm64 cells on 6.1 only", async () => {
     const two = { ...axes, arches: ["x86_64", "arm64"] as ("x86_64" | "arm64")[] };
-    const cells = expandCells({ ...two, exclude: [{ kernel: "linux-6.12", arch: "arm64" }, { arch: "arm64", cpus: 4, hotplug: false }] });
+    const cells = expandCells({
+      ...two,
+      exclude: [
+        { kernel: "linux-6.12", arch: "arm64" },
+        { arch: "arm64", cpus: 4, hotplug: false },
+      ],
+    });
     expect(cells).toHaveLength(48 - 12 - 3);
-    expect(cells.filter((c) => c.arch === "arm64").every((c) => c.kernel === "linux-6.1" && !(c.cpus === 4 && !c.hotplug))).toBe(true);
+    expect(
+      cells.filter((c) => c.arch === "arm64").every((c) => c.kernel === "linux-6.1" && !(c.cpus === 4 && !c.hotplug)),
+    ).toBe(true);
     const nightly = await loadMatrix("nightly");
-    expect([...nightly.loaded.keys()]).toEqual(["memcg-hotplug-lockdep/linux-6.1/x86_64", "memcg-hotplug-lockdep/linux-6.1/arm64", "memcg-hotplug-lockdep/linux-6.12/x86_64"]);
+    expect([...nightly.loaded.keys()]).toEqual([
+      "memcg-hotplug-lockdep/linux-6.1/x86_64",
+      "memcg-hotplug-lockdep/linux-6.1/arm64",
+      "memcg-hotplug-lockdep/linux-6.12/x86_64",
+    ]);
   });
 
   it("an exclude pattern with a kernel or vCPU count off the axes, or one that leaves no cell, is an input error", async () => {
@@ -75,9 +89,15 @@ describe("matrix expansion", () => {
     };
     try {
       await expect(variant("  - { kernel: linux-6.12, arch: arm64 }")).resolves.toBeDefined();
-      await expect(variant("  - { kernel: linux-6.21, arch: arm64 }")).rejects.toThrow(/exclude\.0\.kernel: "linux-6\.21" is not one of the matrix's kernels/);
-      await expect(variant("  - { cpus: 8 }")).rejects.toThrow(/exclude\.0\.cpus: 8 is not one of the matrix's vCPU counts/);
-      await expect(variant("  - { hotplug: on }\n  - { hotplug: off }")).rejects.toThrow(/every cell of the matrix is excluded/);
+      await expect(variant("  - { kernel: linux-6.21, arch: arm64 }")).rejects.toThrow(
+        /exclude\.0\.kernel: "linux-6\.21" is not one of the matrix's kernels/,
+      );
+      await expect(variant("  - { cpus: 8 }")).rejects.toThrow(
+        /exclude\.0\.cpus: 8 is not one of the matrix's vCPU counts/,
+      );
+      await expect(variant("  - { hotplug: on }\n  - { hotplug: off }")).rejects.toThrow(
+        /every cell of the matrix is excluded/,
+      );
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
@@ -88,7 +108,11 @@ describe("matrix expansion", () => {
     for (const n of [1, 2, 3, 5, 8, 9]) {
       const shards = Array.from({ length: n }, (_, i) => shardCells(cells, { index: i + 1, count: n }));
       expect(shards.flat().map(cellId).sort()).toEqual(cells.map(cellId).sort());
-      for (const s of shards) for (const c of s) expect(s.filter((x) => x.kernel === c.kernel && x.cpus === c.cpus && x.hotplug === c.hotplug)).toHaveLength(3);
+      for (const s of shards)
+        for (const c of s)
+          expect(s.filter((x) => x.kernel === c.kernel && x.cpus === c.cpus && x.hotplug === c.hotplug)).toHaveLength(
+            3,
+          );
       expect(shards).toEqual(Array.from({ length: n }, (_, i) => shardCells(cells, { index: i + 1, count: n })));
     }
     expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
@@ -99,14 +123,23 @@ describe("matrix expansion", () => {
   it("a cell's scenario: its vCPUs, and no hotplug step when hotplug is off", () => {
     const writer = { step: "memcg-writer", memoryMax: "64M", files: 1, fileMiB: 1 };
     const s = scenario({ workload: { timeoutSec: 60, steps: [writer, { step: "hotplug", rounds: 40 }] } });
-    expect(cellScenario(s, { cpus: 2, hotplug: false })).toMatchObject({ vm: { cpus: 2 }, workload: { steps: [writer] } });
-    expect(cellScenario(s, { cpus: 8, hotplug: true })).toMatchObject({ vm: { cpus: 8 }, workload: { steps: [writer, { step: "hotplug", rounds: 40 }] } });
+    expect(cellScenario(s, { cpus: 2, hotplug: false })).toMatchObject({
+      vm: { cpus: 2 },
+      workload: { steps: [writer] },
+    });
+    expect(cellScenario(s, { cpus: 8, hotplug: true })).toMatchObject({
+      vm: { cpus: 8 },
+      workload: { steps: [writer, { step: "hotplug", rounds: 40 }] },
+    });
   });
 
   it("expectations can differ per kernel and per arch: a fix may be enough on one and not on another", () => {
     const s = scenario({
       variants: { b: { patches: [] }, f: { patches: [] }, g: { patches: [] } },
-      expect: { f: { "linux-6.1": "NOT FIXED", "linux-6.12": "FIXED", "linux-6.12/arm64": "NOT FIXED" }, g: { arm64: "INCONCLUSIVE", "linux-6.1": "FIXED" } },
+      expect: {
+        f: { "linux-6.1": "NOT FIXED", "linux-6.12": "FIXED", "linux-6.12/arm64": "NOT FIXED" },
+        g: { arm64: "INCONCLUSIVE", "linux-6.1": "FIXED" },
+      },
     });
     expect(expectFor(s, "linux-6.1", "x86_64")).toEqual({ f: "NOT FIXED", g: "FIXED" });
     expect(expectFor(s, "linux-6.12", "x86_64")).toEqual({ f: "FIXED" });
@@ -125,7 +158,9 @@ describe("matrix expansion", () => {
     const s = scenario({ kernel: "linux-6.1", variants: { b: { patches: { ...p, "linux-6.12/arm64": [] } } } });
     expect(scenarioKernels(s)).toEqual(["linux-6.1", "linux-6.12"]);
     const bad = ScenarioSchema.safeParse({ ...s, variants: { b: { patches: { "linux-6.1/arm46": [] } } } });
-    expect(bad.error?.issues.map((i) => i.message)).toEqual(['"linux-6.1/arm46" is not "kernel/arch" with an arch of x86_64, arm64']);
+    expect(bad.error?.issues.map((i) => i.message)).toEqual([
+      '"linux-6.1/arm46" is not "kernel/arch" with an arch of x86_64, arm64',
+    ]);
   });
 
   it("the matrix schema names the field and the allowed values", () => {
@@ -149,9 +184,15 @@ describe("judging and merging matrix runs", () => {
     const run = sampleRun();
     const groups = judgeGroups(run);
     expect(groups).toHaveLength(8);
-    for (const g of groups) expect(Object.fromEntries(g.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
+    for (const g of groups)
+      expect(Object.fromEntries(g.verdicts.map((v) => [v.fix, v.verdict]))).toEqual({
+        "fix-reorder": "NOT FIXED",
+        "fix-drop-lock": "FIXED",
+      });
     expect(matrixExitCode(run)).toBe(0);
-    expect(matrixExitCode({ ...run, expect: { ...run.expect, "memcg/linux-6.12/x86_64": { "fix-reorder": "FIXED" } } })).toBe(1);
+    expect(
+      matrixExitCode({ ...run, expect: { ...run.expect, "memcg/linux-6.12/x86_64": { "fix-reorder": "FIXED" } } }),
+    ).toBe(1);
   });
 
   it("shard + merge gives the unsharded run's set of cells", () => {
@@ -160,9 +201,15 @@ describe("judging and merging matrix runs", () => {
     const shards = shardsOf(whole, 3);
     const merged = mergeRuns(shards, "merged");
     expect(merged.cells.map((c) => c.id).sort()).toEqual([...ids].sort());
-    expect(judgeGroups(merged).map((g) => g.verdicts.map((v) => v.verdict))).toEqual(judgeGroups({ ...whole, cells: [...whole.cells].sort((a, b) => a.id.localeCompare(b.id)) }).map((g) => g.verdicts.map((v) => v.verdict)));
+    expect(judgeGroups(merged).map((g) => g.verdicts.map((v) => v.verdict))).toEqual(
+      judgeGroups({ ...whole, cells: [...whole.cells].sort((a, b) => a.id.localeCompare(b.id)) }).map((g) =>
+        g.verdicts.map((v) => v.verdict),
+      ),
+    );
     expect(merged.timings.build).toBe(3 * 600000);
-    expect(() => mergeRuns([shards[0]!, { ...shards[1]!, input: { ...shards[1]!.input, sha256: "other" } }], "x")).toThrow(/different matrix file/);
+    expect(() =>
+      mergeRuns([shards[0]!, { ...shards[1]!, input: { ...shards[1]!.input, sha256: "other" } }], "x"),
+    ).toThrow(/different matrix file/);
   });
 
   it("a resumed or merged cell that finished wins over one still pending", () => {
@@ -197,12 +244,16 @@ describe("judging and merging matrix runs", () => {
     expect(merged.cells).toHaveLength(24);
     expect(merged.cells.every((c) => c.runs.every((r) => /^shards\/[12]\/iterations\//.test(r.console)))).toBe(true);
     expect(await fs.readlink(path.join(root, "merged", "shards", "2"))).toBe(dirs[1]);
-    await expect(mergeDirs([root], path.join(root, "m2"))).rejects.toThrow(/cannot read matrix run record .*matrix\.json/);
+    await expect(mergeDirs([root], path.join(root, "m2"))).rejects.toThrow(
+      /cannot read matrix run record .*matrix\.json/,
+    );
     // A damaged shard record is an input error naming the file and the field, not a crash.
     const damaged = JSON.parse(await fs.readFile(path.join(dirs[0]!, "matrix.json"), "utf8"));
     damaged.cells[0].runs[0].status = "exploded";
     await fs.writeFile(path.join(dirs[0]!, "matrix.json"), JSON.stringify(damaged));
-    await expect(mergeDirs(dirs, path.join(root, "m3"))).rejects.toThrow(/nightly-shard1of2\/matrix\.json is not a matrix run record[\s\S]*cells\.0\.runs\.0\.status/);
+    await expect(mergeDirs(dirs, path.join(root, "m3"))).rejects.toThrow(
+      /nightly-shard1of2\/matrix\.json is not a matrix run record[\s\S]*cells\.0\.runs\.0\.status/,
+    );
     await fs.rm(root, { recursive: true, force: true });
   });
 });
@@ -234,7 +285,15 @@ describe("kharness merge tells whether the nightly run is whole", () => {
 
   it("a cell whose verdict differs: 1, and the report marks it", async () => {
     // Shard 2's drop-lock kernels show the writeback worker's splat at their first run.
-    const worse = (c: RunFile["cells"][number]) => (c.variant === "fix-drop-lock" ? { ...c, runs: c.runs.slice(0, 1).map((x) => ({ ...x, splats: [{ signature: "worker", count: 1 }], primary: "worker" })) } : c);
+    const worse = (c: RunFile["cells"][number]) =>
+      c.variant === "fix-drop-lock"
+        ? {
+            ...c,
+            runs: c.runs
+              .slice(0, 1)
+              .map((x) => ({ ...x, splats: [{ signature: "worker", count: 1 }], primary: "worker" })),
+          }
+        : c;
     const { exitCode, report } = await nightly((r) => (shardIndex(r) === 2 ? { ...r, cells: r.cells.map(worse) } : r));
     expect(exitCode).toBe(1);
     expect(report).toMatch(/NOT FIXED 1\/1 ✗ \(expected FIXED\)/);
@@ -251,7 +310,12 @@ describe("kharness merge tells whether the nightly run is whole", () => {
 
   it("a shard that stopped on a host error: its own exit code, with the error and its unfinished cells", async () => {
     const error = "no space left on the device holding /root/.cache/kharness";
-    const stopped = (r: RunFile): RunFile => ({ ...r, status: "failed", error, cells: r.cells.map((c, i) => (i === 0 ? c : { ...c, status: "pending", runs: [] })) });
+    const stopped = (r: RunFile): RunFile => ({
+      ...r,
+      status: "failed",
+      error,
+      cells: r.cells.map((c, i) => (i === 0 ? c : { ...c, status: "pending", runs: [] })),
+    });
     const { exitCode, report } = await nightly((r) => (shardIndex(r) === 1 ? stopped(r) : r));
     expect(exitCode).toBe(MERGE_EXIT.shardStopped);
     expect(report).toContain(`shard 1/4 stopped (run nightly-shard1of4): ${error}`);
@@ -269,6 +333,8 @@ describe("kharness merge tells whether the nightly run is whole", () => {
   it("shards of different counts are an input error naming both runs", () => {
     const [a] = shardsOf(sampleRun(), 2);
     const [, b] = shardsOf(sampleRun(), 3);
-    expect(() => mergeRuns([a!, b!], "m")).toThrow(/run nightly-shard2of3 is shard 2\/3, but nightly-shard1of2 is one of 2 shards/);
+    expect(() => mergeRuns([a!, b!], "m")).toThrow(
+      /run nightly-shard2of3 is shard 2\/3, but nightly-shard1of2 is one of 2 shards/,
+    );
   });
 });

@@ -26,11 +26,18 @@ static int hotplug_dead(unsigned int cpu)
 `;
 const FIXED = BUGGY.replace("\tspin_lock(&stock_lock);\n", "").replace("\tspin_unlock(&stock_lock);\n", "");
 
-const git = (cwd: string, ...args: string[]) => execa("git", ["-c", "user.name=Ada Tester", "-c", "user.email=ada@example.org", ...args], { cwd }).then((r) => r.stdout);
+const git = (cwd: string, ...args: string[]) =>
+  execa("git", ["-c", "user.name=Ada Tester", "-c", "user.email=ada@example.org", ...args], { cwd }).then(
+    (r) => r.stdout,
+  );
 
 /** A reply as a list member writes it: the patch quoted line by line. */
 function replyQuoting(mail: string): string {
-  const quoted = mail.split("\n").slice(1).map((l) => `> ${l}`).join("\n");
+  const quoted = mail
+    .split("\n")
+    .slice(1)
+    .map((l) => `> ${l}`)
+    .join("\n");
   return `From bob@example.org Tue Oct  3 10:00:00 2023
 From: Bob Reviewer <bob@example.org>
 Subject: Re: [PATCH v2 1/1] mm: stock: do not take stock_lock in hotplug_dead
@@ -72,7 +79,16 @@ describe("patchFromMail", () => {
     await git(repo, "add", ".");
     await git(repo, "commit", "-q", "-m", "mm: stock: add the stock");
     await fs.writeFile(path.join(repo, "mm/stock.c"), FIXED);
-    await git(repo, "commit", "-q", "-a", "-m", "mm: stock: do not take stock_lock in hotplug_dead", "-m", "The drain takes the stock's lock itself.");
+    await git(
+      repo,
+      "commit",
+      "-q",
+      "-a",
+      "-m",
+      "mm: stock: do not take stock_lock in hotplug_dead",
+      "-m",
+      "The drain takes the stock's lock itself.",
+    );
     mail = await git(repo, "format-patch", "-1", "--stdout", "--subject-prefix=PATCH v2", "--numbered", "HEAD");
     expected = (await git(repo, "diff", "HEAD~1", "HEAD")) + "\n";
     await git(repo, "checkout", "-q", "HEAD~1");
@@ -95,7 +111,10 @@ describe("patchFromMail", () => {
   });
 
   it("skips a cover letter and a reply that quotes the patch, in either order", async () => {
-    for (const mbox of [[COVER, mail, replyQuoting(mail)], [replyQuoting(mail), COVER, mail]]) {
+    for (const mbox of [
+      [COVER, mail, replyQuoting(mail)],
+      [replyQuoting(mail), COVER, mail],
+    ]) {
       const got = await patchFromMail(mbox.join("\n"), "thread.mbox");
       expect(got.patch).toBe(expected);
       expect(got.subject).toBe("mm: stock: do not take stock_lock in hotplug_dead");
@@ -123,9 +142,9 @@ describe("patchFromMail", () => {
       "+++ b/mm/stock.c",
       "@@ -1,2 +1,2 @@",
       " int limit =3D 1;",
-      "-char *name =3D \"caf=C3=A9\";",
-      "+char *name =3D \"a name long enough that the mailer breaks it in two, at the seventy-sixth col=",
-      "umn\";",
+      '-char *name =3D "caf=C3=A9";',
+      '+char *name =3D "a name long enough that the mailer breaks it in two, at the seventy-sixth col=',
+      'umn";',
       "-- ",
       "2.39.5",
     ].join("\r\n");
@@ -211,7 +230,9 @@ describe("patchFromCommit", () => {
   });
 
   it("says which revision does not exist, and where", async () => {
-    await expect(patchFromCommit(repo, "no-such-branch")).rejects.toThrow(new RegExp(`--fix-commit no-such-branch is not a commit of ${repo}`));
+    await expect(patchFromCommit(repo, "no-such-branch")).rejects.toThrow(
+      new RegExp(`--fix-commit no-such-branch is not a commit of ${repo}`),
+    );
     await expect(patchFromCommit(os.tmpdir(), "HEAD")).rejects.toThrow(/is not a git repository/);
   });
 });
@@ -228,6 +249,7 @@ describe("subjects and variant names", () => {
     expect(variantNameFor("/home/u/0001-mm-memcg-drop-lock.patch")).toBe("0001-mm-memcg-drop-lock");
     expect(variantNameFor("Re: [PATCH] Fix It!.mbox")).toBe("re-patch-fix-it");
     expect(variantNameFor("__.eml")).toBe("fix");
-    for (const f of ["a.patch", "_X y.diff", "-.-.txt", "v2.fix.mbx"]) expect(variantNameFor(f)).toMatch(/^[a-z0-9][a-z0-9._-]*$/);
+    for (const f of ["a.patch", "_X y.diff", "-.-.txt", "v2.fix.mbx"])
+      expect(variantNameFor(f)).toMatch(/^[a-z0-9][a-z0-9._-]*$/);
   });
 });

@@ -9,21 +9,47 @@ import { findCulprit, splatSignature } from "../../harness/parse/culprit.js";
 import { signatureLabel } from "../../harness/parse/describe.js";
 import { HEADER_GROUPS } from "../../harness/parse/formats.js";
 import { cleanConsoleLine, normalizeTitle, splitConsoleLine } from "../../harness/parse/normalize.js";
-import { headerGroupOf, mainTrace, parseConsole, reportEnd, scanConsoleStream, type Splat } from "../../harness/parse/parseConsole.js";
+import {
+  headerGroupOf,
+  mainTrace,
+  parseConsole,
+  reportEnd,
+  scanConsoleStream,
+  type Splat,
+} from "../../harness/parse/parseConsole.js";
 import { splatsOfRun } from "../../harness/parse/runSplats.js";
 import { demangle, extractFrames, stripSyscallPrefix } from "../../harness/parse/stack.js";
 import { titleType } from "../../harness/parse/title.js";
 
-const fixture = (dir: string, name: string) => readFileSync(path.join(import.meta.dirname, "..", "fixtures", dir, name), "utf8");
+const fixture = (dir: string, name: string) =>
+  readFileSync(path.join(import.meta.dirname, "..", "fixtures", dir, name), "utf8");
 const memcg = (name: string) => fixture("linux-6.1-memcg", name);
 const injected = (variant: string) => parseConsole(fixture("linux-6.1-injected", `${variant}-console.log`));
 
 describe("parseConsole on real 6.1 consoles", () => {
   it("before: the RCU path through balance_dirty_pages comes first, the culprit past the hotplug lock", () => {
     const [first, second] = parseConsole(memcg("before-console.log"));
-    expect(first).toMatchObject({ kind: "rcu", type: "LOCKDEP", frame: "mem_cgroup_wb_stats", culprit: "mem_cgroup_wb_stats", primary: true, corrupted: false, startLine: 236 });
-    expect(first!.callPath).toEqual(["mem_cgroup_wb_stats", "balance_dirty_pages", "balance_dirty_pages_ratelimited_flags", "generic_perform_write"]);
-    expect(first!.frames.slice(0, 4)).toEqual(["dump_stack_lvl", "lockdep_rcu_suspicious", "__might_resched", "cpus_read_lock"]);
+    expect(first).toMatchObject({
+      kind: "rcu",
+      type: "LOCKDEP",
+      frame: "mem_cgroup_wb_stats",
+      culprit: "mem_cgroup_wb_stats",
+      primary: true,
+      corrupted: false,
+      startLine: 236,
+    });
+    expect(first!.callPath).toEqual([
+      "mem_cgroup_wb_stats",
+      "balance_dirty_pages",
+      "balance_dirty_pages_ratelimited_flags",
+      "generic_perform_write",
+    ]);
+    expect(first!.frames.slice(0, 4)).toEqual([
+      "dump_stack_lvl",
+      "lockdep_rcu_suspicious",
+      "__might_resched",
+      "cpus_read_lock",
+    ]);
     // the report's lines end at </TASK>, user registers included
     expect(first!.lines.at(-1)?.trim()).toBe("</TASK>");
     expect(second!.primary).toBe(false);
@@ -33,7 +59,10 @@ describe("parseConsole on real 6.1 consoles", () => {
     const splats = parseConsole(memcg("before-console.log"));
     const worker = splats.find((s) => s.callPath.includes("wb_over_bg_thresh"))!;
     // syzkaller blames percpu_rwsem_wait; the culprit is the memcg function that took the hotplug lock.
-    expect(worker).toMatchObject({ title: "BUG: scheduling while atomic in percpu_rwsem_wait", culprit: "mem_cgroup_wb_stats" });
+    expect(worker).toMatchObject({
+      title: "BUG: scheduling while atomic in percpu_rwsem_wait",
+      culprit: "mem_cgroup_wb_stats",
+    });
     expect(worker.callPath).toEqual(["mem_cgroup_wb_stats", "wb_over_bg_thresh", "wb_writeback", "wb_workfn"]);
     const writer = splats.find((s) => s.title === worker.title && s.callPath.includes("balance_dirty_pages"))!;
     expect(writer.signature).not.toBe(worker.signature);
@@ -43,7 +72,8 @@ describe("parseConsole on real 6.1 consoles", () => {
     const splats = parseConsole(memcg("before-console.log"));
     const bySig = new Map<string, Set<string>>();
     const head = (s: Splat) => (s.frame === undefined ? s.title : s.title.slice(0, s.title.lastIndexOf(" in ")));
-    for (const s of splats) bySig.set(s.signature, (bySig.get(s.signature) ?? new Set()).add(`${s.kind}|${head(s)}|${s.callPath.join(",")}`));
+    for (const s of splats)
+      bySig.set(s.signature, (bySig.get(s.signature) ?? new Set()).add(`${s.kind}|${head(s)}|${s.callPath.join(",")}`));
     for (const keys of bySig.values()) expect(keys.size).toBe(1);
     expect(bySig.size).toBeLessThan(splats.length / 3);
   });
@@ -59,13 +89,19 @@ describe("parseConsole on real 6.1 consoles", () => {
   it("before, a run that hung: every RCU stall report is one stall, spinning in locked_inode_to_wb_and_lock_list", () => {
     const stalls = parseConsole(memcg("before-hang-console.log")).filter((s) => s.kind === "stall");
     // syzkaller names the frame above the write syscall when it has the interrupted stack, else "corrupted".
-    expect(new Set(stalls.map((s) => s.title))).toEqual(new Set(["INFO: rcu detected stall in corrupted", "INFO: rcu detected stall in ext4_buffered_write_iter"]));
+    expect(new Set(stalls.map((s) => s.title))).toEqual(
+      new Set(["INFO: rcu detected stall in corrupted", "INFO: rcu detected stall in ext4_buffered_write_iter"]),
+    );
     expect(new Set(stalls.map((s) => s.culprit))).toEqual(new Set(["locked_inode_to_wb_and_lock_list"]));
     expect(new Set(stalls.map((s) => s.signature)).size).toBe(1);
   });
 
   it("dmesg read over SSH after the run gives the same signatures as the console", () => {
-    const fromDmesg = new Set(parseConsole(memcg("before-dmesg.txt")).filter((s) => !s.corrupted).map((s) => s.signature));
+    const fromDmesg = new Set(
+      parseConsole(memcg("before-dmesg.txt"))
+        .filter((s) => !s.corrupted)
+        .map((s) => s.signature),
+    );
     const fromConsole = new Set(parseConsole(memcg("before-console.log")).map((s) => s.signature));
     for (const sig of fromDmesg) expect(fromConsole.has(sig)).toBe(true);
   });
@@ -85,9 +121,19 @@ describe("parseConsole on real 6.1 consoles", () => {
   });
 
   it("injected bugs: call paths of lockdep reports start where the lock is taken", () => {
-    expect(injected("lockdep-circular")[0]!.callPath).toEqual(["inject_lock_ba", "inject_thread", "kthread", "ret_from_fork"]);
+    expect(injected("lockdep-circular")[0]!.callPath).toEqual([
+      "inject_lock_ba",
+      "inject_thread",
+      "kthread",
+      "ret_from_fork",
+    ]);
     // A lock state report from a timer runs in softirq: the interrupt frames are the report's.
-    expect(injected("lockdep-inconsistent")[0]!.callPath).toEqual(["inject_timer_takes_lock", "call_timer_fn", "run_timer_softirq", "handle_softirqs"]);
+    expect(injected("lockdep-inconsistent")[0]!.callPath).toEqual([
+      "inject_timer_takes_lock",
+      "call_timer_fn",
+      "run_timer_softirq",
+      "handle_softirqs",
+    ]);
   });
 
   it("injected bugs: each hung-task check reports the same waiter with one signature", () => {
@@ -99,7 +145,10 @@ describe("parseConsole on real 6.1 consoles", () => {
 
   it("a report cut off by the end of the log is corrupted", () => {
     const log = memcg("fix-reorder-console.log").split("\n").slice(0, 347).join("\n");
-    expect(parseConsole(log).at(-1)).toMatchObject({ corrupted: true, title: "BUG: sleeping function called from invalid context in corrupted" });
+    expect(parseConsole(log).at(-1)).toMatchObject({
+      corrupted: true,
+      title: "BUG: sleeping function called from invalid context in corrupted",
+    });
   });
 });
 
@@ -129,15 +178,24 @@ describe("streaming", () => {
   });
 
   it("a replayed message is not a new report", () => {
-    const log = "[ 1.0] BUG: Bad rss-counter state mm:0000000012345678 type:MM_FILEPAGES val:1\n[ 1.0] ** replaying previous printk message **\n";
+    const log =
+      "[ 1.0] BUG: Bad rss-counter state mm:0000000012345678 type:MM_FILEPAGES val:1\n[ 1.0] ** replaying previous printk message **\n";
     expect(parseConsole(log)).toEqual([]);
   });
 });
 
 describe("console lines", () => {
   it("caller ids are the line's context; timestamps alone are the console's; no timestamp is none", () => {
-    expect(splitConsoleLine("[   12.345678][ T1234] BUG: x")).toEqual({ context: "[ T1234]", text: "BUG: x", questionable: false });
-    expect(splitConsoleLine("[   12.345678][    C1]  ? foo+0x1/0x2")).toEqual({ context: "[    C1]", text: " ? foo+0x1/0x2", questionable: true });
+    expect(splitConsoleLine("[   12.345678][ T1234] BUG: x")).toEqual({
+      context: "[ T1234]",
+      text: "BUG: x",
+      questionable: false,
+    });
+    expect(splitConsoleLine("[   12.345678][    C1]  ? foo+0x1/0x2")).toEqual({
+      context: "[    C1]",
+      text: " ? foo+0x1/0x2",
+      questionable: true,
+    });
     expect(splitConsoleLine("[   12.345678]  foo+0x1/0x2")).toMatchObject({ context: "console", text: " foo+0x1/0x2" });
     expect(splitConsoleLine("syzkaller login: [   12.3] BUG: y")).toMatchObject({ context: "console", text: "BUG: y" });
     expect(splitConsoleLine(" ? foo+0x1/0x2")).toEqual({ context: "", text: " ? foo+0x1/0x2", questionable: false });
@@ -153,13 +211,16 @@ describe("console lines", () => {
     expect(headerGroupOf("[ 1.0] watchdog: BUG: soft lockup - CPU#0 stuck for 22s!", undefined)?.header).toBe("BUG:");
     expect(headerGroupOf("[ 1.0] ODEBUG: free active object type: timer_list", undefined)).toBeUndefined();
     expect(headerGroupOf("[ 1.0] INFO: lockdep is turned off.", undefined)).toBeUndefined();
-    expect(headerGroupOf("[ 1.0] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", undefined)?.header).toBe("INFO:");
+    expect(headerGroupOf("[ 1.0] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", undefined)?.header).toBe(
+      "INFO:",
+    );
   });
 
   it("every title regex starts with its header, so it is only tried where the header occurs", () => {
     for (const g of HEADER_GROUPS) {
       // "Booting the kernel." is matched without its dot.
-      for (const f of g.formats) expect(f.title.source.replace(/^\^/, "").startsWith(g.header.replace(/\.$/, "")), f.fmt).toBe(true);
+      for (const f of g.formats)
+        expect(f.title.source.replace(/^\^/, "").startsWith(g.header.replace(/\.$/, "")), f.fmt).toBe(true);
     }
   });
 });
@@ -179,15 +240,34 @@ describe("frames and culprits", () => {
   });
 
   it("a stack walk: the RIP frame if it survives the skip list, else the first surviving call-trace frame", () => {
-    const lines = ["WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2", "RIP: 0010:refcount_warn_saturate+0x1/0x2", "Call Trace:", " dump_stack+0x1/0x2", " my_put+0x1/0x2"];
+    const lines = [
+      "WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2",
+      "RIP: 0010:refcount_warn_saturate+0x1/0x2",
+      "Call Trace:",
+      " dump_stack+0x1/0x2",
+      " my_put+0x1/0x2",
+    ];
     const spec = HEADER_GROUPS[1]!.formats.find((f) => f.fmt === "WARNING: refcount bug in %1")!.stack!;
     expect(extractFrames(lines, spec)).toEqual({ frames: [{ name: "my_put", raw: "my_put" }], failed: false });
-    expect(extractFrames(lines.slice(0, 3), spec)).toEqual({ frames: [{ name: "corrupted", raw: "corrupted" }], failed: true });
+    expect(extractFrames(lines.slice(0, 3), spec)).toEqual({
+      frames: [{ name: "corrupted", raw: "corrupted" }],
+      failed: true,
+    });
   });
 
   it("the culprit passes lock, hotplug and sleep helpers that syzkaller may name", () => {
-    const frames = ["__might_sleep", "get_online_cpus", "mem_cgroup_read_stat", "mem_cgroup_page_stat", "global_dirty_limits", "throttle_vm_writeout"];
-    expect(findCulprit("get_online_cpus", frames)).toEqual({ culprit: "mem_cgroup_read_stat", callPath: frames.slice(2, 6) });
+    const frames = [
+      "__might_sleep",
+      "get_online_cpus",
+      "mem_cgroup_read_stat",
+      "mem_cgroup_page_stat",
+      "global_dirty_limits",
+      "throttle_vm_writeout",
+    ];
+    expect(findCulprit("get_online_cpus", frames)).toEqual({
+      culprit: "mem_cgroup_read_stat",
+      callPath: frames.slice(2, 6),
+    });
     // syzkaller's "up_read" hides mem_cgroup_read_stat (it matches inside "cgroup_read"); the culprit's word-start match does not.
     expect(findCulprit("mem_cgroup_page_stat", frames.slice(1)).culprit).toBe("mem_cgroup_read_stat");
     // A frame named outside the trace (the faulting PC) heads the path.
@@ -203,7 +283,9 @@ describe("frames and culprits", () => {
   });
 
   it("the main trace runs from the first Call Trace to the next stack or </TASK>", () => {
-    expect(mainTrace(["BUG: x", "Call Trace:", " <TASK>", " a+0x1/0x2", " b.isra.0+0x1/0x2", " </TASK>", " c+0x1/0x2"])).toEqual(["a", "b"]);
+    expect(
+      mainTrace(["BUG: x", "Call Trace:", " <TASK>", " a+0x1/0x2", " b.isra.0+0x1/0x2", " </TASK>", " c+0x1/0x2"]),
+    ).toEqual(["a", "b"]);
     expect(mainTrace(["Call Trace:", " a+0x1/0x2", "Allocated by task 1:", " b+0x1/0x2"])).toEqual(["a"]);
   });
 
@@ -215,15 +297,21 @@ describe("frames and culprits", () => {
 
   it("summaries name a signature by title and call path, the culprit first when syzkaller named another frame", () => {
     expect(signatureLabel({ title: "BUG: x in f", callPath: ["f", "g"] })).toBe("BUG: x in f (via g)");
-    expect(signatureLabel({ title: "BUG: x in cpus_read_lock", callPath: ["f", "g"] })).toBe("BUG: x in cpus_read_lock (via f <- g)");
+    expect(signatureLabel({ title: "BUG: x in cpus_read_lock", callPath: ["f", "g"] })).toBe(
+      "BUG: x in cpus_read_lock (via f <- g)",
+    );
     expect(signatureLabel({ title: "BUG: x", callPath: [] })).toBe("BUG: x");
   });
 });
 
 describe("titles", () => {
   it("normalisation: numbers, addresses, offsets and file lines go; 120 bytes at most", () => {
-    expect(normalizeTitle("BUG: weird thing 12345 at 0xffffffff81234567 foo_bar+0x12/0x34")).toBe("BUG: weird thing NUM at ADDR foo_bar");
-    expect(normalizeTitle("kernel panic: VFS: Unable to mount root fs on unknown-block(0,0)")).toBe("kernel panic: VFS: Unable to mount root fs on unknown-block(NUM,NUM)");
+    expect(normalizeTitle("BUG: weird thing 12345 at 0xffffffff81234567 foo_bar+0x12/0x34")).toBe(
+      "BUG: weird thing NUM at ADDR foo_bar",
+    );
+    expect(normalizeTitle("kernel panic: VFS: Unable to mount root fs on unknown-block(0,0)")).toBe(
+      "kernel panic: VFS: Unable to mount root fs on unknown-block(NUM,NUM)",
+    );
     expect(normalizeTitle("WARNING in net/core/dev.c:123  x\tCPU#3")).toBe("WARNING in net/core/dev.c:LINE x CPU");
     expect(normalizeTitle(`BUG: ${"x".repeat(200)}`)).toHaveLength(120);
   });

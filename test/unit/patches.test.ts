@@ -44,7 +44,10 @@ describe("patch series helpers", () => {
 
   it("treats a clean apply as exact and a failed hunk as failure", () => {
     expect(parsePatchOutput("p", "patching file mm/memcontrol.c\n").inexact).toBe(false);
-    const bad = parsePatchOutput("p", "checking file mm/memcontrol.c\nHunk #2 FAILED at 4599.\n1 out of 2 hunks FAILED\n");
+    const bad = parsePatchOutput(
+      "p",
+      "checking file mm/memcontrol.c\nHunk #2 FAILED at 4599.\n1 out of 2 hunks FAILED\n",
+    );
     expect(bad.failed).toBe(true);
     expect(bad.hunks[0]).toMatchObject({ file: "mm/memcontrol.c", hunk: 2, status: "failed", line: 4599 });
   });

@@ -50,14 +50,37 @@ describe("qemu argv", () => {
 
   it("x86_64: the q35 command line, device for device", () => {
     expect(qemuArgv(spec)).toEqual([
-      "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-      "-machine", "q35", "-accel", "tcg,thread=multi", "-smp", "4", "-m", "1024M",
-      "-kernel", "/k/bzImage", "-initrd", "/r/initramfs.cpio",
-      "-append", "console=ttyS0 rdinit=/init panic=-1 printk.devkmsg=on",
-      "-chardev", "file,id=console,path=/r/console.log", "-serial", "chardev:console",
-      "-netdev", "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22", "-device", "virtio-net-pci,netdev=net0",
-      "-device", "virtio-rng-pci",
-      "-drive", "file=/r/disk.img,format=raw,if=virtio,cache=unsafe",
+      "-nodefaults",
+      "-no-user-config",
+      "-display",
+      "none",
+      "-no-reboot",
+      "-machine",
+      "q35",
+      "-accel",
+      "tcg,thread=multi",
+      "-smp",
+      "4",
+      "-m",
+      "1024M",
+      "-kernel",
+      "/k/bzImage",
+      "-initrd",
+      "/r/initramfs.cpio",
+      "-append",
+      "console=ttyS0 rdinit=/init panic=-1 printk.devkmsg=on",
+      "-chardev",
+      "file,id=console,path=/r/console.log",
+      "-serial",
+      "chardev:console",
+      "-netdev",
+      "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22",
+      "-device",
+      "virtio-net-pci,netdev=net0",
+      "-device",
+      "virtio-rng-pci",
+      "-drive",
+      "file=/r/disk.img,format=raw,if=virtio,cache=unsafe",
     ]);
   });
 
@@ -82,9 +105,12 @@ describe("qemu argv of a boot or restore (a generation ID, QMP, the saved state)
   it("x86_64: -device vmgenid with the new ID, as main's restore has it", () => {
     const argv = qemuArgv({ ...spec, ...restore });
     expect(argv.slice(argv.indexOf("file=/r/disk.img,format=raw,if=virtio,cache=unsafe") + 1)).toEqual([
-      "-device", "vmgenid,guid=11111111-1111-4111-8111-111111111111",
-      "-qmp", "unix:/tmp/q.sock,server=on,wait=off",
-      "-incoming", "exec:cat /c/state",
+      "-device",
+      "vmgenid,guid=11111111-1111-4111-8111-111111111111",
+      "-qmp",
+      "unix:/tmp/q.sock,server=on,wait=off",
+      "-incoming",
+      "exec:cat /c/state",
     ]);
     expect(argv).toContain("file,id=console,path=/r/console.log,append=on");
   });
@@ -104,9 +130,24 @@ describe("arch table", () => {
     expect(makeArchVars(ARCHES.arm64, "arm64")).toEqual(["ARCH=arm64"]);
     expect(crossPrefix(ARCHES.x86_64, "arm64")).toBe("x86_64-linux-gnu-");
     expect(isHostArch(ARCHES.arm64, "x64")).toBe(false);
-    expect(makeArgs(ARCHES.x86_64, "/src", "/b", 2, "x64")).toEqual(["-C", "/src", "O=/b", "ARCH=x86_64", "-j2", "CC=ccache gcc", "bzImage"]);
+    expect(makeArgs(ARCHES.x86_64, "/src", "/b", 2, "x64")).toEqual([
+      "-C",
+      "/src",
+      "O=/b",
+      "ARCH=x86_64",
+      "-j2",
+      "CC=ccache gcc",
+      "bzImage",
+    ]);
     expect(makeArgs(ARCHES.arm64, "/src", "/b", 2, "x64")).toEqual([
-      "-C", "/src", "O=/b", "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", "-j2", "CC=ccache aarch64-linux-gnu-gcc", "Image",
+      "-C",
+      "/src",
+      "O=/b",
+      "ARCH=arm64",
+      "CROSS_COMPILE=aarch64-linux-gnu-",
+      "-j2",
+      "CC=ccache aarch64-linux-gnu-gcc",
+      "Image",
     ]);
   });
 

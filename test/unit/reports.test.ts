@@ -36,12 +36,25 @@ describe("reports", () => {
     const md = renderReport(model, "md");
     expect(md).toContain("| scenario | kernel | arch | vCPUs | hotplug | before | fix-reorder | fix-drop-lock |");
     expect(md).toContain("| memcg | linux-6.12 | x86_64 | 4 | off | REPRODUCES 5/5 | NOT FIXED 1/1 | FIXED 0/4 |");
-    expect(md).toContain("- memcg linux-6.12 x86_64 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; baseline 4/4 booted runs reproduced: rate >= 0.47 at 95%; fix 0/4 booted runs with a baseline bug: rate <= 0.53 at 95%; FIXED test p = 0.014 <= calibrated level 0.083");
-    expect(md).toContain("| BUG: scheduling while atomic in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 0 | 40/40 | 8/8 (first 8) | 0/32 |");
-    expect(md).toContain("| WARNING: suspicious RCU usage in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 1 | 40/40 (first 40) | 0/8 | 0/32 |");
-    expect(md).toContain("| WARNING: suspicious RCU usage in mem_cgroup_wb_stats (via balance_dirty_pages) | 40/40 | 0/8 | 0/32 |");
+    expect(md).toContain(
+      "- memcg linux-6.12 x86_64 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; baseline 4/4 booted runs reproduced: rate >= 0.47 at 95%; fix 0/4 booted runs with a baseline bug: rate <= 0.53 at 95%; FIXED test p = 0.014 <= calibrated level 0.083",
+    );
+    expect(md).toContain(
+      "| BUG: scheduling while atomic in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 0 | 40/40 | 8/8 (first 8) | 0/32 |",
+    );
+    expect(md).toContain(
+      "| WARNING: suspicious RCU usage in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 1 | 40/40 (first 40) | 0/8 | 0/32 |",
+    );
+    expect(md).toContain(
+      "| WARNING: suspicious RCU usage in mem_cgroup_wb_stats (via balance_dirty_pages) | 40/40 | 0/8 | 0/32 |",
+    );
     expect(md).toContain("- build: 600.0 s");
-    expect(md.split("\n").filter((l) => l.startsWith("| memcg")).join("\n")).not.toContain("✗");
+    expect(
+      md
+        .split("\n")
+        .filter((l) => l.startsWith("| memcg"))
+        .join("\n"),
+    ).not.toContain("✗");
   });
 
   it("JUnit: a test case per cell; a verdict other than expected fails with the splat titles", () => {
@@ -50,20 +63,37 @@ describe("reports", () => {
     expect(xml.match(/<testsuite /g)).toHaveLength(8);
     expect(xml).toContain('tests="24" failures="0" errors="0"');
     // Expectations are per kernel: only 6.12's four fix-reorder cells now differ.
-    const wrong = renderReport(reportModel({ ...run, expect: { ...run.expect, "memcg/linux-6.12/x86_64": { "fix-reorder": "FIXED" } } }), "junit");
+    const wrong = renderReport(
+      reportModel({ ...run, expect: { ...run.expect, "memcg/linux-6.12/x86_64": { "fix-reorder": "FIXED" } } }),
+      "junit",
+    );
     expect(wrong).toContain('failures="4"');
-    expect(wrong).toContain('<failure message="expected FIXED, got NOT FIXED: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)" type="verdict">');
-    expect(wrong).toMatch(/<property name="evidence" value="fix 1\/1 booted runs with a baseline bug: rate &lt;= 1.00 at 95%"\/>/);
-    expect(wrong).toContain('<property name="iteration.1" value="completed; 1 signature(s); iterations/fix-reorder-1/console.log"/>');
+    expect(wrong).toContain(
+      '<failure message="expected FIXED, got NOT FIXED: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)" type="verdict">',
+    );
+    expect(wrong).toMatch(
+      /<property name="evidence" value="fix 1\/1 booted runs with a baseline bug: rate &lt;= 1.00 at 95%"\/>/,
+    );
+    expect(wrong).toContain(
+      '<property name="iteration.1" value="completed; 1 signature(s); iterations/fix-reorder-1/console.log"/>',
+    );
   });
 
   it("HTML and JUnit: INCONCLUSIVE has a colour, and fails unless expected", () => {
-    const short = { ...run, cells: run.cells.map((c) => (c.variant === "fix-drop-lock" ? { ...c, runs: c.runs.slice(0, 2) } : c)) };
+    const short = {
+      ...run,
+      cells: run.cells.map((c) => (c.variant === "fix-drop-lock" ? { ...c, runs: c.runs.slice(0, 2) } : c)),
+    };
     const html = renderReport(reportModel(short), "html");
     expect(html).toMatch(/data-verdict="INCONCLUSIVE" data-ok="false" style="background:#ef6c00"/);
     expect(html).toContain("FIXED test p = 0.17 &gt; calibrated level 0.083: 2 more clean run(s) needed");
     expect(renderReport(reportModel(short), "junit")).toContain('failures="8"');
-    const expected = { ...short, expect: Object.fromEntries(Object.keys(run.expect).map((k) => [k, { ...run.expect[k], "fix-drop-lock": "INCONCLUSIVE" }])) };
+    const expected = {
+      ...short,
+      expect: Object.fromEntries(
+        Object.keys(run.expect).map((k) => [k, { ...run.expect[k], "fix-drop-lock": "INCONCLUSIVE" }]),
+      ),
+    };
     expect(renderReport(reportModel(expected), "junit")).toContain('failures="0"');
   });
 
@@ -86,11 +116,23 @@ describe("reports", () => {
     }
     expect(k.tests).toHaveLength(24);
     for (const t of k.tests) expect(KCIDB_STATUS).toContain(t.status);
-    expect(k.issues.map((i) => i.comment).sort()).toEqual(["BUG: scheduling while atomic in mem_cgroup_wb_stats", "WARNING: suspicious RCU usage in mem_cgroup_wb_stats"]);
+    expect(k.issues.map((i) => i.comment).sort()).toEqual([
+      "BUG: scheduling while atomic in mem_cgroup_wb_stats",
+      "WARNING: suspicious RCU usage in mem_cgroup_wb_stats",
+    ]);
     const rcu = k.incidents.filter((i) => i.issue_id === "kharness:issue:rcu");
     expect(rcu).toHaveLength(24);
-    expect(rcu.filter((i) => i.present).map((i) => String(i.test_id).split("/").at(-1))).toEqual(Array(8).fill("before"));
-    expect(k.tests.find((t) => String(t.id).endsWith("/fix-drop-lock"))!.misc).toMatchObject({ verdict: "FIXED", baseline_reproduced: "4/4", clean_runs: 4, test: "FIXED", p_value: expect.closeTo(1 / 70, 12), calibrated_level: expect.closeTo(1 / 12, 12) });
+    expect(rcu.filter((i) => i.present).map((i) => String(i.test_id).split("/").at(-1))).toEqual(
+      Array(8).fill("before"),
+    );
+    expect(k.tests.find((t) => String(t.id).endsWith("/fix-drop-lock"))!.misc).toMatchObject({
+      verdict: "FIXED",
+      baseline_reproduced: "4/4",
+      clean_runs: 4,
+      test: "FIXED",
+      p_value: expect.closeTo(1 / 70, 12),
+      calibrated_level: expect.closeTo(1 / 12, 12),
+    });
   });
 
   it("KCIDB: a checkout's patchset_files point at the patch files the build used", () => {
@@ -98,17 +140,48 @@ describe("reports", () => {
       ...run,
       builds: {
         "memcg/linux-6.12/x86_64/before": {
-          variant: "before", scenario: "memcg", kernel: "linux-6.12", arch: "x86_64" as const, toolchain: "gcc 12", status: "built" as const, sourceId: "linux-6.12-x", sourceHash: "abc", source: "/usr/src/linux-source-6.12.tar.xz", patchWarnings: [], configSha256: "c", imageKey: "i", cached: false, buildMs: 1, compiledObjects: 1, buildLog: "builds/b.log", command: "make",
-          patches: [{ name: "0001-bug.patch", sha256: "p", path: "scenarios/memcg-hotplug-lockdep/patches/linux-6.12/0001-bug.patch" }],
+          variant: "before",
+          scenario: "memcg",
+          kernel: "linux-6.12",
+          arch: "x86_64" as const,
+          toolchain: "gcc 12",
+          status: "built" as const,
+          sourceId: "linux-6.12-x",
+          sourceHash: "abc",
+          source: "/usr/src/linux-source-6.12.tar.xz",
+          patchWarnings: [],
+          configSha256: "c",
+          imageKey: "i",
+          cached: false,
+          buildMs: 1,
+          compiledObjects: 1,
+          buildLog: "builds/b.log",
+          command: "make",
+          patches: [
+            {
+              name: "0001-bug.patch",
+              sha256: "p",
+              path: "scenarios/memcg-hotplug-lockdep/patches/linux-6.12/0001-bug.patch",
+            },
+          ],
         },
       },
     };
     const [checkout] = kcidbReport(reportModel(withBuild)).checkouts;
-    expect(checkout!.patchset_files).toEqual([{ name: "0001-bug.patch", url: `file://${projectRoot}/scenarios/memcg-hotplug-lockdep/patches/linux-6.12/0001-bug.patch` }]);
+    expect(checkout!.patchset_files).toEqual([
+      {
+        name: "0001-bug.patch",
+        url: `file://${projectRoot}/scenarios/memcg-hotplug-lockdep/patches/linux-6.12/0001-bug.patch`,
+      },
+    ]);
   });
 
   it("JSON: the run as recorded plus its judged groups", () => {
-    const json = JSON.parse(renderReport(model, "json")) as { schema: string; cells: unknown[]; groups: { verdicts: { verdict: string }[] }[] };
+    const json = JSON.parse(renderReport(model, "json")) as {
+      schema: string;
+      cells: unknown[];
+      groups: { verdicts: { verdict: string }[] }[];
+    };
     expect(json.schema).toBe("kharness.run/3");
     expect(json.cells).toHaveLength(24);
     expect(json.groups[0]!.verdicts.map((v) => v.verdict)).toEqual(["NOT FIXED", "FIXED"]);
@@ -128,7 +201,10 @@ describe("reports lead with the bugs that were some run's first report (the READ
   }, 60_000);
 
   it("the recorded run has both: two first reports, and a cascade of many more", () => {
-    expect(first).toEqual(["WARNING: suspicious RCU usage in mem_cgroup_wb_stats", "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats"]);
+    expect(first).toEqual([
+      "WARNING: suspicious RCU usage in mem_cgroup_wb_stats",
+      "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats",
+    ]);
     expect(cascade.length).toBeGreaterThan(10);
   });
 
@@ -162,7 +238,9 @@ describe("the accelerator of each arch", () => {
     for (const c of arm) c.arch = "arm64";
     const model = reportModel(run);
     expect(renderReport(model, "md")).toContain("accelerator x86_64 kvm, arm64 tcg");
-    const tests = (JSON.parse(renderReport(model, "kcidb")) as { tests: { id: string; environment: { comment: string } }[] }).tests;
+    const tests = (
+      JSON.parse(renderReport(model, "kcidb")) as { tests: { id: string; environment: { comment: string } }[] }
+    ).tests;
     const qemuOf = (c: { id: string }) => tests.find((t) => t.id.endsWith(c.id))!.environment.comment.split(",")[0];
     expect(new Set(arm.map(qemuOf))).toEqual(new Set(["QEMU tcg"]));
     expect(new Set(run.cells.filter((c) => c.arch === "x86_64").map(qemuOf))).toEqual(new Set(["QEMU kvm"]));

@@ -43,7 +43,9 @@ describe("results", () => {
     const older = readRunDir(dir);
     await expect(older).rejects.toThrow(UserError);
     // One line: the version, not a list of every field that changed since.
-    await expect(older).rejects.toThrow(/^\S*old\/run\.json is a run record of another kharness version \(schema "kharness\.run\/1"\): [^\n]*kharness\.run\/3[^\n]*$/);
+    await expect(older).rejects.toThrow(
+      /^\S*old\/run\.json is a run record of another kharness version \(schema "kharness\.run\/1"\): [^\n]*kharness\.run\/3[^\n]*$/,
+    );
     await fs.writeFile(file, '{"schema": "kharness.run/3", "cel');
     await expect(readRunDir(dir)).rejects.toThrow(/run\.json is not valid JSON/);
     await expect(readRunDir(path.join(await root, "none"))).rejects.toThrow(/holds no run/);

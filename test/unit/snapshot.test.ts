@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARCHES } from "../../harness/core/arch.js";
 import { exists } from "../../harness/core/files.js";
 import { qemuArgv, type QemuSpec } from "../../harness/vm/qemu/argv.js";
-import { findSnapshot, snapshotKey, snapshotScratch, snapshotShape, storeSnapshot, type SnapshotKeyInputs } from "../../harness/vm/qemu/snapshot.js";
+import {
+  findSnapshot,
+  snapshotKey,
+  snapshotScratch,
+  snapshotShape,
+  storeSnapshot,
+  type SnapshotKeyInputs,
+} from "../../harness/vm/qemu/snapshot.js";
 
 const cold: QemuSpec = {
   arch: ARCHES.x86_64,
@@ -31,7 +38,13 @@ const restored: QemuSpec = {
   incoming: "/cache/snapshots/abc/state",
 };
 const { disk: _disk, ...diskless } = cold;
-const inputs: SnapshotKeyInputs = { kernelSha256: "k", initrdSha256: "i", qemuVersion: "QEMU emulator version 7.2.22", diskBytes: 2 ** 30, shape: snapshotShape(cold) };
+const inputs: SnapshotKeyInputs = {
+  kernelSha256: "k",
+  initrdSha256: "i",
+  qemuVersion: "QEMU emulator version 7.2.22",
+  diskBytes: 2 ** 30,
+  shape: snapshotShape(cold),
+};
 
 describe("the restore argv", () => {
   it("is the cold boot's machine: only the files, the port, the generation ID and -incoming differ", () => {

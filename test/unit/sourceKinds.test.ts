@@ -9,7 +9,14 @@ import { sha256, sha256File } from "../../harness/core/hash.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { BisectRepo } from "../../harness/bisect/repo.js";
 import { buildDirOf } from "../../harness/source/kinds.js";
-import { applySeries, prepareSource, readPatches, SourceSpecSchema, withSourceTree, type SourceSpec } from "../../harness/source/source.js";
+import {
+  applySeries,
+  prepareSource,
+  readPatches,
+  SourceSpecSchema,
+  withSourceTree,
+  type SourceSpec,
+} from "../../harness/source/source.js";
 
 // Source kinds on a tiny tree (a Makefile and two C files), in a private cache.
 let tmp: string;
@@ -24,10 +31,17 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-const git = (cwd: string, ...args: string[]) => execa("git", ["-c", "user.name=Ada Tester", "-c", "user.email=ada@example.org", ...args], { cwd }).then((r) => r.stdout);
+const git = (cwd: string, ...args: string[]) =>
+  execa("git", ["-c", "user.name=Ada Tester", "-c", "user.email=ada@example.org", ...args], { cwd }).then(
+    (r) => r.stdout,
+  );
 const prepare = (source: SourceSpec) => prepareSource({ name: "tiny", source }, silentProgress);
 const read = (dir: string, rel: string) => fs.readFile(path.join(dir, rel), "utf8");
-const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as UserError);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as UserError,
+  );
 
 async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
   for (const [rel, text] of Object.entries(files)) {
@@ -115,7 +129,21 @@ describe("git source", () => {
 
   it("undoes a series before checking out another commit, and keeps it for the same commit", async () => {
     const patch = path.join(tmp, "git-series.patch");
-    await fs.writeFile(patch, ["--- a/mm/a.c", "+++ b/mm/a.c", "@@ -1 +1 @@", "-int a = 2;", "+int a = 3;", "--- /dev/null", "+++ b/mm/new.c", "@@ -0,0 +1 @@", "+int added;", ""].join("\n"));
+    await fs.writeFile(
+      patch,
+      [
+        "--- a/mm/a.c",
+        "+++ b/mm/a.c",
+        "@@ -1 +1 @@",
+        "-int a = 2;",
+        "+int a = 3;",
+        "--- /dev/null",
+        "+++ b/mm/new.c",
+        "@@ -0,0 +1 @@",
+        "+int added;",
+        "",
+      ].join("\n"),
+    );
     const v2 = await prepare({ kind: "git", tree: repo, ref: commits.v2! });
     await applySeries(v2, await readPatches([patch]));
     expect(await read(v2.dir, "mm/new.c")).toBe("int added;\n");
@@ -170,11 +198,13 @@ describe("git source", () => {
     expect(notRepo!.hint).toContain('kind "dir"');
 
     const docs = path.join(tmp, "docs-repo");
-    await writeFiles(docs, { "README": "not a kernel\n" });
+    await writeFiles(docs, { README: "not a kernel\n" });
     await git(docs, "init", "-q");
     await git(docs, "add", ".");
     await git(docs, "commit", "-q", "-m", "docs");
-    expect((await errorOf(prepare({ kind: "git", tree: docs, ref: "HEAD" })))!.message).toBe(`--ref HEAD of ${docs} is not a kernel tree (no top-level Makefile)`);
+    expect((await errorOf(prepare({ kind: "git", tree: docs, ref: "HEAD" })))!.message).toBe(
+      `--ref HEAD of ${docs} is not a kernel tree (no top-level Makefile)`,
+    );
   });
 });
 
@@ -190,7 +220,9 @@ describe("dir source", () => {
 
   const snapshot = async (dir: string) => {
     const files = await listing(dir);
-    const stats = await Promise.all(Object.keys(files).map(async (f) => `${f} ${(await fs.lstat(path.join(dir, f))).mtimeMs}`));
+    const stats = await Promise.all(
+      Object.keys(files).map(async (f) => `${f} ${(await fs.lstat(path.join(dir, f))).mtimeMs}`),
+    );
     return { files, stats, git: await read(dir, ".git/HEAD") };
   };
 
@@ -203,7 +235,21 @@ describe("dir source", () => {
     expect((await prepare({ kind: "dir", path: user })).content).toBe(first.content);
 
     const patch = path.join(tmp, "dir-series.patch");
-    await fs.writeFile(patch, ["--- a/mm/a.c", "+++ b/mm/a.c", "@@ -1 +1 @@", "-int a = 1;", "+int a = 3;", "--- /dev/null", "+++ b/mm/new.c", "@@ -0,0 +1 @@", "+int added;", ""].join("\n"));
+    await fs.writeFile(
+      patch,
+      [
+        "--- a/mm/a.c",
+        "+++ b/mm/a.c",
+        "@@ -1 +1 @@",
+        "-int a = 1;",
+        "+int a = 3;",
+        "--- /dev/null",
+        "+++ b/mm/new.c",
+        "@@ -0,0 +1 @@",
+        "+int added;",
+        "",
+      ].join("\n"),
+    );
     await applySeries(first, await readPatches([patch]));
     expect(await snapshot(user)).toEqual(before);
 
@@ -217,7 +263,13 @@ describe("dir source", () => {
     const edited = await prepare({ kind: "dir", path: user });
     expect(edited.id).toBe(first.id);
     expect(edited.content).not.toBe(first.content);
-    expect(await listing(edited.dir)).toEqual({ ...V1, "mm/a.c": "int a = 4;\n", "mm/c.c": "int c;\n", "mm/link.c": "now a file\n", "scripts/run.sh": "#!/bin/sh\n" });
+    expect(await listing(edited.dir)).toEqual({
+      ...V1,
+      "mm/a.c": "int a = 4;\n",
+      "mm/c.c": "int c;\n",
+      "mm/link.c": "now a file\n",
+      "scripts/run.sh": "#!/bin/sh\n",
+    });
 
     await fs.rm(path.join(user, "mm/c.c"));
     expect(await listing((await prepare({ kind: "dir", path: user })).dir)).not.toHaveProperty("mm/c.c");
@@ -235,7 +287,11 @@ describe("dir source", () => {
     const empty = await fs.mkdtemp(path.join(tmp, "empty-"));
     expect((await errorOf(prepare({ kind: "dir", path: empty })))!.message).toContain("no top-level Makefile");
     const missing = path.join(tmp, "no-such-dir");
-    expect((await errorOf(withSourceTree({ name: "tiny", source: { kind: "dir", path: missing } }, silentProgress, async () => 0)))!.message).toBe(`source directory ${missing} does not exist`);
+    expect(
+      (await errorOf(
+        withSourceTree({ name: "tiny", source: { kind: "dir", path: missing } }, silentProgress, async () => 0),
+      ))!.message,
+    ).toBe(`source directory ${missing} does not exist`);
   });
 });
 
@@ -250,7 +306,9 @@ describe("tarball source and the registry", () => {
     const id = `tiny-${hash.slice(0, 12)}`;
     expect(tree).toEqual({ id, content: id, sourceHash: hash, dir: path.join(process.env.KHARNESS_CACHE!, "src", id) });
     expect(await listing(tree.dir)).toEqual(V1);
-    await expect(prepare({ kind: "tarball", path: `${tarball}.missing`, package: "linux-source-6.1" })).rejects.toMatchObject({ hint: "apt-get install linux-source-6.1" });
+    await expect(
+      prepare({ kind: "tarball", path: `${tarball}.missing`, package: "linux-source-6.1" }),
+    ).rejects.toMatchObject({ hint: "apt-get install linux-source-6.1" });
   });
 
   it("reads every kind's spec from YAML-shaped data, strictly", () => {
@@ -295,11 +353,15 @@ describe("tarball source and the registry", () => {
     const user = await fs.mkdtemp(path.join(tmp, "locked-"));
     await writeFiles(user, V1);
     const lockFile = (id: string) => path.join(process.env.KHARNESS_CACHE!, "locks", `${id}.lock`);
-    const id = await withSourceTree({ name: "tiny", source: { kind: "dir", path: user } }, silentProgress, async (tree) => {
-      expect(await fs.readFile(`${lockFile(tree.id)}.owner`, "utf8")).toBe(`pid ${process.pid}`);
-      expect((await fs.stat(`${lockFile(tree.id)}.d`)).isDirectory()).toBe(true);
-      return tree.id;
-    });
+    const id = await withSourceTree(
+      { name: "tiny", source: { kind: "dir", path: user } },
+      silentProgress,
+      async (tree) => {
+        expect(await fs.readFile(`${lockFile(tree.id)}.owner`, "utf8")).toBe(`pid ${process.pid}`);
+        expect((await fs.stat(`${lockFile(tree.id)}.d`)).isDirectory()).toBe(true);
+        return tree.id;
+      },
+    );
     expect(id).toBe(`dir-${sha256(await fs.realpath(user)).slice(0, 12)}`);
     expect(await exists(`${lockFile(id)}.d`)).toBe(false);
   });

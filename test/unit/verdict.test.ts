@@ -5,7 +5,13 @@ import { ended, run, signatureMap } from "../support/runs.js";
 
 // "rcu" and "sleep-bdp" are the baseline's report pair; "sleep-worker" is the same
 // atomic-sleep bug reached through the writeback worker.
-const signatures = signatureMap({ rcu: "rcu:wb_stats", "sleep-bdp": "sleep:wb_stats", "sleep-worker": "sleep:wb_stats", vfs: "warning:vfs_read", other: "bug:other" });
+const signatures = signatureMap({
+  rcu: "rcu:wb_stats",
+  "sleep-bdp": "sleep:wb_stats",
+  "sleep-worker": "sleep:wb_stats",
+  vfs: "warning:vfs_read",
+  other: "bug:other",
+});
 const judge = (base: JudgedRun[], fix: JudgedRun[], confidence = 0.95, residual = 1) => {
   const ctx = { signatures, confidence, maxRuns: 12, residual };
   return judgeFix(baselineEvidence("before", base, ctx), "fix", fix, ctx);
@@ -19,7 +25,9 @@ describe("verdicts on bugs, with calibrated two-sample tests", () => {
     expect(v.baseline).toEqual({ variant: "before", k: 3, n: 3, pLow: expect.closeTo(0.05 ** (1 / 3), 9) });
     expect(v.test).toEqual({ name: "FIXED", pValue: expect.closeTo(1 / 20, 12), level: expect.closeTo(1 / 12, 12) });
     expect(v.pHigh).toBeCloseTo(1 - 0.05 ** (1 / 3), 9);
-    expect(v.reason).toMatch(/no baseline bug in 3 run\(s\) against the baseline's 3\/3: "the fix changes nothing" is ruled out at 95% \(p = 0.050 <= level 0.083\)/);
+    expect(v.reason).toMatch(
+      /no baseline bug in 3 run\(s\) against the baseline's 3\/3: "the fix changes nothing" is ruled out at 95% \(p = 0.050 <= level 0.083\)/,
+    );
     expect(v.reason).toMatch(/half the bug's rate would pass with chance <= 0\.19, a quarter <= 0\.44/);
     expect(v.partialPass).toEqual({ half: expect.closeTo(0.191, 3), quarter: expect.closeTo(0.441, 3) });
   });
@@ -27,7 +35,9 @@ describe("verdicts on bugs, with calibrated two-sample tests", () => {
   it("INCONCLUSIVE, never FIXED, at 2/2 against 0/2 (p = 1/6), with the clean runs still needed", () => {
     const v = judge(times(2, run("rcu")), times(2, run()));
     expect(v).toMatchObject({ verdict: "INCONCLUSIVE", done: false, moreNeeded: 2 });
-    expect(v.reason).toMatch(/^clean in 2 run\(s\) against the baseline's 2\/2: p = 0.17 > level 0.083 for 95%; 2 more clean run\(s\) would be needed/);
+    expect(v.reason).toMatch(
+      /^clean in 2 run\(s\) against the baseline's 2\/2: p = 0.17 > level 0.083 for 95%; 2 more clean run\(s\) would be needed/,
+    );
   });
 
   it("the 40% baseline of the issue: 4/10 against 0/10 is FIXED (p = C(10,4)/C(20,4) = 0.043)", () => {
@@ -81,7 +91,9 @@ describe("verdicts on bugs, with calibrated two-sample tests", () => {
     expect(judge(times(3, run()), times(3, run("other"))).verdict).toBe("REGRESSED");
     const v = judge(times(7, run()), [run("other"), ...times(6, run())]);
     expect(v.verdict).toBe("NOT REPRODUCED");
-    expect(v.reason).toMatch(/the baseline showed no bug in its 7 booted run\(s\): no verdict against it; the fix showed bug:other/);
+    expect(v.reason).toMatch(
+      /the baseline showed no bug in its 7 booted run\(s\): no verdict against it; the fix showed bug:other/,
+    );
   });
 
   it("a hang without a report is the bug 'hang'", () => {
@@ -98,12 +110,24 @@ describe("verdicts on bugs, with calibrated two-sample tests", () => {
 
   it("BROKEN only when every run of the fix failed to boot or errored; infra is not a try", () => {
     expect(judge([run("rcu")], [ended("boot-failure"), ended("error"), ended("infra")]).verdict).toBe("BROKEN");
-    expect(judge([run("rcu")], [ended("boot-failure"), run()])).toMatchObject({ verdict: "INCONCLUSIVE", cleanRuns: 1 });
-    expect(judge([run("rcu")], [ended("infra"), ended("infra")])).toMatchObject({ verdict: "INCONCLUSIVE", cleanRuns: 0 });
+    expect(judge([run("rcu")], [ended("boot-failure"), run()])).toMatchObject({
+      verdict: "INCONCLUSIVE",
+      cleanRuns: 1,
+    });
+    expect(judge([run("rcu")], [ended("infra"), ended("infra")])).toMatchObject({
+      verdict: "INCONCLUSIVE",
+      cleanRuns: 0,
+    });
   });
 
   it("stats count runs per signature once, and infra apart", () => {
-    const s = variantStats("v", [run("a", "b"), run("a"), ended("hang"), ended("boot-failure", "panic"), ended("infra", "a")]);
+    const s = variantStats("v", [
+      run("a", "b"),
+      run("a"),
+      ended("hang"),
+      ended("boot-failure", "panic"),
+      ended("infra", "a"),
+    ]);
     expect(s).toMatchObject({ runs: 5, booted: 3, bugRuns: 3, hangs: 1, bootFailures: 1, infra: 1 });
     expect(s.signatures).toEqual([
       { signature: "a", runs: 2 },

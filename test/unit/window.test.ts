@@ -30,8 +30,12 @@ describe("trial windows", () => {
     const cfg = { tailMs: 3000, wedgeMs: 30_000, windowMs: 8000 };
     expect(watchVerdict({ startedAt: 0, now: 7_999, lastOutputAt: 7_000 }, cfg).kind).toBe("continue");
     expect(watchVerdict({ startedAt: 0, now: 8_000, lastOutputAt: 7_000 }, cfg).kind).toBe("window");
-    expect(watchVerdict({ startedAt: 0, now: 9_000, lastOutputAt: 8_500, reportSeenAt: 7_500 }, cfg).kind).toBe("continue");
-    expect(watchVerdict({ startedAt: 0, now: 60_000, lastOutputAt: 59_000 }, { tailMs: 3000, wedgeMs: 30_000 }).kind).toBe("continue");
+    expect(watchVerdict({ startedAt: 0, now: 9_000, lastOutputAt: 8_500, reportSeenAt: 7_500 }, cfg).kind).toBe(
+      "continue",
+    );
+    expect(
+      watchVerdict({ startedAt: 0, now: 60_000, lastOutputAt: 59_000 }, { tailMs: 3000, wedgeMs: 30_000 }).kind,
+    ).toBe("continue");
   });
 
   it("a window that grew leaves the shorter fix runs out of the verdict, and says so", () => {
@@ -46,11 +50,26 @@ describe("trial windows", () => {
 
   it("a fix run's window is the one its baseline had when it started, the round's own baseline run first", () => {
     // The fix is listed before the baseline: the round still starts with the baseline.
-    const key = (variant: string) => ({ scenario: "s", kernel: "k", arch: "x86_64" as const, variant, cpus: 2, hotplug: true });
+    const key = (variant: string) => ({
+      scenario: "s",
+      kernel: "k",
+      arch: "x86_64" as const,
+      variant,
+      cpus: 2,
+      hotplug: true,
+    });
     const cells = ["fix", "before"].map((v) => newCell(key(v), "before", 12, `s/k/${v}`));
     const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
     const settings = { confidence: 0.95, maxRuns: 12, residual: 1 };
-    const rec = newRunFile({ kind: "run", id: "w", input: { name: "s", file: "s", sha256: "0" }, host, cells, expect: {}, settings });
+    const rec = newRunFile({
+      kind: "run",
+      id: "w",
+      input: { name: "s", file: "s", sha256: "0" },
+      host,
+      cells,
+      expect: {},
+      settings,
+    });
     rec.signatures = ctx.signatures;
     const [first, second] = nextRound(rec);
     expect([first!.cell.variant, second!.cell.variant]).toEqual(["before", "fix"]);
@@ -58,17 +77,43 @@ describe("trial windows", () => {
     // Before the baseline's run ends there is no window: a fix run started then runs whole.
     expect(second!.windowAtStart!()).toBeUndefined();
     const base = rec.cells.find((c) => c.variant === "before")!;
-    base.runs.push({ iteration: 1, status: "completed", bootMs: 0, workloadMs: 0, collectMs: 0, console: "", vmCommand: "", splats: [{ signature: "a", count: 1 }], primary: "a", firstReportMs: 6500 });
+    base.runs.push({
+      iteration: 1,
+      status: "completed",
+      bootMs: 0,
+      workloadMs: 0,
+      collectMs: 0,
+      console: "",
+      vmCommand: "",
+      splats: [{ signature: "a", count: 1 }],
+      primary: "a",
+      firstReportMs: 6500,
+    });
     expect(second!.windowAtStart!()).toBe(13_000);
   });
 
   it("a round is planned from the record without changing it, then kept: a failed baseline closes its group's cells", () => {
-    const key = (variant: string) => ({ scenario: "s", kernel: "k", arch: "x86_64" as const, variant, cpus: 2, hotplug: true });
+    const key = (variant: string) => ({
+      scenario: "s",
+      kernel: "k",
+      arch: "x86_64" as const,
+      variant,
+      cpus: 2,
+      hotplug: true,
+    });
     const cells = ["before", "fix"].map((v) => newCell(key(v), "before", 12, `s/k/${v}`));
     cells[0]!.status = "failed";
     const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
     const settings = { confidence: 0.95, maxRuns: 12, residual: 1 };
-    const rec = newRunFile({ kind: "run", id: "p", input: { name: "s", file: "s", sha256: "0" }, host, cells, expect: {}, settings });
+    const rec = newRunFile({
+      kind: "run",
+      id: "p",
+      input: { name: "s", file: "s", sha256: "0" },
+      host,
+      cells,
+      expect: {},
+      settings,
+    });
     const before = structuredClone(rec);
     const plan = planRound(rec);
     expect(rec).toEqual(before);

@@ -6,12 +6,24 @@ import { diskFormat, phasesOf } from "../../harness/workload/workload.js";
 
 const writer = { step: "memcg-writer" as const, memoryMax: "64M", files: 3, fileMiB: 150, writebackCentisecs: 20 };
 const hotplug = { step: "hotplug" as const, rounds: 40 };
-const memcgHotplug: Workload = { mode: "together", timeoutSec: 300, wedgeSec: 30, tailSec: 3, steps: [writer, hotplug] };
+const memcgHotplug: Workload = {
+  mode: "together",
+  timeoutSec: 300,
+  wedgeSec: 30,
+  tailSec: 3,
+  steps: [writer, hotplug],
+};
 const ok: ExecResult = { code: 0, stdout: "", stderr: "", timedOut: false };
 
 /** Which guest script a command is, by the parameters it exports. */
 const scriptName = (command: string) =>
-  command.includes("export MEMCG_MAX=") ? "memcg-setup" : command.includes("export WRITER_FILES=") ? "writer" : command.includes("export HOTPLUG_ROUNDS=") ? "hotplug" : command;
+  command.includes("export MEMCG_MAX=")
+    ? "memcg-setup"
+    : command.includes("export WRITER_FILES=")
+      ? "writer"
+      : command.includes("export HOTPLUG_ROUNDS=")
+        ? "hotplug"
+        : command;
 
 /**
  * A guest shell that logs when each command starts and ends (each takes a few ms) and
@@ -36,11 +48,17 @@ describe("workload steps: the guest commands", () => {
     const [setup, run] = phasesOf({ ...memcgHotplug, steps: [writer] });
     const setupScript = setup!.commands[0]!.script;
     expect(setup!.phase).toBe("setup");
-    expect(setupScript.startsWith("export MEMCG_GROUP=/sys/fs/cgroup/pagetest\nexport MEMCG_MAX=64M\nexport WRITEBACK_CENTISECS=20\n")).toBe(true);
+    expect(
+      setupScript.startsWith(
+        "export MEMCG_GROUP=/sys/fs/cgroup/pagetest\nexport MEMCG_MAX=64M\nexport WRITEBACK_CENTISECS=20\n",
+      ),
+    ).toBe(true);
     expect(setupScript).toContain('echo "$WRITEBACK_CENTISECS" > /proc/sys/vm/dirty_writeback_centisecs');
     // The host makes the ext2 (diskFormat): the guest only mounts it.
     expect(diskFormat({ ...memcgHotplug, steps: [writer] })).toBe("ext2");
-    expect(diskFormat({ ...memcgHotplug, steps: memcgHotplug.steps.filter((st) => st.step === "hotplug") })).toBeUndefined();
+    expect(
+      diskFormat({ ...memcgHotplug, steps: memcgHotplug.steps.filter((st) => st.step === "hotplug") }),
+    ).toBeUndefined();
     expect(setupScript).toMatch(/\nmount -t ext2 \/dev\/vda \/mnt\n/);
     expect(setupScript).not.toContain("mke2fs");
     expect(setupScript).toContain('echo "$MEMCG_MAX" > "$MEMCG_GROUP/memory.max"');
@@ -63,7 +81,9 @@ describe("workload steps: the guest commands", () => {
   });
 
   it("script: the scenario's commands as written, with no setup", () => {
-    expect(phasesOf({ ...memcgHotplug, steps: [{ step: "script", script: "echo hi\n" }] })).toEqual([{ phase: "run", commands: [{ step: "script", script: "echo hi\n" }] }]);
+    expect(phasesOf({ ...memcgHotplug, steps: [{ step: "script", script: "echo hi\n" }] })).toEqual([
+      { phase: "run", commands: [{ step: "script", script: "echo hi\n" }] },
+    ]);
   });
 });
 
@@ -72,7 +92,14 @@ describe("runWorkload: composition", () => {
     const f = fakeShell();
     const out = await runWorkload(f.shell, memcgHotplug);
     expect(out.status).toBe("completed");
-    expect(f.log).toEqual(["start memcg-setup", "end memcg-setup", "start writer", "start hotplug", "end writer", "end hotplug"]);
+    expect(f.log).toEqual([
+      "start memcg-setup",
+      "end memcg-setup",
+      "start writer",
+      "start hotplug",
+      "end writer",
+      "end hotplug",
+    ]);
     expect(f.timeouts).toEqual({ "memcg-setup": 60_000, writer: 300_000, hotplug: 300_000 });
     expect(out.output).toBe("memcg-setup out\nwriter out\nhotplug out\n");
   });
@@ -80,7 +107,14 @@ describe("runWorkload: composition", () => {
   it("sequence: each step's setup and work in order; later steps get what is left of the timeout", async () => {
     const f = fakeShell();
     expect((await runWorkload(f.shell, { ...memcgHotplug, mode: "sequence" })).status).toBe("completed");
-    expect(f.log).toEqual(["start memcg-setup", "end memcg-setup", "start writer", "end writer", "start hotplug", "end hotplug"]);
+    expect(f.log).toEqual([
+      "start memcg-setup",
+      "end memcg-setup",
+      "start writer",
+      "end writer",
+      "start hotplug",
+      "end hotplug",
+    ]);
     expect(f.timeouts.writer).toBe(300_000);
     expect(f.timeouts.hotplug).toBeLessThan(300_000);
     expect(f.timeouts.hotplug).toBeGreaterThan(290_000);
@@ -89,7 +123,10 @@ describe("runWorkload: composition", () => {
   it("sequence: stops at the first step that fails", async () => {
     const f = fakeShell({ writer: { ...ok, code: 1, stderr: "dd: No space left on device\n" } });
     const out = await runWorkload(f.shell, { ...memcgHotplug, mode: "sequence" });
-    expect(out).toMatchObject({ status: "error", reason: "workload step memcg-writer exited 1: dd: No space left on device" });
+    expect(out).toMatchObject({
+      status: "error",
+      reason: "workload step memcg-writer exited 1: dd: No space left on device",
+    });
     expect(f.log).not.toContain("start hotplug");
   });
 });
@@ -97,21 +134,33 @@ describe("runWorkload: composition", () => {
 describe("runWorkload: endings", () => {
   it("a timeout is a hang, in the work or in a setup", async () => {
     const timedOut = { ...ok, code: null, timedOut: true };
-    expect(await runWorkload(fakeShell({ hotplug: timedOut }).shell, memcgHotplug)).toMatchObject({ status: "hang", reason: "workload did not finish within 300 s" });
+    expect(await runWorkload(fakeShell({ hotplug: timedOut }).shell, memcgHotplug)).toMatchObject({
+      status: "hang",
+      reason: "workload did not finish within 300 s",
+    });
     const setupHang = fakeShell({ "memcg-setup": timedOut });
-    expect(await runWorkload(setupHang.shell, memcgHotplug)).toMatchObject({ status: "hang", reason: "memcg-writer setup did not finish within 60 s" });
+    expect(await runWorkload(setupHang.shell, memcgHotplug)).toMatchObject({
+      status: "hang",
+      reason: "memcg-writer setup did not finish within 60 s",
+    });
     expect(setupHang.log).toEqual(["start memcg-setup", "end memcg-setup"]);
   });
 
   it("a dropped connection is lost; a timeout elsewhere still makes it a hang", async () => {
     const dropped = { ...ok, code: null };
     expect(await runWorkload(fakeShell({ writer: dropped }).shell, memcgHotplug)).toMatchObject({ status: "lost" });
-    expect(await runWorkload(fakeShell({ writer: dropped, hotplug: { ...dropped, timedOut: true } }).shell, memcgHotplug)).toMatchObject({ status: "hang" });
+    expect(
+      await runWorkload(fakeShell({ writer: dropped, hotplug: { ...dropped, timedOut: true } }).shell, memcgHotplug),
+    ).toMatchObject({ status: "hang" });
   });
 
   it("a failing command is an error that names its step", async () => {
     const f = fakeShell({ "memcg-setup": { ...ok, code: 1, stderr: "mount: no such device\n" } });
-    expect(await runWorkload(f.shell, memcgHotplug)).toMatchObject({ status: "error", reason: "memcg-writer setup exited 1: mount: no such device", output: "mount: no such device\n" });
+    expect(await runWorkload(f.shell, memcgHotplug)).toMatchObject({
+      status: "error",
+      reason: "memcg-writer setup exited 1: mount: no such device",
+      output: "mount: no such device\n",
+    });
     expect(f.log).not.toContain("start writer");
   });
 });
@@ -132,24 +181,49 @@ describe("WorkloadSchema", () => {
   };
 
   it("names the bad field of a step", () => {
-    expect(issues({ timeoutSec: 300, steps: [writer, { step: "hotplug", rounds: 0 }] })).toEqual(["steps.1.rounds: Too small: expected number to be >=1"]);
-    expect(issues({ timeoutSec: 300, steps: [{ ...writer, memoryMax: "lots" }] })).toEqual(["steps.0.memoryMax: a size such as 64M (digits, then K, M or G)"]);
-    expect(issues({ timeoutSec: 300, steps: [{ ...hotplug, cpus: [0] }] })).toEqual(["steps.0.cpus.0: cpu0 cannot go offline on x86_64: list CPUs from 1"]);
-    expect(issues({ timeoutSec: 300, steps: [{ ...hotplug, round: 3 }] })).toEqual(['steps.0: Unrecognized key: "round"']);
+    expect(issues({ timeoutSec: 300, steps: [writer, { step: "hotplug", rounds: 0 }] })).toEqual([
+      "steps.1.rounds: Too small: expected number to be >=1",
+    ]);
+    expect(issues({ timeoutSec: 300, steps: [{ ...writer, memoryMax: "lots" }] })).toEqual([
+      "steps.0.memoryMax: a size such as 64M (digits, then K, M or G)",
+    ]);
+    expect(issues({ timeoutSec: 300, steps: [{ ...hotplug, cpus: [0] }] })).toEqual([
+      "steps.0.cpus.0: cpu0 cannot go offline on x86_64: list CPUs from 1",
+    ]);
+    expect(issues({ timeoutSec: 300, steps: [{ ...hotplug, round: 3 }] })).toEqual([
+      'steps.0: Unrecognized key: "round"',
+    ]);
   });
 
   it("names an unknown step and the ones there are", () => {
-    expect(issues({ timeoutSec: 300, steps: [{ step: "hotplg", rounds: 40 }] })).toEqual(['steps.0.step: unknown step "hotplg": write step: with one of hotplug, memcg-writer, script']);
-    expect(issues({ timeoutSec: 300, steps: [{ rounds: 40 }] })).toEqual(["steps.0.step: no step: write step: with one of hotplug, memcg-writer, script"]);
+    expect(issues({ timeoutSec: 300, steps: [{ step: "hotplg", rounds: 40 }] })).toEqual([
+      'steps.0.step: unknown step "hotplg": write step: with one of hotplug, memcg-writer, script',
+    ]);
+    expect(issues({ timeoutSec: 300, steps: [{ rounds: 40 }] })).toEqual([
+      "steps.0.step: no step: write step: with one of hotplug, memcg-writer, script",
+    ]);
   });
 
   it("tells how the old single-kind workload maps to steps", () => {
-    const old = { kind: "memcg-writeback-hotplug", memoryMax: "64M", files: 3, fileMiB: 150, hotplugRounds: 40, timeoutSec: 300 };
-    expect(issues(old).join("\n")).toContain("unknown field(s) kind, memoryMax, files, fileMiB, hotplugRounds: a workload is { mode: together | sequence, timeoutSec, steps:");
+    const old = {
+      kind: "memcg-writeback-hotplug",
+      memoryMax: "64M",
+      files: 3,
+      fileMiB: 150,
+      hotplugRounds: 40,
+      timeoutSec: 300,
+    };
+    expect(issues(old).join("\n")).toContain(
+      "unknown field(s) kind, memoryMax, files, fileMiB, hotplugRounds: a workload is { mode: together | sequence, timeoutSec, steps:",
+    );
   });
 
   it("the committed scenarios use steps: the memcg writer with hotplug, the injected bugs as a script", async () => {
-    expect((await loadScenario("memcg-hotplug-lockdep")).scenario.workload).toEqual({ ...memcgHotplug, tailSec: 2, steps: [{ ...writer, files: 1 }, hotplug] });
+    expect((await loadScenario("memcg-hotplug-lockdep")).scenario.workload).toEqual({
+      ...memcgHotplug,
+      tailSec: 2,
+      steps: [{ ...writer, files: 1 }, hotplug],
+    });
     const injected = (await loadScenario("injected-bugs")).scenario.workload;
     expect(injected).toMatchObject({ mode: "together", timeoutSec: 300, steps: [{ step: "script" }] });
   });

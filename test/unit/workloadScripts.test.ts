@@ -14,7 +14,8 @@ describe("guest scripts pass shellcheck -s sh", () => {
 
   it.each(scripts)("%s", async (file) => {
     const r = await execa("shellcheck", ["-s", "sh", path.join(guestDir, file)], { reject: false });
-    if (r.failed && r.exitCode === undefined) throw new Error(`shellcheck did not run (${r.shortMessage}): install it with ./bin/kharness doctor --install`);
+    if (r.failed && r.exitCode === undefined)
+      throw new Error(`shellcheck did not run (${r.shortMessage}): install it with ./bin/kharness doctor --install`);
     expect(r.stdout, r.stdout).toBe("");
     expect(r.exitCode).toBe(0);
   });

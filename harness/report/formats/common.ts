@@ -37,13 +37,17 @@ export const didNotRun = (c: CellRecord) => c.status !== "done";
 /** Variants in column order: the baseline first, then the fixes as they appear. */
 export function columns(groups: GroupResult[]): string[] {
   const out: string[] = [];
-  for (const g of groups) for (const v of [g.baseline, ...g.cells.map((c) => c.variant)]) if (!out.includes(v)) out.push(v);
+  for (const g of groups)
+    for (const v of [g.baseline, ...g.cells.map((c) => c.variant)]) if (!out.includes(v)) out.push(v);
   return out;
 }
 
 /** The run's bugs over all its cells, per variant column. */
 export function bugsByVariant(run: RunFile, cols: string[]): BugSummary[] {
-  return summarizeBugs(cols.map((variant) => ({ variant, runs: run.cells.filter((c) => c.variant === variant).flatMap((c) => c.runs) })), run.signatures);
+  return summarizeBugs(
+    cols.map((variant) => ({ variant, runs: run.cells.filter((c) => c.variant === variant).flatMap((c) => c.runs) })),
+    run.signatures,
+  );
 }
 
 /**
@@ -60,7 +64,8 @@ export function splitBugs(bugs: BugSummary[]): { first: BugSummary[]; cascade: B
 export const CASCADE_POINTER = "listed in report.html (the folded cascade section) and report.json";
 
 /** "3/5 (first 2)": runs of a variant that showed the bug, and as their first report. */
-export const bugCount = (v: BugSummary["variants"][number]) => `${v.any}/${v.runs}${v.primary ? ` (first ${v.primary})` : ""}`;
+export const bugCount = (v: BugSummary["variants"][number]) =>
+  `${v.any}/${v.runs}${v.primary ? ` (first ${v.primary})` : ""}`;
 
 export function sigTitle(run: RunFile, sig: string): string {
   const s = run.signatures[sig];
@@ -68,7 +73,8 @@ export function sigTitle(run: RunFile, sig: string): string {
 }
 
 /** A cell's VM time in seconds: boot, workload and collection of every run. */
-export const cellSeconds = (c: CellRecord) => c.runs.reduce((n, r) => n + r.bootMs + r.workloadMs + r.collectMs, 0) / 1000;
+export const cellSeconds = (c: CellRecord) =>
+  c.runs.reduce((n, r) => n + r.bootMs + r.workloadMs + r.collectMs, 0) / 1000;
 
 export const pct = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 100) : 0);
 export const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -64,7 +64,10 @@ function cellSections({ run, groups }: ReportModel): string {
           })
           .join("\n");
         const logs = c.runs
-          .map((r) => `<li>#${r.iteration} ${esc(r.status)}${r.reason ? `: ${esc(r.reason)}` : ""} &middot; boot ${secs(r.bootMs)}, workload ${secs(r.workloadMs)} &middot; <a href="${esc(r.console)}">console</a>${r.dmesg ? ` &middot; <a href="${esc(r.dmesg)}">dmesg</a>` : ""}</li>`)
+          .map(
+            (r) =>
+              `<li>#${r.iteration} ${esc(r.status)}${r.reason ? `: ${esc(r.reason)}` : ""} &middot; boot ${secs(r.bootMs)}, workload ${secs(r.workloadMs)} &middot; <a href="${esc(r.console)}">console</a>${r.dmesg ? ` &middot; <a href="${esc(r.dmesg)}">dmesg</a>` : ""}</li>`,
+          )
           .join("");
         const build = run.builds[c.build];
         return `<section id="${anchor(c.id)}"><h3>${esc(c.id)} &mdash; ${esc(view.verdict)}</h3>
@@ -79,7 +82,8 @@ ${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `
 /** Bugs with title, culprit, call paths, cascade, and runs per variant (any report / first report). */
 function bugTable(id: string, bugs: BugSummary[], cols: string[]): string {
   const rows = bugs.map(
-    (b) => `<tr><td>${esc(b.title)}</td><td>${esc(b.culprit ?? "")}</td><td class="path">${b.callPaths.map((p) => esc(p.join(" <- "))).join("<br>")}</td><td>${b.cascadeSize}</td>${b.variants.map((v) => `<td>${bugCount(v)}</td>`).join("")}</tr>`,
+    (b) =>
+      `<tr><td>${esc(b.title)}</td><td>${esc(b.culprit ?? "")}</td><td class="path">${b.callPaths.map((p) => esc(p.join(" <- "))).join("<br>")}</td><td>${b.cascadeSize}</td>${b.variants.map((v) => `<td>${bugCount(v)}</td>`).join("")}</tr>`,
   );
   const head = `<th class="title">bug</th><th class="culprit">culprit</th><th class="paths">call paths</th><th class="n">cascade</th>${cols.map((v) => `<th class="v">${esc(v)}</th>`).join("")}`;
   return `<table id="${id}" class="bugs"><thead><tr>${head}</tr></thead>\n<tbody>${rows.join("\n")}</tbody></table>`;
@@ -129,7 +133,9 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 <body>
 <h1>kharness ${esc(run.input.name)}</h1>
 <p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(accelsText(run))}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
-<p class="legend">${Object.entries(COLORS).map(([k, c]) => `<span style="background:${c}">${k}</span>`).join("")}</p>
+<p class="legend">${Object.entries(COLORS)
+    .map(([k, c]) => `<span style="background:${c}">${k}</span>`)
+    .join("")}</p>
 <p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline, with the p-value of its calibrated two-sample test (p). &#x2717; marks a result other than the scenario expects. Bars: share of booted runs with a bug.</p>
 <div class="scroll"><table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>arch</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>
 <tbody>

@@ -30,7 +30,10 @@ export function junitReport({ run, groups }: ReportModel): string {
   const suites = groups.map((g) => {
     const cases = g.cells.map((c) => {
       const view = cellView(g, c);
-      const props = c.runs.map((r) => `<property name="iteration.${r.iteration}" value="${xml(`${r.status}; ${r.splats.length} signature(s); ${r.console}`)}"/>`);
+      const props = c.runs.map(
+        (r) =>
+          `<property name="iteration.${r.iteration}" value="${xml(`${r.status}; ${r.splats.length} signature(s); ${r.console}`)}"/>`,
+      );
       const { kind, outcome } = caseOutcome(run, view);
       const xmlCase = `    <testcase classname="${xml(g.id)}" name="${xml(c.variant)}" time="${cellSeconds(c).toFixed(1)}">
       <properties><property name="verdict" value="${xml(view.verdict)}"/>${view.fixVerdict ? `<property name="evidence" value="${xml(evidenceText(view.fixVerdict))}"/>` : ""}${props.join("")}</properties>${outcome ? `\n      ${outcome}` : ""}

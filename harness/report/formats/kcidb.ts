@@ -26,13 +26,18 @@ const id = (...parts: string[]) => `${KCIDB_ORIGIN}:${parts.join(":")}`;
  * splat signature as an issue, with an incident per cell saying whether it was present.
  */
 /** A checkout per kernel source + patch series, and a build per kernel image. */
-function checkoutsAndBuilds(run: ReportModel["run"]): { checkouts: Record<string, unknown>[]; builds: Record<string, unknown>[] } {
+function checkoutsAndBuilds(run: ReportModel["run"]): {
+  checkouts: Record<string, unknown>[];
+  builds: Record<string, unknown>[];
+} {
   const checkouts = new Map<string, Record<string, unknown>>();
   const builds: Record<string, unknown>[] = [];
   for (const [key, b] of Object.entries(run.builds)) {
     const built = b.status === "built" ? b : undefined;
     const patches = built?.patches ?? [];
-    const patchsetHash = createHash("sha256").update(patches.map((p) => p.sha256).join("")).digest("hex");
+    const patchsetHash = createHash("sha256")
+      .update(patches.map((p) => p.sha256).join(""))
+      .digest("hex");
     const checkoutId = id("checkout", b.kernel, built?.sourceHash.slice(0, 16) || "unknown", patchsetHash.slice(0, 16));
     checkouts.set(checkoutId, {
       id: checkoutId,
@@ -48,7 +53,11 @@ function checkoutsAndBuilds(run: ReportModel["run"]): { checkouts: Record<string
       checkout_id: checkoutId,
       architecture: ARCHES[b.arch].kcidb,
       compiler: built?.toolchain ?? run.host.toolchain ?? "gcc",
-      ...(built && { command: built.command, config_name: `tinyconfig+fragments (${built.configSha256.slice(0, 12)})`, duration: built.buildMs / 1000 }),
+      ...(built && {
+        command: built.command,
+        config_name: `tinyconfig+fragments (${built.configSha256.slice(0, 12)})`,
+        duration: built.buildMs / 1000,
+      }),
       log_url: b.buildLog,
       status: built ? "PASS" : "FAIL",
       ...(b.status === "failed" && { log_excerpt: b.reason.slice(0, 16384) }),
@@ -74,7 +83,10 @@ function verdictMisc(v: Verdict): Record<string, unknown> {
     fix_rate_upper_bound: v.pHigh,
     residual: v.residual,
     ...(v.test && { test: v.test.name, p_value: v.test.pValue, calibrated_level: v.test.level }),
-    ...(v.partialPass && { pass_chance_half_rate: v.partialPass.half, pass_chance_quarter_rate: v.partialPass.quarter }),
+    ...(v.partialPass && {
+      pass_chance_half_rate: v.partialPass.half,
+      pass_chance_quarter_rate: v.partialPass.quarter,
+    }),
     ...(v.moreNeeded !== undefined && { more_runs_needed: v.moreNeeded }),
   };
 }
@@ -87,13 +99,17 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
     for (const c of g.cells) {
       const view = cellView(g, c);
       const testId = id("test", c.id);
-      const excerpt = view.signatures.map((s) => run.signatures[s.signature]?.excerpt.slice(0, 20).join("\n") ?? s.signature).join("\n\n");
+      const excerpt = view.signatures
+        .map((s) => run.signatures[s.signature]?.excerpt.slice(0, 20).join("\n") ?? s.signature)
+        .join("\n\n");
       tests.push({
         id: testId,
         origin: KCIDB_ORIGIN,
         build_id: id("build", c.build),
         path: `kharness.${c.scenario}.${c.variant}`,
-        environment: { comment: `QEMU ${run.accels?.[c.arch]?.accel ?? "?"}, ${c.cpus} vCPUs, hotplug ${c.hotplug ? "on" : "off"}` },
+        environment: {
+          comment: `QEMU ${run.accels?.[c.arch]?.accel ?? "?"}, ${c.cpus} vCPUs, hotplug ${c.hotplug ? "on" : "off"}`,
+        },
         status: testStatus(view),
         duration: cellSeconds(c),
         log_url: c.runs[0]?.console ?? "",
@@ -107,7 +123,14 @@ export function kcidbReport({ run, groups }: ReportModel): KcidbData {
       if (c.status !== "done") continue;
       const present = new Set(view.signatures.map((s) => s.signature));
       for (const sig of Object.keys(run.signatures)) {
-        incidents.push({ id: id("incident", sig, c.id), origin: KCIDB_ORIGIN, issue_id: id("issue", sig), issue_version: 1, test_id: testId, present: present.has(sig) });
+        incidents.push({
+          id: id("incident", sig, c.id),
+          origin: KCIDB_ORIGIN,
+          issue_id: id("issue", sig),
+          issue_version: 1,
+          test_id: testId,
+          present: present.has(sig),
+        });
       }
     }
   }

@@ -3,13 +3,24 @@ import type { ReportModel } from "../model.js";
 import { accelsText, evidenceText } from "../evidence.js";
 import { shardProblems } from "../shards.js";
 import type { BugSummary } from "../../verdict/bugs.js";
-import { bugCount, bugsByVariant, CASCADE_POINTER, cellView, columns, hotplugLabel, secs, sigTitle, splitBugs } from "./common.js";
+import {
+  bugCount,
+  bugsByVariant,
+  CASCADE_POINTER,
+  cellView,
+  columns,
+  hotplugLabel,
+  secs,
+  sigTitle,
+  splitBugs,
+} from "./common.js";
 
 const cellText = (s: string) => s.replace(/\|/g, "\\|");
 
 /** Per fix: both sides' evidence and the calibrated test that decided it (or the runs still needed). */
 function confidenceSection(groups: ReportModel["groups"]): string[] {
-  const line = (g: ReportModel["groups"][number], v: Verdict) => `- ${g.scenario} ${g.kernel} ${g.arch} ${g.cpus} vCPUs hotplug ${hotplugLabel(g.hotplug)}, ${v.fix}: **${v.verdict}**; ${evidenceText(v)}`;
+  const line = (g: ReportModel["groups"][number], v: Verdict) =>
+    `- ${g.scenario} ${g.kernel} ${g.arch} ${g.cpus} vCPUs hotplug ${hotplugLabel(g.hotplug)}, ${v.fix}: **${v.verdict}**; ${evidenceText(v)}`;
   return ["## Confidence", "", ...groups.flatMap((g) => g.verdicts.map((v) => line(g, v))), ""];
 }
 
@@ -19,7 +30,8 @@ function variantLines(run: ReportModel["run"]): string[] {
   for (const c of run.cells) {
     if (seen.has(c.variant)) continue;
     const build = run.builds[c.build];
-    const series = build?.status === "built" ? build.patches.map((p) => p.name).join(" + ") || "no patches" : "not built";
+    const series =
+      build?.status === "built" ? build.patches.map((p) => p.name).join(" + ") || "no patches" : "not built";
     seen.set(c.variant, `- **${c.variant}**${c.description ? `: ${cellText(c.description)}` : ""} (${series})`);
   }
   return ["## Variants", "", ...seen.values(), ""];
@@ -30,13 +42,21 @@ function bugSection(bugs: ReturnType<typeof splitBugs>, cols: string[]): string[
   return [
     "## Bugs",
     "",
-    'A bug is a report\'s family and culprit frame. Runs that showed each bug that was some run\'s first report, per variant, over all cells; "first": as the run\'s first report (the rest of a run is its cascade).',
+    "A bug is a report's family and culprit frame. Runs that showed each bug that was some run's first report, per variant, over all cells; \"first\": as the run's first report (the rest of a run is its cascade).",
     "",
     `| bug | culprit | cascade | ${cols.join(" | ")} |`,
     `|---|---|---|${cols.map(() => "---|").join("")}`,
-    ...bugs.first.map((b) => `| ${cellText(b.title)} | ${b.culprit ?? ""} | ${b.cascadeSize} | ${b.variants.map(bugCount).join(" | ")} |`),
+    ...bugs.first.map(
+      (b) =>
+        `| ${cellText(b.title)} | ${b.culprit ?? ""} | ${b.cascadeSize} | ${b.variants.map(bugCount).join(" | ")} |`,
+    ),
     "",
-    ...(bugs.cascade.length ? [`${bugs.cascade.length} more bug(s) only ever came after another report (the cascade of a tainted kernel), ${CASCADE_POINTER}.`, ""] : []),
+    ...(bugs.cascade.length
+      ? [
+          `${bugs.cascade.length} more bug(s) only ever came after another report (the cascade of a tainted kernel), ${CASCADE_POINTER}.`,
+          "",
+        ]
+      : []),
   ];
 }
 
@@ -66,7 +86,12 @@ function splatSection(run: ReportModel["run"], first: BugSummary[], cols: string
 function shardSection(run: ReportModel["run"]): string[] {
   const problems = shardProblems(run.merge?.shards ?? []);
   if (problems.length === 0) return [];
-  return [`## Incomplete: ${problems.length} of ${run.merge!.shards.length} shard(s) did not report in full`, "", ...problems.map((p) => `- ${p}`), ""];
+  return [
+    `## Incomplete: ${problems.length} of ${run.merge!.shards.length} shard(s) did not report in full`,
+    "",
+    ...problems.map((p) => `- ${p}`),
+    "",
+  ];
 }
 
 /** A summary fit for a CI step summary. */
@@ -100,7 +125,9 @@ export function markdownReport({ run, groups }: ReportModel): string {
     ...bugSection(bugs, cols),
     ...splatSection(run, bugs.first, cols),
     ...variantLines(run),
-    ...(failed.length ? ["## Failed cells", "", ...failed.map((c) => `- \`${c.id}\`: ${c.reason ?? "no reason recorded"}`), ""] : []),
+    ...(failed.length
+      ? ["## Failed cells", "", ...failed.map((c) => `- \`${c.id}\`: ${c.reason ?? "no reason recorded"}`), ""]
+      : []),
     "## Timings",
     "",
     ...Object.entries(run.timings).map(([k, ms]) => `- ${k}: ${secs(ms)}`),

@@ -40,9 +40,13 @@ export type AccelDecision = { kind: "use"; choice: Omit<AccelChoice, "probedAt">
  * we cannot open, or this host's cached probe answer. Only then is a probe boot worth it.
  */
 export function decideAccel(f: AccelFacts): AccelDecision {
-  const use = (accel: Accel, reason: string): AccelDecision => ({ kind: "use", choice: { accel, reason, hostKey: f.hostKey } });
+  const use = (accel: Accel, reason: string): AccelDecision => ({
+    kind: "use",
+    choice: { accel, reason, hostKey: f.hostKey },
+  });
   if (f.force) return use(f.force, `forced with --accel ${f.force}`);
-  if (f.foreignGuest) return use("tcg", `an ${f.foreignGuest} guest on a ${f.hostArch} host: KVM runs only the host's own arch`);
+  if (f.foreignGuest)
+    return use("tcg", `an ${f.foreignGuest} guest on a ${f.hostArch} host: KVM runs only the host's own arch`);
   if ((f.hostArch === "x64" || f.hostArch === "ia32") && !f.cpuFlags.has("vmx") && !f.cpuFlags.has("svm")) {
     return use("tcg", "the CPU has no vmx or svm flag in /proc/cpuinfo: no hardware virtualisation for KVM");
   }
@@ -79,7 +83,13 @@ export async function hostFacts(arch: Arch, cacheFile: string, force?: Accel): P
  * the kernel banner. That answer is cached per host, QEMU version and host kernel. A guest
  * of another arch than the host's runs under TCG without a probe: KVM runs only the host's own arch.
  */
-export async function chooseAccel(arch: Arch, kernel: string, initrd: string, progress: Progress, force?: Accel): Promise<AccelChoice> {
+export async function chooseAccel(
+  arch: Arch,
+  kernel: string,
+  initrd: string,
+  progress: Progress,
+  force?: Accel,
+): Promise<AccelChoice> {
   refuseForeignKvm(arch, force);
   const cacheFile = path.join(cacheRoot(), "accel.json");
   const facts = await hostFacts(arch, cacheFile, force);
@@ -87,7 +97,11 @@ export async function chooseAccel(arch: Arch, kernel: string, initrd: string, pr
 }
 
 /** decideAccel's answer where it has one; else the probe's, kept in `cacheFile` for the next run on this host key. */
-export async function decideOrProbe(facts: AccelFacts, cacheFile: string, probe: () => Promise<AccelChoice>): Promise<AccelChoice> {
+export async function decideOrProbe(
+  facts: AccelFacts,
+  cacheFile: string,
+  probe: () => Promise<AccelChoice>,
+): Promise<AccelChoice> {
   const decision = decideAccel(facts);
   if (decision.kind === "use") return { probedAt: new Date().toISOString(), ...decision.choice };
   const choice = await probe();
@@ -96,7 +110,13 @@ export async function decideOrProbe(facts: AccelFacts, cacheFile: string, probe:
 }
 
 /** Probe boots with -cpu host, then QEMU's default model: KVM if either prints the banner. */
-export async function probeKvm(arch: Arch, kernel: string, initrd: string, hostKey: string, progress: Progress): Promise<AccelChoice> {
+export async function probeKvm(
+  arch: Arch,
+  kernel: string,
+  initrd: string,
+  hostKey: string,
+  progress: Progress,
+): Promise<AccelChoice> {
   progress.stage("probe KVM");
   const probedAt = new Date().toISOString();
   const failures: string[] = [];
@@ -110,12 +130,22 @@ export async function probeKvm(arch: Arch, kernel: string, initrd: string, hostK
     }
     failures.push(`-cpu ${cpuModel ?? "default"}: ${seen.why}`);
   }
-  const choice: AccelChoice = { accel: "tcg", reason: `/dev/kvm exists but KVM does not boot a guest (${failures.join("; ")})`, probedAt, hostKey };
+  const choice: AccelChoice = {
+    accel: "tcg",
+    reason: `/dev/kvm exists but KVM does not boot a guest (${failures.join("; ")})`,
+    probedAt,
+    hostKey,
+  };
   progress.done(`using TCG: ${choice.reason}`);
   return choice;
 }
 
-async function probeBoot(arch: Arch, kernel: string, initrd: string, cpuModel: string | undefined): Promise<{ ok: true; ms: number } | { ok: false; why: string }> {
+async function probeBoot(
+  arch: Arch,
+  kernel: string,
+  initrd: string,
+  cpuModel: string | undefined,
+): Promise<{ ok: true; ms: number } | { ok: false; why: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-probe-"));
   const consoleLog = path.join(dir, "console.log");
   const argv = qemuArgv({

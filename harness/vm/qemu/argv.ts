@@ -79,7 +79,12 @@ export function qemuArgv(spec: QemuSpec): string[] {
   ];
   if (spec.sshPort !== undefined) {
     // restrict=on: the guest reaches no network; only the loopback forward gets in.
-    argv.push("-netdev", `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`, "-device", `${devices.net},netdev=net0`);
+    argv.push(
+      "-netdev",
+      `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
+      "-device",
+      `${devices.net},netdev=net0`,
+    );
   }
   // Entropy from the host at once: nothing in the guest waits for its pool to fill.
   argv.push("-device", devices.rng);

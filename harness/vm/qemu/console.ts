@@ -7,6 +7,9 @@ export async function readConsoleFile(file: string): Promise<string> {
     return await fs.readFile(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
-    throw new InfraError(`cannot read the serial console ${file}: ${(err as Error).message}`, "check the results disk (space, permissions)");
+    throw new InfraError(
+      `cannot read the serial console ${file}: ${(err as Error).message}`,
+      "check the results disk (space, permissions)",
+    );
   }
 }

@@ -88,7 +88,8 @@ export class QemuInstance implements VmInstance {
       for (;;) {
         const m = await qmp.execute<{ status?: string; "error-desc"?: string }>("query-migrate");
         if (m.status === "completed") break;
-        if (m.status === "failed" || m.status === "cancelled") throw new Error(`the save to ${file} ${m.status}: ${m["error-desc"] ?? "no reason given"}`);
+        if (m.status === "failed" || m.status === "cancelled")
+          throw new Error(`the save to ${file} ${m.status}: ${m["error-desc"] ?? "no reason given"}`);
         await new Promise((r) => setTimeout(r, 10));
       }
       await receiver.written;
@@ -191,7 +192,13 @@ export function newQmpSocket(): string {
 export type Fail = (cause: "kernel" | "infra", reason: string) => Promise<BootResult>;
 
 /** Start QEMU (the guest arch's binary) with `argv`; `fail` ends it and makes the failed BootResult, with what QEMU said and the console. */
-export function startQemu(binary: string, argv: string[], sshPort: number, qmpSocket: string, consoleLog: string): { qemu: QemuProcess; fail: Fail } {
+export function startQemu(
+  binary: string,
+  argv: string[],
+  sshPort: number,
+  qmpSocket: string,
+  consoleLog: string,
+): { qemu: QemuProcess; fail: Fail } {
   const command = shellQuote([binary, ...argv]);
   const started = Date.now();
   const proc = tool(binary, argv, { all: true, stdin: "ignore" });
@@ -200,7 +207,14 @@ export function startQemu(binary: string, argv: string[], sshPort: number, qmpSo
     const qemuOut = ((await proc).all ?? "").trim();
     await fs.rm(qmpSocket, { force: true });
     const console = await readConsoleFile(consoleLog).catch(() => "");
-    return { ok: false, cause, reason: qemuOut ? `${reason}; qemu said: ${qemuOut.slice(0, 500)}` : reason, bootMs: Date.now() - started, console, command };
+    return {
+      ok: false,
+      cause,
+      reason: qemuOut ? `${reason}; qemu said: ${qemuOut.slice(0, 500)}` : reason,
+      bootMs: Date.now() - started,
+      console,
+      command,
+    };
   };
   return { qemu: { proc, command, started, sshPort, qmpSocket }, fail };
 }
@@ -235,16 +249,25 @@ async function waitForGuest(spec: VmSpec, qemu: QemuProcess, fail: Fail): Promis
       // Killed by a signal, or ended with no console at all: the host's failure (QEMU could not
       // start: an argument, a port, the image); else the guest ended itself (a panic reboots, and -no-reboot exits).
       const cause = proc.signalCode !== null || !console ? "infra" : "kernel";
-      return fail(cause, `qemu ${proc.signalCode ? `was killed (${proc.signalCode})` : `exited (code ${proc.exitCode})`} before the guest was reachable`);
+      return fail(
+        cause,
+        `qemu ${proc.signalCode ? `was killed (${proc.signalCode})` : `exited (code ${proc.exitCode})`} before the guest was reachable`,
+      );
     }
     if (/Kernel panic - not syncing/.test(console)) return fail("kernel", "kernel panic during boot");
     if (!console.includes(spec.readyMarker)) continue;
     try {
       const shell = await GuestShell.connect(qemu.sshPort, spec.key, spec.hostPublicKey, 20000);
-      return { ok: true, vm: new QemuInstance(qemu, spec.consoleLog, shell), bootMs: Date.now() - qemu.started, start: "cold" };
+      return {
+        ok: true,
+        vm: new QemuInstance(qemu, spec.consoleLog, shell),
+        bootMs: Date.now() - qemu.started,
+        start: "cold",
+      };
     } catch (err) {
       lastSshError = (err as Error).message;
-      if (SSH_REFUSED.test(lastSshError)) return fail("infra", `the guest's sshd refused the connection: ${lastSshError}`);
+      if (SSH_REFUSED.test(lastSshError))
+        return fail("infra", `the guest's sshd refused the connection: ${lastSshError}`);
       // sshd printed ready but the forward is not through yet: keep polling.
     }
   }

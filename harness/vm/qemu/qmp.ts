@@ -40,7 +40,8 @@ export class Qmp {
         await qmp.execute("qmp_capabilities");
         return qmp;
       } catch (err) {
-        if (!alive() || Date.now() > deadline) throw new InfraError(`cannot talk to QEMU on its QMP socket ${path}: ${(err as Error).message}`);
+        if (!alive() || Date.now() > deadline)
+          throw new InfraError(`cannot talk to QEMU on its QMP socket ${path}: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     }

@@ -53,7 +53,14 @@ export interface SnapshotKeyInputs {
 }
 
 export function snapshotKey(k: SnapshotKeyInputs): string {
-  return sha256("kharness-snapshot-v1", k.kernelSha256, k.initrdSha256, k.qemuVersion, String(k.diskBytes ?? "no disk"), ...k.shape);
+  return sha256(
+    "kharness-snapshot-v1",
+    k.kernelSha256,
+    k.initrdSha256,
+    k.qemuVersion,
+    String(k.diskBytes ?? "no disk"),
+    ...k.shape,
+  );
 }
 
 const entryDir = (key: string) => path.join(cacheRoot(), "snapshots", key);
@@ -81,7 +88,8 @@ export async function findSnapshot(key: string): Promise<Snapshot | undefined> {
   const metaFile = path.join(dir, "meta.json");
   const meta = await readRecordIfExists(SnapshotMetaSchema, metaFile, "booted snapshot").catch(() => undefined);
   const state = path.join(dir, "state");
-  const whole = meta !== undefined && meta.key === key && (await stateSha256(state).catch(() => "")) === meta.stateSha256;
+  const whole =
+    meta !== undefined && meta.key === key && (await stateSha256(state).catch(() => "")) === meta.stateSha256;
   if (!whole) {
     await dropSnapshot(key);
     return undefined;
@@ -104,11 +112,22 @@ export async function snapshotScratch(key: string): Promise<string> {
 }
 
 /** Publish a saved state and its console as the entry for `key`, then prune old entries. */
-export async function storeSnapshot(scratch: string, key: string, console: string, timings: { bootMs: number; saveMs: number }): Promise<void> {
+export async function storeSnapshot(
+  scratch: string,
+  key: string,
+  console: string,
+  timings: { bootMs: number; saveMs: number },
+): Promise<void> {
   const state = path.join(scratch, "state");
   await fs.writeFile(path.join(scratch, "console.log"), console);
   const stateBytes = (await fs.stat(state)).size;
-  const meta: SnapshotMeta = { key, stateSha256: await sha256File(state), stateBytes, savedAt: new Date().toISOString(), ...timings };
+  const meta: SnapshotMeta = {
+    key,
+    stateSha256: await sha256File(state),
+    stateBytes,
+    savedAt: new Date().toISOString(),
+    ...timings,
+  };
   await writeJsonAtomic(path.join(scratch, "meta.json"), meta);
   // Another run may have saved the same key first: theirs stays, ours goes.
   await fs.rename(scratch, entryDir(key)).catch(() => fs.rm(scratch, { recursive: true, force: true }));
@@ -123,12 +142,16 @@ async function pruneSnapshots(): Promise<void> {
   const entries = await fs.readdir(root, { withFileTypes: true });
   for (const e of entries.filter((x) => x.name.includes(".saving-"))) {
     const st = await fs.stat(path.join(root, e.name)).catch(() => undefined);
-    if (st && Date.now() - st.mtimeMs > SCRATCH_MS) await fs.rm(path.join(root, e.name), { recursive: true, force: true });
+    if (st && Date.now() - st.mtimeMs > SCRATCH_MS)
+      await fs.rm(path.join(root, e.name), { recursive: true, force: true });
   }
   const aged = await Promise.all(
     entries
       .filter((e) => e.isDirectory() && !e.name.includes("."))
-      .map(async (e) => ({ name: e.name, used: (await fs.stat(path.join(root, e.name, "meta.json")).catch(() => undefined))?.mtimeMs ?? 0 })),
+      .map(async (e) => ({
+        name: e.name,
+        used: (await fs.stat(path.join(root, e.name, "meta.json")).catch(() => undefined))?.mtimeMs ?? 0,
+      })),
   );
   aged.sort((a, b) => b.used - a.used);
   for (const old of aged.slice(KEEP)) await dropSnapshot(old.name);

@@ -5,9 +5,28 @@ import { sha256FileOnce } from "../../core/hash.js";
 import { GuestShell } from "../ssh.js";
 import type { BootResult, VmSpec } from "../types.js";
 import { qemuArgv } from "./argv.js";
-import { coldBoot, freeLoopbackPort, newQmpSocket, QemuInstance, qemuSpec, resume, SSH_REFUSED, startQemu, type Fail, type QemuProcess } from "./instance.js";
+import {
+  coldBoot,
+  freeLoopbackPort,
+  newQmpSocket,
+  QemuInstance,
+  qemuSpec,
+  resume,
+  SSH_REFUSED,
+  startQemu,
+  type Fail,
+  type QemuProcess,
+} from "./instance.js";
 import { Qmp } from "./qmp.js";
-import { dropSnapshot, findSnapshot, snapshotKey, snapshotScratch, snapshotShape, storeSnapshot, type Snapshot } from "./snapshot.js";
+import {
+  dropSnapshot,
+  findSnapshot,
+  snapshotKey,
+  snapshotScratch,
+  snapshotShape,
+  storeSnapshot,
+  type Snapshot,
+} from "./snapshot.js";
 import { qemuVersion } from "./version.js";
 
 /** A restored guest that is not running and answering SSH by then has failed (a cold boot of the same guest takes 5 s here). */
@@ -46,7 +65,13 @@ export async function bootWithSnapshot(spec: VmSpec): Promise<BootResult> {
 }
 
 /** Save the ready guest as `key`'s snapshot, and give the run a new session on the guest, which runs on. */
-async function save(spec: VmSpec, vm: QemuInstance, qemu: QemuProcess, key: string, bootMs: number): Promise<BootResult> {
+async function save(
+  spec: VmSpec,
+  vm: QemuInstance,
+  qemu: QemuProcess,
+  key: string,
+  bootMs: number,
+): Promise<BootResult> {
   const t = Date.now();
   const scratch = await snapshotScratch(key);
   let warning: string | undefined;
@@ -62,9 +87,22 @@ async function save(spec: VmSpec, vm: QemuInstance, qemu: QemuProcess, key: stri
   } catch (err) {
     vm.kill();
     const reason = `the guest did not answer SSH again after its save: ${(err as Error).message}`;
-    return { ok: false, cause: "infra", reason, bootMs: Date.now() - qemu.started, console: await vm.console(), command: vm.command };
+    return {
+      ok: false,
+      cause: "infra",
+      reason,
+      bootMs: Date.now() - qemu.started,
+      console: await vm.console(),
+      command: vm.command,
+    };
   }
-  return { ok: true, vm, bootMs: Date.now() - qemu.started, start: warning ? "cold" : "saved", ...(warning && { warning }) };
+  return {
+    ok: true,
+    vm,
+    bootMs: Date.now() - qemu.started,
+    start: warning ? "cold" : "saved",
+    ...(warning && { warning }),
+  };
 }
 
 /**
@@ -74,7 +112,10 @@ async function save(spec: VmSpec, vm: QemuInstance, qemu: QemuProcess, key: stri
  */
 async function restore(spec: VmSpec, snap: Snapshot): Promise<BootResult> {
   await fs.copyFile(snap.console, spec.consoleLog);
-  await fs.appendFile(spec.consoleLog, `[kharness] restored from the booted snapshot ${snap.key.slice(0, 12)} saved ${snap.meta.savedAt}\n`);
+  await fs.appendFile(
+    spec.consoleLog,
+    `[kharness] restored from the booted snapshot ${snap.key.slice(0, 12)} saved ${snap.meta.savedAt}\n`,
+  );
   const sshPort = await freeLoopbackPort();
   const qmpSocket = newQmpSocket();
   const argv = qemuArgv({ ...qemuSpec(spec, sshPort), vmgenid: randomUUID(), qmpSocket, incoming: snap.state });
@@ -100,10 +141,23 @@ async function waitRestored(spec: VmSpec, qemu: QemuProcess, fail: Fail): Promis
     qmp.close();
   }
   try {
-    const shell = await GuestShell.connect(qemu.sshPort, spec.key, spec.hostPublicKey, Math.max(1000, deadline - Date.now()));
-    return { ok: true, vm: new QemuInstance(qemu, spec.consoleLog, shell), bootMs: Date.now() - qemu.started, start: "restored" };
+    const shell = await GuestShell.connect(
+      qemu.sshPort,
+      spec.key,
+      spec.hostPublicKey,
+      Math.max(1000, deadline - Date.now()),
+    );
+    return {
+      ok: true,
+      vm: new QemuInstance(qemu, spec.consoleLog, shell),
+      bootMs: Date.now() - qemu.started,
+      start: "restored",
+    };
   } catch (err) {
     const why = (err as Error).message;
-    return fail("infra", `the restored guest did not take SSH on its new port${SSH_REFUSED.test(why) ? " (refused)" : ""}: ${why}`);
+    return fail(
+      "infra",
+      `the restored guest did not take SSH on its new port${SSH_REFUSED.test(why) ? " (refused)" : ""}: ${why}`,
+    );
   }
 }

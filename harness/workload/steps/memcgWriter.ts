@@ -9,7 +9,10 @@ export const MEMCG_GROUP = "/sys/fs/cgroup/pagetest";
 export const MemcgWriterStepSchema = z.strictObject({
   step: z.literal("memcg-writer"),
   /** memory.max of the writer's cgroup, as the kernel accepts it (e.g. 64M). */
-  memoryMax: z.string().regex(/^\d+[KMG]?$/, "a size such as 64M (digits, then K, M or G)").default("64M"),
+  memoryMax: z
+    .string()
+    .regex(/^\d+[KMG]?$/, "a size such as 64M (digits, then K, M or G)")
+    .default("64M"),
   files: z.number().int().min(1).default(1),
   fileMiB: z.number().int().min(1).default(150),
   /**
@@ -23,6 +26,10 @@ export const MemcgWriterStepSchema = z.strictObject({
 /** Dirty-page writeback in a memory-limited cgroup: ext2 on /dev/vda, then dd files larger than memory.max. */
 export const memcgWriterStep = defineStep("memcg-writer", MemcgWriterStepSchema, (p) => ({
   disk: "ext2",
-  setup: guestScript("memcg-setup.sh", { MEMCG_GROUP, MEMCG_MAX: p.memoryMax, WRITEBACK_CENTISECS: p.writebackCentisecs }),
+  setup: guestScript("memcg-setup.sh", {
+    MEMCG_GROUP,
+    MEMCG_MAX: p.memoryMax,
+    WRITEBACK_CENTISECS: p.writebackCentisecs,
+  }),
   run: guestScript("memcg-writer.sh", { MEMCG_GROUP, WRITER_FILES: p.files, WRITER_FILE_MIB: p.fileMiB }),
 }));
