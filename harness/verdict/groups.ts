@@ -10,8 +10,8 @@ import { judgeVariants, variantStats, type VariantStats, type Verdict } from "./
 export interface CellResult {
   cell: CellRecord;
   /**
-   * A fix's verdict; REPRODUCES or CLEAN for a baseline; BROKEN for any cell whose kernel did
-   * not build; PENDING for a cell with no result yet.
+   * A fix's verdict; REPRODUCES or CLEAN for a baseline (INCONCLUSIVE when none of its runs
+   * booted); BROKEN for any cell whose kernel did not build; PENDING for a cell with no result yet.
    */
   got: string;
   expected: string;
@@ -81,12 +81,18 @@ export function expectedVerdict(
   return run.expect[targetKey(cell)]?.[cell.variant] ?? fallback;
 }
 
-/** What a cell got: BROKEN without a kernel, PENDING without a result, else the baseline's reproduction or the verdict. */
+/**
+ * What a cell got: BROKEN without a kernel, PENDING without a result, else the baseline's
+ * reproduction or the fix's verdict. A baseline none of whose runs booted showed nothing
+ * either way: INCONCLUSIVE, never CLEAN (boot failures and the host's failures are no evidence).
+ */
 function cellGot(cell: CellRecord, fixVerdict: Verdict | undefined): string {
   if (cell.status === "failed") return "BROKEN";
   if (cell.status === "pending") return "PENDING";
-  if (cell.variant === cell.baseline) return variantStats(cell.variant, cell.runs).bugRuns > 0 ? "REPRODUCES" : "CLEAN";
-  return fixVerdict?.verdict ?? "PENDING";
+  if (cell.variant !== cell.baseline) return fixVerdict?.verdict ?? "PENDING";
+  const stats = variantStats(cell.variant, cell.runs);
+  if (stats.bugRuns > 0) return "REPRODUCES";
+  return stats.booted > 0 ? "CLEAN" : "INCONCLUSIVE";
 }
 
 /** Each cell of a group against its expectation. */

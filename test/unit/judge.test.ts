@@ -106,4 +106,30 @@ describe("one judge: the exit code, the terminal summary and every report agree 
     for (const k of Object.keys(run.expect)) run.expect[k] = { ...run.expect[k], "fix-drop-lock": "BROKEN" };
     expect(exitCodeOf(run)).toBe(0);
   });
+
+  it("a baseline none of whose runs booted is INCONCLUSIVE, not CLEAN: boot and host failures show nothing", () => {
+    const run = sampleRun();
+    const key = "memcg/linux-6.1/x86_64";
+    run.expect[key] = { ...run.expect[key], before: "CLEAN" };
+    const baselines = run.cells.filter((c) => c.kernel === "linux-6.1" && c.variant === "before");
+    for (const c of baselines) {
+      const failedBoot = (i: number, status: "boot-failure" | "infra") => ({
+        ...c.runs[0]!,
+        iteration: i,
+        status,
+        splats: [],
+      });
+      c.runs = [failedBoot(1, "boot-failure"), failedBoot(2, "infra")].map(({ primary: _p, ...r }) => r);
+    }
+    const got = resultsOfRun(judgeGroups(run)).filter((r) => baselines.includes(r.cell));
+    expect(got.map((r) => [r.got, r.ok])).toEqual(Array(4).fill(["INCONCLUSIVE", false]));
+    expect(exitCodeOf(run)).toBe(1);
+    // One booted clean run is evidence: CLEAN, as expected.
+    for (const c of baselines) c.runs.push({ ...c.runs[0]!, iteration: 3, status: "completed" });
+    expect(
+      resultsOfRun(judgeGroups(run))
+        .filter((r) => baselines.includes(r.cell))
+        .every((r) => r.got === "CLEAN"),
+    ).toBe(true);
+  });
 });

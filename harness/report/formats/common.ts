@@ -7,7 +7,10 @@ import type { Verdict } from "../../verdict/verdict.js";
 /** What one cell of the grid says, for every format: the judge's result for it, and its evidence. */
 export interface CellView {
   cell: CellRecord;
-  /** The result's got: FIXED, NOT FIXED, ... for a fix; REPRODUCES / CLEAN for a baseline; BROKEN; PENDING. */
+  /**
+   * The result's got: FIXED, NOT FIXED, ... for a fix; REPRODUCES / CLEAN (or INCONCLUSIVE) for a
+   * baseline; BROKEN; PENDING.
+   */
   verdict: string;
   expected: string;
   /** The judge's: the cell got what was expected of it. */
