@@ -37,7 +37,8 @@ const progress = createProgress();
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const stats = (xs: number[]) =>
   xs.length
-    ? `${s(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${s(Math.min(...xs))}, max ${s(Math.max(...xs))}, n=${xs.length})`
+    ? `${s(xs.reduce((a, b) => a + b, 0) / xs.length)} ` +
+      `(min ${s(Math.min(...xs))}, max ${s(Math.max(...xs))}, n=${xs.length})`
     : "n/a";
 const iterations = (r: RunFile) => r.cells.flatMap((c) => c.runs);
 
@@ -48,7 +49,8 @@ function verdictRows(run: RunFile, wallMs: number): Row[] {
   return [
     [
       "host",
-      `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${run.host.qemu}, accel ${accelsText(run)}`,
+      `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+        `${run.host.qemu}, accel ${accelsText(run)}`,
     ],
     ...(cold
       ? builds.map((b): [string, string] => [
@@ -61,7 +63,9 @@ function verdictRows(run: RunFile, wallMs: number): Row[] {
     ...(group
       ? group.verdicts.map((v): [string, string] => [
           `verdict ${v.fix}`,
-          `${v.verdict}${v.test ? `, p ${v.test.pValue.toFixed(3)} vs level ${v.test.level.toFixed(3)}` : ""}${v.moreNeeded ? `, ${v.moreNeeded} more runs needed` : ""}`,
+          `${v.verdict}` +
+            `${v.test ? `, p ${v.test.pValue.toFixed(3)} vs level ${v.test.level.toFixed(3)}` : ""}` +
+            `${v.moreNeeded ? `, ${v.moreNeeded} more runs needed` : ""}`,
         ])
       : []),
     ...(group
@@ -170,7 +174,8 @@ async function verdictBench(): Promise<Row[]> {
   const wedged = iterations(wedge.run)[0];
   rows.push([
     "a wedged guest (wedge-selftest): recorded as",
-    `${wedged?.status} after ${s(wedged?.workloadMs ?? 0)} of workload (${s(Date.now() - t1)} with boot), timeout ${300} s`,
+    `${wedged?.status} after ${s(wedged?.workloadMs ?? 0)} of workload ` +
+      `(${s(Date.now() - t1)} with boot), timeout ${300} s`,
   ]);
   return rows;
 }

@@ -77,7 +77,11 @@ for (const c of cases) {
   if (!right) wrong++;
   const cost = bisectCost(record.state);
   rows.push(
-    `| ${c.name} | ${record.rangeCommits} commits | ${culprit ? `${culprit.hash.slice(0, 12)} ${culprit.subject}` : (res?.kind ?? "none")} | ${right ? "yes" : "NO"} | ${res?.kind === "culprit" ? `${(res.confidence * 100).toFixed(1)}%` : ""} | ${cost.steps} | ${cost.builds} | ${cost.vmRuns} | ${(record.timings.totalMs / 60000).toFixed(1)} min |`,
+    `| ${c.name} | ${record.rangeCommits} commits | ` +
+      `${culprit ? `${culprit.hash.slice(0, 12)} ${culprit.subject}` : (res?.kind ?? "none")} | ` +
+      `${right ? "yes" : "NO"} | ` +
+      `${res?.kind === "culprit" ? `${(res.confidence * 100).toFixed(1)}%` : ""} | ` +
+      `${cost.steps} | ${cost.builds} | ${cost.vmRuns} | ${(record.timings.totalMs / 60000).toFixed(1)} min |`,
   );
 }
 const table = rows.join("\n");

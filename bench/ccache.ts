@@ -31,7 +31,10 @@ async function ccacheStats(): Promise<Record<string, number>> {
   );
 }
 
-/** Unpack the tarball into a new directory and build the variant from it; the make time and ccache's counts for that build. */
+/**
+ * Unpack the tarball into a new directory and build the variant from it; the make time and ccache's
+ * counts for that build.
+ */
 async function buildFromNewTree(
   loaded: LoadedScenario,
   variant: string,
@@ -61,7 +64,10 @@ async function buildFromNewTree(
   };
 }
 
-/** The variant built in two new trees of the scenario's tarball: the table's rows (the second must come from ccache). */
+/**
+ * The variant built in two new trees of the scenario's tarball: the table's rows (the second must
+ * come from ccache).
+ */
 export async function ccacheRows(scenario: string, variant?: string): Promise<Row[]> {
   const loaded = await loadScenario(scenario);
   const name = variant ?? loaded.scenario.baseline;
@@ -79,7 +85,9 @@ export async function ccacheRows(scenario: string, variant?: string): Promise<Ro
       trees.push(path.dirname(b.kernel.tree.dir));
       const t = b.kernel.timings;
       const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-      const made = `${sec(b.kernel.image.durationMs)}, ${b.kernel.image.compiled.length} objects, ccache ${b.hits} hits / ${b.misses} misses`;
+      const made =
+        `${sec(b.kernel.image.durationMs)}, ${b.kernel.image.compiled.length} objects, ` +
+        `ccache ${b.hits} hits / ${b.misses} misses`;
       rows.push([`${tree} tree (${b.kernel.tree.id}), ${name}: make`, made]);
       rows.push([`${tree} tree: unpack, copy, config`, `${sec(b.unpackMs)}, ${sec(t.sourceMs)}, ${sec(t.configMs)}`]);
     }

@@ -1,8 +1,8 @@
 /**
  * Parser throughput and memory: a real baseline console repeated to about 50 MB, parsed by
- * `kharness parse` (streamed from the file, each report handed on as it ends) and by parseConsole on the whole text (what a
- * run does with one console). Each in a child process of its own, so the peak RSS is
- * that of the parse alone. Usage: npm run bench:parse
+ * `kharness parse` (streamed from the file, each report handed on as it ends) and by parseConsole on
+ * the whole text (what a run does with one console). Each in a child process of its own, so the peak
+ * RSS is that of the parse alone. Usage: npm run bench:parse
  */
 import { createReadStream, promises as fs, readFileSync } from "node:fs";
 import os from "node:os";
@@ -32,7 +32,9 @@ if (mode === "stream" || mode === "whole") {
       }>();
       const how = m === "stream" ? "kharness parse (streamed)" : "parseConsole (whole text in memory)";
       console.log(
-        `| ${how}, ${mb.toFixed(1)} MB console, ${r.splats} splats | ${(r.ms / 1000).toFixed(1)} s, ${(mb / (r.ms / 1000)).toFixed(1)} MB/s, peak RSS ${r.maxRssMiB.toFixed(0)} MiB |`,
+        `| ${how}, ${mb.toFixed(1)} MB console, ${r.splats} splats ` +
+          `| ${(r.ms / 1000).toFixed(1)} s, ${(mb / (r.ms / 1000)).toFixed(1)} MB/s, ` +
+          `peak RSS ${r.maxRssMiB.toFixed(0)} MiB |`,
       );
     }
   } finally {

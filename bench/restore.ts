@@ -49,7 +49,10 @@ interface Side {
   consoles: string[];
 }
 
-/** Seconds from the workload's mount of the disk to the first report's first line (1-based), by the guest's printk clock. */
+/**
+ * Seconds from the workload's mount of the disk to the first report's first line (1-based), by the
+ * guest's printk clock.
+ */
 function firstReportDelay(console: string, reportStartLine: number): number | undefined {
   const lines = console.split("\n");
   const ts = (line: string | undefined) => (line ? Number(/^\[\s*(\d+\.\d+)\]/.exec(line)?.[1] ?? NaN) : NaN);
@@ -71,10 +74,15 @@ function describeSide(side: Side): { rate: string; firstReport: string; ready: s
   const ready = judged.map((o) => o.record.bootMs);
   const spread = (xs: number[], f: (x: number) => string) => {
     if (!xs.length) return "n/a";
-    return `mean ${f(xs.reduce((a, b) => a + b, 0) / xs.length)} (min ${f(Math.min(...xs))}, max ${f(Math.max(...xs))}, n=${xs.length})`;
+    return (
+      `mean ${f(xs.reduce((a, b) => a + b, 0) / xs.length)} ` +
+      `(min ${f(Math.min(...xs))}, max ${f(Math.max(...xs))}, n=${xs.length})`
+    );
   };
   return {
-    rate: `${hits.length}/${judged.length} = ${(hits.length / Math.max(1, judged.length)).toFixed(2)}, 95% [${lo.toFixed(3)}, ${hi.toFixed(3)}]`,
+    rate:
+      `${hits.length}/${judged.length} = ${(hits.length / Math.max(1, judged.length)).toFixed(2)}, ` +
+      `95% [${lo.toFixed(3)}, ${hi.toFixed(3)}]`,
     firstReport: spread(delays, (x) => `${x.toFixed(2)} s`),
     ready: spread(ready, s),
     reproduced: hits.length,

@@ -24,11 +24,17 @@ function table(maxRuns: number, residual: number): string[] {
   const head = [
     `### max runs ${maxRuns}, confidence ${confidence}, residual ${residual}`,
     "",
-    `FIXED level ${levels.fixed.toPrecision(3)} (worst false FIXED ${f3(c.worstFalseFixed.value)} at p = ${c.worstFalseFixed.at.toFixed(2)}), ` +
-      `REGRESSED level ${levels.regressed.toPrecision(3)} (worst false REGRESSED ${f3(c.worstFalseRegressed.value)}); ` +
-      `fewest runs to FIXED: ${c.fewestRounds === undefined ? "out of reach" : `${c.fewestRounds} + ${c.fewestRounds}`}`,
+    `FIXED level ${levels.fixed.toPrecision(3)} ` +
+      `(worst false FIXED ${f3(c.worstFalseFixed.value)} ` +
+      `at p = ${c.worstFalseFixed.at.toFixed(2)}), ` +
+      `REGRESSED level ${levels.regressed.toPrecision(3)} ` +
+      `(worst false REGRESSED ${f3(c.worstFalseRegressed.value)}); ` +
+      `fewest runs to FIXED: ` +
+      `${c.fewestRounds === undefined ? "out of reach" : `${c.fewestRounds} + ${c.fewestRounds}`}`,
     "",
-    `| p | false FIXED (fix at ${residual === 1 ? "p" : `${residual}p`}) | false REGRESSED (fix at p) | FIXED at p/2 | FIXED at p/4 | power (real fix) | mean runs (real fix) |`,
+    `| p | false FIXED (fix at ${residual === 1 ? "p" : `${residual}p`}) ` +
+      `| false REGRESSED (fix at p) | FIXED at p/2 | FIXED at p/4 ` +
+      `| power (real fix) | mean runs (real fix) |`,
     "|---|---|---|---|---|---|---|",
   ];
   const rows = rates.map((p) => {

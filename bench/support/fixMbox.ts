@@ -46,9 +46,10 @@ export async function fixMbox(h: History, out: string): Promise<string> {
   await git`git read-tree ${bug}`;
   await git`git apply --cached ${FIX}`;
   const tree = (await git`git write-tree`).stdout.trim();
-  const commit = (
-    await git`git commit-tree ${tree} -p ${bug} -m ${"mm/memcg: drop the hotplug lock from mem_cgroup_wb_stats()\n\nThe stats are read under RCU; CPU hotplug exclusion is not needed."}`
-  ).stdout.trim();
+  const message =
+    "mm/memcg: drop the hotplug lock from mem_cgroup_wb_stats()\n\n" +
+    "The stats are read under RCU; CPU hotplug exclusion is not needed.";
+  const commit = (await git`git commit-tree ${tree} -p ${bug} -m ${message}`).stdout.trim();
   const mail = (await git`git format-patch -1 --stdout ${commit}`).stdout;
   await fs.rm(index, { force: true });
   await fs.writeFile(out, `${mail}\n${reply(mail)}`);

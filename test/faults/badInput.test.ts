@@ -78,7 +78,8 @@ describe("bad input is exit 2, naming the file, the field or patch, and the fix,
     const broken = await scenarioWith((y) => y);
     await fs.writeFile(
       path.join(path.dirname(broken), "patches", "0002-fix.patch"),
-      "--- a/mm/memcontrol.c\n+++ b/mm/memcontrol.c\n@@ -1,3 +1,3 @@\n-this line is not in the file\n+nor is this one\n context\n",
+      "--- a/mm/memcontrol.c\n+++ b/mm/memcontrol.c\n" +
+        "@@ -1,3 +1,3 @@\n-this line is not in the file\n+nor is this one\n context\n",
     );
     await rejects(
       ["run", broken, "--accel", "tcg"],

@@ -19,7 +19,9 @@ describe("two runs and a matrix on one cache at once", () => {
       // window, and that run is then a clean trial (CI saw 1 of 2). maxRuns 4 leaves room for it.
       await fs.writeFile(
         matrix,
-        "name: small\nscenarios: [memcg-hotplug-lockdep]\nkernels: [linux-6.1]\nvariants: [fix-reorder]\ncpus: [2]\nhotplug: [on]\nmaxRuns: 4\n",
+        "name: small\nscenarios: [memcg-hotplug-lockdep]\n" +
+          "kernels: [linux-6.1]\nvariants: [fix-reorder]\n" +
+          "cpus: [2]\nhotplug: [on]\nmaxRuns: 4\n",
       );
       const args = ["--variant", "fix-reorder", "--max-runs", "4", "--accel", "tcg"];
       const jobs = [

@@ -122,7 +122,8 @@ describe("SIGINT and SIGTERM at each stage of a run", () => {
   );
 
   it(
-    "during report (held there by a failpoint, since writing the reports takes milliseconds): they are still written, and --resume completes the record",
+    "during report (held there by a failpoint, since writing the reports takes milliseconds): " +
+      "they are still written, and --resume completes the record",
     async () => {
       const marker = await warm;
       const { dir, record } = (await interruptAt(

@@ -49,7 +49,8 @@ describe("kharness SIGKILLed (OOM, a CI runner's hard kill, kill -9)", () => {
   );
 
   it(
-    "SIGHUP (a closed terminal) during the workload is an interrupt: exit 129, the record says so, the reports are written",
+    "SIGHUP (a closed terminal) during the workload is an interrupt: " +
+      "exit 129, the record says so, the reports are written",
     async () => {
       const { results, run } = await baselineRun();
       await run.waitFor(/\[workload before #1\] started/, 15 * 60_000);
@@ -71,9 +72,11 @@ describe("kharness SIGKILLed (OOM, a CI runner's hard kill, kill -9)", () => {
   );
 
   it(
-    "leftovers of a dead kharness whose children outlived it (no parent-death signal) are ended by the next kharness, which says so",
+    "leftovers of a dead kharness whose children outlived it (no parent-death signal) " +
+      "are ended by the next kharness, which says so",
     async () => {
-      // A setpriv that drops the parent-death signal: the QEMU of a killed kharness lives on, as it did before this was fixed.
+      // A setpriv that drops the parent-death signal: the QEMU of a killed kharness lives on, as it did
+      // before this was fixed.
       const bin = await fs.mkdtemp(path.join(await root, "bin-"));
       await fs.writeFile(
         path.join(bin, "setpriv"),
@@ -93,7 +96,8 @@ describe("kharness SIGKILLed (OOM, a CI runner's hard kill, kill -9)", () => {
       expect((await next.proc).exitCode, next.output()).toBe(0);
       expect(next.output()).toMatch(
         new RegExp(
-          `ended ${orphans.length} leftover process\\(es\\) of a dead kharness \\(pid ${deadPid}: .*run memcg-hotplug-lockdep.*\\): \\d+ qemu-system-x86_64`,
+          `ended ${orphans.length} leftover process\\(es\\) of a dead kharness ` +
+            `\\(pid ${deadPid}: .*run memcg-hotplug-lockdep.*\\): \\d+ qemu-system-x86_64`,
         ),
       );
       await sleep(500);

@@ -71,11 +71,13 @@ async function cutAt(root: Promise<string>, ready: (text: string) => boolean) {
 
 describe("a build killed at any point, rebuilt, gives the clean build's image", () => {
   it(
-    "kharness SIGKILLed early; make SIGKILLed alone (OOM-like: infra, not BROKEN); power cuts mid-compile and at the link; then the rebuild",
+    "kharness SIGKILLed early; make SIGKILLed alone (OOM-like: infra, not BROKEN); " +
+      "power cuts mid-compile and at the link; then the rebuild",
     async () => {
       const log = path.join(await roots.killed, "results", "builds", "x86_64-before.log");
       const t0 = Date.now();
-      // 1. kharness alone: make's group gets TERM from its parent-death signal, then KILL; nothing of it runs 5 s later.
+      // 1. kharness alone: make's group gets TERM from its parent-death signal, then KILL; nothing of it
+      // runs 5 s later.
       const first = await build(roots.killed);
       await logShows(log, compiled(30));
       const running = processesOf(first.proc.pid!);
@@ -135,7 +137,9 @@ describe("a build killed at any point, rebuilt, gives the clean build's image", 
       const cleanImage = cleanResult.stdout.trim().split("\n").pop()!;
       const [a, b] = [await sha256File(rebuiltImage), await sha256File(cleanImage)];
       console.log(
-        `kill-and-rebuild: ${a} after 4 kills (${((t1 - t0) / 1000).toFixed(0)} s, kills ${(cutsMs / 1000).toFixed(0)} s); clean ${b} in ${((Date.now() - t1) / 1000).toFixed(0)} s`,
+        `kill-and-rebuild: ${a} after 4 kills (${((t1 - t0) / 1000).toFixed(0)} s, ` +
+          `kills ${(cutsMs / 1000).toFixed(0)} s); ` +
+          `clean ${b} in ${((Date.now() - t1) / 1000).toFixed(0)} s`,
       );
       expect(path.dirname(rebuiltImage)).not.toBe(path.dirname(cleanImage));
       expect(a).toBe(b);

@@ -29,7 +29,8 @@ describe("memcg-hotplug-lockdep end to end", () => {
       expect(remainingPaths.some((p) => p.includes("wb_over_bg_thresh"))).toBe(true);
       // The RCU read-side path through balance_dirty_pages is what the reorder does fix.
       expect(remainingPaths.some((p) => p.includes("balance_dirty_pages"))).toBe(false);
-      // FIXED when Fisher's test of the baseline against the clean runs passes its calibrated level (3/3 against 0/3 at 95%).
+      // FIXED when Fisher's test of the baseline against the clean runs passes its calibrated level
+      // (3/3 against 0/3 at 95%).
       expect(verdicts["fix-drop-lock"]!.verdict).toBe("FIXED");
       expect(verdicts["fix-drop-lock"]!.test!.pValue).toBeLessThanOrEqual(verdicts["fix-drop-lock"]!.test!.level);
       expect(exitCode).toBe(0);

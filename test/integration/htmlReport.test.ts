@@ -64,7 +64,8 @@ describe("the HTML report in a real headless Chromium", () => {
   });
 
   it(
-    "the README's run fits a 1200-pixel page, the first reports first and the cascade folded; its screenshot is docs/report.png",
+    "the README's run fits a 1200-pixel page, the first reports first and the cascade folded; " +
+      "its screenshot is docs/report.png",
     { timeout: 120_000 },
     async () => {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-html-"));

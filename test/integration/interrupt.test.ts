@@ -15,7 +15,8 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms: nu
   throw new Error(`timed out waiting for ${what}`);
 }
 
-// SIGTERM once the run's QEMU runs (booting, or restored and in the workload): QEMU dies with the harness, run.json says so, the reports are written.
+// SIGTERM once the run's QEMU runs (booting, or restored and in the workload): QEMU dies with the harness,
+// run.json says so, the reports are written.
 describe("an interrupted run", () => {
   it("kills its QEMU and marks run.json interrupted", { timeout: 45 * 60_000 }, async () => {
     const results = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-interrupt-"));

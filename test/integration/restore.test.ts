@@ -49,7 +49,8 @@ describe("a booted snapshot, restored", () => {
   }
 
   it(
-    "starts from the saved guest, with the boot's console, a working fresh host-made ext2 disk its workload mounts, and new random numbers",
+    "starts from the saved guest, with the boot's console, " +
+      "a working fresh host-made ext2 disk its workload mounts, and new random numbers",
     { timeout: 10 * 60_000 },
     async () => {
       const first = await boot();

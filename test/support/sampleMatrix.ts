@@ -84,7 +84,10 @@ export function sampleRun(statusOf: (id: string) => "done" | "pending" = () => "
   };
 }
 
-/** The run with a built kernel for each of its build keys (one that failed to compile, when asked), as KCIDB's checkouts and builds need. */
+/**
+ * The run with a built kernel for each of its build keys (one that failed to compile, when asked), as
+ * KCIDB's checkouts and builds need.
+ */
 export function withBuilds(run: RunFile, failed?: string): RunFile {
   const builds: RunFile["builds"] = {};
   for (const c of run.cells) {

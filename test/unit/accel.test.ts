@@ -93,25 +93,31 @@ describe("--accel kvm for another arch's guest", () => {
 describe("the KVM probe and its cache", () => {
   const scratch = () => fs.mkdtemp(path.join(os.tmpdir(), "kharness-accel-"));
 
-  it("probes once per host key: the answer is cached, read back on the next run, and a new QEMU probes again", async () => {
-    const cacheFile = path.join(await scratch(), "accel.json");
-    let probes = 0;
-    const probe = async () => (probes++, probed);
-    const readCache = () => readRecordIfExists(AccelChoiceSchema, cacheFile, "KVM probe cache entry");
-    expect(await decideOrProbe(vmxHost, cacheFile, probe)).toEqual(probed);
-    expect(await readCache()).toEqual(probed);
-    const cached = (await readCache())!;
-    expect(await decideOrProbe({ ...vmxHost, cached }, cacheFile, probe)).toEqual(probed);
-    expect(probes).toBe(1);
-    await decideOrProbe({ ...vmxHost, hostKey: "h 6.1 QEMU 8.0", cached }, cacheFile, probe);
-    expect(probes).toBe(2);
-    // A host where the rules answer never probes, and leaves the cache as it was.
-    const noVmx = await decideOrProbe({ ...vmxHost, cpuFlags: new Set(["fpu"]) }, cacheFile, probe);
-    expect(noVmx.accel).toBe("tcg");
-    expect(probes).toBe(2);
-  });
+  it(
+    "probes once per host key: " + "the answer is cached, read back on the next run, and a new QEMU probes again",
+    async () => {
+      const cacheFile = path.join(await scratch(), "accel.json");
+      let probes = 0;
+      const probe = async () => (probes++, probed);
+      const readCache = () => readRecordIfExists(AccelChoiceSchema, cacheFile, "KVM probe cache entry");
+      expect(await decideOrProbe(vmxHost, cacheFile, probe)).toEqual(probed);
+      expect(await readCache()).toEqual(probed);
+      const cached = (await readCache())!;
+      expect(await decideOrProbe({ ...vmxHost, cached }, cacheFile, probe)).toEqual(probed);
+      expect(probes).toBe(1);
+      await decideOrProbe({ ...vmxHost, hostKey: "h 6.1 QEMU 8.0", cached }, cacheFile, probe);
+      expect(probes).toBe(2);
+      // A host where the rules answer never probes, and leaves the cache as it was.
+      const noVmx = await decideOrProbe({ ...vmxHost, cpuFlags: new Set(["fpu"]) }, cacheFile, probe);
+      expect(noVmx.accel).toBe("tcg");
+      expect(probes).toBe(2);
+    },
+  );
 
-  /** A fake QEMU on PATH: prints the banner to the console file only for `-cpu host`, or never (failing as QEMU does without KVM). */
+  /**
+   * A fake QEMU on PATH: prints the banner to the console file only for `-cpu host`, or never (failing
+   * as QEMU does without KVM).
+   */
   async function withFakeQemu<T>(banner: "with -cpu host" | "never", use: () => Promise<T>): Promise<T> {
     const bin = await scratch();
     const script = [
@@ -132,18 +138,28 @@ describe("the KVM probe and its cache", () => {
     }
   }
 
-  it("a probe boot that prints the kernel banner chooses KVM with that CPU model; one that cannot start KVM chooses TCG, saying why", async () => {
-    const kvm = await withFakeQemu("with -cpu host", () => probeKvm(ARCHES.x86_64, "/k", "/i", "key", silentProgress));
-    expect(kvm).toMatchObject({
-      accel: "kvm",
-      cpuModel: "host",
-      hostKey: "key",
-      reason: expect.stringMatching(/^KVM probe boot printed the kernel banner in \d+ ms$/),
-    });
-    const tcg = await withFakeQemu("never", () => probeKvm(ARCHES.x86_64, "/k", "/i", "key", silentProgress));
-    expect(tcg.accel).toBe("tcg");
-    expect(tcg.reason).toBe(
-      "/dev/kvm exists but KVM does not boot a guest (-cpu host: qemu exited 1: qemu-system-x86_64: Could not access KVM kernel module: No such file or directory; -cpu default: qemu exited 1: qemu-system-x86_64: Could not access KVM kernel module: No such file or directory)",
-    );
-  });
+  it(
+    "a probe boot that prints the kernel banner chooses KVM with that CPU model; " +
+      "one that cannot start KVM chooses TCG, saying why",
+    async () => {
+      const kvm = await withFakeQemu("with -cpu host", () =>
+        probeKvm(ARCHES.x86_64, "/k", "/i", "key", silentProgress),
+      );
+      expect(kvm).toMatchObject({
+        accel: "kvm",
+        cpuModel: "host",
+        hostKey: "key",
+        reason: expect.stringMatching(/^KVM probe boot printed the kernel banner in \d+ ms$/),
+      });
+      const tcg = await withFakeQemu("never", () => probeKvm(ARCHES.x86_64, "/k", "/i", "key", silentProgress));
+      expect(tcg.accel).toBe("tcg");
+      expect(tcg.reason).toBe(
+        "/dev/kvm exists but KVM does not boot a guest " +
+          "(-cpu host: qemu exited 1: qemu-system-x86_64: " +
+          "Could not access KVM kernel module: No such file or directory; " +
+          "-cpu default: qemu exited 1: qemu-system-x86_64: " +
+          "Could not access KVM kernel module: No such file or directory)",
+      );
+    },
+  );
 });

@@ -52,22 +52,26 @@ describe("bisection decisions, by the verdicts' calibrated test", () => {
     expect(classifyStep([noBoot, noBoot], new Set(["T"]), bad33, cal(4))).toMatchObject({ state: "skip" });
   });
 
-  it("the rate is the exact lower bound of the check runs; the culprit's confidence multiplies the clean calls' guarantees", () => {
-    const state = newBisectState({
-      direction: "cause",
-      good: "g",
-      bad: "b",
-      confidence: 0.95,
-      checkRuns: 3,
-      maxRuns: 8,
-    });
-    state.rateEvidence = { hits: 3, runs: 3 };
-    expect(rateOf(state)).toBeCloseTo(0.368, 3);
-    state.rateEvidence = { hits: 1, runs: 4 };
-    expect(rateOf(state)).toBeCloseTo(0.0127, 4);
-    expect(culpritConfidence(2, 0.04)).toBeCloseTo(0.96 * 0.96);
-    expect(culpritConfidence(0, 0.04)).toBe(1);
-  });
+  it(
+    "the rate is the exact lower bound of the check runs; " +
+      "the culprit's confidence multiplies the clean calls' guarantees",
+    () => {
+      const state = newBisectState({
+        direction: "cause",
+        good: "g",
+        bad: "b",
+        confidence: 0.95,
+        checkRuns: 3,
+        maxRuns: 8,
+      });
+      state.rateEvidence = { hits: 3, runs: 3 };
+      expect(rateOf(state)).toBeCloseTo(0.368, 3);
+      state.rateEvidence = { hits: 1, runs: 4 };
+      expect(rateOf(state)).toBeCloseTo(0.0127, 4);
+      expect(culpritConfidence(2, 0.04)).toBeCloseTo(0.96 * 0.96);
+      expect(culpritConfidence(0, 0.04)).toBe(1);
+    },
+  );
 
   it("the target is every signature of the bad revision, or the one --signature names", () => {
     const seen = [
@@ -92,7 +96,9 @@ describe("bisection decisions, by the verdicts' calibrated test", () => {
     });
     expect(
       parseBisectOutput(
-        `There are only 'skip'ped commits left to test.\nThe first fixed commit could be any of:\n${sha}\n${"b".repeat(40)}\nWe cannot bisect more!`,
+        `There are only 'skip'ped commits left to test.\n` +
+          `The first fixed commit could be any of:\n` +
+          `${sha}\n${"b".repeat(40)}\nWe cannot bisect more!`,
       ),
     ).toEqual({
       kind: "ambiguous",
@@ -243,29 +249,37 @@ describe("bisection on a tiny git history with a fake build and test", () => {
     expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[6]);
   });
 
-  it("fix, one signature: a commit that reaches the same culprit by another call path still has the bug (as run judges it)", async () => {
-    const worker = "BUG: scheduling while atomic in f";
-    const { result } = await bisectTiny(
-      { direction: "fix", good: hashes[9]!, bad: hashes[4]!, signature: worker },
-      (r) => fakeEnv(r, { otherPath: true }),
-    );
-    expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[8]);
-  });
+  it(
+    "fix, one signature: " +
+      "a commit that reaches the same culprit by another call path still has the bug (as run judges it)",
+    async () => {
+      const worker = "BUG: scheduling while atomic in f";
+      const { result } = await bisectTiny(
+        { direction: "fix", good: hashes[9]!, bad: hashes[4]!, signature: worker },
+        (r) => fakeEnv(r, { otherPath: true }),
+      );
+      expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[8]);
+    },
+  );
 
-  it("flaky reproduction: many more clean runs per good commit at the rate's lower bound, same answer, confidence said", async () => {
-    const { result, state, log } = await bisectTiny(
-      { direction: "cause", good: hashes[0]!, bad: hashes[7]!, checkRuns: 6, maxRuns: 30 },
-      (r) => fakeEnv(r, { flaky: true }),
-    );
-    expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[3]);
-    expect(result.kind === "culprit" && result.confidence).toBeGreaterThan(0.9);
-    const clean = state.steps.filter((s) => s.state?.state === "clean");
-    // Half the check runs hit (3/6): 6 clean runs give p = C(6,3)/C(12,3) = 0.091, within the
-    // level calibrated for 6 check runs first (0.110); 5 give 0.12. Not Laplace's 4.
-    expect(state.rateEvidence).toEqual({ hits: 3, runs: 6 });
-    expect(clean.map((s) => s.runs.length)).toEqual([6]);
-    expect(log.runs).toBeGreaterThan(state.steps.length);
-  });
+  it(
+    "flaky reproduction: " +
+      "many more clean runs per good commit at the rate's lower bound, same answer, confidence said",
+    async () => {
+      const { result, state, log } = await bisectTiny(
+        { direction: "cause", good: hashes[0]!, bad: hashes[7]!, checkRuns: 6, maxRuns: 30 },
+        (r) => fakeEnv(r, { flaky: true }),
+      );
+      expect(result.kind === "culprit" && result.commit.hash).toBe(hashes[3]);
+      expect(result.kind === "culprit" && result.confidence).toBeGreaterThan(0.9);
+      const clean = state.steps.filter((s) => s.state?.state === "clean");
+      // Half the check runs hit (3/6): 6 clean runs give p = C(6,3)/C(12,3) = 0.091, within the
+      // level calibrated for 6 check runs first (0.110); 5 give 0.12. Not Laplace's 4.
+      expect(state.rateEvidence).toEqual({ hits: 3, runs: 6 });
+      expect(clean.map((s) => s.runs.length)).toEqual([6]);
+      expect(log.runs).toBeGreaterThan(state.steps.length);
+    },
+  );
 
   it("a build failure is a skip; when skips leave no answer the candidates are listed", async () => {
     const { result, state } = await bisectTiny(

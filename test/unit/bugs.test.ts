@@ -23,16 +23,20 @@ describe("a run's bugs", () => {
     expect(bugsOfRun(ended("hang", "b"), sigs)).toMatchObject({ primary: "B", cascade: ["hang"] });
   });
 
-  it("a run's evidence from a real console: its first report is the primary; a failed command after reports is a crash", async () => {
-    const groups = splatsOfRun(await fs.readFile(fixture("linux-6.1-memcg/before-console.log"), "utf8"));
-    expect(groups.length).toBeGreaterThan(1);
-    const evidence = runEvidence("completed", groups);
-    expect(evidence).toMatchObject({ status: "completed", primary: groups[0]!.signature });
-    expect(evidence.splats.map((s) => s.signature)).toEqual(groups.map((g) => g.signature));
-    expect(runEvidence("error", groups).status).toBe("crash");
-    expect(runEvidence("error", [])).toEqual({ status: "error", splats: [] });
-    expect(runEvidence("hang", groups).status).toBe("hang");
-  });
+  it(
+    "a run's evidence from a real console: its first report is the primary; " +
+      "a failed command after reports is a crash",
+    async () => {
+      const groups = splatsOfRun(await fs.readFile(fixture("linux-6.1-memcg/before-console.log"), "utf8"));
+      expect(groups.length).toBeGreaterThan(1);
+      const evidence = runEvidence("completed", groups);
+      expect(evidence).toMatchObject({ status: "completed", primary: groups[0]!.signature });
+      expect(evidence.splats.map((s) => s.signature)).toEqual(groups.map((g) => g.signature));
+      expect(runEvidence("error", groups).status).toBe("crash");
+      expect(runEvidence("error", [])).toEqual({ status: "error", splats: [] });
+      expect(runEvidence("hang", groups).status).toBe("hang");
+    },
+  );
 
   it("an older record without `primary` takes its first splat", () => {
     expect(

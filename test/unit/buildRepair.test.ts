@@ -18,12 +18,14 @@ describe("a failed build's first error", () => {
       "  CC      mm/memcontrol.o",
       "mm/memcontrol.c: In function 'mem_cgroup_wb_stats':",
       "mm/memcontrol.c:4712:9: warning: unused variable 'x' [-Wunused-variable]",
-      "mm/memcontrol.c:4720:2: error: implicit declaration of function 'cpus_read_lockx' [-Werror=implicit-function-declaration]",
+      "mm/memcontrol.c:4720:2: error: implicit declaration of function 'cpus_read_lockx' " +
+        "[-Werror=implicit-function-declaration]",
       "mm/memcontrol.c:4730:2: error: a second one",
       "make[3]: *** [/src/scripts/Makefile.build:250: mm/memcontrol.o] Error 1",
     ].join("\n");
     expect(firstBuildError(log)).toBe(
-      "mm/memcontrol.c:4720:2: error: implicit declaration of function 'cpus_read_lockx' [-Werror=implicit-function-declaration]",
+      "mm/memcontrol.c:4720:2: error: implicit declaration of function 'cpus_read_lockx' " +
+        "[-Werror=implicit-function-declaration]",
     );
     expect(firstBuildError("include/linux/foo.h:3:10: fatal error: bar.h: No such file or directory")).toBe(
       "include/linux/foo.h:3:10: fatal error: bar.h: No such file or directory",
@@ -32,11 +34,16 @@ describe("a failed build's first error", () => {
 
   it("else the linker's, else make's own", () => {
     const ld =
-      "  LD      vmlinux.o\nld: mm/memcontrol.o: in function `mem_cgroup_wb_stats':\nmemcontrol.c:(.text+0x1d2a): undefined reference to `cpus_read_lockx'\nmake[1]: *** [Makefile:1250: vmlinux] Error 1";
+      "  LD      vmlinux.o\n" +
+      "ld: mm/memcontrol.o: in function `mem_cgroup_wb_stats':\n" +
+      "memcontrol.c:(.text+0x1d2a): undefined reference to `cpus_read_lockx'\n" +
+      "make[1]: *** [Makefile:1250: vmlinux] Error 1";
     expect(firstBuildError(ld)).toBe("memcontrol.c:(.text+0x1d2a): undefined reference to `cpus_read_lockx'");
     expect(
       firstBuildError(
-        "  GEN     Makefile\nmake[1]: *** No rule to make target 'bzImagex'.  Stop.\nmake: *** [Makefile:222: __sub-make] Error 2",
+        "  GEN     Makefile\n" +
+          "make[1]: *** No rule to make target 'bzImagex'.  Stop.\n" +
+          "make: *** [Makefile:222: __sub-make] Error 2",
       ),
     ).toBe("make: *** [Makefile:222: __sub-make] Error 2");
     expect(firstBuildError("  CC      init/main.o\n")).toBeUndefined();
@@ -72,22 +79,25 @@ describe("a build directory after a build that did not end", () => {
   };
   const tick = () => new Promise((r) => setTimeout(r, 20));
 
-  it("loses every file the unfinished build wrote, and keeps what an earlier finished build left and the .config", async () => {
-    const d = await tmp();
-    await write(d, "mm/old.o");
-    await write(d, ".config");
-    await tick();
-    await markBuildStarted(d, { pid: 1, startedAt: "2026-12-01T00:00:00Z", command: "make" });
-    await tick();
-    await write(d, "mm/memcontrol.o", "half");
-    await write(d, "mm/.memcontrol.o.cmd");
-    await write(d, ".config", "rewritten by syncconfig");
-    const repaired = await recoverBuildDir(d);
-    expect(repaired).toEqual({ marker: expect.stringContaining('"pid":1'), removed: 2 });
-    const left = (await execa("find", [d, "-type", "f", "-printf", "%P\n"])).stdout.split("\n").sort();
-    expect(left).toEqual([".config", "mm/old.o"]);
-    expect(await recoverBuildDir(d)).toBeUndefined();
-  });
+  it(
+    "loses every file the unfinished build wrote, " + "and keeps what an earlier finished build left and the .config",
+    async () => {
+      const d = await tmp();
+      await write(d, "mm/old.o");
+      await write(d, ".config");
+      await tick();
+      await markBuildStarted(d, { pid: 1, startedAt: "2026-12-01T00:00:00Z", command: "make" });
+      await tick();
+      await write(d, "mm/memcontrol.o", "half");
+      await write(d, "mm/.memcontrol.o.cmd");
+      await write(d, ".config", "rewritten by syncconfig");
+      const repaired = await recoverBuildDir(d);
+      expect(repaired).toEqual({ marker: expect.stringContaining('"pid":1'), removed: 2 });
+      const left = (await execa("find", [d, "-type", "f", "-printf", "%P\n"])).stdout.split("\n").sort();
+      expect(left).toEqual([".config", "mm/old.o"]);
+      expect(await recoverBuildDir(d)).toBeUndefined();
+    },
+  );
 
   it("a build that ended by itself leaves nothing to repair", async () => {
     const d = await tmp();
@@ -123,22 +133,25 @@ describe("exit codes of the command line", () => {
     expect((await kharness(["--help"])).exitCode).toBe(0);
   });
 
-  it("run --resume refuses the flags it would ignore (the record's request is replayed), and makes no folder", async () => {
-    for (const [args, flags] of [
-      [["-n", "3"], "--max-runs"],
-      [["x", "--fix", "f.patch"], "--scenario, --fix"],
-      [["--tree", "/t", "--confidence", "0.9"], "--confidence, --tree"],
-    ] as const) {
-      const r = await kharness(["run", "--resume", "gone", ...args]);
-      expect(r.exitCode, r.stderr).toBe(2);
-      expect(r.stderr).toContain(`${flags} with --resume gone: a resumed run replays the request it recorded`);
-    }
-    // --accel is the session's own: the resume goes on to find that the run does not exist.
-    const r = await kharness(["run", "--resume", "gone", "--accel", "tcg"]);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain("--resume gone: there is no run gone in ");
-    await expect(fs.access(path.join(os.tmpdir(), "kharness-unit-nonexistent-results", "gone"))).rejects.toThrow();
-  });
+  it(
+    "run --resume refuses the flags it would ignore " + "(the record's request is replayed), and makes no folder",
+    async () => {
+      for (const [args, flags] of [
+        [["-n", "3"], "--max-runs"],
+        [["x", "--fix", "f.patch"], "--scenario, --fix"],
+        [["--tree", "/t", "--confidence", "0.9"], "--confidence, --tree"],
+      ] as const) {
+        const r = await kharness(["run", "--resume", "gone", ...args]);
+        expect(r.exitCode, r.stderr).toBe(2);
+        expect(r.stderr).toContain(`${flags} with --resume gone: a resumed run replays the request it recorded`);
+      }
+      // --accel is the session's own: the resume goes on to find that the run does not exist.
+      const r = await kharness(["run", "--resume", "gone", "--accel", "tcg"]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain("--resume gone: there is no run gone in ");
+      await expect(fs.access(path.join(os.tmpdir(), "kharness-unit-nonexistent-results", "gone"))).rejects.toThrow();
+    },
+  );
 
   it("the pid the shell knows is the process that does the work (bin/kharness execs node)", async () => {
     const p = execa(path.join(projectRoot, "bin", "kharness"), ["parse", "-"], { reject: false });

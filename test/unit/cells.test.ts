@@ -94,28 +94,38 @@ describe("runCells: builds, then rounds of runs, judged by the one judge", () =>
     expect(exitCodeOf(run)).toBe(1);
   });
 
-  it("a fix that does not compile is BROKEN with its first error, never booted; the others judged; exit 1", async () => {
-    const { run, vm, done } = await cells({ "fix-drop-lock": "compile-error" });
-    await done;
-    const key = run.cells.find((c) => c.variant === "fix-drop-lock")!.build;
-    const reason = expect.stringMatching(/^build failed: .*memcontrol\.c:2:23: error/);
-    expect(run.builds[key]).toMatchObject({ status: "failed", reason });
-    expect(run.cells.find((c) => c.variant === "fix-drop-lock")).toMatchObject({ status: "failed", runs: [] });
-    expect(booted(vm)).toEqual(["before", "fix-reorder"]);
-    expect(got(run)).toEqual({ before: "REPRODUCES", "fix-reorder": "NOT FIXED", "fix-drop-lock": "BROKEN" });
-    expect(exitCodeOf(run)).toBe(1);
-  });
+  it(
+    "a fix that does not compile is BROKEN with its first error, never booted; " + "the others judged; exit 1",
+    async () => {
+      const { run, vm, done } = await cells({ "fix-drop-lock": "compile-error" });
+      await done;
+      const key = run.cells.find((c) => c.variant === "fix-drop-lock")!.build;
+      const reason = expect.stringMatching(/^build failed: .*memcontrol\.c:2:23: error/);
+      expect(run.builds[key]).toMatchObject({ status: "failed", reason });
+      expect(run.cells.find((c) => c.variant === "fix-drop-lock")).toMatchObject({ status: "failed", runs: [] });
+      expect(booted(vm)).toEqual(["before", "fix-reorder"]);
+      expect(got(run)).toEqual({ before: "REPRODUCES", "fix-reorder": "NOT FIXED", "fix-drop-lock": "BROKEN" });
+      expect(exitCodeOf(run)).toBe(1);
+    },
+  );
 
-  it("a baseline that does not compile closes its group: no boot at all, no verdict for its fixes; exit 1", async () => {
-    const { run, vm, done } = await cells({ before: "compile-error" });
-    await done;
-    expect(vm.boots).toEqual([]);
-    const fixes = run.cells.filter((c) => c.variant !== "before");
-    const closed = { status: "done", stopped: "the baseline's kernel did not build", runs: [] };
-    for (const c of fixes) expect(c).toMatchObject(closed);
-    expect(got(run)).toEqual({ before: "BROKEN", "fix-reorder": "NOT REPRODUCED", "fix-drop-lock": "NOT REPRODUCED" });
-    expect(exitCodeOf(run)).toBe(1);
-  });
+  it(
+    "a baseline that does not compile closes its group: " + "no boot at all, no verdict for its fixes; exit 1",
+    async () => {
+      const { run, vm, done } = await cells({ before: "compile-error" });
+      await done;
+      expect(vm.boots).toEqual([]);
+      const fixes = run.cells.filter((c) => c.variant !== "before");
+      const closed = { status: "done", stopped: "the baseline's kernel did not build", runs: [] };
+      for (const c of fixes) expect(c).toMatchObject(closed);
+      expect(got(run)).toEqual({
+        before: "BROKEN",
+        "fix-reorder": "NOT REPRODUCED",
+        "fix-drop-lock": "NOT REPRODUCED",
+      });
+      expect(exitCodeOf(run)).toBe(1);
+    },
+  );
 
   it("a host that fails a build is a host error, never BROKEN: the run stops, no failed build recorded", async () => {
     const { run, done } = await cells({ "fix-reorder": "host-error" });

@@ -133,26 +133,30 @@ describe("the one door to external tools", () => {
     );
   });
 
-  it("a SIGKILLed kharness takes its children with it: QEMU-like ones at once, a make-like group by TERM then KILL", async () => {
-    const script = `import { tool } from ${JSON.stringify(path.join(projectRoot, "harness/core/exec.ts"))};
+  it(
+    "a SIGKILLed kharness takes its children with it: " + "QEMU-like ones at once, a make-like group by TERM then KILL",
+    async () => {
+      const script = `import { tool } from ${JSON.stringify(path.join(projectRoot, "harness/core/exec.ts"))};
       const a = tool("sleep", ["300"]);
       const g = tool("sh", ["-c", "trap '' TERM; sleep 301 & sleep 302"], { group: true });
       console.log(JSON.stringify([a.pid, g.pid]));
       setInterval(() => {}, 1000);`;
-    const file = path.join(cache, "owner.mts");
-    await fs.writeFile(file, script);
-    const owner = execa("node", ["--import", "tsx", file], { cwd: projectRoot, reject: false });
-    const [single, group] = await new Promise<number[]>((resolve) =>
-      owner.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString()))),
-    );
-    await until(() => (procInfo(group!)?.cmdline ?? []).includes("sh"), 2000);
-    owner.kill("SIGKILL");
-    await owner;
-    expect(await until(() => !alive(single!), 2000)).toBe(true);
-    // The group's members ignore TERM (a stuck compiler): they get KILL after the 3 s grace.
-    expect(await until(() => !alive(group!), 6000)).toBe(true);
-    expect(members(group!)).toEqual([]);
-  }, 20_000);
+      const file = path.join(cache, "owner.mts");
+      await fs.writeFile(file, script);
+      const owner = execa("node", ["--import", "tsx", file], { cwd: projectRoot, reject: false });
+      const [single, group] = await new Promise<number[]>((resolve) =>
+        owner.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString()))),
+      );
+      await until(() => (procInfo(group!)?.cmdline ?? []).includes("sh"), 2000);
+      owner.kill("SIGKILL");
+      await owner;
+      expect(await until(() => !alive(single!), 2000)).toBe(true);
+      // The group's members ignore TERM (a stuck compiler): they get KILL after the 3 s grace.
+      expect(await until(() => !alive(group!), 6000)).toBe(true);
+      expect(members(group!)).toEqual([]);
+    },
+    20_000,
+  );
 
   it("a group whose command is killed from outside (OOM-like) ends, saying so", async () => {
     const p = tool("sh", ["-c", "sleep 303 & sleep 304; exit 0"], { group: true, all: true });
@@ -169,35 +173,39 @@ describe("the one door to external tools", () => {
 });
 
 describe("the next kharness ends a dead one's leftovers, and only those", () => {
-  it("kills a recorded child that is still its own, leaves a process whose command line differs, and says so", async () => {
-    const spawn = (args: string[]) => execa("sleep", args, { detached: true, reject: false });
-    const [ours, decoy] = [spawn(["305"]), spawn(["306"])];
-    await until(() => alive(ours.pid!) && alive(decoy.pid!), 2000);
-    const rec = (pid: number, cmdline: string[]) => ({
-      pid,
-      startTime: procInfo(pid)!.startTime,
-      cmdline,
-      group: false,
-    });
-    const registry: ChildRegistry = {
-      schema: "kharness.children/1",
-      boot: readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim(),
-      owner: { pid: 2 ** 22 + 7, startTime: 1, cmdline: ["node", "cli.ts", "run", "dead-scenario"] },
-      children: [rec(ours.pid!, ["sleep", "305"]), rec(decoy.pid!, ["sleep", "999"])],
-    };
-    await fs.mkdir(registryDir(), { recursive: true });
-    await fs.writeFile(path.join(registryDir(), `${registry.owner.pid}.json`), JSON.stringify(registry));
-    const said = endLeftovers();
-    expect(said).toEqual([
-      expect.stringMatching(
-        new RegExp(
-          `ended 1 leftover process\\(es\\) of a dead kharness \\(pid ${registry.owner.pid}: cli.ts run dead-scenario\\): ${ours.pid} sleep 305`,
+  it(
+    "kills a recorded child that is still its own, " + "leaves a process whose command line differs, and says so",
+    async () => {
+      const spawn = (args: string[]) => execa("sleep", args, { detached: true, reject: false });
+      const [ours, decoy] = [spawn(["305"]), spawn(["306"])];
+      await until(() => alive(ours.pid!) && alive(decoy.pid!), 2000);
+      const rec = (pid: number, cmdline: string[]) => ({
+        pid,
+        startTime: procInfo(pid)!.startTime,
+        cmdline,
+        group: false,
+      });
+      const registry: ChildRegistry = {
+        schema: "kharness.children/1",
+        boot: readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim(),
+        owner: { pid: 2 ** 22 + 7, startTime: 1, cmdline: ["node", "cli.ts", "run", "dead-scenario"] },
+        children: [rec(ours.pid!, ["sleep", "305"]), rec(decoy.pid!, ["sleep", "999"])],
+      };
+      await fs.mkdir(registryDir(), { recursive: true });
+      await fs.writeFile(path.join(registryDir(), `${registry.owner.pid}.json`), JSON.stringify(registry));
+      const said = endLeftovers();
+      expect(said).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `ended 1 leftover process\\(es\\) of a dead kharness ` +
+              `\\(pid ${registry.owner.pid}: cli.ts run dead-scenario\\): ${ours.pid} sleep 305`,
+          ),
         ),
-      ),
-    ]);
-    expect((await ours).signal).toBe("SIGKILL");
-    expect(alive(decoy.pid!)).toBe(true);
-    decoy.kill("SIGKILL");
-    await expect(fs.access(path.join(registryDir(), `${registry.owner.pid}.json`))).rejects.toThrow();
-  });
+      ]);
+      expect((await ours).signal).toBe("SIGKILL");
+      expect(alive(decoy.pid!)).toBe(true);
+      decoy.kill("SIGKILL");
+      await expect(fs.access(path.join(registryDir(), `${registry.owner.pid}.json`))).rejects.toThrow();
+    },
+  );
 });

@@ -37,40 +37,48 @@ describe("--workload STEP[:key=value,...]", () => {
 });
 
 describe("a scenario from the command line", () => {
-  it("is a scenario document: the tree as it is for a baseline, each fix a variant expected FIXED, the debug-locking recipe", () => {
-    const s = cliScenario(request());
-    expect(s.kernel).toBe(TREE_RECIPE);
-    expect(s.baseline).toBe(CLI_BASELINE);
-    expect(s.variants).toEqual({
-      [CLI_BASELINE]: { description: "/home/dev/linux at v6.1.118, as it is", patches: [] },
-      "drop-hotplug-lock": {
-        description: "mm: memcg: drop the hotplug lock",
-        patches: ["patches/drop-hotplug-lock.patch"],
-      },
-    });
-    expect(s.expect).toEqual({});
-    expect(s.requireConfig).toEqual(["PROVE_LOCKING", "DEBUG_ATOMIC_SLEEP"]);
-    expect(
-      cellAbout(s, {
-        scenario: s.name,
-        kernel: TREE_RECIPE,
-        arch: "x86_64",
-        variant: CLI_BASELINE,
-        cpus: 4,
-        hotplug: true,
-      }).workload,
-    ).toBe(
-      "memcg-writer:memoryMax=64M,files=1,fileMiB=150,writebackCentisecs=20 + hotplug:rounds=40 (together, up to 300 s)",
-    );
-  });
+  it(
+    "is a scenario document: " +
+      "the tree as it is for a baseline, each fix a variant expected FIXED, the debug-locking recipe",
+    () => {
+      const s = cliScenario(request());
+      expect(s.kernel).toBe(TREE_RECIPE);
+      expect(s.baseline).toBe(CLI_BASELINE);
+      expect(s.variants).toEqual({
+        [CLI_BASELINE]: { description: "/home/dev/linux at v6.1.118, as it is", patches: [] },
+        "drop-hotplug-lock": {
+          description: "mm: memcg: drop the hotplug lock",
+          patches: ["patches/drop-hotplug-lock.patch"],
+        },
+      });
+      expect(s.expect).toEqual({});
+      expect(s.requireConfig).toEqual(["PROVE_LOCKING", "DEBUG_ATOMIC_SLEEP"]);
+      expect(
+        cellAbout(s, {
+          scenario: s.name,
+          kernel: TREE_RECIPE,
+          arch: "x86_64",
+          variant: CLI_BASELINE,
+          cpus: 4,
+          hotplug: true,
+        }).workload,
+      ).toBe(
+        "memcg-writer:memoryMax=64M,files=1,fileMiB=150,writebackCentisecs=20 " +
+          "+ hotplug:rounds=40 (together, up to 300 s)",
+      );
+    },
+  );
 
-  it("gets the scenario file's validation: a bad option value is an error naming the command line and the field", () => {
-    expect(() => cliScenario(request({ workload: ["hotplug:rounds=0"] }))).toThrow(
-      /the scenario from the command line \(--workload[^)]*\) is not valid:\n {2}workload\.steps\.0\.rounds: /,
-    );
-    expect(() => cliScenario(request({ require: ["prove-locking"] }))).toThrow(/requireConfig\.0: /);
-    expect(() => cliScenario(request({ workload: [] }))).toThrow(/needs at least one --workload step/);
-  });
+  it(
+    "gets the scenario file's validation: " + "a bad option value is an error naming the command line and the field",
+    () => {
+      expect(() => cliScenario(request({ workload: ["hotplug:rounds=0"] }))).toThrow(
+        /the scenario from the command line \(--workload[^)]*\) is not valid:\n {2}workload\.steps\.0\.rounds: /,
+      );
+      expect(() => cliScenario(request({ require: ["prove-locking"] }))).toThrow(/requireConfig\.0: /);
+      expect(() => cliScenario(request({ workload: [] }))).toThrow(/needs at least one --workload step/);
+    },
+  );
 });
 
 describe("run --tree --fix --workload, up to the loaded scenario (no build)", () => {
@@ -86,7 +94,10 @@ describe("run --tree --fix --workload, up to the loaded scenario (no build)", ()
     await git("init", "-q");
     await git("add", ".");
     await git("commit", "-qm", "base");
-    const mail = `From: Dev <dev@example.org>\nSubject: [PATCH] mm: memcg: drop the hotplug lock\nMessage-ID: <drop-1@example.org>\n\n---\n${await fs.readFile(FIX, "utf8")}`;
+    const mail =
+      `From: Dev <dev@example.org>\n` +
+      `Subject: [PATCH] mm: memcg: drop the hotplug lock\n` +
+      `Message-ID: <drop-1@example.org>\n\n---\n${await fs.readFile(FIX, "utf8")}`;
     await fs.writeFile(path.join(root, "drop.mbox"), mail);
     await fs.writeFile(path.join(root, "my.config"), "CONFIG_SMP=y\n");
   });

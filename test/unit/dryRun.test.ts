@@ -62,34 +62,38 @@ describe("--dry-run checks the input as the run does", () => {
 });
 
 describe("a run that fails its checks leaves nothing behind", () => {
-  it("a --fix that does not apply to --tree: found by the series checks, after the fix was saved in the run, which is removed", async () => {
-    // The fake kernel tree as a git repository of the user's.
-    const tree = path.join(scratch, "fakelinux");
-    await fs.cp(path.join(projectRoot, "test", "fakes", "fakelinux"), tree, { recursive: true });
-    const git = (...args: string[]) =>
-      execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
-    await git("init", "-q", "-b", "main");
-    await git("add", ".");
-    await git("commit", "-q", "-m", "fake");
-    const fix = path.join(scratch, "stale-fix.patch");
-    const patch = await fs.readFile(
-      path.join(projectRoot, "test", "fakes", "fakelinux-scenario", "patches", "0003-fix.patch"),
-      "utf8",
-    );
-    await fs.writeFile(fix, patch.replace("-int bug = 1;", "-int bug = 7;"));
-    const saved = process.env.KHARNESS_CACHE;
-    process.env.KHARNESS_CACHE = path.join(scratch, "cache");
-    try {
-      const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
-      const err = await sameFailure({ scenario, tree, fix: [fix], variants: ["before"] });
-      // The copy saved in the run went with its folder: the error names the user's file.
-      expect(err.message.startsWith(`patch ${fix} does not apply to git-`)).toBe(true);
-      expect(err.message).toContain(": hunk #1 of mm/memcontrol.c (at line 1) failed");
-    } finally {
-      if (saved === undefined) delete process.env.KHARNESS_CACHE;
-      else process.env.KHARNESS_CACHE = saved;
-    }
-  });
+  it(
+    "a --fix that does not apply to --tree: " +
+      "found by the series checks, after the fix was saved in the run, which is removed",
+    async () => {
+      // The fake kernel tree as a git repository of the user's.
+      const tree = path.join(scratch, "fakelinux");
+      await fs.cp(path.join(projectRoot, "test", "fakes", "fakelinux"), tree, { recursive: true });
+      const git = (...args: string[]) =>
+        execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
+      await git("init", "-q", "-b", "main");
+      await git("add", ".");
+      await git("commit", "-q", "-m", "fake");
+      const fix = path.join(scratch, "stale-fix.patch");
+      const patch = await fs.readFile(
+        path.join(projectRoot, "test", "fakes", "fakelinux-scenario", "patches", "0003-fix.patch"),
+        "utf8",
+      );
+      await fs.writeFile(fix, patch.replace("-int bug = 1;", "-int bug = 7;"));
+      const saved = process.env.KHARNESS_CACHE;
+      process.env.KHARNESS_CACHE = path.join(scratch, "cache");
+      try {
+        const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
+        const err = await sameFailure({ scenario, tree, fix: [fix], variants: ["before"] });
+        // The copy saved in the run went with its folder: the error names the user's file.
+        expect(err.message.startsWith(`patch ${fix} does not apply to git-`)).toBe(true);
+        expect(err.message).toContain(": hunk #1 of mm/memcontrol.c (at line 1) failed");
+      } finally {
+        if (saved === undefined) delete process.env.KHARNESS_CACHE;
+        else process.env.KHARNESS_CACHE = saved;
+      }
+    },
+  );
 
   it("--resume of a run that does not exist", async () => {
     const err = await sameFailure({ scenario: "", resume: "typo" });
@@ -122,7 +126,8 @@ describe("--dry-run prints what would run", () => {
     expect(text).toMatch(/placeholders in <>; each boot takes a free SSH port/);
     // The disk as makeDisk makes it: the default scenario's writer asks for an ext2 made on the host.
     expect(text).toContain(
-      "  disk: a new sparse 1024 MiB file, then mke2fs -q -F -t ext2 'results/<run-id>/iterations/<variant>-<n>/disk.img'",
+      "  disk: a new sparse 1024 MiB file, " +
+        "then mke2fs -q -F -t ext2 'results/<run-id>/iterations/<variant>-<n>/disk.img'",
     );
   });
 });

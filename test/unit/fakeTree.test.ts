@@ -81,29 +81,33 @@ async function runOnFakeTree() {
 }
 
 describe("source -> config -> build on a fake kernel tree, then the cell runner", () => {
-  it("patches, configures and builds each variant for real; the one that does not compile is BROKEN with gcc's first error", async () => {
-    const { run, vm, prepared, dir } = await runOnFakeTree();
-    const got = Object.fromEntries(judgeGroups(run)[0]!.results.map((r) => [r.cell.variant, r.got]));
-    expect(got).toEqual({ before: "REPRODUCES", "fix-drop-lock": "FIXED", "fix-broken": "BROKEN" });
-    expect(exitCodeOf(run)).toBe(1);
-    const broken = Object.values(run.builds).find((b) => b.variant === "fix-broken")!;
-    const reason =
-      /^build failed: kernel build failed \(exit 2\) for dir-\w+ with 0001-bug\.patch \+ 0002-broken\.patch: \.\.\/mm\/memcontrol\.c:4:2: error: #error a fix that does not compile$/;
-    expect(broken).toMatchObject({ status: "failed", reason: expect.stringMatching(reason) });
-    expect(await fs.readFile(path.join(dir, broken.buildLog!), "utf8")).toContain("CC      mm/memcontrol.o");
-    // The checks found each variant's make command before any build, and the images are the patched file.
-    expect([...prepared.values()].every((p) => / make -C \S+ O=\S+\.kharness-build-\S+ .*bzImage$/.test(p.make))).toBe(
-      true,
-    );
-    const images = new Set(vm.boots.map((b) => readFileSync(b.kernel, "utf8")));
-    expect([...images].map((i) => i.split("\n")[2])).toEqual(
-      expect.arrayContaining([
-        "int bug = 1; /* cpus_read_lock() under rcu_read_lock() */",
-        "int bug = 0; /* fix: the hotplug lock dropped */",
-      ]),
-    );
-    expect(images.size).toBe(2);
-  });
+  it(
+    "patches, configures and builds each variant for real; " +
+      "the one that does not compile is BROKEN with gcc's first error",
+    async () => {
+      const { run, vm, prepared, dir } = await runOnFakeTree();
+      const got = Object.fromEntries(judgeGroups(run)[0]!.results.map((r) => [r.cell.variant, r.got]));
+      expect(got).toEqual({ before: "REPRODUCES", "fix-drop-lock": "FIXED", "fix-broken": "BROKEN" });
+      expect(exitCodeOf(run)).toBe(1);
+      const broken = Object.values(run.builds).find((b) => b.variant === "fix-broken")!;
+      const reason =
+        /^build failed: kernel build failed \(exit 2\) for dir-\w+ with 0001-bug\.patch \+ 0002-broken\.patch: \.\.\/mm\/memcontrol\.c:4:2: error: #error a fix that does not compile$/;
+      expect(broken).toMatchObject({ status: "failed", reason: expect.stringMatching(reason) });
+      expect(await fs.readFile(path.join(dir, broken.buildLog!), "utf8")).toContain("CC      mm/memcontrol.o");
+      // The checks found each variant's make command before any build, and the images are the patched file.
+      expect(
+        [...prepared.values()].every((p) => / make -C \S+ O=\S+\.kharness-build-\S+ .*bzImage$/.test(p.make)),
+      ).toBe(true);
+      const images = new Set(vm.boots.map((b) => readFileSync(b.kernel, "utf8")));
+      expect([...images].map((i) => i.split("\n")[2])).toEqual(
+        expect.arrayContaining([
+          "int bug = 1; /* cpus_read_lock() under rcu_read_lock() */",
+          "int bug = 0; /* fix: the hotplug lock dropped */",
+        ]),
+      );
+      expect(images.size).toBe(2);
+    },
+  );
 
   it("prepares each variant once: the builds run no patch, copy no source and make no config", async () => {
     const { run, checks, builds } = await runOnFakeTree();

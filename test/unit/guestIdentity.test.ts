@@ -21,20 +21,24 @@ describe("the guests' SSH identity, one per cache", () => {
     await fs.rm(cache, { recursive: true, force: true });
   });
 
-  it("is made once, private to its owner, and gives two runs the same initramfs (so the second finds the first's snapshot)", async () => {
-    const first = await guestIdentity(silentProgress);
-    expect(first.hostPublicKey).toMatch(/^ssh-ed25519 AAAA\S+$/);
-    expect(await guestIdentity(silentProgress)).toEqual(first);
-    expect((await fs.stat(path.join(cache, "guest-identity.json"))).mode & 0o777).toBe(0o600);
-    const runs = await Promise.all(
-      ["run-a", "run-b"].map((r) =>
-        prepareGuest(path.join(cache, r), archByName("x86_64"), "/nonexistent/bzImage", fakeVm([]), silentProgress),
-      ),
-    );
-    const [a, b] = await Promise.all(runs.map((g) => fs.readFile(g.initrd)));
-    expect(a!.equals(b!)).toBe(true);
-    expect(runs[0]!.key.publicKey).toBe(first.clientPublicKey);
-  });
+  it(
+    "is made once, private to its owner, and gives two runs the same initramfs " +
+      "(so the second finds the first's snapshot)",
+    async () => {
+      const first = await guestIdentity(silentProgress);
+      expect(first.hostPublicKey).toMatch(/^ssh-ed25519 AAAA\S+$/);
+      expect(await guestIdentity(silentProgress)).toEqual(first);
+      expect((await fs.stat(path.join(cache, "guest-identity.json"))).mode & 0o777).toBe(0o600);
+      const runs = await Promise.all(
+        ["run-a", "run-b"].map((r) =>
+          prepareGuest(path.join(cache, r), archByName("x86_64"), "/nonexistent/bzImage", fakeVm([]), silentProgress),
+        ),
+      );
+      const [a, b] = await Promise.all(runs.map((g) => fs.readFile(g.initrd)));
+      expect(a!.equals(b!)).toBe(true);
+      expect(runs[0]!.key.publicKey).toBe(first.clientPublicKey);
+    },
+  );
 
   it("a damaged identity is replaced, with a warning that names it", async () => {
     await fs.writeFile(path.join(cache, "guest-identity.json"), '{"clientPrivateKey": 1');

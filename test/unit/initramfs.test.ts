@@ -45,7 +45,8 @@ describe("guest image", () => {
 
   it("takes the package names out of apt-cache depends --recurse", () => {
     const out =
-      "dropbear-bin:arm64\n  Depends: libc6:arm64\n  Depends: <debconf-2.0>\nlibc6:arm64\n  Depends: libgcc-s1:arm64\n<debconf-2.0>\nlibc6:arm64\n";
+      "dropbear-bin:arm64\n  Depends: libc6:arm64\n  Depends: <debconf-2.0>\n" +
+      "libc6:arm64\n  Depends: libgcc-s1:arm64\n<debconf-2.0>\nlibc6:arm64\n";
     expect(parseDependsClosure(out)).toEqual(["dropbear-bin:arm64", "libc6:arm64"]);
   });
 

@@ -12,7 +12,11 @@ const lockIn = async (name: string) => path.join(await root, name, "tree.lock");
 
 /** Another process that holds the lock for `ms`, the way a second kharness would. */
 function otherHolder(file: string, ms: number) {
-  const script = `import("${path.resolve("harness/core/lock.ts")}").then(({ withFileLock }) => withFileLock(${JSON.stringify(file)}, "tree", { info() {}, stage() {}, detail() {}, done() {} }, () => { console.log("held"); return new Promise((r) => setTimeout(r, ${ms})); }))`;
+  const script =
+    `import("${path.resolve("harness/core/lock.ts")}").then(({ withFileLock }) => ` +
+    `withFileLock(${JSON.stringify(file)}, "tree", ` +
+    `{ info() {}, stage() {}, detail() {}, done() {} }, ` +
+    `() => { console.log("held"); return new Promise((r) => setTimeout(r, ${ms})); }))`;
   return execa("npx", ["tsx", "-e", script], { buffer: false });
 }
 

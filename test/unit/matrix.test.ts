@@ -40,68 +40,80 @@ function shardsOf(whole: RunFile, count: number): RunFile[] {
 }
 
 describe("matrix expansion", () => {
-  it("scenario x kernel x arch x vCPUs x hotplug x variant, one kernel's cells together, baseline first in a group", () => {
-    const cells = expandCells(axes);
-    expect(cells).toHaveLength(24);
-    expect(cells.slice(0, 12).every((c) => c.kernel === "linux-6.1")).toBe(true);
-    expect(cellId(cells[0]!)).toBe("memcg/linux-6.1/x86_64/cpus2/hotplug-on/before");
-    const two = expandCells({ ...axes, arches: ["x86_64", "arm64"] });
-    expect(two).toHaveLength(48);
-    // One kernel's cells for one arch stay together: a shard builds few kernels.
-    expect(two.slice(0, 12).every((c) => c.kernel === "linux-6.1" && c.arch === "x86_64")).toBe(true);
-    expect(two.slice(12, 24).every((c) => c.kernel === "linux-6.1" && c.arch === "arm64")).toBe(true);
-    expect(new Set(two.map(cellId)).size).toBe(48);
-    expect(new Set(cells.map(cellId)).size).toBe(24);
-    expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "fix-reorder")).toEqual(
-      [],
-    );
-    expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "before")).toHaveLength(8);
-  });
+  it(
+    "scenario x kernel x arch x vCPUs x hotplug x variant, " + "one kernel's cells together, baseline first in a group",
+    () => {
+      const cells = expandCells(axes);
+      expect(cells).toHaveLength(24);
+      expect(cells.slice(0, 12).every((c) => c.kernel === "linux-6.1")).toBe(true);
+      expect(cellId(cells[0]!)).toBe("memcg/linux-6.1/x86_64/cpus2/hotplug-on/before");
+      const two = expandCells({ ...axes, arches: ["x86_64", "arm64"] });
+      expect(two).toHaveLength(48);
+      // One kernel's cells for one arch stay together: a shard builds few kernels.
+      expect(two.slice(0, 12).every((c) => c.kernel === "linux-6.1" && c.arch === "x86_64")).toBe(true);
+      expect(two.slice(12, 24).every((c) => c.kernel === "linux-6.1" && c.arch === "arm64")).toBe(true);
+      expect(new Set(two.map(cellId)).size).toBe(48);
+      expect(new Set(cells.map(cellId)).size).toBe(24);
+      expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "fix-reorder")).toEqual(
+        [],
+      );
+      expect(expandCells({ ...axes, variants: ["fix-drop-lock"] }).filter((c) => c.variant === "before")).toHaveLength(
+        8,
+      );
+    },
+  );
 
-  it("exclude leaves out the cells that have every field of a pattern; the nightly file has arm64 cells on 6.1 only", async () => {
-    const two = { ...axes, arches: ["x86_64", "arm64"] as ("x86_64" | "arm64")[] };
-    const cells = expandCells({
-      ...two,
-      exclude: [
-        { kernel: "linux-6.12", arch: "arm64" },
-        { arch: "arm64", cpus: 4, hotplug: false },
-      ],
-    });
-    expect(cells).toHaveLength(48 - 12 - 3);
-    expect(
-      cells.filter((c) => c.arch === "arm64").every((c) => c.kernel === "linux-6.1" && !(c.cpus === 4 && !c.hotplug)),
-    ).toBe(true);
-    const nightly = await loadMatrix("nightly");
-    expect([...nightly.loaded.keys()]).toEqual([
-      "memcg-hotplug-lockdep/linux-6.1/x86_64",
-      "memcg-hotplug-lockdep/linux-6.1/arm64",
-      "memcg-hotplug-lockdep/linux-6.12/x86_64",
-    ]);
-  });
+  it(
+    "exclude leaves out the cells that have every field of a pattern; " +
+      "the nightly file has arm64 cells on 6.1 only",
+    async () => {
+      const two = { ...axes, arches: ["x86_64", "arm64"] as ("x86_64" | "arm64")[] };
+      const cells = expandCells({
+        ...two,
+        exclude: [
+          { kernel: "linux-6.12", arch: "arm64" },
+          { arch: "arm64", cpus: 4, hotplug: false },
+        ],
+      });
+      expect(cells).toHaveLength(48 - 12 - 3);
+      expect(
+        cells.filter((c) => c.arch === "arm64").every((c) => c.kernel === "linux-6.1" && !(c.cpus === 4 && !c.hotplug)),
+      ).toBe(true);
+      const nightly = await loadMatrix("nightly");
+      expect([...nightly.loaded.keys()]).toEqual([
+        "memcg-hotplug-lockdep/linux-6.1/x86_64",
+        "memcg-hotplug-lockdep/linux-6.1/arm64",
+        "memcg-hotplug-lockdep/linux-6.12/x86_64",
+      ]);
+    },
+  );
 
-  it("an exclude pattern with a kernel or vCPU count off the axes, or one that leaves no cell, is an input error", async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-exclude-"));
-    const nightly = await fs.readFile(path.join(projectRoot, "scenarios/nightly.yaml"), "utf8");
-    const variant = async (exclude: string) => {
-      const file = path.join(dir, `m${Math.random().toString(36).slice(2)}.yaml`);
-      await fs.writeFile(file, nightly.replace(/exclude:\n(  - .*\n)+/, `exclude:\n${exclude}\n`));
-      return loadMatrix(file);
-    };
-    try {
-      await expect(variant("  - { kernel: linux-6.12, arch: arm64 }")).resolves.toBeDefined();
-      await expect(variant("  - { kernel: linux-6.21, arch: arm64 }")).rejects.toThrow(
-        /exclude\.0\.kernel: "linux-6\.21" is not one of the matrix's kernels/,
-      );
-      await expect(variant("  - { cpus: 8 }")).rejects.toThrow(
-        /exclude\.0\.cpus: 8 is not one of the matrix's vCPU counts/,
-      );
-      await expect(variant("  - { hotplug: on }\n  - { hotplug: off }")).rejects.toThrow(
-        /every cell of the matrix is excluded/,
-      );
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    "an exclude pattern with a kernel or vCPU count off the axes, " + "or one that leaves no cell, is an input error",
+    async () => {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-exclude-"));
+      const nightly = await fs.readFile(path.join(projectRoot, "scenarios/nightly.yaml"), "utf8");
+      const variant = async (exclude: string) => {
+        const file = path.join(dir, `m${Math.random().toString(36).slice(2)}.yaml`);
+        await fs.writeFile(file, nightly.replace(/exclude:\n(  - .*\n)+/, `exclude:\n${exclude}\n`));
+        return loadMatrix(file);
+      };
+      try {
+        await expect(variant("  - { kernel: linux-6.12, arch: arm64 }")).resolves.toBeDefined();
+        await expect(variant("  - { kernel: linux-6.21, arch: arm64 }")).rejects.toThrow(
+          /exclude\.0\.kernel: "linux-6\.21" is not one of the matrix's kernels/,
+        );
+        await expect(variant("  - { cpus: 8 }")).rejects.toThrow(
+          /exclude\.0\.cpus: 8 is not one of the matrix's vCPU counts/,
+        );
+        await expect(variant("  - { hotplug: on }\n  - { hotplug: off }")).rejects.toThrow(
+          /every cell of the matrix is excluded/,
+        );
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("shards are deterministic, disjoint, cover every cell, and keep groups whole", () => {
     const cells = expandCells(axes);
@@ -149,19 +161,23 @@ describe("matrix expansion", () => {
     expect(expectFor(s, "linux-7.0", "x86_64")).toEqual({});
   });
 
-  it("patches per arch: the kernel/arch list, else the kernel's, else the arch's; the kernels are the keys' kernel parts", () => {
-    const p = { "linux-6.1": ["a.patch"], "linux-6.1/arm64": ["a.patch", "arm.patch"], arm64: ["b.patch"] };
-    expect(forTarget(p, "linux-6.1", "arm64")).toEqual(["a.patch", "arm.patch"]);
-    expect(forTarget(p, "linux-6.1", "x86_64")).toEqual(["a.patch"]);
-    expect(forTarget(p, "linux-6.12", "arm64")).toEqual(["b.patch"]);
-    expect(forTarget(p, "linux-6.12", "x86_64")).toBeUndefined();
-    const s = scenario({ kernel: "linux-6.1", variants: { b: { patches: { ...p, "linux-6.12/arm64": [] } } } });
-    expect(scenarioKernels(s)).toEqual(["linux-6.1", "linux-6.12"]);
-    const bad = ScenarioSchema.safeParse({ ...s, variants: { b: { patches: { "linux-6.1/arm46": [] } } } });
-    expect(bad.error?.issues.map((i) => i.message)).toEqual([
-      '"linux-6.1/arm46" is not "kernel/arch" with an arch of x86_64, arm64',
-    ]);
-  });
+  it(
+    "patches per arch: the kernel/arch list, else the kernel's, else the arch's; " +
+      "the kernels are the keys' kernel parts",
+    () => {
+      const p = { "linux-6.1": ["a.patch"], "linux-6.1/arm64": ["a.patch", "arm.patch"], arm64: ["b.patch"] };
+      expect(forTarget(p, "linux-6.1", "arm64")).toEqual(["a.patch", "arm.patch"]);
+      expect(forTarget(p, "linux-6.1", "x86_64")).toEqual(["a.patch"]);
+      expect(forTarget(p, "linux-6.12", "arm64")).toEqual(["b.patch"]);
+      expect(forTarget(p, "linux-6.12", "x86_64")).toBeUndefined();
+      const s = scenario({ kernel: "linux-6.1", variants: { b: { patches: { ...p, "linux-6.12/arm64": [] } } } });
+      expect(scenarioKernels(s)).toEqual(["linux-6.1", "linux-6.12"]);
+      const bad = ScenarioSchema.safeParse({ ...s, variants: { b: { patches: { "linux-6.1/arm46": [] } } } });
+      expect(bad.error?.issues.map((i) => i.message)).toEqual([
+        '"linux-6.1/arm46" is not "kernel/arch" with an arch of x86_64, arm64',
+      ]);
+    },
+  );
 
   it("the matrix schema names the field and the allowed values", () => {
     const r = MatrixSchema.safeParse({ name: "n", scenarios: ["s"], kernels: ["k"], cpus: [3], hotplug: ["maybe"] });
@@ -219,18 +235,22 @@ describe("judging and merging matrix runs", () => {
     expect(merged.cells.every((c) => c.status === "done")).toBe(true);
   });
 
-  it("--resume keeps finished and failed cells, and the runs a pending cell already had (evidence the stopping rules go on from)", () => {
-    const prior = sampleRun((id) => (id.includes("linux-6.12") ? "pending" : "done"));
-    prior.cells[0]!.status = "failed";
-    const partial = prior.cells.find((c) => c.kernel === "linux-6.12")!;
-    partial.runs = [{ ...prior.cells[1]!.runs[0]! }];
-    const fresh = sampleRun(() => "pending").cells;
-    const resumed = resumeCells(fresh, prior.cells);
-    expect(resumed.map((c) => c.id)).toEqual(fresh.map((c) => c.id));
-    expect(resumed.filter((c) => c.status === "pending").map((c) => c.kernel)).toEqual(Array(12).fill("linux-6.12"));
-    expect(resumed.find((c) => c.id === partial.id)!.runs).toEqual(partial.runs);
-    expect(resumed[0]!.status).toBe("failed");
-  });
+  it(
+    "--resume keeps finished and failed cells, " +
+      "and the runs a pending cell already had (evidence the stopping rules go on from)",
+    () => {
+      const prior = sampleRun((id) => (id.includes("linux-6.12") ? "pending" : "done"));
+      prior.cells[0]!.status = "failed";
+      const partial = prior.cells.find((c) => c.kernel === "linux-6.12")!;
+      partial.runs = [{ ...prior.cells[1]!.runs[0]! }];
+      const fresh = sampleRun(() => "pending").cells;
+      const resumed = resumeCells(fresh, prior.cells);
+      expect(resumed.map((c) => c.id)).toEqual(fresh.map((c) => c.id));
+      expect(resumed.filter((c) => c.status === "pending").map((c) => c.kernel)).toEqual(Array(12).fill("linux-6.12"));
+      expect(resumed.find((c) => c.id === partial.id)!.runs).toEqual(partial.runs);
+      expect(resumed[0]!.status).toBe("failed");
+    },
+  );
 
   it("kharness merge: shard directories into one run whose log links point into shards/<n>/", async () => {
     const whole = sampleRun();

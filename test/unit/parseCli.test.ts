@@ -50,20 +50,23 @@ describe("kharness parse", () => {
     expect(clean).toEqual({ file: fixture("fix-drop-lock-console.log"), splats: [] });
   });
 
-  it("human output: title, type, frame, culprit and the report's lines; - reads standard input; exit 0 when clean", async () => {
-    const { readFileSync } = await import("node:fs");
-    const r = await kharness(["parse", "-"], readFileSync(fixture("fix-reorder-console.log"), "utf8"));
-    expect(r.exitCode).toBe(1);
-    expect(r.stdout).toContain(
-      "-:342-368: BUG: sleeping function called from invalid context in mem_cgroup_wb_stats (first report)",
-    );
-    expect(r.stdout).toContain(
-      "  kind atomic-sleep, type ATOMIC_SLEEP, frame mem_cgroup_wb_stats, culprit mem_cgroup_wb_stats, signature ",
-    );
-    expect(r.stdout).toContain("  call path mem_cgroup_wb_stats <- wb_over_bg_thresh <- wb_writeback <- wb_workfn");
-    expect(r.stdout).toContain("  |  mem_cgroup_wb_stats+0x25/0x129");
-    expect((await kharness(["parse", fixture("fix-drop-lock-console.log")])).exitCode).toBe(0);
-  });
+  it(
+    "human output: title, type, frame, culprit and the report's lines; " + "- reads standard input; exit 0 when clean",
+    async () => {
+      const { readFileSync } = await import("node:fs");
+      const r = await kharness(["parse", "-"], readFileSync(fixture("fix-reorder-console.log"), "utf8"));
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toContain(
+        "-:342-368: BUG: sleeping function called from invalid context in mem_cgroup_wb_stats (first report)",
+      );
+      expect(r.stdout).toContain(
+        "  kind atomic-sleep, type ATOMIC_SLEEP, frame mem_cgroup_wb_stats, culprit mem_cgroup_wb_stats, signature ",
+      );
+      expect(r.stdout).toContain("  call path mem_cgroup_wb_stats <- wb_over_bg_thresh <- wb_writeback <- wb_workfn");
+      expect(r.stdout).toContain("  |  mem_cgroup_wb_stats+0x25/0x129");
+      expect((await kharness(["parse", fixture("fix-drop-lock-console.log")])).exitCode).toBe(0);
+    },
+  );
 
   it("an unreadable file is an input error that names it: exit 2", async () => {
     const r = await kharness(["parse", "/nonexistent/console.log"]);

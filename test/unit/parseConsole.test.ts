@@ -86,15 +86,18 @@ describe("parseConsole on real 6.1 consoles", () => {
     expect(splats.some((s) => s.kind === "rcu")).toBe(false);
   });
 
-  it("before, a run that hung: every RCU stall report is one stall, spinning in locked_inode_to_wb_and_lock_list", () => {
-    const stalls = parseConsole(memcg("before-hang-console.log")).filter((s) => s.kind === "stall");
-    // syzkaller names the frame above the write syscall when it has the interrupted stack, else "corrupted".
-    expect(new Set(stalls.map((s) => s.title))).toEqual(
-      new Set(["INFO: rcu detected stall in corrupted", "INFO: rcu detected stall in ext4_buffered_write_iter"]),
-    );
-    expect(new Set(stalls.map((s) => s.culprit))).toEqual(new Set(["locked_inode_to_wb_and_lock_list"]));
-    expect(new Set(stalls.map((s) => s.signature)).size).toBe(1);
-  });
+  it(
+    "before, a run that hung: " + "every RCU stall report is one stall, spinning in locked_inode_to_wb_and_lock_list",
+    () => {
+      const stalls = parseConsole(memcg("before-hang-console.log")).filter((s) => s.kind === "stall");
+      // syzkaller names the frame above the write syscall when it has the interrupted stack, else "corrupted".
+      expect(new Set(stalls.map((s) => s.title))).toEqual(
+        new Set(["INFO: rcu detected stall in corrupted", "INFO: rcu detected stall in ext4_buffered_write_iter"]),
+      );
+      expect(new Set(stalls.map((s) => s.culprit))).toEqual(new Set(["locked_inode_to_wb_and_lock_list"]));
+      expect(new Set(stalls.map((s) => s.signature)).size).toBe(1);
+    },
+  );
 
   it("dmesg read over SSH after the run gives the same signatures as the console", () => {
     const fromDmesg = new Set(
@@ -179,7 +182,8 @@ describe("streaming", () => {
 
   it("a replayed message is not a new report", () => {
     const log =
-      "[ 1.0] BUG: Bad rss-counter state mm:0000000012345678 type:MM_FILEPAGES val:1\n[ 1.0] ** replaying previous printk message **\n";
+      "[ 1.0] BUG: Bad rss-counter state mm:0000000012345678 type:MM_FILEPAGES val:1\n" +
+      "[ 1.0] ** replaying previous printk message **\n";
     expect(parseConsole(log)).toEqual([]);
   });
 });
@@ -268,7 +272,8 @@ describe("frames and culprits", () => {
       culprit: "mem_cgroup_read_stat",
       callPath: frames.slice(2, 6),
     });
-    // syzkaller's "up_read" hides mem_cgroup_read_stat (it matches inside "cgroup_read"); the culprit's word-start match does not.
+    // syzkaller's "up_read" hides mem_cgroup_read_stat (it matches inside "cgroup_read"); the culprit's
+    // word-start match does not.
     expect(findCulprit("mem_cgroup_page_stat", frames.slice(1)).culprit).toBe("mem_cgroup_read_stat");
     // A frame named outside the trace (the faulting PC) heads the path.
     expect(findCulprit("bad_fn", ["dump_stack", "caller_fn"]).callPath).toEqual(["bad_fn", "caller_fn"]);

@@ -28,7 +28,9 @@ describe("patch series helpers", () => {
   it("reads offset and fuzz from GNU patch's report", () => {
     const r = parsePatchOutput(
       "0001-bug.patch",
-      "patching file mm/memcontrol.c\nHunk #1 succeeded at 3194 with fuzz 2 (offset -1391 lines).\nHunk #2 succeeded at 3210 (offset -1391 lines).\n",
+      "patching file mm/memcontrol.c\n" +
+        "Hunk #1 succeeded at 3194 with fuzz 2 (offset -1391 lines).\n" +
+        "Hunk #2 succeeded at 3210 (offset -1391 lines).\n",
     );
     expect(r.failed).toBe(false);
     expect(r.inexact).toBe(true);

@@ -60,26 +60,32 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     expect(record.dmesg).toBeUndefined();
   });
 
-  it("a guest that stops answering while it still runs is a hang: sysrq is tried, the console is the record", async () => {
-    const { record, vm } = await iterate([
-      { boot: "ok", console: fixture("linux-6.1-memcg/before-hang-console.log"), workload: "hang" },
-    ]);
-    expect(record.status).toBe("hang");
-    expect(vm.exec.some((c) => c.includes("sysrq-trigger"))).toBe(true);
-    expect(record.reason).toMatch(/dmesg could not be read/);
-  });
+  it(
+    "a guest that stops answering while it still runs is a hang: " + "sysrq is tried, the console is the record",
+    async () => {
+      const { record, vm } = await iterate([
+        { boot: "ok", console: fixture("linux-6.1-memcg/before-hang-console.log"), workload: "hang" },
+      ]);
+      expect(record.status).toBe("hang");
+      expect(vm.exec.some((c) => c.includes("sysrq-trigger"))).toBe(true);
+      expect(record.reason).toMatch(/dmesg could not be read/);
+    },
+  );
 
-  it("a kernel that panics at boot is a boot failure (evidence), with its console's reports, and is not retried", async () => {
-    const { record, groups, vm } = await iterate([
-      { boot: "panic", console: fixture("linux-6.1-injected/panic-console.log") },
-      { boot: "ok", console: CLEAN },
-    ]);
-    expect(record.status).toBe("boot-failure");
-    expect(vm.boots).toHaveLength(1);
-    expect(groups.map((g) => g.first.title)).toContainEqual(
-      expect.stringMatching(/^kernel panic: kharness: injected panic/),
-    );
-  });
+  it(
+    "a kernel that panics at boot is a boot failure (evidence), " + "with its console's reports, and is not retried",
+    async () => {
+      const { record, groups, vm } = await iterate([
+        { boot: "panic", console: fixture("linux-6.1-injected/panic-console.log") },
+        { boot: "ok", console: CLEAN },
+      ]);
+      expect(record.status).toBe("boot-failure");
+      expect(vm.boots).toHaveLength(1);
+      expect(groups.map((g) => g.first.title)).toContainEqual(
+        expect.stringMatching(/^kernel panic: kharness: injected panic/),
+      );
+    },
+  );
 
   it("a host failure is retried; one that persists is infra, never a boot failure", async () => {
     const recovered = await iterate([
@@ -111,7 +117,8 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
 
   it("the watch reads the console as it grows: a report printed once the workload runs decides the run", async () => {
     // The first report starts at line 236: 100 lines at boot, then 10 every 200 ms print it about 2.7 s in,
-    // after the watch's first reads of the console (four a second), which see it half printed and must not call it whole.
+    // after the watch's first reads of the console (four a second), which see it half printed and must
+    // not call it whole.
     const printed = { atBoot: 100, lines: 10, everyMs: 200 };
     const boot: FakeBoot = { boot: "ok", console: BEFORE, workload: "slow", printed };
     const { record } = await iterate([boot], { tailSec: 1, timeoutSec: 10 });
@@ -122,16 +129,21 @@ describe("one iteration, on a fake VM that replays real consoles", () => {
     expect(record.status).toBe("completed");
   }, 15_000);
 
-  it("a guest that shows a report and then does not answer dmesg costs 5 s of collecting, not 30: the console has the report", async () => {
-    const { record } = await iterate([{ boot: "ok", console: BEFORE, workload: "mute" }], {
-      tailSec: 1,
-      timeoutSec: 60,
-    });
-    expect(record.stoppedEarly).toMatch(/after the first report ended/);
-    expect(record.collectMs).toBeGreaterThanOrEqual(4_900);
-    expect(record.collectMs).toBeLessThan(10_000);
-    expect(record.dmesg).toBeUndefined();
-  }, 30_000);
+  it(
+    "a guest that shows a report and then does not answer dmesg " +
+      "costs 5 s of collecting, not 30: the console has the report",
+    async () => {
+      const { record } = await iterate([{ boot: "ok", console: BEFORE, workload: "mute" }], {
+        tailSec: 1,
+        timeoutSec: 60,
+      });
+      expect(record.stoppedEarly).toMatch(/after the first report ended/);
+      expect(record.collectMs).toBeGreaterThanOrEqual(4_900);
+      expect(record.collectMs).toBeLessThan(10_000);
+      expect(record.dmesg).toBeUndefined();
+    },
+    30_000,
+  );
 
   it("a run nothing decides runs its whole workload", async () => {
     const { record } = await iterate([{ boot: "ok", console: CLEAN }], { tailSec: 1 });
@@ -213,19 +225,22 @@ describe("the cell pool, on a fake VM", () => {
     };
   }
 
-  it("runs variants until each is decided: the reorder fix at its first run, the drop-lock fix at 3/3 against 0/3", async () => {
-    const { run, vm, saves, runsOf, verdicts } = await pool(12);
-    // Fisher's p for 3/3 against 0/3 is 1/20, within the level calibrated for 12 runs (1/12).
-    expect(runsOf).toEqual({ before: 3, "fix-reorder": 1, "fix-drop-lock": 3 });
-    expect(vm.boots).toHaveLength(7);
-    expect(vm.boots.every((b) => b.cpus === 2)).toBe(true);
-    expect(saves).toBe(7);
-    expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
-    expect(run.cells.find((c) => c.variant === "fix-reorder")!.stopped).toMatch(
-      /^NOT FIXED: a baseline bug in 1 of 1 fix run/,
-    );
-    expect(run.cells.every((c) => c.status === "done" && c.stopped)).toBe(true);
-  });
+  it(
+    "runs variants until each is decided: " + "the reorder fix at its first run, the drop-lock fix at 3/3 against 0/3",
+    async () => {
+      const { run, vm, saves, runsOf, verdicts } = await pool(12);
+      // Fisher's p for 3/3 against 0/3 is 1/20, within the level calibrated for 12 runs (1/12).
+      expect(runsOf).toEqual({ before: 3, "fix-reorder": 1, "fix-drop-lock": 3 });
+      expect(vm.boots).toHaveLength(7);
+      expect(vm.boots.every((b) => b.cpus === 2)).toBe(true);
+      expect(saves).toBe(7);
+      expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
+      expect(run.cells.find((c) => c.variant === "fix-reorder")!.stopped).toMatch(
+        /^NOT FIXED: a baseline bug in 1 of 1 fix run/,
+      );
+      expect(run.cells.every((c) => c.status === "done" && c.stopped)).toBe(true);
+    },
+  );
 
   it("a budget too small for 95% gives INCONCLUSIVE, never FIXED", async () => {
     const { runsOf, verdicts } = await pool(2);
@@ -235,21 +250,24 @@ describe("the cell pool, on a fake VM", () => {
     expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "INCONCLUSIVE" });
   });
 
-  it("infra runs are recorded and never judged: a fix whose host failed twice is judged on its clean runs alone", async () => {
-    // Each of fix-drop-lock's first two runs fails in every boot try (a QEMU that will not start).
-    const infra = (spec: VmSpec, boots: VmSpec[]): FakeBoot =>
-      spec.kernel === "bzImage-fix-drop-lock" && nth(spec, boots) <= 2 * (INFRA_RETRIES + 1)
-        ? { boot: "infra", reason: "qemu exited (code 1) before the guest was reachable" }
-        : realConsoles(spec);
-    const { verdicts, run } = await pool(12, infra);
-    expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
-    const drop = run.cells.find((c) => c.variant === "fix-drop-lock")!;
-    // Its 3 clean runs are judged against the baseline's first 3 runs, not the 5 it had by then.
-    expect(drop.runs.map((r) => r.status)).toEqual(["infra", "infra", "completed", "completed", "completed"]);
-    const verdict = judgeGroups(run)[0]!.verdicts.find((v) => v.fix === "fix-drop-lock")!;
-    expect(verdict).toMatchObject({ cleanRuns: 3, baseline: { k: 3, n: 3 } });
-    expect(verdict.test!.pValue).toBeCloseTo(1 / 20, 12);
-  });
+  it(
+    "infra runs are recorded and never judged: " + "a fix whose host failed twice is judged on its clean runs alone",
+    async () => {
+      // Each of fix-drop-lock's first two runs fails in every boot try (a QEMU that will not start).
+      const infra = (spec: VmSpec, boots: VmSpec[]): FakeBoot =>
+        spec.kernel === "bzImage-fix-drop-lock" && nth(spec, boots) <= 2 * (INFRA_RETRIES + 1)
+          ? { boot: "infra", reason: "qemu exited (code 1) before the guest was reachable" }
+          : realConsoles(spec);
+      const { verdicts, run } = await pool(12, infra);
+      expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
+      const drop = run.cells.find((c) => c.variant === "fix-drop-lock")!;
+      // Its 3 clean runs are judged against the baseline's first 3 runs, not the 5 it had by then.
+      expect(drop.runs.map((r) => r.status)).toEqual(["infra", "infra", "completed", "completed", "completed"]);
+      const verdict = judgeGroups(run)[0]!.verdicts.find((v) => v.fix === "fix-drop-lock")!;
+      expect(verdict).toMatchObject({ cleanRuns: 3, baseline: { k: 3, n: 3 } });
+      expect(verdict.test!.pValue).toBeCloseTo(1 / 20, 12);
+    },
+  );
 
   it("a guest that dies with no report is a bug, never a clean run", async () => {
     const silent = (spec: VmSpec): FakeBoot =>
@@ -260,26 +278,29 @@ describe("the cell pool, on a fake VM", () => {
     expect(verdicts["fix-drop-lock"]).toBe("FIXED");
   });
 
-  it("a decided fix keeps its verdict: later baseline misses (for another fix still running) do not reopen it", async () => {
-    // The baseline hits its first 3 runs and misses after; the reorder fix, clean here, loses
-    // its first two runs to the host, so the baseline runs on for it after drop-lock is FIXED.
-    const misses = (spec: VmSpec, boots: VmSpec[]): FakeBoot => {
-      if (spec.kernel === "bzImage-before" && nth(spec, boots) > 3) return { boot: "ok", console: CLEAN };
-      if (spec.kernel === "bzImage-fix-reorder")
-        return nth(spec, boots) <= 2 * (INFRA_RETRIES + 1)
-          ? { boot: "infra", reason: "port taken" }
-          : { boot: "ok", console: CLEAN };
-      return realConsoles(spec);
-    };
-    const { run, runsOf, verdicts } = await pool(20, misses);
-    expect(runsOf).toEqual({ before: 5, "fix-reorder": 5, "fix-drop-lock": 3 });
-    expect(verdicts).toEqual({ "fix-reorder": "FIXED", "fix-drop-lock": "FIXED" });
-    const drop = run.cells.find((c) => c.variant === "fix-drop-lock")!;
-    expect(drop.judgedAgainst).toBe(3);
-    const v = judgeGroups(run)[0]!.verdicts.find((x) => x.fix === "fix-drop-lock")!;
-    // Against all 5 baseline runs (3/5) the same clean runs would give p = 10/56: not FIXED.
-    expect(v).toMatchObject({ verdict: "FIXED", baseline: { k: 3, n: 3 } });
-  });
+  it(
+    "a decided fix keeps its verdict: " + "later baseline misses (for another fix still running) do not reopen it",
+    async () => {
+      // The baseline hits its first 3 runs and misses after; the reorder fix, clean here, loses
+      // its first two runs to the host, so the baseline runs on for it after drop-lock is FIXED.
+      const misses = (spec: VmSpec, boots: VmSpec[]): FakeBoot => {
+        if (spec.kernel === "bzImage-before" && nth(spec, boots) > 3) return { boot: "ok", console: CLEAN };
+        if (spec.kernel === "bzImage-fix-reorder")
+          return nth(spec, boots) <= 2 * (INFRA_RETRIES + 1)
+            ? { boot: "infra", reason: "port taken" }
+            : { boot: "ok", console: CLEAN };
+        return realConsoles(spec);
+      };
+      const { run, runsOf, verdicts } = await pool(20, misses);
+      expect(runsOf).toEqual({ before: 5, "fix-reorder": 5, "fix-drop-lock": 3 });
+      expect(verdicts).toEqual({ "fix-reorder": "FIXED", "fix-drop-lock": "FIXED" });
+      const drop = run.cells.find((c) => c.variant === "fix-drop-lock")!;
+      expect(drop.judgedAgainst).toBe(3);
+      const v = judgeGroups(run)[0]!.verdicts.find((x) => x.fix === "fix-drop-lock")!;
+      // Against all 5 baseline runs (3/5) the same clean runs would give p = 10/56: not FIXED.
+      expect(v).toMatchObject({ verdict: "FIXED", baseline: { k: 3, n: 3 } });
+    },
+  );
 });
 
 describe("the watch of a running workload (pure rules)", () => {

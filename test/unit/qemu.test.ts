@@ -115,12 +115,16 @@ describe("qemu argv of a boot or restore (a generation ID, QMP, the saved state)
     expect(argv).toContain("file,id=console,path=/r/console.log,append=on");
   });
 
-  it("arm64: no vmgenid device (an ACPI device; virt's 6.1 guest reads none from its device tree), QMP and the state still", () => {
-    const argv = qemuArgv({ ...arm64, ...restore });
-    expect(argv.some((a) => a.startsWith("vmgenid"))).toBe(false);
-    expect(argv).toContain("unix:/tmp/q.sock,server=on,wait=off");
-    expect(argv).toContain("exec:cat /c/state");
-  });
+  it(
+    "arm64: no vmgenid device " +
+      "(an ACPI device; virt's 6.1 guest reads none from its device tree), QMP and the state still",
+    () => {
+      const argv = qemuArgv({ ...arm64, ...restore });
+      expect(argv.some((a) => a.startsWith("vmgenid"))).toBe(false);
+      expect(argv).toContain("unix:/tmp/q.sock,server=on,wait=off");
+      expect(argv).toContain("exec:cat /c/state");
+    },
+  );
 });
 
 describe("arch table", () => {

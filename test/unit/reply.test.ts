@@ -118,24 +118,31 @@ describe("kharness reply, on the README's default run replayed from its recorded
     expect(verdicts).toEqual({ "fix-reorder": "NOT FIXED", "fix-drop-lock": "FIXED" });
   });
 
-  it("FIXED: plain text within 75 columns, what was tested and how, the first report, the verdict's own words, a Tested-by", () => {
-    const text = replyText(reportModel(run), { testedBy: TESTER });
-    for (const line of text.split("\n")) expect(line.length, line).toBeLessThanOrEqual(REPLY_WIDTH);
-    expect(text).toContain("  base: Debian's linux-source-6.1 6.1.192-3");
-    expect(text).toContain(`"${DROP_SUBJECT}"`);
-    expect(text).toContain(`<${DROP_ID}>`);
-    expect(flat(text)).toContain(
-      "how: x86_64 under TCG, 4 vCPUs; config tinyconfig + kvm_guest.config, guest.config, debug-locking.config, x86_64.config; workload memcg-writer:memoryMax=64M,files=1,fileMiB=150,writebackCentisecs=20 + hotplug:rounds=40 (together, up to 300 s)",
-    );
-    expect(flat(text)).toContain("baseline 3/3 booted runs reproduced");
-    expect(text).toMatch(
-      /\n {2}WARNING: suspicious RCU usage in mem_cgroup_wb_stats\n {2}Call Trace:\n {3}lockdep_rcu_suspicious\n/,
-    );
-    const v = judgeGroups(run)[0]!.verdicts.find((x) => x.fix === "fix-drop-lock")!;
-    expect(flat(text)).toContain(flat(`With the patch: FIXED - ${v.reason}.`));
-    expect(text).toContain(`\nTested-by: ${TESTER}\n`);
-    expect(text).not.toMatch(/^\| /m);
-  });
+  it(
+    "FIXED: plain text within 75 columns, what was tested and how, " +
+      "the first report, the verdict's own words, a Tested-by",
+    () => {
+      const text = replyText(reportModel(run), { testedBy: TESTER });
+      for (const line of text.split("\n")) expect(line.length, line).toBeLessThanOrEqual(REPLY_WIDTH);
+      expect(text).toContain("  base: Debian's linux-source-6.1 6.1.192-3");
+      expect(text).toContain(`"${DROP_SUBJECT}"`);
+      expect(text).toContain(`<${DROP_ID}>`);
+      expect(flat(text)).toContain(
+        "how: x86_64 under TCG, 4 vCPUs; config tinyconfig + kvm_guest.config, " +
+          "guest.config, debug-locking.config, x86_64.config; " +
+          "workload memcg-writer:memoryMax=64M,files=1,fileMiB=150,writebackCentisecs=20 " +
+          "+ hotplug:rounds=40 (together, up to 300 s)",
+      );
+      expect(flat(text)).toContain("baseline 3/3 booted runs reproduced");
+      expect(text).toMatch(
+        /\n {2}WARNING: suspicious RCU usage in mem_cgroup_wb_stats\n {2}Call Trace:\n {3}lockdep_rcu_suspicious\n/,
+      );
+      const v = judgeGroups(run)[0]!.verdicts.find((x) => x.fix === "fix-drop-lock")!;
+      expect(flat(text)).toContain(flat(`With the patch: FIXED - ${v.reason}.`));
+      expect(text).toContain(`\nTested-by: ${TESTER}\n`);
+      expect(text).not.toMatch(/^\| /m);
+    },
+  );
 
   it("NOT FIXED: the remaining report, a Reported-by behind '| ' for another commit, and no Tested-by", () => {
     const text = replyText(reportModel(run), { fix: "fix-reorder", testedBy: TESTER });
@@ -157,50 +164,57 @@ describe("kharness reply, on the README's default run replayed from its recorded
     expect(text).toMatch(new RegExp(`\\n-- \\nbase-commit: ${COMMIT}\\n`));
   });
 
-  it("the tester defaults to git's user.name and user.email; with neither, stderr says there is no Tested-by", async () => {
-    const gitconfig = path.join(root, "gitconfig");
-    await fs.writeFile(gitconfig, "[user]\n\tname = Git User\n\temail = git.user@example.org\n");
-    const saved = { global: process.env.GIT_CONFIG_GLOBAL, system: process.env.GIT_CONFIG_NOSYSTEM };
-    try {
-      process.env.GIT_CONFIG_NOSYSTEM = "1";
-      process.env.GIT_CONFIG_GLOBAL = gitconfig;
-      expect((await replyCommand(path.join(root, "memcg-run"), {})).text).toContain(
-        "\nTested-by: Git User <git.user@example.org>\n",
-      );
-      process.env.GIT_CONFIG_GLOBAL = path.join(root, "no-such-config");
-      const none = await replyCommand(path.join(root, "memcg-run"), {});
-      expect(none.text).not.toMatch(/Tested-by/);
-      expect(none.note).toMatch(/never invents one/);
-    } finally {
-      for (const [k, v] of [
-        ["GIT_CONFIG_GLOBAL", saved.global],
-        ["GIT_CONFIG_NOSYSTEM", saved.system],
-      ] as const) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
+  it(
+    "the tester defaults to git's user.name and user.email; " + "with neither, stderr says there is no Tested-by",
+    async () => {
+      const gitconfig = path.join(root, "gitconfig");
+      await fs.writeFile(gitconfig, "[user]\n\tname = Git User\n\temail = git.user@example.org\n");
+      const saved = { global: process.env.GIT_CONFIG_GLOBAL, system: process.env.GIT_CONFIG_NOSYSTEM };
+      try {
+        process.env.GIT_CONFIG_NOSYSTEM = "1";
+        process.env.GIT_CONFIG_GLOBAL = gitconfig;
+        expect((await replyCommand(path.join(root, "memcg-run"), {})).text).toContain(
+          "\nTested-by: Git User <git.user@example.org>\n",
+        );
+        process.env.GIT_CONFIG_GLOBAL = path.join(root, "no-such-config");
+        const none = await replyCommand(path.join(root, "memcg-run"), {});
+        expect(none.text).not.toMatch(/Tested-by/);
+        expect(none.note).toMatch(/never invents one/);
+      } finally {
+        for (const [k, v] of [
+          ["GIT_CONFIG_GLOBAL", saved.global],
+          ["GIT_CONFIG_NOSYSTEM", saved.system],
+        ] as const) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
       }
-    }
-  });
+    },
+  );
 
-  it("Debian's b4 takes the Tested-by of a FIXED reply for the patch, and nothing from a NOT FIXED one (nor its base-commit)", async () => {
-    const fixed = replyMail(dropMail, DROP_ID, DROP_SUBJECT, replyText(reportModel(run), { testedBy: TESTER }));
-    expect(await b4Trailers(root, dropMail, fixed, DROP_ID)).toEqual([
-      "Signed-off-by: Dev Eloper <dev@example.org>",
-      `Tested-by: ${TESTER}`,
-    ]);
+  it(
+    "Debian's b4 takes the Tested-by of a FIXED reply for the patch, " +
+      "and nothing from a NOT FIXED one (nor its base-commit)",
+    async () => {
+      const fixed = replyMail(dropMail, DROP_ID, DROP_SUBJECT, replyText(reportModel(run), { testedBy: TESTER }));
+      expect(await b4Trailers(root, dropMail, fixed, DROP_ID)).toEqual([
+        "Signed-off-by: Dev Eloper <dev@example.org>",
+        `Tested-by: ${TESTER}`,
+      ]);
 
-    const REORDER_ID = "20261126100000.2-dev@example.org";
-    const REORDER_SUBJECT = "mm: memcg: take the hotplug lock outside the RCU section";
-    const reorderMail = await patchMail("0002-fix.patch", REORDER_SUBJECT, REORDER_ID);
-    const notFixed = replyMail(
-      reorderMail,
-      REORDER_ID,
-      REORDER_SUBJECT,
-      replyText(reportModel(gitRun), { fix: "fix-reorder", testedBy: TESTER }),
-    );
-    expect(notFixed).toContain(`base-commit: ${COMMIT}`);
-    expect(await b4Trailers(root, reorderMail, notFixed, REORDER_ID)).toEqual([
-      "Signed-off-by: Dev Eloper <dev@example.org>",
-    ]);
-  });
+      const REORDER_ID = "20261126100000.2-dev@example.org";
+      const REORDER_SUBJECT = "mm: memcg: take the hotplug lock outside the RCU section";
+      const reorderMail = await patchMail("0002-fix.patch", REORDER_SUBJECT, REORDER_ID);
+      const notFixed = replyMail(
+        reorderMail,
+        REORDER_ID,
+        REORDER_SUBJECT,
+        replyText(reportModel(gitRun), { fix: "fix-reorder", testedBy: TESTER }),
+      );
+      expect(notFixed).toContain(`base-commit: ${COMMIT}`);
+      expect(await b4Trailers(root, reorderMail, notFixed, REORDER_ID)).toEqual([
+        "Signed-off-by: Dev Eloper <dev@example.org>",
+      ]);
+    },
+  );
 });

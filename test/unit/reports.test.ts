@@ -37,13 +37,18 @@ describe("reports", () => {
     expect(md).toContain("| scenario | kernel | arch | vCPUs | hotplug | before | fix-reorder | fix-drop-lock |");
     expect(md).toContain("| memcg | linux-6.12 | x86_64 | 4 | off | REPRODUCES 5/5 | NOT FIXED 1/1 | FIXED 0/4 |");
     expect(md).toContain(
-      "- memcg linux-6.12 x86_64 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; baseline 4/4 booted runs reproduced: rate >= 0.47 at 95%; fix 0/4 booted runs with a baseline bug: rate <= 0.53 at 95%; FIXED test p = 0.014 <= calibrated level 0.083",
+      "- memcg linux-6.12 x86_64 4 vCPUs hotplug off, fix-drop-lock: **FIXED**; " +
+        "baseline 4/4 booted runs reproduced: rate >= 0.47 at 95%; " +
+        "fix 0/4 booted runs with a baseline bug: rate <= 0.53 at 95%; " +
+        "FIXED test p = 0.014 <= calibrated level 0.083",
     );
     expect(md).toContain(
-      "| BUG: scheduling while atomic in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 0 | 40/40 | 8/8 (first 8) | 0/32 |",
+      "| BUG: scheduling while atomic in mem_cgroup_wb_stats " +
+        "| mem_cgroup_wb_stats | 0 | 40/40 | 8/8 (first 8) | 0/32 |",
     );
     expect(md).toContain(
-      "| WARNING: suspicious RCU usage in mem_cgroup_wb_stats | mem_cgroup_wb_stats | 1 | 40/40 (first 40) | 0/8 | 0/32 |",
+      "| WARNING: suspicious RCU usage in mem_cgroup_wb_stats " +
+        "| mem_cgroup_wb_stats | 1 | 40/40 (first 40) | 0/8 | 0/32 |",
     );
     expect(md).toContain(
       "| WARNING: suspicious RCU usage in mem_cgroup_wb_stats (via balance_dirty_pages) | 40/40 | 0/8 | 0/32 |",
@@ -69,7 +74,8 @@ describe("reports", () => {
     );
     expect(wrong).toContain('failures="4"');
     expect(wrong).toContain(
-      '<failure message="expected FIXED, got NOT FIXED: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)" type="verdict">',
+      '<failure message="expected FIXED, got NOT FIXED: ' +
+        'BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)" type="verdict">',
     );
     expect(wrong).toMatch(
       /<property name="evidence" value="fix 1\/1 booted runs with a baseline bug: rate &lt;= 1.00 at 95%"\/>/,
@@ -97,43 +103,47 @@ describe("reports", () => {
     expect(renderReport(reportModel(expected), "junit")).toContain('failures="0"');
   });
 
-  it("KCIDB v5: every object has the schema's required fields; signatures are issues with present incidents per cell", () => {
-    const failed = run.cells.find((c) => c.variant === "fix-reorder")!.build;
-    const k = kcidbReport(reportModel(withBuilds(run, failed)));
-    expect(k.version.major).toBe(5);
-    // Two kernels, three variants: six builds (one failed) of two checkouts per kernel and variant.
-    expect(k.builds).toHaveLength(6);
-    expect(k.builds.filter((b) => b.status === "FAIL")).toHaveLength(1);
-    expect(k.checkouts).toHaveLength(6);
-    for (const [type, required] of Object.entries(KCIDB_V5_REQUIRED)) {
-      const objects = k[type as keyof typeof KCIDB_V5_REQUIRED & keyof typeof k] as Record<string, unknown>[];
-      expect(objects.length, type).toBeGreaterThan(0);
-      for (const o of objects) {
-        for (const field of required) expect(o[field], `${type}.${field}`).toBeDefined();
-        expect(o.origin).toBe(KCIDB_ORIGIN);
-        expect(String(o.id)).toMatch(/^kharness:/);
+  it(
+    "KCIDB v5: every object has the schema's required fields; " +
+      "signatures are issues with present incidents per cell",
+    () => {
+      const failed = run.cells.find((c) => c.variant === "fix-reorder")!.build;
+      const k = kcidbReport(reportModel(withBuilds(run, failed)));
+      expect(k.version.major).toBe(5);
+      // Two kernels, three variants: six builds (one failed) of two checkouts per kernel and variant.
+      expect(k.builds).toHaveLength(6);
+      expect(k.builds.filter((b) => b.status === "FAIL")).toHaveLength(1);
+      expect(k.checkouts).toHaveLength(6);
+      for (const [type, required] of Object.entries(KCIDB_V5_REQUIRED)) {
+        const objects = k[type as keyof typeof KCIDB_V5_REQUIRED & keyof typeof k] as Record<string, unknown>[];
+        expect(objects.length, type).toBeGreaterThan(0);
+        for (const o of objects) {
+          for (const field of required) expect(o[field], `${type}.${field}`).toBeDefined();
+          expect(o.origin).toBe(KCIDB_ORIGIN);
+          expect(String(o.id)).toMatch(/^kharness:/);
+        }
       }
-    }
-    expect(k.tests).toHaveLength(24);
-    for (const t of k.tests) expect(KCIDB_STATUS).toContain(t.status);
-    expect(k.issues.map((i) => i.comment).sort()).toEqual([
-      "BUG: scheduling while atomic in mem_cgroup_wb_stats",
-      "WARNING: suspicious RCU usage in mem_cgroup_wb_stats",
-    ]);
-    const rcu = k.incidents.filter((i) => i.issue_id === "kharness:issue:rcu");
-    expect(rcu).toHaveLength(24);
-    expect(rcu.filter((i) => i.present).map((i) => String(i.test_id).split("/").at(-1))).toEqual(
-      Array(8).fill("before"),
-    );
-    expect(k.tests.find((t) => String(t.id).endsWith("/fix-drop-lock"))!.misc).toMatchObject({
-      verdict: "FIXED",
-      baseline_reproduced: "4/4",
-      clean_runs: 4,
-      test: "FIXED",
-      p_value: expect.closeTo(1 / 70, 12),
-      calibrated_level: expect.closeTo(1 / 12, 12),
-    });
-  });
+      expect(k.tests).toHaveLength(24);
+      for (const t of k.tests) expect(KCIDB_STATUS).toContain(t.status);
+      expect(k.issues.map((i) => i.comment).sort()).toEqual([
+        "BUG: scheduling while atomic in mem_cgroup_wb_stats",
+        "WARNING: suspicious RCU usage in mem_cgroup_wb_stats",
+      ]);
+      const rcu = k.incidents.filter((i) => i.issue_id === "kharness:issue:rcu");
+      expect(rcu).toHaveLength(24);
+      expect(rcu.filter((i) => i.present).map((i) => String(i.test_id).split("/").at(-1))).toEqual(
+        Array(8).fill("before"),
+      );
+      expect(k.tests.find((t) => String(t.id).endsWith("/fix-drop-lock"))!.misc).toMatchObject({
+        verdict: "FIXED",
+        baseline_reproduced: "4/4",
+        clean_runs: 4,
+        test: "FIXED",
+        p_value: expect.closeTo(1 / 70, 12),
+        calibrated_level: expect.closeTo(1 / 12, 12),
+      });
+    },
+  );
 
   it("KCIDB: a checkout's patchset_files point at the patch files the build used", () => {
     const withBuild = {
@@ -188,46 +198,49 @@ describe("reports", () => {
   });
 });
 
-describe("reports lead with the bugs that were some run's first report (the README's run, from its recorded consoles)", () => {
-  let run: RunFile;
-  let first: string[];
-  let cascade: string[];
-  beforeAll(async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-reports-"));
-    run = await recordedRun(path.join(dir, "run"));
-    await fs.rm(dir, { recursive: true, force: true });
-    const bugs = splitBugs(judgeGroups(run)[0]!.bugs);
-    [first, cascade] = [bugs.first.map((b) => b.title), bugs.cascade.map((b) => b.title)];
-  }, 60_000);
+describe(
+  "reports lead with the bugs that were some run's first report " + "(the README's run, from its recorded consoles)",
+  () => {
+    let run: RunFile;
+    let first: string[];
+    let cascade: string[];
+    beforeAll(async () => {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kharness-reports-"));
+      run = await recordedRun(path.join(dir, "run"));
+      await fs.rm(dir, { recursive: true, force: true });
+      const bugs = splitBugs(judgeGroups(run)[0]!.bugs);
+      [first, cascade] = [bugs.first.map((b) => b.title), bugs.cascade.map((b) => b.title)];
+    }, 60_000);
 
-  it("the recorded run has both: two first reports, and a cascade of many more", () => {
-    expect(first).toEqual([
-      "WARNING: suspicious RCU usage in mem_cgroup_wb_stats",
-      "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats",
-    ]);
-    expect(cascade.length).toBeGreaterThan(10);
-  });
+    it("the recorded run has both: two first reports, and a cascade of many more", () => {
+      expect(first).toEqual([
+        "WARNING: suspicious RCU usage in mem_cgroup_wb_stats",
+        "BUG: sleeping function called from invalid context in mem_cgroup_wb_stats",
+      ]);
+      expect(cascade.length).toBeGreaterThan(10);
+    });
 
-  it("terminal and Markdown: the first reports in full, the cascade as a count with a pointer", () => {
-    const terminal = statsTable(judgeGroups(run)[0]!);
-    const md = renderReport(reportModel(run), "md");
-    for (const text of [terminal, md]) {
-      for (const t of first) expect(text).toContain(t);
-      for (const t of cascade) expect(text).not.toContain(t);
-      expect(text).toContain(`${cascade.length}`);
-      expect(text).toContain(CASCADE_POINTER);
-    }
-  });
+    it("terminal and Markdown: the first reports in full, the cascade as a count with a pointer", () => {
+      const terminal = statsTable(judgeGroups(run)[0]!);
+      const md = renderReport(reportModel(run), "md");
+      for (const text of [terminal, md]) {
+        for (const t of first) expect(text).toContain(t);
+        for (const t of cascade) expect(text).not.toContain(t);
+        expect(text).toContain(`${cascade.length}`);
+        expect(text).toContain(CASCADE_POINTER);
+      }
+    });
 
-  it("HTML: the first reports' table, then the cascade in a collapsed section", () => {
-    const html = renderReport(reportModel(run), "html");
-    const [lead, folded] = html.split('<details id="cascade">');
-    for (const t of first) expect(lead).toContain(esc(t));
-    for (const t of cascade) expect(lead).not.toContain(`<td>${esc(t)}</td>`);
-    for (const t of cascade) expect(folded).toContain(`<td>${esc(t)}</td>`);
-    expect(folded).toMatch(new RegExp(`^<summary>${cascade.length} more bug\\(s\\)`));
-  });
-});
+    it("HTML: the first reports' table, then the cascade in a collapsed section", () => {
+      const html = renderReport(reportModel(run), "html");
+      const [lead, folded] = html.split('<details id="cascade">');
+      for (const t of first) expect(lead).toContain(esc(t));
+      for (const t of cascade) expect(lead).not.toContain(`<td>${esc(t)}</td>`);
+      for (const t of cascade) expect(folded).toContain(`<td>${esc(t)}</td>`);
+      expect(folded).toMatch(new RegExp(`^<summary>${cascade.length} more bug\\(s\\)`));
+    });
+  },
+);
 
 describe("the accelerator of each arch", () => {
   it("a two-arch matrix names each arch's, and KCIDB gives each cell its own arch's", () => {

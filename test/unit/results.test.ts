@@ -51,29 +51,35 @@ describe("results", () => {
     await expect(readRunDir(path.join(await root, "none"))).rejects.toThrow(/holds no run/);
   });
 
-  it("the terminal summary: bugs in a few lines, then each verdict with the remaining call path and how sure it is", () => {
-    const run = sampleRun();
-    const group = judgeGroups(run)[0]!;
-    const [reorder, dropLock] = group.verdicts;
-    expect(verdictLines(reorder!, run.signatures)).toEqual([
-      "fix-reorder: NOT FIXED - still shows atomic-sleep:mem_cgroup_wb_stats: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh) (1/1 runs)",
-      "    still there in 1 run(s): atomic-sleep:mem_cgroup_wb_stats: BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)",
-      "    fix 1/1 booted runs with a baseline bug: rate <= 1.00 at 95%",
-    ]);
-    expect(verdictLines(dropLock!, run.signatures).slice(-2)).toEqual([
-      "    baseline 4/4 booted runs reproduced: rate >= 0.47 at 95%; fix 0/4 booted runs with a baseline bug: rate <= 0.53 at 95%",
-      "    FIXED test p = 0.014 <= calibrated level 0.083",
-    ]);
-    const table = statsTable(group).split("\n");
-    expect(table[1]).toMatch(/^before\s+5\s+5\s+5\s+0\s+0\s+0\s+0$/);
-    expect(table.slice(table.indexOf("") + 1)).toEqual([
-      "bugs (runs that showed each, and as the run's first report):",
-      "  WARNING: suspicious RCU usage in mem_cgroup_wb_stats  [rcu:mem_cgroup_wb_stats]",
-      "      culprit mem_cgroup_wb_stats; call path mem_cgroup_wb_stats <- balance_dirty_pages",
-      "      before 5/5 (first 5), fix-reorder 0/1, fix-drop-lock 0/4; cascade 1 bug(s)",
-      "  BUG: scheduling while atomic in mem_cgroup_wb_stats  [atomic-sleep:mem_cgroup_wb_stats]",
-      "      culprit mem_cgroup_wb_stats; call path mem_cgroup_wb_stats <- wb_over_bg_thresh",
-      "      before 5/5, fix-reorder 1/1 (first 1), fix-drop-lock 0/4; cascade 0 bug(s)",
-    ]);
-  });
+  it(
+    "the terminal summary: bugs in a few lines, " + "then each verdict with the remaining call path and how sure it is",
+    () => {
+      const run = sampleRun();
+      const group = judgeGroups(run)[0]!;
+      const [reorder, dropLock] = group.verdicts;
+      expect(verdictLines(reorder!, run.signatures)).toEqual([
+        "fix-reorder: NOT FIXED - still shows atomic-sleep:mem_cgroup_wb_stats: " +
+          "BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh) (1/1 runs)",
+        "    still there in 1 run(s): atomic-sleep:mem_cgroup_wb_stats: " +
+          "BUG: scheduling while atomic in mem_cgroup_wb_stats (via wb_over_bg_thresh)",
+        "    fix 1/1 booted runs with a baseline bug: rate <= 1.00 at 95%",
+      ]);
+      expect(verdictLines(dropLock!, run.signatures).slice(-2)).toEqual([
+        "    baseline 4/4 booted runs reproduced: rate >= 0.47 at 95%; " +
+          "fix 0/4 booted runs with a baseline bug: rate <= 0.53 at 95%",
+        "    FIXED test p = 0.014 <= calibrated level 0.083",
+      ]);
+      const table = statsTable(group).split("\n");
+      expect(table[1]).toMatch(/^before\s+5\s+5\s+5\s+0\s+0\s+0\s+0$/);
+      expect(table.slice(table.indexOf("") + 1)).toEqual([
+        "bugs (runs that showed each, and as the run's first report):",
+        "  WARNING: suspicious RCU usage in mem_cgroup_wb_stats  [rcu:mem_cgroup_wb_stats]",
+        "      culprit mem_cgroup_wb_stats; call path mem_cgroup_wb_stats <- balance_dirty_pages",
+        "      before 5/5 (first 5), fix-reorder 0/1, fix-drop-lock 0/4; cascade 1 bug(s)",
+        "  BUG: scheduling while atomic in mem_cgroup_wb_stats  [atomic-sleep:mem_cgroup_wb_stats]",
+        "      culprit mem_cgroup_wb_stats; call path mem_cgroup_wb_stats <- wb_over_bg_thresh",
+        "      before 5/5, fix-reorder 1/1 (first 1), fix-drop-lock 0/4; cascade 0 bug(s)",
+      ]);
+    },
+  );
 });

@@ -114,13 +114,17 @@ describe("the snapshot store", () => {
     expect(await findSnapshot("other")).toBeUndefined();
   });
 
-  it("never restores a state that no longer has its recorded hash (even one this process hashed before), and removes it", async () => {
-    await save("b2");
-    const snap = await findSnapshot("b2");
-    await fs.writeFile(snap!.state, "migration strEam");
-    expect(await findSnapshot("b2")).toBeUndefined();
-    expect(await exists(path.dirname(snap!.state))).toBe(false);
-  });
+  it(
+    "never restores a state that no longer has its recorded hash " +
+      "(even one this process hashed before), and removes it",
+    async () => {
+      await save("b2");
+      const snap = await findSnapshot("b2");
+      await fs.writeFile(snap!.state, "migration strEam");
+      expect(await findSnapshot("b2")).toBeUndefined();
+      expect(await exists(path.dirname(snap!.state))).toBe(false);
+    },
+  );
 
   it("keeps the first of two saves of one key, and only the entries used last", async () => {
     await save("c3", "first");

@@ -171,12 +171,15 @@ describe("git source", () => {
     expect(await exists(path.join(tree.dir, "mm/new.c"))).toBe(false);
   });
 
-  it("builds beside the source in every kind, so a second tree compiles from ccache (kbuild's srctree is ..)", async () => {
-    const dir = path.join(tmp, "plain");
-    await writeFiles(dir, V1);
-    const trees = [await prepare({ kind: "git", tree: repo, ref: "v1" }), await prepare({ kind: "dir", path: dir })];
-    for (const t of trees) expect(path.relative(buildDirOf(t.dir, "c0ffee".repeat(8)), t.dir)).toBe("..");
-  });
+  it(
+    "builds beside the source in every kind, " + "so a second tree compiles from ccache (kbuild's srctree is ..)",
+    async () => {
+      const dir = path.join(tmp, "plain");
+      await writeFiles(dir, V1);
+      const trees = [await prepare({ kind: "git", tree: repo, ref: "v1" }), await prepare({ kind: "dir", path: dir })];
+      for (const t of trees) expect(path.relative(buildDirOf(t.dir, "c0ffee".repeat(8)), t.dir)).toBe("..");
+    },
+  );
 
   it("checks out again a work tree removed by hand", async () => {
     const v1 = await prepare({ kind: "git", tree: repo, ref: "v1" });
@@ -317,37 +320,40 @@ describe("tarball source and the registry", () => {
     expect(SourceSpecSchema.safeParse({ kind: "git", tree: "/src", ref: "v6.1", depth: 1 }).success).toBe(false);
   });
 
-  it("keeps a tree prepared earlier while it holds its source, and prepares it again once another run changed it", async () => {
-    const user = await fs.mkdtemp(path.join(tmp, "again-"));
-    await writeFiles(user, V1);
-    const repo = await fs.mkdtemp(path.join(tmp, "again-repo-"));
-    await writeFiles(repo, V1);
-    await git(repo, "init", "-q", "-b", "main");
-    await git(repo, "add", ".");
-    await git(repo, "commit", "-q", "-m", "v1");
-    await writeFiles(repo, { "mm/a.c": "int a = 2;\n" });
-    await git(repo, "commit", "-q", "-am", "v2");
-    const dirSpec: SourceSpec = { kind: "dir", path: user };
-    const cases: [SourceSpec, () => Promise<unknown>][] = [
-      // Another run refreshed the copy from an edited directory.
-      [dirSpec, async () => (await writeFiles(user, { "mm/a.c": "int a = 5;\n" }), prepare(dirSpec))],
-      // Another run checked out another commit of the same repository.
-      [{ kind: "git", tree: repo, ref: "HEAD~1" }, () => prepare({ kind: "git", tree: repo, ref: "HEAD" })],
-    ];
-    for (const [source, anotherRun] of cases) {
-      const stages: string[] = [];
-      const progress = { ...silentProgress, stage: (s: string) => void stages.push(s) };
-      const earlier = await withSourceTree({ name: "tiny", source }, progress, async (t) => t);
-      const kept = await withSourceTree({ name: "tiny", source }, progress, async (t) => t, earlier);
-      expect(kept).toBe(earlier);
-      expect(stages).toHaveLength(1);
-      await anotherRun();
-      const again = await withSourceTree({ name: "tiny", source }, progress, async (t) => t, earlier);
-      expect(again).not.toBe(earlier);
-      expect(stages).toHaveLength(2);
-      expect(await read(again.dir, "mm/a.c")).toBe(source.kind === "dir" ? "int a = 5;\n" : "int a = 1;\n");
-    }
-  });
+  it(
+    "keeps a tree prepared earlier while it holds its source, " + "and prepares it again once another run changed it",
+    async () => {
+      const user = await fs.mkdtemp(path.join(tmp, "again-"));
+      await writeFiles(user, V1);
+      const repo = await fs.mkdtemp(path.join(tmp, "again-repo-"));
+      await writeFiles(repo, V1);
+      await git(repo, "init", "-q", "-b", "main");
+      await git(repo, "add", ".");
+      await git(repo, "commit", "-q", "-m", "v1");
+      await writeFiles(repo, { "mm/a.c": "int a = 2;\n" });
+      await git(repo, "commit", "-q", "-am", "v2");
+      const dirSpec: SourceSpec = { kind: "dir", path: user };
+      const cases: [SourceSpec, () => Promise<unknown>][] = [
+        // Another run refreshed the copy from an edited directory.
+        [dirSpec, async () => (await writeFiles(user, { "mm/a.c": "int a = 5;\n" }), prepare(dirSpec))],
+        // Another run checked out another commit of the same repository.
+        [{ kind: "git", tree: repo, ref: "HEAD~1" }, () => prepare({ kind: "git", tree: repo, ref: "HEAD" })],
+      ];
+      for (const [source, anotherRun] of cases) {
+        const stages: string[] = [];
+        const progress = { ...silentProgress, stage: (s: string) => void stages.push(s) };
+        const earlier = await withSourceTree({ name: "tiny", source }, progress, async (t) => t);
+        const kept = await withSourceTree({ name: "tiny", source }, progress, async (t) => t, earlier);
+        expect(kept).toBe(earlier);
+        expect(stages).toHaveLength(1);
+        await anotherRun();
+        const again = await withSourceTree({ name: "tiny", source }, progress, async (t) => t, earlier);
+        expect(again).not.toBe(earlier);
+        expect(stages).toHaveLength(2);
+        expect(await read(again.dir, "mm/a.c")).toBe(source.kind === "dir" ? "int a = 5;\n" : "int a = 1;\n");
+      }
+    },
+  );
 
   it("holds the tree's lock while the caller uses it", async () => {
     const user = await fs.mkdtemp(path.join(tmp, "locked-"));

@@ -19,18 +19,22 @@ const judge = (base: JudgedRun[], fix: JudgedRun[], confidence = 0.95, residual 
 const times = (n: number, r: JudgedRun) => Array<JudgedRun>(n).fill(r);
 
 describe("verdicts on bugs, with calibrated two-sample tests", () => {
-  it("FIXED at 3/3 against 0/3 (Fisher p = 1/20 within the level calibrated for 12 runs), and says what it rules out", () => {
-    const v = judge(times(3, run("rcu", "vfs")), times(3, run()));
-    expect(v).toMatchObject({ verdict: "FIXED", done: true, cleanRuns: 3, fixBooted: 3 });
-    expect(v.baseline).toEqual({ variant: "before", k: 3, n: 3, pLow: expect.closeTo(0.05 ** (1 / 3), 9) });
-    expect(v.test).toEqual({ name: "FIXED", pValue: expect.closeTo(1 / 20, 12), level: expect.closeTo(1 / 12, 12) });
-    expect(v.pHigh).toBeCloseTo(1 - 0.05 ** (1 / 3), 9);
-    expect(v.reason).toMatch(
-      /no baseline bug in 3 run\(s\) against the baseline's 3\/3: "the fix changes nothing" is ruled out at 95% \(p = 0.050 <= level 0.083\)/,
-    );
-    expect(v.reason).toMatch(/half the bug's rate would pass with chance <= 0\.19, a quarter <= 0\.44/);
-    expect(v.partialPass).toEqual({ half: expect.closeTo(0.191, 3), quarter: expect.closeTo(0.441, 3) });
-  });
+  it(
+    "FIXED at 3/3 against 0/3 " +
+      "(Fisher p = 1/20 within the level calibrated for 12 runs), and says what it rules out",
+    () => {
+      const v = judge(times(3, run("rcu", "vfs")), times(3, run()));
+      expect(v).toMatchObject({ verdict: "FIXED", done: true, cleanRuns: 3, fixBooted: 3 });
+      expect(v.baseline).toEqual({ variant: "before", k: 3, n: 3, pLow: expect.closeTo(0.05 ** (1 / 3), 9) });
+      expect(v.test).toEqual({ name: "FIXED", pValue: expect.closeTo(1 / 20, 12), level: expect.closeTo(1 / 12, 12) });
+      expect(v.pHigh).toBeCloseTo(1 - 0.05 ** (1 / 3), 9);
+      expect(v.reason).toMatch(
+        /no baseline bug in 3 run\(s\) against the baseline's 3\/3: "the fix changes nothing" is ruled out at 95% \(p = 0.050 <= level 0.083\)/,
+      );
+      expect(v.reason).toMatch(/half the bug's rate would pass with chance <= 0\.19, a quarter <= 0\.44/);
+      expect(v.partialPass).toEqual({ half: expect.closeTo(0.191, 3), quarter: expect.closeTo(0.441, 3) });
+    },
+  );
 
   it("INCONCLUSIVE, never FIXED, at 2/2 against 0/2 (p = 1/6), with the clean runs still needed", () => {
     const v = judge(times(2, run("rcu")), times(2, run()));
@@ -74,27 +78,39 @@ describe("verdicts on bugs, with calibrated two-sample tests", () => {
     expect(v.remaining.map((r) => r.bug)).toEqual(["sleep:wb_stats"]);
   });
 
-  it("a baseline cascade bug in a fix's cascade is no baseline evidence: a new first report, significant, is REGRESSED", () => {
-    const v = judge(times(3, run("rcu", "vfs")), times(3, run("other", "vfs")));
-    expect(v.verdict).toBe("REGRESSED");
-    expect(v.added).toEqual([{ bug: "bug:other", runs: 3, signatures: ["other"] }]);
-    expect(v.test).toMatchObject({ name: "REGRESSED", pValue: expect.closeTo(1 / 20, 12) });
-  });
+  it(
+    "a baseline cascade bug in a fix's cascade is no baseline evidence: " +
+      "a new first report, significant, is REGRESSED",
+    () => {
+      const v = judge(times(3, run("rcu", "vfs")), times(3, run("other", "vfs")));
+      expect(v.verdict).toBe("REGRESSED");
+      expect(v.added).toEqual([{ bug: "bug:other", runs: 3, signatures: ["other"] }]);
+      expect(v.test).toMatchObject({ name: "REGRESSED", pValue: expect.closeTo(1 / 20, 12) });
+    },
+  );
 
-  it("one new first report is not REGRESSED (not significant); the baseline's bug is still ruled out, and the new one listed", () => {
-    const v = judge(times(3, run("rcu")), [run("other"), run(), run()]);
-    expect(v.verdict).toBe("FIXED");
-    expect(v.added).toEqual([{ bug: "bug:other", runs: 1, signatures: ["other"] }]);
-  });
+  it(
+    "one new first report is not REGRESSED (not significant); " +
+      "the baseline's bug is still ruled out, and the new one listed",
+    () => {
+      const v = judge(times(3, run("rcu")), [run("other"), run(), run()]);
+      expect(v.verdict).toBe("FIXED");
+      expect(v.added).toEqual([{ bug: "bug:other", runs: 1, signatures: ["other"] }]);
+    },
+  );
 
-  it("REGRESSED against a clean baseline only when significant; one hit is NOT REPRODUCED and names what the fix showed", () => {
-    expect(judge(times(3, run()), times(3, run("other"))).verdict).toBe("REGRESSED");
-    const v = judge(times(7, run()), [run("other"), ...times(6, run())]);
-    expect(v.verdict).toBe("NOT REPRODUCED");
-    expect(v.reason).toMatch(
-      /the baseline showed no bug in its 7 booted run\(s\): no verdict against it; the fix showed bug:other/,
-    );
-  });
+  it(
+    "REGRESSED against a clean baseline only when significant; " +
+      "one hit is NOT REPRODUCED and names what the fix showed",
+    () => {
+      expect(judge(times(3, run()), times(3, run("other"))).verdict).toBe("REGRESSED");
+      const v = judge(times(7, run()), [run("other"), ...times(6, run())]);
+      expect(v.verdict).toBe("NOT REPRODUCED");
+      expect(v.reason).toMatch(
+        /the baseline showed no bug in its 7 booted run\(s\): no verdict against it; the fix showed bug:other/,
+      );
+    },
+  );
 
   it("a hang without a report is the bug 'hang'", () => {
     const v = judge([ended("hang")], [ended("hang")]);

@@ -92,34 +92,38 @@ describe("trial windows", () => {
     expect(second!.windowAtStart!()).toBe(13_000);
   });
 
-  it("a round is planned from the record without changing it, then kept: a failed baseline closes its group's cells", () => {
-    const key = (variant: string) => ({
-      scenario: "s",
-      kernel: "k",
-      arch: "x86_64" as const,
-      variant,
-      cpus: 2,
-      hotplug: true,
-    });
-    const cells = ["before", "fix"].map((v) => newCell(key(v), "before", 12, `s/k/${v}`));
-    cells[0]!.status = "failed";
-    const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
-    const settings = { confidence: 0.95, maxRuns: 12, residual: 1 };
-    const rec = newRunFile({
-      kind: "run",
-      id: "p",
-      input: { name: "s", file: "s", sha256: "0" },
-      host,
-      cells,
-      expect: {},
-      settings,
-    });
-    const before = structuredClone(rec);
-    const plan = planRound(rec);
-    expect(rec).toEqual(before);
-    expect(plan.tasks).toEqual([]);
-    expect(plan.close.map((c) => [c.cell.variant, c.why])).toEqual([["fix", "the baseline's kernel did not build"]]);
-    expect(nextRound(rec)).toEqual([]);
-    expect(rec.cells[1]).toMatchObject({ status: "done", stopped: "the baseline's kernel did not build" });
-  });
+  it(
+    "a round is planned from the record without changing it, then kept: " +
+      "a failed baseline closes its group's cells",
+    () => {
+      const key = (variant: string) => ({
+        scenario: "s",
+        kernel: "k",
+        arch: "x86_64" as const,
+        variant,
+        cpus: 2,
+        hotplug: true,
+      });
+      const cells = ["before", "fix"].map((v) => newCell(key(v), "before", 12, `s/k/${v}`));
+      cells[0]!.status = "failed";
+      const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
+      const settings = { confidence: 0.95, maxRuns: 12, residual: 1 };
+      const rec = newRunFile({
+        kind: "run",
+        id: "p",
+        input: { name: "s", file: "s", sha256: "0" },
+        host,
+        cells,
+        expect: {},
+        settings,
+      });
+      const before = structuredClone(rec);
+      const plan = planRound(rec);
+      expect(rec).toEqual(before);
+      expect(plan.tasks).toEqual([]);
+      expect(plan.close.map((c) => [c.cell.variant, c.why])).toEqual([["fix", "the baseline's kernel did not build"]]);
+      expect(nextRound(rec)).toEqual([]);
+      expect(rec.cells[1]).toMatchObject({ status: "done", stopped: "the baseline's kernel did not build" });
+    },
+  );
 });

@@ -214,7 +214,8 @@ describe("WorkloadSchema", () => {
       timeoutSec: 300,
     };
     expect(issues(old).join("\n")).toContain(
-      "unknown field(s) kind, memoryMax, files, fileMiB, hotplugRounds: a workload is { mode: together | sequence, timeoutSec, steps:",
+      "unknown field(s) kind, memoryMax, files, fileMiB, hotplugRounds: " +
+        "a workload is { mode: together | sequence, timeoutSec, steps:",
     );
   });
 
