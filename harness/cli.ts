@@ -18,7 +18,8 @@ import { refuseResumeChanges } from "./pipeline/resume.js";
 import { REPORT_FILES, REPORT_FORMATS } from "./report/write.js";
 
 /** The command line: options in, one call into commands/, an exit code out. */
-// exitOverride: commander throws its errors instead of exiting 1, which means "a verdict differs"; the catch below exits 2.
+// exitOverride: commander throws its errors instead of exiting 1, which means "a verdict differs";
+// the catch below exits 2.
 const program = new Command("kharness")
   .description("Prove or disprove kernel locking bugs and their fixes in QEMU")
   .showHelpAfterError()
@@ -54,16 +55,18 @@ const residual = (v: string) => {
   return r;
 };
 const CONFIDENCE_HELP =
-  'how sure a verdict must be: FIXED rules out "the fix changes nothing" (or, with --residual, a partial fix) with this ' +
-  "confidence over the whole sequential procedure; it does not rule out a partial fix below the residual";
+  'how sure a verdict must be: FIXED rules out "the fix changes nothing" (or, with --residual, a partial fix) ' +
+  "with this confidence over the whole sequential procedure; it does not rule out a partial fix below the residual";
 const RESIDUAL_HELP =
-  "FIXED must also rule out a fix that leaves this share of the bug's rate (0 < R <= 1; 1: no change at all); smaller costs more runs";
+  "FIXED must also rule out a fix that leaves this share of the bug's rate (0 < R <= 1; 1: no change at all); " +
+  "smaller costs more runs";
 const accelOption = () =>
   new Option("--accel <accel>", "skip the KVM probe and use this accelerator").choices(["kvm", "tcg"]);
 const archOption = () =>
   new Option(
     "--arch <arch>",
-    `the arch to build for and boot (default: ${DEFAULT_ARCH}); another than the host's is cross-built and runs under TCG`,
+    `the arch to build for and boot (default: ${DEFAULT_ARCH}); ` +
+      "another than the host's is cross-built and runs under TCG",
   ).choices(ARCH_NAMES);
 
 program
@@ -84,17 +87,20 @@ program
   .addOption(archOption())
   .option(
     "--tree <dir>",
-    "build from your kernel git tree instead of the recipe's source (kharness works in its own clone; your checkout is never touched)",
+    "build from your kernel git tree instead of the recipe's source " +
+      "(kharness works in its own clone; your checkout is never touched)",
   )
   .option("--ref <rev>", "the revision of --tree to build (default: HEAD)")
   .option(
     "--fix <file...>",
-    "a candidate fix (a patch, or an mbox saved from the list) as a variant on top of the baseline's series, named after the file",
+    "a candidate fix (a patch, or an mbox saved from the list) as a variant on top of the baseline's series, " +
+      "named after the file",
   )
   .option("--fix-commit <rev...>", "a commit of --tree as a candidate fix, on top of the baseline's series")
   .option(
     "--workload <step...>",
-    "no scenario file: --tree at --ref is the baseline, each --fix a variant expected FIXED, and the workload these steps, together (STEP[:key=value,...], e.g. hotplug:rounds=40)",
+    "no scenario file: --tree at --ref is the baseline, each --fix a variant expected FIXED, " +
+      "and the workload these steps, together (STEP[:key=value,...], e.g. hotplug:rounds=40)",
   )
   .option(
     "--require <options>",
@@ -111,7 +117,8 @@ program
   )
   .option(
     "--save-scenario <dir>",
-    "with --workload: write the scenario there (scenario.yaml, patches/), to run again as kharness run <dir> --tree ...",
+    "with --workload: write the scenario there (scenario.yaml, patches/), " +
+      "to run again as kharness run <dir> --tree ...",
   )
   .addOption(accelOption())
   .option(
@@ -133,7 +140,8 @@ program
     if (!scenario && !o.resume && !o.workload)
       throw new UserError(
         "run needs a <scenario>, --workload steps on --tree, or --resume <run-id>",
-        "e.g. kharness run memcg-hotplug-lockdep, or kharness run --tree ~/linux --fix fix.mbox --workload memcg-writer --workload hotplug",
+        "e.g. kharness run memcg-hotplug-lockdep, " +
+          "or kharness run --tree ~/linux --fix fix.mbox --workload memcg-writer --workload hotplug",
       );
     const opts = { scenario: scenario ?? "", ...o, ...(o.variant && { variants: o.variant }) };
     if (o.dryRun) return console.log(await dryRunCommand(opts, createProgress()));
@@ -153,7 +161,8 @@ program
   .option("--signature <sig>", "chase only this splat: a signature hash, a title, or 'title (via caller <- ...)'")
   .option(
     "--confidence <p>",
-    "how sure a clean call must be: a commit is clean when its clean runs pass the verdicts' FIXED test against the bad revision's runs, calibrated for the whole schedule",
+    "how sure a clean call must be: a commit is clean when its clean runs pass the verdicts' FIXED test " +
+      "against the bad revision's runs, calibrated for the whole schedule",
     confidence,
     0.95,
   )
@@ -185,7 +194,8 @@ program
 program
   .command("matrix")
   .description(
-    "expand a matrix file into cells (scenario x kernel x arch x variant x vCPUs x hotplug), run them, and write every report",
+    "expand a matrix file into cells (scenario x kernel x arch x variant x vCPUs x hotplug), " +
+      "run them, and write every report",
   )
   .argument("<matrix-file>", "e.g. scenarios/nightly.yaml")
   .option("--jobs <n>", "VMs at once (default: from cores and free memory; the choice is printed)", positiveInt)
@@ -229,7 +239,8 @@ program
 program
   .command("reply")
   .description(
-    "the plain-text reply to a tested patch, for the mailing list: what was tested, how, what happened, and the trailers",
+    "the plain-text reply to a tested patch, for the mailing list: " +
+      "what was tested, how, what happened, and the trailers",
   )
   .argument("<run>", "a run id (results/<run-id>) or its directory")
   .option(
@@ -261,7 +272,8 @@ program
   .argument("<file...>", "log files (- for standard input)")
   .option(
     "--json",
-    "one JSON object per file: {file, splats: [{title, altTitles, type, kind, frame, culprit, callPath, signature, corrupted, primary, startLine, endLine, frames}]}",
+    "one JSON object per file: {file, splats: [{title, altTitles, type, kind, frame, culprit, callPath, " +
+      "signature, corrupted, primary, startLine, endLine, frames}]}",
   )
   .action(async (files: string[], o) => void (process.exitCode = await parseCommand(files, o)));
 

@@ -147,7 +147,8 @@ async function decideCommit(
     const hit = r.booted && hasTarget(seen, target);
     const others = seen.bugs.filter((x) => !target.has(x)).length;
     progress.info(
-      `${label} run ${step.runs.length}: ${r.status}, ${hit ? "target splat seen" : "target splat not seen"}${others ? ` (+${others} other signature(s))` : ""}`,
+      `${label} run ${step.runs.length}: ${r.status}, ${hit ? "target splat seen" : "target splat not seen"}` +
+        `${others ? ` (+${others} other signature(s))` : ""}`,
     );
   }
 }
@@ -201,7 +202,8 @@ export async function checkBadRevision(
   }
   if (target.size === 0) {
     throw new UserError(
-      `the scenario does not reproduce on the bad revision ${step.commit.hash.slice(0, 12)} (${step.commit.subject}): no splat in ${ran.length} run(s)`,
+      `the scenario does not reproduce on the bad revision ${step.commit.hash.slice(0, 12)} ` +
+        `(${step.commit.subject}): no splat in ${ran.length} run(s)`,
       "check --bad (it must show the splat), or raise --max-runs",
     );
   }
@@ -242,14 +244,17 @@ export async function runBisection(
     }
     const label = `step${step.index}-${step.commit.hash.slice(0, 12)}`;
     progress.info(
-      `\nstep ${step.index}: ${step.commit.hash.slice(0, 12)} ${step.commit.subject}${at.remaining !== undefined ? ` (${at.remaining} left after this)` : ""}`,
+      `\nstep ${step.index}: ${step.commit.hash.slice(0, 12)} ${step.commit.subject}` +
+        `${at.remaining !== undefined ? ` (${at.remaining} left after this)` : ""}`,
     );
     const decided = await decideCommit(state, step, env, save, progress, label);
     step.state = decided;
     step.mark = decided.state === "splat" ? terms.splat : decided.state === "clean" ? terms.clean : "skip";
     const clean =
       decided.state === "clean"
-        ? ` (${decided.runs} clean run(s) against the bad revision's ${state.rateEvidence.hits}/${state.rateEvidence.runs}: wrong with chance <= ${(1 - decided.confidence).toFixed(3)})`
+        ? ` (${decided.runs} clean run(s) against the bad revision's ` +
+          `${state.rateEvidence.hits}/${state.rateEvidence.runs}: ` +
+          `wrong with chance <= ${(1 - decided.confidence).toFixed(3)})`
         : "";
     progress.info(`step ${step.index}: ${step.mark}${clean}${decided.state === "skip" ? ` (${decided.reason})` : ""}`);
     at = await repo.mark(step.mark);

@@ -34,7 +34,10 @@ export interface BadEvidence {
   runs: number;
 }
 
-/** The calibration a bisection's clean calls use: the bad revision's booted runs first, then each step up to maxRuns. */
+/**
+ * The calibration a bisection's clean calls use: the bad revision's booted runs first, then each step up to
+ * maxRuns.
+ */
 export const bisectCalibration = (bad: BadEvidence, confidence: number, maxRuns: number) =>
   calibrate(maxRuns, confidence, 1, Math.max(bad.runs, 1));
 
@@ -62,7 +65,9 @@ export function classifyStep(runs: StepRun[], target: Target, bad: BadEvidence, 
   if (d.done)
     return {
       state: "skip",
-      reason: `clean in ${booted.length} of ${runs.length} run(s), but not enough against the bad revision's ${bad.hits}/${bad.runs}: ${d.why}`,
+      reason:
+        `clean in ${booted.length} of ${runs.length} run(s), ` +
+        `but not enough against the bad revision's ${bad.hits}/${bad.runs}: ${d.why}`,
     };
   let more = 1;
   while (booted.length + more < cal.maxRuns && fixedPValue(bad.hits, bad.runs, booted.length + more) > cal.levels.fixed)
@@ -70,7 +75,10 @@ export function classifyStep(runs: StepRun[], target: Target, bad: BadEvidence, 
   return { state: "more", runs: booted.length, needed: booted.length + more };
 }
 
-/** The culprit is right if every commit called clean really was clean (a splat is proof): each clean call errs at most `worst`. */
+/**
+ * The culprit is right if every commit called clean really was clean (a splat is proof): each clean call errs
+ * at most `worst`.
+ */
 export function culpritConfidence(cleanSteps: number, worstFalseClean: number): number {
   return (1 - worstFalseClean) ** cleanSteps;
 }

@@ -57,14 +57,19 @@ function resultLines(r: BisectFile): string[] {
   return [
     `${noun}: ${res.commit.hash} ${res.commit.subject}`,
     `  author ${res.commit.author}`,
-    `  confidence ${(res.confidence * 100).toFixed(1)}% (each commit called clean passed FIXED's calibrated test against the bad revision's ${r.state.rateEvidence.hits}/${r.state.rateEvidence.runs}, rate >= ${rateOf(r.state).toFixed(2)})`,
+    `  confidence ${(res.confidence * 100).toFixed(1)}% ` +
+      "(each commit called clean passed FIXED's calibrated test against the bad revision's " +
+      `${r.state.rateEvidence.hits}/${r.state.rateEvidence.runs}, rate >= ${rateOf(r.state).toFixed(2)})`,
   ];
 }
 
 function costLine(r: BisectFile): string {
   const c = bisectCost(r.state);
   const bound = Math.ceil(Math.log2(Math.max(2, r.rangeCommits))) + 1;
-  return `${c.steps} step(s), ${c.builds} build(s) (bound ceil(log2(${r.rangeCommits}))+1 = ${bound}), ${c.vmRuns} VM run(s), ${s(r.timings.totalMs)} wall`;
+  return (
+    `${c.steps} step(s), ${c.builds} build(s) (bound ceil(log2(${r.rangeCommits}))+1 = ${bound}), ` +
+    `${c.vmRuns} VM run(s), ${s(r.timings.totalMs)} wall`
+  );
 }
 
 /** The terminal summary: result, cost, and the evidence per step. */
@@ -89,7 +94,9 @@ export function bisectMarkdown(r: BisectFile): string {
   return [
     `# kharness bisection ${r.id}`,
     "",
-    `${r.state.settings.direction === "cause" ? "Cause" : "Fix"} bisection of scenario **${o.scenario}** in \`${o.tree}\`: good \`${o.good}\`, bad \`${o.bad}\`, confidence ${o.confidence}, status **${r.status}**${r.error ? ` (${r.error})` : ""}.`,
+    `${r.state.settings.direction === "cause" ? "Cause" : "Fix"} bisection of scenario **${o.scenario}** ` +
+      `in \`${o.tree}\`: good \`${o.good}\`, bad \`${o.bad}\`, confidence ${o.confidence}, ` +
+      `status **${r.status}**${r.error ? ` (${r.error})` : ""}.`,
     "",
     "## Result",
     "",
@@ -103,7 +110,8 @@ export function bisectMarkdown(r: BisectFile): string {
     "|---|---|---|---|---|---|---|---|---|---|",
     ...stepRows(r).map(
       (x) =>
-        `| ${x.step} | \`${x.commit}\` | ${x.subject} | ${x.verdict} | ${x.runs} | ${x.target} | ${x.other} | ${x.build} | ${x.boot} | ${x.workload} |`,
+        `| ${x.step} | \`${x.commit}\` | ${x.subject} | ${x.verdict} | ${x.runs} | ${x.target} | ${x.other} | ` +
+        `${x.build} | ${x.boot} | ${x.workload} |`,
     ),
     "",
     "## Target signatures",

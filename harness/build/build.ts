@@ -89,8 +89,10 @@ async function cachedImage(dir: string, progress: Progress): Promise<ImageMeta |
 }
 
 /** make's words for a host that ran out of something: not the kernel's fault, so not a verdict. */
-const HOST_FAILURE =
-  /No space left on device|Cannot allocate memory|virtual memory exhausted|Killed signal terminated program|fatal error: Killed/;
+const HOST_FAILURE = new RegExp(
+  "No space left on device|Cannot allocate memory|virtual memory exhausted|" +
+    "Killed signal terminated program|fatal error: Killed",
+);
 
 /**
  * Fixed build identity: the image depends on the inputs only, and ccache hits more. The
@@ -146,7 +148,8 @@ async function makeFailure(
   const log = await fs.readFile(logFile, "utf8");
   const tail = log.split("\n").slice(-30).join("\n");
   const first = firstBuildError(log);
-  const headline = `kernel build failed (${howEnded(r)}) for ${what}: ${first ?? "no compiler or linker error line in the log"}`;
+  const headline =
+    `kernel build failed (${howEnded(r)}) for ${what}: ` + (first ?? "no compiler or linker error line in the log");
   const message = `${headline}\nlast lines:\n${tail}`;
   // Killed by a signal kharness did not send (the OOM killer), or out of disk or memory: the host's doing.
   const killed = /kharness: make was killed by signal \d+ from outside kharness/.exec(log)?.[0];

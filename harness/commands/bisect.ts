@@ -5,7 +5,10 @@ import type { BisectFile, BisectOptions } from "../records/bisect.js";
 
 export type { BisectOptions };
 
-/** `kharness bisect`: a new bisection from options, or (with `resumeId`) an interrupted one continued; exit 0 when it names a culprit. */
+/**
+ * `kharness bisect`: a new bisection from options, or (with `resumeId`) an interrupted one continued; exit 0
+ * when it names a culprit.
+ */
 export async function bisectCommand(
   input: { options?: BisectOptions; resumeId?: string },
   progress: Progress,

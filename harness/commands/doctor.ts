@@ -1,6 +1,9 @@
 import { doctor, doctorVerdict } from "../doctor/doctor.js";
 
-/** `kharness doctor [--install]`: every requirement, what is missing, and how to install it; exit 1 when something is. */
+/**
+ * `kharness doctor [--install]`: every requirement, what is missing, and how to install it; exit 1 when
+ * something is.
+ */
 export async function doctorCommand(opts: { install?: boolean }): Promise<number> {
   const { first, last } = await doctor(opts);
   // After an install, the first check's lines say what was missing, and the verdict what is left.

@@ -34,6 +34,7 @@ export async function replyCommand(run: string, o: ReplyCommandOptions): Promise
   });
   const note = testedBy
     ? undefined
-    : 'no Tested-by: kharness never invents one; give --tested-by "Name <mail>", or set git config user.name and user.email';
+    : 'no Tested-by: kharness never invents one; give --tested-by "Name <mail>", ' +
+      "or set git config user.name and user.email";
   return { text, ...(note && { note }) };
 }

@@ -16,7 +16,10 @@ import { DEFAULT_VM, vmImplementation } from "../vm/registry.js";
 
 export type { RunOptions };
 
-/** `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and summed up. */
+/**
+ * `kharness run`: a matrix of one group (the scenario's variants on its kernel and guest shape), judged and
+ * summed up.
+ */
 export async function runCommand(
   opts: RunOptions,
   progress: Progress,
@@ -27,7 +30,10 @@ export async function runCommand(
   const { run, loaded, scenarios, prepared, accel } = await plannedRun(opts, id, dir, vm, progress);
   const variants = run.cells.map((c) => c.variant);
   progress.info(
-    `run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} for ${loaded.arch.name} (${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; results in ${dir}`,
+    `run ${id}: ${loaded.scenario.name} on ${loaded.kernel.name} for ${loaded.arch.name} ` +
+      `(${describeSource(loaded.kernel.source)}), variants ${variants.join(", ")}, ` +
+      `up to ${run.settings.maxRuns} run(s) each until ${Math.round(run.settings.confidence * 100)}% sure; ` +
+      `results in ${dir}`,
   );
   progress.info(describeProcedure(calibrate(run.settings.maxRuns, run.settings.confidence, run.settings.residual)));
   const howToContinue = (sig: NodeJS.Signals, killed: number) =>

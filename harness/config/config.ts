@@ -89,7 +89,10 @@ async function baseConfigText(file: string): Promise<string> {
   }
 }
 
-/** base config (a make target, or the user's .config) + merge_config.sh + olddefconfig in a scratch build directory; the resulting .config text. */
+/**
+ * base config (a make target, or the user's .config) + merge_config.sh + olddefconfig in a scratch build
+ * directory; the resulting .config text.
+ */
 async function makeConfig(
   tree: SourceTree,
   arch: Arch,
@@ -179,7 +182,8 @@ export async function configureKernel(
   const problems = verifyKconfig(parseKconfig(text), reqs);
   if (problems.length > 0) {
     throw new UserError(
-      `the final kernel config for ${tree.id} dropped ${problems.length} required option(s):\n${describeProblems(problems)}`,
+      `the final kernel config for ${tree.id} dropped ${problems.length} required option(s):\n` +
+        describeProblems(problems),
       "add the options they depend on to the fragment (see `make menuconfig` -> search for the option's Depends on)",
     );
   }

@@ -47,7 +47,8 @@ export function describeProblems(problems: ConfigProblem[]): string {
   return problems
     .map(
       (p) =>
-        `  CONFIG_${p.option}: wanted ${p.value}, got ${p.actual === "n" ? "not set" : p.actual} (required by ${p.from})`,
+        `  CONFIG_${p.option}: wanted ${p.value}, got ${p.actual === "n" ? "not set" : p.actual} ` +
+        `(required by ${p.from})`,
     )
     .join("\n");
 }

@@ -21,7 +21,10 @@ export interface Arch {
   machine: string;
   /** The -cpu model under TCG; undefined keeps QEMU's default. */
   tcgCpu?: string;
-  /** Device names on that machine: the guest's network card, entropy source, and the -drive if= of its disk (/dev/vda). */
+  /**
+   * Device names on that machine: the guest's network card, entropy source, and the -drive if= of its disk
+   * (/dev/vda).
+   */
   devices: { net: string; rng: string; diskIf: string };
   /** The kernel's name for the first serial port. */
   console: string;

@@ -29,7 +29,10 @@ const live = new Map<ResultPromise, ChildRecord>();
 export const registryDir = () => path.join(cacheRoot(), "children");
 const registryFile = () => path.join(registryDir(), `${process.pid}.json`);
 
-/** This process's registry, written at once (synchronously: a SIGKILL may come at any moment), or removed when empty. */
+/**
+ * This process's registry, written at once (synchronously: a SIGKILL may come at any moment), or removed when
+ * empty.
+ */
 function saveRegistry(): void {
   const file = registryFile();
   if (live.size === 0) return rmSync(file, { force: true });

@@ -30,9 +30,15 @@ export class InfraError extends Error {
 function fileSystemError(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === "ENOSPC" || e?.code === "EDQUOT")
-    return `kharness: host error: no space left on the device holding ${e.path ?? "(unknown path)"}\n  fix: free space there, or point KHARNESS_RESULTS / KHARNESS_CACHE at a larger disk`;
+    return (
+      `kharness: host error: no space left on the device holding ${e.path ?? "(unknown path)"}\n` +
+      "  fix: free space there, or point KHARNESS_RESULTS / KHARNESS_CACHE at a larger disk"
+    );
   if (e?.code === "EROFS" || e?.code === "EACCES")
-    return `kharness: host error: cannot write ${e.path ?? "(unknown path)"} (${e.code})\n  fix: make it writable, or point KHARNESS_RESULTS / KHARNESS_CACHE elsewhere`;
+    return (
+      `kharness: host error: cannot write ${e.path ?? "(unknown path)"} (${e.code})\n` +
+      "  fix: make it writable, or point KHARNESS_RESULTS / KHARNESS_CACHE elsewhere"
+    );
   return undefined;
 }
 

@@ -58,7 +58,10 @@ export function howEnded(r: { exitCode?: number | undefined; signal?: string | u
 const tail = (text: unknown, lines = 15) =>
   typeof text === "string" ? text.trim().split("\n").slice(-lines).join("\n") : "";
 
-/** Run a command that must succeed; its output. A failure is an InfraError naming the command, its exit and last words. */
+/**
+ * Run a command that must succeed; its output. A failure is an InfraError naming the command, its exit and
+ * last words.
+ */
 export async function toolOutput(
   file: string,
   args: readonly string[],

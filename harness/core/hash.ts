@@ -16,7 +16,10 @@ export async function sha256File(file: string): Promise<string> {
   return h.digest("hex");
 }
 
-/** File hashes by (path, size, mtime): a file read many times in one process (a tarball, a kernel image) is hashed once per version. */
+/**
+ * File hashes by (path, size, mtime): a file read many times in one process (a tarball, a kernel image) is
+ * hashed once per version.
+ */
 const hashedFiles = new Map<string, string>();
 
 export async function sha256FileOnce(file: string): Promise<string> {

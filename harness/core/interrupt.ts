@@ -13,7 +13,10 @@ export interface RecordedOutcome {
 /** The signals that interrupt a run: Ctrl-C, a kill or a service stop, and a closed terminal or dropped ssh session. */
 export const INTERRUPTS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
-/** The shell's convention for a process ended by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP). */
+/**
+ * The shell's convention for a process ended by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM,
+ * 129 for SIGHUP).
+ */
 export const signalExitCode = (sig: NodeJS.Signals) => 128 + os.constants.signals[sig];
 
 /** Thrown once an interrupted run has written its record and reports; the CLI exits 128 + the signal. */
@@ -34,7 +37,10 @@ export function interruption(): NodeJS.Signals | undefined {
   return interruptedBy;
 }
 
-/** After a child that an interrupt may have killed: stop here, as interrupted, rather than read its failure as a result. */
+/**
+ * After a child that an interrupt may have killed: stop here, as interrupted, rather than read its failure as
+ * a result.
+ */
 export function throwIfInterrupted(during: string): void {
   if (interruptedBy) throw new Interrupted(`${interruptedBy} during ${during}`);
 }

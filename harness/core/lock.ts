@@ -41,7 +41,8 @@ export async function withFileLock<T>(
       await new Promise((r) => setTimeout(r, pollMs));
     }
   }
-  // Who holds it, for the waiters' message only (the lock directory must stay empty: a stale one is removed with rmdir).
+  // Who holds it, for the waiters' message only (the lock directory must stay empty: a stale one is
+  // removed with rmdir).
   await fs.writeFile(`${file}.owner`, `pid ${process.pid}`).catch(() => undefined);
   try {
     return await body();

@@ -97,7 +97,10 @@ export const REQUIREMENTS: Requirement[] = [
         path.join(cacheRoot(), "accel.json"),
         "KVM probe cache entry",
       );
-      return `${usable ? "/dev/kvm is usable" : "no usable /dev/kvm: guests run under TCG"}${probe ? `; last probe chose ${probe.accel}: ${probe.reason}` : ""}`;
+      return (
+        (usable ? "/dev/kvm is usable" : "no usable /dev/kvm: guests run under TCG") +
+        (probe ? `; last probe chose ${probe.accel}: ${probe.reason}` : "")
+      );
     },
   },
   {
@@ -145,7 +148,10 @@ export function archRequirements(arch: Arch, hostNode: string = process.arch): R
   ];
 }
 
-/** Every kernel recipe's source tarball (and the Debian package that provides it), and what each of its arches needs. */
+/**
+ * Every kernel recipe's source tarball (and the Debian package that provides it), and what each of its arches
+ * needs.
+ */
 export async function recipeRequirements(kernelsDir = path.join(projectRoot, "kernels")): Promise<Requirement[]> {
   const names = (await fs.readdir(kernelsDir)).filter((f) => f.endsWith(".yaml")).sort();
   const recipes = await Promise.all(names.map((n) => loadKernelRecipe(path.join(kernelsDir, n))));
@@ -212,7 +218,10 @@ export async function installMissing(report: Pick<DoctorReport, "missingPackages
   }
 }
 
-/** What `kharness doctor` says of a report: its lines, how to install what is missing, what no package fixes; exit 1 when anything is unmet. */
+/**
+ * What `kharness doctor` says of a report: its lines, how to install what is missing, what no package fixes;
+ * exit 1 when anything is unmet.
+ */
 export function doctorVerdict(report: DoctorReport): { text: string[]; exitCode: number } {
   const text = [...report.lines];
   const left = installCommands(report);

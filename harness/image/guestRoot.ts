@@ -36,8 +36,10 @@ async function apt(args: string[], cwd: string, arch: Arch): Promise<string> {
   const r = await tool(args[0]!, args.slice(1), { cwd, all: true });
   if (r.exitCode === 0) return r.stdout;
   throw new InfraError(
-    `${args.join(" ")} failed (${howEnded(r)}) while fetching the ${arch.name} guest's busybox and dropbear:\n${(r.all ?? "").slice(-2000)}`,
-    `let apt see ${arch.debian} packages (as root): kharness doctor --install, which runs dpkg --add-architecture ${arch.debian} and apt-get update`,
+    `${args.join(" ")} failed (${howEnded(r)}) while fetching the ${arch.name} guest's busybox and dropbear:\n` +
+      (r.all ?? "").slice(-2000),
+    `let apt see ${arch.debian} packages (as root): kharness doctor --install, ` +
+      `which runs dpkg --add-architecture ${arch.debian} and apt-get update`,
   );
 }
 

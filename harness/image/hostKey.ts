@@ -4,7 +4,10 @@ import path from "node:path";
 import { howEnded, tool } from "../core/exec.js";
 import { InfraError } from "../core/errors.js";
 
-/** The guest's SSH host key, made on the host: the guest does no key generation at boot, and the host knows whom it talks to. */
+/**
+ * The guest's SSH host key, made on the host: the guest does no key generation at boot, and the host knows
+ * whom it talks to.
+ */
 export interface GuestHostKey {
   /** dropbear's key file, for /etc/dropbear in the image. */
   dropbearKey: Buffer;

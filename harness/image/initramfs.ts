@@ -23,7 +23,10 @@ export function parseReadelf(output: string): { interpreter?: string; needed: st
   return { ...(interpreter && { interpreter }), needed };
 }
 
-/** A path inside `root` with its symlinks followed, inside root too (an absolute link target is root-relative); root-relative. */
+/**
+ * A path inside `root` with its symlinks followed, inside root too (an absolute link target is
+ * root-relative); root-relative.
+ */
 export async function realpathIn(root: string, p: string, hops = 0): Promise<string> {
   const parts = p.split("/").filter(Boolean);
   let cur = "/";

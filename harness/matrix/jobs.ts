@@ -9,6 +9,8 @@ export function chooseJobs(hostCores: number, freeMiB: number, vmMiB: number): {
   const count = Math.min(byCores, byMemory);
   return {
     count,
-    reason: `${count} VM(s) at once: ${hostCores} cores allow ${byCores} (2 cores per guest), ${freeMiB} MiB free allows ${byMemory} (${vmMiB} MiB + 256 MiB per guest, 80% of free)`,
+    reason:
+      `${count} VM(s) at once: ${hostCores} cores allow ${byCores} (2 cores per guest), ` +
+      `${freeMiB} MiB free allows ${byMemory} (${vmMiB} MiB + 256 MiB per guest, 80% of free)`,
   };
 }

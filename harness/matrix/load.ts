@@ -78,7 +78,10 @@ export async function loadMatrix(fileOrName: string): Promise<LoadedMatrix> {
   return { matrix, file, text, loaded, exclude };
 }
 
-/** An exclude pattern names kernels and vCPU counts of the matrix's axes: a misspelt one would silently match nothing. */
+/**
+ * An exclude pattern names kernels and vCPU counts of the matrix's axes: a misspelt one would silently match
+ * nothing.
+ */
 function checkExclude(file: string, matrix: Matrix): void {
   matrix.exclude.forEach((p, i) => {
     if (p.kernel !== undefined && !matrix.kernels.includes(p.kernel)) {

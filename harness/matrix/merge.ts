@@ -47,7 +47,10 @@ export function shardOutcomes(runs: RunFile[]): ShardOutcome[] {
   });
 }
 
-/** A missing shard outranks a stopped one, and either outranks the verdicts: the cells judged are not all the matrix's. */
+/**
+ * A missing shard outranks a stopped one, and either outranks the verdicts: the cells judged are not all the
+ * matrix's.
+ */
 export function mergeExitCode(shards: ShardOutcome[], verdictExit: number): number {
   if (shards.some((s) => s.status === "missing")) return MERGE_EXIT.shardMissing;
   if (shards.some((s) => s.status === "stopped")) return MERGE_EXIT.shardStopped;
@@ -64,7 +67,8 @@ export function mergeRuns(runs: RunFile[], id: string): RunFile {
   for (const r of runs) {
     if (r.input.sha256 !== first.input.sha256) {
       throw new UserError(
-        `run ${r.id} comes from a different matrix file (${r.input.file}, ${r.input.sha256.slice(0, 12)}) than ${first.id} (${first.input.sha256.slice(0, 12)})`,
+        `run ${r.id} comes from a different matrix file (${r.input.file}, ${r.input.sha256.slice(0, 12)}) ` +
+          `than ${first.id} (${first.input.sha256.slice(0, 12)})`,
         "merge the shards of one matrix run only",
       );
     }

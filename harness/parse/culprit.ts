@@ -99,7 +99,11 @@ const KINDS: [RegExp, SplatKind][] = [
   [/suspicious RCU usage/, "rcu"],
   [/^BUG: (?:scheduling while atomic|sleeping function|using )/, "atomic-sleep"],
   [
-    /^(?:possible deadlock|inconsistent lock state|(?:BUG|WARNING): (?:bad unlock|held lock|still has locks|lock held|locking bug|nested lock)|INFO: trying to register)/,
+    new RegExp(
+      "^(?:possible deadlock|inconsistent lock state|" +
+        "(?:BUG|WARNING): (?:bad unlock|held lock|still has locks|lock held|locking bug|nested lock)|" +
+        "INFO: trying to register)",
+    ),
     "lockdep",
   ],
   [/^INFO: task /, "hung-task"],
@@ -107,7 +111,10 @@ const KINDS: [RegExp, SplatKind][] = [
   [/^INFO: rcu detected stall/, "stall"],
   [/^WARNING/, "warning"],
   [
-    /^(?:BUG: unable to handle|general protection fault|stack segment|Unhandled fault|Internal error|Alignment trap|divide error|invalid opcode|int3|PANIC: double fault)/,
+    new RegExp(
+      "^(?:BUG: unable to handle|general protection fault|stack segment|Unhandled fault|Internal error|" +
+        "Alignment trap|divide error|invalid opcode|int3|PANIC: double fault)",
+    ),
     "oops",
   ],
   [/^(?:kernel panic|kernel stack overflow|panic:)/, "panic"],

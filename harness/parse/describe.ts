@@ -5,7 +5,8 @@ export function describeSplat(file: string, s: Splat): string {
   const flags = [...(s.primary ? ["first report"] : []), ...(s.corrupted ? ["corrupted"] : [])];
   const head = [
     `${file}:${s.startLine}-${s.endLine}: ${s.title}${flags.length > 0 ? ` (${flags.join(", ")})` : ""}`,
-    `  kind ${s.kind}, type ${s.type}, frame ${s.frame ?? "(none)"}, culprit ${s.culprit ?? "(none)"}, signature ${s.signature}`,
+    `  kind ${s.kind}, type ${s.type}, frame ${s.frame ?? "(none)"}, culprit ${s.culprit ?? "(none)"}, ` +
+      `signature ${s.signature}`,
     ...s.altTitles.map((a) => `  also titled ${a}`),
     ...(s.callPath.length > 1 ? [`  call path ${s.callPath.join(" <- ")}`] : []),
   ];

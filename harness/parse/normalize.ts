@@ -1,11 +1,17 @@
-/** Console lines and titles made comparable: the line's printk prefix and caller, and syzkaller's title normalisation. */
+/**
+ * Console lines and titles made comparable: the line's printk prefix and caller, and syzkaller's title
+ * normalisation.
+ */
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]/g;
 // dmesg -x style "kern  :warn  : " facility/level prefixes.
 const DMESG_LEVEL =
   /^(?:kern|user|mail|daemon|auth|syslog|lpr|news)\s*:(?:emerg|alert|crit|err|warn|notice|info|debug)\s*: /;
-/** `<N>[  12.345678][ T123] `: a syslog level, the timestamp and, with CONFIG_PRINTK_CALLER, the task or CPU that printed. */
+/**
+ * `<N>[  12.345678][ T123] `: a syslog level, the timestamp and, with CONFIG_PRINTK_CALLER, the task or CPU
+ * that printed.
+ */
 const PRINTK_PREFIX = /^(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\](\[ *[CT][0-9]+\])? /;
 /** The same after a getty's "login: " or a note about dropped messages (rare, so tried second). */
 const LONG_PRINTK_PREFIX =
@@ -65,7 +71,10 @@ const MAX_TITLE_BYTES = 120;
 const normalized = new Map<string, string>();
 const MAX_REMEMBERED = 10_000;
 
-/** A title as syzkaller prints it: numbers and addresses replaced, printable ASCII only, at most 120 bytes, spaces collapsed. */
+/**
+ * A title as syzkaller prints it: numbers and addresses replaced, printable ASCII only, at most 120 bytes,
+ * spaces collapsed.
+ */
 export function normalizeTitle(title: string): string {
   let known = normalized.get(title);
   if (known === undefined) {

@@ -21,7 +21,10 @@ export interface Splat {
   altTitles: string[];
   /** syzkaller's crash type, e.g. "LOCKDEP", "ATOMIC_SLEEP", "HANG", "WARNING"; "UNKNOWN" when it has none. */
   type: string;
-  /** syzkaller's guilty frame, the one in the title ("corrupted" when none was found); undefined for titles without a frame. */
+  /**
+   * syzkaller's guilty frame, the one in the title ("corrupted" when none was found); undefined for titles
+   * without a frame.
+   */
   frame?: string;
   /** kharness's guilty frame: syzkaller's, or its first caller when that is a lock, hotplug or sleep-check helper. */
   culprit?: string;
@@ -49,7 +52,10 @@ const MAX_OPEN = 8;
 const TAIL_CUT_AFTER = 22;
 const TAIL_CUT_AFTER_KMSAN = 16;
 
-/** The header group that owns a console line, if any; `next` is the line after it (a replayed message is not a new report). */
+/**
+ * The header group that owns a console line, if any; `next` is the line after it (a replayed message is not
+ * a new report).
+ */
 export function headerGroupOf(line: string, next: string | undefined): HeaderGroup | undefined {
   if (!ANY_HEADER.test(line) || next?.includes("** replaying previous printk message **")) return undefined;
   return HEADER_GROUPS.find((g) => line.includes(g.header) && !g.suppress.some((re) => re.test(line)));

@@ -43,7 +43,10 @@ export function demangle(name: string): string {
 
 const CORRUPTED: PickedFrame = { name: "corrupted", raw: "corrupted" };
 
-/** The name with the one syscall prefix removed that leaves it shortest ("__se_sys_foo" -> "foo", "__x64_sys_foo" -> "sys_foo"). */
+/**
+ * The name with the one syscall prefix removed that leaves it shortest ("__se_sys_foo" -> "foo",
+ * "__x64_sys_foo" -> "sys_foo").
+ */
 export function stripSyscallPrefix(name: string): string {
   let best = name;
   for (const p of SYSCALL_PREFIXES)
@@ -76,7 +79,10 @@ export function skipTest(extra: readonly string[] = []): SkipTest {
   return test;
 }
 
-/** A stall is blamed on the frame just above where its stack meets a dispatcher (syscall entry, work item, timer...). */
+/**
+ * A stall is blamed on the frame just above where its stack meets a dispatcher (syscall entry, work item,
+ * timer...).
+ */
 function pickStall(names: string[], raws: string[]): PickedFrame | undefined {
   const at = names.findIndex((n) => STALL_ANCHORS.test(n));
   if (at < 0) return undefined;
@@ -85,7 +91,10 @@ function pickStall(names: string[], raws: string[]): PickedFrame | undefined {
   return { name: names[i]!, raw: raws[i]! };
 }
 
-/** A hung task is blamed on rtnl_lock or an RCU sync if it waits in one, else on the first frame that is not a wait primitive. */
+/**
+ * A hung task is blamed on rtnl_lock or an RCU sync if it waits in one, else on the first frame that is not
+ * a wait primitive.
+ */
 function pickHang(names: string[], raws: string[]): PickedFrame | undefined {
   for (let i = 0; i < names.length; i++) {
     if (names[i]!.includes("rtnl_lock")) return { name: names[i]!, raw: raws[i]! };
@@ -110,7 +119,10 @@ export function frameNamesOf(line: string): string[] | undefined {
   return undefined;
 }
 
-/** One pass over the parts: a regex part finds its line (or uses up the text), a stack part reads frame lines up to the next stack start. */
+/**
+ * One pass over the parts: a regex part finds its line (or uses up the text), a stack part reads frame
+ * lines up to the next stack start.
+ */
 function walk(
   lines: readonly string[],
   parts: readonly StackPart[],

@@ -38,7 +38,10 @@ function linesFrom(lines: readonly string[], offset: number): string[] {
   return [lines[i]!.slice(offset - start), ...lines.slice(i + 1)];
 }
 
-/** Every title a format gives with these frames: its own, the alternatives, and the variants with raw and partly stripped frame names. */
+/**
+ * Every title a format gives with these frames: its own, the alternatives, and the variants with raw and
+ * partly stripped frame names.
+ */
 function titlesOf(format: TitleFormat, captures: string[], frames: PickedFrame[]): { title: string; alts: string[] } {
   const withFrames = (names: string[]) => [...captures, ...names];
   const title = fill(format.fmt, withFrames(frames.map((f) => f.name)));
@@ -142,7 +145,10 @@ function lacksCallTrace(lines: readonly string[]): boolean {
   return [...seen].every((k) => k === STACK_STARTS.length - 1);
 }
 
-/** Title and type of a report whose first line holds a header of `group`; `lines` are the report's own lines, prefixes removed. */
+/**
+ * Title and type of a report whose first line holds a header of `group`; `lines` are the report's own lines,
+ * prefixes removed.
+ */
 export function titleReport(lines: readonly string[], group: HeaderGroup): ReportTitle {
   const { winner, alts, reportMissing } = chooseFormat(lines, group);
   if (!winner) {

@@ -37,8 +37,10 @@ async function validate(opts: BisectOptions): Promise<{ good: string; bad: strin
   if (!(await isAncestor(opts.tree, older, newer))) {
     throw new UserError(
       opts.direction === "cause"
-        ? `the good revision ${opts.good} is not an ancestor of the bad revision ${opts.bad}: a cause bisection goes from an older good to a newer bad`
-        : `the bad revision ${opts.bad} is not an ancestor of the good revision ${opts.good}: a fix bisection goes from an older bad to a newer good`,
+        ? `the good revision ${opts.good} is not an ancestor of the bad revision ${opts.bad}: ` +
+            "a cause bisection goes from an older good to a newer bad"
+        : `the bad revision ${opts.bad} is not an ancestor of the good revision ${opts.good}: ` +
+            "a fix bisection goes from an older bad to a newer good",
       opts.direction === "cause"
         ? "swap the revisions, or add --fix to find the commit that fixed the splat"
         : "swap the revisions, or drop --fix to find the commit that caused the splat",
@@ -111,7 +113,8 @@ export async function bisection(
     s.direction === "cause" ? `${s.good}..${s.bad}` : `${s.bad}..${s.good}`,
   );
   progress.info(
-    `bisection ${record.id}: ${s.direction} of ${record.options.scenario} over ${record.rangeCommits} commit(s) of ${record.options.tree}; results in ${dir}`,
+    `bisection ${record.id}: ${s.direction} of ${record.options.scenario} ` +
+      `over ${record.rangeCommits} commit(s) of ${record.options.tree}; results in ${dir}`,
   );
 
   const env: BisectEnv = bisectEnv({ loaded, repo, dir, record, vm: vmImplementation(DEFAULT_VM) }, progress);

@@ -113,7 +113,10 @@ export async function checkCells(
   return prepared;
 }
 
-/** The build of each kernel the pending cells need, from its preparation; a kernel that fails to compile fails its cells. */
+/**
+ * The build of each kernel the pending cells need, from its preparation; a kernel that fails to compile
+ * fails its cells.
+ */
 async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string, string>> {
   const { run, dir } = ctx;
   const images = new Map<string, string>();
@@ -128,7 +131,10 @@ async function buildCells(ctx: CellRun, progress: Progress): Promise<Map<string,
       images.set(key, k.image.bzImage);
       recordBuilt(run, cell, kernelRecord(k, dir, buildLog), k.timings.buildMs);
       progress.info(
-        `${key}: image ${k.image.key.slice(0, 12)} ${k.image.cached ? "from cache (no make)" : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`}`,
+        `${key}: image ${k.image.key.slice(0, 12)} ` +
+          (k.image.cached
+            ? "from cache (no make)"
+            : `built in ${(k.image.durationMs / 1000).toFixed(0)}s, ${k.image.compiled.length} objects compiled`),
       );
     } catch (err) {
       if (!(err instanceof BuildFailure)) throw err;
@@ -191,7 +197,10 @@ export function planRound(run: RunFile): RoundPlan {
   return plan;
 }
 
-/** Run rounds of iterations on up to `jobs` VMs at once until every pending cell is decided; `images` maps a cell's build key to its kernel. */
+/**
+ * Run rounds of iterations on up to `jobs` VMs at once until every pending cell is decided; `images` maps a
+ * cell's build key to its kernel.
+ */
 export async function runPool(
   ctx: Omit<CellRun, "prepared">,
   images: Map<string, string>,
@@ -226,7 +235,8 @@ export async function runPool(
         });
         recordIteration(ctx.run, cell, out);
         progress.info(
-          `[${++done}] ${cell.id} #${iteration}: ${out.record.status}${stopNote(out.record)}, ${out.groups.length} unique splat(s)`,
+          `[${++done}] ${cell.id} #${iteration}: ${out.record.status}${stopNote(out.record)}, ` +
+            `${out.groups.length} unique splat(s)`,
         );
         await ctx.save();
       }
@@ -238,6 +248,9 @@ export async function runPool(
     progress.info(`${c.id}: stopped after ${c.runs.length} run(s): ${c.stopped}`);
 }
 
-/** Why a run ended before its workload did: only a report decides a run, so a clean one that stopped ran out its window. */
+/**
+ * Why a run ended before its workload did: only a report decides a run, so a clean one that stopped ran out
+ * its window.
+ */
 const stopNote = (r: IterationRecord) =>
   r.stoppedEarly === undefined ? "" : r.primary === undefined ? " (clean for its trial window)" : " (decided early)";

@@ -22,7 +22,8 @@ export function describeRun(
   const source = describeSource(kernel.source);
   const fragments = [...kernel.fragments, ...arch.fragments].join(", ");
   const lines = [
-    `scenario ${scenario.name}: kernel ${kernel.name} for ${arch.name} from ${source}, base ${kernel.base}, fragments ${fragments}`,
+    `scenario ${scenario.name}: kernel ${kernel.name} for ${arch.name} from ${source}, ` +
+      `base ${kernel.base}, fragments ${fragments}`,
   ];
   for (const { variant: v, build } of run.cells) {
     const series =
@@ -52,7 +53,8 @@ export function describeRun(
     `\nper run (up to ${run.settings.maxRuns} per variant, fewer once its verdict is decided):`,
     `  ${command}`,
     `  disk: ${describeDisk(`${it}/disk.img`, scenario.vm.diskMiB, diskFormat(scenario.workload))}`,
-    "  (placeholders in <>; each boot takes a free SSH port on 127.0.0.1; the accelerator is tcg or kvm after the KVM probe)",
+    "  (placeholders in <>; each boot takes a free SSH port on 127.0.0.1; " +
+      "the accelerator is tcg or kvm after the KVM probe)",
   );
   return lines.join("\n");
 }

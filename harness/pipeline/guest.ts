@@ -55,7 +55,9 @@ export async function guestIdentity(progress: Progress): Promise<GuestIdentity> 
   // As any cache entry: a damaged one is replaced, never used, and said so.
   const found = await readRecordIfExists(GuestIdentitySchema, file, "guest identity").catch((err: Error) => {
     progress.info(
-      `warning: ${file} is damaged; made a new guest identity (the booted snapshots made with the old one will not be found again): ${err.message.split("\n")[0]}`,
+      `warning: ${file} is damaged; made a new guest identity ` +
+        "(the booted snapshots made with the old one will not be found again): " +
+        `${err.message.split("\n")[0]}`,
     );
     return undefined;
   });

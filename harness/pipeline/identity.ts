@@ -9,7 +9,10 @@ export function newRunId(prefix: string): string {
   return `${prefix}-${stamp}`;
 }
 
-/** The machine a run, matrix or bisection ran on, for its record (QEMU's version from the binary of the first arch it boots). */
+/**
+ * The machine a run, matrix or bisection ran on, for its record (QEMU's version from the binary of the first
+ * arch it boots).
+ */
 export async function hostRecord(vm: VmImplementation, arch: Arch): Promise<HostRecord> {
   const version = await vm.version(arch);
   return {

@@ -98,9 +98,13 @@ async function iterate(inp: IterationInputs, progress: Progress): Promise<Iterat
         groups,
       };
     }
-    progress.done(
-      `guest reachable over SSH (${boot.start === "restored" ? "restored from its booted snapshot" : boot.start === "saved" ? "booted, and saved as the snapshot later runs restore" : "booted"})`,
-    );
+    const started =
+      boot.start === "restored"
+        ? "restored from its booted snapshot"
+        : boot.start === "saved"
+          ? "booted, and saved as the snapshot later runs restore"
+          : "booted";
+    progress.done(`guest reachable over SSH (${started})`);
     if (boot.warning) progress.info(`warning: ${boot.warning}`);
     throwIfInterrupted(`the boot of ${label}`);
     try {
@@ -133,7 +137,8 @@ async function bootWithRetries(
     throwIfInterrupted(`the boot of ${label}`);
     await makeDisk(spec.disk!, inp.scenario.vm.diskMiB * 1024 * 1024, diskFormat(inp.scenario.workload));
     progress.stage(
-      `boot ${label} (${spec.accel.accel}, ${spec.cpus} vCPUs)${attempt ? `, retry ${attempt} after: ${(boot as { reason: string }).reason}` : ""}`,
+      `boot ${label} (${spec.accel.accel}, ${spec.cpus} vCPUs)` +
+        `${attempt ? `, retry ${attempt} after: ${(boot as { reason: string }).reason}` : ""}`,
     );
     boot = await inp.vm.boot(spec);
     if (boot.ok || boot.cause === "kernel") return boot;
@@ -151,7 +156,10 @@ interface WatchedWork {
   firstReportMs?: number;
 }
 
-/** The workload, ended early when the watch decides; with when its first report came (the baseline's times set the trial window). */
+/**
+ * The workload, ended early when the watch decides; with when its first report came (the baseline's times
+ * set the trial window).
+ */
 async function workWatched(inp: IterationInputs, vm: VmInstance): Promise<WatchedWork> {
   const { workload } = inp.scenario;
   const watch = watchRun(vm, {
@@ -238,7 +246,8 @@ async function workAndCollect(
   const judged = runEvidence(work.status, groups);
   const notes = [...(work.reason ? [work.reason] : []), ...evidence.notes];
   progress.done(
-    `${judged.status}${work.stoppedEarly ? " (stopped early)" : ""}, ${groups.length} unique splat(s)${notes.length ? `; ${notes.join("; ")}` : ""}`,
+    `${judged.status}${work.stoppedEarly ? " (stopped early)" : ""}, ${groups.length} unique splat(s)` +
+      `${notes.length ? `; ${notes.join("; ")}` : ""}`,
   );
   const timing = {
     ...(work.firstReportMs !== undefined && { firstReportMs: work.firstReportMs }),

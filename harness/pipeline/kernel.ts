@@ -42,7 +42,10 @@ export interface VariantKernel extends Omit<PreparedVariant, "timings"> {
 
 export const NO_PATCHES: AppliedSeries = { patches: [], reports: [], warnings: [] };
 
-/** The config inputs of a scenario on its kernel recipe: the recipe's fragments, the scenario's, and its required options. */
+/**
+ * The config inputs of a scenario on its kernel recipe: the recipe's fragments, the scenario's, and its
+ * required options.
+ */
 function configInputs(loaded: LoadedScenario) {
   const { scenario, kernel, arch, dir, kernelsDir } = loaded;
   const recipeFragment = (f: string) => (f.startsWith("tree:") ? f : path.join(kernelsDir, f));

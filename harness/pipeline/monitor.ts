@@ -41,7 +41,9 @@ export function watchVerdict(s: WatchState, cfg: WatchConfig): WatchVerdict {
   if (cfg.tailMs > 0 && s.reportEndedAt !== undefined && s.now - s.reportEndedAt >= cfg.tailMs) {
     return {
       kind: "decided",
-      reason: `stopped ${Math.round(cfg.tailMs / 1000)} s after the first report ended (${s.reportTitle}): the rest would be its cascade`,
+      reason:
+        `stopped ${Math.round(cfg.tailMs / 1000)} s after the first report ended (${s.reportTitle}): ` +
+        "the rest would be its cascade",
     };
   }
   if (cfg.windowMs !== undefined && s.reportSeenAt === undefined && s.now - s.startedAt >= cfg.windowMs) {

@@ -63,7 +63,10 @@ export interface RunOptions {
 interface CliFix {
   name: string;
   description: string;
-  /** Where the patch goes in the run (fixes/NAME.patch), for the series and the records: written once the run starts. */
+  /**
+   * Where the patch goes in the run (fixes/NAME.patch), for the series and the records: written once the run
+   * starts.
+   */
   patch: string;
   text: string;
   origin: FixOrigin;
@@ -196,7 +199,10 @@ async function cliScenarioFor(
   return { loaded: await onTree(loaded, { scenario: saved, tree, ref }), fixes };
 }
 
-/** The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any build. */
+/**
+ * The scenario as the command line asks for it: on the user's tree, with the user's fixes. Checked before any
+ * build.
+ */
 export async function scenarioFor(
   opts: ScenarioRequest,
   dir: string,

@@ -213,14 +213,20 @@ export const RunFileSchema = z.object({
   /** A merged run: what became of each shard of the matrix. */
   merge: z.object({ shards: z.array(ShardOutcomeSchema) }).optional(),
   host: HostRecordSchema,
-  /** The accelerator each arch's guests ran under (a matrix of two arches may have KVM for one and TCG for the other). */
+  /**
+   * The accelerator each arch's guests ran under (a matrix of two arches may have KVM for one and TCG for the
+   * other).
+   */
   accels: z.partialRecord(ArchNameSchema, AccelChoiceSchema).optional(),
   jobs: z.object({ count: z.number().int(), reason: z.string() }).optional(),
   /** What the command line forced for the session (--accel, --jobs): a resume that forces nothing replays it. */
   forced: z
     .object({ accel: AccelChoiceSchema.shape.accel.optional(), jobs: z.number().int().min(1).optional() })
     .optional(),
-  /** Expected verdicts per target (`targetKey`: "scenario/kernel/arch") and variant: a fix's verdict, or REPRODUCES / CLEAN for the baseline. */
+  /**
+   * Expected verdicts per target (`targetKey`: "scenario/kernel/arch") and variant: a fix's verdict, or
+   * REPRODUCES / CLEAN for the baseline.
+   */
   expect: z.record(z.string(), z.record(z.string(), z.string())),
   builds: z.record(z.string(), BuildRecordSchema),
   cells: z.array(CellRecordSchema),
@@ -251,7 +257,10 @@ export const RunFileSchema = z.object({
 });
 export type RunFile = z.infer<typeof RunFileSchema>;
 
-/** One scenario on one kernel for one arch: the key of its expectations in a record, and of the scenario as loaded for it. */
+/**
+ * One scenario on one kernel for one arch: the key of its expectations in a record, and of the scenario as
+ * loaded for it.
+ */
 export function targetKey(t: { scenario: string; kernel: string; arch: string }): string {
   return `${t.scenario}/${t.kernel}/${t.arch}`;
 }

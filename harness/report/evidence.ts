@@ -26,14 +26,19 @@ export function groupBaselineText(stats: Pick<VariantStats, "bugRuns" | "booted"
 /** "fix 0/3 booted runs with a baseline bug: rate <= 0.63 at 95%" */
 export function fixText(v: Pick<Verdict, "cleanRuns" | "fixBooted" | "pHigh" | "confidence">): string {
   const j = v.fixBooted - v.cleanRuns;
-  return `fix ${j}/${v.fixBooted} booted runs with a baseline bug: rate <= ${v.pHigh.toFixed(2)} at ${pct(v.confidence)}`;
+  return (
+    `fix ${j}/${v.fixBooted} booted runs with a baseline bug: ` +
+    `rate <= ${v.pHigh.toFixed(2)} at ${pct(v.confidence)}`
+  );
 }
 
 /** "FIXED test p = 0.050 <= calibrated level 0.083", with the runs still needed when it is too high. */
 export function testText(v: Pick<Verdict, "test" | "moreNeeded">): string | undefined {
   if (!v.test) return undefined;
   const { name, pValue, level } = v.test;
-  const line = `${name} test p = ${pValue.toPrecision(2)} ${pValue <= level ? "<=" : ">"} calibrated level ${level.toPrecision(2)}`;
+  const line =
+    `${name} test p = ${pValue.toPrecision(2)} ${pValue <= level ? "<=" : ">"} ` +
+    `calibrated level ${level.toPrecision(2)}`;
   return v.moreNeeded === undefined ? line : `${line}: ${v.moreNeeded} more clean run(s) needed`;
 }
 
@@ -41,7 +46,10 @@ export function testText(v: Pick<Verdict, "test" | "moreNeeded">): string | unde
 export function windowText(v: Pick<Verdict, "windowMs" | "leftOut">): string | undefined {
   if (v.windowMs === undefined) return undefined;
   const left = v.leftOut ? `; ${v.leftOut} clean run(s) cut at a shorter window left out` : "";
-  return `trial window ${(v.windowMs / 1000).toFixed(1)} s (from the baseline's first-report times, with a floor)${left}`;
+  return (
+    `trial window ${(v.windowMs / 1000).toFixed(1)} s ` +
+    `(from the baseline's first-report times, with a floor)${left}`
+  );
 }
 
 /** The evidence behind a verdict, in parts; NOT FIXED is a fact about the fix's runs, not a rate comparison. */
@@ -55,7 +63,10 @@ export function evidenceText(v: Verdict): string {
   return evidenceParts(v).join("; ");
 }
 
-/** The accelerator of each arch's guests: "tcg" for one arch, "x86_64 kvm, arm64 tcg" for several, "?" before any boot. */
+/**
+ * The accelerator of each arch's guests: "tcg" for one arch, "x86_64 kvm, arm64 tcg" for several, "?"
+ * before any boot.
+ */
 export function accelsText(run: Pick<RunFile, "accels">): string {
   const entries = Object.entries(run.accels ?? {});
   if (entries.length === 0) return "?";

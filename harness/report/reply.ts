@@ -53,7 +53,8 @@ function onlyGroup(model: ReportModel): GroupResult {
   const [group, ...more] = model.groups;
   if (!group || more.length > 0) {
     throw new UserError(
-      `run ${model.run.id} has ${model.groups.length} groups (scenario, kernel and guest shape): a reply answers one patch on one kernel`,
+      `run ${model.run.id} has ${model.groups.length} groups (scenario, kernel and guest shape): ` +
+        "a reply answers one patch on one kernel",
       "reply to a kharness run record (results/<run-id> of kharness run)",
     );
   }
@@ -108,7 +109,9 @@ function testedLines(run: RunFile, group: GroupResult, cell: CellRecord): string
     ? `${built.config.base} + ${built.config.fragments.map((f) => f.split("/").at(-1)).join(", ")}`
     : "not recorded";
   const accel = run.accels?.[cell.arch]?.accel.toUpperCase() ?? "an accelerator not recorded";
-  const how = `${cell.arch} under ${accel}, ${cell.cpus} vCPUs; config ${config}; workload ${cell.workload ?? "not recorded"}`;
+  const how =
+    `${cell.arch} under ${accel}, ${cell.cpus} vCPUs; config ${config}; ` +
+    `workload ${cell.workload ?? "not recorded"}`;
   return [
     "What was tested:",
     ...wrap(sourceLine(built), "  base: ", "    "),
@@ -135,7 +138,10 @@ function baselineReport(run: RunFile, group: GroupResult): SignatureRecord | und
   return primary === undefined ? undefined : run.signatures[primary];
 }
 
-/** What happened: the baseline's k/n and first report, the verdict in its own words, the report a NOT FIXED fix leaves. */
+/**
+ * What happened: the baseline's k/n and first report, the verdict in its own words, the report a NOT FIXED
+ * fix leaves.
+ */
 function resultLines(run: RunFile, group: GroupResult, v: Verdict): string[] {
   const remaining = v.verdict === "NOT FIXED" ? run.signatures[v.remaining[0]?.signatures[0] ?? ""] : undefined;
   const others = group.verdicts.filter((o) => o.fix !== v.fix);
@@ -196,7 +202,9 @@ export function replyText(model: ReportModel, opts: ReplyOptions = {}): string {
   const boots = (variant: string) => group.cells.find((c) => c.variant === variant)?.runs.length ?? 0;
   const lines = [
     ...wrap(
-      `kharness booted the kernel without this patch ${boots(group.baseline)} time(s) and with it ${boots(v.fix)} time(s) in QEMU, each under a workload that stresses the bug, and read every lockdep, atomic-sleep and RCU report from the console.`,
+      `kharness booted the kernel without this patch ${boots(group.baseline)} time(s) ` +
+        `and with it ${boots(v.fix)} time(s) in QEMU, each under a workload that stresses the bug, ` +
+        "and read every lockdep, atomic-sleep and RCU report from the console.",
     ),
     "",
     ...testedLines(run, group, cell),

@@ -11,6 +11,9 @@ export function shardProblems(shards: ShardOutcome[]): string[] {
         s.status === "missing"
           ? "missing (no matrix.json was given for it)"
           : `stopped${s.run ? ` (run ${s.run})` : ""}: ${s.error}`;
-      return `shard ${s.index}/${shards.length} ${why}; ${s.unfinished.length} cell(s) without a result: ${s.unfinished.join(", ")}`;
+      return (
+        `shard ${s.index}/${shards.length} ${why}; ` +
+        `${s.unfinished.length} cell(s) without a result: ${s.unfinished.join(", ")}`
+      );
     });
 }

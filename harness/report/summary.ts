@@ -33,7 +33,8 @@ export function bugLines(bugs: BugSummary[]): string[] {
     out.push(`  ${b.title}  [${b.bug}]`);
     const paths = b.callPaths.map((p) => p.join(" <- "));
     out.push(
-      `      ${b.culprit ? `culprit ${b.culprit}; ` : ""}${paths.length ? `call path ${paths.join(" | ")}` : "no call path"}`,
+      `      ${b.culprit ? `culprit ${b.culprit}; ` : ""}` +
+        `${paths.length ? `call path ${paths.join(" | ")}` : "no call path"}`,
     );
     out.push(`      ${perVariant(b)}; cascade ${b.cascadeSize} bug(s)`);
   }
@@ -57,7 +58,10 @@ export function statsTable(group: GroupResult): string {
   return [...out, "", ...bugLines(group.bugs)].join("\n");
 }
 
-/** The kernels that did not build, each with its first compiler or linker error and its log, where the reader looks first. */
+/**
+ * The kernels that did not build, each with its first compiler or linker error and its log, where the reader
+ * looks first.
+ */
 export function buildFailureLines(run: RunFile, dir: string): string[] {
   return Object.entries(run.builds).flatMap(([key, b]) =>
     b.status === "failed" ? [`${key}: ${b.reason}`, `    log: ${path.join(dir, b.buildLog)}`] : [],

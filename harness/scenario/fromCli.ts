@@ -111,7 +111,9 @@ export async function saveCliScenario(dir: string, scenario: Scenario, req: CliS
     });
     await writeFileAtomic(path.join(dir, "base.config"), text);
   }
-  const header = `# Made by kharness run from the command line; run it again with:\n#   kharness run ${dir} --tree ${req.tree} --ref ${req.ref}\n`;
+  const header =
+    "# Made by kharness run from the command line; run it again with:\n" +
+    `#   kharness run ${dir} --tree ${req.tree} --ref ${req.ref}\n`;
   const file = path.join(dir, "scenario.yaml");
   await writeFileAtomic(file, header + YAML.stringify(scenario));
   return file;

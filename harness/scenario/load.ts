@@ -100,7 +100,10 @@ export function variantPatches(loaded: LoadedScenario, variant: string): string[
   return seriesFor(loaded.scenario, variant, loaded.kernel.name, loaded.arch.name)!;
 }
 
-/** scenarios/<name>/scenario.yaml, or the file or directory a path names; none is an input error listing the known ones. */
+/**
+ * scenarios/<name>/scenario.yaml, or the file or directory a path names; none is an input error listing the
+ * known ones.
+ */
 async function scenarioFile(nameOrPath: string, root: string): Promise<string> {
   const candidates = [
     path.resolve(nameOrPath),
@@ -119,8 +122,10 @@ async function checkSeries(scenario: Scenario, file: string, kernel: string, arc
     const series = seriesFor(scenario, name, kernel, arch.name);
     if (!series) {
       throw new UserError(
-        `${file}: variant "${name}" has no patches for kernel ${kernel} on ${arch.name} (it has: ${Object.keys(v.patches).join(", ")})`,
-        `port the variant and add a "${kernel}:" (or "${kernel}/${arch.name}:") list under its patches, or use one of the targets above`,
+        `${file}: variant "${name}" has no patches for kernel ${kernel} on ${arch.name} ` +
+          `(it has: ${Object.keys(v.patches).join(", ")})`,
+        `port the variant and add a "${kernel}:" (or "${kernel}/${arch.name}:") list under its patches, ` +
+          "or use one of the targets above",
       );
     }
     for (const p of series) {

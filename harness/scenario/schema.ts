@@ -13,7 +13,10 @@ export const KernelRecipeSchema = z.strictObject({
   base: z.string().default("tinyconfig"),
   /** Fragments merged in order: paths relative to kernels/, or `tree:<path>` inside the source tree. */
   fragments: z.array(z.string()).default([]),
-  /** The arches this recipe is known to build and boot on (each adds its arch fragments); doctor sets up their toolchains. */
+  /**
+   * The arches this recipe is known to build and boot on (each adds its arch fragments); doctor sets up their
+   * toolchains.
+   */
   arches: z.array(ArchNameSchema).min(1).default([DEFAULT_ARCH]),
 });
 export type KernelRecipe = z.infer<typeof KernelRecipeSchema>;
@@ -52,7 +55,10 @@ export const ScenarioSchema = z
     requireConfig: z.array(z.string().regex(/^[A-Z0-9_]+$/)),
     /** Scenario-specific fragments, relative to the scenario directory. */
     fragments: z.array(z.string()).default([]),
-    /** A .config to start from (relative to the scenario directory) instead of the recipe's base target; the fragments go on top. */
+    /**
+     * A .config to start from (relative to the scenario directory) instead of the recipe's base target; the
+     * fragments go on top.
+     */
     baseConfig: z.string().optional(),
     baseline: z.string(),
     variants: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/), VariantSchema),

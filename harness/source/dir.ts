@@ -35,14 +35,18 @@ async function checkSourceDir(dir: string): Promise<void> {
   for (const product of [".config", "include/config"]) {
     if (await exists(path.join(dir, product))) {
       throw new UserError(
-        `source directory ${dir} holds an in-tree build (${product}): kharness builds out of tree, and make O= refuses such a tree`,
+        `source directory ${dir} holds an in-tree build (${product}): ` +
+          "kharness builds out of tree, and make O= refuses such a tree",
         `run make mrproper in ${dir} or use --tree with a git ref`,
       );
     }
   }
 }
 
-/** What is in `root`, by (path, type, size, mtime, mode): cheap to compute, and any edit changes it. .git is left out. */
+/**
+ * What is in `root`, by (path, type, size, mtime, mode): cheap to compute, and any edit changes it. .git is
+ * left out.
+ */
 async function scan(root: string, rel = "", into: Manifest = {}): Promise<Manifest> {
   const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
   await Promise.all(
@@ -117,7 +121,10 @@ const manifestHash = (m: Manifest) =>
     ),
   );
 
-/** The copy holds what its manifest says (a refresh removes it first), so the manifest's hash names the copy's content. */
+/**
+ * The copy holds what its manifest says (a refresh removes it first), so the manifest's hash names the copy's
+ * content.
+ */
 async function holds(_spec: DirSpec, tree: SourceTree): Promise<boolean> {
   const manifest = await readJsonIfExists<Manifest>(manifestFileOf(tree.dir));
   return manifest !== undefined && manifestHash(manifest) === tree.sourceHash;

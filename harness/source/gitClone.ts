@@ -28,7 +28,8 @@ export async function userGitDir(tree: string, flag = "--tree"): Promise<string>
   if (r.exitCode !== 0) {
     throw new UserError(
       `${flag} ${tree} is not a git repository`,
-      `give ${flag} the path of a kernel git checkout (or bare repository); for a plain source directory use a source of kind "dir"`,
+      `give ${flag} the path of a kernel git checkout (or bare repository); ` +
+        'for a plain source directory use a source of kind "dir"',
     );
   }
   return fs.realpath(r.stdout.trim());

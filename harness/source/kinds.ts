@@ -59,7 +59,8 @@ export function treeLockFile(id: string): string {
  * series state (.kharness/), and like it never part of the tree's content.
  */
 export function buildDirOf(treeDir: string, configSha256: string, buildRoot?: string): string {
-  // A build root of its own (KHARNESS_BUILD_ROOT: the kill-and-rebuild test) gets fresh directories, still direct children.
+  // A build root of its own (KHARNESS_BUILD_ROOT: the kill-and-rebuild test) gets fresh directories,
+  // still direct children.
   const own = buildRoot === undefined ? "" : `-${createHash("sha256").update(buildRoot).digest("hex").slice(0, 8)}`;
   return path.join(treeDir, `.kharness-build-${configSha256.slice(0, 12)}${own}`);
 }

@@ -24,8 +24,10 @@ interface MailHeaders {
 }
 
 /** Lines that may sit between and before hunks of a unified diff (git's extended headers, quilt's Index:). */
-const DIFF_HEADER =
-  /^(?:diff |index |--- |\+\+\+ |(?:new|deleted) file mode |old mode |new mode |(?:dis)?similarity index |rename (?:from|to) |copy (?:from|to) |Index: |=+$)/;
+const DIFF_HEADER = new RegExp(
+  String.raw`^(?:diff |index |--- |\+\+\+ |(?:new|deleted) file mode |old mode |new mode |(?:dis)?similarity index |` +
+    String.raw`rename (?:from|to) |copy (?:from|to) |Index: |=+$)`,
+);
 const HUNK = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/;
 
 export async function patchFromMail(text: string, file: string): Promise<MailPatch> {

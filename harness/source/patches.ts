@@ -91,7 +91,10 @@ export function extractHunk(diff: string, file: string, n: number): string | und
   return out?.join("\n").trimEnd();
 }
 
-/** One line per inexact or failed hunk, e.g. "0001-bug.patch: mm/memcontrol.c hunk #1 applied with fuzz 2 (offset -1391 lines)". */
+/**
+ * One line per inexact or failed hunk, e.g.
+ * "0001-bug.patch: mm/memcontrol.c hunk #1 applied with fuzz 2 (offset -1391 lines)".
+ */
 export function describeInexact(report: PatchApplyReport): string[] {
   return report.hunks
     .filter((h) => h.status === "offset" || h.status === "fuzz")

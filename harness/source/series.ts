@@ -10,7 +10,10 @@ import type { SourceOrigin } from "../records/run.js";
 export interface SourceTree {
   /** Stable id of the directory (names its lock and build directories); see each source kind. */
   id: string;
-  /** What the pristine source holds, for cache keys: the id for a tarball, git:<tree object> for a commit, dir:<hash> for a directory. */
+  /**
+   * What the pristine source holds, for cache keys: the id for a tarball, git:<tree object> for a commit,
+   * dir:<hash> for a directory.
+   */
   content: string;
   /** The tarball's sha256, the commit's hash, or the directory's content hash. */
   sourceHash: string;

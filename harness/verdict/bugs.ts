@@ -43,7 +43,10 @@ export function bugOf(signature: string, signatures: Record<string, SignatureRec
   return signatures[signature]?.bug ?? signature;
 }
 
-/** The run's primary bug and its cascade. A hang with reports adds "hang" to the cascade; a crash with none is the bug "crash". */
+/**
+ * The run's primary bug and its cascade. A hang with reports adds "hang" to the cascade; a crash with none is
+ * the bug "crash".
+ */
 export function bugsOfRun(run: JudgedRun, signatures: Record<string, SignatureRecord>): RunBugs {
   const sigs = run.splats.map((s) => s.signature);
   // Records without `primary` (older ones) keep the console's order: the first is the first report.

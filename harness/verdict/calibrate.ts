@@ -252,7 +252,9 @@ export function describeProcedure(c: Calibration): string {
       : `a real fix needs at least ${c.fewestRounds} clean runs against a baseline that reproduces every time`;
   return [
     `verdicts at ${pct(c.confidence)} over the whole sequential procedure (up to ${c.maxRuns} runs per variant):`,
-    `FIXED rules out ${claim} (one-sided Fisher test at calibrated level ${f(c.levels.fixed)}; worst false FIXED ${f(c.worstFalseFixed.value)});`,
-    `${cost}; a fix leaving half the rate passes with chance <= ${f(c.partialPass.half)}, a quarter <= ${f(c.partialPass.quarter)}`,
+    `FIXED rules out ${claim} (one-sided Fisher test at calibrated level ${f(c.levels.fixed)}; ` +
+      `worst false FIXED ${f(c.worstFalseFixed.value)});`,
+    `${cost}; a fix leaving half the rate passes with chance <= ${f(c.partialPass.half)}, ` +
+      `a quarter <= ${f(c.partialPass.quarter)}`,
   ].join(" ");
 }

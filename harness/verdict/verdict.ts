@@ -105,7 +105,10 @@ export function judgeFixInGroup(
   return { ...v, ...timed, ...(counted.length < fixRuns.length && { leftOut: fixRuns.length - counted.length }) };
 }
 
-/** The budget a variant has spent, if it has: evidence runs, or infra runs (the host's failures have a cap of their own). */
+/**
+ * The budget a variant has spent, if it has: evidence runs, or infra runs (the host's failures have a cap
+ * of their own).
+ */
 export function budgetSpent(runs: JudgedRun[], maxRuns: number): string | undefined {
   const infra = runs.length - runs.filter(isEvidence).length;
   if (runs.length - infra >= maxRuns) return `max runs ${maxRuns} reached`;
@@ -251,7 +254,11 @@ function explain(verdict: VerdictName, t: Tally, cal: Calibration, ctx: JudgeCon
       const test = { name: "REGRESSED" as const, pValue: regressedPValue(y, m, n), level: cal.levels.regressed };
       return {
         test,
-        reason: `a bug the baseline never showed: ${named(t.added[0]!)} in ${y}/${m} run(s) against 0/${n} of the baseline; "the fix changes nothing" is ruled out at ${pct(ctx.confidence)} (p = ${p2(test.pValue)} <= level ${p2(test.level)})`,
+        reason:
+          `a bug the baseline never showed: ${named(t.added[0]!)} ` +
+          `in ${y}/${m} run(s) against 0/${n} of the baseline; ` +
+          `"the fix changes nothing" is ruled out at ${pct(ctx.confidence)} ` +
+          `(p = ${p2(test.pValue)} <= level ${p2(test.level)})`,
       };
     }
     case "NOT REPRODUCED": {
@@ -259,7 +266,9 @@ function explain(verdict: VerdictName, t: Tally, cal: Calibration, ctx: JudgeCon
         ? `; the fix showed ${t.added.map((e) => `${named(e)} (${e.runs}/${booted})`).join(", ")}`
         : "";
       return {
-        reason: `${n === 0 ? "the baseline never booted" : `the baseline showed no bug in its ${n} booted run(s)`}: no verdict against it${shown}`,
+        reason:
+          `${n === 0 ? "the baseline never booted" : `the baseline showed no bug in its ${n} booted run(s)`}` +
+          `: no verdict against it${shown}`,
       };
     }
     case "FIXED":
@@ -269,15 +278,22 @@ function explain(verdict: VerdictName, t: Tally, cal: Calibration, ctx: JudgeCon
   }
 }
 
-/** The fix's rate is ruled out at residual and above; partial fixes below that may still pass, and this says how often. */
+/**
+ * The fix's rate is ruled out at residual and above; partial fixes below that may still pass, and this says
+ * how often.
+ */
 function fixedReason(t: Tally, cal: Calibration, ctx: JudgeContext): Explained {
   const { k, n, m } = t.counts;
   const test = { name: "FIXED" as const, pValue: fixedPValue(k, n, m), level: cal.levels.fixed };
   const partialPass = cal.partialPass;
   const ruledOut =
     ctx.residual === 1 ? `"the fix changes nothing"` : `a fix leaving ${pct(ctx.residual)} or more of the bug's rate`;
-  const passes = `a fix leaving half the bug's rate would pass with chance <= ${p2(partialPass.half)}, a quarter <= ${p2(partialPass.quarter)}`;
-  const reason = `no baseline bug in ${m} run(s) against the baseline's ${k}/${n}: ${ruledOut} is ruled out at ${pct(ctx.confidence)} (p = ${p2(test.pValue)} <= level ${p2(test.level)}); ${passes}`;
+  const passes =
+    `a fix leaving half the bug's rate would pass with chance <= ${p2(partialPass.half)}, ` +
+    `a quarter <= ${p2(partialPass.quarter)}`;
+  const reason =
+    `no baseline bug in ${m} run(s) against the baseline's ${k}/${n}: ${ruledOut} is ruled out at ` +
+    `${pct(ctx.confidence)} (p = ${p2(test.pValue)} <= level ${p2(test.level)}); ${passes}`;
   return { test, partialPass, reason };
 }
 
@@ -294,7 +310,9 @@ function inconclusiveReason(t: Tally, cal: Calibration, ctx: JudgeContext): Expl
   return {
     test,
     ...(moreNeeded !== undefined && { moreNeeded }),
-    reason: `clean in ${m} run(s) against the baseline's ${k}/${n}: p = ${p2(test.pValue)} > level ${p2(test.level)} for ${pct(ctx.confidence)}; ${need}`,
+    reason:
+      `clean in ${m} run(s) against the baseline's ${k}/${n}: ` +
+      `p = ${p2(test.pValue)} > level ${p2(test.level)} for ${pct(ctx.confidence)}; ${need}`,
   };
 }
 

@@ -49,7 +49,10 @@ export interface VmInstance {
   waitExit(ms: number): Promise<boolean>;
   /** The VM was killed by something other than kharness (a signal from outside): the host's doing, not the kernel's. */
   killedFromOutside(): boolean;
-  /** End the guest (it is not shut down: the disk is scratch, the console already written); resolves when it is gone. */
+  /**
+   * End the guest (it is not shut down: the disk is scratch, the console already written); resolves when it
+   * is gone.
+   */
   stop(): Promise<void>;
   /** End it now without waiting (cleanup on the way out). */
   kill(): void;

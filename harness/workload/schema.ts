@@ -17,7 +17,8 @@ export type WorkloadStep = z.infer<typeof WorkloadStepSchema>;
 
 const SHAPE_HINT =
   "a workload is { mode: together | sequence, timeoutSec, steps: [{ step: NAME, ...its fields }] }; " +
-  "the old kind: memcg-writeback-hotplug is steps memcg-writer (memoryMax, files, fileMiB) and hotplug (rounds = hotplugRounds)";
+  "the old kind: memcg-writeback-hotplug is steps memcg-writer (memoryMax, files, fileMiB) " +
+  "and hotplug (rounds = hotplugRounds)";
 
 export const WorkloadSchema = z.strictObject(
   {
@@ -27,7 +28,10 @@ export const WorkloadSchema = z.strictObject(
     timeoutSec: z.number().int().min(10),
     /** No progress line for this long while the guest does not answer over SSH: a wedged guest, recorded as a hang. */
     wedgeSec: z.number().int().min(5).default(30),
-    /** After the run's first report ends, keep this long for its cascade, then stop the run (0: run the whole workload). */
+    /**
+     * After the run's first report ends, keep this long for its cascade, then stop the run (0: run the whole
+     * workload).
+     */
     tailSec: z.number().int().min(0).default(3),
     steps: z.array(WorkloadStepSchema).min(1, "list at least one step"),
   },

@@ -54,7 +54,10 @@ export function stepLine(step: WorkloadStep): string {
   return values.length ? `${name}:${values.join(",")}` : name;
 }
 
-/** The workload in one line, for records and replies: its steps as --workload writes them, how they run, and the time limit. */
+/**
+ * The workload in one line, for records and replies: its steps as --workload writes them, how they run, and
+ * the time limit.
+ */
 export function workloadLine(workload: Workload): string {
   const steps = workload.steps.map(stepLine).join(workload.mode === "together" ? " + " : ", then ");
   return `${steps} (${workload.mode}, up to ${workload.timeoutSec} s)`;

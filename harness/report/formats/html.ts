@@ -23,9 +23,16 @@ function timingChart(timings: Record<string, number>): string {
   const max = Math.max(1, ...stages.map((s) => timings[s]!));
   const rows = stages.map((s, i) => {
     const w = Math.round((timings[s]! / max) * 480);
-    return `<text x="0" y="${i * 26 + 16}">${s}</text><rect x="90" y="${i * 26 + 4}" width="${w}" height="16" fill="#5c6bc0"></rect><text x="${96 + w}" y="${i * 26 + 16}">${secs(timings[s]!)}</text>`;
+    return (
+      `<text x="0" y="${i * 26 + 16}">${s}</text>` +
+      `<rect x="90" y="${i * 26 + 4}" width="${w}" height="16" fill="#5c6bc0"></rect>` +
+      `<text x="${96 + w}" y="${i * 26 + 16}">${secs(timings[s]!)}</text>`
+    );
   });
-  return `<svg id="timings" width="680" height="${stages.length * 26 + 8}" font-family="sans-serif" font-size="13" role="img" aria-label="time per stage">${rows.join("")}</svg>`;
+  return (
+    `<svg id="timings" width="680" height="${stages.length * 26 + 8}" font-family="sans-serif" font-size="13"` +
+    ` role="img" aria-label="time per stage">${rows.join("")}</svg>`
+  );
 }
 
 const anchor = (id: string) => `cell-${id.replace(/[^A-Za-z0-9-]/g, "_")}`;
@@ -40,11 +47,21 @@ function gridRows({ groups }: ReportModel, cols: string[]): string {
         const view = cellView(g, c);
         const rate = pct(view.bugRuns, view.booted);
         const test = view.fixVerdict?.test;
-        return `<td class="cell" data-cell="${esc(c.id)}" data-verdict="${esc(view.verdict)}" data-ok="${view.ok}" style="background:${COLORS[view.verdict] ?? "#bdbdbd"}">
-<a href="#${anchor(c.id)}"><b>${esc(view.verdict)}</b>${view.ok ? "" : ` <span class="warn" title="expected ${esc(view.expected)}">&#x2717;</span>`}</a>
-<div class="bar" title="${view.bugRuns} of ${view.booted} booted runs with a bug"><i style="width:${rate}%"></i></div><small>${view.bugRuns}/${view.booted} runs with bugs${test ? `; p ${test.pValue.toPrecision(2)}` : ""}</small></td>`;
+        return (
+          `<td class="cell" data-cell="${esc(c.id)}" data-verdict="${esc(view.verdict)}" data-ok="${view.ok}"` +
+          ` style="background:${COLORS[view.verdict] ?? "#bdbdbd"}">\n` +
+          `<a href="#${anchor(c.id)}"><b>${esc(view.verdict)}</b>` +
+          `${view.ok ? "" : ` <span class="warn" title="expected ${esc(view.expected)}">&#x2717;</span>`}</a>\n` +
+          `<div class="bar" title="${view.bugRuns} of ${view.booted} booted runs with a bug">` +
+          `<i style="width:${rate}%"></i></div>` +
+          `<small>${view.bugRuns}/${view.booted} runs with bugs` +
+          `${test ? `; p ${test.pValue.toPrecision(2)}` : ""}</small></td>`
+        );
       });
-      return `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${esc(g.arch)}</th><th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`;
+      return (
+        `<tr data-group="${esc(g.id)}"><th>${esc(g.scenario)}</th><th>${esc(g.kernel)}</th><th>${esc(g.arch)}</th>` +
+        `<th>${g.cpus}</th><th>${hotplugLabel(g.hotplug)}</th>${tds.join("")}</tr>`
+      );
     })
     .join("\n");
 }
@@ -58,22 +75,37 @@ function cellSections({ run, groups }: ReportModel): string {
         const splats = view.signatures
           .map(({ signature, runs }) => {
             const s = run.signatures[signature];
-            return `<details class="splat"><summary>${esc(sigTitle(run, signature))} <small>(${runs}/${view.runs} runs)</small></summary>
-<h4>stack</h4><pre>${esc((s?.frames ?? []).join("\n") || "(no trace)")}</pre>
-<h4>console excerpt</h4><pre>${esc((s?.excerpt ?? []).join("\n"))}</pre></details>`;
+            return (
+              `<details class="splat"><summary>${esc(sigTitle(run, signature))}` +
+              ` <small>(${runs}/${view.runs} runs)</small></summary>\n` +
+              `<h4>stack</h4><pre>${esc((s?.frames ?? []).join("\n") || "(no trace)")}</pre>\n` +
+              `<h4>console excerpt</h4><pre>${esc((s?.excerpt ?? []).join("\n"))}</pre></details>`
+            );
           })
           .join("\n");
         const logs = c.runs
           .map(
             (r) =>
-              `<li>#${r.iteration} ${esc(r.status)}${r.reason ? `: ${esc(r.reason)}` : ""} &middot; boot ${secs(r.bootMs)}, workload ${secs(r.workloadMs)} &middot; <a href="${esc(r.console)}">console</a>${r.dmesg ? ` &middot; <a href="${esc(r.dmesg)}">dmesg</a>` : ""}</li>`,
+              `<li>#${r.iteration} ${esc(r.status)}${r.reason ? `: ${esc(r.reason)}` : ""}` +
+              ` &middot; boot ${secs(r.bootMs)}, workload ${secs(r.workloadMs)}` +
+              ` &middot; <a href="${esc(r.console)}">console</a>` +
+              `${r.dmesg ? ` &middot; <a href="${esc(r.dmesg)}">dmesg</a>` : ""}</li>`,
           )
           .join("");
         const build = run.builds[c.build];
-        return `<section id="${anchor(c.id)}"><h3>${esc(c.id)} &mdash; ${esc(view.verdict)}</h3>
-${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `<p>${esc(view.fixVerdict.reason)}</p><p class="evidence">${esc(evidenceText(view.fixVerdict))}</p>` : ""}
-<p>build: ${build ? `${esc(build.status)}${build.buildLog ? ` (<a href="${esc(build.buildLog)}">log</a>)` : ""}${build.status === "failed" ? ` ${esc(build.reason)}` : ""}` : "none"}</p>
-<ul class="runs">${logs}</ul>${splats || "<p>no splat</p>"}</section>`;
+        const fixNote = view.fixVerdict
+          ? `<p>${esc(view.fixVerdict.reason)}</p><p class="evidence">${esc(evidenceText(view.fixVerdict))}</p>`
+          : "";
+        const buildNote = build
+          ? `${esc(build.status)}${build.buildLog ? ` (<a href="${esc(build.buildLog)}">log</a>)` : ""}` +
+            `${build.status === "failed" ? ` ${esc(build.reason)}` : ""}`
+          : "none";
+        return (
+          `<section id="${anchor(c.id)}"><h3>${esc(c.id)} &mdash; ${esc(view.verdict)}</h3>\n` +
+          `${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${fixNote}\n` +
+          `<p>build: ${buildNote}</p>\n` +
+          `<ul class="runs">${logs}</ul>${splats || "<p>no splat</p>"}</section>`
+        );
       }),
     )
     .join("\n");
@@ -83,9 +115,14 @@ ${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ""}${view.fixVerdict ? `
 function bugTable(id: string, bugs: BugSummary[], cols: string[]): string {
   const rows = bugs.map(
     (b) =>
-      `<tr><td>${esc(b.title)}</td><td>${esc(b.culprit ?? "")}</td><td class="path">${b.callPaths.map((p) => esc(p.join(" <- "))).join("<br>")}</td><td>${b.cascadeSize}</td>${b.variants.map((v) => `<td>${bugCount(v)}</td>`).join("")}</tr>`,
+      `<tr><td>${esc(b.title)}</td><td>${esc(b.culprit ?? "")}</td>` +
+      `<td class="path">${b.callPaths.map((p) => esc(p.join(" <- "))).join("<br>")}</td>` +
+      `<td>${b.cascadeSize}</td>${b.variants.map((v) => `<td>${bugCount(v)}</td>`).join("")}</tr>`,
   );
-  const head = `<th class="title">bug</th><th class="culprit">culprit</th><th class="paths">call paths</th><th class="n">cascade</th>${cols.map((v) => `<th class="v">${esc(v)}</th>`).join("")}`;
+  const head =
+    `<th class="title">bug</th><th class="culprit">culprit</th>` +
+    `<th class="paths">call paths</th><th class="n">cascade</th>` +
+    `${cols.map((v) => `<th class="v">${esc(v)}</th>`).join("")}`;
   return `<table id="${id}" class="bugs"><thead><tr>${head}</tr></thead>\n<tbody>${rows.join("\n")}</tbody></table>`;
 }
 
@@ -93,19 +130,40 @@ function bugTable(id: string, bugs: BugSummary[], cols: string[]): string {
 function bugSections(run: ReportModel["run"], cols: string[]): string {
   const { first, cascade } = splitBugs(bugsByVariant(run, cols));
   const folded = cascade.length
-    ? `<details id="cascade"><summary>${cascade.length} more bug(s) only ever came after another report (the cascade of a tainted kernel)</summary>\n${bugTable("cascade-bugs", cascade, cols)}</details>`
+    ? `<details id="cascade"><summary>${cascade.length} more bug(s) only ever came after another report` +
+      ` (the cascade of a tainted kernel)</summary>\n${bugTable("cascade-bugs", cascade, cols)}</details>`
     : "";
-  return `<p>A bug is a report's family and culprit frame. These were some run's first report. Runs that showed each, per variant; "first": as the run's first report (the rest of a run is its cascade).</p>
-${first.length ? bugTable("bugs", first, cols) : "<p>No bug in any run.</p>"}
-${folded}`;
+  return (
+    `<p>A bug is a report's family and culprit frame. These were some run's first report.` +
+    ` Runs that showed each, per variant; "first": as the run's first report` +
+    ` (the rest of a run is its cascade).</p>\n` +
+    `${first.length ? bugTable("bugs", first, cols) : "<p>No bug in any run.</p>"}\n` +
+    `${folded}`
+  );
 }
 
-/** One self-contained page: the grid coloured by verdict, rate bars, each splat with its stack and console excerpt, timings, raw log links. */
+const GRID_NOTE =
+  "<p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline," +
+  " with the p-value of its calibrated two-sample test (p). &#x2717; marks a result other than the scenario expects." +
+  " Bars: share of booted runs with a bug.</p>";
+
+/**
+ * One self-contained page: the grid coloured by verdict, rate bars, each splat with its stack and console
+ * excerpt, timings, raw log links.
+ */
 export function htmlReport(model: ReportModel): string {
   const { run, groups } = model;
   const cols = columns(groups);
   const grid = gridRows(model, cols);
   const details = cellSections(model);
+  const runLine =
+    `<p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>` +
+    `${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(accelsText(run))}` +
+    `${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}` +
+    `${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>`;
+  const gridHead =
+    "<th>scenario</th><th>kernel</th><th>arch</th><th>vCPUs</th><th>hotplug</th>" +
+    cols.map((v) => `<th>${esc(v)}</th>`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kharness ${esc(run.input.name)} ${esc(run.id)}</title>
 <style>
@@ -132,12 +190,12 @@ section{border-top:1px solid #e0e0e0;margin-top:1em}
 </style></head>
 <body>
 <h1>kharness ${esc(run.input.name)}</h1>
-<p>Run <code>${esc(run.id)}</code>, status <b id="status">${esc(run.status)}</b>${run.error ? ` (${esc(run.error)})` : ""}; ${run.cells.length} cells; accelerator ${esc(accelsText(run))}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}; started ${esc(run.startedAt)}${run.finishedAt ? `, finished ${esc(run.finishedAt)}` : ""}.</p>
+${runLine}
 <p class="legend">${Object.entries(COLORS)
     .map(([k, c]) => `<span style="background:${c}">${k}</span>`)
     .join("")}</p>
-<p>Baseline columns: did the bug reproduce. Fix columns: the verdict against that baseline, with the p-value of its calibrated two-sample test (p). &#x2717; marks a result other than the scenario expects. Bars: share of booted runs with a bug.</p>
-<div class="scroll"><table id="grid"><thead><tr><th>scenario</th><th>kernel</th><th>arch</th><th>vCPUs</th><th>hotplug</th>${cols.map((v) => `<th>${esc(v)}</th>`).join("")}</tr></thead>
+${GRID_NOTE}
+<div class="scroll"><table id="grid"><thead><tr>${gridHead}</tr></thead>
 <tbody>
 ${grid}
 </tbody></table></div>

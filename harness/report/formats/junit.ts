@@ -32,18 +32,29 @@ export function junitReport({ run, groups }: ReportModel): string {
       const view = cellView(g, c);
       const props = c.runs.map(
         (r) =>
-          `<property name="iteration.${r.iteration}" value="${xml(`${r.status}; ${r.splats.length} signature(s); ${r.console}`)}"/>`,
+          `<property name="iteration.${r.iteration}" ` +
+          `value="${xml(`${r.status}; ${r.splats.length} signature(s); ${r.console}`)}"/>`,
       );
       const { kind, outcome } = caseOutcome(run, view);
-      const xmlCase = `    <testcase classname="${xml(g.id)}" name="${xml(c.variant)}" time="${cellSeconds(c).toFixed(1)}">
-      <properties><property name="verdict" value="${xml(view.verdict)}"/>${view.fixVerdict ? `<property name="evidence" value="${xml(evidenceText(view.fixVerdict))}"/>` : ""}${props.join("")}</properties>${outcome ? `\n      ${outcome}` : ""}
-    </testcase>`;
+      const xmlCase =
+        `    <testcase classname="${xml(g.id)}" name="${xml(c.variant)}" time="${cellSeconds(c).toFixed(1)}">\n` +
+        `      <properties><property name="verdict" value="${xml(view.verdict)}"/>` +
+        `${view.fixVerdict ? `<property name="evidence" value="${xml(evidenceText(view.fixVerdict))}"/>` : ""}` +
+        `${props.join("")}</properties>${outcome ? `\n      ${outcome}` : ""}\n` +
+        `    </testcase>`;
       return { kind, xmlCase };
     });
     const count = (k: Outcome) => cases.filter((x) => x.kind === k).length;
-    const xmlSuite = `  <testsuite name="${xml(g.id)}" tests="${cases.length}" failures="${count("failure")}" errors="${count("error")}">\n${cases.map((x) => x.xmlCase).join("\n")}\n  </testsuite>`;
+    const xmlSuite =
+      `  <testsuite name="${xml(g.id)}" tests="${cases.length}" ` +
+      `failures="${count("failure")}" errors="${count("error")}">\n` +
+      `${cases.map((x) => x.xmlCase).join("\n")}\n  </testsuite>`;
     return { xmlSuite, tests: cases.length, failures: count("failure"), errors: count("error") };
   });
   const sum = (k: "tests" | "failures" | "errors") => suites.reduce((n, x) => n + x[k], 0);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kharness ${xml(run.input.name)}" tests="${sum("tests")}" failures="${sum("failures")}" errors="${sum("errors")}">\n${suites.map((x) => x.xmlSuite).join("\n")}\n</testsuites>\n`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<testsuites name="kharness ${xml(run.input.name)}" tests="${sum("tests")}" failures="${sum("failures")}" ` +
+    `errors="${sum("errors")}">\n${suites.map((x) => x.xmlSuite).join("\n")}\n</testsuites>\n`
+  );
 }

@@ -20,7 +20,8 @@ const cellText = (s: string) => s.replace(/\|/g, "\\|");
 /** Per fix: both sides' evidence and the calibrated test that decided it (or the runs still needed). */
 function confidenceSection(groups: ReportModel["groups"]): string[] {
   const line = (g: ReportModel["groups"][number], v: Verdict) =>
-    `- ${g.scenario} ${g.kernel} ${g.arch} ${g.cpus} vCPUs hotplug ${hotplugLabel(g.hotplug)}, ${v.fix}: **${v.verdict}**; ${evidenceText(v)}`;
+    `- ${g.scenario} ${g.kernel} ${g.arch} ${g.cpus} vCPUs hotplug ${hotplugLabel(g.hotplug)}, ` +
+    `${v.fix}: **${v.verdict}**; ${evidenceText(v)}`;
   return ["## Confidence", "", ...groups.flatMap((g) => g.verdicts.map((v) => line(g, v))), ""];
 }
 
@@ -42,7 +43,9 @@ function bugSection(bugs: ReturnType<typeof splitBugs>, cols: string[]): string[
   return [
     "## Bugs",
     "",
-    "A bug is a report's family and culprit frame. Runs that showed each bug that was some run's first report, per variant, over all cells; \"first\": as the run's first report (the rest of a run is its cascade).",
+    "A bug is a report's family and culprit frame. " +
+      "Runs that showed each bug that was some run's first report, per variant, over all cells; " +
+      '"first": as the run\'s first report (the rest of a run is its cascade).',
     "",
     `| bug | culprit | cascade | ${cols.join(" | ")} |`,
     `|---|---|---|${cols.map(() => "---|").join("")}`,
@@ -53,7 +56,8 @@ function bugSection(bugs: ReturnType<typeof splitBugs>, cols: string[]): string[
     "",
     ...(bugs.cascade.length
       ? [
-          `${bugs.cascade.length} more bug(s) only ever came after another report (the cascade of a tainted kernel), ${CASCADE_POINTER}.`,
+          `${bugs.cascade.length} more bug(s) only ever came after another report ` +
+            `(the cascade of a tainted kernel), ${CASCADE_POINTER}.`,
           "",
         ]
       : []),
@@ -102,12 +106,17 @@ export function markdownReport({ run, groups }: ReportModel): string {
   const lines = [
     `# kharness ${run.input.name}: ${run.id}`,
     "",
-    `Status **${run.status}**${run.error && !run.merge ? ` (${run.error})` : ""}; ${run.cells.length} cell(s), ${failed.length} failed; accelerator ${accelsText(run)}${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ""}.`,
+    `Status **${run.status}**${run.error && !run.merge ? ` (${run.error})` : ""}; ` +
+      `${run.cells.length} cell(s), ${failed.length} failed; accelerator ${accelsText(run)}` +
+      `${run.jobs ? `; ${run.jobs.count} VM(s) at once` : ""}` +
+      `${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ""}.`,
     "",
     ...shardSection(run),
     "## Verdicts",
     "",
-    "Baseline columns say whether the bug reproduced (booted runs with a bug / booted runs); fix columns give the verdict against that baseline. ✗ marks a result that differs from the scenario's expectation.",
+    "Baseline columns say whether the bug reproduced (booted runs with a bug / booted runs); " +
+      "fix columns give the verdict against that baseline. " +
+      "✗ marks a result that differs from the scenario's expectation.",
     "",
     `| scenario | kernel | arch | vCPUs | hotplug | ${cols.join(" | ")} |`,
     `|---|---|---|---|---|${cols.map(() => "---|").join("")}`,
@@ -118,7 +127,10 @@ export function markdownReport({ run, groups }: ReportModel): string {
         const view = cellView(g, c);
         return `${view.verdict} ${view.bugRuns}/${view.booted}${view.ok ? "" : ` ✗ (expected ${view.expected})`}`;
       });
-      return `| ${g.scenario} | ${g.kernel} | ${g.arch} | ${g.cpus} | ${hotplugLabel(g.hotplug)} | ${cells.join(" | ")} |`;
+      return (
+        `| ${g.scenario} | ${g.kernel} | ${g.arch} | ${g.cpus} | ${hotplugLabel(g.hotplug)} | ` +
+        `${cells.join(" | ")} |`
+      );
     }),
     "",
     ...confidenceSection(groups),

@@ -36,8 +36,9 @@ export type AccelDecision = { kind: "use"; choice: Omit<AccelChoice, "probedAt">
 
 /**
  * The choice without a probe boot wherever one could not succeed: a forced accelerator, a
- * guest of another arch than the host's (TCG: KVM runs only the host's own), an x86 CPU without vmx or svm (a probe boot there only costs its timeout, twice), a /dev/kvm
- * we cannot open, or this host's cached probe answer. Only then is a probe boot worth it.
+ * guest of another arch than the host's (TCG: KVM runs only the host's own), an x86 CPU without
+ * vmx or svm (a probe boot there only costs its timeout, twice), a /dev/kvm we cannot open, or
+ * this host's cached probe answer. Only then is a probe boot worth it.
  */
 export function decideAccel(f: AccelFacts): AccelDecision {
   const use = (accel: Accel, reason: string): AccelDecision => ({

@@ -184,14 +184,20 @@ export function qemuSpec(spec: VmSpec, sshPort?: QemuSpec["sshPort"]): QemuSpec 
   };
 }
 
-/** A boot's QMP socket: in the temp directory, since a unix socket's path has at most 108 bytes (a results path may not fit). */
+/**
+ * A boot's QMP socket: in the temp directory, since a unix socket's path has at most 108 bytes (a results
+ * path may not fit).
+ */
 export function newQmpSocket(): string {
   return path.join(os.tmpdir(), `kharness-qmp-${process.pid}-${randomUUID().slice(0, 8)}.sock`);
 }
 
 export type Fail = (cause: "kernel" | "infra", reason: string) => Promise<BootResult>;
 
-/** Start QEMU (the guest arch's binary) with `argv`; `fail` ends it and makes the failed BootResult, with what QEMU said and the console. */
+/**
+ * Start QEMU (the guest arch's binary) with `argv`; `fail` ends it and makes the failed BootResult, with
+ * what QEMU said and the console.
+ */
 export function startQemu(
   binary: string,
   argv: string[],
@@ -220,9 +226,9 @@ export function startQemu(
 }
 
 /**
- * Start QEMU (with QMP, so the guest can be saved) and wait until the guest's sshd takes our key. A guest that panics or stays
- * silent past the timeout is a kernel failure carrying its console; QEMU failing to start
- * (a taken port, a bad argument) or SSH refusing our key is an infra failure.
+ * Start QEMU (with QMP, so the guest can be saved) and wait until the guest's sshd takes our key. A guest
+ * that panics or stays silent past the timeout is a kernel failure carrying its console; QEMU failing to
+ * start (a taken port, a bad argument) or SSH refusing our key is an infra failure.
  */
 export async function coldBoot(spec: VmSpec): Promise<{ boot: BootResult; qemu?: QemuProcess }> {
   const sshPort = await freeLoopbackPort();
@@ -251,7 +257,8 @@ async function waitForGuest(spec: VmSpec, qemu: QemuProcess, fail: Fail): Promis
       const cause = proc.signalCode !== null || !console ? "infra" : "kernel";
       return fail(
         cause,
-        `qemu ${proc.signalCode ? `was killed (${proc.signalCode})` : `exited (code ${proc.exitCode})`} before the guest was reachable`,
+        `qemu ${proc.signalCode ? `was killed (${proc.signalCode})` : `exited (code ${proc.exitCode})`}` +
+          " before the guest was reachable",
       );
     }
     if (/Kernel panic - not syncing/.test(console)) return fail("kernel", "kernel panic during boot");

@@ -11,7 +11,10 @@ import { SnapshotMetaSchema, type SnapshotMeta } from "../../records/cache.js";
 import { readRecordIfExists } from "../../records/read.js";
 import { qemuArgv, type QemuSpec } from "./argv.js";
 
-/** Entries kept, most recently used first: a run's initramfs holds its own keys, so old runs' snapshots are never used again. */
+/**
+ * Entries kept, most recently used first: a run's initramfs holds its own keys, so old runs' snapshots are
+ * never used again.
+ */
 const KEEP = 12;
 
 export interface Snapshot {

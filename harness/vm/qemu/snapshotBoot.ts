@@ -29,10 +29,16 @@ import {
 } from "./snapshot.js";
 import { qemuVersion } from "./version.js";
 
-/** A restored guest that is not running and answering SSH by then has failed (a cold boot of the same guest takes 5 s here). */
+/**
+ * A restored guest that is not running and answering SSH by then has failed (a cold boot of the same guest
+ * takes 5 s here).
+ */
 const RESTORE_TIMEOUT_MS = 30_000;
 
-/** The snapshot key of the guest `spec` boots: its kernel, initramfs, QEMU and shape (with the generation ID device). */
+/**
+ * The snapshot key of the guest `spec` boots: its kernel, initramfs, QEMU and shape (with the generation ID
+ * device).
+ */
 export async function snapshotKeyOf(spec: VmSpec): Promise<string> {
   return snapshotKey({
     kernelSha256: await sha256FileOnce(spec.kernel),

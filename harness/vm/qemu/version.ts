@@ -3,7 +3,10 @@ import { toolOutput } from "../../core/exec.js";
 
 const versions = new Map<string, Promise<string>>();
 
-/** The arch's QEMU's version line ("QEMU emulator version 7.2.22 ..."), asked once per binary and process: it goes into cache keys. */
+/**
+ * The arch's QEMU's version line ("QEMU emulator version 7.2.22 ..."), asked once per binary and process: it
+ * goes into cache keys.
+ */
 export function qemuVersion(arch: Pick<Arch, "qemu">): Promise<string> {
   let version = versions.get(arch.qemu);
   if (!version) {
