@@ -128,7 +128,7 @@ program
   .action(async (scenario: string | undefined, o, cmd: Command) => {
     if (o.resume) {
       const given = [
-        ...(scenario ? ["scenario"] : []),
+        ...(scenario ? ["<scenario>"] : []),
         ...Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === "cli"),
       ];
       refuseResumeChanges(

@@ -193,10 +193,22 @@ export async function configureKernel(
   }
 
   const configSha = sha256(text);
-  const buildDir = buildDirOf(tree.dir, configSha, process.env.KHARNESS_BUILD_ROOT);
-  await fs.mkdir(buildDir, { recursive: true });
-  const current = await fs.readFile(path.join(buildDir, ".config"), "utf8").catch(() => "");
+  const config = {
+    text,
+    sha256: configSha,
+    buildDir: buildDirOf(tree.dir, configSha, process.env.KHARNESS_BUILD_ROOT),
+  };
+  await writeBuildConfig(config);
+  return { ...config, fromCache: cachedText !== undefined };
+}
+
+/**
+ * The build directory holds the config's .config (written again for a build after its checks: a repair
+ * of the build directory may have removed it).
+ */
+export async function writeBuildConfig(config: Pick<KernelConfig, "text" | "buildDir">): Promise<void> {
+  await fs.mkdir(config.buildDir, { recursive: true });
+  const current = await fs.readFile(path.join(config.buildDir, ".config"), "utf8").catch(() => "");
   // Rewriting an identical .config would bump its mtime and make kbuild re-sync the config.
-  if (current !== text) await fs.writeFile(path.join(buildDir, ".config"), text);
-  return { text, sha256: configSha, buildDir, fromCache: cachedText !== undefined };
+  if (current !== config.text) await fs.writeFile(path.join(config.buildDir, ".config"), config.text);
 }

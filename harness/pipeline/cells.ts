@@ -105,7 +105,8 @@ export async function checkCells(
   for (const key of new Set(todo.map((c) => c.build))) {
     const cell = todo.find((c) => c.build === key)!;
     const loaded = scenarios.get(targetKey(cell))!;
-    const source = JSON.stringify(loaded.kernel.source);
+    // By recipe and source: a tarball's tree is named after its recipe.
+    const source = JSON.stringify([loaded.kernel.name, loaded.kernel.source]);
     const p = await prepareVariant(loaded, cell.variant, progress, trees.get(source));
     trees.set(source, p.tree);
     prepared.set(key, p);

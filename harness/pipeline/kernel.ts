@@ -1,7 +1,8 @@
 import path from "node:path";
+import { UserError } from "../core/errors.js";
 import { projectRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
-import { configureKernel, toolchainVersion, type KernelConfig } from "../config/config.js";
+import { configureKernel, toolchainVersion, writeBuildConfig, type KernelConfig } from "../config/config.js";
 import { buildKernel, makeCommand, type KernelImage } from "../build/build.js";
 import type { KernelRecord } from "../records/run.js";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
@@ -119,21 +120,22 @@ export async function prepareVariant(
 
 /**
  * The build of a prepared variant. The tree holds one series at a time, so the variant's is
- * put back (from the files saved when it was applied: patch does not run again); a tree
- * that another run changed since the checks has the variant prepared again on it.
+ * put back (from the files saved when it was applied: patch does not run again). A tree that
+ * no longer holds the checks' source is prepared again; if that gives other source (a moved
+ * ref, an edited directory), the kernel would not be the one its siblings were checked and
+ * judged with, and the build is refused.
  */
 export async function buildVariant(p: PreparedVariant, buildLog: string, progress: Progress): Promise<VariantKernel> {
-  return withSourceTree(
-    p.loaded.kernel,
-    progress,
-    async (tree) => {
-      const series = await applySeries(tree, p.series.patches);
-      const ready =
-        tree.content === p.tree.content ? p : await configureTree(p.loaded, p.variant, tree, series, progress);
-      return buildPrepared(ready, buildLog, progress);
-    },
-    p.tree,
-  );
+  const build = async (tree: SourceTree) => {
+    if (tree.content !== p.tree.content) {
+      const was = `${p.tree.sourceHash.slice(0, 12)} at the checks, ${tree.sourceHash.slice(0, 12)} now`;
+      const what = `${p.variant}: ${describeSource(p.loaded.kernel.source)} changed during the run (${was})`;
+      throw new UserError(what, "run again once the source stays as it is");
+    }
+    await applySeries(tree, p.series.patches);
+    return buildPrepared(p, buildLog, progress);
+  };
+  return withSourceTree(p.loaded.kernel, progress, build, p.tree);
 }
 
 /** One variant from its source to its image: its preparation, then its build (`kharness build`, the benches). */
@@ -149,6 +151,7 @@ export async function prepareVariantKernel(
 /** make in a tree that holds the variant's source and series, under the tree's lock. */
 export async function buildPrepared(p: PreparedVariant, buildLog: string, progress: Progress): Promise<VariantKernel> {
   const started = Date.now();
+  await writeBuildConfig(p.config);
   const image = await buildKernel(p.loaded.arch, p.tree, p.series, p.config, p.toolchain, buildLog, progress);
   return { ...p, image, timings: { ...p.timings, buildMs: Date.now() - started } };
 }

@@ -70,7 +70,9 @@ export function replayedForced(
 export function refuseResumeChanges(id: string, given: string[], allowed: readonly string[]): void {
   const changes = given.filter((f) => !allowed.includes(f));
   if (changes.length === 0) return;
-  const flags = changes.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ");
+  // Options by their flag; the scenario argument comes as "<scenario>".
+  const flag = (f: string) => (f.startsWith("<") ? f : `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  const flags = changes.map(flag).join(", ");
   throw new UserError(
     `${flags} with --resume ${id}: a resumed run replays the request it recorded`,
     `leave out ${flags}, or start a new run with them`,

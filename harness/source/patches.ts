@@ -17,15 +17,19 @@ export interface PatchApplyReport {
   failed: boolean;
 }
 
-/** Files a unified diff writes, with one leading path component stripped (-p1). */
+/**
+ * Files a unified diff writes, creates or removes, with one leading path component stripped
+ * (-p1): both names of each `--- ` / `+++ ` header pair (a deletion's is on its `---` line, a
+ * rename's old name too), and git's `rename from/to` and `copy to` names (given without a/ b/).
+ */
 export function patchTargets(diff: string): string[] {
   const files = new Set<string>();
-  for (const m of diff.matchAll(/^\+\+\+ (\S+)/gm)) {
-    const p = m[1]!;
-    if (p === "/dev/null") continue;
-    files.add(p.split("/").slice(1).join("/"));
+  const strip = (p: string) => p.split("/").slice(1).join("/");
+  for (const m of diff.matchAll(/^--- (\S+).*\n\+\+\+ (\S+)/gm)) {
+    for (const p of [m[1]!, m[2]!]) if (p !== "/dev/null") files.add(strip(p));
   }
-  if (files.size === 0) throw new Error("not a unified diff: no '+++ ' file header");
+  for (const m of diff.matchAll(/^(?:rename from|rename to|copy to) (\S+)$/gm)) files.add(m[1]!);
+  if (files.size === 0) throw new Error("not a unified diff: no '--- ' / '+++ ' file headers");
   return [...files];
 }
 

@@ -57,7 +57,10 @@ export async function withSourceTree<T>(
   const id = prepared?.id ?? (await kind.treeId(named.source, context));
   return withFileLock(treeLockFile(id), `source tree ${id}`, progress, async () => {
     if (prepared && (await kind.holds(named.source, prepared))) return use(prepared);
-    if (prepared) progress.info(`source tree ${id} was changed by another run since the checks; preparing it again`);
+    if (prepared)
+      progress.info(
+        `source tree ${id} holds other source than the checks left (another variant or run); preparing it again`,
+      );
     return use(await kind.prepare(named.source, context));
   });
 }

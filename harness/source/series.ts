@@ -129,19 +129,34 @@ const appliedSeries = (patches: PatchFile[], reports: PatchApplyReport[]) => ({
 export async function applySeries(tree: SourceTree, patches: PatchFile[]): Promise<AppliedSeries> {
   const state = await readState(tree.dir);
   const wanted = patches.map((p) => p.sha256);
-  if (JSON.stringify(state.applied) === JSON.stringify(wanted)) {
+  if (sameSeries(state.applied, wanted)) {
     // Already in place: the reports saved when it was applied still hold.
-    const kept = await readJsonIfExists<PatchApplyReport[]>(path.join(tree.dir, REPORTS));
-    return appliedSeries(patches, kept ?? []);
+    return appliedSeries(patches, await keptReports(tree.dir, wanted));
   }
   await restorePristine(tree.dir, state);
   await writeJsonAtomic(path.join(tree.dir, STATE), state);
   const saved = await putBackSeries(tree.dir, state, wanted);
   if (saved) return appliedSeries(patches, saved.reports);
   const reports = await runSeries(tree, patches, state);
+  await writeJsonAtomic(path.join(tree.dir, REPORTS), { applied: wanted, reports } satisfies KeptReports);
   await saveSeries(tree.dir, patches, reports);
-  await writeJsonAtomic(path.join(tree.dir, REPORTS), reports);
   return appliedSeries(patches, reports);
+}
+
+/**
+ * What GNU patch said of the series in place, named by the series: a kill between two writes never
+ * lends one series another's reports.
+ */
+interface KeptReports {
+  applied: string[];
+  reports: PatchApplyReport[];
+}
+
+const sameSeries = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
+
+async function keptReports(dir: string, wanted: string[]): Promise<PatchApplyReport[]> {
+  const kept = await readJsonIfExists<Partial<KeptReports>>(path.join(dir, REPORTS));
+  return kept?.applied && sameSeries(kept.applied, wanted) ? (kept.reports ?? []) : [];
 }
 
 /** Apply each patch with GNU patch (a dry run first, so a failing one leaves the tree pristine). */
@@ -224,8 +239,8 @@ async function putBackSeries(dir: string, state: TreeState, wanted: string[]): P
     if (present) await fs.copyFile(path.join(from, "files", rel), path.join(dir, rel));
     else await fs.rm(path.join(dir, rel), { force: true });
   }
+  await writeJsonAtomic(path.join(dir, REPORTS), { applied: wanted, reports: saved.reports } satisfies KeptReports);
   state.applied = wanted;
   await writeJsonAtomic(path.join(dir, STATE), state);
-  await writeJsonAtomic(path.join(dir, REPORTS), saved.reports);
   return saved;
 }

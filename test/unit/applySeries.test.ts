@@ -93,6 +93,66 @@ describe("applySeries with GNU patch", () => {
     }
   });
 
+  it("puts back a series that creates and deletes files exactly as patch leaves it, and undoes it", async () => {
+    await fs.writeFile(path.join(tree.dir, "mm/old.c"), "int old;\n");
+    const patched = (rel: string) => fs.readFile(path.join(tree.dir, rel), "utf8").catch(() => "(absent)");
+    const state = async () => ({
+      memcontrol: await patched("mm/memcontrol.c"),
+      old: await patched("mm/old.c"),
+      added: await patched("mm/new.c"),
+    });
+    const move = await write(
+      "0001-move.patch",
+      [
+        "--- a/mm/old.c",
+        "+++ /dev/null",
+        "@@ -1 +0,0 @@",
+        "-int old;",
+        "--- /dev/null",
+        "+++ b/mm/new.c",
+        "@@ -0,0 +1 @@",
+        "+int added;",
+        "",
+      ].join("\n"),
+    );
+    const offset = await write(
+      "0002.patch",
+      diff("mm/memcontrol.c", 25, ["line 30", "line 31", "line 32", "line 33"], "LATE"),
+    );
+    const other = await write(
+      "0003.patch",
+      diff("mm/memcontrol.c", 10, ["line 10", "line 11", "line 12", "line 13"], "BUG"),
+    );
+    const series = await readPatches([move, offset]);
+    const first = await applySeries(tree, series);
+    const applied = await state();
+    expect(applied).toMatchObject({ old: "(absent)", added: "int added;\n" });
+    // Another series (which leaves old.c alone), then the first put back, then pristine.
+    await applySeries(tree, await readPatches([other]));
+    expect(await state()).toMatchObject({ old: "int old;\n", added: "(absent)" });
+    const again = await applySeries(tree, series);
+    expect(await state()).toEqual(applied);
+    expect(again.warnings).toEqual(first.warnings);
+    expect((await applySeries(tree, series)).warnings).toEqual(first.warnings);
+    await applySeries(tree, []);
+    expect(await state()).toEqual({ memcontrol: ORIGINAL, old: "int old;\n", added: "(absent)" });
+  });
+
+  it("never lends one series another's reports: a failed series leaves the tree pristine with none", async () => {
+    const offset = await write(
+      "0001.patch",
+      diff("mm/memcontrol.c", 25, ["line 30", "line 31", "line 32", "line 33"], "LATE"),
+    );
+    const broken = await write(
+      "0002.patch",
+      ["--- a/mm/memcontrol.c", "+++ b/mm/memcontrol.c", "@@ -5 +5 @@", "-no such line", "+X", ""].join("\n"),
+    );
+    expect((await applySeries(tree, await readPatches([offset]))).warnings).toHaveLength(1);
+    await expect(applySeries(tree, await readPatches([broken]))).rejects.toThrow(UserError);
+    // The pristine tree is "already in place" for the empty series: it has no patch, and no warning.
+    expect(await applySeries(tree, [])).toEqual({ patches: [], reports: [], warnings: [] });
+  });
+
   it("leaves files alone when the same series is asked for again (builds stay incremental)", async () => {
     const p1 = await write(
       "0001.patch",

@@ -138,7 +138,7 @@ describe("exit codes of the command line", () => {
     async () => {
       for (const [args, flags] of [
         [["-n", "3"], "--max-runs"],
-        [["x", "--fix", "f.patch"], "--scenario, --fix"],
+        [["x", "--fix", "f.patch"], "<scenario>, --fix"],
         [["--tree", "/t", "--confidence", "0.9"], "--confidence, --tree"],
       ] as const) {
         const r = await kharness(["run", "--resume", "gone", ...args]);

@@ -9,6 +9,8 @@ import { UserError } from "../../harness/core/errors.js";
 import { projectRoot } from "../../harness/core/paths.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { describeRun } from "../../harness/pipeline/dryRun.js";
+import { plannedRun } from "../../harness/pipeline/runPlan.js";
+import { writeJsonAtomic } from "../../harness/core/files.js";
 import type { PreparedVariant } from "../../harness/pipeline/kernel.js";
 import { cellsOfRun } from "../../harness/pipeline/runRecord.js";
 import { loadScenario } from "../../harness/scenario/load.js";
@@ -61,19 +63,28 @@ describe("--dry-run checks the input as the run does", () => {
   });
 });
 
+/** The fake kernel tree as a git repository of the user's, made once. */
+let userTree: Promise<string> | undefined;
+function fakeUserTree(): Promise<string> {
+  userTree ??= (async () => {
+    const tree = path.join(scratch, "fakelinux");
+    await fs.cp(path.join(projectRoot, "test", "fakes", "fakelinux"), tree, { recursive: true });
+    const git = (...args: string[]) =>
+      execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
+    await git("init", "-q", "-b", "main");
+    await git("add", ".");
+    await git("commit", "-q", "-m", "fake");
+    return tree;
+  })();
+  return userTree;
+}
+
 describe("a run that fails its checks leaves nothing behind", () => {
   it(
     "a --fix that does not apply to --tree: " +
       "found by the series checks, after the fix was saved in the run, which is removed",
     async () => {
-      // The fake kernel tree as a git repository of the user's.
-      const tree = path.join(scratch, "fakelinux");
-      await fs.cp(path.join(projectRoot, "test", "fakes", "fakelinux"), tree, { recursive: true });
-      const git = (...args: string[]) =>
-        execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
-      await git("init", "-q", "-b", "main");
-      await git("add", ".");
-      await git("commit", "-q", "-m", "fake");
+      const tree = await fakeUserTree();
       const fix = path.join(scratch, "stale-fix.patch");
       const patch = await fs.readFile(
         path.join(projectRoot, "test", "fakes", "fakelinux-scenario", "patches", "0003-fix.patch"),
@@ -129,5 +140,35 @@ describe("--dry-run prints what would run", () => {
       "  disk: a new sparse 1024 MiB file, " +
         "then mke2fs -q -F -t ext2 'results/<run-id>/iterations/<variant>-<n>/disk.img'",
     );
+  });
+});
+
+describe("a resumed run replays what its first session forced", () => {
+  it("--accel goes into the record; a resume that forces none runs under it, one that forces its own uses that", async () => {
+    const saved = process.env.KHARNESS_CACHE;
+    process.env.KHARNESS_CACHE = path.join(scratch, "cache");
+    try {
+      const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
+      const dir = path.join(results, "forced");
+      const opts = { scenario, tree: await fakeUserTree(), variants: ["before"], accel: "tcg" as const };
+      const first = await plannedRun(opts, "forced", dir, qemuVm, silentProgress);
+      expect(first.accel).toBe("tcg");
+      expect(first.run.forced).toEqual({ accel: "tcg" });
+      await writeJsonAtomic(path.join(dir, "run.json"), { ...first.run, status: "interrupted" });
+      const resumed = await plannedRun({ scenario: "", resume: "forced" }, "forced", dir, qemuVm, silentProgress);
+      expect(resumed.accel).toBe("tcg");
+      const own = await plannedRun(
+        { scenario: "", resume: "forced", accel: "kvm" },
+        "forced",
+        dir,
+        qemuVm,
+        silentProgress,
+      );
+      expect(own.accel).toBe("kvm");
+    } finally {
+      if (saved === undefined) delete process.env.KHARNESS_CACHE;
+      else process.env.KHARNESS_CACHE = saved;
+      await fs.rm(path.join(results, "forced"), { recursive: true, force: true });
+    }
   });
 });

@@ -10,7 +10,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../harness/core/paths.js";
+import { UserError } from "../../harness/core/errors.js";
 import { silentProgress, type Progress } from "../../harness/core/progress.js";
+import { prepareSource } from "../../harness/source/registry.js";
 import { checkCells, runCells } from "../../harness/pipeline/cells.js";
 import { loadedKey } from "../../harness/pipeline/runRecord.js";
 import { scenarioRunFile } from "../support/runFile.js";
@@ -49,10 +51,10 @@ async function watchedTools() {
 }
 
 /** The fake scenario's variants on the fake tree, checked and then run by the one cell runner. */
-async function runOnFakeTree() {
+async function runOnFakeTree(o: { source?: string; afterChecks?: () => Promise<unknown> } = {}) {
   const loaded = onSource(await loadScenario(path.join(FAKES, "fakelinux-scenario")), {
     kind: "dir",
-    path: path.join(FAKES, "fakelinux"),
+    path: o.source ?? path.join(FAKES, "fakelinux"),
   });
   const dir = await fs.mkdtemp(path.join(await root, "run-"));
   const run = scenarioRunFile(loaded, dir, 6);
@@ -63,6 +65,7 @@ async function runOnFakeTree() {
   try {
     const prepared = await checkCells(run.cells, scenarios, watched.progress);
     const checks = { patchRuns: await watched.patchRuns(), stages: [...watched.stages] };
+    await o.afterChecks?.();
     // The fake's image is its mm/memcontrol.c: the fixed line picks the fix's real console.
     const fixed = (spec: VmSpec) => readFileSync(spec.kernel, "utf8").includes("int bug = 0;");
     const vm = fakeVm((spec: VmSpec): FakeBoot => ({
@@ -116,12 +119,29 @@ describe("source -> config -> build on a fake kernel tree, then the cell runner"
     expect(checks.stages.filter((s) => s.startsWith("copy ")).length).toBe(1);
     expect(builds.patchRuns).toBe(0);
     expect(builds.stages.filter((s) => s.startsWith("copy ") || s.startsWith("config "))).toEqual([]);
-    // The images of the first test are cached; the fix that does not compile runs make again, on its put-back series.
-    expect(builds.stages.filter((s) => s.startsWith("build "))).toEqual([expect.stringContaining("0002-broken.patch")]);
+    // Images cached by an earlier run are not built again; the fix that does not compile runs make each time.
+    expect(builds.stages.filter((s) => s.startsWith("build "))).toContainEqual(expect.stringContaining("0002-broken"));
     expect(
       Object.values(run.builds)
         .map((b) => b.status)
         .sort(),
     ).toEqual(["built", "built", "failed"]);
+  });
+
+  it("refuses to build on source that changed since the checks (another run refreshed the copy)", async () => {
+    const user = path.join(await root, "user-tree");
+    await fs.cp(path.join(FAKES, "fakelinux"), user, { recursive: true });
+    const edit = async () => {
+      await fs.appendFile(path.join(user, "mm", "memcontrol.c"), "int edited;\n");
+      await prepareSource({ name: "linux-6.1", source: { kind: "dir", path: user } }, silentProgress);
+    };
+    const err = await runOnFakeTree({ source: user, afterChecks: edit }).then(
+      () => expect.fail("it built"),
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).toMatch(
+      /^before: directory \S+user-tree changed during the run \(\w{12} at the checks, \w{12} now\)$/,
+    );
   });
 });

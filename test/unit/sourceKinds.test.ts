@@ -333,11 +333,18 @@ describe("tarball source and the registry", () => {
       await writeFiles(repo, { "mm/a.c": "int a = 2;\n" });
       await git(repo, "commit", "-q", "-am", "v2");
       const dirSpec: SourceSpec = { kind: "dir", path: user };
+      const top = path.join(tmp, "again-tar", "linux-source-x");
+      await writeFiles(top, V1);
+      const tarball = path.join(tmp, "again.tar.gz");
+      await execa("tar", ["-czf", tarball, "-C", path.dirname(top), "linux-source-x"]);
+      const tarSpec: SourceSpec = { kind: "tarball", path: tarball };
       const cases: [SourceSpec, () => Promise<unknown>][] = [
         // Another run refreshed the copy from an edited directory.
         [dirSpec, async () => (await writeFiles(user, { "mm/a.c": "int a = 5;\n" }), prepare(dirSpec))],
         // Another run checked out another commit of the same repository.
         [{ kind: "git", tree: repo, ref: "HEAD~1" }, () => prepare({ kind: "git", tree: repo, ref: "HEAD" })],
+        // The unpacked tarball was removed from the cache (by hand, or a cache cleanup).
+        [tarSpec, async () => fs.rm((await prepare(tarSpec)).dir, { recursive: true, force: true })],
       ];
       for (const [source, anotherRun] of cases) {
         const stages: string[] = [];
