@@ -3,8 +3,9 @@ import { UserError } from "../core/errors.js";
 import { projectRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { configureKernel, toolchainVersion, writeBuildConfig, type KernelConfig } from "../config/config.js";
-import { buildKernel, makeCommand, type KernelImage } from "../build/build.js";
+import { buildKernel, imageKey, makeCommand, type KernelImage } from "../build/build.js";
 import type { KernelRecord } from "../records/run.js";
+import type { KernelIdentity } from "./resume.js";
 import { variantPatches, type LoadedScenario } from "../scenario/load.js";
 import { describeSource, withSourceTree } from "../source/registry.js";
 import { applySeries, readPatches, type AppliedSeries, type SourceTree } from "../source/series.js";
@@ -175,5 +176,18 @@ export function kernelRecord(k: VariantKernel, runDir: string, buildLog: string)
     compiledObjects: k.image.compiled.length,
     buildLog: path.relative(runDir, buildLog),
     command: k.image.command,
+  };
+}
+
+/** What a resumed run compares with the kernel its earlier runs booted (refuseChangedKernels). */
+export function kernelIdentity(p: PreparedVariant): KernelIdentity {
+  const patches = p.series.patches.map((x) => ({ name: x.name, sha256: x.sha256 }));
+  const key = imageKey(p.loaded.arch, p.tree, p.series, p.config, p.toolchain);
+  return {
+    imageKey: key,
+    sourceHash: p.tree.sourceHash,
+    patches,
+    configSha256: p.config.sha256,
+    toolchain: p.toolchain,
   };
 }

@@ -15,9 +15,9 @@ import { DEFAULT_WINDOW } from "../verdict/window.js";
 import type { VmImplementation } from "../vm/types.js";
 import { checkCells } from "./cells.js";
 import { hostRecord, newRunId } from "./identity.js";
-import type { PreparedVariant } from "./kernel.js";
+import { kernelIdentity, type PreparedVariant } from "./kernel.js";
 import { cellAbout, expectOf, inputOf, newRunFile, reopened } from "./runRecord.js";
-import { refuseChangedInput, replayedForced, resumableRecord, resumedShard } from "./resume.js";
+import { refuseChangedInput, refuseChangedKernels, replayedForced, resumableRecord, resumedShard } from "./resume.js";
 
 /** What a matrix run is asked for on the command line, besides the matrix file. */
 export interface MatrixRequest {
@@ -121,6 +121,7 @@ export async function plannedMatrix(
   if (forced.accel || forced.jobs) run.forced = forced;
   const check = () => checkCells(run.cells, m.loaded, progress, forced.accel);
   const prepared = await runInterruptible("the checks of the input", progress, check);
+  refuseChangedKernels(run, new Map([...prepared].map(([key, p]) => [key, kernelIdentity(p)])));
   const dir = path.join(resultsRoot(), run.id);
   await fs.mkdir(dir, { recursive: true });
   const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(targetKey(c))!.scenario.vm.memoryMiB));

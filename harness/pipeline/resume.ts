@@ -78,3 +78,41 @@ export function refuseResumeChanges(id: string, given: string[], allowed: readon
     `leave out ${flags}, or start a new run with them`,
   );
 }
+
+/**
+ * A kernel as a resumed run compares it: its image key, and the parts that key is made of
+ * (source content, patches, config, toolchain).
+ */
+export interface KernelIdentity {
+  imageKey: string;
+  sourceHash: string;
+  patches: { name: string; sha256: string }[];
+  configSha256: string;
+  toolchain: string;
+}
+
+/**
+ * A resumed run's kernels, as its checks prepared them again, must be the ones its earlier
+ * runs booted (the same image key): a ref moved to other code, an edited fix file, a changed
+ * config or a new compiler would judge a new kernel with old evidence. Only build keys whose
+ * cells have runs are compared.
+ */
+export function refuseChangedKernels(prior: RunFile, now: Map<string, KernelIdentity>): void {
+  for (const [key, k] of now) {
+    const built = prior.builds[key];
+    if (built?.status !== "built" || built.imageKey === k.imageKey) continue;
+    if (!prior.cells.some((c) => c.build === key && c.runs.length > 0)) continue;
+    const patches = (p: KernelIdentity["patches"]) => p.map((x) => `${x.name}:${x.sha256.slice(0, 12)}`).join(" ");
+    const changed = [
+      built.sourceHash !== k.sourceHash && `source ${built.sourceHash.slice(0, 12)} -> ${k.sourceHash.slice(0, 12)}`,
+      patches(built.patches) !== patches(k.patches) && `patches ${patches(built.patches)} -> ${patches(k.patches)}`,
+      built.configSha256 !== k.configSha256 && "its config",
+      built.toolchain !== k.toolchain && `toolchain ${built.toolchain} -> ${k.toolchain}`,
+    ].filter(Boolean);
+    throw new UserError(
+      `${key} is not the kernel run ${prior.id} booted before (${changed.join("; ") || "its image key"}): ` +
+        "its runs and new ones would not be one experiment",
+      "start a new run, or put the source, the fix files and the kernel recipe back as they were",
+    );
+  }
+}

@@ -11,13 +11,13 @@ import { hostRecord } from "./identity.js";
 import { expectOf, inputOf, loadedKey, newRunFile, reopened, cellsOfRun } from "./runRecord.js";
 import type { Accel } from "../records/common.js";
 import type { FixOrigin, RunFile } from "../records/run.js";
-import { refuseChangedInput, replayedForced, resumableRecord } from "./resume.js";
+import { refuseChangedInput, refuseChangedKernels, replayedForced, resumableRecord } from "./resume.js";
 import type { VmImplementation } from "../vm/types.js";
 import { UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
 import { runInterruptible } from "../core/interrupt.js";
 import { checkCells } from "./cells.js";
-import type { PreparedVariant } from "./kernel.js";
+import { kernelIdentity, type PreparedVariant } from "./kernel.js";
 import { CLI_SCENARIO_FLAGS, cliScenario, saveCliScenario, TREE_RECIPE } from "../scenario/fromCli.js";
 import { loadScenario, onSource, selectVariants, withFixVariant, type LoadedScenario } from "../scenario/load.js";
 import { patchFromCommit } from "../source/commitPatch.js";
@@ -307,6 +307,7 @@ export async function plannedRun(
     const scenarios = new Map([[loadedKey(loaded), loaded]]);
     const check = () => checkCells(planned.run.cells, scenarios, progress, forced.accel);
     const prepared = await runInterruptible("the checks of the input", progress, check);
+    refuseChangedKernels(planned.run, new Map([...prepared].map(([key, p]) => [key, kernelIdentity(p)])));
     return { ...planned, scenarios, prepared, ...(forced.accel && { accel: forced.accel }) };
   } catch (err) {
     if (!fresh) throw err;

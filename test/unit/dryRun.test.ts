@@ -10,6 +10,8 @@ import { projectRoot } from "../../harness/core/paths.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { describeRun } from "../../harness/pipeline/dryRun.js";
 import { plannedRun } from "../../harness/pipeline/runPlan.js";
+import { kernelIdentity, kernelRecord } from "../../harness/pipeline/kernel.js";
+import { recordBuilt } from "../../harness/pipeline/runRecord.js";
 import { writeJsonAtomic } from "../../harness/core/files.js";
 import type { PreparedVariant } from "../../harness/pipeline/kernel.js";
 import { cellsOfRun } from "../../harness/pipeline/runRecord.js";
@@ -144,7 +146,7 @@ describe("--dry-run prints what would run", () => {
 });
 
 describe("a resumed run replays what its first session forced", () => {
-  it("--accel goes into the record; a resume that forces none runs under it, one that forces its own uses that", async () => {
+  it("--accel goes into the record; a resume forcing none runs under it, one forcing its own uses that", async () => {
     const saved = process.env.KHARNESS_CACHE;
     process.env.KHARNESS_CACHE = path.join(scratch, "cache");
     try {
@@ -169,6 +171,59 @@ describe("a resumed run replays what its first session forced", () => {
       if (saved === undefined) delete process.env.KHARNESS_CACHE;
       else process.env.KHARNESS_CACHE = saved;
       await fs.rm(path.join(results, "forced"), { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a resumed run's kernels must be the ones its runs booted", () => {
+  it("the ref moved to other code since the run started: the resume is refused, naming the build", async () => {
+    const saved = process.env.KHARNESS_CACHE;
+    process.env.KHARNESS_CACHE = path.join(scratch, "cache");
+    const dir = path.join(results, "moved");
+    try {
+      const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
+      const tree = await fakeUserTree();
+      const first = await plannedRun({ scenario, tree, variants: ["before"] }, "moved", dir, qemuVm, silentProgress);
+      // The baseline was built and booted once, then the run was interrupted.
+      const cell = first.run.cells[0]!;
+      const p = first.prepared.get(cell.build)!;
+      const key = kernelIdentity(p).imageKey;
+      const image = { key, bzImage: "b", cached: true, durationMs: 0, command: "make", compiled: [] };
+      const k = { ...p, image, timings: { sourceMs: 0, configMs: 0, buildMs: 0 } };
+      recordBuilt(first.run, cell, kernelRecord(k, dir, path.join(dir, "builds", "b.log")), 0);
+      cell.runs.push({
+        iteration: 1,
+        status: "completed",
+        bootMs: 0,
+        workloadMs: 0,
+        collectMs: 0,
+        console: "c",
+        vmCommand: "",
+        splats: [],
+      });
+      await writeJsonAtomic(path.join(dir, "run.json"), { ...first.run, status: "interrupted" });
+      const resume = () => plannedRun({ scenario: "", resume: "moved" }, "moved", dir, qemuVm, silentProgress);
+      await resume();
+      // A commit with the same tree is the same kernel; one that changes the code is not.
+      const git = (...args: string[]) =>
+        execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
+      await git("commit", "-q", "--allow-empty", "-m", "same code");
+      await resume();
+      await fs.writeFile(path.join(tree, "later.c"), "int later;\n");
+      await git("add", "later.c");
+      await git("commit", "-q", "-m", "later");
+      const err = await resume().then(
+        () => expect.fail("resumed"),
+        (e: Error) => e,
+      );
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.message).toMatch(
+        /^\S+\/before is not the kernel run moved booted before \(source \w{12} -> \w{12}\): /,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.KHARNESS_CACHE;
+      else process.env.KHARNESS_CACHE = saved;
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 });
