@@ -129,13 +129,9 @@ program
     if (o.resume) {
       const given = [
         ...(scenario ? ["<scenario>"] : []),
-        ...Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === "cli"),
+        ...cmd.options.filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === "cli").map((opt) => opt.long!),
       ];
-      refuseResumeChanges(
-        o.resume,
-        given.filter((k) => k !== "resume"),
-        ["accel", "dryRun"],
-      );
+      refuseResumeChanges(o.resume, given, ["--resume", "--accel", "--dry-run"]);
     }
     if (!scenario && !o.resume && !o.workload)
       throw new UserError(

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { BuildFailure } from "../build/build.js";
 import { refuseForeignKvm } from "../core/arch.js";
-import { interruption, throwIfInterrupted } from "../core/interrupt.js";
+import { interruption, runInterruptible, throwIfInterrupted } from "../core/interrupt.js";
 import type { Progress } from "../core/progress.js";
 import type { Accel } from "../records/common.js";
 import { targetKey, type CellRecord, type IterationRecord, type RunFile } from "../records/run.js";
@@ -13,7 +13,8 @@ import type { SourceTree } from "../source/source.js";
 import type { VmImplementation } from "../vm/types.js";
 import { prepareGuest, type Guest } from "./guest.js";
 import { runIteration } from "./iteration.js";
-import { buildVariant, kernelRecord, prepareVariant, type PreparedVariant } from "./kernel.js";
+import { buildVariant, kernelIdentity, kernelRecord, prepareVariant, type PreparedVariant } from "./kernel.js";
+import { refuseChangedKernels } from "./resume.js";
 import {
   applyRound,
   cellScenario,
@@ -111,6 +112,22 @@ export async function checkCells(
     trees.set(source, p.tree);
     prepared.set(key, p);
   }
+  return prepared;
+}
+
+/**
+ * A run's or matrix's checks before it starts (interruptible), then a resumed run's kernels
+ * held to the ones its earlier runs booted (refuseChangedKernels). What both planners call.
+ */
+export async function checkRun(
+  run: RunFile,
+  scenarios: CellRun["scenarios"],
+  progress: Progress,
+  accel?: Accel,
+): Promise<Map<string, PreparedVariant>> {
+  const check = () => checkCells(run.cells, scenarios, progress, accel);
+  const prepared = await runInterruptible("the checks of the input", progress, check);
+  refuseChangedKernels(run, new Map([...prepared].map(([key, p]) => [key, kernelIdentity(p)])));
   return prepared;
 }
 

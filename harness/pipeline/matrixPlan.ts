@@ -2,7 +2,6 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ARCHES } from "../core/arch.js";
-import { runInterruptible } from "../core/interrupt.js";
 import { resultsRoot } from "../core/paths.js";
 import type { Progress } from "../core/progress.js";
 import { chooseJobs } from "../matrix/jobs.js";
@@ -13,11 +12,11 @@ import type { LoadedMatrix } from "../matrix/load.js";
 import { targetKey, type CellRecord, type RunFile, type ShardRecord } from "../records/run.js";
 import { DEFAULT_WINDOW } from "../verdict/window.js";
 import type { VmImplementation } from "../vm/types.js";
-import { checkCells } from "./cells.js";
+import { checkRun } from "./cells.js";
 import { hostRecord, newRunId } from "./identity.js";
-import { kernelIdentity, type PreparedVariant } from "./kernel.js";
+import type { PreparedVariant } from "./kernel.js";
 import { cellAbout, expectOf, inputOf, newRunFile, reopened } from "./runRecord.js";
-import { refuseChangedInput, refuseChangedKernels, replayedForced, resumableRecord, resumedShard } from "./resume.js";
+import { refuseChangedInput, replayedForced, resumableRecord, resumedShard } from "./resume.js";
 
 /** What a matrix run is asked for on the command line, besides the matrix file. */
 export interface MatrixRequest {
@@ -119,9 +118,7 @@ export async function plannedMatrix(
   const run = await planMatrixRun(m, req, vm);
   const forced = replayedForced(run, { ...(req.accel && { accel: req.accel }), ...(req.jobs && { jobs: req.jobs }) });
   if (forced.accel || forced.jobs) run.forced = forced;
-  const check = () => checkCells(run.cells, m.loaded, progress, forced.accel);
-  const prepared = await runInterruptible("the checks of the input", progress, check);
-  refuseChangedKernels(run, new Map([...prepared].map(([key, p]) => [key, kernelIdentity(p)])));
+  const prepared = await checkRun(run, m.loaded, progress, forced.accel);
   const dir = path.join(resultsRoot(), run.id);
   await fs.mkdir(dir, { recursive: true });
   const vmMiB = Math.max(...run.cells.map((c) => m.loaded.get(targetKey(c))!.scenario.vm.memoryMiB));

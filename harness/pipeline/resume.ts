@@ -64,15 +64,14 @@ export function replayedForced(
 
 /**
  * `run --resume` replays the request its record keeps; a flag that would change it (a fix,
- * a tree, a budget) cannot apply, and is refused rather than ignored. `allowed` are the flags
+ * a tree, a budget) cannot apply, and is refused rather than ignored. `given` are the flags as
+ * commander names them (and "<scenario>" for the argument); `allowed` are the ones
  * a session may choose for itself (the accelerator; a dry run).
  */
 export function refuseResumeChanges(id: string, given: string[], allowed: readonly string[]): void {
   const changes = given.filter((f) => !allowed.includes(f));
   if (changes.length === 0) return;
-  // Options by their flag; the scenario argument comes as "<scenario>".
-  const flag = (f: string) => (f.startsWith("<") ? f : `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-  const flags = changes.map(flag).join(", ");
+  const flags = changes.join(", ");
   throw new UserError(
     `${flags} with --resume ${id}: a resumed run replays the request it recorded`,
     `leave out ${flags}, or start a new run with them`,

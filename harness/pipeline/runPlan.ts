@@ -11,13 +11,12 @@ import { hostRecord } from "./identity.js";
 import { expectOf, inputOf, loadedKey, newRunFile, reopened, cellsOfRun } from "./runRecord.js";
 import type { Accel } from "../records/common.js";
 import type { FixOrigin, RunFile } from "../records/run.js";
-import { refuseChangedInput, refuseChangedKernels, replayedForced, resumableRecord } from "./resume.js";
+import { refuseChangedInput, replayedForced, resumableRecord } from "./resume.js";
 import type { VmImplementation } from "../vm/types.js";
 import { UserError } from "../core/errors.js";
 import { exists, writeFileAtomic } from "../core/files.js";
-import { runInterruptible } from "../core/interrupt.js";
-import { checkCells } from "./cells.js";
-import { kernelIdentity, type PreparedVariant } from "./kernel.js";
+import { checkRun } from "./cells.js";
+import type { PreparedVariant } from "./kernel.js";
 import { CLI_SCENARIO_FLAGS, cliScenario, saveCliScenario, TREE_RECIPE } from "../scenario/fromCli.js";
 import { loadScenario, onSource, selectVariants, withFixVariant, type LoadedScenario } from "../scenario/load.js";
 import { patchFromCommit } from "../source/commitPatch.js";
@@ -305,9 +304,7 @@ export async function plannedRun(
     for (const fix of planned.fixes) await writeFileAtomic(fix.patch, fix.text);
     const { loaded } = planned;
     const scenarios = new Map([[loadedKey(loaded), loaded]]);
-    const check = () => checkCells(planned.run.cells, scenarios, progress, forced.accel);
-    const prepared = await runInterruptible("the checks of the input", progress, check);
-    refuseChangedKernels(planned.run, new Map([...prepared].map(([key, p]) => [key, kernelIdentity(p)])));
+    const prepared = await checkRun(planned.run, scenarios, progress, forced.accel);
     return { ...planned, scenarios, prepared, ...(forced.accel && { accel: forced.accel }) };
   } catch (err) {
     if (!fresh) throw err;
