@@ -5,13 +5,11 @@
  * carries its chance at every rate of a grid, so each outcome's chance is exact at each rate.
  * States with equal counts are merged: the rules read counts, not the order of the runs.
  */
-import { newCell } from "../../harness/matrix/expand.js";
 import type { VerdictName } from "../../harness/records/common.js";
 import type { IterationRecord, RunFile } from "../../harness/records/run.js";
 import { nextRound } from "../../harness/pipeline/cells.js";
-import { newRunFile } from "../../harness/pipeline/runRecord.js";
 import { judgeGroups } from "../../harness/verdict/groups.js";
-import { signatureMap } from "./runs.js";
+import { baselineAndFixRun, signatureMap } from "./runs.js";
 
 export interface PassSettings {
   maxRuns: number;
@@ -20,25 +18,7 @@ export interface PassSettings {
 }
 
 function startRun(s: PassSettings): RunFile {
-  const key = (variant: string) => ({
-    scenario: "s",
-    kernel: "k",
-    arch: "x86_64" as const,
-    variant,
-    cpus: 2,
-    hotplug: true,
-  });
-  const cells = ["before", "fix"].map((v) => newCell(key(v), "before", s.maxRuns, `s/k/${v}`));
-  const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
-  const run = newRunFile({
-    kind: "run",
-    id: "exact",
-    input: { name: "s", file: "s", sha256: "0" },
-    host,
-    cells,
-    expect: {},
-    settings: s,
-  });
+  const run = baselineAndFixRun(["before", "fix"], s, "exact");
   run.signatures = signatureMap({ a: "bug:a" });
   return run;
 }

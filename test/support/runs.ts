@@ -1,5 +1,7 @@
 import type { RunStatus } from "../../harness/records/common.js";
-import type { SignatureRecord } from "../../harness/records/run.js";
+import { newCell } from "../../harness/matrix/expand.js";
+import { newRunFile } from "../../harness/pipeline/runRecord.js";
+import type { RunFile, SignatureRecord } from "../../harness/records/run.js";
 import type { JudgedRun } from "../../harness/verdict/bugs.js";
 
 /** A run that showed these signatures, the first one first (its primary). */
@@ -32,4 +34,27 @@ export function signatureMap(bugs: Record<string, string>): Record<string, Signa
       },
     ]),
   );
+}
+
+/**
+ * A run record of one group: the baseline "before" and one fix, their cells in `variants`
+ * order (both pending), under `settings`, with no runs yet.
+ */
+export function baselineAndFixRun(
+  variants: string[],
+  settings: { maxRuns: number; confidence: number; residual: number },
+  id = "r",
+): RunFile {
+  const key = (variant: string) => ({
+    scenario: "s",
+    kernel: "k",
+    arch: "x86_64" as const,
+    variant,
+    cpus: 2,
+    hotplug: true,
+  });
+  const cells = variants.map((v) => newCell(key(v), "before", settings.maxRuns, `s/k/${v}`));
+  const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
+  const input = { name: "s", file: "s", sha256: "0" };
+  return newRunFile({ kind: "run", id, input, host, cells, expect: {}, settings });
 }

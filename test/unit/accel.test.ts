@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ARCHES } from "../../harness/core/arch.js";
 import { AccelChoiceSchema } from "../../harness/records/common.js";
 import { readRecordIfExists } from "../../harness/records/read.js";
+import { pathWith, withEnv } from "../support/env.js";
 import { cpuinfoFlags, decideAccel, decideOrProbe, probeKvm, type AccelFacts } from "../../harness/vm/qemu/accel.js";
 import { silentProgress } from "../../harness/core/progress.js";
 import { checkCells } from "../../harness/pipeline/cells.js";
@@ -129,13 +130,7 @@ describe("the KVM probe and its cache", () => {
       "exec sleep 30",
     ];
     await fs.writeFile(path.join(bin, ARCHES.x86_64.qemu), `${script.join("\n")}\n`, { mode: 0o755 });
-    const saved = process.env.PATH;
-    process.env.PATH = `${bin}:${saved}`;
-    try {
-      return await use();
-    } finally {
-      process.env.PATH = saved;
-    }
+    return withEnv({ PATH: pathWith(bin) }, use);
   }
 
   it(

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UserError } from "../../harness/core/errors.js";
 import { applySeries, readPatches, type SourceTree } from "../../harness/source/source.js";
+import { pathWith, withEnv } from "../support/env.js";
 
 // GNU patch on a tiny tree: the same code path as on the kernel, in milliseconds.
 const ORIGINAL = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join("\n") + "\n";
@@ -80,17 +81,11 @@ describe("applySeries with GNU patch", () => {
     const bin = path.join(dir, "bin");
     await fs.mkdir(bin);
     await fs.writeFile(path.join(bin, "patch"), "#!/bin/sh\necho 'patch ran' >&2\nexit 2\n", { mode: 0o755 });
-    const savedPath = process.env.PATH;
-    process.env.PATH = `${bin}:${savedPath}`;
-    try {
-      const again = await applySeries(tree, bug);
-      expect(await fs.readFile(path.join(tree.dir, "mm/memcontrol.c"), "utf8")).toBe(patched);
-      // The offset found when it was applied is still reported.
-      expect(again.warnings).toEqual(first.warnings);
-      expect(again.warnings).toHaveLength(1);
-    } finally {
-      process.env.PATH = savedPath;
-    }
+    const again = await withEnv({ PATH: pathWith(bin) }, () => applySeries(tree, bug));
+    expect(await fs.readFile(path.join(tree.dir, "mm/memcontrol.c"), "utf8")).toBe(patched);
+    // The offset found when it was applied is still reported.
+    expect(again.warnings).toEqual(first.warnings);
+    expect(again.warnings).toHaveLength(1);
   });
 
   it("puts back a series that creates and deletes files exactly as patch leaves it, and undoes it", async () => {

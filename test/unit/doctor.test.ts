@@ -10,6 +10,7 @@ import {
   runDoctor,
   type Requirement,
 } from "../../harness/doctor/doctor.js";
+import { withEnv } from "../support/env.js";
 
 describe("doctor", () => {
   it(
@@ -99,14 +100,8 @@ describe("doctor", () => {
   it("checks this host's commands on PATH: with an empty PATH the commands are missing", async () => {
     const commands = REQUIREMENTS.filter((r) => ["gcc", "make", "patch", "ccache"].includes(r.name));
     expect(commands).toHaveLength(4);
-    const saved = process.env.PATH;
-    process.env.PATH = "/nonexistent";
-    try {
-      const report = await runDoctor(commands);
-      expect(report.lines).toContain("MISSING  make: make not on PATH (package make)");
-      expect(report.missingPackages).toEqual(["gcc", "make", "ccache", "patch"]);
-    } finally {
-      process.env.PATH = saved;
-    }
+    const report = await withEnv({ PATH: "/nonexistent" }, () => runDoctor(commands));
+    expect(report.lines).toContain("MISSING  make: make not on PATH (package make)");
+    expect(report.missingPackages).toEqual(["gcc", "make", "ccache", "patch"]);
   });
 });

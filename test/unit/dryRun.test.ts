@@ -17,6 +17,7 @@ import type { PreparedVariant } from "../../harness/pipeline/kernel.js";
 import { cellsOfRun } from "../../harness/pipeline/runRecord.js";
 import { loadScenario } from "../../harness/scenario/load.js";
 import { qemuVm } from "../../harness/vm/qemu/vm.js";
+import { withEnv } from "../support/env.js";
 
 let scratch: string;
 let results: string;
@@ -65,6 +66,9 @@ describe("--dry-run checks the input as the run does", () => {
   });
 });
 
+/** A cache of this file's own for the runs on the fake tree. */
+const withFakeCache = <T>(use: () => Promise<T>) => withEnv({ KHARNESS_CACHE: path.join(scratch, "cache") }, use);
+
 /** The fake kernel tree as a git repository of the user's, made once. */
 let userTree: Promise<string> | undefined;
 function fakeUserTree(): Promise<string> {
@@ -93,18 +97,13 @@ describe("a run that fails its checks leaves nothing behind", () => {
         "utf8",
       );
       await fs.writeFile(fix, patch.replace("-int bug = 1;", "-int bug = 7;"));
-      const saved = process.env.KHARNESS_CACHE;
-      process.env.KHARNESS_CACHE = path.join(scratch, "cache");
-      try {
+      await withFakeCache(async () => {
         const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
         const err = await sameFailure({ scenario, tree, fix: [fix], variants: ["before"] });
         // The copy saved in the run went with its folder: the error names the user's file.
         expect(err.message.startsWith(`patch ${fix} does not apply to git-`)).toBe(true);
         expect(err.message).toContain(": hunk #1 of mm/memcontrol.c (at line 1) failed");
-      } finally {
-        if (saved === undefined) delete process.env.KHARNESS_CACHE;
-        else process.env.KHARNESS_CACHE = saved;
-      }
+      });
     },
   );
 
@@ -147,29 +146,27 @@ describe("--dry-run prints what would run", () => {
 
 describe("a resumed run replays what its first session forced", () => {
   it("--accel goes into the record; a resume forcing none runs under it, one forcing its own uses that", async () => {
-    const saved = process.env.KHARNESS_CACHE;
-    process.env.KHARNESS_CACHE = path.join(scratch, "cache");
     try {
-      const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
-      const dir = path.join(results, "forced");
-      const opts = { scenario, tree: await fakeUserTree(), variants: ["before"], accel: "tcg" as const };
-      const first = await plannedRun(opts, "forced", dir, qemuVm, silentProgress);
-      expect(first.accel).toBe("tcg");
-      expect(first.run.forced).toEqual({ accel: "tcg" });
-      await writeJsonAtomic(path.join(dir, "run.json"), { ...first.run, status: "interrupted" });
-      const resumed = await plannedRun({ scenario: "", resume: "forced" }, "forced", dir, qemuVm, silentProgress);
-      expect(resumed.accel).toBe("tcg");
-      const own = await plannedRun(
-        { scenario: "", resume: "forced", accel: "kvm" },
-        "forced",
-        dir,
-        qemuVm,
-        silentProgress,
-      );
-      expect(own.accel).toBe("kvm");
+      await withFakeCache(async () => {
+        const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
+        const dir = path.join(results, "forced");
+        const opts = { scenario, tree: await fakeUserTree(), variants: ["before"], accel: "tcg" as const };
+        const first = await plannedRun(opts, "forced", dir, qemuVm, silentProgress);
+        expect(first.accel).toBe("tcg");
+        expect(first.run.forced).toEqual({ accel: "tcg" });
+        await writeJsonAtomic(path.join(dir, "run.json"), { ...first.run, status: "interrupted" });
+        const resumed = await plannedRun({ scenario: "", resume: "forced" }, "forced", dir, qemuVm, silentProgress);
+        expect(resumed.accel).toBe("tcg");
+        const own = await plannedRun(
+          { scenario: "", resume: "forced", accel: "kvm" },
+          "forced",
+          dir,
+          qemuVm,
+          silentProgress,
+        );
+        expect(own.accel).toBe("kvm");
+      });
     } finally {
-      if (saved === undefined) delete process.env.KHARNESS_CACHE;
-      else process.env.KHARNESS_CACHE = saved;
       await fs.rm(path.join(results, "forced"), { recursive: true, force: true });
     }
   });
@@ -177,52 +174,50 @@ describe("a resumed run replays what its first session forced", () => {
 
 describe("a resumed run's kernels must be the ones its runs booted", () => {
   it("the ref moved to other code since the run started: the resume is refused, naming the build", async () => {
-    const saved = process.env.KHARNESS_CACHE;
-    process.env.KHARNESS_CACHE = path.join(scratch, "cache");
     const dir = path.join(results, "moved");
     try {
-      const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
-      const tree = await fakeUserTree();
-      const first = await plannedRun({ scenario, tree, variants: ["before"] }, "moved", dir, qemuVm, silentProgress);
-      // The baseline was built and booted once, then the run was interrupted.
-      const cell = first.run.cells[0]!;
-      const p = first.prepared.get(cell.build)!;
-      const key = kernelIdentity(p).imageKey;
-      const image = { key, bzImage: "b", cached: true, durationMs: 0, command: "make", compiled: [] };
-      const k = { ...p, image, timings: { sourceMs: 0, configMs: 0, buildMs: 0 } };
-      recordBuilt(first.run, cell, kernelRecord(k, dir, path.join(dir, "builds", "b.log")), 0);
-      cell.runs.push({
-        iteration: 1,
-        status: "completed",
-        bootMs: 0,
-        workloadMs: 0,
-        collectMs: 0,
-        console: "c",
-        vmCommand: "",
-        splats: [],
+      await withFakeCache(async () => {
+        const scenario = path.join(projectRoot, "test", "fakes", "fakelinux-scenario");
+        const tree = await fakeUserTree();
+        const first = await plannedRun({ scenario, tree, variants: ["before"] }, "moved", dir, qemuVm, silentProgress);
+        // The baseline was built and booted once, then the run was interrupted.
+        const cell = first.run.cells[0]!;
+        const p = first.prepared.get(cell.build)!;
+        const key = kernelIdentity(p).imageKey;
+        const image = { key, bzImage: "b", cached: true, durationMs: 0, command: "make", compiled: [] };
+        const k = { ...p, image, timings: { sourceMs: 0, configMs: 0, buildMs: 0 } };
+        recordBuilt(first.run, cell, kernelRecord(k, dir, path.join(dir, "builds", "b.log")), 0);
+        cell.runs.push({
+          iteration: 1,
+          status: "completed",
+          bootMs: 0,
+          workloadMs: 0,
+          collectMs: 0,
+          console: "c",
+          vmCommand: "",
+          splats: [],
+        });
+        await writeJsonAtomic(path.join(dir, "run.json"), { ...first.run, status: "interrupted" });
+        const resume = () => plannedRun({ scenario: "", resume: "moved" }, "moved", dir, qemuVm, silentProgress);
+        await resume();
+        // A commit with the same tree is the same kernel; one that changes the code is not.
+        const git = (...args: string[]) =>
+          execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
+        await git("commit", "-q", "--allow-empty", "-m", "same code");
+        await resume();
+        await fs.writeFile(path.join(tree, "later.c"), "int later;\n");
+        await git("add", "later.c");
+        await git("commit", "-q", "-m", "later");
+        const err = await resume().then(
+          () => expect.fail("resumed"),
+          (e: Error) => e,
+        );
+        expect(err).toBeInstanceOf(UserError);
+        expect(err.message).toMatch(
+          /^\S+\/before is not the kernel run moved booted before \(source \w{12} -> \w{12}\): /,
+        );
       });
-      await writeJsonAtomic(path.join(dir, "run.json"), { ...first.run, status: "interrupted" });
-      const resume = () => plannedRun({ scenario: "", resume: "moved" }, "moved", dir, qemuVm, silentProgress);
-      await resume();
-      // A commit with the same tree is the same kernel; one that changes the code is not.
-      const git = (...args: string[]) =>
-        execa("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: tree });
-      await git("commit", "-q", "--allow-empty", "-m", "same code");
-      await resume();
-      await fs.writeFile(path.join(tree, "later.c"), "int later;\n");
-      await git("add", "later.c");
-      await git("commit", "-q", "-m", "later");
-      const err = await resume().then(
-        () => expect.fail("resumed"),
-        (e: Error) => e,
-      );
-      expect(err).toBeInstanceOf(UserError);
-      expect(err.message).toMatch(
-        /^\S+\/before is not the kernel run moved booted before \(source \w{12} -> \w{12}\): /,
-      );
     } finally {
-      if (saved === undefined) delete process.env.KHARNESS_CACHE;
-      else process.env.KHARNESS_CACHE = saved;
       await fs.rm(dir, { recursive: true, force: true });
     }
   });

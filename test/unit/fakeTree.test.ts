@@ -15,6 +15,7 @@ import { silentProgress, type Progress } from "../../harness/core/progress.js";
 import { prepareSource } from "../../harness/source/registry.js";
 import { checkCells, runCells } from "../../harness/pipeline/cells.js";
 import { loadedKey } from "../../harness/pipeline/runRecord.js";
+import { pathWith, withEnv } from "../support/env.js";
 import { scenarioRunFile } from "../support/runFile.js";
 import { loadScenario, onSource } from "../../harness/scenario/load.js";
 import type { VmSpec } from "../../harness/vm/types.js";
@@ -60,9 +61,7 @@ async function runOnFakeTree(o: { source?: string; afterChecks?: () => Promise<u
   const run = scenarioRunFile(loaded, dir, 6);
   const scenarios = new Map([[loadedKey(loaded), loaded]]);
   const watched = await watchedTools();
-  const savedPath = process.env.PATH;
-  process.env.PATH = `${watched.bin}:${savedPath}`;
-  try {
+  return withEnv({ PATH: pathWith(watched.bin) }, async () => {
     const prepared = await checkCells(run.cells, scenarios, watched.progress);
     const checks = { patchRuns: await watched.patchRuns(), stages: [...watched.stages] };
     await o.afterChecks?.();
@@ -78,9 +77,7 @@ async function runOnFakeTree(o: { source?: string; afterChecks?: () => Promise<u
       stages: watched.stages.slice(checks.stages.length),
     };
     return { run, vm, prepared, dir, checks, builds };
-  } finally {
-    process.env.PATH = savedPath;
-  }
+  });
 }
 
 describe("source -> config -> build on a fake kernel tree, then the cell runner", () => {

@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { newCell } from "../../harness/matrix/expand.js";
 import { nextRound, planRound } from "../../harness/pipeline/cells.js";
 import { watchVerdict } from "../../harness/pipeline/monitor.js";
-import { newRunFile } from "../../harness/pipeline/runRecord.js";
 import { judgeFixInGroup, type JudgedRun } from "../../harness/verdict/verdict.js";
 import { isCompleteTrial, trialWindow } from "../../harness/verdict/window.js";
-import { run, signatureMap } from "../support/runs.js";
+import { baselineAndFixRun, run, signatureMap } from "../support/runs.js";
 
 const timedHit = (ms: number): JudgedRun => ({ ...run("a"), firstReportMs: ms });
 const cleanCut = (windowMs?: number): JudgedRun => ({ ...run(), ...(windowMs !== undefined && { windowMs }) });
@@ -50,26 +48,7 @@ describe("trial windows", () => {
 
   it("a fix run's window is the one its baseline had when it started, the round's own baseline run first", () => {
     // The fix is listed before the baseline: the round still starts with the baseline.
-    const key = (variant: string) => ({
-      scenario: "s",
-      kernel: "k",
-      arch: "x86_64" as const,
-      variant,
-      cpus: 2,
-      hotplug: true,
-    });
-    const cells = ["fix", "before"].map((v) => newCell(key(v), "before", 12, `s/k/${v}`));
-    const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
-    const settings = { confidence: 0.95, maxRuns: 12, residual: 1 };
-    const rec = newRunFile({
-      kind: "run",
-      id: "w",
-      input: { name: "s", file: "s", sha256: "0" },
-      host,
-      cells,
-      expect: {},
-      settings,
-    });
+    const rec = baselineAndFixRun(["fix", "before"], { confidence: 0.95, maxRuns: 12, residual: 1 }, "w");
     rec.signatures = ctx.signatures;
     const [first, second] = nextRound(rec);
     expect([first!.cell.variant, second!.cell.variant]).toEqual(["before", "fix"]);
@@ -96,27 +75,8 @@ describe("trial windows", () => {
     "a round is planned from the record without changing it, then kept: " +
       "a failed baseline closes its group's cells",
     () => {
-      const key = (variant: string) => ({
-        scenario: "s",
-        kernel: "k",
-        arch: "x86_64" as const,
-        variant,
-        cpus: 2,
-        hotplug: true,
-      });
-      const cells = ["before", "fix"].map((v) => newCell(key(v), "before", 12, `s/k/${v}`));
-      cells[0]!.status = "failed";
-      const host = { hostname: "h", cpus: 2, memoryMiB: 1024, node: "v20" };
-      const settings = { confidence: 0.95, maxRuns: 12, residual: 1 };
-      const rec = newRunFile({
-        kind: "run",
-        id: "p",
-        input: { name: "s", file: "s", sha256: "0" },
-        host,
-        cells,
-        expect: {},
-        settings,
-      });
+      const rec = baselineAndFixRun(["before", "fix"], { confidence: 0.95, maxRuns: 12, residual: 1 }, "p");
+      rec.cells[0]!.status = "failed";
       const before = structuredClone(rec);
       const plan = planRound(rec);
       expect(rec).toEqual(before);
